@@ -1,0 +1,45 @@
+# The two commands a newcomer needs: `make demo` and `make test`. Only python3 is required.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+PYTEST_ARGS ?=
+
+.PHONY: install demo serve test lint format clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## Set up, seed the demo portfolio, compute today's state and serve the web app.
+demo: $(STAMP)
+	$(BIN)/arrears migrate --no-input
+	$(BIN)/arrears demo
+	$(BIN)/arrears runserver $(HOST):$(PORT)
+
+serve: $(STAMP)
+	$(BIN)/arrears runserver $(HOST):$(PORT)
+
+## Set up and run the whole suite (lint first: a style error fails like a test).
+test: $(STAMP)
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/mypy
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+
+format: $(STAMP)
+	$(BIN)/ruff format src tests bench
+	$(BIN)/ruff check --fix src tests bench
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .hypothesis .mypy_cache .ruff_cache
