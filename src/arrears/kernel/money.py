@@ -16,8 +16,9 @@ from decimal import (
     ROUND_HALF_EVEN,
     ROUND_HALF_UP,
     ROUND_UP,
+    Decimal,
+    InvalidOperation,
 )
-from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 
 from arrears.kernel.errors import CurrencyMismatch, InvalidAmount, UnknownCurrency

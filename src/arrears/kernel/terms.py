@@ -1,0 +1,259 @@
+"""The value types a loan's computation is made of: rates, product terms, instalments, payments.
+
+Inside one loan every amount is an ``int`` count of minor units of the loan's single currency
+(``LoanTerms.currency``); :class:`~arrears.kernel.money.Money` is used at the edges (parsing,
+display, cross-loan totals). This keeps the reference kernel simple and makes it line up column
+for column with the vectorised engine.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from enum import StrEnum
+
+from arrears.kernel.calendar import ALL_DAYS, BusinessCalendar, BusinessDayConvention
+from arrears.kernel.errors import InvalidTerms
+from arrears.kernel.money import Rounding, exponent
+
+
+class RateBasis(StrEnum):
+    DAILY = "daily"
+    ANNUAL = "annual"
+
+
+class DayCount(StrEnum):
+    """How days are counted for interest.
+
+    ``30/360`` counts every regular monthly period as 30 days (the convention behind the Chinese
+    lenders' "monthly rate = daily rate × 30"); the actual conventions count calendar days.
+    """
+
+    ACTUAL_360 = "actual/360"
+    ACTUAL_365 = "actual/365"
+    THIRTY_360 = "30/360"
+
+    @property
+    def year_days(self) -> int:
+        return 365 if self is DayCount.ACTUAL_365 else 360
+
+
+@dataclass(frozen=True, slots=True)
+class InterestRate:
+    """A contract rate quoted daily (微粒贷: 0.05 % a day) or annually (18 % a year)."""
+
+    value: Decimal
+    basis: RateBasis
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.value, Decimal):
+            raise InvalidTerms("an interest rate must be a Decimal, never a float")
+        if self.value < 0:
+            raise InvalidTerms(f"interest rate {self.value} is negative")
+
+    def daily(self, day_count: DayCount) -> Decimal:
+        """Rate per day: as quoted, or the annual rate over the day count's year."""
+        if self.basis is RateBasis.DAILY:
+            return self.value
+        return self.value / Decimal(day_count.year_days)
+
+    def monthly(self) -> Decimal:
+        """Rate per regular monthly period: daily × 30, or annual ÷ 12."""
+        if self.basis is RateBasis.DAILY:
+            return self.value * 30
+        return self.value / 12
+
+
+class ScheduleMethod(StrEnum):
+    EQUAL_INSTALMENT = "equal-instalment"  # 等额本息
+    EQUAL_PRINCIPAL = "equal-principal"  # 等额本金
+    INTEREST_FIRST = "interest-first"  # 先息后本
+    BULLET = "bullet"  # 到期一次还本付息
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleTerms:
+    """Everything needed to build a repayment schedule, and nothing else."""
+
+    principal: int
+    currency: str
+    rate: InterestRate
+    term: int
+    method: ScheduleMethod
+    start: date
+    day_count: DayCount = DayCount.THIRTY_360
+    rounding: Rounding = Rounding.HALF_UP
+    calendar: BusinessCalendar = ALL_DAYS
+    convention: BusinessDayConvention = BusinessDayConvention.NONE
+
+    def __post_init__(self) -> None:
+        exponent(self.currency)
+        if self.principal <= 0:
+            raise InvalidTerms(f"principal must be positive, got {self.principal}")
+        if not 1 <= self.term <= 600:
+            raise InvalidTerms(f"term must be 1–600 months, got {self.term}")
+
+
+@dataclass(frozen=True, slots=True)
+class Instalment:
+    """One scheduled instalment (期供). ``due_date`` is after business-day shifting; interest
+    accrues over the unshifted ``[period_start, period_end)``."""
+
+    seq: int
+    due_date: date
+    principal: int
+    interest: int
+    period_start: date
+    period_end: date
+
+    @property
+    def total(self) -> int:
+        return self.principal + self.interest
+
+
+class Component(StrEnum):
+    """The parts of an instalment a payment can be allocated to."""
+
+    PENALTY = "penalty"  # 罚息: on overdue principal
+    COMPOUND = "compound"  # 复利: on overdue interest
+    INTEREST = "interest"
+    PRINCIPAL = "principal"
+
+
+PENALTY_FIRST: tuple[Component, ...] = (
+    Component.PENALTY,
+    Component.COMPOUND,
+    Component.INTEREST,
+    Component.PRINCIPAL,
+)
+PRINCIPAL_FIRST: tuple[Component, ...] = (
+    Component.PRINCIPAL,
+    Component.INTEREST,
+    Component.PENALTY,
+    Component.COMPOUND,
+)
+
+
+class AccrualRounding(StrEnum):
+    """Where penalty is rounded to the minor unit.
+
+    ``daily``: each day's penalty is rounded, then days are added (10 days × round(base × rate)).
+    ``period``: each run of days with the same base is rounded once (round(10 × base × rate)).
+    """
+
+    DAILY = "daily"
+    PERIOD = "period"
+
+
+@dataclass(frozen=True, slots=True)
+class Bucket:
+    """A delinquency range (账龄): ``min_dpd`` to ``max_dpd`` inclusive, the last open-ended."""
+
+    name: str
+    min_dpd: int
+    max_dpd: int | None
+
+
+DEFAULT_BUCKETS: tuple[Bucket, ...] = (
+    Bucket("M0", 0, 0),
+    Bucket("M1", 1, 30),
+    Bucket("M2", 31, 60),
+    Bucket("M3", 61, 90),
+    Bucket("M4", 91, 120),
+    Bucket("M5", 121, 150),
+    Bucket("M6", 151, 180),
+    Bucket("M7+", 181, None),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ProductTerms:
+    """The product rules that turn a schedule and payments into a state (versioned in the DB)."""
+
+    penalty_multiplier: Decimal = Decimal("1.5")
+    compound: bool = False
+    grace_days: int = 0
+    grace_retroactive: bool = False
+    cost_cap_annual: Decimal | None = None
+    rounding: Rounding = Rounding.HALF_UP
+    accrual_rounding: AccrualRounding = AccrualRounding.DAILY
+    allocation_order: tuple[Component, ...] = PENALTY_FIRST
+    tolerance: int = 0
+    buckets: tuple[Bucket, ...] = field(default=DEFAULT_BUCKETS)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.penalty_multiplier, Decimal) or self.penalty_multiplier < 0:
+            raise InvalidTerms("penalty_multiplier must be a non-negative Decimal")
+        if self.grace_days < 0:
+            raise InvalidTerms("grace_days must not be negative")
+        if self.tolerance < 0:
+            raise InvalidTerms("tolerance must not be negative")
+        if sorted(self.allocation_order) != sorted(Component):
+            raise InvalidTerms(
+                "allocation_order must name each of penalty, compound, interest, principal once"
+            )
+        if self.cost_cap_annual is not None and self.cost_cap_annual <= 0:
+            raise InvalidTerms("cost_cap_annual must be positive when set")
+        validate_buckets(self.buckets)
+
+
+def validate_buckets(buckets: tuple[Bucket, ...]) -> None:
+    """Buckets must start at DPD 0, be contiguous, and only the last may be open-ended."""
+    if not buckets or buckets[0].min_dpd != 0:
+        raise InvalidTerms("buckets must start at dpd 0")
+    for current, following in zip(buckets, buckets[1:], strict=False):
+        if current.max_dpd is None or following.min_dpd != current.max_dpd + 1:
+            raise InvalidTerms(
+                f"bucket {following.name} must start the day after {current.name} ends"
+            )
+    if buckets[-1].max_dpd is not None:
+        raise InvalidTerms("the last bucket must be open-ended")
+
+
+@dataclass(frozen=True, slots=True)
+class Payment:
+    """A payment received. ``reversed_on`` set means it was reversed (bounced, charged back)
+    with effect from that date: as of that date the payment is treated as never made."""
+
+    ref: str
+    value_date: date
+    amount: int
+    reversed_on: date | None = None
+
+    def __post_init__(self) -> None:
+        if self.amount <= 0:
+            raise InvalidTerms(f"payment {self.ref}: amount must be positive")
+
+    def effective(self, as_of: date) -> bool:
+        return self.value_date <= as_of and (self.reversed_on is None or self.reversed_on > as_of)
+
+
+@dataclass(frozen=True, slots=True)
+class LoanTerms:
+    """A loan as the kernel sees it: its schedule, its rate and the product rules."""
+
+    ref: str
+    currency: str
+    principal: int
+    start: date
+    rate: InterestRate
+    day_count: DayCount
+    schedule: tuple[Instalment, ...]
+    product: ProductTerms = field(default_factory=ProductTerms)
+
+    def __post_init__(self) -> None:
+        exponent(self.currency)
+        if not self.schedule:
+            raise InvalidTerms(f"loan {self.ref}: schedule is empty")
+        if sum(i.principal for i in self.schedule) != self.principal:
+            raise InvalidTerms(f"loan {self.ref}: schedule principal does not sum to the loan")
+
+    @property
+    def daily_rate(self) -> Decimal:
+        return self.rate.daily(self.day_count)
+
+    @property
+    def penalty_rate(self) -> Decimal:
+        """Daily penalty rate: contract daily rate × product multiplier (0.05 % × 1.5 = 0.075 %)."""
+        return self.daily_rate * self.product.penalty_multiplier
