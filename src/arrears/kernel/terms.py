@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
+from itertools import pairwise
 
 from arrears.kernel.calendar import ALL_DAYS, BusinessCalendar, BusinessDayConvention
 from arrears.kernel.errors import InvalidTerms
@@ -202,7 +203,7 @@ def validate_buckets(buckets: tuple[Bucket, ...]) -> None:
     """Buckets must start at DPD 0, be contiguous, and only the last may be open-ended."""
     if not buckets or buckets[0].min_dpd != 0:
         raise InvalidTerms("buckets must start at dpd 0")
-    for current, following in zip(buckets, buckets[1:], strict=False):
+    for current, following in pairwise(buckets):
         if current.max_dpd is None or following.min_dpd != current.max_dpd + 1:
             raise InvalidTerms(
                 f"bucket {following.name} must start the day after {current.name} ends"
