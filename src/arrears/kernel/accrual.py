@@ -1,0 +1,186 @@
+"""Accrual: contractual interest for days used, penalty interest (罚息), compound interest (复利).
+
+Penalty accrues for every day an instalment is overdue, on the overdue principal as it stood at
+the start of that day, at the penalty daily rate (contract daily rate × product multiplier).
+Compound interest accrues the same way on overdue *interest* when the product enables it; there
+is never penalty on penalty. Rounding to the minor unit happens at a named point:
+
+* ``daily`` — each day's amount is rounded, so 10 days cost ``10 × round(base × rate)``;
+* ``period`` — each run of days with an unchanged base is rounded once,
+  ``round(days × base × rate)``.
+
+Either way every figure decomposes into :class:`PenaltyPeriod` lines
+``days × base × rate = amount`` that a person can check by hand.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import ROUND_HALF_EVEN, Context, Decimal
+
+from arrears.kernel.money import Rounding, round_minor
+from arrears.kernel.terms import AccrualRounding
+
+#: A private Decimal context so that results never depend on the caller's global context.
+EXACT = Context(prec=50, rounding=ROUND_HALF_EVEN)
+
+
+def rate_amount(base: int, rate: Decimal, days: int = 1) -> Decimal:
+    """The exact (unrounded) amount ``days × base × rate`` in minor units."""
+    return EXACT.multiply(EXACT.multiply(Decimal(base), rate), Decimal(days))
+
+
+def daily_amount(base: int, rate: Decimal, rounding: Rounding) -> int:
+    """One day's accrual on ``base`` rounded under ``rounding``.
+
+    Example (also a test): 833.33 × 0.075 % = 0.6249975 → 0.62 half-up, so ``62`` fen.
+    """
+    return round_minor(rate_amount(base, rate), rounding)
+
+
+def interest_for_days_used(
+    balance: int, daily_rate: Decimal, days: int, scheduled: int, rounding: Rounding
+) -> int:
+    """Interest for ``days`` on ``balance``, never more than the instalment's scheduled interest.
+
+    Early repayment pays interest only for the days used (民法典 art. 677); the cap at the
+    scheduled amount keeps a long calendar month from costing more than the contract says.
+    """
+    if days <= 0 or balance <= 0:
+        return 0
+    return min(scheduled, round_minor(rate_amount(balance, daily_rate, days), rounding))
+
+
+def cost_cap(principal: int, annual_cap: Decimal, start: date, as_of: date) -> int:
+    """Most total cost (interest + penalty + compound) allowed by ``as_of``, truncated.
+
+    The annualised cap (e.g. 24 % a year, the level above which courts reduce charges on
+    request) is pro-rated by actual days over 365 and truncated to the minor unit so the cap is
+    never exceeded by rounding.
+    """
+    days = max(0, (as_of - start).days)
+    exact = EXACT.divide(rate_amount(principal, annual_cap, days), Decimal(365))
+    return round_minor(exact, Rounding.DOWN)
+
+
+@dataclass(frozen=True, slots=True)
+class PenaltyPeriod:
+    """A run of days with one base: ``days × base × rate = amount`` (``capped`` when the cost
+    cap cut the amount; ``amount`` is then less than the product)."""
+
+    start: date
+    days: int
+    base: int
+    rate: Decimal
+    amount: int
+    capped: bool = False
+
+    @property
+    def end(self) -> date:
+        return self.start + timedelta(days=self.days - 1)
+
+
+class PenaltyAccrual:
+    """Accumulates one instalment's penalty (or compound interest) day run by day run.
+
+    Mutable on purpose: it is private working state of :func:`arrears.kernel.state.state`,
+    which freezes the result into :class:`PenaltyPeriod` tuples.
+    """
+
+    __slots__ = (
+        "_closed",
+        "_periods",
+        "_run_base",
+        "_run_days",
+        "_run_start",
+        "mode",
+        "rate",
+        "rounding",
+    )
+
+    def __init__(self, rate: Decimal, rounding: Rounding, mode: AccrualRounding) -> None:
+        self.rate = rate
+        self.rounding = rounding
+        self.mode = mode
+        self._closed = 0
+        self._periods: list[PenaltyPeriod] = []
+        self._run_start: date | None = None
+        self._run_days = 0
+        self._run_base = 0
+
+    # --- reading ----------------------------------------------------------------------
+    def _run_amount(self, days: int) -> int:
+        if days == 0:
+            return 0
+        if self.mode is AccrualRounding.DAILY:
+            return days * daily_amount(self._run_base, self.rate, self.rounding)
+        return round_minor(rate_amount(self._run_base, self.rate, days), self.rounding)
+
+    @property
+    def total(self) -> int:
+        return self._closed + self._run_amount(self._run_days)
+
+    def periods(self) -> tuple[PenaltyPeriod, ...]:
+        if self._run_days == 0 or self._run_start is None:
+            return tuple(self._periods)
+        run = PenaltyPeriod(
+            self._run_start,
+            self._run_days,
+            self._run_base,
+            self.rate,
+            self._run_amount(self._run_days),
+        )
+        return (*self._periods, run)
+
+    # --- writing ----------------------------------------------------------------------
+    def _close(self) -> None:
+        if self._run_days and self._run_start is not None:
+            amount = self._run_amount(self._run_days)
+            self._periods.append(
+                PenaltyPeriod(self._run_start, self._run_days, self._run_base, self.rate, amount)
+            )
+            self._closed += amount
+        self._run_start, self._run_days, self._run_base = None, 0, 0
+
+    def increment_if_added(self, first_day: date, days: int, base: int) -> int:
+        """How much :meth:`add` with the same arguments would raise :attr:`total`."""
+        if base <= 0 or days <= 0:
+            return 0
+        if self._continues(first_day, base):
+            return self._run_amount(self._run_days + days) - self._run_amount(self._run_days)
+        if self.mode is AccrualRounding.DAILY:
+            return days * daily_amount(base, self.rate, self.rounding)
+        return round_minor(rate_amount(base, self.rate, days), self.rounding)
+
+    def _continues(self, first_day: date, base: int) -> bool:
+        return (
+            self._run_start is not None
+            and base == self._run_base
+            and self._run_start + timedelta(days=self._run_days) == first_day
+        )
+
+    def add(self, first_day: date, days: int, base: int) -> None:
+        """Accrue ``days`` days from ``first_day`` on ``base`` (a zero base accrues nothing)."""
+        if days <= 0:
+            return
+        if base <= 0:
+            self._close()
+            return
+        if not self._continues(first_day, base):
+            self._close()
+            self._run_start, self._run_base = first_day, base
+        self._run_days += days
+
+    def add_capped(self, first_day: date, days: int, base: int, amount: int) -> None:
+        """Record days whose accrual the cost cap cut to ``amount`` (possibly zero)."""
+        self._close()
+        self._periods.append(PenaltyPeriod(first_day, days, base, self.rate, amount, capped=True))
+        self._closed += amount
+
+    def absorb(self, other: PenaltyAccrual) -> None:
+        """Take over every period of ``other`` (a confirmed grace-window accrual)."""
+        self._close()
+        for period in other.periods():
+            self._periods.append(period)
+            self._closed += period.amount

@@ -1,0 +1,455 @@
+"""The state of a loan on any date, as a pure function of its history.
+
+``state(loan, payments, as_of)`` replays the loan from its start to the end of ``as_of``: it is
+never patched, so a back-dated payment or a reversal is handled simply by calling it again.
+
+One day ``t`` is processed in this order, which is the contract every engine must follow:
+
+1. grace windows that ended yesterday are settled: an instalment still unpaid (above the
+   tolerance) at the end of its last grace day keeps the grace-day penalty when grace is
+   retroactive; one paid within grace owes none;
+2. penalty and compound interest accrue for day ``t`` on the overdue amounts as they stood at
+   the start of the day (after grace, under the cost cap when the product has one);
+3. instalments due on ``t`` become payable and a credit balance is applied to them;
+4. payments valued on ``t`` are allocated (oldest instalment first, product component order),
+   and a remainder becomes credit; when credit covers the payoff (principal not yet due plus
+   interest for the days used) the loan is settled early.
+
+Amounts are int minor units of ``loan.currency``.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from enum import StrEnum
+
+from arrears.kernel.accrual import PenaltyAccrual, PenaltyPeriod, cost_cap, interest_for_days_used
+from arrears.kernel.allocation import AllocationLine, allocate
+from arrears.kernel.delinquency import bucket_for, days_past_due
+from arrears.kernel.errors import InvalidDate, InvalidTerms
+from arrears.kernel.terms import Component, Instalment, LoanTerms, Payment
+
+ONE_DAY = timedelta(days=1)
+
+
+class InstalmentStatus(StrEnum):
+    NOT_DUE = "not_due"
+    DUE = "due"  # due today, not yet past due
+    OVERDUE = "overdue"
+    PAID = "paid"
+
+
+@dataclass(frozen=True, slots=True)
+class InstalmentState:
+    seq: int
+    due_date: date
+    period_start: date
+    period_end: date
+    principal: int
+    interest: int
+    principal_paid: int
+    interest_paid: int
+    penalty: int
+    penalty_paid: int
+    compound: int
+    compound_paid: int
+    penalty_periods: tuple[PenaltyPeriod, ...]
+    compound_periods: tuple[PenaltyPeriod, ...]
+    grace_penalty_pending: int
+    paid_on: date | None
+    status: InstalmentStatus
+    dpd: int
+
+    @property
+    def principal_outstanding(self) -> int:
+        return self.principal - self.principal_paid
+
+    @property
+    def interest_outstanding(self) -> int:
+        return self.interest - self.interest_paid
+
+    @property
+    def penalty_outstanding(self) -> int:
+        return self.penalty - self.penalty_paid
+
+    @property
+    def compound_outstanding(self) -> int:
+        return self.compound - self.compound_paid
+
+    @property
+    def outstanding(self) -> int:
+        return (
+            self.principal_outstanding
+            + self.interest_outstanding
+            + self.penalty_outstanding
+            + self.compound_outstanding
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentApplication:
+    """How one payment (or the credit balance, ref ``"credit"``) was applied on ``value_date``."""
+
+    ref: str
+    value_date: date
+    amount: int
+    lines: tuple[AllocationLine, ...]
+    to_credit: int
+    settled: bool
+
+
+@dataclass(frozen=True, slots=True)
+class LoanState:
+    ref: str
+    currency: str
+    as_of: date
+    dpd: int
+    bucket: str
+    overdue_principal: int
+    overdue_interest: int
+    penalty_outstanding: int
+    compound_outstanding: int
+    total_due: int
+    principal_outstanding: int
+    accrued_interest: int
+    payoff: int
+    credit: int
+    penalty_accrued: int
+    compound_accrued: int
+    paid_total: int
+    settled_on: date | None
+    instalments: tuple[InstalmentState, ...]
+    applications: tuple[PaymentApplication, ...]
+
+    @property
+    def delinquent(self) -> bool:
+        return self.dpd > 0
+
+    @property
+    def closed(self) -> bool:
+        """Nothing owed now or later (paid off or settled early)."""
+        return self.payoff == 0 and self.principal_outstanding == 0
+
+
+class _Work:
+    """Mutable working copy of one instalment during the replay."""
+
+    __slots__ = (
+        "comp",
+        "compound_paid",
+        "grace_comp",
+        "grace_pen",
+        "inst",
+        "interest_due",
+        "interest_paid",
+        "paid_on",
+        "pen",
+        "penalty_paid",
+        "principal_due",
+        "principal_paid",
+    )
+
+    def __init__(self, inst: Instalment, loan: LoanTerms) -> None:
+        product = loan.product
+        self.inst = inst
+        self.principal_due = inst.principal
+        self.interest_due = inst.interest
+        self.principal_paid = 0
+        self.interest_paid = 0
+        self.penalty_paid = 0
+        self.compound_paid = 0
+        self.paid_on: date | None = None
+        rate, rounding, mode = loan.penalty_rate, product.rounding, product.accrual_rounding
+        self.pen = PenaltyAccrual(rate, rounding, mode)
+        self.comp = PenaltyAccrual(rate, rounding, mode)
+        self.grace_pen = PenaltyAccrual(rate, rounding, mode)
+        self.grace_comp = PenaltyAccrual(rate, rounding, mode)
+
+    def owed(self) -> dict[Component, int]:
+        return {
+            Component.PENALTY: self.pen.total - self.penalty_paid,
+            Component.COMPOUND: self.comp.total - self.compound_paid,
+            Component.INTEREST: self.interest_due - self.interest_paid,
+            Component.PRINCIPAL: self.principal_due - self.principal_paid,
+        }
+
+    def unpaid_contractual(self) -> int:
+        return self.principal_due - self.principal_paid + self.interest_due - self.interest_paid
+
+    def outstanding(self) -> int:
+        return sum(self.owed().values())
+
+    def pay(self, component: Component, amount: int, day: date) -> None:
+        if component is Component.PENALTY:
+            self.penalty_paid += amount
+        elif component is Component.COMPOUND:
+            self.compound_paid += amount
+        elif component is Component.INTEREST:
+            self.interest_paid += amount
+        else:
+            self.principal_paid += amount
+        if self.paid_on is None and self.outstanding() == 0:
+            self.paid_on = day
+
+
+class _Replay:
+    """One replay of one loan up to ``as_of``; :func:`state` is its only user."""
+
+    def __init__(self, loan: LoanTerms, as_of: date) -> None:
+        self.loan = loan
+        self.product = loan.product
+        self.as_of = as_of
+        self.work = [_Work(i, loan) for i in sorted(loan.schedule, key=lambda i: i.due_date)]
+        self.credit = 0
+        self.settled_on: date | None = None
+        self.applications: list[PaymentApplication] = []
+
+    # --- cost cap ---------------------------------------------------------------------
+    def _cost(self, day: date) -> int:
+        interest = sum(w.interest_due for w in self.work if w.inst.due_date <= day)
+        return interest + sum(w.pen.total + w.comp.total for w in self.work)
+
+    def _cap(self, day: date) -> int | None:
+        cap = self.product.cost_cap_annual
+        return None if cap is None else cost_cap(self.loan.principal, cap, self.loan.start, day)
+
+    # --- step 1: grace ----------------------------------------------------------------
+    def confirm_grace(self, day: date) -> None:
+        grace = self.product.grace_days
+        if grace == 0:
+            return
+        for w in self.work:
+            if w.inst.due_date + timedelta(days=grace + 1) != day:
+                continue
+            pending_pen, pending_comp = w.grace_pen, w.grace_comp
+            w.grace_pen = PenaltyAccrual(pending_pen.rate, pending_pen.rounding, pending_pen.mode)
+            w.grace_comp = PenaltyAccrual(pending_pen.rate, pending_pen.rounding, pending_pen.mode)
+            if w.unpaid_contractual() <= self.product.tolerance:
+                continue  # paid within grace: the grace-day penalty is forgiven
+            for pending, target in ((pending_pen, w.pen), (pending_comp, w.comp)):
+                amount = pending.total
+                cap = self._cap(day - ONE_DAY)
+                headroom = None if cap is None else max(0, cap - self._cost(day - ONE_DAY))
+                if headroom is None or amount <= headroom:
+                    target.absorb(pending)
+                elif pending.periods():
+                    first = pending.periods()[0]
+                    days = sum(p.days for p in pending.periods())
+                    target.add_capped(first.start, days, first.base, headroom)
+
+    # --- step 2: accrual --------------------------------------------------------------
+    def accrue(self, first: date, last: date) -> None:
+        """Accrue days ``first``..``last``; no due date or grace end lies strictly inside."""
+        days = (last - first).days + 1
+        if days <= 0:
+            return
+        overdue = [w for w in self.work if w.inst.due_date < first and w.outstanding() > 0]
+        if not overdue:
+            return
+        grace = self.product.grace_days
+        compound = self.product.compound
+        capped = self.product.cost_cap_annual is not None
+        for w in overdue:
+            in_grace = grace > 0 and first <= w.inst.due_date + timedelta(days=grace)
+            if in_grace:
+                if self.product.grace_retroactive:
+                    w.grace_pen.add(first, days, w.principal_due - w.principal_paid)
+                    if compound:
+                        w.grace_comp.add(first, days, w.interest_due - w.interest_paid)
+                continue
+            if not capped:
+                w.pen.add(first, days, w.principal_due - w.principal_paid)
+                if compound:
+                    w.comp.add(first, days, w.interest_due - w.interest_paid)
+        if capped:
+            day = first
+            while day <= last:
+                self._accrue_capped_day(day, [w for w in overdue if not self._in_grace(w, day)])
+                day += ONE_DAY
+
+    def _in_grace(self, w: _Work, day: date) -> bool:
+        grace = self.product.grace_days
+        return grace > 0 and day <= w.inst.due_date + timedelta(days=grace)
+
+    def _accrue_capped_day(self, day: date, overdue: list[_Work]) -> None:
+        cap = self._cap(day)
+        assert cap is not None
+        cost = self._cost(day)
+        for w in overdue:
+            pairs = [(w.pen, w.principal_due - w.principal_paid)]
+            if self.product.compound:
+                pairs.append((w.comp, w.interest_due - w.interest_paid))
+            for acc, base in pairs:
+                if base <= 0:
+                    acc.add(day, 1, 0)
+                    continue
+                increment = acc.increment_if_added(day, 1, base)
+                if cost + increment <= cap:
+                    acc.add(day, 1, base)
+                    cost += increment
+                else:
+                    allowed = max(0, cap - cost)
+                    acc.add_capped(day, 1, base, allowed)
+                    cost += allowed
+
+    # --- steps 3 and 4: dues, credit, payments ---------------------------------------
+    def _allocate(self, ref: str, day: date, amount: int) -> None:
+        due = [(w.inst.seq, w.owed()) for w in self.work if w.inst.due_date <= day]
+        result = allocate(amount, due, self.product.allocation_order)
+        by_seq = {w.inst.seq: w for w in self.work}
+        for line in result.lines:
+            by_seq[line.seq].pay(line.component, line.amount, day)
+        self.credit += result.remainder
+        settled = self._try_settle(day) if self.credit > 0 else False
+        self.applications.append(
+            PaymentApplication(ref, day, amount, result.lines, result.remainder, settled)
+        )
+
+    def apply_credit(self, day: date) -> None:
+        if self.credit > 0 and any(w.inst.due_date == day for w in self.work):
+            amount, self.credit = self.credit, 0
+            self._allocate("credit", day, amount)
+
+    def pay(self, payment: Payment) -> None:
+        self._allocate(payment.ref, payment.value_date, payment.amount)
+
+    def _future(self, day: date) -> list[_Work]:
+        return [w for w in self.work if w.inst.due_date > day]
+
+    def _payoff_future(self, day: date) -> tuple[int, int]:
+        """(principal not yet due, interest for the days used in the current period)."""
+        future = self._future(day)
+        if not future:
+            return 0, 0
+        principal = sum(w.principal_due - w.principal_paid for w in future)
+        current = future[0]
+        days = (day - current.inst.period_start).days
+        interest = interest_for_days_used(
+            principal,
+            self.loan.daily_rate,
+            days,
+            current.interest_due - current.interest_paid,
+            self.product.rounding,
+        )
+        return principal, interest
+
+    def _try_settle(self, day: date) -> bool:
+        future = self._future(day)
+        principal, interest = self._payoff_future(day)
+        if not future or principal == 0 or self.credit < principal + interest:
+            return False
+        for index, w in enumerate(future):
+            w.interest_due = w.interest_paid + (interest if index == 0 else 0)
+            w.principal_paid = w.principal_due
+            w.interest_paid = w.interest_due
+            w.paid_on = day
+        self.credit -= principal + interest
+        self.settled_on = day
+        return True
+
+    # --- the result -------------------------------------------------------------------
+    def result(self) -> LoanState:
+        as_of, tolerance = self.as_of, self.product.tolerance
+        instalments = tuple(self._instalment_state(w) for w in self.work)
+        dpd = days_past_due(((i.due_date, i.outstanding) for i in instalments), as_of, tolerance)
+        past = [i for i in instalments if i.due_date < as_of]
+        due_now = [i for i in instalments if i.due_date <= as_of]
+        total_due = sum(i.outstanding for i in due_now)
+        future_principal, accrued = self._payoff_future(as_of)
+        return LoanState(
+            ref=self.loan.ref,
+            currency=self.loan.currency,
+            as_of=as_of,
+            dpd=dpd,
+            bucket=bucket_for(dpd, self.product.buckets),
+            overdue_principal=sum(i.principal_outstanding for i in past),
+            overdue_interest=sum(i.interest_outstanding for i in past),
+            penalty_outstanding=sum(i.penalty_outstanding for i in instalments),
+            compound_outstanding=sum(i.compound_outstanding for i in instalments),
+            total_due=total_due,
+            principal_outstanding=sum(i.principal_outstanding for i in instalments),
+            accrued_interest=accrued,
+            payoff=max(0, total_due + future_principal + accrued - self.credit),
+            credit=self.credit,
+            penalty_accrued=sum(i.penalty for i in instalments),
+            compound_accrued=sum(i.compound for i in instalments),
+            paid_total=sum(a.amount for a in self.applications if a.ref != "credit"),
+            settled_on=self.settled_on,
+            instalments=instalments,
+            applications=tuple(self.applications),
+        )
+
+    def _instalment_state(self, w: _Work) -> InstalmentState:
+        as_of = self.as_of
+        outstanding = w.outstanding()
+        if outstanding == 0 and w.paid_on is not None:
+            status = InstalmentStatus.PAID
+        elif w.inst.due_date > as_of:
+            status = InstalmentStatus.NOT_DUE
+        elif w.inst.due_date == as_of:
+            status = InstalmentStatus.DUE
+        else:
+            status = InstalmentStatus.OVERDUE
+        dpd = 0
+        if status is InstalmentStatus.OVERDUE and outstanding > self.product.tolerance:
+            dpd = (as_of - w.inst.due_date).days
+        return InstalmentState(
+            seq=w.inst.seq,
+            due_date=w.inst.due_date,
+            period_start=w.inst.period_start,
+            period_end=w.inst.period_end,
+            principal=w.principal_due,
+            interest=w.interest_due,
+            principal_paid=w.principal_paid,
+            interest_paid=w.interest_paid,
+            penalty=w.pen.total,
+            penalty_paid=w.penalty_paid,
+            compound=w.comp.total,
+            compound_paid=w.compound_paid,
+            penalty_periods=w.pen.periods(),
+            compound_periods=w.comp.periods(),
+            grace_penalty_pending=w.grace_pen.total + w.grace_comp.total,
+            paid_on=w.paid_on,
+            status=status,
+            dpd=dpd,
+        )
+
+
+def state(loan: LoanTerms, payments: Iterable[Payment], as_of: date) -> LoanState:
+    """The full state of ``loan`` at the end of ``as_of``, from its terms and payment history.
+
+    Payments are taken in (value date, reference) order whatever order they are given in;
+    a payment reversed on or before ``as_of`` counts as never made.
+    """
+    if as_of < loan.start:
+        raise InvalidDate(f"loan {loan.ref}: as-of date {as_of} is before its start {loan.start}")
+    effective = sorted(
+        (p for p in payments if p.effective(as_of)), key=lambda p: (p.value_date, p.ref)
+    )
+    refs = [p.ref for p in effective]
+    if len(set(refs)) != len(refs):
+        raise InvalidTerms(f"loan {loan.ref}: duplicate payment reference")
+    by_day: dict[date, list[Payment]] = defaultdict(list)
+    for payment in effective:
+        by_day[max(payment.value_date, loan.start)].append(payment)
+
+    replay = _Replay(loan, as_of)
+    grace = loan.product.grace_days
+    events = {loan.start, as_of, *by_day}
+    for inst in loan.schedule:
+        events.add(inst.due_date)
+        if grace:
+            events.add(inst.due_date + timedelta(days=grace + 1))
+    cursor = loan.start - ONE_DAY
+    for day in sorted(e for e in events if loan.start <= e <= as_of):
+        replay.accrue(cursor + ONE_DAY, day - ONE_DAY)
+        replay.confirm_grace(day)
+        replay.accrue(day, day)
+        replay.apply_credit(day)
+        for payment in by_day.get(day, ()):
+            replay.pay(payment)
+        cursor = day
+    return replay.result()
