@@ -100,3 +100,8 @@ def test_times_rounds_a_rate_product_with_the_named_rule():
     # 833.33 × 0.075 % = 0.62499750 → 0.62 half-up
     assert Money(83_333, "CNY").times(Decimal("0.00075"), Rounding.HALF_UP) == Money(62, "CNY")
     assert Money(83_333, "CNY").times(Decimal("0.00075"), Rounding.UP) == Money(63, "CNY")
+
+
+def test_huge_amounts_keep_every_digit():
+    assert str(Money(10**30 + 7, "USD").amount) == "10000000000000000000000000000.07"
+    assert Money.parse("10000000000000000000000000000.07", "USD").minor == 10**30 + 7

@@ -88,6 +88,8 @@ _DECIMAL_MODES = {
 }
 
 _ONE = Decimal(1)
+#: Wide enough that no representable amount loses a digit when shifted to major units.
+_WIDE = Context(prec=120)
 
 
 def round_minor(value: Decimal, rule: Rounding) -> int:
@@ -131,7 +133,7 @@ class Money:
             raise InvalidAmount(f"{text!r} is not a number") from None
         if not value.is_finite():
             raise InvalidAmount(f"{text!r} is not a finite amount")
-        scaled = value.scaleb(places)
+        scaled = value.scaleb(places, context=_WIDE)
         if scaled != scaled.to_integral_value():
             raise InvalidAmount(f"{text!r} has more than {places} decimal places for {currency}")
         return cls(int(scaled), currency)
@@ -144,7 +146,7 @@ class Money:
     @property
     def amount(self) -> Decimal:
         """The major-unit Decimal with exactly the currency's decimal places."""
-        return Decimal(self.minor).scaleb(-exponent(self.currency))
+        return Decimal(self.minor).scaleb(-exponent(self.currency), context=_WIDE)
 
     def __str__(self) -> str:
         return f"{self.amount} {self.currency}"
