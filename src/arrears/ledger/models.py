@@ -1,0 +1,376 @@
+"""The ledger: versioned products, borrowers and their phones, loans with their schedules,
+payments, and a record of every import.
+
+Amounts are ``BigIntegerField`` counts of minor units (names end in ``_minor``) in the loan's
+currency; rates are ``DecimalField``; there is no float anywhere. Business logic lives in
+:mod:`arrears.ledger.services`; models only validate their own rows and convert to kernel values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import F, Q
+
+from arrears.calendars import CALENDAR_NAMES
+from arrears.kernel.calendar import BusinessDayConvention
+from arrears.kernel.errors import ArrearsError, InvalidTerms
+from arrears.kernel.money import Rounding
+from arrears.kernel.terms import (
+    DEFAULT_BUCKETS,
+    PENALTY_FIRST,
+    AccrualRounding,
+    Bucket,
+    DayCount,
+    ProductTerms,
+    RateBasis,
+    ScheduleMethod,
+)
+from arrears.ledger.masking import mask_national_id, mask_phone
+from arrears.ledger.validators import (
+    ID_TYPES,
+    LOCALES,
+    normalise_national_id,
+    normalise_phone,
+    parse_allocation_order,
+    validate_allocation_order,
+    validate_currency,
+    validate_time_zone,
+)
+
+
+def _choices(values: Iterable[StrEnum] | Iterable[str]) -> list[tuple[str, str]]:
+    return [(str(v), str(v)) for v in values]
+
+
+def default_buckets() -> list[dict[str, Any]]:
+    """The kernel's default M0…M7+ ladder as JSON (a callable, so each product gets a copy)."""
+    return [{"name": b.name, "min_dpd": b.min_dpd, "max_dpd": b.max_dpd} for b in DEFAULT_BUCKETS]
+
+
+DEFAULT_ALLOCATION_ORDER = ",".join(c.value for c in PENALTY_FIRST)
+
+
+def buckets_from_json(value: Any) -> tuple[Bucket, ...]:
+    """Read ``[{name, min_dpd, max_dpd}, …]``; the kernel then checks the ladder itself."""
+    if not isinstance(value, list):
+        raise InvalidTerms("buckets: expected a list of {name, min_dpd, max_dpd}")
+    buckets = []
+    for index, item in enumerate(value, start=1):
+        if not isinstance(item, dict) or set(item) != {"name", "min_dpd", "max_dpd"}:
+            raise InvalidTerms(f"buckets: item {index} must have exactly name, min_dpd, max_dpd")
+        name, low, high = item["name"], item["min_dpd"], item["max_dpd"]
+        if (
+            not isinstance(name, str)
+            or not name
+            or type(low) is not int
+            or not (high is None or type(high) is int)
+            or (high is not None and high < low)
+        ):
+            raise InvalidTerms(
+                f"buckets: item {index} needs a name, an int min_dpd and an int max_dpd ≥ "
+                "min_dpd (null only for the last)"
+            )
+        buckets.append(Bucket(name, low, high))
+    return tuple(buckets)
+
+
+class Product(models.Model):
+    """One version of a loan product. A version referenced by a loan is frozen: changing the
+    rules means a new version, so every loan keeps being computed by the rules it was sold with.
+    """
+
+    code = models.CharField(max_length=40)
+    version = models.PositiveIntegerField(default=1)
+    name = models.CharField(max_length=200)
+    effective_from = models.DateField()
+    # --- kernel ProductTerms ------------------------------------------------------------
+    penalty_multiplier = models.DecimalField(max_digits=8, decimal_places=4, default=Decimal("1.5"))
+    compound = models.BooleanField(default=False)
+    grace_days = models.PositiveSmallIntegerField(default=0)
+    grace_retroactive = models.BooleanField(default=False)
+    cost_cap_annual = models.DecimalField(max_digits=8, decimal_places=4, null=True, blank=True)
+    rounding = models.CharField(
+        max_length=12, choices=_choices(Rounding), default=Rounding.HALF_UP.value
+    )
+    accrual_rounding = models.CharField(
+        max_length=12, choices=_choices(AccrualRounding), default=AccrualRounding.DAILY.value
+    )
+    allocation_order = models.CharField(
+        max_length=80, default=DEFAULT_ALLOCATION_ORDER, validators=[validate_allocation_order]
+    )
+    tolerance_minor = models.BigIntegerField(default=0)
+    buckets = models.JSONField(default=default_buckets)
+    # --- schedule defaults --------------------------------------------------------------
+    day_count = models.CharField(
+        max_length=12, choices=_choices(DayCount), default=DayCount.THIRTY_360.value
+    )
+    calendar = models.CharField(max_length=12, choices=_choices(CALENDAR_NAMES), default="none")
+    convention = models.CharField(
+        max_length=20,
+        choices=_choices(BusinessDayConvention),
+        default=BusinessDayConvention.NONE.value,
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("code", "version")
+        constraints = (
+            models.UniqueConstraint(fields=["code", "version"], name="product_code_version_unique"),
+            models.CheckConstraint(
+                condition=Q(tolerance_minor__gte=0), name="product_tolerance_not_negative"
+            ),
+        )
+
+    def __str__(self) -> str:
+        return f"{self.code} v{self.version} ({self.name})"
+
+    def terms(self) -> ProductTerms:
+        """The kernel's view of this product; raises :class:`InvalidTerms` when the rules are
+        inconsistent (the kernel is the single place that knows what a valid product is)."""
+        try:
+            rounding = Rounding(self.rounding)
+            accrual_rounding = AccrualRounding(self.accrual_rounding)
+        except ValueError as error:
+            raise InvalidTerms(f"product {self.code} v{self.version}: {error}") from None
+        try:
+            order = parse_allocation_order(self.allocation_order)
+        except ArrearsError as error:
+            raise InvalidTerms(str(error)) from None
+        return ProductTerms(
+            penalty_multiplier=Decimal(self.penalty_multiplier),
+            compound=self.compound,
+            grace_days=self.grace_days,
+            grace_retroactive=self.grace_retroactive,
+            cost_cap_annual=(
+                None if self.cost_cap_annual is None else Decimal(self.cost_cap_annual)
+            ),
+            rounding=rounding,
+            accrual_rounding=accrual_rounding,
+            allocation_order=order,
+            tolerance=self.tolerance_minor,
+            buckets=buckets_from_json(self.buckets),
+        )
+
+    def clean(self) -> None:
+        """Refuse a product the kernel would refuse, so admin cannot save a broken one."""
+        try:
+            self.terms()
+        except ArrearsError as error:
+            raise ValidationError(str(error), code=error.code) from None
+
+    @property
+    def in_use(self) -> bool:
+        return self.pk is not None and self.loans.exists()
+
+
+class Borrower(models.Model):
+    """A person who owes. ``national_id`` is stored compact and validated for its ``id_type``;
+    it is shown masked everywhere except the borrower's own change page."""
+
+    class IdType(models.TextChoices):
+        CN_RIC = "cn_ric", "PRC resident ID (居民身份证)"
+        US_SSN = "us_ssn", "US Social Security number"
+        OTHER = "other", "Other document"
+
+    class Locale(models.TextChoices):
+        ZH_HANS = "zh-hans", "简体中文"
+        EN = "en", "English"
+
+    ref = models.CharField(max_length=64, unique=True)
+    name = models.CharField(max_length=200)
+    id_type = models.CharField(max_length=10, choices=IdType.choices, default=IdType.CN_RIC)
+    national_id = models.CharField(max_length=32)
+    time_zone = models.CharField(
+        max_length=64,
+        null=True,
+        blank=True,
+        validators=[validate_time_zone],
+        help_text="IANA name; empty when unknown",
+    )
+    locale = models.CharField(max_length=10, choices=Locale.choices, default=Locale.ZH_HANS)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("ref",)
+
+    def __str__(self) -> str:
+        return f"{self.ref} {self.name} ({self.masked_national_id})"
+
+    @property
+    def masked_national_id(self) -> str:
+        return mask_national_id(self.national_id or "")
+
+    def clean(self) -> None:
+        if self.id_type not in ID_TYPES:
+            return  # the choices check on the field reports it
+        try:
+            self.national_id = normalise_national_id(self.national_id, self.id_type)
+        except ArrearsError as error:
+            raise ValidationError({"national_id": str(error)}, code=error.code) from None
+        if self.time_zone == "":
+            self.time_zone = None
+        if self.locale not in LOCALES:  # pragma: no cover - choices already refuse it
+            raise ValidationError({"locale": f"expected one of {', '.join(LOCALES)}"})
+
+
+class Phone(models.Model):
+    """A phone number of a borrower in E.164; ``is_valid`` off marks a known wrong number."""
+
+    class Kind(models.TextChoices):
+        MOBILE = "mobile"
+        HOME = "home"
+        WORK = "work"
+
+    class Source(models.TextChoices):
+        APPLICATION = "application"
+        BORROWER = "borrower"
+        CONTACT_REPAIR = "contact_repair"
+        THIRD_PARTY = "third_party"
+
+    borrower = models.ForeignKey(Borrower, on_delete=models.CASCADE, related_name="phones")
+    number = models.CharField(max_length=20)
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.MOBILE)
+    source = models.CharField(max_length=20, choices=Source.choices, default=Source.APPLICATION)
+    is_valid = models.BooleanField(default=True, help_text="off: known wrong number")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("borrower_id", "id")
+        constraints = (
+            models.UniqueConstraint(fields=["borrower", "number"], name="phone_borrower_number"),
+        )
+
+    def __str__(self) -> str:
+        return mask_phone(self.number or "")
+
+    @property
+    def masked_number(self) -> str:
+        return mask_phone(self.number or "")
+
+    def clean(self) -> None:
+        """Normalise to E.164 (national numbers are read as mainland China numbers)."""
+        try:
+            self.number = normalise_phone(self.number)
+        except ArrearsError as error:
+            raise ValidationError({"number": str(error)}, code=error.code) from None
+
+
+class Loan(models.Model):
+    """A loan (借据) on one product version; its schedule is stored as :class:`Instalment` rows
+    built by the kernel when the loan was created."""
+
+    ref = models.CharField(max_length=64, unique=True)
+    borrower = models.ForeignKey(Borrower, on_delete=models.PROTECT, related_name="loans")
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="loans")
+    currency = models.CharField(max_length=3, validators=[validate_currency])
+    principal_minor = models.BigIntegerField()
+    rate_value = models.DecimalField(max_digits=12, decimal_places=8)
+    rate_basis = models.CharField(max_length=10, choices=_choices(RateBasis))
+    term = models.PositiveSmallIntegerField()
+    method = models.CharField(max_length=20, choices=_choices(ScheduleMethod))
+    day_count = models.CharField(max_length=12, choices=_choices(DayCount))
+    start_date = models.DateField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("ref",)
+        constraints = (
+            models.CheckConstraint(
+                condition=Q(principal_minor__gt=0), name="loan_principal_positive"
+            ),
+            models.CheckConstraint(condition=Q(rate_value__gte=0), name="loan_rate_not_negative"),
+            models.CheckConstraint(condition=Q(term__gte=1), name="loan_term_positive"),
+        )
+
+    def __str__(self) -> str:
+        return self.ref
+
+
+class Instalment(models.Model):
+    """One scheduled instalment (期供) of a loan, exactly as the kernel built it."""
+
+    loan = models.ForeignKey(Loan, on_delete=models.CASCADE, related_name="instalments")
+    seq = models.PositiveSmallIntegerField()
+    due_date = models.DateField()
+    principal_minor = models.BigIntegerField()
+    interest_minor = models.BigIntegerField()
+    period_start = models.DateField()
+    period_end = models.DateField()
+
+    class Meta:
+        ordering = ("loan_id", "seq")
+        constraints = (
+            models.UniqueConstraint(fields=["loan", "seq"], name="instalment_loan_seq"),
+            models.CheckConstraint(
+                condition=Q(principal_minor__gte=0) & Q(interest_minor__gte=0),
+                name="instalment_amounts_not_negative",
+            ),
+        )
+        indexes = (models.Index(fields=["loan", "due_date"], name="instalment_loan_due"),)
+
+    def __str__(self) -> str:
+        return f"{self.loan_id} #{self.seq} due {self.due_date}"
+
+
+class Payment(models.Model):
+    """A payment received (还款). A reversal (bounce, chargeback) is recorded on the payment
+    itself with the date from which it counts as never made; rows are never deleted."""
+
+    ref = models.CharField(max_length=64, unique=True)
+    loan = models.ForeignKey(Loan, on_delete=models.PROTECT, related_name="payments")
+    value_date = models.DateField()
+    amount_minor = models.BigIntegerField()
+    currency = models.CharField(max_length=3, validators=[validate_currency])
+    reversed_on = models.DateField(null=True, blank=True)
+    reversal_ref = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    reversal_reason = models.CharField(max_length=200, blank=True, default="")
+    source = models.CharField(max_length=200, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("loan_id", "value_date", "ref")
+        constraints = (
+            models.CheckConstraint(condition=Q(amount_minor__gt=0), name="payment_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(reversed_on__isnull=True) | Q(reversed_on__gte=F("value_date")),
+                name="payment_reversed_after_value_date",
+            ),
+            models.CheckConstraint(
+                condition=(Q(reversed_on__isnull=True) & Q(reversal_ref__isnull=True))
+                | (Q(reversed_on__isnull=False) & Q(reversal_ref__isnull=False)),
+                name="payment_reversal_complete",
+            ),
+        )
+        indexes = (models.Index(fields=["loan", "value_date"], name="payment_loan_value_date"),)
+
+    def __str__(self) -> str:
+        return self.ref
+
+
+class ImportBatch(models.Model):
+    """One run of ``arrears import``: which file (by content hash) and what it changed."""
+
+    class Kind(models.TextChoices):
+        LOANS = "loans"
+        PAYMENTS = "payments"
+
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    file_name = models.CharField(max_length=255)
+    sha256 = models.CharField(max_length=64, db_index=True)
+    row_count = models.PositiveIntegerField()
+    applied_count = models.PositiveIntegerField()
+    skipped_count = models.PositiveIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("-created_at", "-id")
+        verbose_name_plural = "import batches"
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.file_name} ({self.applied_count} applied)"

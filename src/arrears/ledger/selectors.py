@@ -1,0 +1,96 @@
+"""Reads that turn ledger rows into the kernel's values (the input of ``kernel.state``).
+
+``portfolio`` is the bulk form: a fixed number of queries per chunk of loans (loans with their
+product, then their instalments, then their payments), never one per loan.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from decimal import Decimal
+
+from django.db.models import Prefetch, QuerySet
+
+from arrears.kernel.terms import (
+    DayCount,
+    Instalment,
+    InterestRate,
+    LoanTerms,
+    Payment,
+    ProductTerms,
+    RateBasis,
+)
+from arrears.ledger import models
+
+#: Loans fetched per round trip by :func:`portfolio` (each chunk costs three queries).
+PORTFOLIO_CHUNK = 2000
+
+
+def _schedule(loan: models.Loan) -> tuple[Instalment, ...]:
+    # ``.all()`` (then a sort in Python) so a prefetched cache is used instead of a new query.
+    rows = sorted(loan.instalments.all(), key=lambda row: row.seq)
+    return tuple(
+        Instalment(
+            seq=row.seq,
+            due_date=row.due_date,
+            principal=row.principal_minor,
+            interest=row.interest_minor,
+            period_start=row.period_start,
+            period_end=row.period_end,
+        )
+        for row in rows
+    )
+
+
+def _terms(loan: models.Loan, product: ProductTerms) -> LoanTerms:
+    return LoanTerms(
+        ref=loan.ref,
+        currency=loan.currency,
+        principal=loan.principal_minor,
+        start=loan.start_date,
+        rate=InterestRate(Decimal(loan.rate_value), RateBasis(loan.rate_basis)),
+        day_count=DayCount(loan.day_count),
+        schedule=_schedule(loan),
+        product=product,
+    )
+
+
+def loan_terms(loan: models.Loan) -> LoanTerms:
+    """The kernel's view of ``loan``: schedule, rate and its product version's rules."""
+    return _terms(loan, loan.product.terms())
+
+
+def loan_payments(loan: models.Loan) -> tuple[Payment, ...]:
+    """Every payment of ``loan`` (reversed ones included, with ``reversed_on``), in value-date
+    order; the kernel decides as of each date which of them count."""
+    rows = sorted(loan.payments.all(), key=lambda row: (row.value_date, row.ref))
+    return tuple(
+        Payment(
+            ref=row.ref,
+            value_date=row.value_date,
+            amount=row.amount_minor,
+            reversed_on=row.reversed_on,
+        )
+        for row in rows
+    )
+
+
+def portfolio(
+    loans: QuerySet[models.Loan], *, chunk_size: int = PORTFOLIO_CHUNK
+) -> Iterator[tuple[LoanTerms, tuple[Payment, ...]]]:
+    """``(terms, payments)`` for every loan of ``loans``, streamed in chunks of ``chunk_size``
+    with prefetched instalments and payments; each product version is converted once."""
+    queryset = (
+        loans.select_related("product")
+        .prefetch_related(
+            Prefetch("instalments", queryset=models.Instalment.objects.order_by("seq")),
+            Prefetch("payments", queryset=models.Payment.objects.order_by("value_date", "ref")),
+        )
+        .order_by("id")
+    )
+    products: dict[int, ProductTerms] = {}
+    for loan in queryset.iterator(chunk_size=chunk_size):
+        product = products.get(loan.product_id)
+        if product is None:
+            product = products[loan.product_id] = loan.product.terms()
+        yield _terms(loan, product), loan_payments(loan)

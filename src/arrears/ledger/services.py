@@ -1,0 +1,408 @@
+"""Ledger use cases: each function is one use case in one transaction, with keyword-only
+typed arguments, validating before it writes.
+
+The schedule of a loan is built by the kernel (:func:`arrears.kernel.schedule.build_schedule`)
+when the loan is created and stored as it was built; a product version that a loan uses is
+frozen (:class:`ProductInUse`), so later rule changes go into a new version.
+"""
+
+from __future__ import annotations
+
+from dataclasses import fields as dataclass_fields
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Max, Q
+
+from arrears.calendars import by_name
+from arrears.kernel.calendar import BusinessDayConvention
+from arrears.kernel.errors import ArrearsError, CurrencyMismatch, InvalidTerms
+from arrears.kernel.money import Rounding, exponent
+from arrears.kernel.schedule import build_schedule
+from arrears.kernel.terms import (
+    DayCount,
+    Instalment,
+    InterestRate,
+    ProductTerms,
+    RateBasis,
+    ScheduleMethod,
+    ScheduleTerms,
+)
+from arrears.ledger import models
+
+
+class LedgerError(ArrearsError):
+    code = "ledger-error"
+
+
+class ProductInUse(LedgerError):
+    code = "ledger-product-in-use"
+
+
+class DuplicateReference(LedgerError):
+    code = "ledger-duplicate-reference"
+
+
+class InvalidPayment(LedgerError):
+    code = "ledger-invalid-payment"
+
+
+class InvalidReversal(LedgerError):
+    code = "ledger-invalid-reversal"
+
+
+class InvalidRecord(LedgerError):
+    """A row that Django's field validation refused (the message lists field: problem)."""
+
+    code = "ledger-invalid-record"
+
+
+RATE_MAX_DECIMALS = 8
+RATE_LIMIT = Decimal(10) ** 4  # Decimal(max_digits=12, decimal_places=8)
+
+
+def _full_clean(instance: Any, exclude: list[str] | None = None) -> None:
+    _validated(lambda: instance.full_clean(exclude=exclude))
+
+
+def _validated(check: Any) -> None:
+    """Run a Django validation step, turning its ``ValidationError`` into a domain error."""
+    try:
+        check()
+    except ValidationError as error:
+        parts = [f"{name}: {' '.join(messages)}" for name, messages in error.message_dict.items()]
+        raise InvalidRecord("; ".join(parts)) from None
+
+
+# --- products ---------------------------------------------------------------------------
+
+
+def product_fields(terms: ProductTerms) -> dict[str, Any]:
+    """The model field values that store ``terms`` (the inverse of ``Product.terms()``)."""
+    return {
+        "penalty_multiplier": terms.penalty_multiplier,
+        "compound": terms.compound,
+        "grace_days": terms.grace_days,
+        "grace_retroactive": terms.grace_retroactive,
+        "cost_cap_annual": terms.cost_cap_annual,
+        "rounding": terms.rounding.value,
+        "accrual_rounding": terms.accrual_rounding.value,
+        "allocation_order": ",".join(c.value for c in terms.allocation_order),
+        "tolerance_minor": terms.tolerance,
+        "buckets": [
+            {"name": b.name, "min_dpd": b.min_dpd, "max_dpd": b.max_dpd} for b in terms.buckets
+        ],
+    }
+
+
+@transaction.atomic
+def product_create(
+    *,
+    code: str,
+    version: int,
+    name: str,
+    effective_from: date,
+    terms: ProductTerms | None = None,
+    day_count: DayCount = DayCount.THIRTY_360,
+    calendar: str = "none",
+    convention: BusinessDayConvention = BusinessDayConvention.NONE,
+) -> models.Product:
+    product = models.Product(
+        code=code,
+        version=version,
+        name=name,
+        effective_from=effective_from,
+        day_count=DayCount(day_count).value,
+        calendar=calendar,
+        convention=BusinessDayConvention(convention).value,
+        **product_fields(terms or ProductTerms()),
+    )
+    _full_clean(product)
+    product.save()
+    return product
+
+
+_EDITABLE_PRODUCT_FIELDS = frozenset(
+    {"name", "effective_from", "day_count", "calendar", "convention"}
+    | {f.name for f in dataclass_fields(ProductTerms)}
+    | {"tolerance_minor"}
+) - {"tolerance"}
+
+
+@transaction.atomic
+def product_update(*, product: models.Product, **changes: Any) -> models.Product:
+    """Change a product version that no loan uses yet; a used version is frozen."""
+    product = models.Product.objects.select_for_update().get(pk=product.pk)
+    count = product.loans.count()
+    if count:
+        raise ProductInUse(
+            f"product {product.code} v{product.version} is used by {count} loan(s) and cannot be "
+            "edited; create a new version instead"
+        )
+    unknown = set(changes) - _EDITABLE_PRODUCT_FIELDS
+    if unknown:
+        raise InvalidRecord(f"cannot change {', '.join(sorted(unknown))} of a product")
+    for name, value in changes.items():
+        setattr(product, name, value)
+    _full_clean(product)
+    product.save()
+    return product
+
+
+@transaction.atomic
+def product_new_version(
+    *, product: models.Product, effective_from: date, **changes: Any
+) -> models.Product:
+    """A copy of ``product`` as the next version of its code, with ``changes`` applied."""
+    unknown = set(changes) - _EDITABLE_PRODUCT_FIELDS
+    if unknown:
+        raise InvalidRecord(f"cannot change {', '.join(sorted(unknown))} of a product")
+    latest = models.Product.objects.filter(code=product.code).aggregate(v=Max("version"))["v"]
+    copy = models.Product.objects.get(pk=product.pk)
+    copy.pk = None
+    copy._state.adding = True
+    copy.version = (latest or 0) + 1
+    copy.effective_from = effective_from
+    for name, value in changes.items():
+        setattr(copy, name, value)
+    _full_clean(copy)
+    copy.save(force_insert=True)
+    return copy
+
+
+# --- borrowers --------------------------------------------------------------------------
+
+
+@transaction.atomic
+def borrower_create(
+    *,
+    ref: str,
+    name: str,
+    id_type: str,
+    national_id: str,
+    time_zone: str | None = None,
+    locale: str = "zh-hans",
+) -> models.Borrower:
+    borrower = models.Borrower(
+        ref=ref,
+        name=name,
+        id_type=id_type,
+        national_id=national_id,
+        time_zone=time_zone or None,
+        locale=locale,
+    )
+    _full_clean(borrower)
+    borrower.save()
+    return borrower
+
+
+@transaction.atomic
+def phone_add(
+    *,
+    borrower: models.Borrower,
+    number: str,
+    kind: str = models.Phone.Kind.MOBILE,
+    source: str = models.Phone.Source.APPLICATION,
+) -> models.Phone:
+    """Add a phone (normalised to E.164); adding a number the borrower already has returns the
+    existing row unchanged."""
+    phone = models.Phone(borrower=borrower, number=number, kind=kind, source=source)
+    _validated(phone.clean)
+    existing = models.Phone.objects.filter(borrower=borrower, number=phone.number).first()
+    if existing is not None:
+        return existing
+    _full_clean(phone)
+    phone.save()
+    return phone
+
+
+# --- loans ------------------------------------------------------------------------------
+
+
+def check_rate(value: Decimal) -> Decimal:
+    """A rate that fits the stored ``Decimal(12, 8)`` exactly (no silent rounding)."""
+    if not isinstance(value, Decimal) or not value.is_finite():
+        raise InvalidTerms(f"rate: {value!r} must be a finite Decimal")
+    if value < 0:
+        raise InvalidTerms(f"rate: {value:f} is negative")
+    if value >= RATE_LIMIT:
+        raise InvalidTerms(f"rate: {value:f} is too large (at most 9999.99999999)")
+    exp = value.as_tuple().exponent
+    if isinstance(exp, int) and exp < -RATE_MAX_DECIMALS:
+        raise InvalidTerms(f"rate: {value:f} has more than {RATE_MAX_DECIMALS} decimal places")
+    return value
+
+
+def schedule_for(
+    *,
+    product: models.Product,
+    currency: str,
+    principal_minor: int,
+    rate: InterestRate,
+    term: int,
+    method: ScheduleMethod,
+    start_date: date,
+    day_count: DayCount,
+) -> tuple[Instalment, ...]:
+    """The kernel schedule under the product's rounding, calendar and business-day convention
+    (holiday data for every year the term can touch, plus one for a shift into January)."""
+    years = range(start_date.year, start_date.year + term // 12 + 3)
+    return build_schedule(
+        ScheduleTerms(
+            principal=principal_minor,
+            currency=currency,
+            rate=rate,
+            term=term,
+            method=ScheduleMethod(method),
+            start=start_date,
+            day_count=DayCount(day_count),
+            rounding=Rounding(product.rounding),
+            calendar=by_name(product.calendar, years),
+            convention=BusinessDayConvention(product.convention),
+        )
+    )
+
+
+def instalment_rows(loan: models.Loan, schedule: tuple[Instalment, ...]) -> list[models.Instalment]:
+    return [
+        models.Instalment(
+            loan=loan,
+            seq=i.seq,
+            due_date=i.due_date,
+            principal_minor=i.principal,
+            interest_minor=i.interest,
+            period_start=i.period_start,
+            period_end=i.period_end,
+        )
+        for i in schedule
+    ]
+
+
+@transaction.atomic
+def loan_create(
+    *,
+    ref: str,
+    borrower: models.Borrower,
+    product: models.Product,
+    currency: str,
+    principal_minor: int,
+    rate_value: Decimal,
+    rate_basis: RateBasis | str,
+    term: int,
+    method: ScheduleMethod | str,
+    start_date: date,
+    day_count: DayCount | str | None = None,
+) -> models.Loan:
+    """Create a loan and store the schedule the kernel builds for it (``day_count`` defaults
+    to the product's). The product is currency-agnostic; the loan's currency must be known."""
+    exponent(currency)
+    check_rate(rate_value)
+    if models.Loan.objects.filter(ref=ref).exists():
+        raise DuplicateReference(f"loan_ref: loan {ref} already exists")
+    try:
+        basis = RateBasis(rate_basis)
+        method = ScheduleMethod(method)
+        counted = DayCount(day_count or product.day_count)
+    except ValueError as error:
+        raise InvalidTerms(str(error)) from None
+    product.terms()  # a product the kernel refuses must not get loans
+    rate = InterestRate(rate_value, basis)
+    schedule = schedule_for(
+        product=product,
+        currency=currency,
+        principal_minor=principal_minor,
+        rate=rate,
+        term=term,
+        method=method,
+        start_date=start_date,
+        day_count=counted,
+    )
+    loan = models.Loan.objects.create(
+        ref=ref,
+        borrower=borrower,
+        product=product,
+        currency=currency,
+        principal_minor=principal_minor,
+        rate_value=rate_value,
+        rate_basis=basis.value,
+        term=term,
+        method=method.value,
+        day_count=counted.value,
+        start_date=start_date,
+    )
+    models.Instalment.objects.bulk_create(instalment_rows(loan, schedule))
+    return loan
+
+
+# --- payments ---------------------------------------------------------------------------
+
+
+def reference_taken(ref: str) -> bool:
+    """Payment refs and reversal refs share one namespace: a ref names one event."""
+    return models.Payment.objects.filter(Q(ref=ref) | Q(reversal_ref=ref)).exists()
+
+
+@transaction.atomic
+def payment_record(
+    *,
+    loan: models.Loan,
+    ref: str,
+    value_date: date,
+    amount_minor: int,
+    currency: str,
+    source: str = "",
+) -> models.Payment:
+    """Record a payment received on ``value_date``; it must be in the loan's currency,
+    positive, and not dated before the loan started."""
+    if currency != loan.currency:
+        raise CurrencyMismatch(
+            f"currency: payment {ref} is in {currency} but loan {loan.ref} is in {loan.currency}"
+        )
+    if type(amount_minor) is not int or amount_minor <= 0:
+        raise InvalidPayment(f"amount: payment {ref} must be a positive int of minor units")
+    if value_date < loan.start_date:
+        raise InvalidPayment(
+            f"value_date: payment {ref} on {value_date} is before loan {loan.ref} started "
+            f"({loan.start_date})"
+        )
+    if reference_taken(ref):
+        raise DuplicateReference(f"payment_ref: {ref} is already recorded")
+    return models.Payment.objects.create(
+        ref=ref,
+        loan=loan,
+        value_date=value_date,
+        amount_minor=amount_minor,
+        currency=currency,
+        source=source,
+    )
+
+
+@transaction.atomic
+def payment_reverse(
+    *, payment: models.Payment, reversed_on: date, reversal_ref: str, reason: str
+) -> models.Payment:
+    """Reverse a payment (bounce, chargeback) from ``reversed_on``: from that date on the
+    kernel treats it as never made. The row is kept; a payment is reversed at most once."""
+    payment = models.Payment.objects.select_for_update().get(pk=payment.pk)
+    if payment.reversed_on is not None:
+        raise InvalidReversal(
+            f"payment {payment.ref} was already reversed on {payment.reversed_on} "
+            f"({payment.reversal_ref})"
+        )
+    if reversed_on < payment.value_date:
+        raise InvalidReversal(
+            f"reversed_on: {reversed_on} is before payment {payment.ref}'s value date "
+            f"{payment.value_date}"
+        )
+    if not reversal_ref:
+        raise InvalidReversal("reversal_ref: is required")
+    if reference_taken(reversal_ref):
+        raise DuplicateReference(f"reversal_ref: {reversal_ref} is already used")
+    payment.reversed_on = reversed_on
+    payment.reversal_ref = reversal_ref
+    payment.reversal_reason = reason
+    payment.save(update_fields=["reversed_on", "reversal_ref", "reversal_reason"])
+    return payment

@@ -1,0 +1,199 @@
+"""Validation and normalisation of the identifiers a ledger row carries.
+
+Each ``normalise_*`` function returns the canonical stored form or raises a typed
+:class:`~arrears.kernel.errors.ArrearsError` whose message names the field and never echoes a
+full ID or phone number (messages end up in logs and import reports). The ``validate_*``
+wrappers turn those errors into Django ``ValidationError`` for model fields and admin forms.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import zoneinfo
+from collections.abc import Callable
+from decimal import Decimal, InvalidOperation
+
+import phonenumbers
+from django.core.exceptions import ValidationError
+from stdnum.cn import ric
+from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidLength
+from stdnum.exceptions import ValidationError as StdnumError
+from stdnum.us import ssn
+
+from arrears.kernel.errors import ArrearsError
+from arrears.kernel.money import CURRENCY_EXPONENTS
+from arrears.kernel.terms import Component
+from arrears.ledger.masking import mask_national_id, mask_phone
+
+
+class InvalidNationalId(ArrearsError):
+    code = "ledger-invalid-national-id"
+
+
+class InvalidPhone(ArrearsError):
+    code = "ledger-invalid-phone"
+
+
+class UnknownTimeZone(ArrearsError):
+    code = "ledger-unknown-time-zone"
+
+
+class InvalidChoice(ArrearsError):
+    code = "ledger-invalid-choice"
+
+
+ID_TYPES: tuple[str, ...] = ("cn_ric", "us_ssn", "other")
+LOCALES: tuple[str, ...] = ("zh-hans", "en")
+DEFAULT_PHONE_REGION = "CN"
+_OTHER_ID = re.compile(r"[0-9A-Za-z\-/ .]{1,32}")
+
+
+def _stdnum_reason(error: StdnumError) -> str:
+    if isinstance(error, InvalidChecksum):
+        return "its check digit does not match"
+    if isinstance(error, InvalidLength):
+        return "it has the wrong length"
+    if isinstance(error, InvalidComponent):
+        return "its region, birth date or number group is not valid"
+    return "it has the wrong format"
+
+
+def normalise_national_id(value: str, id_type: str) -> str:
+    """The compact stored form of ``value`` as an ID of ``id_type``.
+
+    ``cn_ric`` is the 18-character PRC resident identity card number (GB 11643: region, birth
+    date, sequence, ISO 7064 check character); ``us_ssn`` a US Social Security number (area,
+    group, serial; never-issued ranges refused); ``other`` any short alphanumeric document
+    number, stored as given.
+    """
+    text = (value or "").strip()
+    if not text:
+        raise InvalidNationalId("national_id: is required")
+    if id_type == "cn_ric":
+        text = re.sub(r"[\s-]", "", text).upper()
+        validator: Callable[[str], str] = ric.validate
+    elif id_type == "us_ssn":
+        validator = ssn.validate
+    elif id_type == "other":
+        if not _OTHER_ID.fullmatch(text):
+            raise InvalidNationalId(
+                "national_id: expected up to 32 letters, digits, spaces or - / ."
+            )
+        return text
+    else:
+        raise InvalidChoice(
+            f"id_type: {id_type!r} is not an ID type (expected {', '.join(ID_TYPES)})"
+        )
+    try:
+        return validator(text)
+    except StdnumError as error:
+        raise InvalidNationalId(
+            f"national_id: {mask_national_id(text)} is not a valid {id_type} number "
+            f"({_stdnum_reason(error)})"
+        ) from None
+
+
+def normalise_phone(value: str, region: str = DEFAULT_PHONE_REGION) -> str:
+    """``value`` in E.164 (``+8613812345678``); national numbers are read in ``region``."""
+    text = (value or "").strip()
+    if not text:
+        raise InvalidPhone("phone: is required")
+    try:
+        parsed = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException:
+        parsed = None
+    if parsed is None or not phonenumbers.is_valid_number(parsed):
+        raise InvalidPhone(f"phone: {mask_phone(text)} is not a valid phone number")
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+@functools.lru_cache(maxsize=1024)
+def normalise_time_zone(value: str) -> str:
+    """An IANA time zone name known to ``zoneinfo`` (``Asia/Shanghai``), returned as given."""
+    text = (value or "").strip()
+    try:
+        zoneinfo.ZoneInfo(text)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise UnknownTimeZone(
+            f"time_zone: {text!r} is not an IANA time zone (e.g. Asia/Shanghai)"
+        ) from None
+    return text
+
+
+def normalise_choice(value: str, field: str, allowed: tuple[str, ...]) -> str:
+    text = (value or "").strip()
+    if text not in allowed:
+        raise InvalidChoice(f"{field}: {text!r} is not one of {', '.join(allowed)}")
+    return text
+
+
+def parse_allocation_order(value: str) -> tuple[Component, ...]:
+    """``"penalty,compound,interest,principal"`` → the component tuple; each name exactly once."""
+    names = [part.strip() for part in (value or "").split(",") if part.strip()]
+    try:
+        order = tuple(Component(name) for name in names)
+    except ValueError:
+        order = ()
+    if sorted(order) != sorted(Component):
+        raise InvalidChoice(
+            "allocation_order: must name each of "
+            f"{', '.join(c.value for c in Component)} exactly once, separated by commas; "
+            f"got {value!r}"
+        )
+    return order
+
+
+def parse_decimal(value: str, field: str) -> Decimal:
+    """A plain decimal string (``0.0005``, ``18``); exponents, ``NaN`` and commas are refused."""
+    text = (value or "").strip()
+    if not re.fullmatch(r"[+-]?\d+(\.\d+)?", text):
+        raise InvalidChoice(f"{field}: {text!r} is not a decimal number")
+    try:
+        return Decimal(text)
+    except InvalidOperation:  # pragma: no cover - the pattern already rules this out
+        raise InvalidChoice(f"{field}: {text!r} is not a decimal number") from None
+
+
+# --- Django field validators -------------------------------------------------------------
+
+
+def _django_error(error: ArrearsError) -> ValidationError:
+    return ValidationError(str(error), code=error.code)
+
+
+def validate_time_zone(value: str | None) -> None:
+    """Django validator: an empty time zone means unknown and is allowed."""
+    if value:
+        try:
+            normalise_time_zone(value)
+        except ArrearsError as error:
+            raise _django_error(error) from None
+
+
+def validate_e164(value: str) -> None:
+    """Django validator: the value must already be a valid number in E.164 form."""
+    try:
+        normalised = normalise_phone(value)
+    except ArrearsError as error:
+        raise _django_error(error) from None
+    if normalised != value:
+        raise ValidationError(
+            f"phone: {mask_phone(value)} must be stored in E.164 form ({mask_phone(normalised)})",
+            code="ledger-phone-not-e164",
+        )
+
+
+def validate_allocation_order(value: str) -> None:
+    try:
+        parse_allocation_order(value)
+    except ArrearsError as error:
+        raise _django_error(error) from None
+
+
+def validate_currency(value: str) -> None:
+    if value not in CURRENCY_EXPONENTS:
+        raise ValidationError(
+            f"currency: {value!r} is not a supported ISO 4217 code (e.g. CNY, USD)",
+            code="money-unknown-currency",
+        )

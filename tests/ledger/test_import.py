@@ -1,0 +1,572 @@
+"""``arrears import``: every row validated first, every error reported, all rows or none,
+and a second import of the same file changes nothing."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+from datetime import date
+from decimal import Decimal
+from io import StringIO
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+from arrears.kernel.schedule import build_schedule
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from stdnum.cn import ric
+
+from arrears.kernel.terms import DayCount, InterestRate, RateBasis, ScheduleMethod, ScheduleTerms
+from arrears.ledger import models, services
+from arrears.ledger.importers import LOAN_COLUMNS, LOAN_OPTIONAL, PAYMENT_COLUMNS
+
+pytestmark = pytest.mark.django_db
+
+
+def valid_ric(n: int = 0) -> str:
+    body = f"11010119900307{n:03d}"
+    return body + ric.calc_check_digit(body + "0")  # the library skips the last character
+
+
+def bad_ric() -> str:
+    good = valid_ric()
+    return good[:-1] + ("1" if good[-1] != "1" else "2")
+
+
+@pytest.fixture(autouse=True)
+def product(db: None) -> models.Product:
+    return services.product_create(
+        code="PL", version=1, name="Personal loan", effective_from=date(2026, 1, 1)
+    )
+
+
+def loan_row(n: int, **overrides: str) -> dict[str, str]:
+    row = {
+        "loan_ref": f"L{n}",
+        "borrower_ref": f"B{n}",
+        "borrower_name": f"借款人{n}",
+        "id_type": "cn_ric",
+        "national_id": valid_ric(n),
+        "phone": f"1381234{n:04d}",
+        "time_zone": "Asia/Shanghai",
+        "locale": "zh-hans",
+        "product_code": "PL",
+        "product_version": "1",
+        "currency": "CNY",
+        "principal": "12000.00",
+        "rate_basis": "daily",
+        "rate": "0.0005",
+        "term": "12",
+        "method": "equal-instalment",
+        "start_date": "2026-01-15",
+        "day_count": "",
+    }
+    row.update(overrides)
+    return row
+
+
+def write_csv(path: Path, rows: list[dict[str, str]], header: list[str] | None = None) -> Path:
+    header = header or list(rows[0])
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=header, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+def run(kind: str, path: Path) -> str:
+    out = StringIO()
+    call_command("import", kind, str(path), stdout=out)
+    return out.getvalue()
+
+
+def rejected(kind: str, path: Path) -> str:
+    with pytest.raises(CommandError) as caught:
+        run(kind, path)
+    return str(caught.value)
+
+
+def counts() -> dict[str, int]:
+    return {
+        model.__name__: model.objects.count()
+        for model in (models.Borrower, models.Phone, models.Loan, models.Instalment, models.Payment)
+    }
+
+
+# --- loans ------------------------------------------------------------------------------
+
+
+def test_a_loans_file_creates_borrowers_phones_loans_and_schedules(tmp_path: Path) -> None:
+    rows = [
+        loan_row(1),
+        loan_row(
+            2,
+            borrower_ref="B1",
+            borrower_name="借款人1",
+            national_id=valid_ric(1),
+            phone="1381234 0001",
+        ),
+        loan_row(
+            3,
+            time_zone="",
+            locale="en",
+            term="6",
+            day_count="actual/365",
+            rate_basis="annual",
+            rate="0.18",
+            principal="5000.5",
+        ),
+    ]
+    path = write_csv(tmp_path / "loans.csv", rows)
+    out = run("loans", path)
+    assert "applied 3, skipped 0" in out
+    assert counts() == {"Borrower": 2, "Phone": 2, "Loan": 3, "Instalment": 30, "Payment": 0}
+    first = models.Loan.objects.get(ref="L1")
+    assert (first.principal_minor, first.day_count, first.borrower.ref) == (
+        1_200_000,
+        "30/360",
+        "B1",
+    )
+    assert models.Loan.objects.get(ref="L2").borrower_id == first.borrower_id
+    third = models.Loan.objects.get(ref="L3")
+    assert (third.principal_minor, third.day_count, third.rate_value) == (
+        500_050,
+        "actual/365",
+        Decimal("0.18"),
+    )
+    assert third.borrower.time_zone is None and third.borrower.locale == "en"
+    assert first.borrower.phones.get().number == "+8613812340001"
+    schedule = build_schedule(
+        ScheduleTerms(
+            principal=500_050,
+            currency="CNY",
+            rate=InterestRate(Decimal("0.18"), RateBasis.ANNUAL),
+            term=6,
+            method=ScheduleMethod.EQUAL_INSTALMENT,
+            start=date(2026, 1, 15),
+            day_count=DayCount.ACTUAL_365,
+        )
+    )
+    assert [
+        (i.seq, i.due_date, i.principal_minor, i.interest_minor, i.period_start, i.period_end)
+        for i in third.instalments.order_by("seq")
+    ] == [
+        (i.seq, i.due_date, i.principal, i.interest, i.period_start, i.period_end) for i in schedule
+    ]
+    batch = models.ImportBatch.objects.get()
+    assert (batch.kind, batch.file_name, batch.row_count, batch.applied_count) == (
+        "loans",
+        "loans.csv",
+        3,
+        3,
+    )
+    assert batch.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_importing_the_same_loans_file_twice_changes_nothing(tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "loans.csv", [loan_row(n) for n in range(1, 5)])
+    run("loans", path)
+    before = counts()
+    out = run("loans", path)
+    assert "applied 0, skipped 4" in out
+    assert counts() == before
+
+
+def test_a_parquet_file_is_read_like_the_same_csv(tmp_path: Path) -> None:
+    rows = [loan_row(n) for n in range(1, 4)]
+    frame = pl.DataFrame(rows).with_columns(
+        pl.col("start_date").str.to_date(),  # a real Date column is read as YYYY-MM-DD
+        pl.col("principal").cast(pl.Decimal(12, 2)),
+    )
+    frame.write_parquet(tmp_path / "loans.parquet")
+    assert "applied 3, skipped 0" in run("loans", tmp_path / "loans.parquet")
+    # The same rows as CSV are recognised as already imported: identical values.
+    assert "applied 0, skipped 3" in run("loans", write_csv(tmp_path / "loans.csv", rows))
+
+
+def test_a_parquet_float_column_is_refused(tmp_path: Path) -> None:
+    frame = pl.DataFrame([loan_row(1)]).with_columns(pl.col("principal").cast(pl.Float64))
+    frame.write_parquet(tmp_path / "loans.parquet")
+    message = rejected("loans", tmp_path / "loans.parquet")
+    assert "principal hold floating-point numbers" in message
+    assert counts()["Loan"] == 0
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        (
+            {"product_code": "NOPE"},
+            "row 3, field product_code: product NOPE version 1 does not exist",
+        ),
+        (
+            {"product_version": "7"},
+            "row 3, field product_version: product PL version 7 does not exist",
+        ),
+        ({"start_date": "2026-02-30"}, "row 3, field start_date: '2026-02-30' is not a valid date"),
+        ({"start_date": "15/01/2026"}, "row 3, field start_date: '15/01/2026' is not a valid date"),
+        ({"principal": "-5.00"}, "row 3, field principal: -5.00 is negative"),
+        ({"principal": "0.00"}, "row 3, field principal: 0.00 is zero"),
+        ({"principal": "12,000.00"}, "row 3, field principal: '12,000.00' is not a decimal number"),
+        (
+            {"principal": "100.001"},
+            "row 3, field principal: '100.001' has more than 2 decimal places for CNY",
+        ),
+        (
+            {"currency": "JPY", "principal": "100.5"},
+            "row 3, field principal: '100.5' has more than 0 decimal places for JPY",
+        ),
+        ({"currency": "XYZ"}, "row 3, field currency: 'XYZ' is not a supported ISO 4217"),
+        ({"national_id": bad_ric()}, "row 3, field national_id: 110101********"),
+        ({"phone": "12345"}, "row 3, field phone: ***** is not a valid phone number"),
+        (
+            {"time_zone": "Mars/Base"},
+            "row 3, field time_zone: 'Mars/Base' is not an IANA time zone",
+        ),
+        ({"loan_ref": "L1"}, "row 3, field loan_ref: L1 appears again (first on row 2)"),
+        (
+            {"borrower_ref": "B1"},
+            "row 3, field national_id: borrower B1 has a different national_id on row 2",
+        ),
+        (
+            {"borrower_ref": "B1", "national_id": valid_ric(1)},
+            "row 3, field borrower_name: borrower B1 has a different borrower_name on row 2",
+        ),
+        ({"rate": "5e-4"}, "row 3, field rate: '5e-4' is not a decimal number"),
+        ({"rate": "0.000000001"}, "row 3, field rate: 0.000000001 has more than 8 decimal places"),
+        ({"rate_basis": "monthly"}, "row 3, field rate_basis: 'monthly' is not a rate basis"),
+        ({"method": "balloon"}, "row 3, field method: 'balloon' is not a schedule method"),
+        ({"term": "0"}, "row 3, field term: '0' is not a whole number from 1 to 600"),
+        ({"day_count": "30/365"}, "row 3, field day_count: '30/365' is not a day count"),
+        (
+            {"id_type": "passport"},
+            "row 3, field id_type: 'passport' is not one of cn_ric, us_ssn, other",
+        ),
+        ({"locale": "fr"}, "row 3, field locale: 'fr' is not one of zh-hans, en"),
+        ({"borrower_name": ""}, "row 3, field borrower_name: is required"),
+    ],
+)
+def test_one_bad_loan_row_among_good_ones_imports_nothing(
+    tmp_path: Path, overrides: dict[str, str], expected: str
+) -> None:
+    rows = [loan_row(1), loan_row(2, **overrides), loan_row(3)]
+    message = rejected("loans", write_csv(tmp_path / "loans.csv", rows))
+    assert expected in message
+    assert "nothing was imported" in message
+    assert counts() == dict.fromkeys(counts(), 0)
+    assert not models.ImportBatch.objects.exists()
+
+
+def test_every_error_of_every_row_is_reported_at_once(tmp_path: Path) -> None:
+    rows = [
+        loan_row(1, principal="-1.00", start_date="2026-13-01"),
+        loan_row(2),
+        loan_row(3, product_version="9"),
+    ]
+    message = rejected("loans", write_csv(tmp_path / "loans.csv", rows))
+    assert "row 2, field principal: -1.00 is negative" in message
+    assert "row 2, field start_date:" in message
+    assert "row 4, field product_version:" in message
+    assert message.startswith("3 error(s)")
+
+
+def test_a_full_id_never_appears_in_an_error(tmp_path: Path) -> None:
+    message = rejected("loans", write_csv(tmp_path / "l.csv", [loan_row(1, national_id=bad_ric())]))
+    assert bad_ric() not in message
+
+
+def test_a_missing_column_is_named(tmp_path: Path) -> None:
+    header = [c for c in LOAN_COLUMNS if c != "currency"]
+    message = rejected("loans", write_csv(tmp_path / "loans.csv", [loan_row(1)], header))
+    assert "row 1, field currency: required column is missing" in message
+
+
+def test_an_unknown_column_is_refused_rather_than_ignored(tmp_path: Path) -> None:
+    rows = [{**loan_row(1), "daycount": "actual/365"}]
+    message = rejected("loans", write_csv(tmp_path / "loans.csv", rows))
+    assert "row 1, field daycount: unknown column" in message
+
+
+def test_the_optional_column_may_be_left_out(tmp_path: Path) -> None:
+    header = [c for c in LOAN_COLUMNS if c not in LOAN_OPTIONAL]
+    assert "applied 1" in run("loans", write_csv(tmp_path / "l.csv", [loan_row(1)], header))
+
+
+def test_a_loan_already_imported_with_different_terms_is_an_error(tmp_path: Path) -> None:
+    run("loans", write_csv(tmp_path / "a.csv", [loan_row(1)]))
+    before = counts()
+    message = rejected(
+        "loans", write_csv(tmp_path / "b.csv", [loan_row(1, principal="13000.00", term="6")])
+    )
+    assert "row 2, field loan_ref: loan L1 already exists with a different principal, term" in (
+        message
+    )
+    assert counts() == before
+
+
+def test_a_known_borrower_must_match_the_database(tmp_path: Path) -> None:
+    run("loans", write_csv(tmp_path / "a.csv", [loan_row(1)]))
+    message = rejected(
+        "loans",
+        write_csv(tmp_path / "b.csv", [loan_row(2, borrower_ref="B1", national_id=valid_ric(1))]),
+    )
+    assert "row 2, field borrower_name: borrower B1 already exists with a different" in message
+
+
+def test_a_new_loan_for_a_known_borrower_reuses_the_borrower(tmp_path: Path) -> None:
+    run("loans", write_csv(tmp_path / "a.csv", [loan_row(1)]))
+    second = loan_row(
+        2, borrower_ref="B1", borrower_name="借款人1", national_id=valid_ric(1), phone="13900000000"
+    )
+    assert "applied 1, skipped 0" in run("loans", write_csv(tmp_path / "b.csv", [second]))
+    borrower = models.Borrower.objects.get(ref="B1")
+    assert borrower.loans.count() == 2
+    assert sorted(borrower.phones.values_list("number", flat=True)) == [
+        "+8613812340001",
+        "+8613900000000",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "expected"),
+    [
+        ("loans.csv", b"loan_ref,borrower_ref\nL1,B1,extra\n", "is not a readable csv file"),
+        ("loans.csv", b'loan_ref,borrower_ref\nL1,"B1\n', "is not a readable csv file"),
+        ("loans.csv", b"loan_ref,borrower_ref\n\xff\xfe,B1\n", "is not a readable csv file"),
+        ("loans.csv", b"", "loans.csv is empty"),
+        ("loans.parquet", b"PAR1 this is not parquet", "is not a readable parquet file"),
+        ("loans.xlsx", b"PK\x03\x04", "expected a .csv or .parquet file"),
+    ],
+)
+def test_an_unreadable_file_is_reported_not_guessed(
+    tmp_path: Path, name: str, content: bytes, expected: str
+) -> None:
+    path = tmp_path / name
+    path.write_bytes(content)
+    assert expected in rejected("loans", path)
+
+
+def test_a_missing_file_is_reported(tmp_path: Path) -> None:
+    assert "cannot read nowhere.csv" in rejected("loans", tmp_path / "nowhere.csv")
+
+
+def test_validation_and_writes_do_not_grow_with_the_number_of_rows(tmp_path: Path) -> None:
+    """One query per chunk of references and multi-row inserts: a design with a query per row
+    would need at least 600 (a loan and its schedule each) for 300 loans."""
+    rows = [loan_row(n, borrower_ref=f"B{n}") for n in range(300)]
+    path = write_csv(tmp_path / "loans.csv", rows)
+    with CaptureQueriesContext(connection) as captured:
+        run("loans", path)
+    assert models.Loan.objects.count() == 300
+    assert len(captured.captured_queries) < 100
+
+
+# --- payments ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def loans(product: models.Product) -> dict[str, models.Loan]:
+    borrower = services.borrower_create(ref="B", name="B", id_type="other", national_id="E1")
+    made = {}
+    for ref, currency in (("L1", "CNY"), ("L2", "CNY"), ("LJ", "JPY")):
+        made[ref] = services.loan_create(
+            ref=ref,
+            borrower=borrower,
+            product=product,
+            currency=currency,
+            principal_minor=1_200_000,
+            rate_value=Decimal("0.0005"),
+            rate_basis="daily",
+            term=12,
+            method="equal-instalment",
+            start_date=date(2026, 1, 15),
+        )
+    return made
+
+
+def payment_row(ref: str, **overrides: str) -> dict[str, str]:
+    row = {
+        "payment_ref": ref,
+        "loan_ref": "L1",
+        "value_date": "2026-02-15",
+        "amount": "1000.00",
+        "currency": "CNY",
+        "reverses": "",
+    }
+    row.update(overrides)
+    return row
+
+
+def test_a_payments_file_records_every_payment(
+    tmp_path: Path, loans: dict[str, models.Loan]
+) -> None:
+    rows = [
+        payment_row("P1"),
+        payment_row("P2", loan_ref="L2", value_date="2026-03-15", amount="0.01"),
+        payment_row("P3", loan_ref="LJ", amount="5000", currency="JPY"),
+    ]
+    out = run("payments", write_csv(tmp_path / "pay.csv", rows))
+    assert "applied 3, skipped 0" in out
+    stored = {p.ref: p for p in models.Payment.objects.all()}
+    assert (stored["P1"].loan.ref, stored["P1"].amount_minor, stored["P1"].value_date) == (
+        "L1",
+        100_000,
+        date(2026, 2, 15),
+    )
+    assert stored["P2"].amount_minor == 1
+    assert stored["P3"].amount_minor == 5000
+    assert stored["P1"].source == "pay.csv"
+
+
+def test_importing_the_same_payments_file_twice_changes_nothing(
+    tmp_path: Path, loans: dict[str, models.Loan]
+) -> None:
+    rows = [payment_row(f"P{n}") for n in range(5)] + [payment_row("R0", reverses="P0")]
+    path = write_csv(tmp_path / "pay.csv", rows)
+    assert "applied 6, skipped 0" in run("payments", path)
+    before = counts()
+    reversed_before = list(models.Payment.objects.values_list("ref", "reversed_on", "reversal_ref"))
+    assert "applied 0, skipped 6" in run("payments", path)
+    assert counts() == before
+    after = list(models.Payment.objects.values_list("ref", "reversed_on", "reversal_ref"))
+    assert after == reversed_before
+    assert models.ImportBatch.objects.filter(kind="payments").count() == 2
+
+
+def test_a_reversal_row_reverses_a_stored_payment_from_its_date(
+    tmp_path: Path, loans: dict[str, models.Loan]
+) -> None:
+    run("payments", write_csv(tmp_path / "a.csv", [payment_row("P1")]))
+    reversal = payment_row("R1", value_date="2026-02-20", reverses="P1")
+    assert "applied 1, skipped 0" in run("payments", write_csv(tmp_path / "b.csv", [reversal]))
+    payment = models.Payment.objects.get(ref="P1")
+    assert (payment.reversed_on, payment.reversal_ref) == (date(2026, 2, 20), "R1")
+    assert models.Payment.objects.count() == 1  # a reversal is not a payment of its own
+    assert "applied 0, skipped 1" in run("payments", tmp_path / "b.csv")
+
+
+def test_a_payment_can_be_reversed_in_the_file_that_brings_it(
+    tmp_path: Path, loans: dict[str, models.Loan]
+) -> None:
+    rows = [payment_row("R1", value_date="2026-02-16", reverses="P1"), payment_row("P1")]
+    run("payments", write_csv(tmp_path / "pay.csv", rows))
+    payment = models.Payment.objects.get(ref="P1")
+    assert (payment.reversed_on, payment.reversal_ref) == (date(2026, 2, 16), "R1")
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        ({"loan_ref": "L9"}, "row 3, field loan_ref: loan L9 does not exist"),
+        ({"value_date": "2026-02-30"}, "row 3, field value_date: '2026-02-30' is not a valid date"),
+        (
+            {"value_date": "2026-01-14"},
+            "row 3, field value_date: 2026-01-14 is before loan L1 started",
+        ),
+        ({"amount": "-5.00"}, "row 3, field amount: -5.00 is negative"),
+        ({"amount": "0"}, "row 3, field amount: 0 is zero"),
+        (
+            {"amount": "1.234"},
+            "row 3, field amount: '1.234' has more than 2 decimal places for CNY",
+        ),
+        ({"amount": "12,00"}, "row 3, field amount: '12,00' is not a decimal number"),
+        ({"currency": "USD"}, "row 3, field currency: USD does not match loan L1's currency CNY"),
+        (
+            {"loan_ref": "LJ", "amount": "10.5", "currency": "JPY"},
+            "row 3, field amount: '10.5' has more than 0 decimal places for JPY",
+        ),
+        ({"payment_ref": "P1"}, "row 3, field payment_ref: P1 appears again (first on row 2)"),
+        ({"payment_ref": ""}, "row 3, field payment_ref: is required"),
+        ({"reverses": "P404"}, "row 3, field reverses: payment P404 does not exist"),
+        (
+            {"reverses": "P1", "amount": "999.99"},
+            "row 3, field amount: must equal the amount of payment P1",
+        ),
+        (
+            {"reverses": "P1", "value_date": "2026-02-14"},
+            "row 3, field value_date: reversal date 2026-02-14 is before payment P1's value "
+            "date 2026-02-15",
+        ),
+        (
+            {"reverses": "P1", "loan_ref": "L2"},
+            "row 3, field loan_ref: payment P1 belongs to loan L1",
+        ),
+        ({"reverses": "X"}, "row 3, field reverses: X cannot reverse itself"),
+    ],
+)
+def test_one_bad_payment_row_among_good_ones_imports_nothing(
+    tmp_path: Path, loans: dict[str, models.Loan], overrides: dict[str, str], expected: str
+) -> None:
+    rows = [payment_row("P1"), payment_row("X", **overrides), payment_row("P3")]
+    before = counts()
+    message = rejected("payments", write_csv(tmp_path / "pay.csv", rows))
+    assert expected in message
+    assert counts() == before
+    assert not models.Payment.objects.exists()
+
+
+def test_errors_name_the_row_a_spreadsheet_shows(
+    tmp_path: Path, loans: dict[str, models.Loan]
+) -> None:
+    rows = [payment_row(f"P{n}") for n in range(2, 7)] + [payment_row("P7", amount="-5.00")]
+    message = rejected("payments", write_csv(tmp_path / "pay.csv", rows))
+    assert "row 7, field amount: -5.00 is negative" in message
+
+
+def test_a_payment_already_stored_with_other_data_is_an_error(
+    tmp_path: Path, loans: dict[str, models.Loan]
+) -> None:
+    run("payments", write_csv(tmp_path / "a.csv", [payment_row("P1")]))
+    changed = [payment_row("P1", amount="1000.01", value_date="2026-02-16"), payment_row("P2")]
+    message = rejected("payments", write_csv(tmp_path / "b.csv", changed))
+    assert (
+        "row 2, field payment_ref: payment P1 already exists with a different value_date, amount"
+        in (message)
+    )
+    assert not models.Payment.objects.filter(ref="P2").exists()
+
+
+def test_a_payment_reversed_already_cannot_be_reversed_again(
+    tmp_path: Path, loans: dict[str, models.Loan]
+) -> None:
+    run(
+        "payments",
+        write_csv(tmp_path / "a.csv", [payment_row("P1"), payment_row("R1", reverses="P1")]),
+    )
+    message = rejected(
+        "payments", write_csv(tmp_path / "b.csv", [payment_row("R2", reverses="P1")])
+    )
+    assert "row 2, field reverses: payment P1 was already reversed on 2026-02-15 by R1" in message
+
+
+def test_a_reversal_reference_cannot_be_reused_as_a_payment(
+    tmp_path: Path, loans: dict[str, models.Loan]
+) -> None:
+    run(
+        "payments",
+        write_csv(tmp_path / "a.csv", [payment_row("P1"), payment_row("R1", reverses="P1")]),
+    )
+    message = rejected("payments", write_csv(tmp_path / "b.csv", [payment_row("R1")]))
+    assert (
+        "row 2, field payment_ref: R1 is already the reference of the reversal of payment P1"
+        in (message)
+    )
+
+
+def test_a_payments_file_needs_its_columns(tmp_path: Path, loans: dict[str, Any]) -> None:
+    header = [c for c in PAYMENT_COLUMNS if c != "amount"]
+    message = rejected("payments", write_csv(tmp_path / "p.csv", [payment_row("P1")], header))
+    assert "row 1, field amount: required column is missing" in message
+
+
+def test_payments_from_parquet(tmp_path: Path, loans: dict[str, models.Loan]) -> None:
+    frame = pl.DataFrame([payment_row("P1"), payment_row("P2")]).with_columns(
+        pl.col("value_date").str.to_date(), pl.col("amount").cast(pl.Decimal(12, 2))
+    )
+    frame.write_parquet(tmp_path / "pay.parquet")
+    assert "applied 2, skipped 0" in run("payments", tmp_path / "pay.parquet")
+    assert models.Payment.objects.get(ref="P2").amount_minor == 100_000
