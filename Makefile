@@ -28,6 +28,7 @@ serve: $(STAMP)
 
 ## Set up and run the whole suite (lint first: a style error fails like a test).
 test: $(STAMP)
+	bash scripts/ensure-browser
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy

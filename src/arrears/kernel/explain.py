@@ -16,6 +16,12 @@ from arrears.kernel.state import InstalmentState, LoanState
 from arrears.kernel.terms import AccrualRounding, LoanTerms
 
 
+ROUNDING_POINT = {
+    AccrualRounding.DAILY: "rounded per day",
+    AccrualRounding.PERIOD: "rounded per period",
+}
+
+
 def percent(rate: Decimal) -> str:
     """``0.00075`` → ``"0.075%"``: exact, no trailing zeros, never scientific notation."""
     text = format((rate * 100).normalize(), "f")
@@ -100,7 +106,7 @@ def explain(loan: LoanTerms, s: LoanState) -> dict[str, Any]:
             "daily": percent(loan.daily_rate),
             "penalty_daily": percent(loan.penalty_rate),
             "penalty_multiplier": str(product.penalty_multiplier),
-            "rounding": f"{product.rounding.value} per {product.accrual_rounding.value}",
+            "rounding": f"{product.rounding.value}, {ROUNDING_POINT[product.accrual_rounding]}",
             "compound": product.compound,
             "grace_days": product.grace_days,
             "grace_retroactive": product.grace_retroactive,

@@ -7,10 +7,12 @@ product, then their instalments, then their payments), never one per loan.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import Prefetch, QuerySet
 
+from arrears.kernel.errors import ArrearsError
 from arrears.kernel.terms import (
     DayCount,
     Instalment,
@@ -75,11 +77,23 @@ def loan_payments(loan: models.Loan) -> tuple[Payment, ...]:
     )
 
 
-def portfolio(
+@dataclass(frozen=True, slots=True)
+class PortfolioEntry:
+    """One loan of a portfolio scan: its kernel terms, or the error that stopped building them."""
+
+    loan_id: int
+    ref: str
+    terms: LoanTerms | None
+    payments: tuple[Payment, ...]
+    error: ArrearsError | None = None
+
+
+def portfolio_entries(
     loans: QuerySet[models.Loan], *, chunk_size: int = PORTFOLIO_CHUNK
-) -> Iterator[tuple[LoanTerms, tuple[Payment, ...]]]:
-    """``(terms, payments)`` for every loan of ``loans``, streamed in chunks of ``chunk_size``
-    with prefetched instalments and payments; each product version is converted once."""
+) -> Iterator[PortfolioEntry]:
+    """Every loan of ``loans`` streamed in chunks of ``chunk_size`` with prefetched instalments
+    and payments; a loan whose rows the kernel rejects comes with its ``error`` instead of
+    terms, so one corrupt loan never stops a portfolio run."""
     queryset = (
         loans.select_related("product")
         .prefetch_related(
@@ -88,9 +102,30 @@ def portfolio(
         )
         .order_by("id")
     )
-    products: dict[int, ProductTerms] = {}
+    products: dict[int, ProductTerms | ArrearsError] = {}
     for loan in queryset.iterator(chunk_size=chunk_size):
         product = products.get(loan.product_id)
         if product is None:
-            product = products[loan.product_id] = loan.product.terms()
-        yield _terms(loan, product), loan_payments(loan)
+            try:
+                product = products[loan.product_id] = loan.product.terms()
+            except ArrearsError as error:
+                product = products[loan.product_id] = error
+        try:
+            if isinstance(product, ArrearsError):
+                raise product
+            payments = loan_payments(loan)
+            yield PortfolioEntry(loan.id, loan.ref, _terms(loan, product), payments)
+        except ArrearsError as error:
+            yield PortfolioEntry(loan.id, loan.ref, None, (), error)
+
+
+def portfolio(
+    loans: QuerySet[models.Loan], *, chunk_size: int = PORTFOLIO_CHUNK
+) -> Iterator[tuple[LoanTerms, tuple[Payment, ...]]]:
+    """``(terms, payments)`` for every loan of ``loans`` (see :func:`portfolio_entries`);
+    raises the first loan's error instead of skipping it."""
+    for entry in portfolio_entries(loans, chunk_size=chunk_size):
+        if entry.error is not None:
+            raise entry.error
+        assert entry.terms is not None
+        yield entry.terms, entry.payments

@@ -36,6 +36,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "arrears.ledger",
+    "arrears.daily",
+    "arrears.demo",
     "arrears.web",
 ]
 

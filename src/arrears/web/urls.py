@@ -5,4 +5,6 @@ from arrears.web import views
 app_name = "web"
 urlpatterns = [
     path("", views.home, name="home"),
+    path("loans/", views.loans_by_bucket, name="loans"),
+    path("loans/<str:ref>/", views.loan_explain, name="explain"),
 ]

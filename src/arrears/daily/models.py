@@ -1,0 +1,76 @@
+"""The persisted result of the daily run: one row per loan and date, plus a record per run.
+
+Rows are derived data — recomputable at any time from the ledger with the kernel — and are
+stored so that lists, queues and reports read them without replaying every loan.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class DayRun(models.Model):
+    """One run of the daily job for one as-of date (idempotency and audit of the run itself)."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running"
+        COMPLETED = "completed"
+        FAILED = "failed"
+
+    as_of = models.DateField()
+    engine = models.CharField(max_length=20)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.RUNNING)
+    loans = models.PositiveIntegerField(default=0)
+    delinquent = models.PositiveIntegerField(default=0)
+    changed = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=list, blank=True)
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-as_of", "-started_at"]
+
+    def __str__(self) -> str:
+        return f"run {self.as_of} ({self.engine}, {self.status})"
+
+
+class LoanState(models.Model):
+    """A loan's state at the end of ``as_of`` (amounts in minor units of the loan's currency)."""
+
+    loan = models.ForeignKey("ledger.Loan", on_delete=models.CASCADE, related_name="states")
+    as_of = models.DateField()
+    dpd = models.PositiveIntegerField()
+    bucket = models.CharField(max_length=16)
+    overdue_principal_minor = models.BigIntegerField()
+    overdue_interest_minor = models.BigIntegerField()
+    penalty_minor = models.BigIntegerField()
+    compound_minor = models.BigIntegerField()
+    total_due_minor = models.BigIntegerField()
+    principal_outstanding_minor = models.BigIntegerField()
+    payoff_minor = models.BigIntegerField()
+    credit_minor = models.BigIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["loan", "as_of"], name="daily_loanstate_loan_as_of")
+        ]
+        indexes = [models.Index(fields=["as_of", "bucket"], name="daily_state_asof_bucket")]
+
+    def __str__(self) -> str:
+        return f"{self.loan_id} {self.as_of} {self.bucket}"
+
+
+class BucketChange(models.Model):
+    """A loan moved from one bucket to another on ``as_of`` (history, never overwritten)."""
+
+    loan = models.ForeignKey("ledger.Loan", on_delete=models.CASCADE, related_name="bucket_changes")
+    as_of = models.DateField()
+    from_bucket = models.CharField(max_length=16)
+    to_bucket = models.CharField(max_length=16)
+    cause = models.CharField(max_length=32)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["loan", "as_of"], name="daily_bucketchange_loan_as_of")
+        ]
+        ordering = ["as_of"]

@@ -1,0 +1,78 @@
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
+
+from arrears.daily.services import day_run
+from arrears.demo.files import write_import_files
+from arrears.demo.portfolio import generate
+from arrears.kernel.calendar import parse_date
+from arrears.kernel.errors import InvalidDate
+from arrears.ledger.models import Loan, Product
+
+DEMO_PRODUCT = "weilidai-like"
+DEMO_USERS = (
+    # (username, password, superuser)
+    ("admin", "arrears-admin", True),
+    ("lead", "arrears-demo", False),
+)
+
+
+class Command(BaseCommand):
+    help = "Seed the synthetic demo portfolio (once), compute the day's state, print logins."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--borrowers", type=int, default=2000)
+        parser.add_argument("--as-of", help="business date (default: today in ARREARS_TIME_ZONE)")
+        parser.add_argument("--seed", type=int, default=20240401)
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        try:
+            as_of: date = (
+                parse_date(options["as_of"], field_name="--as-of")
+                if options["as_of"]
+                else timezone.localdate()
+            )
+        except InvalidDate as error:
+            raise CommandError(str(error)) from None
+        if options["borrowers"] < 1:
+            raise CommandError("--borrowers must be at least 1")
+        product, _ = Product.objects.get_or_create(
+            code=DEMO_PRODUCT,
+            version=1,
+            defaults={"name": "微粒贷-like consumer loan", "effective_from": date(2020, 1, 1)},
+        )
+        if Loan.objects.exists():
+            self.stdout.write("Demo portfolio already loaded; not seeding again.")
+        else:
+            directory = settings.DATA_DIR / "demo"
+            portfolio = generate(
+                borrowers=options["borrowers"],
+                as_of=as_of,
+                seed=options["seed"],
+                product=product.terms(),
+            )
+            loans_csv, payments_csv, count = write_import_files(
+                portfolio, directory, product_code=product.code, product_version=product.version
+            )
+            self.stdout.write(f"Generated {count} loans into {directory}")
+            call_command("import", "loans", str(loans_csv), stdout=self.stdout)
+            call_command("import", "payments", str(payments_csv), stdout=self.stdout)
+        summary = day_run(as_of=as_of)
+        self.stdout.write(summary.line())
+        users = get_user_model()
+        for username, password, superuser in DEMO_USERS:
+            if not users.objects.filter(username=username).exists():
+                if superuser:
+                    users.objects.create_superuser(username, password=password)
+                else:
+                    users.objects.create_user(username, password=password, is_staff=True)
+        self.stdout.write("Demo logins (local demo only):")
+        for username, password, _ in DEMO_USERS:
+            self.stdout.write(f"  {username} / {password}")

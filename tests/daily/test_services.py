@@ -1,0 +1,98 @@
+"""The daily run (reference engine): stored state, idempotency, catch-up, bucket history."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+import pytest
+from django.core.management import call_command
+
+from arrears.daily.models import BucketChange, DayRun, LoanState
+from arrears.daily.services import STATE_FIELDS, day_run
+from arrears.ledger import models, services
+from tests import factories
+
+FIRST_DUE = date(2026, 2, 15)
+
+
+@pytest.fixture
+def book(db: None) -> dict[str, models.Loan]:
+    product = factories.product()
+    owner = factories.borrower()
+    paying = factories.loan("PAYS", owner, product)
+    late = factories.loan("LATE", owner, product)
+    first = paying.instalments.get(seq=1)
+    services.payment_record(
+        loan=paying,
+        ref="P1",
+        value_date=FIRST_DUE,
+        amount_minor=first.principal_minor + first.interest_minor,
+        currency="CNY",
+    )
+    return {"paying": paying, "late": late}
+
+
+def snapshot(as_of: date) -> list[tuple[object, ...]]:
+    rows = LoanState.objects.filter(as_of=as_of).order_by("loan_id")
+    return [(r.loan_id, *(getattr(r, f) for f in STATE_FIELDS)) for r in rows]
+
+
+def test_a_run_stores_each_loans_state_with_the_hand_checked_penalty(book):
+    as_of = FIRST_DUE + timedelta(days=10)
+    summary = day_run(as_of=as_of)
+    assert summary.loans == 2 and summary.delinquent == 1 and not summary.errors
+    late = LoanState.objects.get(loan=book["late"], as_of=as_of)
+    principal = book["late"].instalments.get(seq=1).principal_minor  # 833.33
+    daily = (Decimal(principal) * Decimal("0.00075")).quantize(Decimal(1), ROUND_HALF_UP)
+    assert late.penalty_minor == 10 * int(daily) == 620
+    assert (late.dpd, late.bucket) == (10, "M1")
+    assert LoanState.objects.get(loan=book["paying"], as_of=as_of).bucket == "M0"
+    run = DayRun.objects.get(as_of=as_of)
+    assert run.status == DayRun.Status.COMPLETED and run.loans == 2
+
+
+def test_running_a_day_twice_changes_nothing_and_says_so(book):
+    as_of = FIRST_DUE + timedelta(days=1)  # the day LATE enters M1
+    first = day_run(as_of=as_of)
+    before = snapshot(as_of)
+    second = day_run(as_of=as_of)
+    assert first.changed == 2
+    assert second.changed == 0
+    assert snapshot(as_of) == before
+    assert BucketChange.objects.filter(as_of=as_of).count() == 1
+
+
+def test_a_back_dated_payment_changes_the_rerun(book):
+    as_of = FIRST_DUE + timedelta(days=5)
+    day_run(as_of=as_of)
+    services.payment_record(
+        loan=book["late"],
+        ref="P2",
+        value_date=FIRST_DUE + timedelta(days=1),
+        amount_minor=500_000,
+        currency="CNY",
+    )
+    rerun = day_run(as_of=as_of)
+    assert rerun.changed == 2  # the old row out, the new row in
+    assert LoanState.objects.get(loan=book["late"], as_of=as_of).dpd == 0
+
+
+def test_catch_up_over_ten_missed_days_equals_ten_daily_runs(book):
+    start = FIRST_DUE - timedelta(days=2)
+    call_command("run-day", "--from", str(start), "--to", str(start + timedelta(days=9)))
+    caught_up = {start + timedelta(days=k): snapshot(start + timedelta(days=k)) for k in range(10)}
+    for day, rows in caught_up.items():
+        assert day_run(as_of=day).changed == 0
+        assert snapshot(day) == rows
+    changes = list(BucketChange.objects.values_list("as_of", "from_bucket", "to_bucket", "cause"))
+    assert changes == [(FIRST_DUE + timedelta(days=1), "M0", "M1", "ageing")]
+
+
+def test_a_corrupt_loan_is_reported_and_skipped(book):
+    models.Instalment.objects.filter(loan=book["late"], seq=1).update(principal_minor=1)
+    summary = day_run(as_of=FIRST_DUE + timedelta(days=3))
+    assert summary.loans == 1
+    assert [e["loan"] for e in summary.errors] == ["LATE"]
+    assert "does not sum" in summary.errors[0]["message"]
+    assert DayRun.objects.get().errors == summary.errors

@@ -1,0 +1,53 @@
+"""Database factories shared by app tests (ledger rows made through the real services)."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from stdnum.cn import ric
+
+from arrears.ledger import models, services
+
+
+def valid_ric(body: str = "11010119900307451") -> str:
+    return body + ric.calc_check_digit(body + "0")  # the library ignores the last character
+
+
+def product(code: str = "PL", **kwargs: object) -> models.Product:
+    return services.product_create(
+        code=code, version=1, name="Personal loan", effective_from=date(2026, 1, 1), **kwargs
+    )
+
+
+def borrower(ref: str = "B1", phone: str | None = "+8613812345678") -> models.Borrower:
+    made = services.borrower_create(
+        ref=ref, name="张三", id_type="cn_ric", national_id=valid_ric(), time_zone="Asia/Shanghai"
+    )
+    if phone:
+        services.phone_add(borrower=made, number=phone)
+    return made
+
+
+def loan(
+    ref: str,
+    owner: models.Borrower,
+    of: models.Product,
+    *,
+    principal_minor: int = 1_000_000,
+    start: date = date(2026, 1, 15),
+    term: int = 12,
+    method: str = "equal-principal",
+) -> models.Loan:
+    return services.loan_create(
+        ref=ref,
+        borrower=owner,
+        product=of,
+        currency="CNY",
+        principal_minor=principal_minor,
+        rate_value=Decimal("0.0005"),
+        rate_basis="daily",
+        term=term,
+        method=method,
+        start_date=start,
+    )
