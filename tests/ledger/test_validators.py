@@ -206,3 +206,13 @@ def test_only_known_currencies_pass_the_field_validator() -> None:
     validate_currency("CNY")
     with pytest.raises(ValidationError, match="ISO 4217"):
         validate_currency("XYZ")
+
+
+def test_a_resident_id_whose_region_has_no_counties_is_refused_not_crashed() -> None:
+    # python-stdnum raises KeyError for some region rows (620201 here); that is bad input.
+    from stdnum.cn import ric
+
+    body = "62020119900307451"
+    number = body + ric.calc_check_digit(body + "0")
+    with pytest.raises(InvalidNationalId, match="region code 620201 is not a county"):
+        normalise_national_id(number, "cn_ric")

@@ -92,6 +92,13 @@ def normalise_national_id(value: str, id_type: str) -> str:
             f"national_id: {mask_national_id(text)} is not a valid {id_type} number "
             f"({_stdnum_reason(error)})"
         ) from None
+    except KeyError:
+        # python-stdnum's region table has province/city rows without counties; looking one
+        # up raises KeyError. A resident ID must name a county, so this is a bad region.
+        raise InvalidNationalId(
+            f"national_id: {mask_national_id(text)} is not a valid {id_type} number "
+            f"(region code {text[:6]} is not a county)"
+        ) from None
 
 
 def normalise_phone(value: str, region: str = DEFAULT_PHONE_REGION) -> str:
