@@ -13,13 +13,13 @@ from typing import Any
 
 import polars as pl
 import pytest
-from arrears.kernel.schedule import build_schedule
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from stdnum.cn import ric
 
+from arrears.kernel.schedule import build_schedule
 from arrears.kernel.terms import DayCount, InterestRate, RateBasis, ScheduleMethod, ScheduleTerms
 from arrears.ledger import models, services
 from arrears.ledger.importers import LOAN_COLUMNS, LOAN_OPTIONAL, PAYMENT_COLUMNS

@@ -7,7 +7,6 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from arrears.kernel.schedule import build_schedule
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -18,6 +17,7 @@ from hypothesis import strategies as st
 from stdnum.cn import ric
 
 from arrears.kernel.errors import CurrencyMismatch, InvalidTerms, UnknownCurrency
+from arrears.kernel.schedule import build_schedule
 from arrears.kernel.terms import (
     AccrualRounding,
     Bucket,

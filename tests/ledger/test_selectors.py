@@ -6,11 +6,11 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
-from arrears.kernel.schedule import build_schedule
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from stdnum.cn import ric
 
+from arrears.kernel.schedule import build_schedule
 from arrears.kernel.state import state
 from arrears.kernel.terms import (
     DayCount,

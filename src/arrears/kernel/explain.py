@@ -15,7 +15,6 @@ from arrears.kernel.money import Money, Rounding
 from arrears.kernel.state import InstalmentState, LoanState
 from arrears.kernel.terms import AccrualRounding, LoanTerms
 
-
 ROUNDING_POINT = {
     AccrualRounding.DAILY: "rounded per day",
     AccrualRounding.PERIOD: "rounded per period",
