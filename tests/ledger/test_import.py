@@ -17,19 +17,18 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from stdnum.cn import ric
 
 from arrears.kernel.schedule import build_schedule
 from arrears.kernel.terms import DayCount, InterestRate, RateBasis, ScheduleMethod, ScheduleTerms
 from arrears.ledger import models, services
 from arrears.ledger.importers import LOAN_COLUMNS, LOAN_OPTIONAL, PAYMENT_COLUMNS
+from tests import factories
 
 pytestmark = pytest.mark.django_db
 
 
 def valid_ric(n: int = 0) -> str:
-    body = f"11010119900307{n:03d}"
-    return body + ric.calc_check_digit(body + "0")  # the library skips the last character
+    return factories.valid_ric(f"11010119900307{n:03d}")
 
 
 def bad_ric() -> str:

@@ -14,7 +14,6 @@ from django.test import Client
 from django.urls import reverse
 from hypothesis import given
 from hypothesis import strategies as st
-from stdnum.cn import ric
 
 from arrears.kernel.errors import CurrencyMismatch, InvalidTerms, UnknownCurrency
 from arrears.kernel.schedule import build_schedule
@@ -31,12 +30,9 @@ from arrears.kernel.terms import (
 )
 from arrears.ledger import models, services
 from arrears.ledger.masking import mask_national_id
+from tests.factories import valid_ric
 
 START = date(2026, 1, 31)
-
-
-def valid_ric(body: str = "11010119900307451") -> str:
-    return body + ric.calc_check_digit(body + "0")  # the library skips the last character
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from stdnum.cn import ric
 
 from arrears.kernel.schedule import build_schedule
 from arrears.kernel.state import state
@@ -21,6 +20,7 @@ from arrears.kernel.terms import (
     ScheduleTerms,
 )
 from arrears.ledger import models, selectors, services
+from tests.factories import valid_ric
 
 START = date(2026, 1, 15)
 
@@ -40,7 +40,7 @@ def make_loans(product: models.Product, count: int, first: int = 1) -> list[mode
             ref=f"B{n}",
             name=f"Borrower {n}",
             id_type="cn_ric",
-            national_id=body + ric.calc_check_digit(body + "0"),
+            national_id=valid_ric(body),
         )
         loan = services.loan_create(
             ref=f"L{n}",

@@ -12,28 +12,15 @@ from pathlib import Path
 
 from arrears.demo.portfolio import DemoBorrower, DemoLoan
 from arrears.kernel.money import Money
-
-LOAN_COLUMNS = (
-    "loan_ref",
-    "borrower_ref",
-    "borrower_name",
-    "id_type",
-    "national_id",
-    "phone",
-    "time_zone",
-    "locale",
-    "product_code",
-    "product_version",
-    "currency",
-    "principal",
-    "rate_basis",
-    "rate",
-    "term",
-    "method",
-    "start_date",
-    "day_count",
+from arrears.ledger.importers import (
+    LOAN_COLUMNS,
+    LOAN_OPTIONAL,
+    PAYMENT_COLUMNS,
+    PAYMENT_OPTIONAL,
 )
-PAYMENT_COLUMNS = ("payment_ref", "loan_ref", "value_date", "amount", "currency", "reverses")
+
+LOAN_FILE_COLUMNS = (*LOAN_COLUMNS, *LOAN_OPTIONAL)
+PAYMENT_FILE_COLUMNS = (*PAYMENT_COLUMNS, *PAYMENT_OPTIONAL)
 
 
 def write_import_files(
@@ -53,8 +40,8 @@ def write_import_files(
     ):
         loans = csv.writer(lf)
         payments = csv.writer(pf)
-        loans.writerow(LOAN_COLUMNS)
-        payments.writerow(PAYMENT_COLUMNS)
+        loans.writerow(LOAN_FILE_COLUMNS)
+        payments.writerow(PAYMENT_FILE_COLUMNS)
         for borrower, borrower_loans in portfolio:
             for loan in borrower_loans:
                 t = loan.terms
