@@ -10,13 +10,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from itertools import pairwise
 
 from arrears.kernel.calendar import ALL_DAYS, BusinessCalendar, BusinessDayConvention
 from arrears.kernel.errors import InvalidTerms
 from arrears.kernel.money import Rounding, exponent
+
+#: Decimal places kept when an annual rate is turned into a daily one (a named rounding rule).
+DAILY_RATE_PLACES = 10
+DAILY_RATE_QUANTUM = Decimal(1).scaleb(-DAILY_RATE_PLACES)
 
 
 class RateBasis(StrEnum):
@@ -54,10 +58,17 @@ class InterestRate:
             raise InvalidTerms(f"interest rate {self.value} is negative")
 
     def daily(self, day_count: DayCount) -> Decimal:
-        """Rate per day: as quoted, or the annual rate over the day count's year."""
+        """Rate per day: as quoted, or the annual rate over the day count's year rounded half-up
+        to ``DAILY_RATE_PLACES`` decimals (0.18 / 365 → 0.0004931507).
+
+        The named rounding makes every daily rate a short exact decimal, so accrual is exactly
+        reproducible by integer arithmetic (the vectorised engine) and never depends on a
+        Decimal context's precision.
+        """
         if self.basis is RateBasis.DAILY:
             return self.value
-        return self.value / Decimal(day_count.year_days)
+        exact = Decimal(self.value) / Decimal(day_count.year_days)
+        return exact.quantize(DAILY_RATE_QUANTUM, rounding=ROUND_HALF_UP)
 
     def monthly(self) -> Decimal:
         """Rate per regular monthly period: daily × 30, or annual ÷ 12."""
