@@ -1,0 +1,271 @@
+"""Flat arrays for the compiled replay, built from kernel values or from snapshot frames.
+
+A :class:`Batch` holds one chunk of loans in CSR layout (instalments and effective payments
+grouped by loan, in the kernel's processing order) with every rate as an exact integer fraction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from math import gcd
+
+import numpy as np
+
+from arrears.engine import replay
+from arrears.kernel.money import Rounding
+from arrears.kernel.terms import AccrualRounding, Component, LoanTerms, Payment, ProductTerms
+
+EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
+
+ROUNDING_CODES = {
+    Rounding.HALF_UP: replay.HALF_UP,
+    Rounding.HALF_EVEN: replay.HALF_EVEN,
+    Rounding.DOWN: replay.DOWN,
+    Rounding.UP: replay.UP,
+    Rounding.FLOOR: replay.FLOOR,
+    Rounding.CEILING: replay.CEILING,
+}
+ACCRUAL_CODES = {AccrualRounding.DAILY: replay.DAILY, AccrualRounding.PERIOD: replay.PERIOD}
+COMPONENT_CODES = {
+    Component.PENALTY: replay.PENALTY,
+    Component.COMPOUND: replay.COMPOUND,
+    Component.INTEREST: replay.INTEREST,
+    Component.PRINCIPAL: replay.PRINCIPAL,
+}
+
+#: Names of the result columns, in ``replay.O_*`` order.
+RESULT_COLUMNS = (
+    "dpd",
+    "overdue_principal",
+    "overdue_interest",
+    "penalty_outstanding",
+    "compound_outstanding",
+    "total_due",
+    "principal_outstanding",
+    "accrued_interest",
+    "payoff",
+    "credit",
+    "penalty_accrued",
+    "compound_accrued",
+    "paid_total",
+    "settled_on",
+    "status",
+)
+
+
+def day_number(day: date) -> int:
+    return day.toordinal() - EPOCH_ORDINAL
+
+
+def from_day_number(number: int) -> date:
+    return date.fromordinal(number + EPOCH_ORDINAL)
+
+
+def fraction(rate: Decimal) -> tuple[int, int]:
+    """An exact decimal as a reduced ``(numerator, denominator)``: 0.00075 → (3, 4000)."""
+    sign, digits, exponent = rate.normalize().as_tuple()
+    if not isinstance(exponent, int):
+        raise ValueError(f"rate {rate} is not finite")
+    numerator = int("".join(map(str, digits)) or "0") * (-1 if sign else 1)
+    if exponent >= 0:
+        return numerator * 10**exponent, 1
+    denominator = 10**-exponent
+    common = gcd(numerator, denominator) or 1
+    return numerator // common, denominator // common
+
+
+@dataclass(frozen=True)
+class ProductCodes:
+    """A product's rules as the integer codes the compiled replay takes."""
+
+    penalty_multiplier: Decimal
+    compound: bool
+    grace: int
+    retro: bool
+    cap: tuple[int, int]
+    rounding: int
+    accrual: int
+    order: tuple[int, int, int, int]
+    tolerance: int
+
+    @classmethod
+    def of(cls, product: ProductTerms) -> ProductCodes:
+        cap = (0, 0) if product.cost_cap_annual is None else fraction(product.cost_cap_annual)
+        order = tuple(COMPONENT_CODES[c] for c in product.allocation_order)
+        assert len(order) == 4
+        return cls(
+            penalty_multiplier=product.penalty_multiplier,
+            compound=product.compound,
+            grace=product.grace_days,
+            retro=product.grace_retroactive,
+            cap=cap,
+            rounding=ROUNDING_CODES[product.rounding],
+            accrual=ACCRUAL_CODES[product.accrual_rounding],
+            order=(order[0], order[1], order[2], order[3]),
+            tolerance=product.tolerance,
+        )
+
+
+@dataclass
+class Batch:
+    """One chunk of loans in the compiled replay's layout."""
+
+    refs: list[str]
+    loan_start: np.ndarray
+    loan_principal: np.ndarray
+    dnum: np.ndarray
+    dden: np.ndarray
+    pnum: np.ndarray
+    pden: np.ndarray
+    compound: np.ndarray
+    grace: np.ndarray
+    retro: np.ndarray
+    cap_num: np.ndarray
+    cap_den: np.ndarray
+    rounding: np.ndarray
+    accrual: np.ndarray
+    order: np.ndarray
+    tolerance: np.ndarray
+    inst_off: np.ndarray
+    due: np.ndarray
+    pstart: np.ndarray
+    iprincipal: np.ndarray
+    iinterest: np.ndarray
+    pay_off: np.ndarray
+    pvalue: np.ndarray
+    pamount: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.refs)
+
+
+def from_kernel(loans: Sequence[tuple[LoanTerms, Sequence[Payment]]], as_of: date) -> Batch:
+    """A batch from kernel values (tests, and the fallback path for small sets of loans)."""
+    count = len(loans)
+    i64 = np.int64
+    cols: dict[str, list[int]] = {
+        name: []
+        for name in (
+            "loan_start",
+            "loan_principal",
+            "dnum",
+            "dden",
+            "pnum",
+            "pden",
+            "compound",
+            "grace",
+            "retro",
+            "cap_num",
+            "cap_den",
+            "rounding",
+            "accrual",
+            "tolerance",
+        )
+    }
+    order: list[tuple[int, int, int, int]] = []
+    inst_off, due, pstart, iprincipal, iinterest = [0], [], [], [], []
+    pay_off, pvalue, pamount = [0], [], []
+    products: dict[int, ProductCodes] = {}
+    for loan, payments in loans:
+        codes = products.get(id(loan.product))
+        if codes is None:
+            codes = products[id(loan.product)] = ProductCodes.of(loan.product)
+        dnum, dden = fraction(loan.daily_rate)
+        pnum, pden = fraction(loan.penalty_rate)
+        for name, value in (
+            ("loan_start", day_number(loan.start)),
+            ("loan_principal", loan.principal),
+            ("dnum", dnum),
+            ("dden", dden),
+            ("pnum", pnum),
+            ("pden", pden),
+            ("compound", codes.compound),
+            ("grace", codes.grace),
+            ("retro", codes.retro),
+            ("cap_num", codes.cap[0]),
+            ("cap_den", codes.cap[1]),
+            ("rounding", codes.rounding),
+            ("accrual", codes.accrual),
+            ("tolerance", codes.tolerance),
+        ):
+            cols[name].append(int(value))
+        order.append(codes.order)
+        for inst in sorted(loan.schedule, key=lambda i: i.due_date):
+            due.append(day_number(inst.due_date))
+            pstart.append(day_number(inst.period_start))
+            iprincipal.append(inst.principal)
+            iinterest.append(inst.interest)
+        inst_off.append(len(due))
+        effective = sorted(
+            (p for p in payments if p.effective(as_of)), key=lambda p: (p.value_date, p.ref)
+        )
+        for p in effective:
+            pvalue.append(day_number(p.value_date))
+            pamount.append(p.amount)
+        pay_off.append(len(pvalue))
+    arrays = {name: np.asarray(values, dtype=i64) for name, values in cols.items()}
+    return Batch(
+        refs=[loan.ref for loan, _ in loans],
+        loan_start=arrays["loan_start"].astype(np.int32),
+        loan_principal=arrays["loan_principal"],
+        dnum=arrays["dnum"],
+        dden=arrays["dden"],
+        pnum=arrays["pnum"],
+        pden=arrays["pden"],
+        compound=arrays["compound"].astype(np.bool_),
+        grace=arrays["grace"].astype(np.int32),
+        retro=arrays["retro"].astype(np.bool_),
+        cap_num=arrays["cap_num"],
+        cap_den=arrays["cap_den"],
+        rounding=arrays["rounding"].astype(np.int8),
+        accrual=arrays["accrual"].astype(np.int8),
+        order=np.asarray(order, dtype=np.int8).reshape(count, 4),
+        tolerance=arrays["tolerance"],
+        inst_off=np.asarray(inst_off, dtype=i64),
+        due=np.asarray(due, dtype=np.int32),
+        pstart=np.asarray(pstart, dtype=np.int32),
+        iprincipal=np.asarray(iprincipal, dtype=i64),
+        iinterest=np.asarray(iinterest, dtype=i64),
+        pay_off=np.asarray(pay_off, dtype=i64),
+        pvalue=np.asarray(pvalue, dtype=np.int32),
+        pamount=np.asarray(pamount, dtype=i64),
+    )
+
+
+def run(batch: Batch, as_of: date, *, blocks: int | None = None) -> np.ndarray:
+    """Replay a batch; returns (loans × len(RESULT_COLUMNS)) int64 results."""
+    import numba
+
+    if len(batch) == 0:
+        return np.zeros((0, replay.NOUT), dtype=np.int64)
+    blocks = blocks or max(1, min(len(batch), numba.get_num_threads() * 8))
+    return replay.replay_all(  # type: ignore[no-any-return]
+        batch.loan_start,
+        batch.loan_principal,
+        batch.dnum,
+        batch.dden,
+        batch.pnum,
+        batch.pden,
+        batch.compound,
+        batch.grace,
+        batch.retro,
+        batch.cap_num,
+        batch.cap_den,
+        batch.rounding,
+        batch.accrual,
+        batch.order,
+        batch.tolerance,
+        batch.inst_off,
+        batch.due,
+        batch.pstart,
+        batch.iprincipal,
+        batch.iinterest,
+        batch.pay_off,
+        batch.pvalue,
+        batch.pamount,
+        day_number(as_of),
+        blocks,
+    )

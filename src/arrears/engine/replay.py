@@ -1,0 +1,672 @@
+"""The compiled replay: the kernel's day contract in exact integer arithmetic, for many loans.
+
+This is :func:`arrears.kernel.state.state` rewritten over flat NumPy arrays (loans, their
+instalments and payments in CSR layout) and compiled with Numba, so a whole portfolio replays
+at native speed on every core. It must agree with the kernel to the fen on every loan; the
+differential tests in ``tests/engine`` hold it to that.
+
+Exactness: every rate is an exact decimal ``num / den`` (the kernel names the rounding that
+makes an annual rate's daily equivalent a short decimal), every amount an int64 of minor units,
+and every rounding is integer division with the product's named rule. Products that could
+overflow int64 are flagged per loan (``status == FALLBACK``) and replayed by the kernel instead.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+# Rounding rule codes (kernel ``Rounding``), accrual modes and component codes.
+HALF_UP, HALF_EVEN, DOWN, UP, FLOOR, CEILING = 0, 1, 2, 3, 4, 5
+DAILY, PERIOD = 0, 1
+PENALTY, COMPOUND, INTEREST, PRINCIPAL = 0, 1, 2, 3
+
+OK, FALLBACK = 0, 1
+NO_DATE = np.int32(-(2**31) + 1)
+LIMIT = np.int64(2**62)
+
+# Per-instalment scratch columns.
+(
+    P_DUE,
+    I_DUE,
+    P_PAID,
+    I_PAID,
+    PEN_PAID,
+    COMP_PAID,
+    PAID_ON,
+    PEN_CLOSED,
+    PEN_START,
+    PEN_DAYS,
+    PEN_BASE,
+    COMP_CLOSED,
+    COMP_START,
+    COMP_DAYS,
+    COMP_BASE,
+    GPEN_CLOSED,
+    GPEN_START,
+    GPEN_DAYS,
+    GPEN_BASE,
+    GCOMP_CLOSED,
+    GCOMP_START,
+    GCOMP_DAYS,
+    GCOMP_BASE,
+) = range(23)
+NCOLS = 23
+ACC_PEN, ACC_COMP, ACC_GPEN, ACC_GCOMP = PEN_CLOSED, COMP_CLOSED, GPEN_CLOSED, GCOMP_CLOSED
+
+# Output columns (one row per loan).
+(
+    O_DPD,
+    O_OVERDUE_PRINCIPAL,
+    O_OVERDUE_INTEREST,
+    O_PENALTY,
+    O_COMPOUND,
+    O_TOTAL_DUE,
+    O_PRINCIPAL_OUT,
+    O_ACCRUED,
+    O_PAYOFF,
+    O_CREDIT,
+    O_PENALTY_ACCRUED,
+    O_COMPOUND_ACCRUED,
+    O_PAID_TOTAL,
+    O_SETTLED_ON,
+    O_STATUS,
+) = range(15)
+NOUT = 15
+
+
+@njit(cache=True)
+def round_qr(q: int, r: int, d: int, mode: int) -> int:
+    """Round the non-negative value ``q + r/d`` (0 ≤ r < d) to an integer under ``mode``."""
+    if r == 0:
+        return q
+    if mode == HALF_UP:
+        return q + 1 if 2 * r >= d else q
+    if mode == HALF_EVEN:
+        if 2 * r > d or (2 * r == d and q % 2 == 1):
+            return q + 1
+        return q
+    if mode in (UP, CEILING):
+        return q + 1
+    return q  # DOWN, FLOOR (values are never negative here)
+
+
+@njit(cache=True)
+def times_rate(base: int, days: int, num: int, den: int, mode: int) -> int:
+    """round(base × days × num / den) exactly, without overflowing int64."""
+    q1 = (base * num) // den
+    r1 = (base * num) % den
+    extra = days * r1
+    return round_qr(days * q1 + extra // den, extra % den, den, mode)
+
+
+@njit(cache=True)
+def run_amount(
+    w: np.ndarray, k: int, acc: int, days: int, num: int, den: int, mode: int, accrual: int
+) -> int:
+    if days == 0:
+        return 0
+    base = w[k, acc + 3]
+    if accrual == DAILY:
+        return days * times_rate(base, 1, num, den, mode)
+    return times_rate(base, days, num, den, mode)
+
+
+@njit(cache=True)
+def acc_total(w: np.ndarray, k: int, acc: int, num: int, den: int, mode: int, accrual: int) -> int:
+    return w[k, acc] + run_amount(w, k, acc, w[k, acc + 2], num, den, mode, accrual)
+
+
+@njit(cache=True)
+def acc_close(w: np.ndarray, k: int, acc: int, num: int, den: int, mode: int, accrual: int) -> None:
+    if w[k, acc + 2] != 0 and w[k, acc + 1] != NO_DATE:
+        w[k, acc] += run_amount(w, k, acc, w[k, acc + 2], num, den, mode, accrual)
+    w[k, acc + 1] = NO_DATE
+    w[k, acc + 2] = 0
+    w[k, acc + 3] = 0
+
+
+@njit(cache=True)
+def acc_continues(w: np.ndarray, k: int, acc: int, first: int, base: int) -> bool:
+    return (
+        w[k, acc + 1] != NO_DATE
+        and base == w[k, acc + 3]
+        and w[k, acc + 1] + w[k, acc + 2] == first
+    )
+
+
+@njit(cache=True)
+def acc_add(
+    w: np.ndarray,
+    k: int,
+    acc: int,
+    first: int,
+    days: int,
+    base: int,
+    num: int,
+    den: int,
+    mode: int,
+    accrual: int,
+) -> None:
+    if days <= 0:
+        return
+    if base <= 0:
+        acc_close(w, k, acc, num, den, mode, accrual)
+        return
+    if not acc_continues(w, k, acc, first, base):
+        acc_close(w, k, acc, num, den, mode, accrual)
+        w[k, acc + 1] = first
+        w[k, acc + 3] = base
+    w[k, acc + 2] += days
+
+
+@njit(cache=True)
+def acc_increment(
+    w: np.ndarray,
+    k: int,
+    acc: int,
+    first: int,
+    days: int,
+    base: int,
+    num: int,
+    den: int,
+    mode: int,
+    accrual: int,
+) -> int:
+    if base <= 0 or days <= 0:
+        return 0
+    if acc_continues(w, k, acc, first, base):
+        run = w[k, acc + 2]
+        return run_amount(w, k, acc, run + days, num, den, mode, accrual) - run_amount(
+            w, k, acc, run, num, den, mode, accrual
+        )
+    if accrual == DAILY:
+        return days * times_rate(base, 1, num, den, mode)
+    return times_rate(base, days, num, den, mode)
+
+
+@njit(cache=True)
+def owed(w: np.ndarray, k: int, c: int, num: int, den: int, mode: int, accrual: int) -> int:
+    if c == PENALTY:
+        return acc_total(w, k, ACC_PEN, num, den, mode, accrual) - w[k, PEN_PAID]
+    if c == COMPOUND:
+        return acc_total(w, k, ACC_COMP, num, den, mode, accrual) - w[k, COMP_PAID]
+    if c == INTEREST:
+        return w[k, I_DUE] - w[k, I_PAID]
+    return w[k, P_DUE] - w[k, P_PAID]
+
+
+@njit(cache=True)
+def outstanding(w: np.ndarray, k: int, num: int, den: int, mode: int, accrual: int) -> int:
+    total = 0
+    for c in range(4):
+        total += owed(w, k, c, num, den, mode, accrual)
+    return total
+
+
+@njit(cache=True)
+def cost_cap(principal: int, start: int, day: int, cap_num: int, cap_den: int) -> int:
+    days = day - start
+    if days < 0:
+        days = 0
+    return times_rate(principal, days, cap_num, cap_den * 365, DOWN)
+
+
+@njit(cache=True)
+def total_cost(
+    w: np.ndarray,
+    n: int,
+    due: np.ndarray,
+    o: int,
+    day: int,
+    num: int,
+    den: int,
+    mode: int,
+    accrual: int,
+) -> int:
+    cost = 0
+    for k in range(n):
+        if due[o + k] <= day:
+            cost += w[k, I_DUE]
+        cost += acc_total(w, k, ACC_PEN, num, den, mode, accrual)
+        cost += acc_total(w, k, ACC_COMP, num, den, mode, accrual)
+    return cost
+
+
+@njit(cache=True)
+def replay_loan(
+    w: np.ndarray,
+    events: np.ndarray,
+    n: int,
+    o: int,
+    due: np.ndarray,
+    pstart: np.ndarray,
+    p0: int,
+    p1: int,
+    pvalue: np.ndarray,
+    pamount: np.ndarray,
+    start: int,
+    principal: int,
+    as_of: int,
+    dnum: int,
+    dden: int,
+    num: int,
+    den: int,
+    compound: bool,
+    grace: int,
+    retro: bool,
+    cap_num: int,
+    cap_den: int,
+    mode: int,
+    accrual: int,
+    order: np.ndarray,
+    tolerance: int,
+    out: np.ndarray,
+) -> None:
+    capped = cap_den > 0
+    # --- events: start, as_of, payment days (clamped to start), due dates, grace ends
+    m = 0
+    events[m] = start
+    m += 1
+    events[m] = as_of
+    m += 1
+    for j in range(p0, p1):
+        events[m] = max(pvalue[j], start)
+        m += 1
+    for k in range(n):
+        events[m] = due[o + k]
+        m += 1
+        if grace > 0:
+            events[m] = due[o + k] + grace + 1
+            m += 1
+    ev = np.sort(events[:m])
+
+    credit = 0
+    settled_on = NO_DATE
+    paid_total = 0
+    pj = p0
+    cursor = start - 1
+    previous = NO_DATE
+    for ei in range(m):
+        day = ev[ei]
+        if day == previous or day < start or day > as_of:
+            continue
+        previous = day
+        for span in range(2):
+            first = cursor + 1 if span == 0 else day
+            last = day - 1 if span == 0 else day
+            # ---- grace settlement happens between the bulk span and the event day
+            if span == 1 and grace > 0:
+                for k in range(n):
+                    if due[o + k] + grace + 1 != day:
+                        continue
+                    unpaid = w[k, P_DUE] - w[k, P_PAID] + w[k, I_DUE] - w[k, I_PAID]
+                    pen_total = acc_total(w, k, ACC_GPEN, num, den, mode, accrual)
+                    comp_total = acc_total(w, k, ACC_GCOMP, num, den, mode, accrual)
+                    for acc in (ACC_GPEN, ACC_GCOMP):
+                        w[k, acc] = 0
+                        w[k, acc + 1] = NO_DATE
+                        w[k, acc + 2] = 0
+                        w[k, acc + 3] = 0
+                    if unpaid <= tolerance:
+                        continue
+                    for which in range(2):
+                        amount = pen_total if which == 0 else comp_total
+                        target = ACC_PEN if which == 0 else ACC_COMP
+                        if capped:
+                            cap = cost_cap(principal, start, day - 1, cap_num, cap_den)
+                            headroom = cap - total_cost(
+                                w, n, due, o, day - 1, num, den, mode, accrual
+                            )
+                            headroom = max(headroom, 0)
+                            if amount <= headroom:
+                                acc_close(w, k, target, num, den, mode, accrual)
+                                w[k, target] += amount
+                            else:  # the cap cuts the grace-day charge to the headroom
+                                acc_close(w, k, target, num, den, mode, accrual)
+                                w[k, target] += headroom
+                        else:
+                            acc_close(w, k, target, num, den, mode, accrual)
+                            w[k, target] += amount
+            days = last - first + 1
+            if days <= 0:
+                continue
+            # ---- accrual over [first, last]
+            any_overdue = False
+            for k in range(n):
+                flag = due[o + k] < first and outstanding(w, k, num, den, mode, accrual) > 0
+                events[m + k] = 1 if flag else 0
+                any_overdue = any_overdue or flag
+            if not any_overdue:
+                continue
+            for k in range(n):
+                if events[m + k] == 0:
+                    continue
+                in_grace = grace > 0 and first <= due[o + k] + grace
+                base_p = w[k, P_DUE] - w[k, P_PAID]
+                base_i = w[k, I_DUE] - w[k, I_PAID]
+                if in_grace:
+                    if retro:
+                        acc_add(w, k, ACC_GPEN, first, days, base_p, num, den, mode, accrual)
+                        if compound:
+                            acc_add(w, k, ACC_GCOMP, first, days, base_i, num, den, mode, accrual)
+                    continue
+                if not capped:
+                    acc_add(w, k, ACC_PEN, first, days, base_p, num, den, mode, accrual)
+                    if compound:
+                        acc_add(w, k, ACC_COMP, first, days, base_i, num, den, mode, accrual)
+            if capped:
+                for d in range(first, last + 1):
+                    cap = cost_cap(principal, start, d, cap_num, cap_den)
+                    cost = total_cost(w, n, due, o, d, num, den, mode, accrual)
+                    for k in range(n):
+                        if events[m + k] == 0:
+                            continue
+                        if grace > 0 and d <= due[o + k] + grace:
+                            continue
+                        for which in range(2 if compound else 1):
+                            acc = ACC_PEN if which == 0 else ACC_COMP
+                            if which == 0:
+                                base = w[k, P_DUE] - w[k, P_PAID]
+                            else:
+                                base = w[k, I_DUE] - w[k, I_PAID]
+                            if base <= 0:
+                                acc_add(w, k, acc, d, 1, 0, num, den, mode, accrual)
+                                continue
+                            inc = acc_increment(w, k, acc, d, 1, base, num, den, mode, accrual)
+                            if cost + inc <= cap:
+                                acc_add(w, k, acc, d, 1, base, num, den, mode, accrual)
+                                cost += inc
+                            else:
+                                allowed = max(cap - cost, 0)
+                                acc_close(w, k, acc, num, den, mode, accrual)
+                                w[k, acc] += allowed
+                                cost += allowed
+        # ---- dues: apply credit to instalments falling due today
+        if credit > 0:
+            due_today = False
+            for k in range(n):
+                if due[o + k] == day:
+                    due_today = True
+            if due_today:
+                amount = credit
+                credit = 0
+                credit, settled = allocate(
+                    w,
+                    n,
+                    o,
+                    due,
+                    pstart,
+                    day,
+                    amount,
+                    credit,
+                    order,
+                    dnum,
+                    dden,
+                    num,
+                    den,
+                    mode,
+                    accrual,
+                )
+                if settled:
+                    settled_on = day
+        # ---- payments valued today
+        while pj < p1 and max(pvalue[pj], start) == day:
+            paid_total += pamount[pj]
+            credit, settled = allocate(
+                w,
+                n,
+                o,
+                due,
+                pstart,
+                pvalue[pj],
+                pamount[pj],
+                credit,
+                order,
+                dnum,
+                dden,
+                num,
+                den,
+                mode,
+                accrual,
+            )
+            if settled:
+                settled_on = pvalue[pj]
+            pj += 1
+        cursor = day
+
+    # ---- the result
+    earliest = NO_DATE
+    overdue_p = overdue_i = pen_out = comp_out = total_due = principal_out = 0
+    pen_acc = comp_acc = 0
+    for k in range(n):
+        d = due[o + k]
+        pen_t = acc_total(w, k, ACC_PEN, num, den, mode, accrual)
+        comp_t = acc_total(w, k, ACC_COMP, num, den, mode, accrual)
+        out_k = outstanding(w, k, num, den, mode, accrual)
+        if d < as_of and out_k > tolerance and (earliest == NO_DATE or d < earliest):
+            earliest = d
+        if d < as_of:
+            overdue_p += w[k, P_DUE] - w[k, P_PAID]
+            overdue_i += w[k, I_DUE] - w[k, I_PAID]
+        if d <= as_of:
+            total_due += out_k
+        pen_out += pen_t - w[k, PEN_PAID]
+        comp_out += comp_t - w[k, COMP_PAID]
+        principal_out += w[k, P_DUE] - w[k, P_PAID]
+        pen_acc += pen_t
+        comp_acc += comp_t
+    future_p, accrued = payoff_future(w, n, o, due, pstart, as_of, dnum, dden, mode)
+    out[O_DPD] = 0 if earliest == NO_DATE else as_of - earliest
+    out[O_OVERDUE_PRINCIPAL] = overdue_p
+    out[O_OVERDUE_INTEREST] = overdue_i
+    out[O_PENALTY] = pen_out
+    out[O_COMPOUND] = comp_out
+    out[O_TOTAL_DUE] = total_due
+    out[O_PRINCIPAL_OUT] = principal_out
+    out[O_ACCRUED] = accrued
+    out[O_PAYOFF] = max(total_due + future_p + accrued - credit, 0)
+    out[O_CREDIT] = credit
+    out[O_PENALTY_ACCRUED] = pen_acc
+    out[O_COMPOUND_ACCRUED] = comp_acc
+    out[O_PAID_TOTAL] = paid_total
+    out[O_SETTLED_ON] = settled_on
+    out[O_STATUS] = OK
+
+
+@njit(cache=True)
+def payoff_future(
+    w: np.ndarray,
+    n: int,
+    o: int,
+    due: np.ndarray,
+    pstart: np.ndarray,
+    day: int,
+    dnum: int,
+    dden: int,
+    mode: int,
+) -> tuple[int, int]:
+    """(principal not yet due, interest for the days used in the current period)."""
+    principal = 0
+    current = -1
+    for k in range(n):
+        if due[o + k] > day:
+            principal += w[k, P_DUE] - w[k, P_PAID]
+            if current < 0:
+                current = k
+    if current < 0:
+        return 0, 0
+    days = day - pstart[o + current]
+    if days <= 0 or principal <= 0:
+        return principal, 0
+    scheduled = w[current, I_DUE] - w[current, I_PAID]
+    interest = times_rate(principal, days, dnum, dden, mode)
+    return principal, min(scheduled, interest)
+
+
+@njit(cache=True)
+def allocate(
+    w: np.ndarray,
+    n: int,
+    o: int,
+    due: np.ndarray,
+    pstart: np.ndarray,
+    day: int,
+    amount: int,
+    credit: int,
+    order: np.ndarray,
+    dnum: int,
+    dden: int,
+    num: int,
+    den: int,
+    mode: int,
+    accrual: int,
+) -> tuple[int, bool]:
+    """Allocate ``amount`` on ``day`` oldest first in component ``order``; returns the new
+    credit and whether the loan was settled early."""
+    owed_now = np.zeros((n, 4), dtype=np.int64)
+    for k in range(n):
+        if due[o + k] <= day:
+            for c in range(4):
+                owed_now[k, c] = owed(w, k, c, num, den, mode, accrual)
+    left = amount
+    for k in range(n):
+        if left == 0:
+            break
+        if due[o + k] > day:
+            continue
+        for ci in range(4):
+            if left == 0:
+                break
+            c = order[ci]
+            owe = owed_now[k, c]
+            if owe <= 0:
+                continue
+            paid = min(owe, left)
+            left -= paid
+            if c == PENALTY:
+                w[k, PEN_PAID] += paid
+            elif c == COMPOUND:
+                w[k, COMP_PAID] += paid
+            elif c == INTEREST:
+                w[k, I_PAID] += paid
+            else:
+                w[k, P_PAID] += paid
+            if w[k, PAID_ON] == NO_DATE and outstanding(w, k, num, den, mode, accrual) == 0:
+                w[k, PAID_ON] = day
+    credit += left
+    if credit <= 0:
+        return credit, False
+    principal, interest = payoff_future(w, n, o, due, pstart, day, dnum, dden, mode)
+    if principal == 0 or credit < principal + interest:
+        return credit, False
+    first = True
+    for k in range(n):
+        if due[o + k] > day:
+            w[k, I_DUE] = w[k, I_PAID] + (interest if first else 0)
+            first = False
+            w[k, P_PAID] = w[k, P_DUE]
+            w[k, I_PAID] = w[k, I_DUE]
+            w[k, PAID_ON] = day
+    return credit - principal - interest, True
+
+
+@njit(cache=True, parallel=True)
+def replay_all(
+    loan_start: np.ndarray,
+    loan_principal: np.ndarray,
+    dnum: np.ndarray,
+    dden: np.ndarray,
+    pnum: np.ndarray,
+    pden: np.ndarray,
+    compound: np.ndarray,
+    grace: np.ndarray,
+    retro: np.ndarray,
+    cap_num: np.ndarray,
+    cap_den: np.ndarray,
+    rounding: np.ndarray,
+    accrual: np.ndarray,
+    order: np.ndarray,
+    tolerance: np.ndarray,
+    inst_off: np.ndarray,
+    due: np.ndarray,
+    pstart: np.ndarray,
+    iprincipal: np.ndarray,
+    iinterest: np.ndarray,
+    pay_off: np.ndarray,
+    pvalue: np.ndarray,
+    pamount: np.ndarray,
+    as_of: int,
+    blocks: int,
+) -> np.ndarray:
+    """Replay every loan; returns an (loans × NOUT) int64 array of results."""
+    loans = loan_start.shape[0]
+    out = np.zeros((loans, NOUT), dtype=np.int64)
+    max_n = 1
+    max_p = 0
+    for i in range(loans):
+        max_n = max(max_n, inst_off[i + 1] - inst_off[i])
+        max_p = max(max_p, pay_off[i + 1] - pay_off[i])
+    per_block = (loans + blocks - 1) // blocks
+    for b in prange(blocks):
+        w = np.empty((max_n, NCOLS), dtype=np.int64)
+        events = np.empty(2 + max_p + 3 * max_n, dtype=np.int32)
+        lo = b * per_block
+        hi = min(loans, lo + per_block)
+        for i in range(lo, hi):
+            o = inst_off[i]
+            n = inst_off[i + 1] - o
+            if as_of < loan_start[i] or n == 0:
+                out[i, O_STATUS] = FALLBACK
+                continue
+            biggest = loan_principal[i]
+            interest_sum = 0
+            for k in range(n):
+                interest_sum += iinterest[o + k]
+            biggest = max(biggest, interest_sum)
+            big_num = max(pnum[i], dnum[i], cap_num[i])
+            if (
+                biggest > 0
+                and big_num > 0
+                and (biggest > LIMIT // big_num or max(pden[i], dden[i], cap_den[i]) > 10**13)
+            ):
+                out[i, O_STATUS] = FALLBACK
+                continue
+            for k in range(n):
+                w[k, P_DUE] = iprincipal[o + k]
+                w[k, I_DUE] = iinterest[o + k]
+                for c in range(2, NCOLS):
+                    w[k, c] = 0
+                w[k, PAID_ON] = NO_DATE
+                for acc in (ACC_PEN, ACC_COMP, ACC_GPEN, ACC_GCOMP):
+                    w[k, acc + 1] = NO_DATE
+            replay_loan(
+                w,
+                events,
+                n,
+                o,
+                due,
+                pstart,
+                pay_off[i],
+                pay_off[i + 1],
+                pvalue,
+                pamount,
+                loan_start[i],
+                loan_principal[i],
+                as_of,
+                dnum[i],
+                dden[i],
+                pnum[i],
+                pden[i],
+                compound[i],
+                grace[i],
+                retro[i],
+                cap_num[i],
+                cap_den[i],
+                rounding[i],
+                accrual[i],
+                order[i],
+                tolerance[i],
+                out[i],
+            )
+    return out
