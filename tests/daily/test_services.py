@@ -16,6 +16,11 @@ from tests import factories
 FIRST_DUE = date(2026, 2, 15)
 
 
+@pytest.fixture(params=["polars", "reference"])
+def engine(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
 @pytest.fixture
 def book(db: None) -> dict[str, models.Loan]:
     product = factories.product()
@@ -38,9 +43,9 @@ def snapshot(as_of: date) -> list[tuple[object, ...]]:
     return [(r.loan_id, *(getattr(r, f) for f in STATE_FIELDS)) for r in rows]
 
 
-def test_a_run_stores_each_loans_state_with_the_hand_checked_penalty(book):
+def test_a_run_stores_each_loans_state_with_the_hand_checked_penalty(book, engine):
     as_of = FIRST_DUE + timedelta(days=10)
-    summary = day_run(as_of=as_of)
+    summary = day_run(engine=engine, as_of=as_of)
     assert summary.loans == 2 and summary.delinquent == 1 and not summary.errors
     late = LoanState.objects.get(loan=book["late"], as_of=as_of)
     principal = book["late"].instalments.get(seq=1).principal_minor  # 833.33
@@ -52,20 +57,20 @@ def test_a_run_stores_each_loans_state_with_the_hand_checked_penalty(book):
     assert run.status == DayRun.Status.COMPLETED and run.loans == 2
 
 
-def test_running_a_day_twice_changes_nothing_and_says_so(book):
+def test_running_a_day_twice_changes_nothing_and_says_so(book, engine):
     as_of = FIRST_DUE + timedelta(days=1)  # the day LATE enters M1
-    first = day_run(as_of=as_of)
+    first = day_run(engine=engine, as_of=as_of)
     before = snapshot(as_of)
-    second = day_run(as_of=as_of)
+    second = day_run(engine=engine, as_of=as_of)
     assert first.changed == 2
     assert second.changed == 0
     assert snapshot(as_of) == before
     assert BucketChange.objects.filter(as_of=as_of).count() == 1
 
 
-def test_a_back_dated_payment_changes_the_rerun(book):
+def test_a_back_dated_payment_changes_the_rerun(book, engine):
     as_of = FIRST_DUE + timedelta(days=5)
-    day_run(as_of=as_of)
+    day_run(engine=engine, as_of=as_of)
     services.payment_record(
         loan=book["late"],
         ref="P2",
@@ -73,25 +78,27 @@ def test_a_back_dated_payment_changes_the_rerun(book):
         amount_minor=500_000,
         currency="CNY",
     )
-    rerun = day_run(as_of=as_of)
+    rerun = day_run(engine=engine, as_of=as_of)
     assert rerun.changed == 2  # the old row out, the new row in
     assert LoanState.objects.get(loan=book["late"], as_of=as_of).dpd == 0
 
 
-def test_catch_up_over_ten_missed_days_equals_ten_daily_runs(book):
+def test_catch_up_over_ten_missed_days_equals_ten_daily_runs(book, engine):
     start = FIRST_DUE - timedelta(days=2)
-    call_command("run-day", "--from", str(start), "--to", str(start + timedelta(days=9)))
+    call_command(
+        "run-day", "--engine", engine, "--from", str(start), "--to", str(start + timedelta(days=9))
+    )
     caught_up = {start + timedelta(days=k): snapshot(start + timedelta(days=k)) for k in range(10)}
     for day, rows in caught_up.items():
-        assert day_run(as_of=day).changed == 0
+        assert day_run(engine=engine, as_of=day).changed == 0
         assert snapshot(day) == rows
     changes = list(BucketChange.objects.values_list("as_of", "from_bucket", "to_bucket", "cause"))
     assert changes == [(FIRST_DUE + timedelta(days=1), "M0", "M1", "ageing")]
 
 
-def test_a_corrupt_loan_is_reported_and_skipped(book):
+def test_a_corrupt_loan_is_reported_and_skipped(book, engine):
     models.Instalment.objects.filter(loan=book["late"], seq=1).update(principal_minor=1)
-    summary = day_run(as_of=FIRST_DUE + timedelta(days=3))
+    summary = day_run(engine=engine, as_of=FIRST_DUE + timedelta(days=3))
     assert summary.loans == 1
     assert [e["loan"] for e in summary.errors] == ["LATE"]
     assert "does not sum" in summary.errors[0]["message"]

@@ -137,6 +137,9 @@ class Batch:
     pay_off: np.ndarray
     pvalue: np.ndarray
     pamount: np.ndarray
+    #: Loans whose rows the kernel would refuse (e.g. a schedule that does not sum to the
+    #: principal): the engine's numbers for them are discarded and the kernel reports them.
+    suspect: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.refs)

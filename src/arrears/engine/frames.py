@@ -168,6 +168,15 @@ def batch_from_frames(
         & (pl.col("reversed_on").is_null() | (pl.col("reversed_on") > as_of))
     ).sort(["loan_id", "value_date", "ref"])
 
+    sums = inst.group_by("loan_id").agg(pl.col("principal_minor").sum().alias("scheduled"))
+    suspect = (
+        loans.select("loan_id", "principal_minor")
+        .join(sums, on="loan_id", how="left")
+        .select(pl.col("scheduled").is_null() | (pl.col("scheduled") != pl.col("principal_minor")))
+        .to_series()
+        .to_numpy()
+    )
+
     def days(frame: pl.DataFrame, column: str) -> np.ndarray:
         return frame[column].cast(pl.Int32).to_numpy().astype(np.int32, copy=False)
 
@@ -199,12 +208,17 @@ def batch_from_frames(
         pay_off=_offsets(pays["loan_id"].to_numpy(), loan_ids),
         pvalue=days(pays, "value_date"),
         pamount=ints(pays, "amount_minor"),
+        suspect=suspect,
     )
     return batch, loans.select("loan_id", "ref", "product_id"), terms
 
 
 def results_frame(
-    loans: pl.DataFrame, results: np.ndarray, as_of: date, terms: dict[int, ProductTerms]
+    loans: pl.DataFrame,
+    results: np.ndarray,
+    as_of: date,
+    terms: dict[int, ProductTerms],
+    suspect: np.ndarray | None = None,
 ) -> pl.DataFrame:
     """One row per loan: the state columns, its bucket and whether the kernel must redo it."""
     frame = loans.with_columns(
@@ -217,7 +231,10 @@ def results_frame(
         pl.Series("settled_on", results[:, replay.O_SETTLED_ON].astype(np.int32))
         .cast(pl.Date)
         .alias("settled_on"),
-        pl.Series("fallback", results[:, replay.O_STATUS] != replay.OK),
+        pl.Series(
+            "fallback",
+            (results[:, replay.O_STATUS] != replay.OK) | (False if suspect is None else suspect),
+        ),
     ).with_columns(
         pl.when(pl.col("settled_on") == pl.lit(int(replay.NO_DATE)).cast(pl.Int32).cast(pl.Date))
         .then(None)

@@ -18,6 +18,12 @@ class Command(BaseCommand):
         parser.add_argument("--as-of", help="the business date (YYYY-MM-DD)")
         parser.add_argument("--from", dest="date_from", help="first date of a catch-up range")
         parser.add_argument("--to", dest="date_to", help="last date of a catch-up range")
+        parser.add_argument(
+            "--engine",
+            choices=["polars", "reference"],
+            default="polars",
+            help="polars: the compiled vectorised engine (default); reference: the kernel loop",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
@@ -41,7 +47,7 @@ class Command(BaseCommand):
                     sys.stderr.write(f"\r{day}: {done}/{total} loans")
                     sys.stderr.flush()
 
-            summary = day_run(as_of=day, progress=progress)
+            summary = day_run(as_of=day, engine=options["engine"], progress=progress)
             if show:
                 sys.stderr.write("\n")
             self.stdout.write(summary.line())
