@@ -16,6 +16,7 @@ class DayRun(models.Model):
         RUNNING = "running"
         COMPLETED = "completed"
         FAILED = "failed"
+        ABANDONED = "abandoned"  # never finished (killed); a later run completed the date
 
     as_of = models.DateField()
     engine = models.CharField(max_length=20)

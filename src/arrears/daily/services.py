@@ -7,10 +7,12 @@ kernel rejects is reported in the run's ``errors`` and skipped; it never blocks 
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 
 from django.db import transaction
 from django.utils import timezone
@@ -21,6 +23,15 @@ from arrears.daily.store import STORED, replace_day
 from arrears.ledger.models import Loan
 
 STATE_FIELDS = tuple(STORED)
+
+
+def fault_point(stage: str) -> None:
+    """A place where tests stop a real run: with ``ARREARS_FAULT_PAUSE=<stage>`` the run
+    touches ``ARREARS_FAULT_FILE`` and waits there to be killed (crash-safety tests)."""
+    if os.environ.get("ARREARS_FAULT_PAUSE") != stage:
+        return
+    Path(os.environ["ARREARS_FAULT_FILE"]).touch()
+    time.sleep(600)
 
 
 @dataclass
@@ -57,6 +68,7 @@ def day_run(
     run = DayRun.objects.create(as_of=as_of, engine=engine)
     loans = Loan.objects.filter(start_date__lte=as_of)
     states, errors = ENGINES[engine](loans, as_of, progress)
+    fault_point("computed")
     summary = RunSummary(as_of=as_of, errors=errors)
     summary.loans = len(states)
     summary.delinquent = int((states["dpd"] > 0).sum()) if len(states) else 0
@@ -71,5 +83,8 @@ def day_run(
             changed=summary.changed,
             errors=summary.errors,
             finished_at=timezone.now(),
+        )
+        DayRun.objects.filter(as_of=as_of, status=DayRun.Status.RUNNING, pk__lt=run.pk).update(
+            status=DayRun.Status.ABANDONED
         )
     return summary
