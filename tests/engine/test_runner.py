@@ -54,3 +54,14 @@ def test_running_the_same_snapshot_twice_gives_identical_output(tmp_path):
         pl.read_parquet(tmp_path / "a" / "loan_state.parquet"),
         pl.read_parquet(tmp_path / "b" / "loan_state.parquet"),
     )
+
+
+def test_the_reference_engine_on_a_snapshot_writes_the_same_file(tmp_path):
+    book = [(make_loan(ref=f"R{n}", principal=50_000 * (n + 2)), []) for n in range(6)]
+    write_snapshot(tmp_path / "snap", book)
+    run_snapshot(tmp_path / "snap", tmp_path / "fast", AS_OF, chunk_loans=4)
+    run_snapshot(tmp_path / "snap", tmp_path / "slow", AS_OF, chunk_loans=4, engine="reference")
+    assert_frame_equal(
+        pl.read_parquet(tmp_path / "fast" / "loan_state.parquet"),
+        pl.read_parquet(tmp_path / "slow" / "loan_state.parquet"),
+    )

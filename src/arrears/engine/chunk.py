@@ -171,3 +171,22 @@ def compute_chunk(
         pl.concat([fast, slow]).sort("loan_id"),
         pl.DataFrame(errors, schema=ERROR_SCHEMA),
     )
+
+
+def kernel_chunk(
+    products: pl.DataFrame,
+    loans: pl.DataFrame,
+    instalments: pl.DataFrame,
+    payments: pl.DataFrame,
+    as_of: date,
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The same as :func:`compute_chunk`, every loan replayed by the kernel (for checking)."""
+    from arrears.engine.frames import product_terms
+
+    loans = loans.filter(pl.col("start_date") <= as_of)
+    terms = {row["product_id"]: product_terms(row) for row in products.iter_rows(named=True)}
+    rows, errors = _kernel_rows(kernel_terms(loans, instalments, payments, terms), as_of)
+    return (
+        pl.DataFrame(rows, schema=RESULT_SCHEMA).sort("loan_id"),
+        pl.DataFrame(errors, schema=ERROR_SCHEMA),
+    )

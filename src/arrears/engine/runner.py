@@ -18,7 +18,7 @@ from pathlib import Path
 import polars as pl
 import pyarrow.parquet as pq
 
-from arrears.engine.chunk import ERROR_SCHEMA, RESULT_SCHEMA, compute_chunk
+from arrears.engine.chunk import ERROR_SCHEMA, RESULT_SCHEMA, compute_chunk, kernel_chunk
 
 TABLES = ("products", "loans", "instalments", "payments")
 
@@ -68,11 +68,13 @@ def run_snapshot(
     as_of: date,
     *,
     chunk_loans: int = 1_000_000,
+    engine: str = "polars",
     progress: Callable[[int, int], None] | None = None,
 ) -> RunStats:
     """Compute every loan of ``snapshot`` as of ``as_of`` into ``out/loan_state.parquet``
     (and ``out/errors.parquet``); the output is written to a temporary name and renamed, so a
     reader never sees half a file."""
+    compute = {"polars": compute_chunk, "reference": kernel_chunk}[engine]
     for table in TABLES:
         if not (snapshot / f"{table}.parquet").exists():
             raise FileNotFoundError(f"snapshot {snapshot} has no {table}.parquet")
@@ -89,7 +91,7 @@ def run_snapshot(
             tick = time.perf_counter()
             frames = [_range(snapshot, t, low, high) for t in TABLES[1:]]
             tock = time.perf_counter()
-            results, chunk_errors = compute_chunk(products, *frames, as_of)
+            results, chunk_errors = compute(products, *frames, as_of)
             computed = time.perf_counter()
             writer.write_table(results.to_arrow())
             stats.seconds["read"] += tock - tick
