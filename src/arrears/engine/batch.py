@@ -245,7 +245,7 @@ def run(batch: Batch, as_of: date, *, blocks: int | None = None) -> np.ndarray:
     if len(batch) == 0:
         return np.zeros((0, replay.NOUT), dtype=np.int64)
     blocks = blocks or max(1, min(len(batch), numba.get_num_threads() * 8))
-    return replay.replay_all(  # type: ignore[no-any-return]
+    return replay.replay_all(
         batch.loan_start,
         batch.loan_principal,
         batch.dnum,

@@ -89,9 +89,9 @@ def run_snapshot(
     try:
         for done, (low, high) in enumerate(bounds, start=1):
             tick = time.perf_counter()
-            frames = [_range(snapshot, t, low, high) for t in TABLES[1:]]
+            loans, instalments, payments = (_range(snapshot, t, low, high) for t in TABLES[1:])
             tock = time.perf_counter()
-            results, chunk_errors = compute(products, *frames, as_of)
+            results, chunk_errors = compute(products, loans, instalments, payments, as_of)
             computed = time.perf_counter()
             writer.write_table(results.to_arrow())
             stats.seconds["read"] += tock - tick
