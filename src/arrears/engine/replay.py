@@ -303,7 +303,11 @@ def replay_loan(
                     unpaid = w[k, P_DUE] - w[k, P_PAID] + w[k, I_DUE] - w[k, I_PAID]
                     pen_total = acc_total(w, k, ACC_GPEN, num, den, mode, accrual)
                     comp_total = acc_total(w, k, ACC_GCOMP, num, den, mode, accrual)
-                    for acc in (ACC_GPEN, ACC_GCOMP):
+                    saved = np.empty((2, 4), dtype=np.int64)
+                    for which in range(2):
+                        acc = ACC_GPEN if which == 0 else ACC_GCOMP
+                        for f in range(4):
+                            saved[which, f] = w[k, acc + f]
                         w[k, acc] = 0
                         w[k, acc + 1] = NO_DATE
                         w[k, acc + 2] = 0
@@ -313,21 +317,22 @@ def replay_loan(
                     for which in range(2):
                         amount = pen_total if which == 0 else comp_total
                         target = ACC_PEN if which == 0 else ACC_COMP
+                        absorb = True
                         if capped:
                             cap = cost_cap(principal, start, day - 1, cap_num, cap_den)
                             headroom = cap - total_cost(
                                 w, n, due, o, day - 1, num, den, mode, accrual
                             )
                             headroom = max(headroom, 0)
-                            if amount <= headroom:
-                                acc_close(w, k, target, num, den, mode, accrual)
-                                w[k, target] += amount
-                            else:  # the cap cuts the grace-day charge to the headroom
-                                acc_close(w, k, target, num, den, mode, accrual)
-                                w[k, target] += headroom
-                        else:
-                            acc_close(w, k, target, num, den, mode, accrual)
-                            w[k, target] += amount
+                            absorb = amount <= headroom
+                        acc_close(w, k, target, num, den, mode, accrual)
+                        if absorb:  # finished lines, and the open run carries on
+                            w[k, target] += saved[which, 0]
+                            w[k, target + 1] = saved[which, 1]
+                            w[k, target + 2] = saved[which, 2]
+                            w[k, target + 3] = saved[which, 3]
+                        else:  # the cap cuts the grace-day charge to the headroom
+                            w[k, target] += headroom
             days = last - first + 1
             if days <= 0:
                 continue

@@ -179,8 +179,16 @@ class PenaltyAccrual:
         self._closed += amount
 
     def absorb(self, other: PenaltyAccrual) -> None:
-        """Take over every period of ``other`` (a confirmed grace-window accrual)."""
+        """Take over ``other`` (a confirmed grace-window accrual): its finished periods, and its
+        open run as this accrual's open run, so the grace days and the days after them form
+        one run when the base is unchanged — a missed retroactive grace leaves the loan exactly
+        as if there had been no grace."""
         self._close()
-        for period in other.periods():
+        for period in other._periods:
             self._periods.append(period)
             self._closed += period.amount
+        self._run_start, self._run_days, self._run_base = (
+            other._run_start,
+            other._run_days,
+            other._run_base,
+        )
