@@ -12,9 +12,10 @@ so rates and multipliers reach the engine digit for digit — never through a fl
 from __future__ import annotations
 
 import io
+import logging
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -27,6 +28,7 @@ from arrears.engine.chunk import ERROR_SCHEMA, RESULT_SCHEMA, compute_chunk
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
+TABLES = ("products", "loans", "instalments", "payments")
 #: The nested columns that carry a loan's instalments and payments through the shuffle.
 INSTALMENTS = "_instalments"
 PAYMENTS = "_payments"
@@ -55,27 +57,29 @@ SESSION_CONF = {
 }
 
 
-def spark_session(master: str = "local[2]") -> SparkSession:
-    """The active session, or a new one for ``master`` with :data:`SESSION_CONF`.
+def spark_session(master: str = "local[2]", conf: Mapping[str, str] | None = None) -> SparkSession:
+    """The active session, or a new one for ``master`` with :data:`SESSION_CONF` and ``conf``.
 
+    An active session is reused untouched (its memory, partitions and JVM flags win, and
+    ``master`` is ignored): start one yourself to run a large portfolio with more memory.
     On a local master the Python workers run this interpreter (Spark would otherwise start
-    whatever ``python3`` is on the PATH, without the engine's packages); on a cluster the
-    deployment sets ``PYSPARK_PYTHON``.
+    whatever ``python3`` is on the PATH, without the engine's packages) and the driver binds
+    to loopback; on a cluster the deployment sets ``PYSPARK_PYTHON``.
     """
     from pyspark.sql import SparkSession
 
-    local = master.startswith("local")
-    if local:
+    active = SparkSession.getActiveSession()
+    if active is not None:
+        return active
+    if master.startswith("local"):
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+        os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     builder = SparkSession.builder.master(master).appName("arrears-daily")
-    for key, value in SESSION_CONF.items():
+    for key, value in {**SESSION_CONF, **(conf or {})}.items():
         builder = builder.config(key, value)
-    if local:
-        builder = builder.config("spark.driver.host", "127.0.0.1").config(
-            "spark.driver.bindAddress", "127.0.0.1"
-        )
     session = builder.getOrCreate()
     session.sparkContext.setLogLevel("ERROR")
+    logging.getLogger("py4j").setLevel(logging.WARNING)
     return session
 
 
@@ -132,7 +136,8 @@ def _output_batches(results: pl.DataFrame, errors: pl.DataFrame) -> list[pa.Reco
         pl.col("message").alias("error_message"),
     )
     both = pl.concat([good, bad], how="diagonal_relaxed").select(OUTPUT_SCHEMA.names)
-    return both.to_arrow().cast(OUTPUT_SCHEMA).to_batches()
+    batches: list[pa.RecordBatch] = both.to_arrow().cast(OUTPUT_SCHEMA).to_batches()
+    return batches
 
 
 def chunk_mapper(
@@ -170,7 +175,12 @@ def split_output(table: pa.Table) -> tuple[pl.DataFrame, pl.DataFrame]:
     frame = pl.from_arrow(table)
     assert isinstance(frame, pl.DataFrame)
     failed = pl.col("error_code").is_not_null()
-    results = frame.filter(~failed).select(list(RESULT_SCHEMA)).cast(RESULT_SCHEMA).sort("loan_id")
+    results = (
+        frame.filter(~failed)
+        .select(list(RESULT_SCHEMA))
+        .cast(pl.Schema(RESULT_SCHEMA))
+        .sort("loan_id")
+    )
     errors = (
         frame.filter(failed)
         .select(
@@ -179,7 +189,7 @@ def split_output(table: pa.Table) -> tuple[pl.DataFrame, pl.DataFrame]:
             pl.col("error_code").alias("code"),
             pl.col("error_message").alias("message"),
         )
-        .cast(ERROR_SCHEMA)
+        .cast(pl.Schema(ERROR_SCHEMA))
         .sort("loan_id")
     )
     return results, errors
@@ -196,21 +206,31 @@ def run_snapshot_spark(
     """Every loan of a snapshot as of ``as_of``, computed on Spark.
 
     Writes ``out_dir/loan_state.parquet`` (a row per loan that had started, sorted by loan_id)
-    and ``out_dir/errors.parquet`` (a row per loan that could not be computed) — the same rows
+    and ``out_dir/errors.parquet`` (a row per loan that could not be computed) — the rows
     ``compute_chunk`` gives for the whole snapshot — and returns their counts. Both files are
-    written on the driver from the collected Arrow output: one row of ~18 integers per loan.
+    written on the driver from the collected Arrow output (one short row per loan: mind
+    ``spark.driver.memory`` and ``spark.driver.maxResultSize`` for tens of millions of loans),
+    each under a temporary name renamed into place, so a reader never sees half a file.
     """
+    for table in TABLES:
+        if not (snapshot_dir / f"{table}.parquet").exists():
+            raise FileNotFoundError(f"snapshot {snapshot_dir} has no {table}.parquet")
     spark = spark_session(master)
-    products = spark.read.parquet(str(snapshot_dir / "products.parquet")).toArrow()
+    products = pl.from_arrow(spark.read.parquet(str(snapshot_dir / "products.parquet")).toArrow())
+    assert isinstance(products, pl.DataFrame)
     buffer = io.BytesIO()
-    frame = pl.from_arrow(products)
-    assert isinstance(frame, pl.DataFrame)
-    frame.write_ipc(buffer)
+    products.write_ipc(buffer)
     mapped = colocated(spark, snapshot_dir, partitions).mapInArrow(
         chunk_mapper(buffer.getvalue(), as_of), _spark_schema()
     )
     results, errors = split_output(mapped.toArrow())
     out_dir.mkdir(parents=True, exist_ok=True)
-    results.write_parquet(out_dir / "loan_state.parquet")
-    errors.write_parquet(out_dir / "errors.parquet")
-    return {"loans": len(results), "errors": len(errors)}
+    for name, frame in (("loan_state", results), ("errors", errors)):
+        partial = out_dir / f".{name}.parquet.partial"
+        frame.write_parquet(partial)
+        partial.replace(out_dir / f"{name}.parquet")
+    return {
+        "loans": len(results),
+        "delinquent": int((results["dpd"] > 0).sum()),
+        "errors": len(errors),
+    }
