@@ -279,7 +279,13 @@ def replay_loan(
         if grace > 0:
             events[m] = due[o + k] + grace + 1
             m += 1
-    ev = np.sort(events[:m])
+    for a in range(1, m):  # insertion sort: a few dozen nearly sorted days
+        value = events[a]
+        b = a - 1
+        while b >= 0 and events[b] > value:
+            events[b + 1] = events[b]
+            b -= 1
+        events[b + 1] = value
 
     credit = 0
     settled_on = NO_DATE
@@ -287,8 +293,11 @@ def replay_loan(
     pj = p0
     cursor = start - 1
     previous = NO_DATE
+    # Instalments before ``lo`` owe nothing and never will again (amounts only fall once an
+    # instalment is clear), so every scan below starts there.
+    lo = 0
     for ei in range(m):
-        day = ev[ei]
+        day = events[ei]
         if day == previous or day < start or day > as_of:
             continue
         previous = day
@@ -297,17 +306,27 @@ def replay_loan(
             last = day - 1 if span == 0 else day
             # ---- grace settlement happens between the bulk span and the event day
             if span == 1 and grace > 0:
-                for k in range(n):
+                for k in range(lo, n):
+                    if due[o + k] + grace + 1 > day:
+                        break
                     if due[o + k] + grace + 1 != day:
                         continue
                     unpaid = w[k, P_DUE] - w[k, P_PAID] + w[k, I_DUE] - w[k, I_PAID]
                     pen_total = acc_total(w, k, ACC_GPEN, num, den, mode, accrual)
                     comp_total = acc_total(w, k, ACC_GCOMP, num, den, mode, accrual)
-                    saved = np.empty((2, 4), dtype=np.int64)
-                    for which in range(2):
-                        acc = ACC_GPEN if which == 0 else ACC_GCOMP
-                        for f in range(4):
-                            saved[which, f] = w[k, acc + f]
+                    saved_pen = (
+                        w[k, GPEN_CLOSED],
+                        w[k, GPEN_START],
+                        w[k, GPEN_DAYS],
+                        w[k, GPEN_BASE],
+                    )
+                    saved_comp = (
+                        w[k, GCOMP_CLOSED],
+                        w[k, GCOMP_START],
+                        w[k, GCOMP_DAYS],
+                        w[k, GCOMP_BASE],
+                    )
+                    for acc in (ACC_GPEN, ACC_GCOMP):
                         w[k, acc] = 0
                         w[k, acc + 1] = NO_DATE
                         w[k, acc + 2] = 0
@@ -317,7 +336,9 @@ def replay_loan(
                     for which in range(2):
                         amount = pen_total if which == 0 else comp_total
                         target = ACC_PEN if which == 0 else ACC_COMP
+                        saved = saved_pen if which == 0 else saved_comp
                         absorb = True
+                        headroom = 0
                         if capped:
                             cap = cost_cap(principal, start, day - 1, cap_num, cap_den)
                             headroom = cap - total_cost(
@@ -327,66 +348,95 @@ def replay_loan(
                             absorb = amount <= headroom
                         acc_close(w, k, target, num, den, mode, accrual)
                         if absorb:  # finished lines, and the open run carries on
-                            w[k, target] += saved[which, 0]
-                            w[k, target + 1] = saved[which, 1]
-                            w[k, target + 2] = saved[which, 2]
-                            w[k, target + 3] = saved[which, 3]
+                            w[k, target] += saved[0]
+                            w[k, target + 1] = saved[1]
+                            w[k, target + 2] = saved[2]
+                            w[k, target + 3] = saved[3]
                         else:  # the cap cuts the grace-day charge to the headroom
                             w[k, target] += headroom
             days = last - first + 1
             if days <= 0:
                 continue
-            # ---- accrual over [first, last]
-            any_overdue = False
-            for k in range(n):
-                flag = due[o + k] < first and outstanding(w, k, num, den, mode, accrual) > 0
-                events[m + k] = 1 if flag else 0
-                any_overdue = any_overdue or flag
-            if not any_overdue:
-                continue
-            for k in range(n):
-                if events[m + k] == 0:
-                    continue
-                in_grace = grace > 0 and first <= due[o + k] + grace
-                base_p = w[k, P_DUE] - w[k, P_PAID]
-                base_i = w[k, I_DUE] - w[k, I_PAID]
-                if in_grace:
-                    if retro:
-                        acc_add(w, k, ACC_GPEN, first, days, base_p, num, den, mode, accrual)
-                        if compound:
-                            acc_add(w, k, ACC_GCOMP, first, days, base_i, num, den, mode, accrual)
-                    continue
-                if not capped:
+            # ---- accrual over [first, last] for instalments overdue at its start
+            if not capped:
+                for k in range(lo, n):
+                    if due[o + k] >= first:
+                        break
+                    if outstanding(w, k, num, den, mode, accrual) <= 0:
+                        continue
+                    base_p = w[k, P_DUE] - w[k, P_PAID]
+                    base_i = w[k, I_DUE] - w[k, I_PAID]
+                    if grace > 0 and first <= due[o + k] + grace:
+                        if retro:
+                            acc_add(w, k, ACC_GPEN, first, days, base_p, num, den, mode, accrual)
+                            if compound:
+                                acc_add(
+                                    w, k, ACC_GCOMP, first, days, base_i, num, den, mode, accrual
+                                )
+                        continue
                     acc_add(w, k, ACC_PEN, first, days, base_p, num, den, mode, accrual)
                     if compound:
                         acc_add(w, k, ACC_COMP, first, days, base_i, num, den, mode, accrual)
-            if capped:
-                for d in range(first, last + 1):
-                    cap = cost_cap(principal, start, d, cap_num, cap_den)
-                    cost = total_cost(w, n, due, o, d, num, den, mode, accrual)
-                    for k in range(n):
-                        if events[m + k] == 0:
+                continue
+            for k in range(lo, n):  # capped: grace days first, as above
+                if due[o + k] >= first:
+                    break
+                if outstanding(w, k, num, den, mode, accrual) <= 0:
+                    continue
+                if grace > 0 and first <= due[o + k] + grace and retro:
+                    acc_add(
+                        w,
+                        k,
+                        ACC_GPEN,
+                        first,
+                        days,
+                        w[k, P_DUE] - w[k, P_PAID],
+                        num,
+                        den,
+                        mode,
+                        accrual,
+                    )
+                    if compound:
+                        acc_add(
+                            w,
+                            k,
+                            ACC_GCOMP,
+                            first,
+                            days,
+                            w[k, I_DUE] - w[k, I_PAID],
+                            num,
+                            den,
+                            mode,
+                            accrual,
+                        )
+            for d in range(first, last + 1):
+                cap = cost_cap(principal, start, d, cap_num, cap_den)
+                cost = total_cost(w, n, due, o, d, num, den, mode, accrual)
+                for k in range(lo, n):
+                    if due[o + k] >= first:
+                        break
+                    if grace > 0 and d <= due[o + k] + grace:
+                        continue
+                    if outstanding(w, k, num, den, mode, accrual) <= 0:
+                        continue
+                    for which in range(2 if compound else 1):
+                        acc = ACC_PEN if which == 0 else ACC_COMP
+                        if which == 0:
+                            base = w[k, P_DUE] - w[k, P_PAID]
+                        else:
+                            base = w[k, I_DUE] - w[k, I_PAID]
+                        if base <= 0:
+                            acc_add(w, k, acc, d, 1, 0, num, den, mode, accrual)
                             continue
-                        if grace > 0 and d <= due[o + k] + grace:
-                            continue
-                        for which in range(2 if compound else 1):
-                            acc = ACC_PEN if which == 0 else ACC_COMP
-                            if which == 0:
-                                base = w[k, P_DUE] - w[k, P_PAID]
-                            else:
-                                base = w[k, I_DUE] - w[k, I_PAID]
-                            if base <= 0:
-                                acc_add(w, k, acc, d, 1, 0, num, den, mode, accrual)
-                                continue
-                            inc = acc_increment(w, k, acc, d, 1, base, num, den, mode, accrual)
-                            if cost + inc <= cap:
-                                acc_add(w, k, acc, d, 1, base, num, den, mode, accrual)
-                                cost += inc
-                            else:
-                                allowed = max(cap - cost, 0)
-                                acc_close(w, k, acc, num, den, mode, accrual)
-                                w[k, acc] += allowed
-                                cost += allowed
+                        inc = acc_increment(w, k, acc, d, 1, base, num, den, mode, accrual)
+                        if cost + inc <= cap:
+                            acc_add(w, k, acc, d, 1, base, num, den, mode, accrual)
+                            cost += inc
+                        else:
+                            allowed = max(cap - cost, 0)
+                            acc_close(w, k, acc, num, den, mode, accrual)
+                            w[k, acc] += allowed
+                            cost += allowed
         # ---- dues: apply credit to instalments falling due today
         if credit > 0:
             due_today = False
@@ -400,6 +450,7 @@ def replay_loan(
                     w,
                     n,
                     o,
+                    lo,
                     due,
                     pstart,
                     day,
@@ -415,6 +466,8 @@ def replay_loan(
                 )
                 if settled:
                     settled_on = day
+                while lo < n and outstanding(w, lo, num, den, mode, accrual) == 0:
+                    lo += 1
         # ---- payments valued today
         while pj < p1 and max(pvalue[pj], start) == day:
             paid_total += pamount[pj]
@@ -422,6 +475,7 @@ def replay_loan(
                 w,
                 n,
                 o,
+                lo,
                 due,
                 pstart,
                 pvalue[pj],
@@ -437,6 +491,8 @@ def replay_loan(
             )
             if settled:
                 settled_on = pvalue[pj]
+            while lo < n and outstanding(w, lo, num, den, mode, accrual) == 0:
+                lo += 1
             pj += 1
         cursor = day
 
@@ -514,6 +570,7 @@ def allocate(
     w: np.ndarray,
     n: int,
     o: int,
+    lo: int,
     due: np.ndarray,
     pstart: np.ndarray,
     day: int,
@@ -528,23 +585,23 @@ def allocate(
     accrual: int,
 ) -> tuple[int, bool]:
     """Allocate ``amount`` on ``day`` oldest first in component ``order``; returns the new
-    credit and whether the loan was settled early."""
-    owed_now = np.zeros((n, 4), dtype=np.int64)
-    for k in range(n):
-        if due[o + k] <= day:
-            for c in range(4):
-                owed_now[k, c] = owed(w, k, c, num, den, mode, accrual)
+    credit and whether the loan was settled early. (What an instalment owes is read just
+    before paying it: paying one component never changes what another one owes.)"""
     left = amount
-    for k in range(n):
-        if left == 0:
+    for k in range(lo, n):
+        if left == 0 or due[o + k] > day:
             break
-        if due[o + k] > day:
-            continue
+        owe_now = (
+            acc_total(w, k, ACC_PEN, num, den, mode, accrual) - w[k, PEN_PAID],
+            acc_total(w, k, ACC_COMP, num, den, mode, accrual) - w[k, COMP_PAID],
+            w[k, I_DUE] - w[k, I_PAID],
+            w[k, P_DUE] - w[k, P_PAID],
+        )
         for ci in range(4):
             if left == 0:
                 break
             c = order[ci]
-            owe = owed_now[k, c]
+            owe = owe_now[c]
             if owe <= 0:
                 continue
             paid = min(owe, left)
