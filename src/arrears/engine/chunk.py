@@ -149,13 +149,14 @@ def compute_chunk(
     as_of: date,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(results, errors) for the loans of one chunk that had started by ``as_of``."""
-    loans = loans.filter(pl.col("start_date") <= as_of)
     if len(loans) == 0:
         return pl.DataFrame(schema=RESULT_SCHEMA), pl.DataFrame(schema=ERROR_SCHEMA)
     batch, order, terms = batch_from_frames(products, loans, instalments, payments, as_of)
     results = results_frame(order, run(batch, as_of), as_of, terms, batch.suspect)
+    results = results.filter(pl.col("started"))
     fast = results.filter(~pl.col("fallback")).select(list(RESULT_SCHEMA))
     redo_ids = results.filter(pl.col("fallback"))["loan_id"]
+    loans = loans.filter(pl.col("start_date") <= as_of)
     if len(redo_ids) == 0:
         return fast, pl.DataFrame(schema=ERROR_SCHEMA)
     ids = redo_ids.implode()
@@ -181,7 +182,7 @@ def kernel_chunk(
     as_of: date,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """The same as :func:`compute_chunk`, every loan replayed by the kernel (for checking)."""
-    from arrears.engine.frames import product_terms
+    from arrears.engine.snapshot import product_terms
 
     loans = loans.filter(pl.col("start_date") <= as_of)
     terms = {row["product_id"]: product_terms(row) for row in products.iter_rows(named=True)}

@@ -8,7 +8,6 @@ rates. ``results_frame`` turns the compiled replay's output back into a frame wi
 
 from __future__ import annotations
 
-import json
 from datetime import date
 from decimal import Decimal
 
@@ -17,34 +16,13 @@ import polars as pl
 
 from arrears.engine import replay
 from arrears.engine.batch import RESULT_COLUMNS, Batch, ProductCodes, fraction
-from arrears.kernel.money import Rounding
+from arrears.engine.snapshot import product_terms
 from arrears.kernel.terms import (
-    AccrualRounding,
-    Bucket,
-    Component,
     DayCount,
     InterestRate,
     ProductTerms,
     RateBasis,
 )
-
-
-def product_terms(row: dict[str, object]) -> ProductTerms:
-    """A snapshot ``products`` row as the kernel's :class:`ProductTerms`."""
-    cap = row["cost_cap_annual"]
-    buckets = json.loads(str(row["buckets"]))
-    return ProductTerms(
-        penalty_multiplier=Decimal(str(row["penalty_multiplier"])),
-        compound=bool(row["compound"]),
-        grace_days=int(str(row["grace_days"])),
-        grace_retroactive=bool(row["grace_retroactive"]),
-        cost_cap_annual=None if cap is None else Decimal(str(cap)),
-        rounding=Rounding(str(row["rounding"])),
-        accrual_rounding=AccrualRounding(str(row["accrual_rounding"])),
-        allocation_order=tuple(Component(c) for c in str(row["allocation_order"]).split(",")),
-        tolerance=int(str(row["tolerance_minor"])),
-        buckets=tuple(Bucket(b["name"], b["min_dpd"], b["max_dpd"]) for b in buckets),
-    )
 
 
 def _product_table(products: pl.DataFrame) -> tuple[pl.DataFrame, dict[int, ProductTerms]]:
@@ -131,6 +109,33 @@ def _rate_table(loans: pl.DataFrame, terms: dict[int, ProductTerms]) -> pl.DataF
     )
 
 
+def _sorted_by(frame: pl.DataFrame, keys: list[str]) -> bool:
+    """Whether ``frame`` is already in ``keys`` order (snapshots are written that way, so the
+    expensive sort is usually skipped)."""
+    if len(frame) < 2:
+        return True
+    later: pl.Expr = pl.lit(False)
+    same: pl.Expr = pl.lit(True)
+    for key in keys:
+        col = pl.col(key)
+        later = later | (same & (col > col.shift(1)))
+        same = same & (col == col.shift(1))
+    ordered = frame.select((later | same).slice(1).all()).item()
+    return bool(ordered)
+
+
+def _owned(frame: pl.DataFrame, loan_ids: np.ndarray, keys: list[str]) -> pl.DataFrame:
+    """Rows of ``frame`` belonging to ``loan_ids`` (sorted), in ``keys`` order."""
+    owner = frame["loan_id"].to_numpy()
+    if len(owner) and len(loan_ids):
+        at = np.searchsorted(loan_ids, owner).clip(max=len(loan_ids) - 1)
+        if not np.array_equal(loan_ids[at], owner):
+            frame = frame.filter(pl.col("loan_id").is_in(pl.Series(loan_ids).implode()))
+    elif len(owner):
+        frame = frame.clear()
+    return frame if _sorted_by(frame, keys) else frame.sort(keys)
+
+
 def _offsets(owner: np.ndarray, loan_ids: np.ndarray) -> np.ndarray:
     """CSR offsets of rows grouped by ``owner`` (sorted) for the sorted ``loan_ids``."""
     offsets = np.empty(len(loan_ids) + 1, dtype=np.int64)
@@ -159,23 +164,23 @@ def batch_from_frames(
         )
     )
     loan_ids = loans["loan_id"].to_numpy()
-    inst = instalments.filter(pl.col("loan_id").is_in(loans["loan_id"].implode())).sort(
-        ["loan_id", "due_date", "seq"]
+    inst = _owned(instalments, loan_ids, ["loan_id", "due_date", "seq"])
+    pays = _owned(
+        payments.filter(
+            (pl.col("value_date") <= as_of)
+            & (pl.col("reversed_on").is_null() | (pl.col("reversed_on") > as_of))
+        ),
+        loan_ids,
+        ["loan_id", "value_date", "ref"],
     )
-    pays = payments.filter(
-        pl.col("loan_id").is_in(loans["loan_id"].implode())
-        & (pl.col("value_date") <= as_of)
-        & (pl.col("reversed_on").is_null() | (pl.col("reversed_on") > as_of))
-    ).sort(["loan_id", "value_date", "ref"])
-
-    sums = inst.group_by("loan_id").agg(pl.col("principal_minor").sum().alias("scheduled"))
-    suspect = (
-        loans.select("loan_id", "principal_minor")
-        .join(sums, on="loan_id", how="left")
-        .select(pl.col("scheduled").is_null() | (pl.col("scheduled") != pl.col("principal_minor")))
-        .to_series()
-        .to_numpy()
-    )
+    inst_off = _offsets(inst["loan_id"].to_numpy(), loan_ids)
+    iprincipal = inst["principal_minor"].to_numpy()
+    counts = np.diff(inst_off)
+    scheduled = np.zeros(len(loan_ids), dtype=np.int64)
+    nonempty = counts > 0
+    if len(iprincipal):
+        scheduled[nonempty] = np.add.reduceat(iprincipal, inst_off[:-1][nonempty])
+    suspect = ~nonempty | (scheduled != loans["principal_minor"].to_numpy())
 
     def days(frame: pl.DataFrame, column: str) -> np.ndarray:
         return frame[column].cast(pl.Int32).to_numpy().astype(np.int32, copy=False)
@@ -200,7 +205,7 @@ def batch_from_frames(
         accrual=ints(loans, "accrual", np.int8),
         order=loans.select("o0", "o1", "o2", "o3").to_numpy().astype(np.int8),
         tolerance=ints(loans, "tolerance"),
-        inst_off=_offsets(inst["loan_id"].to_numpy(), loan_ids),
+        inst_off=inst_off,
         due=days(inst, "due_date"),
         pstart=days(inst, "period_start"),
         iprincipal=ints(inst, "principal_minor"),
@@ -233,8 +238,10 @@ def results_frame(
         .alias("settled_on"),
         pl.Series(
             "fallback",
-            (results[:, replay.O_STATUS] != replay.OK) | (False if suspect is None else suspect),
+            (results[:, replay.O_STATUS] == replay.FALLBACK)
+            | (False if suspect is None else suspect),
         ),
+        pl.Series("started", results[:, replay.O_STATUS] != replay.NOT_STARTED),
     ).with_columns(
         pl.when(pl.col("settled_on") == pl.lit(int(replay.NO_DATE)).cast(pl.Int32).cast(pl.Date))
         .then(None)

@@ -21,7 +21,7 @@ HALF_UP, HALF_EVEN, DOWN, UP, FLOOR, CEILING = 0, 1, 2, 3, 4, 5
 DAILY, PERIOD = 0, 1
 PENALTY, COMPOUND, INTEREST, PRINCIPAL = 0, 1, 2, 3
 
-OK, FALLBACK = 0, 1
+OK, FALLBACK, NOT_STARTED = 0, 1, 2
 NO_DATE = np.int32(-(2**31) + 1)
 LIMIT = np.int64(2**62)
 
@@ -264,41 +264,44 @@ def replay_loan(
     out: np.ndarray,
 ) -> None:
     capped = cap_den > 0
-    # --- events: start, as_of, payment days (clamped to start), due dates, grace ends
+    # --- events: start, then the merge of three sorted streams (payment days clamped to the
+    # start, due dates, grace ends), then as_of; days outside [start, as_of] are skipped below
     m = 0
     events[m] = start
     m += 1
+    i, j, g = p0, 0, 0
+    big = np.int32(2**31 - 1)
+    while True:
+        a = max(pvalue[i], start) if i < p1 else big
+        b = due[o + j] if j < n else big
+        c = due[o + g] + grace + 1 if (grace > 0 and g < n) else big
+        if a == big and b == big and c == big:
+            break
+        if a <= b and a <= c:
+            events[m] = a
+            i += 1
+        elif b <= c:
+            events[m] = b
+            j += 1
+        else:
+            events[m] = c
+            g += 1
+        m += 1
     events[m] = as_of
     m += 1
-    for j in range(p0, p1):
-        events[m] = max(pvalue[j], start)
-        m += 1
-    for k in range(n):
-        events[m] = due[o + k]
-        m += 1
-        if grace > 0:
-            events[m] = due[o + k] + grace + 1
-            m += 1
-    for a in range(1, m):  # insertion sort: a few dozen nearly sorted days
-        value = events[a]
-        b = a - 1
-        while b >= 0 and events[b] > value:
-            events[b + 1] = events[b]
-            b -= 1
-        events[b + 1] = value
 
     credit = 0
     settled_on = NO_DATE
     paid_total = 0
     pj = p0
     cursor = start - 1
-    previous = NO_DATE
+    previous = np.int32(-(2**31) + 1)
     # Instalments before ``lo`` owe nothing and never will again (amounts only fall once an
     # instalment is clear), so every scan below starts there.
     lo = 0
     for ei in range(m):
         day = events[ei]
-        if day == previous or day < start or day > as_of:
+        if day <= previous or day < start or day > as_of:
             continue
         previous = day
         for span in range(2):
@@ -678,7 +681,10 @@ def replay_all(
         for i in range(lo, hi):
             o = inst_off[i]
             n = inst_off[i + 1] - o
-            if as_of < loan_start[i] or n == 0:
+            if as_of < loan_start[i]:
+                out[i, O_STATUS] = NOT_STARTED
+                continue
+            if n == 0:
                 out[i, O_STATUS] = FALLBACK
                 continue
             biggest = loan_principal[i]

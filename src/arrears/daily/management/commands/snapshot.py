@@ -1,0 +1,55 @@
+"""``arrears snapshot export DIR [--force]``: write the ledger as a Parquet snapshot (the daily
+run's input format, :mod:`arrears.engine.snapshot`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from arrears.engine.snapshot import MANIFEST, TABLES, export_snapshot, file_name
+
+
+class Command(BaseCommand):
+    help = "Export the portfolio as a Parquet snapshot (products, loans, instalments, payments)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
+        export = actions.add_parser(
+            "export",
+            help="write every loan with its product, schedule and payments to DIR",
+            description="Write every loan with its product, schedule and payments to DIR as a "
+            "snapshot: four Parquet files and manifest.json (written last).",
+        )
+        export.add_argument("directory", metavar="DIR", type=Path)
+        export.add_argument(
+            "--force",
+            action="store_true",
+            help="export into a non-empty DIR, replacing a snapshot there (other files are kept)",
+        )
+        export.add_argument(
+            "--batch-size",
+            type=int,
+            default=100_000,
+            help="rows read and written at a time (default 100000)",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        directory: Path = options["directory"]
+        if directory.exists() and not directory.is_dir():
+            raise CommandError(f"{directory} is a file, not a directory")
+        if directory.is_dir() and any(directory.iterdir()) and not options["force"]:
+            raise CommandError(
+                f"{directory} is not empty; choose an empty directory, or pass --force to "
+                f"replace the snapshot files there ({', '.join(self._files())})"
+            )
+        if options["batch_size"] < 1:
+            raise CommandError("--batch-size must be positive")
+        counts = export_snapshot(directory, batch_size=options["batch_size"])
+        summary = ", ".join(f"{counts[name]} {name}" for name in TABLES)
+        self.stdout.write(f"exported {summary} to {directory}")
+
+    @staticmethod
+    def _files() -> list[str]:
+        return [*(file_name(name) for name in TABLES), MANIFEST]

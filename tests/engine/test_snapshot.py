@@ -1,0 +1,573 @@
+"""Snapshots: a ledger exported and read back gives the kernel exactly the selectors' values,
+and a reader refuses every broken snapshot with a message naming the file, column and row."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Callable
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import polars as pl
+import pyarrow.parquet as pq
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from polars.testing import assert_frame_equal
+
+from arrears.engine import snapshot as snap
+from arrears.engine.snapshot import (
+    Snapshot,
+    SnapshotError,
+    export_snapshot,
+    iter_chunks,
+    loan_terms_from_snapshot,
+    product_terms,
+    read_snapshot,
+)
+from arrears.engine.synthetic import write_synthetic_snapshot
+from arrears.kernel.errors import ArrearsError, InvalidTerms
+from arrears.kernel.money import Rounding
+from arrears.kernel.terms import (
+    PRINCIPAL_FIRST,
+    AccrualRounding,
+    Component,
+    DayCount,
+    ProductTerms,
+)
+from arrears.ledger import models, selectors, services
+from tests import factories
+
+AS_OF = date(2026, 6, 30)
+Reader = Callable[[Path], object]
+#: Both readers must refuse the same snapshots with the same message.
+READERS: dict[str, Reader] = {
+    "read_snapshot": read_snapshot,
+    "iter_chunks": lambda directory: list(iter_chunks(directory, 7)),
+}
+
+
+def test_the_engine_modules_import_without_django() -> None:
+    """A lender's machine reads snapshots with no Django project configured."""
+    code = (
+        "import sys, arrears.engine.snapshot, arrears.engine.synthetic; "
+        "sys.exit(any(m.split('.')[0] == 'django' for m in sys.modules))"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
+    assert subprocess.run([sys.executable, "-c", code], env=env, check=False).returncode == 0
+
+
+# --- a ledger exported and read back ------------------------------------------------------
+
+
+def ledger_book() -> list[models.Loan]:
+    """Two versions of a product, both schedule methods, an annual rate, a USD loan, a
+    reversed payment and two same-day payments whose refs sort differently by collation."""
+    first = factories.product()
+    second = services.product_new_version(
+        product=first,
+        effective_from=date(2026, 3, 1),
+        penalty_multiplier=Decimal("1.3"),
+        compound=True,
+        grace_days=3,
+        grace_retroactive=True,
+        cost_cap_annual=Decimal("0.24"),
+        rounding=Rounding.HALF_EVEN.value,
+        accrual_rounding=AccrualRounding.PERIOD.value,
+        allocation_order=",".join(c.value for c in PRINCIPAL_FIRST),
+        tolerance_minor=100,
+        buckets=[
+            {"name": "current", "min_dpd": 0, "max_dpd": 0},
+            {"name": "早期", "min_dpd": 1, "max_dpd": 89},
+            {"name": "late", "min_dpd": 90, "max_dpd": None},
+        ],
+    )
+    owner = factories.borrower()
+    loans = [
+        factories.loan("L-EP", owner, first),
+        factories.loan("L-EI", owner, first, method="equal-instalment", principal_minor=777_777),
+        factories.loan("L-V2", owner, second, start=date(2026, 3, 10), term=6),
+        services.loan_create(
+            ref="L-ANNUAL",
+            borrower=owner,
+            product=second,
+            currency="USD",
+            principal_minor=1_234_567,
+            rate_value=Decimal("0.1899"),
+            rate_basis="annual",
+            term=9,
+            method="equal-instalment",
+            start_date=date(2026, 2, 28),
+            day_count=DayCount.ACTUAL_365,
+        ),
+        factories.loan("L-NOTHING-PAID", owner, first, start=date(2026, 4, 1)),
+    ]
+    due = loans[0].instalments.get(seq=1)
+    for ref, day, amount in [
+        ("p-1", due.due_date, 40_000),
+        ("P-2", due.due_date, 60_000),
+        ("P-3", due.due_date + timedelta(days=40), 90_000),
+    ]:
+        services.payment_record(
+            loan=loans[0], ref=ref, value_date=day, amount_minor=amount, currency="CNY"
+        )
+    bounced = services.payment_record(
+        loan=loans[2],
+        ref="BOUNCE",
+        value_date=date(2026, 4, 10),
+        amount_minor=5_000,
+        currency="CNY",
+    )
+    services.payment_reverse(
+        payment=bounced, reversed_on=date(2026, 4, 13), reversal_ref="R-1", reason="NSF"
+    )
+    services.payment_record(
+        loan=loans[3],
+        ref="USD-1",
+        value_date=date(2026, 3, 28),
+        amount_minor=150_000,
+        currency="USD",
+    )
+    return loans
+
+
+@pytest.mark.django_db
+def test_an_exported_ledger_reads_back_as_the_selectors_kernel_values(tmp_path: Path) -> None:
+    loans = ledger_book()
+    counts = export_snapshot(tmp_path, batch_size=2)
+    assert counts == {
+        "products": 2,
+        "loans": len(loans),
+        "instalments": models.Instalment.objects.count(),
+        "payments": 5,
+    }
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    assert manifest["format"] == "arrears-snapshot" and manifest["version"] == 1
+    assert manifest["counts"] == counts
+    assert pq.ParquetFile(tmp_path / "loans.parquet").num_row_groups == 3  # batches of 2
+
+    got = list(loan_terms_from_snapshot(read_snapshot(tmp_path)))
+    expected = [
+        (loan.id, selectors.loan_terms(loan), selectors.loan_payments(loan))
+        for loan in sorted(loans, key=lambda loan: loan.id)
+    ]
+    assert got == expected
+    reversed_payments = [p for _, _, history in got for p in history if p.reversed_on]
+    assert [p.ref for p in reversed_payments] == ["BOUNCE"]
+
+
+@pytest.mark.django_db
+def test_exporting_some_loans_writes_only_their_rows_and_products(tmp_path: Path) -> None:
+    loans = ledger_book()
+    chosen = models.Loan.objects.filter(ref__in=["L-EP", "L-V2"])
+    counts = export_snapshot(tmp_path, chosen)
+    read = read_snapshot(tmp_path)
+    assert sorted(read.loans["ref"].to_list()) == ["L-EP", "L-V2"]
+    assert counts["products"] == 2 and counts["payments"] == 4
+    assert set(read.instalments["loan_id"].to_list()) == {loans[0].id, loans[2].id}
+
+
+@pytest.mark.django_db
+def test_an_export_that_fails_leaves_no_manifest(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ledger_book()
+    export_snapshot(tmp_path)
+    original = snap.SnapshotWriter.write_rows
+
+    def failing(self: snap.SnapshotWriter, name: str, rows: list[tuple[object, ...]]) -> None:
+        if name == "payments":
+            raise OSError("disk full")
+        original(self, name, rows)
+
+    monkeypatch.setattr(snap.SnapshotWriter, "write_rows", failing)
+    with pytest.raises(OSError, match="disk full"):
+        export_snapshot(tmp_path)
+    with pytest.raises(SnapshotError, match=r"manifest\.json is missing"):
+        read_snapshot(tmp_path)
+
+
+# --- product rows are read exactly as the ledger reads them -------------------------------
+
+_ORDERS = st.one_of(
+    st.permutations(list(Component)).map(lambda order: ",".join(c.value for c in order)),
+    st.sampled_from(["penalty,interest", "penalty,penalty,interest,principal", "", "x"]),
+)
+_BUCKETS = st.one_of(
+    st.just(
+        [{"name": "M0", "min_dpd": 0, "max_dpd": 0}, {"name": "M1", "min_dpd": 1, "max_dpd": None}]
+    ),
+    st.just([{"name": "all", "min_dpd": 0, "max_dpd": None}]),
+    st.just(
+        [{"name": "M0", "min_dpd": 0, "max_dpd": 5}, {"name": "M1", "min_dpd": 7, "max_dpd": None}]
+    ),
+    st.just([{"name": "", "min_dpd": 0, "max_dpd": None}]),
+    st.just([{"name": "M0", "min_dpd": 0}]),
+    st.just({"name": "M0"}),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    multiplier=st.decimals(min_value=0, max_value=10, places=4),
+    compound=st.booleans(),
+    grace=st.integers(0, 10),
+    retroactive=st.booleans(),
+    cap=st.one_of(st.none(), st.decimals(min_value=0, max_value=1, places=4)),
+    rounding=st.sampled_from([*(r.value for r in Rounding), "nearest"]),
+    accrual=st.sampled_from([*(a.value for a in AccrualRounding), "weekly"]),
+    order=_ORDERS,
+    tolerance=st.integers(0, 500),
+    buckets=_BUCKETS,
+)
+def test_a_product_row_gives_what_the_ledger_product_gives(
+    multiplier: Decimal,
+    compound: bool,
+    grace: int,
+    retroactive: bool,
+    cap: Decimal | None,
+    rounding: str,
+    accrual: str,
+    order: str,
+    tolerance: int,
+    buckets: object,
+) -> None:
+    fields = {
+        "penalty_multiplier": multiplier,
+        "compound": compound,
+        "grace_days": grace,
+        "grace_retroactive": retroactive,
+        "cost_cap_annual": cap,
+        "rounding": rounding,
+        "accrual_rounding": accrual,
+        "allocation_order": order,
+        "tolerance_minor": tolerance,
+    }
+    ledger = models.Product(code="PL", version=2, buckets=buckets, **fields)  # never saved
+    row = {"product_id": 1, "code": "PL", "version": 2, "buckets": json.dumps(buckets), **fields}
+    try:
+        expected: ProductTerms | ArrearsError = ledger.terms()
+    except ArrearsError as error:
+        expected = error
+    try:
+        got: ProductTerms | ArrearsError = product_terms(row)
+    except ArrearsError as error:
+        got = error
+    if isinstance(expected, ArrearsError):
+        assert isinstance(got, type(expected)) and str(got) == str(expected)
+    else:
+        assert got == expected
+
+
+def test_bucket_text_that_is_not_json_is_a_product_error() -> None:
+    row = product_row(buckets="[{")
+    with pytest.raises(InvalidTerms, match=r"product PL v1: buckets: not valid JSON"):
+        product_terms(row)
+
+
+# --- snapshots written by hand ------------------------------------------------------------
+
+
+def product_row(**changes: object) -> dict[str, object]:
+    row: dict[str, object] = {
+        "product_id": 1,
+        "code": "PL",
+        "version": 1,
+        "penalty_multiplier": Decimal("1.5"),
+        "compound": False,
+        "grace_days": 0,
+        "grace_retroactive": False,
+        "cost_cap_annual": None,
+        "rounding": "half-up",
+        "accrual_rounding": "daily",
+        "allocation_order": "penalty,compound,interest,principal",
+        "tolerance_minor": 0,
+        "buckets": json.dumps([{"name": "M0", "min_dpd": 0, "max_dpd": None}]),
+    }
+    row.update(changes)
+    return row
+
+
+@pytest.fixture(scope="module")
+def base(tmp_path_factory: pytest.TempPathFactory) -> Snapshot:
+    """A small valid snapshot (20 loans in several row groups), as frames."""
+    directory = tmp_path_factory.mktemp("base")
+    write_synthetic_snapshot(directory, loans=20, as_of=AS_OF, seed=5, rows_per_group=32)
+    return read_snapshot(directory)
+
+
+def write_raw(directory: Path, frames: dict[str, pl.DataFrame]) -> None:
+    """Write frames as they are (any types) with a manifest that matches them."""
+    directory.mkdir(parents=True, exist_ok=True)
+    for name, frame in frames.items():
+        frame.write_parquet(directory / f"{name}.parquet", row_group_size=16)
+    manifest = {
+        "format": "arrears-snapshot",
+        "version": 1,
+        "exported_at": "2026-06-30T00:00:00+00:00",
+        "counts": {name: frame.height for name, frame in frames.items()},
+        "files": {f"{n}.parquet": snap.sha256_of(directory / f"{n}.parquet") for n in frames},
+    }
+    (directory / "manifest.json").write_text(json.dumps(manifest))
+
+
+def frames_of(snapshot: Snapshot, **changes: pl.DataFrame) -> dict[str, pl.DataFrame]:
+    frames = dict(zip(snap.TABLES, snapshot.frames, strict=True))
+    frames.update(changes)
+    return frames
+
+
+def with_value(frame: pl.DataFrame, row: int, column: str, value: object) -> pl.DataFrame:
+    values = frame[column].to_list()
+    values[row] = value
+    return frame.with_columns(pl.Series(column, values, dtype=frame.schema[column]))
+
+
+def test_a_snapshot_written_by_another_tool_with_wider_types_reads_back(
+    base: Snapshot, tmp_path: Path
+) -> None:
+    loans = base.loans.with_columns(
+        pl.col("loan_id").cast(pl.Int32),
+        pl.col("rate_value").cast(pl.Decimal(8, 4)),
+        pl.col("currency").cast(pl.Categorical),
+    )
+    write_raw(tmp_path, frames_of(base, loans=loans))  # polars writes large_string
+    read = read_snapshot(tmp_path)
+    assert_frame_equal(read.loans, base.loans)
+    assert read.loans.schema["rate_value"] == pl.Decimal(20, 12)
+
+
+def test_chunks_cover_the_snapshot_in_loan_id_order(base: Snapshot, tmp_path: Path) -> None:
+    directory = tmp_path / "snap"
+    write_synthetic_snapshot(directory, loans=20, as_of=AS_OF, seed=5, rows_per_group=32)
+    chunks = list(iter_chunks(directory, 7))
+    assert [c.loans.height for c in chunks] == [7, 7, 6]
+    for chunk in chunks:
+        assert_frame_equal(chunk.products, base.products)
+        ids = set(chunk.loans["loan_id"].to_list())
+        assert set(chunk.instalments["loan_id"].to_list()) == ids
+        assert set(chunk.payments["loan_id"].to_list()) <= ids
+    for name in ("loans", "instalments", "payments"):
+        whole = pl.concat([getattr(c, name) for c in chunks])
+        assert_frame_equal(whole, getattr(base, name))
+    assert [c.loans.height for c in iter_chunks(directory, 100)] == [20]
+
+
+def test_loans_whose_rows_the_kernel_refuses_come_with_their_error(
+    base: Snapshot, tmp_path: Path
+) -> None:
+    bad_product = pl.DataFrame(
+        [product_row(product_id=3, allocation_order="interest")], schema=base.products.schema
+    )
+    products = pl.concat([base.products, bad_product])
+    loans = with_value(base.loans, 1, "product_id", 3)
+    loans = with_value(loans, 2, "rate_basis", "weekly")
+    loans = with_value(loans, 3, "currency", "XXX")
+    loans = with_value(loans, 4, "principal_minor", base.loans["principal_minor"][4] + 1)
+    write_raw(tmp_path, frames_of(base, products=products, loans=loans))
+    results = list(loan_terms_from_snapshot(read_snapshot(tmp_path)))
+    errors = {index: terms for index, (_, terms, _) in enumerate(results)}
+    assert str(errors[1]).startswith("allocation_order: must name each of")
+    assert str(errors[2]) == "loan SYN0000000003: 'weekly' is not a valid RateBasis"
+    assert isinstance(errors[3], ArrearsError) and errors[3].code == "money-unknown-currency"
+    assert "schedule principal does not sum" in str(errors[4])
+    good = [terms for index, terms in errors.items() if index not in {1, 2, 3, 4}]
+    assert len(good) == 16 and not any(isinstance(t, ArrearsError) for t in good)
+    assert [loan_id for loan_id, _, _ in results] == base.loans["loan_id"].to_list()
+
+
+# --- every broken snapshot is refused, by both readers, with the same message -------------
+
+Breaker = Callable[[Snapshot, Path], None]
+
+
+def _rewrite(**changes: Callable[[Snapshot], pl.DataFrame]) -> Breaker:
+    def breaker(base: Snapshot, directory: Path) -> None:
+        write_raw(directory, frames_of(base, **{k: f(base) for k, f in changes.items()}))
+
+    return breaker
+
+
+def _no_manifest(base: Snapshot, directory: Path) -> None:
+    write_raw(directory, frames_of(base))
+    (directory / "manifest.json").unlink()
+
+
+def _no_file(base: Snapshot, directory: Path) -> None:
+    write_raw(directory, frames_of(base))
+    (directory / "payments.parquet").unlink()
+
+
+def _tampered(base: Snapshot, directory: Path) -> None:
+    write_raw(directory, frames_of(base))
+    manifest = json.loads((directory / "manifest.json").read_text())
+    base.instalments.with_columns(pl.col("interest_minor") + 1).write_parquet(
+        directory / "instalments.parquet", row_group_size=16
+    )
+    (directory / "manifest.json").write_text(json.dumps(manifest))
+
+
+def _miscounted(base: Snapshot, directory: Path) -> None:
+    write_raw(directory, frames_of(base))
+    manifest = json.loads((directory / "manifest.json").read_text())
+    manifest["counts"]["loans"] = 21
+    (directory / "manifest.json").write_text(json.dumps(manifest))
+
+
+def _other_format(base: Snapshot, directory: Path) -> None:
+    write_raw(directory, frames_of(base))
+    manifest = json.loads((directory / "manifest.json").read_text())
+    manifest["version"] = 2
+    (directory / "manifest.json").write_text(json.dumps(manifest))
+
+
+BROKEN: dict[str, tuple[Breaker, str]] = {
+    "no manifest": (_no_manifest, r"manifest\.json is missing: the export did not finish"),
+    "other version": (_other_format, r'manifest\.json: "version" 2 is not supported'),
+    "missing file": (_no_file, r"payments\.parquet is missing$"),
+    "checksum": (_tampered, r"instalments\.parquet: checksum mismatch \(sha256 [0-9a-f]{64}"),
+    "count": (_miscounted, r"loans\.parquet has 20 rows but manifest\.json counts 21"),
+    "missing column": (
+        _rewrite(loans=lambda b: b.loans.drop("rate_basis")),
+        r"loans\.parquet: column rate_basis is missing \(expected string\)",
+    ),
+    "float amount": (
+        _rewrite(payments=lambda b: b.payments.with_columns(pl.col("amount_minor") / 100)),
+        r"payments\.parquet: column amount_minor has type double; "
+        r"expected int64 \(minor units, never a float\)",
+    ),
+    "float rate": (
+        _rewrite(loans=lambda b: b.loans.with_columns(pl.col("rate_value").cast(pl.Float64))),
+        r"loans\.parquet: column rate_value has type double; expected decimal128\(20, 12\)",
+    ),
+    "too many decimals": (
+        _rewrite(
+            products=lambda b: b.products.with_columns(
+                pl.col("penalty_multiplier").cast(pl.Decimal(12, 8))
+            )
+        ),
+        r"products\.parquet: column penalty_multiplier has type decimal128\(12, 8\)",
+    ),
+    "duplicate loan": (
+        _rewrite(loans=lambda b: with_value(b.loans, 9, "loan_id", b.loans["loan_id"][8])),
+        r"loans\.parquet: column loan_id: row 9 \(loan_id 9\) is a duplicate loan_id$",
+    ),
+    "unsorted loans": (
+        _rewrite(loans=lambda b: with_value(b.loans, 9, "loan_id", 0)),
+        r"loans\.parquet: column loan_id: row 9 \(loan_id 0\) is out of order; "
+        r"the file must be sorted by \(loan_id\)",
+    ),
+    "null in a required column": (
+        _rewrite(loans=lambda b: with_value(b.loans, 4, "start_date", None)),
+        r"loans\.parquet: column start_date: row 4 \(loan_id 5\) is null",
+    ),
+    "unknown product": (
+        _rewrite(loans=lambda b: with_value(b.loans, 3, "product_id", 77)),
+        r"loans\.parquet: column product_id: row 3 \(loan_id 4\) refers to unknown "
+        r"product_id 77 \(not in products\.parquet\)",
+    ),
+    "duplicate product": (
+        _rewrite(products=lambda b: with_value(b.products, 1, "product_id", 1)),
+        r"products\.parquet: column product_id: row 1 is a duplicate product_id \(1\)",
+    ),
+    "zero principal": (
+        _rewrite(loans=lambda b: with_value(b.loans, 2, "principal_minor", 0)),
+        r"loans\.parquet: column principal_minor: row 2 \(loan_id 3\) is 0; "
+        r"expected a positive int of minor units",
+    ),
+    "negative instalment": (
+        _rewrite(instalments=lambda b: with_value(b.instalments, 30, "interest_minor", -1)),
+        r"instalments\.parquet: column interest_minor: row 30 \(loan_id 3\) is -1; "
+        r"expected a non-negative int of minor units",
+    ),
+    "negative payment": (
+        _rewrite(payments=lambda b: with_value(b.payments, 2, "amount_minor", -500)),
+        r"payments\.parquet: column amount_minor: row 2 \(loan_id \d+\) is -500; "
+        r"expected a positive int",
+    ),
+    "negative tolerance": (
+        _rewrite(products=lambda b: with_value(b.products, 0, "tolerance_minor", -1)),
+        r"products\.parquet: column tolerance_minor: row 0 is -1",
+    ),
+    "instalment of an unknown loan": (
+        _rewrite(
+            instalments=lambda b: pl.concat(
+                [
+                    b.instalments,
+                    b.instalments.tail(1).with_columns(pl.lit(999, pl.Int64).alias("loan_id")),
+                ]
+            )
+        ),
+        r"instalments\.parquet: column loan_id: row 240 \(loan_id 999\) refers to unknown "
+        r"loan_id 999 \(not in loans\.parquet\)",
+    ),
+    "instalment before the first loan": (
+        _rewrite(
+            instalments=lambda b: pl.concat(
+                [
+                    b.instalments.head(1).with_columns(pl.lit(0, pl.Int64).alias("loan_id")),
+                    b.instalments,
+                ]
+            )
+        ),
+        r"instalments\.parquet: column loan_id: row 0 \(loan_id 0\) refers to unknown loan_id 0",
+    ),
+    "payment of an unknown loan": (
+        _rewrite(payments=lambda b: b.payments.with_columns(pl.col("loan_id") + 1000)),
+        r"payments\.parquet: column loan_id: row 0 \(loan_id 100\d\) refers to unknown",
+    ),
+    "duplicate instalment": (
+        _rewrite(instalments=lambda b: with_value(b.instalments, 13, "seq", 1)),
+        r"instalments\.parquet: column seq: row 13 \(loan_id 2\) is a duplicate instalment "
+        r"\(loan_id 2, seq 1\)",
+    ),
+    "unsorted payments": (
+        _rewrite(
+            payments=lambda b: with_value(
+                b.payments, 1, "value_date", b.payments["value_date"][0] - timedelta(days=1)
+            )
+        ),
+        r"payments\.parquet: column value_date: row 1 \(loan_id \d+\) is out of order; "
+        r"the file must be sorted by \(loan_id, value_date, ref\)",
+    ),
+    "reversed before paid": (
+        _rewrite(
+            payments=lambda b: with_value(
+                b.payments, 0, "reversed_on", b.payments["value_date"][0] - timedelta(days=1)
+            )
+        ),
+        r"payments\.parquet: column reversed_on: row 0 \(loan_id \d+\) is \S+, before the "
+        r"value date",
+    ),
+}
+
+
+@pytest.mark.parametrize("reader", list(READERS))
+@pytest.mark.parametrize("case", list(BROKEN))
+def test_a_broken_snapshot_is_refused_naming_file_column_and_row(
+    base: Snapshot, tmp_path: Path, case: str, reader: str
+) -> None:
+    breaker, message = BROKEN[case]
+    breaker(base, tmp_path)
+    with pytest.raises(SnapshotError) as caught:
+        READERS[reader](tmp_path)
+    assert caught.value.code == "snapshot-invalid"
+    assert str(caught.value).startswith(f"snapshot {tmp_path}: ")
+    assert re.search(message, str(caught.value)), str(caught.value)
+
+
+def test_the_base_snapshot_is_valid_for_both_readers(base: Snapshot, tmp_path: Path) -> None:
+    """The broken cases above differ from this valid one only in what they break."""
+    write_raw(tmp_path, frames_of(base))
+    for reader in READERS.values():
+        reader(tmp_path)
+    assert base.loans.height == 20 and base.instalments.height == 240
+    assert (
+        base.payments.height > 2
+        and base.payments["reversed_on"].null_count() == base.payments.height
+    )
