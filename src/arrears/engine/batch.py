@@ -245,30 +245,39 @@ def run(batch: Batch, as_of: date, *, blocks: int | None = None) -> np.ndarray:
     if len(batch) == 0:
         return np.zeros((0, replay.NOUT), dtype=np.int64)
     blocks = blocks or max(1, min(len(batch), numba.get_num_threads() * 8))
-    return replay.replay_all(
-        batch.loan_start,
-        batch.loan_principal,
-        batch.dnum,
-        batch.dden,
-        batch.pnum,
-        batch.pden,
-        batch.compound,
-        batch.grace,
-        batch.retro,
-        batch.cap_num,
-        batch.cap_den,
-        batch.rounding,
-        batch.accrual,
-        batch.order,
-        batch.tolerance,
-        batch.inst_off,
-        batch.due,
-        batch.pstart,
-        batch.iprincipal,
-        batch.iinterest,
-        batch.pay_off,
-        batch.pvalue,
-        batch.pamount,
+
+    def c(values: np.ndarray, dtype: type) -> np.ndarray:
+        # One array type for the compiled function whatever produced the column (Arrow
+        # buffers are read-only, slices may be strided): otherwise Numba compiles, and
+        # caches, a new specialisation for every combination it meets.
+        return np.require(values, dtype=dtype, requirements=["C", "W", "A"])
+
+    i64, i32, i8, flag = np.int64, np.int32, np.int8, np.bool_
+    result: np.ndarray = replay.replay_all(
+        c(batch.loan_start, i32),
+        c(batch.loan_principal, i64),
+        c(batch.dnum, i64),
+        c(batch.dden, i64),
+        c(batch.pnum, i64),
+        c(batch.pden, i64),
+        c(batch.compound, flag),
+        c(batch.grace, i32),
+        c(batch.retro, flag),
+        c(batch.cap_num, i64),
+        c(batch.cap_den, i64),
+        c(batch.rounding, i8),
+        c(batch.accrual, i8),
+        c(batch.order, i8),
+        c(batch.tolerance, i64),
+        c(batch.inst_off, i64),
+        c(batch.due, i32),
+        c(batch.pstart, i32),
+        c(batch.iprincipal, i64),
+        c(batch.iinterest, i64),
+        c(batch.pay_off, i64),
+        c(batch.pvalue, i32),
+        c(batch.pamount, i64),
         day_number(as_of),
         blocks,
     )
+    return result

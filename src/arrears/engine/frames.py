@@ -111,23 +111,36 @@ def _rate_table(loans: pl.DataFrame, terms: dict[int, ProductTerms]) -> pl.DataF
 
 def _sorted_by(frame: pl.DataFrame, keys: list[str]) -> bool:
     """Whether ``frame`` is already in ``keys`` order (snapshots are written that way, so the
-    expensive sort is usually skipped)."""
+    expensive sort is usually skipped). Numeric keys are compared with NumPy; string keys
+    (payment refs) only where every earlier key ties, which is rare."""
     if len(frame) < 2:
         return True
-    later: pl.Expr = pl.lit(False)
-    same: pl.Expr = pl.lit(True)
+    undecided = np.ones(len(frame) - 1, dtype=np.bool_)
     for key in keys:
-        col = pl.col(key)
-        later = later | (same & (col > col.shift(1)))
-        same = same & (col == col.shift(1))
-    ordered = frame.select((later | same).slice(1).all()).item()
-    return bool(ordered)
+        column = frame[key]
+        if column.dtype == pl.String:
+            rows = np.flatnonzero(undecided)
+            if len(rows) == 0:
+                return True
+            texts = column.gather(np.concatenate([rows, rows + 1])).to_list()
+            half = len(rows)
+            return all(a <= b for a, b in zip(texts[:half], texts[half:], strict=True))
+        values = column.to_physical().to_numpy()
+        step = np.diff(values)
+        if np.any(undecided & (step < 0)):
+            return False
+        undecided &= step == 0
+        if not undecided.any():
+            return True
+    return True
 
 
 def _owned(frame: pl.DataFrame, loan_ids: np.ndarray, keys: list[str]) -> pl.DataFrame:
     """Rows of ``frame`` belonging to ``loan_ids`` (sorted), in ``keys`` order."""
     owner = frame["loan_id"].to_numpy()
     if len(owner) and len(loan_ids):
+        if len(owner) > 1 and np.all(owner[1:] >= owner[:-1]):
+            owner = owner[np.concatenate(([0], np.flatnonzero(np.diff(owner)) + 1))]
         at = np.searchsorted(loan_ids, owner).clip(max=len(loan_ids) - 1)
         if not np.array_equal(loan_ids[at], owner):
             frame = frame.filter(pl.col("loan_id").is_in(pl.Series(loan_ids).implode()))
