@@ -55,6 +55,8 @@ def test_a_run_stores_each_loans_state_with_the_hand_checked_penalty(book, engin
     assert LoanState.objects.get(loan=book["paying"], as_of=as_of).bucket == "M0"
     run = DayRun.objects.get(as_of=as_of)
     assert run.status == DayRun.Status.COMPLETED and run.loans == 2
+    assert run.config["engine"] == engine
+    assert run.config["products"] == ["PL v1"]
 
 
 def test_running_a_day_twice_changes_nothing_and_says_so(book, engine):

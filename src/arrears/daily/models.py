@@ -25,6 +25,8 @@ class DayRun(models.Model):
     delinquent = models.PositiveIntegerField(default=0)
     changed = models.PositiveIntegerField(default=0)
     errors = models.JSONField(default=list, blank=True)
+    #: What produced the numbers: code version, engine, and the product versions in force.
+    config = models.JSONField(default=dict, blank=True)
     started_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 

@@ -15,14 +15,28 @@ from datetime import date
 from pathlib import Path
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
+from arrears import __version__
 from arrears.daily.engines import ENGINES
 from arrears.daily.models import DayRun
 from arrears.daily.store import STORED, replace_day
-from arrears.ledger.models import Loan
+from arrears.ledger.models import Loan, Product
 
 STATE_FIELDS = tuple(STORED)
+
+
+def run_config(loans: QuerySet[Loan], engine: str) -> dict[str, object]:
+    """The versions a run's numbers depend on, recorded with the run so any figure can be
+    traced to the code and the product rules that made it."""
+    products = sorted(
+        f"{code} v{version}"
+        for code, version in Product.objects.filter(loans__in=loans)
+        .values_list("code", "version")
+        .distinct()
+    )
+    return {"arrears": __version__, "engine": engine, "products": products}
 
 
 def fault_point(stage: str) -> None:
@@ -65,8 +79,8 @@ def day_run(
     if engine not in ENGINES:
         raise ValueError(f"unknown engine {engine!r}: expected one of {', '.join(ENGINES)}")
     started = time.perf_counter()
-    run = DayRun.objects.create(as_of=as_of, engine=engine)
     loans = Loan.objects.filter(start_date__lte=as_of)
+    run = DayRun.objects.create(as_of=as_of, engine=engine, config=run_config(loans, engine))
     states, errors = ENGINES[engine](loans, as_of, progress)
     fault_point("computed")
     summary = RunSummary(as_of=as_of, errors=errors)
