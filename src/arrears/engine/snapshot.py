@@ -127,8 +127,6 @@ from arrears.kernel.errors import ArrearsError, InvalidTerms
 from arrears.kernel.money import Rounding
 from arrears.kernel.terms import (
     AccrualRounding,
-    Bucket,
-    Component,
     DayCount,
     Instalment,
     InterestRate,
@@ -136,6 +134,8 @@ from arrears.kernel.terms import (
     Payment,
     ProductTerms,
     RateBasis,
+    buckets_from_json,
+    parse_allocation_order,
 )
 
 if TYPE_CHECKING:
@@ -859,47 +859,6 @@ def iter_chunks(
 # --- kernel values --------------------------------------------------------------------------
 
 
-def _allocation_order(value: str) -> tuple[Component, ...]:
-    """``"penalty,compound,interest,principal"`` → components, as the ledger parses it."""
-    names = [part.strip() for part in (value or "").split(",") if part.strip()]
-    try:
-        order = tuple(Component(name) for name in names)
-    except ValueError:
-        order = ()
-    if sorted(order) != sorted(Component):
-        raise InvalidTerms(
-            "allocation_order: must name each of "
-            f"{', '.join(c.value for c in Component)} exactly once, separated by commas; "
-            f"got {value!r}"
-        )
-    return order
-
-
-def _buckets(value: Any) -> tuple[Bucket, ...]:
-    """``[{name, min_dpd, max_dpd}, …]`` → buckets, as the ledger reads them; the kernel then
-    checks the ladder itself."""
-    if not isinstance(value, list):
-        raise InvalidTerms("buckets: expected a list of {name, min_dpd, max_dpd}")
-    buckets = []
-    for index, item in enumerate(value, start=1):
-        if not isinstance(item, dict) or set(item) != {"name", "min_dpd", "max_dpd"}:
-            raise InvalidTerms(f"buckets: item {index} must have exactly name, min_dpd, max_dpd")
-        name, low, high = item["name"], item["min_dpd"], item["max_dpd"]
-        if (
-            not isinstance(name, str)
-            or not name
-            or type(low) is not int
-            or not (high is None or type(high) is int)
-            or (high is not None and high < low)
-        ):
-            raise InvalidTerms(
-                f"buckets: item {index} needs a name, an int min_dpd and an int max_dpd ≥ "
-                "min_dpd (null only for the last)"
-            )
-        buckets.append(Bucket(name, low, high))
-    return tuple(buckets)
-
-
 def product_terms(row: Mapping[str, Any]) -> ProductTerms:
     """A ``products`` row as the kernel's :class:`ProductTerms`, exactly as
     ``ledger.models.Product.terms()`` builds it; raises :class:`InvalidTerms` (never a bare
@@ -909,7 +868,7 @@ def product_terms(row: Mapping[str, Any]) -> ProductTerms:
         accrual_rounding = AccrualRounding(row["accrual_rounding"])
     except ValueError as error:
         raise InvalidTerms(f"product {row['code']} v{row['version']}: {error}") from None
-    order = _allocation_order(row["allocation_order"])
+    order = parse_allocation_order(row["allocation_order"])
     try:
         bucket_json = json.loads(row["buckets"])
     except json.JSONDecodeError as error:
@@ -927,7 +886,7 @@ def product_terms(row: Mapping[str, Any]) -> ProductTerms:
         accrual_rounding=accrual_rounding,
         allocation_order=order,
         tolerance=row["tolerance_minor"],
-        buckets=_buckets(bucket_json),
+        buckets=buckets_from_json(bucket_json),
     )
 
 

@@ -210,6 +210,48 @@ class ProductTerms:
         validate_buckets(self.buckets)
 
 
+def parse_allocation_order(value: str) -> tuple[Component, ...]:
+    """``"penalty,compound,interest,principal"`` → the component tuple; each name exactly once
+    (the text form products are stored and exchanged in)."""
+    names = [part.strip() for part in (value or "").split(",") if part.strip()]
+    try:
+        order = tuple(Component(name) for name in names)
+    except ValueError:
+        order = ()
+    if sorted(order) != sorted(Component):
+        raise InvalidTerms(
+            "allocation_order: must name each of "
+            f"{', '.join(c.value for c in Component)} exactly once, separated by commas; "
+            f"got {value!r}"
+        )
+    return order
+
+
+def buckets_from_json(value: object) -> tuple[Bucket, ...]:
+    """Read ``[{name, min_dpd, max_dpd}, …]`` (the JSON form of a bucket ladder); the ladder
+    itself is then checked by :func:`validate_buckets`."""
+    if not isinstance(value, list):
+        raise InvalidTerms("buckets: expected a list of {name, min_dpd, max_dpd}")
+    buckets = []
+    for index, item in enumerate(value, start=1):
+        if not isinstance(item, dict) or set(item) != {"name", "min_dpd", "max_dpd"}:
+            raise InvalidTerms(f"buckets: item {index} must have exactly name, min_dpd, max_dpd")
+        name, low, high = item["name"], item["min_dpd"], item["max_dpd"]
+        if (
+            not isinstance(name, str)
+            or not name
+            or type(low) is not int
+            or not (high is None or type(high) is int)
+            or (high is not None and high < low)
+        ):
+            raise InvalidTerms(
+                f"buckets: item {index} needs a name, an int min_dpd and an int max_dpd ≥ "
+                "min_dpd (null only for the last)"
+            )
+        buckets.append(Bucket(name, low, high))
+    return tuple(buckets)
+
+
 def validate_buckets(buckets: tuple[Bucket, ...]) -> None:
     """Buckets must start at DPD 0, be contiguous, and only the last may be open-ended."""
     if not buckets or buckets[0].min_dpd != 0:

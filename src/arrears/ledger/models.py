@@ -25,11 +25,11 @@ from arrears.kernel.terms import (
     DEFAULT_BUCKETS,
     PENALTY_FIRST,
     AccrualRounding,
-    Bucket,
     DayCount,
     ProductTerms,
     RateBasis,
     ScheduleMethod,
+    buckets_from_json,
 )
 from arrears.ledger.masking import mask_national_id, mask_phone
 from arrears.ledger.validators import (
@@ -54,30 +54,6 @@ def default_buckets() -> list[dict[str, Any]]:
 
 
 DEFAULT_ALLOCATION_ORDER = ",".join(c.value for c in PENALTY_FIRST)
-
-
-def buckets_from_json(value: Any) -> tuple[Bucket, ...]:
-    """Read ``[{name, min_dpd, max_dpd}, …]``; the kernel then checks the ladder itself."""
-    if not isinstance(value, list):
-        raise InvalidTerms("buckets: expected a list of {name, min_dpd, max_dpd}")
-    buckets = []
-    for index, item in enumerate(value, start=1):
-        if not isinstance(item, dict) or set(item) != {"name", "min_dpd", "max_dpd"}:
-            raise InvalidTerms(f"buckets: item {index} must have exactly name, min_dpd, max_dpd")
-        name, low, high = item["name"], item["min_dpd"], item["max_dpd"]
-        if (
-            not isinstance(name, str)
-            or not name
-            or type(low) is not int
-            or not (high is None or type(high) is int)
-            or (high is not None and high < low)
-        ):
-            raise InvalidTerms(
-                f"buckets: item {index} needs a name, an int min_dpd and an int max_dpd ≥ "
-                "min_dpd (null only for the last)"
-            )
-        buckets.append(Bucket(name, low, high))
-    return tuple(buckets)
 
 
 class Product(models.Model):

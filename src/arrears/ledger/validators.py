@@ -21,7 +21,8 @@ from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidLength
 from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.us import ssn
 
-from arrears.kernel.errors import ArrearsError
+from arrears.kernel import terms
+from arrears.kernel.errors import ArrearsError, InvalidTerms
 from arrears.kernel.money import CURRENCY_EXPONENTS
 from arrears.kernel.terms import Component
 from arrears.ledger.masking import mask_national_id, mask_phone
@@ -137,18 +138,10 @@ def normalise_choice(value: str, field: str, allowed: tuple[str, ...]) -> str:
 
 def parse_allocation_order(value: str) -> tuple[Component, ...]:
     """``"penalty,compound,interest,principal"`` → the component tuple; each name exactly once."""
-    names = [part.strip() for part in (value or "").split(",") if part.strip()]
     try:
-        order = tuple(Component(name) for name in names)
-    except ValueError:
-        order = ()
-    if sorted(order) != sorted(Component):
-        raise InvalidChoice(
-            "allocation_order: must name each of "
-            f"{', '.join(c.value for c in Component)} exactly once, separated by commas; "
-            f"got {value!r}"
-        )
-    return order
+        return terms.parse_allocation_order(value)
+    except InvalidTerms as error:
+        raise InvalidChoice(str(error)) from None
 
 
 def parse_decimal(value: str, field: str) -> Decimal:
