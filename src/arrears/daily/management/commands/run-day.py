@@ -6,6 +6,15 @@ from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
 from arrears.daily.services import day_run
 from arrears.engine.runner import run_snapshot
@@ -52,20 +61,26 @@ class Command(BaseCommand):
             return
         if options["engine"] == "spark":
             raise CommandError("--engine spark runs on a snapshot: give --snapshot DIR --out DIR")
-        show = sys.stderr.isatty()
         day = first
-        while day <= last:
+        with Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=Console(stderr=True),
+            disable=not sys.stderr.isatty(),
+            transient=True,
+        ) as bar:
+            while day <= last:
+                task = bar.add_task(f"{day} loans", total=None)
 
-            def progress(done: int, total: int, day: date = day) -> None:
-                if show and (done % 500 == 0 or done == total):
-                    sys.stderr.write(f"\r{day}: {done}/{total} loans")
-                    sys.stderr.flush()
+                def progress(done: int, total: int, task: TaskID = task) -> None:
+                    bar.update(task, completed=done, total=total)
 
-            summary = day_run(as_of=day, engine=options["engine"], progress=progress)
-            if show:
-                sys.stderr.write("\n")
-            self.stdout.write(summary.line())
-            day += timedelta(days=1)
+                summary = day_run(as_of=day, engine=options["engine"], progress=progress)
+                bar.remove_task(task)
+                self.stdout.write(summary.line())
+                day += timedelta(days=1)
 
     def _snapshot_days(self, first: date, last: date, options: dict[str, Any]) -> None:
         if not (options["snapshot"] and options["out"]):
