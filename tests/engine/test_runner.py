@@ -10,6 +10,7 @@ from polars.testing import assert_frame_equal
 
 from arrears.engine.chunk import compute_chunk
 from arrears.engine.runner import TABLES, run_snapshot
+from arrears.engine.snapshot import SnapshotWriter
 from arrears.kernel.terms import Payment
 from tests.engine.test_frames import frames
 from tests.kernel.factories import make_loan
@@ -18,10 +19,17 @@ AS_OF = date(2026, 6, 1)
 
 
 def write_snapshot(directory: Path, book) -> tuple[pl.DataFrame, ...]:
-    directory.mkdir(parents=True, exist_ok=True)
-    tables = frames(book)
-    for name, frame in zip(TABLES, tables, strict=True):
-        frame.write_parquet(directory / f"{name}.parquet")
+    """A valid snapshot (sorted files and a manifest) of a book of kernel loans."""
+    products, loans, instalments, payments = frames(book)
+    tables = (
+        products,
+        loans.sort("loan_id"),
+        instalments.sort("loan_id", "seq"),
+        payments.sort("loan_id", "value_date", "ref"),
+    )
+    with SnapshotWriter(directory) as writer:
+        for name, frame in zip(TABLES, tables, strict=True):
+            writer.write(name, frame.to_arrow())
     return tables
 
 
@@ -65,3 +73,18 @@ def test_the_reference_engine_on_a_snapshot_writes_the_same_file(tmp_path):
         pl.read_parquet(tmp_path / "fast" / "loan_state.parquet"),
         pl.read_parquet(tmp_path / "slow" / "loan_state.parquet"),
     )
+
+
+def test_a_malformed_snapshot_is_refused_with_the_file_and_row_named(tmp_path):
+    import pytest
+
+    from arrears.engine.snapshot import SnapshotError
+
+    tables = write_snapshot(tmp_path / "snap", [(make_loan(), [])])
+    bad = tables[1].with_columns(pl.lit(-5, dtype=pl.Int64).alias("principal_minor"))
+    with SnapshotWriter(tmp_path / "bad") as writer:
+        for name, frame in zip(TABLES, (tables[0], bad, *tables[2:]), strict=True):
+            writer.write(name, frame.to_arrow())
+    with pytest.raises(SnapshotError, match=r"loans\.parquet: column principal_minor: row 0"):
+        run_snapshot(tmp_path / "bad", tmp_path / "out", AS_OF)
+    assert not (tmp_path / "out" / "loan_state.parquet").exists()

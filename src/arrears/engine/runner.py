@@ -19,6 +19,7 @@ import polars as pl
 import pyarrow.parquet as pq
 
 from arrears.engine.chunk import ERROR_SCHEMA, RESULT_SCHEMA, compute_chunk, kernel_chunk
+from arrears.engine.snapshot import iter_chunks
 
 TABLES = ("products", "loans", "instalments", "payments")
 
@@ -44,24 +45,6 @@ class RunStats:
         )
 
 
-def loan_id_bounds(snapshot: Path, chunk_loans: int) -> list[tuple[int, int]]:
-    """Inclusive loan_id ranges holding at most ``chunk_loans`` loans each."""
-    ids = pl.read_parquet(snapshot / "loans.parquet", columns=["loan_id"])["loan_id"].sort()
-    bounds = []
-    for start in range(0, len(ids), chunk_loans):
-        part = ids.slice(start, chunk_loans)
-        bounds.append((int(part[0]), int(part[-1])))
-    return bounds
-
-
-def _range(snapshot: Path, table: str, low: int, high: int) -> pl.DataFrame:
-    return (
-        pl.scan_parquet(snapshot / f"{table}.parquet")
-        .filter(pl.col("loan_id").is_between(low, high))
-        .collect()
-    )
-
-
 def run_snapshot(
     snapshot: Path,
     out: Path,
@@ -69,6 +52,7 @@ def run_snapshot(
     *,
     chunk_loans: int = 1_000_000,
     engine: str = "polars",
+    verify_checksums: bool = True,
     progress: Callable[[int, int], None] | None = None,
 ) -> RunStats:
     """Compute every loan of ``snapshot`` as of ``as_of`` into ``out/loan_state.parquet``
@@ -80,18 +64,25 @@ def run_snapshot(
             raise FileNotFoundError(f"snapshot {snapshot} has no {table}.parquet")
     out.mkdir(parents=True, exist_ok=True)
     stats = RunStats()
-    products = pl.read_parquet(snapshot / "products.parquet")
-    bounds = loan_id_bounds(snapshot, chunk_loans)
+    chunks = iter_chunks(snapshot, chunk_loans, verify_checksums=verify_checksums)
+    total = -(
+        -pl.scan_parquet(snapshot / "loans.parquet").select(pl.len()).collect().item()
+        // chunk_loans
+    )
     target, partial = out / "loan_state.parquet", out / ".loan_state.parquet.partial"
     writer = pq.ParquetWriter(partial, pl.DataFrame(schema=RESULT_SCHEMA).to_arrow().schema)
     errors: list[pl.DataFrame] = []
     buckets: list[pl.DataFrame] = []
     try:
-        for done, (low, high) in enumerate(bounds, start=1):
+        done = 0
+        while True:
             tick = time.perf_counter()
-            loans, instalments, payments = (_range(snapshot, t, low, high) for t in TABLES[1:])
+            chunk = next(chunks, None)  # read and validated (SnapshotError names file and row)
+            if chunk is None:
+                break
+            done += 1
             tock = time.perf_counter()
-            results, chunk_errors = compute(products, loans, instalments, payments, as_of)
+            results, chunk_errors = compute(*chunk.frames, as_of)
             computed = time.perf_counter()
             writer.write_table(results.to_arrow())
             stats.seconds["read"] += tock - tick
@@ -102,7 +93,7 @@ def run_snapshot(
             buckets.append(results.group_by("bucket").len())
             errors.append(chunk_errors)
             if progress:
-                progress(done, len(bounds))
+                progress(done, total)
     finally:
         writer.close()
     tick = time.perf_counter()
