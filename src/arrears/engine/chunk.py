@@ -147,11 +147,16 @@ def compute_chunk(
     instalments: pl.DataFrame,
     payments: pl.DataFrame,
     as_of: date,
+    *,
+    validated: bool = False,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """(results, errors) for the loans of one chunk that had started by ``as_of``."""
+    """(results, errors) for the loans of one chunk that had started by ``as_of``
+    (``validated``: the frames come from the snapshot reader; see ``batch_from_frames``)."""
     if len(loans) == 0:
         return pl.DataFrame(schema=RESULT_SCHEMA), pl.DataFrame(schema=ERROR_SCHEMA)
-    batch, order, terms = batch_from_frames(products, loans, instalments, payments, as_of)
+    batch, order, terms = batch_from_frames(
+        products, loans, instalments, payments, as_of, validated=validated
+    )
     results = results_frame(order, run(batch, as_of), as_of, terms, batch.suspect)
     results = results.filter(pl.col("started"))
     fast = results.filter(~pl.col("fallback")).select(list(RESULT_SCHEMA))
@@ -180,6 +185,8 @@ def kernel_chunk(
     instalments: pl.DataFrame,
     payments: pl.DataFrame,
     as_of: date,
+    *,
+    validated: bool = False,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """The same as :func:`compute_chunk`, every loan replayed by the kernel (for checking)."""
     from arrears.engine.snapshot import product_terms

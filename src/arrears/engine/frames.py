@@ -163,8 +163,13 @@ def batch_from_frames(
     instalments: pl.DataFrame,
     payments: pl.DataFrame,
     as_of: date,
+    *,
+    validated: bool = False,
 ) -> tuple[Batch, pl.DataFrame, dict[int, ProductTerms]]:
-    """The batch for one chunk, the loans frame in batch order, and the product terms."""
+    """The batch for one chunk, the loans frame in batch order, and the product terms.
+
+    ``validated``: the frames come from the snapshot reader, which has already proved them
+    sorted and every row owned by a loan of the chunk, so those checks are skipped."""
     table, terms = _product_table(products)
     loans = (
         loans.sort("loan_id")
@@ -177,15 +182,18 @@ def batch_from_frames(
         )
     )
     loan_ids = loans["loan_id"].to_numpy()
-    inst = _owned(instalments, loan_ids, ["loan_id", "due_date", "seq"])
-    pays = _owned(
-        payments.filter(
-            (pl.col("value_date") <= as_of)
-            & (pl.col("reversed_on").is_null() | (pl.col("reversed_on") > as_of))
-        ),
-        loan_ids,
-        ["loan_id", "value_date", "ref"],
+    effective = payments.filter(
+        (pl.col("value_date") <= as_of)
+        & (pl.col("reversed_on").is_null() | (pl.col("reversed_on") > as_of))
     )
+    if validated:  # sorted by (loan_id, seq); due dates only need checking, not refs
+        inst = instalments
+        if not _sorted_by(inst, ["loan_id", "due_date", "seq"]):
+            inst = inst.sort(["loan_id", "due_date", "seq"])
+        pays = effective
+    else:
+        inst = _owned(instalments, loan_ids, ["loan_id", "due_date", "seq"])
+        pays = _owned(effective, loan_ids, ["loan_id", "value_date", "ref"])
     inst_off = _offsets(inst["loan_id"].to_numpy(), loan_ids)
     iprincipal = inst["principal_minor"].to_numpy()
     counts = np.diff(inst_off)

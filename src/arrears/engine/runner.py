@@ -82,7 +82,7 @@ def run_snapshot(
                 break
             done += 1
             tock = time.perf_counter()
-            results, chunk_errors = compute(*chunk.frames, as_of)
+            results, chunk_errors = compute(*chunk.frames, as_of, validated=True)
             computed = time.perf_counter()
             writer.write_table(results.to_arrow())
             stats.seconds["read"] += tock - tick
