@@ -1,0 +1,233 @@
+"""Load a strategy from YAML, strictly: every mistake is rejected with the source, line and reason.
+
+The document is walked as a ``yaml.compose`` node tree (not ``safe_load``) so each error can point
+at the line of the offending node, e.g. ``default.yaml:14: stage 'internal': entry: unknown column
+'dpdd'``. Entry conditions are parsed by ``polars.sql_expr`` and type-checked by evaluating them on
+an empty frame with the ``STATE_COLUMNS`` schema; nothing is ever passed to ``eval``.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from typing import Any
+
+import polars as pl
+import yaml  # type: ignore[import-untyped]  # no types-PyYAML in the venv
+
+from arrears.strategy.model import (
+    CHANNELS,
+    LADDER,
+    REFERENCES,
+    STATE_COLUMNS,
+    Cadence,
+    Stage,
+    Strategy,
+    StrategyError,
+    Treatment,
+    Variant,
+)
+
+_INT = "tag:yaml.org,2002:int"
+_STR = "tag:yaml.org,2002:str"
+_NULL = "tag:yaml.org,2002:null"
+_EMPTY_STATE = pl.DataFrame(schema=STATE_COLUMNS)
+
+
+class _Doc:
+    """Error helpers bound to one source name."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+
+    def fail(self, node: yaml.Node, where: str, reason: str) -> StrategyError:
+        line = node.start_mark.line + 1
+        prefix = f"{where}: " if where else ""
+        return StrategyError(f"{self.source}:{line}: {prefix}{reason}")
+
+    def mapping(
+        self,
+        node: yaml.Node,
+        where: str,
+        required: frozenset[str] | set[str],
+        optional: frozenset[str] | set[str] = frozenset(),
+    ) -> dict[str, yaml.Node]:
+        """The mapping's values by key; unknown, duplicate and missing keys are errors."""
+        if not isinstance(node, yaml.MappingNode):
+            raise self.fail(node, where, "expected a mapping")
+        out: dict[str, yaml.Node] = {}
+        for key, value in node.value:
+            if not isinstance(key, yaml.ScalarNode) or key.tag != _STR:
+                raise self.fail(key, where, "keys must be strings")
+            if key.value in out:
+                raise self.fail(key, where, f"duplicate key {key.value!r}")
+            if key.value not in required | optional:
+                allowed = ", ".join(sorted(required | optional))
+                raise self.fail(key, where, f"unknown key {key.value!r} (allowed: {allowed})")
+            out[key.value] = value
+        missing = sorted(required - out.keys())
+        if missing:
+            raise self.fail(node, where, f"missing key {missing[0]!r}")
+        return out
+
+    def sequence(self, node: yaml.Node, where: str) -> list[yaml.Node]:
+        if not isinstance(node, yaml.SequenceNode):
+            raise self.fail(node, where, "expected a list")
+        return list(node.value)
+
+    def string(self, node: yaml.Node, where: str) -> str:
+        if not isinstance(node, yaml.ScalarNode) or node.tag != _STR or not node.value.strip():
+            raise self.fail(node, where, "expected a non-empty string")
+        return str(node.value).strip()
+
+    def integer(self, node: yaml.Node, where: str) -> int:
+        if not isinstance(node, yaml.ScalarNode) or node.tag != _INT:
+            raise self.fail(node, where, f"expected an integer, got {_shown(node)}")
+        value: Any = yaml.constructor.SafeConstructor().construct_object(node)
+        return int(value)
+
+    def optional_integer(self, node: yaml.Node | None, where: str) -> int | None:
+        if node is None or (isinstance(node, yaml.ScalarNode) and node.tag == _NULL):
+            return None
+        return self.integer(node, where)
+
+
+def _shown(node: yaml.Node) -> str:
+    if isinstance(node, yaml.ScalarNode):
+        return repr(node.value)
+    return "a mapping" if isinstance(node, yaml.MappingNode) else "a list"
+
+
+def _check_entry(doc: _Doc, node: yaml.Node, where: str) -> str:
+    """Parse the SQL entry condition and prove it is a boolean over known state columns."""
+    text = doc.string(node, where)
+    try:
+        expr = pl.sql_expr(text)
+    except pl.exceptions.PolarsError as exc:
+        raise doc.fail(node, where, f"cannot parse {text!r}: {_first_line(exc)}") from exc
+    for column in expr.meta.root_names():
+        if column not in STATE_COLUMNS:
+            raise doc.fail(node, where, f"unknown column {column!r}")
+    try:
+        dtype = _EMPTY_STATE.select(expr.alias("entry")).schema["entry"]
+    except pl.exceptions.PolarsError as exc:
+        raise doc.fail(node, where, f"invalid condition {text!r}: {_first_line(exc)}") from exc
+    if dtype != pl.Boolean:
+        raise doc.fail(node, where, f"must be a boolean condition, {text!r} gives {dtype}")
+    return text
+
+
+def _first_line(exc: Exception) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
+def _cadence(doc: _Doc, node: yaml.Node, where: str) -> Cadence:
+    fields = doc.mapping(node, where, {"first"}, {"every", "until"})
+    first = doc.integer(fields["first"], f"{where}: first")
+    every = doc.optional_integer(fields.get("every"), f"{where}: every")
+    until = doc.optional_integer(fields.get("until"), f"{where}: until")
+    if every is not None and every < 1:
+        raise doc.fail(fields["every"], f"{where}: every", f"must be at least 1 day, got {every}")
+    if until is not None and until < first:
+        raise doc.fail(fields["until"], f"{where}: until", f"{until} is before first ({first})")
+    return Cadence(first=first, every=every, until=until)
+
+
+def _treatment(doc: _Doc, node: yaml.Node, where: str) -> Treatment:
+    fields = doc.mapping(node, where, {"channel", "template", "cadence"})
+    channel = doc.string(fields["channel"], f"{where}: channel")
+    if channel not in CHANNELS:
+        allowed = ", ".join(sorted(CHANNELS))
+        raise doc.fail(
+            fields["channel"], f"{where}: channel", f"unknown channel {channel!r} ({allowed})"
+        )
+    template = doc.string(fields["template"], f"{where}: template")
+    return Treatment(channel, template, _cadence(doc, fields["cadence"], f"{where}: cadence"))
+
+
+def _stage(doc: _Doc, node: yaml.Node, index: int) -> Stage:
+    fields = doc.mapping(
+        node, f"stage #{index + 1}", {"name", "entry", "owner", "treatments"}, {"reference"}
+    )
+    name = doc.string(fields["name"], f"stage #{index + 1}: name")
+    where = f"stage {name!r}"
+    entry = _check_entry(doc, fields["entry"], f"{where}: entry")
+    owner = doc.string(fields["owner"], f"{where}: owner")
+    reference = "dpd"
+    if "reference" in fields:
+        reference = doc.string(fields["reference"], f"{where}: reference")
+        if reference not in REFERENCES:
+            allowed = ", ".join(sorted(REFERENCES))
+            raise doc.fail(
+                fields["reference"], f"{where}: reference", f"unknown {reference!r} ({allowed})"
+            )
+    treatments = tuple(
+        _treatment(doc, t, f"{where}: treatment #{i + 1}")
+        for i, t in enumerate(doc.sequence(fields["treatments"], f"{where}: treatments"))
+    )
+    return Stage(name, entry, owner, treatments, reference)
+
+
+def _stages(doc: _Doc, node: yaml.Node) -> tuple[Stage, ...]:
+    items = doc.sequence(node, "stages")
+    if not items:
+        raise doc.fail(node, "stages", "a strategy needs at least one stage")
+    stages: list[Stage] = []
+    last_rung = -1
+    for index, item in enumerate(items):
+        stage = _stage(doc, item, index)
+        where = f"stage {stage.name!r}"
+        if any(s.name == stage.name for s in stages):
+            raise doc.fail(item, where, "duplicate stage name")
+        if stage.name in LADDER:
+            rung = LADDER.index(stage.name)
+            if rung < last_rung:
+                raise doc.fail(item, where, f"out of order: must come before {LADDER[last_rung]!r}")
+            last_rung = rung
+        stages.append(stage)
+    return tuple(stages)
+
+
+def _variants(doc: _Doc, node: yaml.Node | None) -> tuple[Variant, ...]:
+    if node is None:
+        return (Variant("champion", 100),)
+    variants: list[Variant] = []
+    for i, item in enumerate(doc.sequence(node, "variants")):
+        fields = doc.mapping(item, f"variant #{i + 1}", {"name", "share"})
+        name = doc.string(fields["name"], f"variant #{i + 1}: name")
+        share = doc.integer(fields["share"], f"variant {name!r}: share")
+        if not 1 <= share <= 100:
+            raise doc.fail(fields["share"], f"variant {name!r}: share", "must be 1 to 100")
+        if any(v.name == name for v in variants):
+            raise doc.fail(item, f"variant {name!r}", "duplicate variant name")
+        variants.append(Variant(name, share))
+    total = sum(v.share for v in variants)
+    if total != 100:
+        raise doc.fail(node, "variants", f"shares sum to {total}, expected 100")
+    return tuple(variants)
+
+
+def load_strategy(text: str, *, source: str = "<string>") -> Strategy:
+    """Parse and validate one strategy document; raise ``StrategyError`` at the first mistake."""
+    doc = _Doc(source)
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = f"{mark.line + 1}" if mark is not None else "?"
+        raise StrategyError(f"{source}:{line}: not valid YAML: {exc.problem}") from exc
+    if root is None:
+        raise StrategyError(f"{source}:1: empty document")
+    fields = doc.mapping(root, "", {"name", "version", "stages"}, {"variants"})
+    name = doc.string(fields["name"], "name")
+    version = doc.integer(fields["version"], "version")
+    if version < 1:
+        raise doc.fail(fields["version"], "version", f"must be at least 1, got {version}")
+    stages = _stages(doc, fields["stages"])
+    variants = _variants(doc, fields.get("variants"))
+    return Strategy(name, version, stages, variants)
+
+
+def load_default() -> Strategy:
+    """The shipped strategy encoding the article's ladder (``default.yaml`` next to this module)."""
+    text = resources.files("arrears.strategy").joinpath("default.yaml").read_text("utf-8")
+    return load_strategy(text, source="default.yaml")

@@ -1,0 +1,161 @@
+"""Frozen value types of a strategy: stages in ladder order, treatments, cadences, variants.
+
+A ``Strategy`` is pure data, built by ``arrears.strategy.loader`` from YAML (which validates it
+with line numbers) and read by ``arrears.strategy.evaluate``. The dataclasses re-check the
+invariants evaluation relies on, so a strategy built in code cannot break them either.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+import polars as pl
+
+from arrears.kernel.errors import ArrearsError
+
+CHANNELS: Final[frozenset[str]] = frozenset(
+    {"sms", "voice", "email", "letter", "in_app", "call_task", "placement", "visit_request"}
+)
+"""Every channel a treatment may use; ``visit_request`` asks for a field visit, never books one."""
+
+LADDER: Final[tuple[str, ...]] = (
+    "pre_due",
+    "reminder",
+    "internal",
+    "external",
+    "legal",
+    "field_visit",
+)
+"""The canonical ladder: stages with these names keep this relative order; others go anywhere."""
+
+REFERENCES: Final[frozenset[str]] = frozenset({"dpd", "stage_day"})
+"""What a stage's cadence offsets count: ``dpd`` (days past due, negative before the due date) or
+``stage_day`` (days since the case entered the stage, 0 on the day of entry)."""
+
+STATE_COLUMNS: Final[dict[str, type[pl.DataType]]] = {
+    # From the ledger state (amounts are int minor units, e.g. fen; never floats).
+    "dpd": pl.Int64,  # days past due of the oldest unpaid instalment; 0 when nothing is overdue
+    "bucket": pl.String,  # delinquency bucket name (M0, M1, ... M7+) from the product's buckets
+    "total_due": pl.Int64,  # everything overdue now: principal + interest + penalty + fees
+    "overdue_principal": pl.Int64,
+    "overdue_interest": pl.Int64,
+    "penalty": pl.Int64,  # penalty interest (罚息) accrued and unpaid
+    "principal_outstanding": pl.Int64,  # principal not yet repaid, due or not
+    "amount": pl.Int64,  # original principal of the borrower's loans in the case
+    # From the case and its contact history.
+    "broken_promises": pl.Int64,
+    "promises_kept": pl.Int64,
+    "days_since_contact": pl.Int64,  # days since the last right-party contact
+    "unreachable_days": pl.Int64,  # days the borrower has been unreachable (失联) on every number
+    "right_party_contacts": pl.Int64,
+    "complaints_open": pl.Int64,
+    "on_hold": pl.Boolean,
+    "placed": pl.Boolean,  # currently placed with an external agency
+    # Added for a collections strategy (documented in default.yaml):
+    "days_to_due": pl.Int64,  # days until the next instalment falls due (pre-due reminders)
+    "active_promise": pl.Boolean,  # a promise to pay (承诺还款) is pending
+    "in_plan": pl.Boolean,  # the case follows an active repayment plan (分期协商)
+    "disputes_open": pl.Int64,  # open disputes of the debt itself
+    "loans_overdue": pl.Int64,  # number of the borrower's loans with dpd > 0
+}
+"""The columns an entry condition may name, with the dtype the loader type-checks it against."""
+
+
+class StrategyError(ArrearsError):
+    """A strategy document or a call on a strategy is wrong; the message names source and line."""
+
+    code = "strategy-invalid"
+
+
+@dataclass(frozen=True, slots=True)
+class Cadence:
+    """When a treatment repeats: on ``first``, then every ``every`` days, up to ``until`` inclusive.
+
+    Offsets count on the stage's reference (see ``REFERENCES``). ``every=None`` means once.
+    Example: "day 1, then every 3 days" is ``Cadence(1, 3, None)``, due on 1, 4, 7, ...
+    """
+
+    first: int
+    every: int | None = None
+    until: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.every is not None and self.every < 1:
+            raise StrategyError(f"cadence: every must be at least 1 day, got {self.every}")
+        if self.until is not None and self.until < self.first:
+            raise StrategyError(
+                f"cadence: until ({self.until}) must not be before first ({self.first})"
+            )
+
+    def due_on(self, offset: int) -> bool:
+        """True when the treatment is due on day ``offset`` of the stage's reference."""
+        if offset < self.first or (self.until is not None and offset > self.until):
+            return False
+        if self.every is None:
+            return offset == self.first
+        return (offset - self.first) % self.every == 0
+
+
+@dataclass(frozen=True, slots=True)
+class Treatment:
+    """One action of a stage: a channel, the template it uses, and when it is due."""
+
+    channel: str
+    template: str
+    cadence: Cadence
+
+    def __post_init__(self) -> None:
+        if self.channel not in CHANNELS:
+            raise StrategyError(f"treatment: unknown channel {self.channel!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class Stage:
+    """A rung of the ladder: its SQL entry condition, the queue or team owning it, treatments."""
+
+    name: str
+    entry: str
+    owner: str
+    treatments: tuple[Treatment, ...] = ()
+    reference: str = "dpd"
+
+    def __post_init__(self) -> None:
+        if self.reference not in REFERENCES:
+            raise StrategyError(f"stage {self.name!r}: unknown reference {self.reference!r}")
+
+    def condition(self) -> pl.Expr:
+        """The entry condition as a Polars expression (parsed by ``pl.sql_expr``, never eval)."""
+        return pl.sql_expr(self.entry)
+
+
+@dataclass(frozen=True, slots=True)
+class Variant:
+    """A champion/challenger arm receiving ``share`` percent of cases by a stable hash."""
+
+    name: str
+    share: int
+
+
+@dataclass(frozen=True, slots=True)
+class Strategy:
+    """A named, versioned ladder; the stage assigned to a case is the last one whose entry holds."""
+
+    name: str
+    version: int
+    stages: tuple[Stage, ...]
+    variants: tuple[Variant, ...] = (Variant("champion", 100),)
+
+    def __post_init__(self) -> None:
+        names = [s.name for s in self.stages]
+        if len(set(names)) != len(names):
+            raise StrategyError(f"strategy {self.name!r}: duplicate stage names in {names}")
+        if sum(v.share for v in self.variants) != 100:
+            raise StrategyError(f"strategy {self.name!r}: variant shares must sum to 100")
+
+    def stage(self, name: str) -> Stage:
+        """The stage called ``name``; a missing one is a caller error."""
+        for stage in self.stages:
+            if stage.name == name:
+                return stage
+        raise StrategyError(f"strategy {self.name!r} has no stage {name!r}")
