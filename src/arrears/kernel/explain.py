@@ -7,12 +7,15 @@ renders the same data, so the three can never disagree.
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from arrears.kernel.accrual import PenaltyPeriod, daily_amount
+from arrears.kernel.allocation import AllocationLine
 from arrears.kernel.money import Money, Rounding
-from arrears.kernel.state import InstalmentState, LoanState
+from arrears.kernel.plans import PlanState
+from arrears.kernel.state import InstalmentState, LoanState, WaiverApplication
 from arrears.kernel.terms import AccrualRounding, LoanTerms
 
 ROUNDING_POINT = {
@@ -63,11 +66,12 @@ def _period(
 def _instalment(i: InstalmentState, loan: LoanTerms) -> dict[str, Any]:
     cur, product = loan.currency, loan.product
 
-    def part(due: int, paid: int) -> dict[str, Any]:
+    def part(due: int, paid: int, waived: int) -> dict[str, Any]:
         return {
             "due": _money(due, cur),
             "paid": _money(paid, cur),
-            "outstanding": _money(due - paid, cur),
+            "waived": _money(waived, cur),
+            "outstanding": _money(due - paid - waived, cur),
         }
 
     periods = [
@@ -82,12 +86,74 @@ def _instalment(i: InstalmentState, loan: LoanTerms) -> dict[str, Any]:
         "status": i.status.value,
         "dpd": i.dpd,
         "paid_on": i.paid_on.isoformat() if i.paid_on else None,
-        "principal": part(i.principal, i.principal_paid),
-        "interest": part(i.interest, i.interest_paid),
-        "penalty": {**part(i.penalty, i.penalty_paid), "periods": periods},
-        "compound": {**part(i.compound, i.compound_paid), "periods": compound},
+        "principal": part(i.principal, i.principal_paid, i.principal_waived),
+        "interest": part(i.interest, i.interest_paid, i.interest_waived),
+        "penalty": {**part(i.penalty, i.penalty_paid, i.penalty_waived), "periods": periods},
+        "compound": {**part(i.compound, i.compound_paid, i.compound_waived), "periods": compound},
+        "waived": _money(i.waived, cur),
         "grace_penalty_pending": _money(i.grace_penalty_pending, cur),
         "outstanding": _money(i.outstanding, cur),
+    }
+
+
+def _lines(lines: tuple[AllocationLine, ...], currency: str) -> list[dict[str, Any]]:
+    return [
+        {
+            "seq": line.seq,
+            "component": line.component.value,
+            "amount": _money(line.amount, currency),
+        }
+        for line in lines
+    ]
+
+
+def _waiver(w: WaiverApplication, currency: str) -> dict[str, Any]:
+    return {
+        "ref": w.ref,
+        "day": w.day.isoformat(),
+        # ``all``: a settlement waiving whatever was left on every component
+        "component": w.component.value if w.component is not None else "all",
+        "amount": _money(w.amount, currency),
+        "applied": _money(w.applied, currency),
+        "unused": _money(w.unused, currency),
+        "waived": _lines(w.lines, currency),
+    }
+
+
+def _iso(day: date | None) -> str | None:
+    return day.isoformat() if day else None
+
+
+def _plan(p: PlanState, currency: str) -> dict[str, Any]:
+    return {
+        "ref": p.ref,
+        "effective_on": p.effective_on.isoformat(),
+        "status": p.status.value,
+        "grace_days": p.grace_days,
+        "tolerance": _money(p.tolerance, currency),
+        "waive_rest": p.waive_rest,
+        "total": _money(p.total, currency),
+        "coverage": _money(p.coverage, currency),
+        "arrears": _money(p.arrears, currency),
+        "dpd": p.dpd,
+        "broken_on": _iso(p.broken_on),
+        "completed_on": _iso(p.completed_on),
+        "superseded_on": _iso(p.superseded_on),
+        "frozen": {
+            "from": p.frozen_from.isoformat(),
+            "to": p.frozen_to.isoformat(),
+            "days": p.frozen_days,
+        },
+        "instalments": [
+            {
+                "seq": i.seq,
+                "due_date": i.due_date.isoformat(),
+                "amount": _money(i.amount, currency),
+                "cumulative": _money(i.cumulative, currency),
+                "covered": i.covered,
+            }
+            for i in p.instalments
+        ],
     }
 
 
@@ -125,6 +191,11 @@ def explain(loan: LoanTerms, s: LoanState) -> dict[str, Any]:
             "payoff": _money(s.payoff, cur),
             "credit": _money(s.credit, cur),
             "paid_total": _money(s.paid_total, cur),
+            "waived_total": _money(s.waived_total, cur),
+            "waived_penalty": _money(s.waived_penalty, cur),
+            "waived_compound": _money(s.waived_compound, cur),
+            "waived_interest": _money(s.waived_interest, cur),
+            "waived_principal": _money(s.waived_principal, cur),
         },
         "settled_on": s.settled_on.isoformat() if s.settled_on else None,
         "instalments": [_instalment(i, loan) for i in s.instalments],
@@ -133,19 +204,26 @@ def explain(loan: LoanTerms, s: LoanState) -> dict[str, Any]:
                 "ref": a.ref,
                 "value_date": a.value_date.isoformat(),
                 "amount": _money(a.amount, cur),
-                "allocated": [
-                    {
-                        "seq": line.seq,
-                        "component": line.component.value,
-                        "amount": _money(line.amount, cur),
-                    }
-                    for line in a.lines
-                ],
+                "allocated": _lines(a.lines, cur),
                 "to_credit": _money(a.to_credit, cur),
                 "settled": a.settled,
             }
             for a in s.applications
         ],
+        "waivers": [_waiver(w, cur) for w in s.waivers],
+        # the latest plan effective by as_of; while it is active, DPD, bucket and total due
+        # follow it rather than the contract
+        "plan": {
+            "ref": s.plan_ref,
+            "status": s.plan_status.value,
+            "active": s.plan_active,
+            "broken_on": _iso(s.plan_broken_on),
+            "due": _money(s.plan_due, cur),
+            "paid": _money(s.plan_paid, cur),
+        }
+        if s.plan_status is not None
+        else None,
+        "plans": [_plan(p, cur) for p in s.plans],
     }
 
 
@@ -153,18 +231,35 @@ def render_text(data: dict[str, Any]) -> str:
     """Plain-text rendering of :func:`explain` output for terminals and logs."""
     t = data["totals"]
     r = data["rates"]
+    plan = data.get("plan")
+    owed = "Owed now under the plan" if plan and plan["active"] else "Owed now"
+    contractual = "contractually: " if plan and plan["active"] else ""
     lines = [
         f"Loan {data['loan']} as of {data['as_of']}: DPD {data['dpd']}, bucket {data['bucket']}",
         f"Rates: contract {r['daily']}/day, penalty {r['penalty_daily']}/day "
         f"(× {r['penalty_multiplier']}), rounding {r['rounding']}",
-        f"Owed now: {t['total_due']['amount']} {data['currency']} "
-        f"(overdue principal {t['overdue_principal']['amount']}, "
+        f"{owed}: {t['total_due']['amount']} {data['currency']} "
+        f"({contractual}overdue principal {t['overdue_principal']['amount']}, "
         f"overdue interest {t['overdue_interest']['amount']}, "
         f"penalty {t['penalty_outstanding']['amount']}, "
         f"compound {t['compound_outstanding']['amount']})",
         f"Payoff today: {t['payoff']['amount']} (principal outstanding "
         f"{t['principal_outstanding']['amount']}, interest for days used "
         f"{t['accrued_interest']['amount']}, credit {t['credit']['amount']})",
+    ]
+    if plan and plan["active"]:
+        lines.append(
+            f"Repayment plan {plan['ref']} is active: DPD, bucket and owed now follow the plan "
+            f"(plan arrears {plan['due']['amount']}, paid under the plan {plan['paid']['amount']})"
+        )
+    if t.get("waived_total", {}).get("minor"):
+        lines.append(
+            f"Waived: {t['waived_total']['amount']} (penalty {t['waived_penalty']['amount']}, "
+            f"compound {t['waived_compound']['amount']}, "
+            f"interest {t['waived_interest']['amount']}, "
+            f"principal {t['waived_principal']['amount']})"
+        )
+    lines += [
         "",
         f"{'#':>3} {'due':<10} {'status':<8} {'dpd':>4} {'principal':>22} {'interest':>22} "
         f"{'penalty':>22}",
@@ -182,6 +277,13 @@ def render_text(data: dict[str, Any]) -> str:
             lines.append(f"      penalty  {period['from']}…{period['to']}: {period['formula']}")
         for period in i["compound"]["periods"]:
             lines.append(f"      compound {period['from']}…{period['to']}: {period['formula']}")
+        waived = [
+            f"{key} {i[key]['waived']['amount']}"
+            for key in ("penalty", "compound", "interest", "principal")
+            if i[key].get("waived", {}).get("minor")
+        ]
+        if waived:
+            lines.append(f"      waived   {', '.join(waived)}")
     if data["payments"]:
         lines.append("")
         lines.append("Payments:")
@@ -194,4 +296,44 @@ def render_text(data: dict[str, Any]) -> str:
             lines.append(
                 f"  {p['value_date']} {p['ref']} {p['amount']['amount']}: {parts}{extra}{settled}"
             )
+    if data.get("waivers"):
+        lines.append("")
+        lines.append("Waivers:")
+        for w in data["waivers"]:
+            parts = ", ".join(
+                f"#{a['seq']} {a['component']} {a['amount']['amount']}" for a in w["waived"]
+            )
+            unused = f", unused {w['unused']['amount']}" if w["unused"]["minor"] else ""
+            lines.append(
+                f"  {w['day']} {w['ref']} {w['component']} {w['amount']['amount']}: "
+                f"{parts or 'nothing to waive'}{unused}"
+            )
+    for p in data.get("plans", ()):
+        lines += ["", *_plan_text(p)]
     return "\n".join(lines)
+
+
+def _plan_text(p: dict[str, Any]) -> list[str]:
+    ended = {
+        "broken": f", broken on {p['broken_on']}",
+        "completed": f", completed on {p['completed_on']}",
+        "superseded": f", superseded on {p['superseded_on']}",
+    }.get(p["status"], "")
+    kind = "Settlement plan" if p["waive_rest"] else "Repayment plan"
+    rest = " (waives the rest once covered)" if p["waive_rest"] else ""
+    frozen = p["frozen"]
+    lines = [
+        f"{kind} {p['ref']} from {p['effective_on']}{rest}: {p['status']}{ended}",
+        f"  paid under the plan {p['coverage']['amount']} of {p['total']['amount']} "
+        f"(grace {p['grace_days']} days, tolerance {p['tolerance']['amount']})",
+        f"  penalty and compound frozen {frozen['from']}…{frozen['to']} ({frozen['days']} days)",
+    ]
+    if p["status"] == "active":
+        lines.append(f"  plan arrears {p['arrears']['amount']}, plan DPD {p['dpd']}")
+    for i in p["instalments"]:
+        covered = "covered" if i["covered"] else "not covered"
+        lines.append(
+            f"  {i['seq']:>3} {i['due_date']} {i['amount']['amount']:>14} "
+            f"(cumulative {i['cumulative']['amount']}) {covered}"
+        )
+    return lines

@@ -1,38 +1,53 @@
 """The state of a loan on any date, as a pure function of its history.
 
-``state(loan, payments, as_of)`` replays the loan from its start to the end of ``as_of``: it is
-never patched, so a back-dated payment or a reversal is handled simply by calling it again.
+``state(loan, payments, as_of, waivers=..., plans=...)`` replays the loan from its start to the
+end of ``as_of``: it is never patched, so a back-dated payment, a reversal or a late waiver is
+handled simply by calling it again.
 
 One day ``t`` is processed in this order, which is the contract every engine must follow:
 
+0. repayment plans (:mod:`arrears.kernel.plans`): an active plan with an instalment still not
+   covered at the end of yesterday, its last grace day, is broken today; a plan effective
+   today becomes active (ending an earlier plan still active);
 1. grace windows that ended yesterday are settled: an instalment still unpaid (above the
    tolerance) at the end of its last grace day keeps the grace-day penalty when grace is
    retroactive; one paid within grace owes none;
 2. penalty and compound interest accrue for day ``t`` on the overdue amounts as they stood at
-   the start of the day (after grace, under the cost cap when the product has one);
-3. instalments due on ``t`` become payable and a credit balance is applied to them;
-4. payments valued on ``t`` are allocated (oldest instalment first, product component order),
+   the start of the day (after grace, under the cost cap when the product has one) — unless a
+   repayment plan is active on ``t``, which freezes them;
+3. waivers effective on ``t`` reduce what is owed on their component, oldest due instalment
+   first; what finds nothing to reduce is unused (never credit);
+4. instalments due on ``t`` become payable and a credit balance is applied to them;
+5. payments valued on ``t`` are allocated (oldest instalment first, product component order),
    and a remainder becomes credit; when credit covers the payoff (principal not yet due plus
-   interest for the days used) the loan is settled early.
+   interest for the days used) the loan is settled early;
+6. an active plan is completed when the loan is closed or its instalments are covered in full;
+   a settlement plan (``waive_rest``) then applies the credit and waives the rest, so the loan
+   closes that day.
 
-Amounts are int minor units of ``loan.currency``.
+Without waivers and plans steps 0, 3 and 6 do nothing and the replay is exactly the one every
+engine reproduces. Amounts are int minor units of ``loan.currency``.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
+from itertools import pairwise
+from typing import TypeVar
 
 from arrears.kernel.accrual import PenaltyAccrual, PenaltyPeriod, cost_cap, interest_for_days_used
 from arrears.kernel.allocation import AllocationLine, allocate
 from arrears.kernel.delinquency import bucket_for, days_past_due
 from arrears.kernel.errors import InvalidDate, InvalidTerms
-from arrears.kernel.terms import Component, Instalment, LoanTerms, Payment
+from arrears.kernel.plans import PlanRun, PlanState, PlanStatus
+from arrears.kernel.terms import Component, Instalment, LoanTerms, Payment, RepaymentPlan, Waiver
 
 ONE_DAY = timedelta(days=1)
+_Dated = TypeVar("_Dated", Payment, Waiver)
 
 
 class InstalmentStatus(StrEnum):
@@ -62,22 +77,35 @@ class InstalmentState:
     paid_on: date | None
     status: InstalmentStatus
     dpd: int
+    principal_waived: int = 0
+    interest_waived: int = 0
+    penalty_waived: int = 0
+    compound_waived: int = 0
 
     @property
     def principal_outstanding(self) -> int:
-        return self.principal - self.principal_paid
+        return self.principal - self.principal_paid - self.principal_waived
 
     @property
     def interest_outstanding(self) -> int:
-        return self.interest - self.interest_paid
+        return self.interest - self.interest_paid - self.interest_waived
 
     @property
     def penalty_outstanding(self) -> int:
-        return self.penalty - self.penalty_paid
+        return self.penalty - self.penalty_paid - self.penalty_waived
 
     @property
     def compound_outstanding(self) -> int:
-        return self.compound - self.compound_paid
+        return self.compound - self.compound_paid - self.compound_waived
+
+    @property
+    def waived(self) -> int:
+        return (
+            self.principal_waived
+            + self.interest_waived
+            + self.penalty_waived
+            + self.compound_waived
+        )
 
     @property
     def outstanding(self) -> int:
@@ -102,6 +130,22 @@ class PaymentApplication:
 
 
 @dataclass(frozen=True, slots=True)
+class WaiverApplication:
+    """How one waiver was applied on ``day``: ``applied`` went to the ``lines`` (oldest due
+    instalment first), ``unused`` found nothing to reduce. ``component`` is ``None`` for the
+    settlement waiver a completed ``waive_rest`` plan makes (ref ``"<plan>:rest"``), which
+    waives whatever was left on every component."""
+
+    ref: str
+    day: date
+    component: Component | None
+    amount: int
+    applied: int
+    unused: int
+    lines: tuple[AllocationLine, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class LoanState:
     ref: str
     currency: str
@@ -123,6 +167,25 @@ class LoanState:
     settled_on: date | None
     instalments: tuple[InstalmentState, ...]
     applications: tuple[PaymentApplication, ...]
+    # --- waivers (减免); all derived by replay, zero without waivers ---
+    waived_total: int = 0
+    waived_penalty: int = 0
+    waived_compound: int = 0
+    waived_interest: int = 0
+    waived_principal: int = 0
+    waivers: tuple[WaiverApplication, ...] = ()
+    # --- repayment plans (分期协商) of the latest plan effective by ``as_of`` ---
+    plan_ref: str | None = None
+    plan_status: PlanStatus | None = None
+    plan_broken_on: date | None = None
+    plan_due: int = 0  # plan arrears while the plan is active (then also ``total_due``)
+    plan_paid: int = 0  # coverage: payments made while the plan was active
+    plans: tuple[PlanState, ...] = ()
+
+    @property
+    def plan_active(self) -> bool:
+        """DPD, bucket and ``total_due`` follow the plan rather than the contract."""
+        return self.plan_status is PlanStatus.ACTIVE
 
     @property
     def delinquent(self) -> bool:
@@ -140,16 +203,20 @@ class _Work:
     __slots__ = (
         "comp",
         "compound_paid",
+        "compound_waived",
         "grace_comp",
         "grace_pen",
         "inst",
         "interest_due",
         "interest_paid",
+        "interest_waived",
         "paid_on",
         "pen",
         "penalty_paid",
+        "penalty_waived",
         "principal_due",
         "principal_paid",
+        "principal_waived",
     )
 
     def __init__(self, inst: Instalment, loan: LoanTerms) -> None:
@@ -161,6 +228,10 @@ class _Work:
         self.interest_paid = 0
         self.penalty_paid = 0
         self.compound_paid = 0
+        self.principal_waived = 0
+        self.interest_waived = 0
+        self.penalty_waived = 0
+        self.compound_waived = 0
         self.paid_on: date | None = None
         rate, rounding, mode = loan.penalty_rate, product.rounding, product.accrual_rounding
         self.pen = PenaltyAccrual(rate, rounding, mode)
@@ -168,16 +239,24 @@ class _Work:
         self.grace_pen = PenaltyAccrual(rate, rounding, mode)
         self.grace_comp = PenaltyAccrual(rate, rounding, mode)
 
+    def principal_owed(self) -> int:
+        """The penalty base: principal neither paid nor waived."""
+        return self.principal_due - self.principal_paid - self.principal_waived
+
+    def interest_owed(self) -> int:
+        """The compound base: interest neither paid nor waived."""
+        return self.interest_due - self.interest_paid - self.interest_waived
+
     def owed(self) -> dict[Component, int]:
         return {
-            Component.PENALTY: self.pen.total - self.penalty_paid,
-            Component.COMPOUND: self.comp.total - self.compound_paid,
-            Component.INTEREST: self.interest_due - self.interest_paid,
-            Component.PRINCIPAL: self.principal_due - self.principal_paid,
+            Component.PENALTY: self.pen.total - self.penalty_paid - self.penalty_waived,
+            Component.COMPOUND: self.comp.total - self.compound_paid - self.compound_waived,
+            Component.INTEREST: self.interest_owed(),
+            Component.PRINCIPAL: self.principal_owed(),
         }
 
     def unpaid_contractual(self) -> int:
-        return self.principal_due - self.principal_paid + self.interest_due - self.interest_paid
+        return self.principal_owed() + self.interest_owed()
 
     def outstanding(self) -> int:
         return sum(self.owed().values())
@@ -194,6 +273,18 @@ class _Work:
         if self.paid_on is None and self.outstanding() == 0:
             self.paid_on = day
 
+    def waive(self, component: Component, amount: int, day: date) -> None:
+        if component is Component.PENALTY:
+            self.penalty_waived += amount
+        elif component is Component.COMPOUND:
+            self.compound_waived += amount
+        elif component is Component.INTEREST:
+            self.interest_waived += amount
+        else:
+            self.principal_waived += amount
+        if self.paid_on is None and self.outstanding() == 0:
+            self.paid_on = day  # cleared by paying and waiving: settled, DPD moves on
+
 
 class _Replay:
     """One replay of one loan up to ``as_of``; :func:`state` is its only user."""
@@ -206,6 +297,63 @@ class _Replay:
         self.credit = 0
         self.settled_on: date | None = None
         self.applications: list[PaymentApplication] = []
+        self.waivers: list[WaiverApplication] = []
+        self.plans: list[PlanRun] = []
+
+    # --- step 0: repayment plans ------------------------------------------------------
+    def _plan(self) -> PlanRun | None:
+        """The plan active now, if any (only the latest plan can be)."""
+        return self.plans[-1] if self.plans and self.plans[-1].active else None
+
+    def start_plans(self, day: date, starting: list[RepaymentPlan]) -> None:
+        run = self._plan()
+        if run is not None and run.missed_deadline(day):
+            run.broken_on = day
+        for plan in starting:
+            run = self._plan()
+            if run is not None:
+                run.superseded_on = day
+            self.plans.append(PlanRun(plan))
+
+    def finish_plan(self, day: date) -> None:
+        """Step 6: complete the active plan when the loan is closed or the plan is covered."""
+        run = self._plan()
+        if run is None:
+            return
+        closed = all(w.outstanding() == 0 for w in self.work)
+        if not closed and not run.fully_covered():
+            return
+        run.completed_on = day
+        if run.plan.waive_rest and not closed:
+            self._settle_rest(day, run.plan.rest_ref)
+
+    def _settle_rest(self, day: date, ref: str) -> None:
+        """Settlement (结清减免): the loan is paid off today as if early, the credit is applied,
+        and whatever is still owed is waived. The instalments not yet due owe principal and the
+        interest for the days used in the current period (as an early payoff would), never
+        their later scheduled interest, so the waived amount is exactly the payoff the
+        borrower was spared."""
+        _, interest = self._payoff_future(day)
+        for index, w in enumerate(self._future(day)):
+            w.interest_due = w.interest_paid + w.interest_waived + (interest if index == 0 else 0)
+        if self.credit > 0:
+            amount, self.credit = self.credit, 0
+            self._allocate("credit", day, amount, everything=True)
+        lines: list[AllocationLine] = []
+        for w in self.work:
+            owed = w.owed()
+            for component in self.product.allocation_order:
+                if owed[component] > 0:
+                    lines.append(AllocationLine(w.inst.seq, component, owed[component]))
+                    w.waive(component, owed[component], day)
+            if w.paid_on is None:
+                w.paid_on = day
+        self.settled_on = day
+        if lines:
+            applied = sum(line.amount for line in lines)
+            self.waivers.append(
+                WaiverApplication(ref, day, None, applied, applied, 0, tuple(lines))
+            )
 
     # --- cost cap ---------------------------------------------------------------------
     def _cost(self, day: date) -> int:
@@ -242,9 +390,10 @@ class _Replay:
 
     # --- step 2: accrual --------------------------------------------------------------
     def accrue(self, first: date, last: date) -> None:
-        """Accrue days ``first``..``last``; no due date or grace end lies strictly inside."""
+        """Accrue days ``first``..``last``; no due date, grace end or plan change lies strictly
+        inside, so an active plan freezes either all of these days or none."""
         days = (last - first).days + 1
-        if days <= 0:
+        if days <= 0 or self._plan() is not None:
             return
         overdue = [w for w in self.work if w.inst.due_date < first and w.outstanding() > 0]
         if not overdue:
@@ -256,14 +405,14 @@ class _Replay:
             in_grace = grace > 0 and first <= w.inst.due_date + timedelta(days=grace)
             if in_grace:
                 if self.product.grace_retroactive:
-                    w.grace_pen.add(first, days, w.principal_due - w.principal_paid)
+                    w.grace_pen.add(first, days, w.principal_owed())
                     if compound:
-                        w.grace_comp.add(first, days, w.interest_due - w.interest_paid)
+                        w.grace_comp.add(first, days, w.interest_owed())
                 continue
             if not capped:
-                w.pen.add(first, days, w.principal_due - w.principal_paid)
+                w.pen.add(first, days, w.principal_owed())
                 if compound:
-                    w.comp.add(first, days, w.interest_due - w.interest_paid)
+                    w.comp.add(first, days, w.interest_owed())
         if capped:
             day = first
             while day <= last:
@@ -279,9 +428,9 @@ class _Replay:
         assert cap is not None
         cost = self._cost(day)
         for w in overdue:
-            pairs = [(w.pen, w.principal_due - w.principal_paid)]
+            pairs = [(w.pen, w.principal_owed())]
             if self.product.compound:
-                pairs.append((w.comp, w.interest_due - w.interest_paid))
+                pairs.append((w.comp, w.interest_owed()))
             for acc, base in pairs:
                 if base <= 0:
                     acc.add(day, 1, 0)
@@ -295,9 +444,30 @@ class _Replay:
                     acc.add_capped(day, 1, base, allowed)
                     cost += allowed
 
-    # --- steps 3 and 4: dues, credit, payments ---------------------------------------
-    def _allocate(self, ref: str, day: date, amount: int) -> None:
-        due = [(w.inst.seq, w.owed()) for w in self.work if w.inst.due_date <= day]
+    # --- step 3: waivers --------------------------------------------------------------
+    def waive(self, waiver: Waiver, day: date) -> None:
+        """Reduce the owed ``waiver.component`` oldest due instalment first (instalments not
+        yet due included); the part that finds nothing to reduce is unused."""
+        owed = [(w.inst.seq, w.owed()) for w in self.work]
+        result = allocate(waiver.amount, owed, (waiver.component,))
+        by_seq = {w.inst.seq: w for w in self.work}
+        for line in result.lines:
+            by_seq[line.seq].waive(line.component, line.amount, day)
+        self.waivers.append(
+            WaiverApplication(
+                waiver.ref,
+                day,
+                waiver.component,
+                waiver.amount,
+                result.allocated,
+                result.remainder,
+                result.lines,
+            )
+        )
+
+    # --- steps 4 and 5: dues, credit, payments ---------------------------------------
+    def _allocate(self, ref: str, day: date, amount: int, *, everything: bool = False) -> None:
+        due = [(w.inst.seq, w.owed()) for w in self.work if everything or w.inst.due_date <= day]
         result = allocate(amount, due, self.product.allocation_order)
         by_seq = {w.inst.seq: w for w in self.work}
         for line in result.lines:
@@ -314,6 +484,9 @@ class _Replay:
             self._allocate("credit", day, amount)
 
     def pay(self, payment: Payment) -> None:
+        run = self._plan()
+        if run is not None:
+            run.coverage += payment.amount  # the full amount, whatever it is allocated to
         self._allocate(payment.ref, payment.value_date, payment.amount)
 
     def _future(self, day: date) -> list[_Work]:
@@ -324,14 +497,14 @@ class _Replay:
         future = self._future(day)
         if not future:
             return 0, 0
-        principal = sum(w.principal_due - w.principal_paid for w in future)
+        principal = sum(w.principal_owed() for w in future)
         current = future[0]
         days = (day - current.inst.period_start).days
         interest = interest_for_days_used(
             principal,
             self.loan.daily_rate,
             days,
-            current.interest_due - current.interest_paid,
+            current.interest_owed(),
             self.product.rounding,
         )
         return principal, interest
@@ -342,9 +515,9 @@ class _Replay:
         if not future or principal == 0 or self.credit < principal + interest:
             return False
         for index, w in enumerate(future):
-            w.interest_due = w.interest_paid + (interest if index == 0 else 0)
-            w.principal_paid = w.principal_due
-            w.interest_paid = w.interest_due
+            w.interest_due = w.interest_paid + w.interest_waived + (interest if index == 0 else 0)
+            w.principal_paid = w.principal_due - w.principal_waived
+            w.interest_paid = w.interest_due - w.interest_waived
             w.paid_on = day
         self.credit -= principal + interest
         self.settled_on = day
@@ -357,8 +530,19 @@ class _Replay:
         dpd = days_past_due(((i.due_date, i.outstanding) for i in instalments), as_of, tolerance)
         past = [i for i in instalments if i.due_date < as_of]
         due_now = [i for i in instalments if i.due_date <= as_of]
-        total_due = sum(i.outstanding for i in due_now)
+        contractual_due = sum(i.outstanding for i in due_now)
+        total_due = contractual_due
         future_principal, accrued = self._payoff_future(as_of)
+        plans = tuple(run.result(as_of) for run in self.plans)
+        latest = plans[-1] if plans else None
+        if latest is not None and latest.status is PlanStatus.ACTIVE:
+            dpd, total_due = latest.dpd, latest.arrears
+        waived = {
+            component: sum(
+                line.amount for a in self.waivers for line in a.lines if line.component is component
+            )
+            for component in Component
+        }
         return LoanState(
             ref=self.loan.ref,
             currency=self.loan.currency,
@@ -372,7 +556,7 @@ class _Replay:
             total_due=total_due,
             principal_outstanding=sum(i.principal_outstanding for i in instalments),
             accrued_interest=accrued,
-            payoff=max(0, total_due + future_principal + accrued - self.credit),
+            payoff=max(0, contractual_due + future_principal + accrued - self.credit),
             credit=self.credit,
             penalty_accrued=sum(i.penalty for i in instalments),
             compound_accrued=sum(i.compound for i in instalments),
@@ -380,6 +564,18 @@ class _Replay:
             settled_on=self.settled_on,
             instalments=instalments,
             applications=tuple(self.applications),
+            waived_total=sum(waived.values()),
+            waived_penalty=waived[Component.PENALTY],
+            waived_compound=waived[Component.COMPOUND],
+            waived_interest=waived[Component.INTEREST],
+            waived_principal=waived[Component.PRINCIPAL],
+            waivers=tuple(self.waivers),
+            plan_ref=latest.ref if latest else None,
+            plan_status=latest.status if latest else None,
+            plan_broken_on=latest.broken_on if latest else None,
+            plan_due=latest.arrears if latest else 0,
+            plan_paid=latest.coverage if latest else 0,
+            plans=plans,
         )
 
     def _instalment_state(self, w: _Work) -> InstalmentState:
@@ -415,41 +611,98 @@ class _Replay:
             paid_on=w.paid_on,
             status=status,
             dpd=dpd,
+            principal_waived=w.principal_waived,
+            interest_waived=w.interest_waived,
+            penalty_waived=w.penalty_waived,
+            compound_waived=w.compound_waived,
         )
 
 
-def state(loan: LoanTerms, payments: Iterable[Payment], as_of: date) -> LoanState:
-    """The full state of ``loan`` at the end of ``as_of``, from its terms and payment history.
+def _by_day(
+    items: Iterable[_Dated], day_of: Callable[[_Dated], date], loan: LoanTerms, kind: str
+) -> dict[date, list[_Dated]]:
+    """Items in (date, reference) order grouped by the day they are applied on (an item dated
+    before the loan starts is applied on its first day); references must be unique."""
+    ordered = sorted(items, key=lambda item: (day_of(item), item.ref))
+    refs = [item.ref for item in ordered]
+    if len(set(refs)) != len(refs):
+        raise InvalidTerms(f"loan {loan.ref}: duplicate {kind} reference")
+    grouped: dict[date, list[_Dated]] = defaultdict(list)
+    for item in ordered:
+        grouped[max(day_of(item), loan.start)].append(item)
+    return grouped
 
-    Payments are taken in (value date, reference) order whatever order they are given in;
-    a payment reversed on or before ``as_of`` counts as never made.
+
+def _checked_plans(loan: LoanTerms, plans: Iterable[RepaymentPlan]) -> list[RepaymentPlan]:
+    """Plans in start order; they may not start on the same day or before the loan."""
+    ordered = sorted(plans, key=lambda plan: plan.effective_on)
+    refs = [plan.ref for plan in ordered]
+    if len(set(refs)) != len(refs):
+        raise InvalidTerms(f"loan {loan.ref}: duplicate plan reference")
+    for plan in ordered:
+        if plan.effective_on < loan.start:
+            raise InvalidTerms(f"loan {loan.ref}: plan {plan.ref} starts before the loan")
+    for earlier, later in pairwise(ordered):
+        if later.effective_on <= earlier.effective_on:
+            raise InvalidTerms(
+                f"loan {loan.ref}: plans {earlier.ref} and {later.ref} start on the same day"
+            )
+    return ordered
+
+
+def state(
+    loan: LoanTerms,
+    payments: Iterable[Payment],
+    as_of: date,
+    *,
+    waivers: Iterable[Waiver] = (),
+    plans: Iterable[RepaymentPlan] = (),
+) -> LoanState:
+    """The full state of ``loan`` at the end of ``as_of``, from its terms and history.
+
+    Payments and waivers are taken in (date, reference) order whatever order they are given in;
+    one reversed on or before ``as_of`` counts as never made. Plans effective after ``as_of``
+    are ignored; plans may not start on the same day. Called without waivers and plans the
+    result is exactly the contractual replay.
     """
     if as_of < loan.start:
         raise InvalidDate(f"loan {loan.ref}: as-of date {as_of} is before its start {loan.start}")
-    effective = sorted(
-        (p for p in payments if p.effective(as_of)), key=lambda p: (p.value_date, p.ref)
+    by_day = _by_day(
+        (p for p in payments if p.effective(as_of)), lambda p: p.value_date, loan, "payment"
     )
-    refs = [p.ref for p in effective]
-    if len(set(refs)) != len(refs):
-        raise InvalidTerms(f"loan {loan.ref}: duplicate payment reference")
-    by_day: dict[date, list[Payment]] = defaultdict(list)
-    for payment in effective:
-        by_day[max(payment.value_date, loan.start)].append(payment)
+    waivers_by_day = _by_day(
+        (w for w in waivers if w.effective(as_of)), lambda w: w.effective_on, loan, "waiver"
+    )
+    all_plans = _checked_plans(loan, plans)
+    rest_refs = {plan.rest_ref for plan in all_plans}
+    if any(w.ref in rest_refs for day in waivers_by_day.values() for w in day):
+        raise InvalidTerms(f"loan {loan.ref}: a waiver reference is taken by a plan settlement")
+    plans_by_day: dict[date, list[RepaymentPlan]] = defaultdict(list)
+    for plan in all_plans:
+        if plan.effective_on <= as_of:
+            plans_by_day[plan.effective_on].append(plan)
 
     replay = _Replay(loan, as_of)
     grace = loan.product.grace_days
-    events = {loan.start, as_of, *by_day}
+    events = {loan.start, as_of, *by_day, *waivers_by_day, *plans_by_day}
     for inst in loan.schedule:
         events.add(inst.due_date)
         if grace:
             events.add(inst.due_date + timedelta(days=grace + 1))
+    for plan in all_plans:
+        if plan.effective_on <= as_of:
+            events.update(PlanRun(plan).deadlines())
     cursor = loan.start - ONE_DAY
     for day in sorted(e for e in events if loan.start <= e <= as_of):
         replay.accrue(cursor + ONE_DAY, day - ONE_DAY)
+        replay.start_plans(day, plans_by_day.get(day, []))
         replay.confirm_grace(day)
         replay.accrue(day, day)
+        for waiver in waivers_by_day.get(day, ()):
+            replay.waive(waiver, day)
         replay.apply_credit(day)
         for payment in by_day.get(day, ()):
             replay.pay(payment)
+        replay.finish_plan(day)
         cursor = day
     return replay.result()

@@ -311,3 +311,83 @@ class LoanTerms:
     def penalty_rate(self) -> Decimal:
         """Daily penalty rate: contract daily rate × product multiplier (0.05 % × 1.5 = 0.075 %)."""
         return self.daily_rate * self.product.penalty_multiplier
+
+
+@dataclass(frozen=True, slots=True)
+class Waiver:
+    """A waiver (减免) of ``amount`` of one component of the debt, in force from ``effective_on``.
+
+    On its day (after that day's accrual, before dues, credit and payments) it reduces what is
+    owed on that component, oldest due instalment first, including instalments not yet due (a
+    principal waiver is part of a settlement). Whatever finds nothing to reduce is *unused*: a
+    waiver is never money, so it never becomes credit. ``reversed_on`` set means it was
+    reversed with effect from that date: as of that date it is treated as never made, exactly
+    like a reversed :class:`Payment`.
+    """
+
+    ref: str
+    effective_on: date
+    component: Component
+    amount: int
+    reversed_on: date | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.component, Component):
+            raise InvalidTerms(f"waiver {self.ref}: component must be a Component")
+        if type(self.amount) is not int or self.amount <= 0:
+            raise InvalidTerms(f"waiver {self.ref}: amount must be a positive int of minor units")
+
+    def effective(self, as_of: date) -> bool:
+        return self.effective_on <= as_of and (self.reversed_on is None or self.reversed_on > as_of)
+
+
+@dataclass(frozen=True, slots=True)
+class PlanInstalment:
+    """One instalment of a repayment plan: ``amount`` minor units due on ``due_date``."""
+
+    due_date: date
+    amount: int
+
+    def __post_init__(self) -> None:
+        if type(self.amount) is not int or self.amount <= 0:
+            raise InvalidTerms(f"plan instalment due {self.due_date}: amount must be positive")
+
+
+@dataclass(frozen=True, slots=True)
+class RepaymentPlan:
+    """A negotiated repayment plan (分期协商) or, with ``waive_rest``, a settlement (结清减免).
+
+    While the plan is active, penalty and compound interest stop accruing and days past due are
+    measured on the plan's instalments; payments still go to the loan's own instalments. A plan
+    instalment not covered by the end of its due date plus ``grace_days`` breaks the plan; an
+    amount short by at most ``tolerance`` counts as covered. See :mod:`arrears.kernel.plans`.
+    """
+
+    ref: str
+    effective_on: date
+    instalments: tuple[PlanInstalment, ...]
+    grace_days: int = 3
+    tolerance: int = 0
+    waive_rest: bool = False
+
+    def __post_init__(self) -> None:
+        if not self.instalments:
+            raise InvalidTerms(f"plan {self.ref}: it has no instalments")
+        if self.instalments[0].due_date < self.effective_on:
+            raise InvalidTerms(f"plan {self.ref}: an instalment is due before the plan starts")
+        for earlier, later in pairwise(self.instalments):
+            if later.due_date <= earlier.due_date:
+                raise InvalidTerms(f"plan {self.ref}: due dates must be strictly increasing")
+        if type(self.grace_days) is not int or self.grace_days < 0:
+            raise InvalidTerms(f"plan {self.ref}: grace_days must not be negative")
+        if type(self.tolerance) is not int or self.tolerance < 0:
+            raise InvalidTerms(f"plan {self.ref}: tolerance must not be negative")
+
+    @property
+    def total(self) -> int:
+        return sum(i.amount for i in self.instalments)
+
+    @property
+    def rest_ref(self) -> str:
+        """The reference of the settlement waiver this plan makes when it completes."""
+        return f"{self.ref}:rest"

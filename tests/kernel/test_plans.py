@@ -1,0 +1,353 @@
+"""Repayment plans (分期协商) and settlements in the replay: hand-checked numbers and properties.
+
+The loan of ``make_loan()``: 12 instalments of 833.33 principal + 150.00 interest, the first due
+2026-02-15 (day 0 below), the second 2026-03-15 (day 28); penalty 0.075 % a day on overdue
+principal, 833.33 × 0.075 % = 0.62 a day. The plan starts on day 10 (2026-02-25) and asks for
+500.00 on day 20 (2026-03-07) and 500.00 on day 50 (2026-04-06), grace 3 days.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date, timedelta
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from arrears.kernel.errors import InvalidTerms
+from arrears.kernel.explain import explain, render_text
+from arrears.kernel.plans import PlanStatus
+from arrears.kernel.state import state
+from arrears.kernel.terms import (
+    Component,
+    LoanTerms,
+    Payment,
+    PlanInstalment,
+    ProductTerms,
+    RepaymentPlan,
+    Waiver,
+)
+from tests.kernel.factories import make_loan
+from tests.kernel.test_state import loans_and_payments
+from tests.kernel.test_waivers import assert_accounted_and_never_negative, waivers_for
+
+FIRST_DUE = date(2026, 2, 15)
+
+
+def day(n: int) -> date:
+    return FIRST_DUE + timedelta(days=n)
+
+
+PLAN = RepaymentPlan(
+    "R1", day(10), (PlanInstalment(day(20), 50_000), PlanInstalment(day(50), 50_000))
+)
+KEPT = [Payment("P1", day(18), 50_000), Payment("P2", day(50), 50_000)]
+
+
+def test_penalty_is_frozen_while_the_plan_is_active():
+    loan = make_loan()
+    without = state(loan, [], day(20))
+    s = state(loan, [], day(20), plans=[PLAN])
+    assert without.penalty_accrued == 20 * 62
+    assert s.penalty_accrued == 9 * 62  # days 1–9; from the plan's first day nothing accrues
+    [period] = s.instalments[0].penalty_periods
+    assert (period.start, period.days) == (day(1), 9)
+    assert s.plan_status is PlanStatus.ACTIVE and s.plan_active
+    [plan] = s.plans
+    assert (plan.frozen_from, plan.frozen_to, plan.frozen_days) == (day(10), day(20), 11)
+
+
+def test_a_plan_freezes_compound_interest_too():
+    loan = make_loan(product=ProductTerms(compound=True))
+    s = state(loan, [], day(20), plans=[PLAN])
+    assert s.compound_accrued == 9 * 11  # 150.00 × 0.075 % = 0.1125 → 0.11 a day, days 1–9
+
+
+def test_a_kept_plan_keeps_the_loan_current_while_it_pays():
+    loan = make_loan()
+    for n in range(10, 50):  # completed at the end of day 50 by P2
+        s = state(loan, KEPT, day(n), plans=[PLAN])
+        assert (s.dpd, s.bucket) == (0, "M0"), n
+        assert s.total_due == s.plan_due == 0, n
+        assert s.penalty_accrued == 9 * 62, n
+        assert state(loan, KEPT, day(n)).dpd > 0  # without the plan it is delinquent
+    # payments are still allocated to the loan's own instalments: penalty, interest, principal
+    s = state(loan, KEPT, day(30), plans=[PLAN])
+    assert s.applications[0].lines[0].component is Component.PENALTY
+    assert s.plan_paid == 50_000
+    assert s.overdue_principal > 0  # the contractual figures are unchanged by the plan
+
+
+def test_a_plan_covered_in_full_is_completed_and_the_loan_is_contractual_again():
+    loan = make_loan()
+    s = state(loan, KEPT, day(50), plans=[PLAN])
+    assert s.plan_status is PlanStatus.COMPLETED and s.plans[0].completed_on == day(50)
+    assert s.plan_paid == 100_000
+    after = state(loan, KEPT, day(51), plans=[PLAN])
+    assert after.dpd > 0  # not a settlement: what the plan did not cover is overdue again
+    assert after.penalty_accrued > s.penalty_accrued  # and accrues penalty from the next day
+
+
+def test_plan_dpd_counts_from_an_uncovered_plan_instalment_within_its_grace():
+    loan = make_loan()
+    s = state(loan, [], day(23), plans=[PLAN])
+    assert s.plan_status is PlanStatus.ACTIVE
+    assert (s.dpd, s.bucket, s.total_due, s.plan_due) == (3, "M1", 50_000, 50_000)
+    on_due_date = state(loan, [], day(20), plans=[PLAN])
+    assert on_due_date.dpd == 0 and on_due_date.total_due == 50_000  # due today, not past due
+
+
+def test_missing_a_plan_instalment_past_grace_breaks_the_plan_and_penalty_resumes():
+    loan = make_loan()
+    # due day 20, grace 3: still uncovered at the end of day 23, so broken on day 24
+    s = state(loan, [], day(30), plans=[PLAN])
+    assert s.plan_status is PlanStatus.BROKEN and s.plan_broken_on == day(24)
+    assert s.dpd == 30  # contractual again: since the first instalment's due date
+    # without the plan the first instalment would also owe penalty for days 10–23
+    assert s.total_due == state(loan, [], day(30)).total_due - 14 * 62
+    first, second = s.instalments[0], s.instalments[1]
+    assert [(p.start, p.days) for p in first.penalty_periods] == [(day(1), 9), (day(24), 7)]
+    assert [(p.start, p.days) for p in second.penalty_periods] == [(day(29), 2)]
+    assert s.penalty_accrued == 9 * 62 + 7 * 62 + 2 * 62
+    assert s.plan_due == 0 and s.plans[0].frozen_to == day(23)
+    assert state(loan, [], day(23), plans=[PLAN]).plan_status is PlanStatus.ACTIVE
+
+
+def test_a_shortfall_within_the_tolerance_does_not_break_the_plan():
+    loan = make_loan()
+    short = [Payment("P1", day(18), 49_999)]
+    assert state(loan, short, day(30), plans=[PLAN]).plan_status is PlanStatus.BROKEN
+    tolerant = replace(PLAN, tolerance=1)
+    s = state(loan, short, day(30), plans=[tolerant])
+    assert s.plan_status is PlanStatus.ACTIVE and s.dpd == 0 and s.total_due == 1
+
+
+def test_a_back_dated_payment_rescues_a_plan_by_replay():
+    loan = make_loan()
+    late = Payment("P1", day(23), 50_000)  # booked on day 30, valued on the last grace day
+    assert state(loan, [], day(30), plans=[PLAN]).plan_status is PlanStatus.BROKEN
+    assert state(loan, [late], day(30), plans=[PLAN]).plan_status is PlanStatus.ACTIVE
+
+
+def test_a_settlement_waives_the_rest_and_closes_the_loan():
+    loan = make_loan(term=3)  # 3,333.33 a month + 150.00 interest
+    settlement = replace(PLAN, waive_rest=True)
+    settle_day = day(45)
+    payments = [Payment("P1", day(18), 50_000), Payment("P2", settle_day, 50_000)]
+    no_waiver = state(loan, payments, settle_day, plans=[replace(settlement, waive_rest=False)])
+    s = state(loan, payments, settle_day, plans=[settlement])
+    assert s.plan_status is PlanStatus.COMPLETED and s.plans[0].completed_on == settle_day
+    assert s.closed and s.payoff == 0 and s.dpd == 0 and s.total_due == 0
+    assert s.settled_on == settle_day
+    # what is waived is exactly what the borrower would still have had to pay off that day
+    assert s.waived_total == no_waiver.payoff > 0
+    [rest] = s.waivers
+    assert (rest.ref, rest.day, rest.component, rest.unused) == ("R1:rest", settle_day, None, 0)
+    # P1 (500.00 on 5 Mar) paid the 22.50 penalty, the 150.00 interest and 327.50 principal of
+    # instalment 1; P2 (500.00 on 1 Apr) 500.00 more of its principal. Left and waived:
+    # #1 principal 2,505.83; #2 interest 150.00 + principal 3,333.33; #3 28.33 + 3,333.34.
+    assert (s.waived_penalty, s.waived_compound) == (0, 0)
+    assert s.waived_interest == 15_000 + 2_833
+    assert s.waived_principal == 250_583 + 333_333 + 333_334
+    assert s.waived_total == 935_083
+    # the instalment not yet due owes only the interest for the 17 days used (15 Mar – 1 Apr):
+    # 3,333.34 × 0.05 % × 17 = 28.3333 → 28.33
+    assert s.instalments[2].interest == s.instalments[2].interest_waived == 2_833
+    assert all(i.outstanding == 0 and i.paid_on == settle_day for i in s.instalments[1:])
+    assert_accounted_and_never_negative(s)
+    later = state(loan, [*payments, Payment("P3", day(60), 1_000)], day(60), plans=[settlement])
+    assert later.closed and later.credit == 1_000 and later.waived_total == s.waived_total
+
+
+def test_a_settlement_applies_the_credit_before_waiving():
+    loan = make_loan(term=3)
+    settlement = RepaymentPlan("S1", day(10), (PlanInstalment(day(20), 500_000),), waive_rest=True)
+    paid = [Payment("P1", day(20), 500_000)]  # more than what is due: the rest is credit
+    s = state(loan, paid, day(20), plans=[settlement])
+    assert s.closed and s.credit == 0
+    assert s.paid_total == 500_000
+    applied = sum(
+        i.principal_paid + i.interest_paid + i.penalty_paid + i.compound_paid for i in s.instalments
+    )
+    assert applied == 500_000
+    assert s.applications[-1].ref == "credit"
+    assert_accounted_and_never_negative(s)
+
+
+def test_a_plan_completes_when_the_loan_is_paid_off():
+    loan = make_loan(term=3)
+    quote = state(loan, [], day(15), plans=[PLAN])
+    s = state(loan, [Payment("P1", day(15), quote.payoff)], day(15), plans=[PLAN])
+    assert s.closed and s.plan_status is PlanStatus.COMPLETED and s.waived_total == 0
+
+
+def test_a_later_plan_supersedes_an_active_one():
+    loan = make_loan()
+    second = RepaymentPlan("R2", day(22), (PlanInstalment(day(40), 100_000),), grace_days=0)
+    s = state(loan, [], day(30), plans=[second, PLAN])  # order given does not matter
+    assert [p.status for p in s.plans] == [PlanStatus.SUPERSEDED, PlanStatus.ACTIVE]
+    assert s.plans[0].superseded_on == day(22) and s.plans[0].frozen_to == day(21)
+    assert s.plan_ref == "R2" and s.dpd == 0 and s.penalty_accrued == 9 * 62
+    broken = state(loan, [], day(45), plans=[PLAN, second])
+    assert broken.plan_ref == "R2" and broken.plan_broken_on == day(41)
+
+
+def test_a_plan_not_yet_effective_changes_nothing():
+    loan = make_loan()
+    assert state(loan, [], day(9), plans=[PLAN]) == state(loan, [], day(9))
+
+
+def test_plans_are_validated():
+    with pytest.raises(InvalidTerms):
+        RepaymentPlan("R", day(10), ())
+    with pytest.raises(InvalidTerms):
+        RepaymentPlan("R", day(10), (PlanInstalment(day(9), 100),))
+    with pytest.raises(InvalidTerms):
+        RepaymentPlan("R", day(10), (PlanInstalment(day(20), 1), PlanInstalment(day(20), 1)))
+    with pytest.raises(InvalidTerms):
+        PlanInstalment(day(20), 0)
+    with pytest.raises(InvalidTerms):
+        RepaymentPlan("R", day(10), (PlanInstalment(day(20), 1),), grace_days=-1)
+    with pytest.raises(InvalidTerms):
+        RepaymentPlan("R", day(10), (PlanInstalment(day(20), 1),), tolerance=-1)
+    assert PLAN.total == 100_000
+    same_day = replace(PLAN, ref="R2")
+    with pytest.raises(InvalidTerms):
+        state(make_loan(), [], day(30), plans=[PLAN, same_day])
+    with pytest.raises(InvalidTerms):
+        state(make_loan(), [], day(30), plans=[replace(PLAN, effective_on=date(2026, 1, 1))])
+    clash = Waiver("R1:rest", day(12), Component.PENALTY, 1)
+    with pytest.raises(InvalidTerms):
+        state(make_loan(), [], day(30), plans=[PLAN], waivers=[clash])
+
+
+def test_explain_shows_the_plan_line_by_line():
+    loan = make_loan()
+    data = explain(loan, state(loan, [Payment("P1", day(18), 50_000)], day(30), plans=[PLAN]))
+    assert data["plan"] == {
+        "ref": "R1",
+        "status": "active",
+        "active": True,
+        "broken_on": None,
+        "due": {"amount": "0.00", "minor": 0},
+        "paid": {"amount": "500.00", "minor": 50_000},
+    }
+    [plan] = data["plans"]
+    assert plan["frozen"] == {"from": "2026-02-25", "to": "2026-03-17", "days": 21}
+    assert [(i["due_date"], i["covered"]) for i in plan["instalments"]] == [
+        ("2026-03-07", True),
+        ("2026-04-06", False),
+    ]
+    text = render_text(data)
+    assert "Repayment plan R1 from 2026-02-25: active" in text
+    assert "penalty and compound frozen 2026-02-25…2026-03-17 (21 days)" in text
+    assert "Owed now under the plan: 0.00 CNY" in text
+    broken = render_text(explain(loan, state(loan, [], day(30), plans=[PLAN])))
+    assert "Repayment plan R1 from 2026-02-25: broken, broken on 2026-03-11" in broken
+    assert "frozen 2026-02-25…2026-03-10 (14 days)" in broken
+
+
+def test_explain_shows_a_settlement_as_a_waiver_of_everything_left():
+    loan = make_loan(term=3)
+    settlement = replace(PLAN, waive_rest=True)
+    payments = [Payment("P1", day(18), 50_000), Payment("P2", day(45), 50_000)]
+    data = explain(loan, state(loan, payments, day(45), plans=[settlement]))
+    [rest] = data["waivers"]
+    assert rest["ref"] == "R1:rest" and rest["component"] == "all"
+    text = render_text(data)
+    assert "Settlement plan R1 from 2026-02-25 (waives the rest once covered): completed" in text
+    assert "2026-04-01 R1:rest all" in text
+
+
+# --- properties ---------------------------------------------------------------------------
+
+
+@st.composite
+def plans_for(draw: st.DrawFn, loan: LoanTerms) -> list[RepaymentPlan]:
+    horizon = loan.schedule[-1].due_date + timedelta(days=60)
+    size = loan.schedule[0].total
+    plans = []
+    starts = sorted(set(draw(st.lists(st.dates(loan.start, horizon), min_size=0, max_size=2))))
+    for n, start in enumerate(starts):
+        offsets = sorted(set(draw(st.lists(st.integers(0, 90), min_size=1, max_size=4))))
+        instalments = tuple(
+            PlanInstalment(start + timedelta(days=k), draw(st.integers(1, 2 * size)))
+            for k in offsets
+        )
+        plans.append(
+            RepaymentPlan(
+                f"R{n}",
+                start,
+                instalments,
+                grace_days=draw(st.integers(0, 5)),
+                tolerance=draw(st.sampled_from([0, 0, 100])),
+                waive_rest=draw(st.booleans()),
+            )
+        )
+    return plans
+
+
+@st.composite
+def histories_with_plans(draw: st.DrawFn):
+    loan, payments, as_of = draw(loans_and_payments())
+    return loan, payments, as_of, draw(plans_for(loan)), draw(waivers_for(loan, as_of))
+
+
+FAST = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@FAST
+@given(histories_with_plans())
+def test_with_plans_every_fen_is_accounted_for_and_nothing_is_negative(case):
+    loan, payments, as_of, plans, waivers = case
+    s = state(loan, payments, as_of, plans=plans, waivers=waivers)
+    assert_accounted_and_never_negative(s)
+    if s.plan_active:
+        assert (s.dpd, s.total_due) == (s.plans[-1].dpd, s.plan_due)
+    latest = s.plans[-1] if s.plans else None
+    if latest and latest.status is PlanStatus.COMPLETED and latest.waive_rest:
+        assert s.closed and s.payoff == 0 and s.principal_outstanding == 0
+
+
+@FAST
+@given(histories_with_plans())
+def test_no_penalty_or_compound_accrues_on_a_day_a_plan_was_active(case):
+    loan, payments, as_of, plans, waivers = case
+    s = state(loan, payments, as_of, plans=plans, waivers=waivers)
+    frozen = [(p.frozen_from, p.frozen_to) for p in s.plans]
+    for inst in s.instalments:
+        for period in (*inst.penalty_periods, *inst.compound_periods):
+            for first, last in frozen:
+                assert period.end < first or period.start > last, (period, first, last)
+
+
+@FAST
+@given(histories_with_plans())
+def test_without_payments_a_plan_never_adds_penalty(case):
+    loan, _, as_of, plans, _ = case
+    with_plans = state(loan, [], as_of, plans=plans)
+    plain = state(loan, [], as_of)
+    assert with_plans.penalty_accrued <= plain.penalty_accrued
+    assert with_plans.compound_accrued <= plain.compound_accrued
+
+
+@FAST
+@given(histories_with_plans())
+def test_plans_not_yet_effective_change_nothing(case):
+    loan, payments, as_of, plans, waivers = case
+    later = [p for p in plans if p.effective_on > as_of]
+    assert state(loan, payments, as_of, plans=later, waivers=waivers) == state(
+        loan, payments, as_of, waivers=waivers
+    )
+
+
+@FAST
+@given(histories_with_plans(), st.randoms())
+def test_plan_order_given_does_not_matter(case, rnd):
+    loan, payments, as_of, plans, waivers = case
+    shuffled = list(plans)
+    rnd.shuffle(shuffled)
+    assert state(loan, payments, as_of, plans=shuffled, waivers=waivers) == state(
+        loan, payments, as_of, plans=plans, waivers=waivers
+    )
