@@ -64,7 +64,7 @@ def test_variants_default_to_a_single_champion() -> None:
         (
             "version: 3\n",
             "version: 3\ncolour: red\n",
-            "s.yaml:3: unknown key 'colour' (allowed: name, stages, variants, version)",
+            "s.yaml:3: unknown key 'colour' (allowed: name, priority, stages, variants, version)",
         ),
         ("    owner: team\n", "", "s.yaml:16: stage #2: missing key 'owner'"),
         ("version: 3", "version: three", "s.yaml:2: version: expected an integer, got 'three'"),

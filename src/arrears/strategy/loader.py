@@ -15,10 +15,13 @@ import polars as pl
 import yaml  # type: ignore[import-untyped]  # no types-PyYAML in the venv
 
 from arrears.strategy.model import (
+    ALLOCATION_METHODS,
     CHANNELS,
     LADDER,
+    NUMERIC_COLUMNS,
     REFERENCES,
     STATE_COLUMNS,
+    Allocation,
     Cadence,
     Stage,
     Strategy,
@@ -30,6 +33,7 @@ from arrears.strategy.model import (
 _INT = "tag:yaml.org,2002:int"
 _STR = "tag:yaml.org,2002:str"
 _NULL = "tag:yaml.org,2002:null"
+_BOOL = "tag:yaml.org,2002:bool"
 _EMPTY_STATE = pl.DataFrame(schema=STATE_COLUMNS)
 
 
@@ -84,6 +88,12 @@ class _Doc:
             raise self.fail(node, where, f"expected an integer, got {_shown(node)}")
         value: Any = yaml.constructor.SafeConstructor().construct_object(node)
         return int(value)
+
+    def boolean(self, node: yaml.Node, where: str) -> bool:
+        if not isinstance(node, yaml.ScalarNode) or node.tag != _BOOL:
+            raise self.fail(node, where, f"expected true or false, got {_shown(node)}")
+        value: Any = yaml.constructor.SafeConstructor().construct_object(node)
+        return bool(value)
 
     def optional_integer(self, node: yaml.Node | None, where: str) -> int | None:
         if node is None or (isinstance(node, yaml.ScalarNode) and node.tag == _NULL):
@@ -144,9 +154,56 @@ def _treatment(doc: _Doc, node: yaml.Node, where: str) -> Treatment:
     return Treatment(channel, template, _cadence(doc, fields["cadence"], f"{where}: cadence"))
 
 
+def _allocation(doc: _Doc, node: yaml.Node, where: str) -> Allocation:
+    fields = doc.mapping(node, where, {"method"}, {"sticky_days", "reallocate_on_bucket_change"})
+    method = doc.string(fields["method"], f"{where}: method")
+    if method not in ALLOCATION_METHODS:
+        allowed = ", ".join(sorted(ALLOCATION_METHODS))
+        raise doc.fail(fields["method"], f"{where}: method", f"unknown {method!r} ({allowed})")
+    sticky_days = 7
+    if "sticky_days" in fields:
+        sticky_days = doc.integer(fields["sticky_days"], f"{where}: sticky_days")
+        if sticky_days < 0:
+            raise doc.fail(
+                fields["sticky_days"], f"{where}: sticky_days", f"must be >= 0, got {sticky_days}"
+            )
+    reallocate = True
+    if "reallocate_on_bucket_change" in fields:
+        reallocate = doc.boolean(
+            fields["reallocate_on_bucket_change"], f"{where}: reallocate_on_bucket_change"
+        )
+    return Allocation(method, sticky_days, reallocate)
+
+
+def _priority(doc: _Doc, node: yaml.Node | None) -> dict[str, int]:
+    """Integer weights by numeric state column; an empty block is refused as a likely slip."""
+    if node is None:
+        return {}
+    if not isinstance(node, yaml.MappingNode):
+        raise doc.fail(node, "priority", "expected a mapping")
+    if not node.value:
+        raise doc.fail(node, "priority", "needs at least one weight (omit the block for none)")
+    weights: dict[str, int] = {}
+    for key, value in node.value:
+        if not isinstance(key, yaml.ScalarNode) or key.tag != _STR:
+            raise doc.fail(key, "priority", "keys must be strings")
+        column = str(key.value)
+        if column in weights:
+            raise doc.fail(key, "priority", f"duplicate key {column!r}")
+        if column not in STATE_COLUMNS:
+            raise doc.fail(key, "priority", f"unknown column {column!r}")
+        if column not in NUMERIC_COLUMNS:
+            raise doc.fail(key, "priority", f"{column!r} is not a numeric column")
+        weights[column] = doc.integer(value, f"priority: {column}")
+    return weights
+
+
 def _stage(doc: _Doc, node: yaml.Node, index: int) -> Stage:
     fields = doc.mapping(
-        node, f"stage #{index + 1}", {"name", "entry", "owner", "treatments"}, {"reference"}
+        node,
+        f"stage #{index + 1}",
+        {"name", "entry", "owner", "treatments"},
+        {"reference", "allocation"},
     )
     name = doc.string(fields["name"], f"stage #{index + 1}: name")
     where = f"stage {name!r}"
@@ -164,7 +221,10 @@ def _stage(doc: _Doc, node: yaml.Node, index: int) -> Stage:
         _treatment(doc, t, f"{where}: treatment #{i + 1}")
         for i, t in enumerate(doc.sequence(fields["treatments"], f"{where}: treatments"))
     )
-    return Stage(name, entry, owner, treatments, reference)
+    allocation = None
+    if "allocation" in fields:
+        allocation = _allocation(doc, fields["allocation"], f"{where}: allocation")
+    return Stage(name, entry, owner, treatments, reference, allocation)
 
 
 def _stages(doc: _Doc, node: yaml.Node) -> tuple[Stage, ...]:
@@ -217,14 +277,15 @@ def load_strategy(text: str, *, source: str = "<string>") -> Strategy:
         raise StrategyError(f"{source}:{line}: not valid YAML: {exc.problem}") from exc
     if root is None:
         raise StrategyError(f"{source}:1: empty document")
-    fields = doc.mapping(root, "", {"name", "version", "stages"}, {"variants"})
+    fields = doc.mapping(root, "", {"name", "version", "stages"}, {"variants", "priority"})
     name = doc.string(fields["name"], "name")
     version = doc.integer(fields["version"], "version")
     if version < 1:
         raise doc.fail(fields["version"], "version", f"must be at least 1, got {version}")
     stages = _stages(doc, fields["stages"])
     variants = _variants(doc, fields.get("variants"))
-    return Strategy(name, version, stages, variants)
+    priority = _priority(doc, fields.get("priority"))
+    return Strategy(name, version, stages, variants, priority)
 
 
 def load_default() -> Strategy:

@@ -1,4 +1,5 @@
-"""Frozen value types of a strategy: stages in ladder order, treatments, cadences, variants.
+"""Frozen value types of a strategy: stages in ladder order, treatments, cadences, variants,
+how a stage's cases are allocated to collectors (分案) and the queue's priority weights.
 
 A ``Strategy`` is pure data, built by ``arrears.strategy.loader`` from YAML (which validates it
 with line numbers) and read by ``arrears.strategy.evaluate``. The dataclasses re-check the
@@ -7,7 +8,9 @@ invariants evaluation relies on, so a strategy built in code cannot break them e
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Final
 
 import polars as pl
@@ -62,6 +65,16 @@ STATE_COLUMNS: Final[dict[str, type[pl.DataType]]] = {
 """The columns an entry condition may name, with the dtype the loader type-checks it against."""
 
 
+NUMERIC_COLUMNS: Final[frozenset[str]] = frozenset(
+    name for name, dtype in STATE_COLUMNS.items() if dtype == pl.Int64
+)
+"""The state columns a priority weight may name: integer columns only (booleans and the bucket
+name have no magnitude to weigh)."""
+
+ALLOCATION_METHODS: Final[frozenset[str]] = frozenset({"round_robin", "capacity", "priority"})
+"""How ``arrears.strategy.allocation.allocate`` hands out a team's cases; see that module."""
+
+
 class StrategyError(ArrearsError):
     """A strategy document or a call on a strategy is wrong; the message names source and line."""
 
@@ -111,14 +124,39 @@ class Treatment:
 
 
 @dataclass(frozen=True, slots=True)
+class Allocation:
+    """How a stage's cases are handed to the owner team's collectors (分案).
+
+    ``sticky_days`` protects a fresh assignment: a case stays with its collector while
+    ``as_of < assigned_on + sticky_days`` (0 = no protection) unless the collector left the team,
+    became unavailable or ``reallocate_on_bucket_change`` applies. After the window,
+    ``round_robin`` and ``capacity`` keep the case where it is; ``priority`` re-ranks it with
+    the unassigned cases (periodic rotation, 轮换分案). Details in ``arrears.strategy.allocation``.
+    """
+
+    method: str = "round_robin"
+    sticky_days: int = 7
+    reallocate_on_bucket_change: bool = True
+
+    def __post_init__(self) -> None:
+        if self.method not in ALLOCATION_METHODS:
+            allowed = ", ".join(sorted(ALLOCATION_METHODS))
+            raise StrategyError(f"allocation: unknown method {self.method!r} ({allowed})")
+        if isinstance(self.sticky_days, bool) or self.sticky_days < 0:
+            raise StrategyError(f"allocation: sticky_days must be >= 0, got {self.sticky_days}")
+
+
+@dataclass(frozen=True, slots=True)
 class Stage:
-    """A rung of the ladder: its SQL entry condition, the queue or team owning it, treatments."""
+    """A rung of the ladder: its SQL entry condition, the queue or team owning it, treatments,
+    and how its cases go to collectors (``None``: not allocated to people, e.g. automated SMS)."""
 
     name: str
     entry: str
     owner: str
     treatments: tuple[Treatment, ...] = ()
     reference: str = "dpd"
+    allocation: Allocation | None = None
 
     def __post_init__(self) -> None:
         if self.reference not in REFERENCES:
@@ -137,14 +175,24 @@ class Variant:
     share: int
 
 
+def _no_weights() -> Mapping[str, int]:
+    return MappingProxyType({})
+
+
 @dataclass(frozen=True, slots=True)
 class Strategy:
-    """A named, versioned ladder; the stage assigned to a case is the last one whose entry holds."""
+    """A named, versioned ladder; the stage assigned to a case is the last one whose entry holds.
+
+    ``priority`` holds the queue's integer weights by numeric state column (empty: every case
+    scores 0 and the queue falls back to case id order). It is stored read-only and left out of
+    the hash (a mapping is not hashable) but not out of equality.
+    """
 
     name: str
     version: int
     stages: tuple[Stage, ...]
     variants: tuple[Variant, ...] = (Variant("champion", 100),)
+    priority: Mapping[str, int] = field(default_factory=_no_weights, hash=False)
 
     def __post_init__(self) -> None:
         names = [s.name for s in self.stages]
@@ -152,6 +200,16 @@ class Strategy:
             raise StrategyError(f"strategy {self.name!r}: duplicate stage names in {names}")
         if sum(v.share for v in self.variants) != 100:
             raise StrategyError(f"strategy {self.name!r}: variant shares must sum to 100")
+        for column, weight in self.priority.items():
+            if column not in NUMERIC_COLUMNS:
+                raise StrategyError(
+                    f"strategy {self.name!r}: priority: {column!r} is not a numeric state column"
+                )
+            if isinstance(weight, bool) or not isinstance(weight, int):
+                raise StrategyError(
+                    f"strategy {self.name!r}: priority: weight of {column!r} must be an integer"
+                )
+        object.__setattr__(self, "priority", MappingProxyType(dict(self.priority)))
 
     def stage(self, name: str) -> Stage:
         """The stage called ``name``; a missing one is a caller error."""
