@@ -70,12 +70,13 @@ def reference_states(
             if entry.error is not None:
                 raise entry.error
             assert entry.terms is not None
-            s = state(entry.terms, entry.payments, as_of)
+            extra = {"waivers": entry.waivers, "plans": entry.plans}
+            s = state(entry.terms, entry.payments, as_of, **extra)
             yesterday = as_of - timedelta(days=1)
             before = (
                 None
                 if yesterday < entry.terms.start
-                else state(entry.terms, entry.payments, yesterday)
+                else state(entry.terms, entry.payments, yesterday, **extra)
             )
         except ArrearsError as error:
             errors.append(_error(entry.ref, error))
@@ -244,6 +245,18 @@ def compiled_frame(
     )
 
 
+def _adjusted(loans: QuerySet[models.Loan]) -> list[int]:
+    """Loans with waivers or repayment plans in force: the compiled engine does not model them
+    (yet), so the kernel replays these few exactly."""
+    waived = models.Waiver.objects.filter(
+        loan__in=loans, status__in=[models.Approval.APPROVED, models.Approval.REVERSED]
+    ).values_list("loan_id", flat=True)
+    planned = models.RepaymentPlan.objects.filter(
+        loan__in=loans, status=models.Approval.APPROVED
+    ).values_list("loan_id", flat=True)
+    return sorted({*waived, *planned})
+
+
 def polars_states(
     loans: QuerySet[models.Loan], as_of: date, progress: Progress | None = None
 ) -> tuple[pl.DataFrame, Errors]:
@@ -262,6 +275,11 @@ def polars_states(
             parts.append(redo)
             errors.extend(redo_errors)
         else:
+            adjusted = _adjusted(chunk)
+            if adjusted:
+                frame = frame.with_columns(
+                    (pl.col("fallback") | pl.col("loan_id").is_in(adjusted)).alias("fallback")
+                )
             fallback = frame.filter(pl.col("fallback"))
             parts.append(frame.filter(~pl.col("fallback")).drop("fallback"))
             if len(fallback):

@@ -82,3 +82,16 @@ def replace_day(as_of: date, states: pl.DataFrame) -> int:
                 ),
             )
     return changed
+
+
+def replace_loans(as_of: date, states: pl.DataFrame) -> None:
+    """Replace the stored state of just these loans for ``as_of`` (after a payment, promise or
+    plan changed them mid-day), leaving every other loan's row and the bucket history alone."""
+    loan_ids = states["loan_id"].to_list()
+    with transaction.atomic():
+        LoanState.objects.filter(as_of=as_of, loan_id__in=loan_ids).delete()
+        _insert(
+            LoanState._meta.db_table,
+            ["loan_id", "as_of", *STORED],
+            states.select("loan_id", *STORED).with_columns(pl.lit(as_of).alias("as_of")),
+        )

@@ -251,3 +251,29 @@ class ImportBatchAdmin(ReadOnlyMixin, admin.ModelAdmin):  # type: ignore[type-ar
     )
     list_filter = ("kind",)
     search_fields = ("file_name", "sha256")
+
+
+# --- concessions ----------------------------------------------------------------------------
+
+
+@admin.register(models.Waiver)
+class WaiverAdmin(ReadOnlyMixin, admin.ModelAdmin):  # type: ignore[type-arg]
+    """Waivers are requested, approved and reversed through the collections services (limits
+    and maker-checker apply there), so here they are shown, never edited."""
+
+    list_display = ("ref", "loan", "component", "amount_minor", "effective_on", "status")
+    list_filter = ("status", "component", "reason")
+    search_fields = ("ref", "loan__ref")
+
+
+class PlanInstalmentInline(ReadOnlyMixin, admin.TabularInline):  # type: ignore[type-arg]
+    model = models.PlanInstalment
+    extra = 0
+
+
+@admin.register(models.RepaymentPlan)
+class RepaymentPlanAdmin(ReadOnlyMixin, admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ("ref", "loan", "effective_on", "status", "concession_minor", "waive_rest")
+    list_filter = ("status", "waive_rest")
+    search_fields = ("ref", "loan__ref")
+    inlines = (PlanInstalmentInline,)

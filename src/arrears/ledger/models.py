@@ -13,6 +13,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
@@ -25,6 +26,7 @@ from arrears.kernel.terms import (
     DEFAULT_BUCKETS,
     PENALTY_FIRST,
     AccrualRounding,
+    Component,
     DayCount,
     ProductTerms,
     RateBasis,
@@ -327,6 +329,109 @@ class Payment(models.Model):
 
     def __str__(self) -> str:
         return self.ref
+
+
+class Approval(models.TextChoices):
+    """Where a concession (waiver, plan) stands in its maker-checker approval."""
+
+    REQUESTED = "requested"  # made, waiting for (enough) approvers
+    APPROVED = "approved"  # in force: the kernel reads it
+    REJECTED = "rejected"
+    REVERSED = "reversed"  # was in force; counts as never made from ``reversed_on``
+
+
+class Waiver(models.Model):
+    """A waiver (减免) of one component of a loan's debt, in force once approved.
+
+    Only approved waivers reach the kernel; reversing one sets ``reversed_on`` and the replay
+    treats it as never made from that date. Waived totals are derived by replay, never stored.
+    """
+
+    class Reason(models.TextChoices):
+        HARDSHIP = "hardship"
+        COMPLAINT = "complaint"
+        GOODWILL = "goodwill"
+        SETTLEMENT = "settlement"
+        ERROR = "error", "Correction of an error"
+        DECEASED = "deceased"
+
+    ref = models.CharField(max_length=64, unique=True)
+    loan = models.ForeignKey(Loan, on_delete=models.PROTECT, related_name="waivers")
+    component = models.CharField(max_length=10, choices=_choices(Component))
+    amount_minor = models.BigIntegerField()
+    effective_on = models.DateField()
+    reason = models.CharField(max_length=12, choices=Reason.choices)
+    note = models.TextField(blank=True, default="")
+    status = models.CharField(max_length=10, choices=Approval.choices, default=Approval.REQUESTED)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    approvals = models.JSONField(default=list, blank=True, help_text="[{user, role, at}]")
+    reversed_on = models.DateField(null=True, blank=True)
+    reversal_reason = models.CharField(max_length=200, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("loan_id", "effective_on", "ref")
+        constraints = (
+            models.CheckConstraint(condition=Q(amount_minor__gt=0), name="waiver_amount_positive"),
+        )
+
+    def __str__(self) -> str:
+        return f"{self.ref} {self.component} {self.amount_minor} ({self.status})"
+
+
+class RepaymentPlan(models.Model):
+    """A negotiated repayment plan (分期协商) or settlement of one loan.
+
+    Proposed by a collector, in force once approved: the kernel then freezes penalty accrual and
+    measures days past due on the plan's instalments; it breaks itself when an instalment stays
+    unpaid past ``grace_days`` (derived by replay, so ``explain`` and the daily run agree).
+    """
+
+    ref = models.CharField(max_length=64, unique=True)
+    loan = models.ForeignKey(Loan, on_delete=models.PROTECT, related_name="plans")
+    effective_on = models.DateField()
+    grace_days = models.PositiveSmallIntegerField(default=3)
+    tolerance_minor = models.BigIntegerField(default=0)
+    waive_rest = models.BooleanField(default=False, help_text="settlement: waive what remains")
+    concession_minor = models.BigIntegerField(
+        default=0, help_text="current path cost minus plan cost, from the preview"
+    )
+    status = models.CharField(max_length=10, choices=Approval.choices, default=Approval.REQUESTED)
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    approvals = models.JSONField(default=list, blank=True, help_text="[{user, role, at}]")
+    note = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("loan_id", "effective_on", "ref")
+
+    def __str__(self) -> str:
+        return f"{self.ref} from {self.effective_on} ({self.status})"
+
+
+class PlanInstalment(models.Model):
+    """One instalment of a repayment plan."""
+
+    plan = models.ForeignKey(RepaymentPlan, on_delete=models.CASCADE, related_name="instalments")
+    seq = models.PositiveSmallIntegerField()
+    due_date = models.DateField()
+    amount_minor = models.BigIntegerField()
+
+    class Meta:
+        ordering = ("plan_id", "seq")
+        constraints = (
+            models.UniqueConstraint(fields=["plan", "seq"], name="plan_instalment_seq"),
+            models.CheckConstraint(
+                condition=Q(amount_minor__gt=0), name="plan_instalment_amount_positive"
+            ),
+        )
+
+    def __str__(self) -> str:
+        return f"{self.plan_id} #{self.seq} {self.amount_minor} due {self.due_date}"
 
 
 class ImportBatch(models.Model):

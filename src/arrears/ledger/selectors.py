@@ -8,19 +8,25 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 
 from django.db.models import Prefetch, QuerySet
 
 from arrears.kernel.errors import ArrearsError
+from arrears.kernel.state import LoanState, state
 from arrears.kernel.terms import (
+    Component,
     DayCount,
     Instalment,
     InterestRate,
     LoanTerms,
     Payment,
+    PlanInstalment,
     ProductTerms,
     RateBasis,
+    RepaymentPlan,
+    Waiver,
 )
 from arrears.ledger import models
 
@@ -77,6 +83,72 @@ def loan_payments(loan: models.Loan) -> tuple[Payment, ...]:
     )
 
 
+def loan_waivers(loan: models.Loan) -> tuple[Waiver, ...]:
+    """The loan's waivers that were put in force (approved, or approved then reversed: the
+    kernel needs the reversed ones too, to replay dates before their reversal)."""
+    rows = sorted(
+        (w for w in loan.waivers.all() if w.status in _IN_FORCE),
+        key=lambda w: (w.effective_on, w.ref),
+    )
+    return tuple(
+        Waiver(
+            ref=w.ref,
+            effective_on=w.effective_on,
+            component=Component(w.component),
+            amount=w.amount_minor,
+            reversed_on=w.reversed_on,
+        )
+        for w in rows
+    )
+
+
+def loan_plans(loan: models.Loan) -> tuple[RepaymentPlan, ...]:
+    """The loan's approved repayment plans, oldest first, with their instalments."""
+    rows = sorted(
+        (p for p in loan.plans.all() if p.status == models.Approval.APPROVED),
+        key=lambda p: (p.effective_on, p.ref),
+    )
+    return tuple(
+        RepaymentPlan(
+            ref=p.ref,
+            effective_on=p.effective_on,
+            instalments=tuple(
+                PlanInstalment(i.due_date, i.amount_minor)
+                for i in sorted(p.instalments.all(), key=lambda i: i.seq)
+            ),
+            grace_days=p.grace_days,
+            tolerance=p.tolerance_minor,
+            waive_rest=p.waive_rest,
+        )
+        for p in rows
+    )
+
+
+_IN_FORCE = frozenset({models.Approval.APPROVED, models.Approval.REVERSED})
+
+
+def loan_state(
+    loan: models.Loan,
+    as_of: date,
+    *,
+    payments: tuple[Payment, ...] = (),
+    waivers: tuple[Waiver, ...] = (),
+    plans: tuple[RepaymentPlan, ...] | None = None,
+) -> tuple[LoanTerms, LoanState]:
+    """The loan's terms and its state as of ``as_of`` from its whole ledger history (payments,
+    waivers, plans), plus hypothetical ``payments``/``waivers`` and, when given, ``plans``
+    instead of the recorded ones (previews use these; nothing is stored)."""
+    terms = loan_terms(loan)
+    current = state(
+        terms,
+        (*loan_payments(loan), *payments),
+        as_of,
+        waivers=(*loan_waivers(loan), *waivers),
+        plans=loan_plans(loan) if plans is None else plans,
+    )
+    return terms, current
+
+
 @dataclass(frozen=True, slots=True)
 class PortfolioEntry:
     """One loan of a portfolio scan: its kernel terms, or the error that stopped building them."""
@@ -86,6 +158,13 @@ class PortfolioEntry:
     terms: LoanTerms | None
     payments: tuple[Payment, ...]
     error: ArrearsError | None = None
+    waivers: tuple[Waiver, ...] = ()
+    plans: tuple[RepaymentPlan, ...] = ()
+
+    @property
+    def adjusted(self) -> bool:
+        """Has waivers or plans: the compiled engine leaves such loans to the kernel."""
+        return bool(self.waivers or self.plans)
 
 
 def portfolio_entries(
@@ -99,6 +178,11 @@ def portfolio_entries(
         .prefetch_related(
             Prefetch("instalments", queryset=models.Instalment.objects.order_by("seq")),
             Prefetch("payments", queryset=models.Payment.objects.order_by("value_date", "ref")),
+            "waivers",
+            Prefetch(
+                "plans",
+                queryset=models.RepaymentPlan.objects.prefetch_related("instalments"),
+            ),
         )
         .order_by("id")
     )
@@ -114,7 +198,14 @@ def portfolio_entries(
             if isinstance(product, ArrearsError):
                 raise product
             payments = loan_payments(loan)
-            yield PortfolioEntry(loan.id, loan.ref, _terms(loan, product), payments)
+            yield PortfolioEntry(
+                loan.id,
+                loan.ref,
+                _terms(loan, product),
+                payments,
+                waivers=loan_waivers(loan),
+                plans=loan_plans(loan),
+            )
         except ArrearsError as error:
             yield PortfolioEntry(loan.id, loan.ref, None, (), error)
 

@@ -31,7 +31,7 @@ from arrears.kernel.terms import (
     ScheduleMethod,
     ScheduleTerms,
 )
-from arrears.ledger import models
+from arrears.ledger import models, signals
 
 
 class LedgerError(ArrearsError):
@@ -370,13 +370,21 @@ def payment_record(
         )
     if reference_taken(ref):
         raise DuplicateReference(f"payment_ref: {ref} is already recorded")
-    return models.Payment.objects.create(
+    payment = models.Payment.objects.create(
         ref=ref,
         loan=loan,
         value_date=value_date,
         amount_minor=amount_minor,
         currency=currency,
         source=source,
+    )
+    _announce(payment, "recorded")
+    return payment
+
+
+def _announce(payment: models.Payment, change: str) -> None:
+    transaction.on_commit(
+        lambda: signals.payment_changed.send(sender=models.Payment, payment=payment, change=change)
     )
 
 
@@ -405,4 +413,5 @@ def payment_reverse(
     payment.reversal_ref = reversal_ref
     payment.reversal_reason = reason
     payment.save(update_fields=["reversed_on", "reversal_ref", "reversal_reason"])
+    _announce(payment, "reversed")
     return payment

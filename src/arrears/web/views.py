@@ -12,7 +12,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from arrears.kernel.calendar import parse_date
 from arrears.kernel.errors import ArrearsError
 from arrears.kernel.explain import explain
-from arrears.kernel.state import state
 from arrears.ledger import selectors as ledger_selectors
 from arrears.ledger.masking import mask_phone
 from arrears.ledger.models import Loan
@@ -59,8 +58,7 @@ def loan_explain(request: HttpRequest, ref: str) -> HttpResponse:
     assert as_of is not None
     if as_of < loan.start_date:
         as_of = loan.start_date
-    terms = ledger_selectors.loan_terms(loan)
-    data = explain(terms, state(terms, ledger_selectors.loan_payments(loan), as_of))
+    data = explain(*ledger_selectors.loan_state(loan, as_of))
     if request.GET.get("format") == "json":
         return JsonResponse(data, json_dumps_params={"ensure_ascii": False, "indent": 2})
     phone = loan.borrower.phones.first()

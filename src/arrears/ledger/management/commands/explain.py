@@ -9,7 +9,6 @@ from django.utils import timezone
 from arrears.kernel.calendar import parse_date
 from arrears.kernel.errors import ArrearsError
 from arrears.kernel.explain import explain, render_text
-from arrears.kernel.state import state
 from arrears.ledger import selectors
 from arrears.ledger.models import Loan
 
@@ -33,8 +32,7 @@ class Command(BaseCommand):
                 if options["as_of"]
                 else timezone.localdate()
             )
-            terms = selectors.loan_terms(loan)
-            data = explain(terms, state(terms, selectors.loan_payments(loan), as_of))
+            data = explain(*selectors.loan_state(loan, as_of))
         except ArrearsError as error:
             raise CommandError(str(error)) from None
         if options["json"]:
