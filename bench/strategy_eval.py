@@ -2,7 +2,7 @@
 
 Run: ``.venv/bin/python bench/strategy_eval.py --cases 1000000``. Builds random case states
 (realistic ranges for every column an entry condition may name), then times stage assignment,
-the champion/challenger split and the cadence check, and prints one line of figures.
+the champion/challenger split, the cadence check and the queue priority, and prints one line.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import polars as pl
 from arrears.strategy.evaluate import assign_stages, treatments_due, variant_of
 from arrears.strategy.loader import load_default
 from arrears.strategy.model import STATE_COLUMNS
+from arrears.strategy.priority import priority_scores
 
 
 def cases(n: int, seed: int) -> pl.DataFrame:
@@ -50,11 +51,14 @@ def main() -> None:
     variants = variant_of(frame["case_id"], strategy)
     split = time.perf_counter()
     due = treatments_due(strategy, assigned)
+    cadenced = time.perf_counter()
+    scores = priority_scores(strategy, frame)
     done = time.perf_counter()
     in_stage = assigned["stage"].drop_nulls().len()
     print(
         f"cases={args.cases} in_a_stage={in_stage} assign_s={staged - started:.2f} "
-        f"variants_s={split - staged:.2f} cadence_s={done - split:.2f} "
+        f"variants_s={split - staged:.2f} cadence_s={cadenced - split:.2f} "
+        f"priority_s={done - cadenced:.2f} max_priority={scores.max()} "
         f"treatment_rows={len(due)} variants={variants.n_unique()} "
         f"total_s={done - started:.2f}"
     )

@@ -9,6 +9,7 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
+from arrears.collections.models import Case, WorkItem
 from arrears.daily.models import LoanState
 from arrears.demo.portfolio import Behaviour, generate
 from arrears.kernel.schedule import build_schedule
@@ -57,5 +58,11 @@ def test_demo_seeds_once_runs_the_day_and_prints_logins(settings, tmp_path):
     assert Borrower.objects.count() == 40
     loans, payments = Loan.objects.count(), Payment.objects.count()
     assert LoanState.objects.filter(as_of=AS_OF).count() == loans
+    cases = Case.objects.filter(closed_on__isnull=True)
+    delinquent = {s.loan.borrower_id for s in LoanState.objects.filter(as_of=AS_OF, dpd__gt=0)}
+    assert delinquent and set(cases.values_list("borrower_id", flat=True)) == delinquent
+    assert WorkItem.objects.filter(channel="call_task", collector__isnull=False).exists()
+    work = WorkItem.objects.count()
     call_command("demo", "--borrowers", "40", "--as-of", str(AS_OF), stdout=StringIO())
     assert (Loan.objects.count(), Payment.objects.count()) == (loans, payments)
+    assert WorkItem.objects.count() == work  # the day's work is not created twice

@@ -6,6 +6,7 @@ PostgreSQL is ``postgresql://user@host:5432/dbname``.
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -37,6 +38,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "arrears.ledger",
     "arrears.daily",
+    "arrears.collections",
     "arrears.demo",
     "arrears.web",
 ]
@@ -107,3 +109,9 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": os.environ.get("ARREARS_LOG_LEVEL", "INFO")},
 }
+
+#: Concessions above these amounts (minor units) need two approvers other than the maker
+#: (``ARREARS_DUAL_APPROVAL_ABOVE='{"waiver": 100000, "plan": 500000}'``).
+ARREARS_DUAL_APPROVAL_ABOVE: dict[str, int] = json.loads(
+    os.environ.get("ARREARS_DUAL_APPROVAL_ABOVE", '{"waiver": 100000, "plan": 500000}')
+)

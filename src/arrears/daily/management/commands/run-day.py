@@ -16,6 +16,7 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
+from arrears.collections.workflow import evaluate_day
 from arrears.daily.services import day_run
 from arrears.engine.runner import run_snapshot
 from arrears.kernel.calendar import parse_date
@@ -23,7 +24,10 @@ from arrears.kernel.errors import ArrearsError, InvalidDate
 
 
 class Command(BaseCommand):
-    help = "Compute and store every loan's state as of a date (or each date of a range)."
+    help = (
+        "Compute and store every loan's state as of a date (or each date of a range), then run "
+        "the collections workflow: cases, the active strategy's stages and the day's work items."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--as-of", help="the business date (YYYY-MM-DD)")
@@ -42,6 +46,11 @@ class Command(BaseCommand):
             "--chunk-loans", type=int, default=1_000_000, help="loans per chunk (--snapshot)"
         )
         parser.add_argument("--spark-master", default="local[2]", help="Spark master URL")
+        parser.add_argument(
+            "--no-workflow",
+            action="store_true",
+            help="only the ledger state: skip cases, the strategy and work items",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
@@ -80,6 +89,8 @@ class Command(BaseCommand):
                 summary = day_run(as_of=day, engine=options["engine"], progress=progress)
                 bar.remove_task(task)
                 self.stdout.write(summary.line())
+                if not options["no_workflow"]:
+                    self.stdout.write(evaluate_day(day).line())
                 day += timedelta(days=1)
 
     def _snapshot_days(self, first: date, last: date, options: dict[str, Any]) -> None:

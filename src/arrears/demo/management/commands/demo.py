@@ -9,6 +9,8 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
+from arrears.collections.models import Collector, Team
+from arrears.collections.workflow import evaluate_day
 from arrears.daily.services import day_run
 from arrears.demo.files import write_import_files
 from arrears.demo.portfolio import generate
@@ -21,7 +23,11 @@ DEMO_USERS = (
     # (username, password, superuser)
     ("admin", "arrears-admin", True),
     ("lead", "arrears-demo", False),
+    ("ann", "arrears-demo", False),
+    ("bob", "arrears-demo", False),
 )
+#: (username, role, capacity) of the demo's internal collection team (内催).
+DEMO_TEAM = (("lead", "team_lead", 50), ("ann", "collector", 150), ("bob", "collector", 150))
 
 
 class Command(BaseCommand):
@@ -64,8 +70,6 @@ class Command(BaseCommand):
             self.stdout.write(f"Generated {count} loans into {directory}")
             call_command("import", "loans", str(loans_csv), stdout=self.stdout)
             call_command("import", "payments", str(payments_csv), stdout=self.stdout)
-        summary = day_run(as_of=as_of)
-        self.stdout.write(summary.line())
         users = get_user_model()
         for username, password, superuser in DEMO_USERS:
             if not users.objects.filter(username=username).exists():
@@ -73,6 +77,17 @@ class Command(BaseCommand):
                     users.objects.create_superuser(username, password=password)
                 else:
                     users.objects.create_user(username, password=password, is_staff=True)
+        team, _ = Team.objects.get_or_create(
+            code="internal", defaults={"name": "内催一组 Internal team", "owner": "internal_team"}
+        )
+        for username, role, capacity in DEMO_TEAM:
+            Collector.objects.get_or_create(
+                user=users.objects.get(username=username),
+                defaults={"team": team, "role": role, "capacity": capacity},
+            )
+        summary = day_run(as_of=as_of)
+        self.stdout.write(summary.line())
+        self.stdout.write(evaluate_day(as_of).line())
         self.stdout.write("Demo logins (local demo only):")
         for username, password, _ in DEMO_USERS:
             self.stdout.write(f"  {username} / {password}")

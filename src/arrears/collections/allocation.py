@@ -1,0 +1,150 @@
+"""Allocation of cases to collectors (分案), wired to the pure allocator in ``arrears.strategy``.
+
+The database side only gathers the frames the allocator needs (open cases of a call-owning
+stage, the team's collectors with their current load) and writes back what it decided, with an
+``assigned`` event per change. Which collector gets which case is decided by
+``arrears.strategy.allocation.allocate`` from the stage's ``allocation`` block.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import date
+
+import polars as pl
+from django.db.models import Count, Q
+
+from arrears.collections.models import Case, CaseEvent, Collector, Team
+from arrears.strategy.allocation import allocate
+from arrears.strategy.model import Strategy
+
+_OPEN = Q(closed_on__isnull=True)
+
+
+def _collectors(owner: str, exclude_cases: list[int]) -> pl.DataFrame:
+    """The collectors of every team working ``owner``, with their load outside this batch."""
+    teams = list(Team.objects.filter(owner=owner).values_list("code", flat=True))
+    rows = (
+        Collector.objects.filter(team__code__in=teams)
+        .annotate(
+            others=Count(
+                "cases", filter=Q(cases__closed_on__isnull=True) & ~Q(cases__id__in=exclude_cases)
+            )
+        )
+        .values_list("id", "team__owner", "capacity", "available", "others")
+    )
+    return pl.DataFrame(
+        list(rows),
+        schema={
+            "collector_id": pl.Int64,
+            "team": pl.String,
+            "capacity": pl.Int64,
+            "available": pl.Boolean,
+            "load": pl.Int64,
+        },
+        orient="row",
+    )
+
+
+def allocate_cases(
+    as_of: date,
+    strategy: Strategy,
+    label: str,
+    moved: Collection[int],
+    subset: Collection[int] | None = None,
+) -> int:
+    """Allocate the open cases of every stage that has an ``allocation`` block; returns how
+    many cases got a (new) collector or lost one. ``subset`` (borrower ids) limits the work
+    to those borrowers after a change; their cases still count against the others' load."""
+    changed = _release_unallocated(as_of, strategy, label, subset)
+    for stage in strategy.stages:
+        rule = stage.allocation
+        if rule is None:
+            continue
+        cases = Case.objects.filter(_OPEN, stage=stage.name)
+        if subset is not None:
+            cases = cases.filter(borrower_id__in=list(subset))
+        rows = list(cases.values_list("id", "priority", "collector_id", "assigned_on"))
+        if not rows:
+            continue
+        frame = pl.DataFrame(
+            rows,
+            schema={
+                "case_id": pl.Int64,
+                "priority": pl.Int64,
+                "collector_id": pl.Int64,
+                "assigned_on": pl.Date,
+            },
+            orient="row",
+        ).with_columns(
+            pl.lit(stage.owner).alias("team"),
+            pl.col("case_id").is_in(list(moved)).alias("bucket_changed"),
+        )
+        collectors = _collectors(stage.owner, frame["case_id"].to_list())
+        decided = allocate(
+            frame,
+            collectors,
+            as_of=as_of,
+            method=rule.method,
+            sticky_days=rule.sticky_days,
+            reallocate_on_bucket_change=rule.reallocate_on_bucket_change,
+        )
+        changed += _apply(as_of, decided, label)
+    return changed
+
+
+def _release_unallocated(
+    as_of: date, strategy: Strategy, label: str, subset: Collection[int] | None
+) -> int:
+    """Cases that moved to a stage no collector works (an agency's, say) leave their collector."""
+    manual = [s.name for s in strategy.stages if s.allocation is not None]
+    held = Case.objects.filter(_OPEN, collector__isnull=False).exclude(stage__in=manual)
+    if subset is not None:
+        held = held.filter(borrower_id__in=list(subset))
+    released = 0
+    for case in held.select_related("collector__user"):
+        CaseEvent.objects.get_or_create(
+            key=f"{case.pk}:assigned:-:{as_of.isoformat()}",
+            defaults={
+                "case": case,
+                "on": as_of,
+                "kind": CaseEvent.Kind.ASSIGNED,
+                "from_value": case.collector.user.get_username() if case.collector else "",
+                "to_value": "",
+                "cause": f"released: stage {case.stage!r} is not worked by collectors",
+                "strategy": label,
+            },
+        )
+        Case.objects.filter(pk=case.pk).update(collector=None, assigned_on=None)
+        released += 1
+    return released
+
+
+def _apply(as_of: date, decided: pl.DataFrame, label: str) -> int:
+    changes = decided.filter(pl.col("action") != "kept")
+    cases = Case.objects.in_bulk(changes["case_id"].to_list())
+    names = dict(Collector.objects.values_list("id", "user__username"))
+    changed = 0
+    for row in changes.iter_rows(named=True):
+        case = cases[row["case_id"]]
+        before = names.get(case.collector_id, "") if case.collector_id else ""
+        after = names.get(row["collector_id"], "") if row["collector_id"] else ""
+        if case.collector_id == row["collector_id"]:
+            continue
+        changed += 1
+        CaseEvent.objects.get_or_create(
+            key=f"{case.pk}:assigned:{after or '-'}:{as_of.isoformat()}",
+            defaults={
+                "case": case,
+                "on": as_of,
+                "kind": CaseEvent.Kind.ASSIGNED,
+                "from_value": before,
+                "to_value": after,
+                "cause": f"{row['action']}: {row['reason']}",
+                "strategy": label,
+            },
+        )
+        Case.objects.filter(pk=case.pk).update(
+            collector_id=row["collector_id"], assigned_on=row["assigned_on"]
+        )
+    return changed

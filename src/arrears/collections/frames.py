@@ -1,0 +1,267 @@
+"""The borrower-level frame the strategy is evaluated on: ledger state plus case history.
+
+One row per borrower, with every column of ``arrears.strategy.model.STATE_COLUMNS``. Ledger
+columns are aggregated from the day's stored loan states (``daily.LoanState``); case columns
+come from promises, contacts and holds. A few bulk queries, then Polars; never one query per
+borrower, so the same code serves the demo and a large book.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import date
+
+import polars as pl
+
+from arrears.collections.models import Case, ContactAttempt, Hold, Promise
+from arrears.daily.models import LoanState
+from arrears.ledger import selectors
+from arrears.ledger.models import Approval, Instalment, Loan
+
+#: How far ahead pre-due reminders look: borrowers with an instalment due within this many days
+#: are evaluated even when nothing is overdue (the strategy decides whether anything is sent).
+PRE_DUE_HORIZON = 7
+
+#: A contact outcome that proves the borrower was reached (本人接通) or spoke to us.
+REACHED = frozenset(
+    {
+        ContactAttempt.Outcome.RIGHT_PARTY,
+        ContactAttempt.Outcome.PROMISE,
+        ContactAttempt.Outcome.REFUSED,
+        ContactAttempt.Outcome.DISPUTE,
+        ContactAttempt.Outcome.HARDSHIP,
+        ContactAttempt.Outcome.CALLBACK,
+    }
+)
+FAILED = frozenset({ContactAttempt.Outcome.NO_ANSWER, ContactAttempt.Outcome.WRONG_NUMBER})
+
+
+def loan_frame(as_of: date, borrowers: Collection[int] | None = None) -> pl.DataFrame:
+    """Every stored loan state of ``as_of`` with its borrower, currency and principal."""
+    rows = LoanState.objects.filter(as_of=as_of)
+    if borrowers is not None:
+        rows = rows.filter(loan__borrower_id__in=list(borrowers))
+    values = rows.values_list(
+        "loan_id",
+        "loan__borrower_id",
+        "loan__currency",
+        "loan__principal_minor",
+        "dpd",
+        "bucket",
+        "overdue_principal_minor",
+        "overdue_interest_minor",
+        "penalty_minor",
+        "compound_minor",
+        "total_due_minor",
+        "principal_outstanding_minor",
+        "payoff_minor",
+    )
+    schema = {
+        "loan_id": pl.Int64,
+        "borrower_id": pl.Int64,
+        "currency": pl.String,
+        "amount": pl.Int64,
+        "dpd": pl.Int64,
+        "bucket": pl.String,
+        "overdue_principal": pl.Int64,
+        "overdue_interest": pl.Int64,
+        "penalty": pl.Int64,
+        "compound": pl.Int64,
+        "total_due": pl.Int64,
+        "principal_outstanding": pl.Int64,
+        "payoff": pl.Int64,
+    }
+    frame = pl.DataFrame(list(values), schema=schema, orient="row")
+    return frame.join(_next_due(as_of, frame["loan_id"].to_list()), on="loan_id", how="left")
+
+
+def _next_due(as_of: date, loan_ids: list[int]) -> pl.DataFrame:
+    """Days until each loan's next instalment falls due (within the pre-due horizon)."""
+    horizon = date.fromordinal(as_of.toordinal() + PRE_DUE_HORIZON)
+    rows = (
+        Instalment.objects.filter(due_date__gte=as_of, due_date__lte=horizon)
+        .values_list("loan_id", "due_date")
+        .order_by()
+    )
+    frame = pl.DataFrame(list(rows), schema={"loan_id": pl.Int64, "due": pl.Date}, orient="row")
+    frame = frame.filter(pl.col("loan_id").is_in(loan_ids))
+    return frame.group_by("loan_id").agg(
+        (pl.col("due").min() - pl.lit(as_of)).dt.total_days().alias("days_to_due")
+    )
+
+
+def borrower_frame(loans: pl.DataFrame) -> pl.DataFrame:
+    """Aggregate loan states per borrower: sums of amounts, the worst loan's dpd and bucket.
+
+    Penalty here is 罚息 plus 复利 (both are penalty charges to the borrower).
+    """
+    worst = (
+        loans.sort(["borrower_id", "dpd", "loan_id"], descending=[False, True, False])
+        .group_by("borrower_id", maintain_order=True)
+        .first()
+        .select("borrower_id", "bucket")
+    )
+    return (
+        loans.group_by("borrower_id")
+        .agg(
+            pl.col("currency").first(),
+            pl.col("currency").n_unique().alias("currencies"),
+            pl.col("dpd").max(),
+            pl.col("total_due").sum(),
+            pl.col("overdue_principal").sum(),
+            pl.col("overdue_interest").sum(),
+            (pl.col("penalty") + pl.col("compound")).sum().alias("penalty"),
+            pl.col("principal_outstanding").sum(),
+            pl.col("amount").sum(),
+            pl.col("payoff").sum(),
+            (pl.col("dpd") > 0).sum().cast(pl.Int64).alias("loans_overdue"),
+            pl.col("days_to_due").min(),
+            pl.col("loan_id").filter(pl.col("dpd") > 0).alias("overdue_loans"),
+        )
+        .join(worst, on="borrower_id", how="left")
+        .sort("borrower_id")
+    )
+
+
+def case_frame(as_of: date, borrowers: list[int]) -> pl.DataFrame:
+    """Case-history columns per borrower (see STATE_COLUMNS): promises, contacts, holds, plans."""
+    base = pl.DataFrame({"borrower_id": borrowers}, schema={"borrower_id": pl.Int64})
+    cases = pl.DataFrame(
+        list(
+            Case.objects.filter(closed_on__isnull=True, borrower_id__in=borrowers).values_list(
+                "id", "borrower_id", "opened_on", "status", "stage", "stage_since"
+            )
+        ),
+        schema={
+            "case_pk": pl.Int64,
+            "borrower_id": pl.Int64,
+            "opened_on": pl.Date,
+            "status": pl.String,
+            "case_stage": pl.String,
+            "stage_since": pl.Date,
+        },
+        orient="row",
+    )
+    case_ids = cases["case_pk"].to_list()
+    promises = (
+        pl.DataFrame(
+            list(
+                Promise.objects.filter(case_id__in=case_ids, made_on__lte=as_of).values_list(
+                    "case__borrower_id", "status"
+                )
+            ),
+            schema={"borrower_id": pl.Int64, "pstatus": pl.String},
+            orient="row",
+        )
+        .group_by("borrower_id")
+        .agg(
+            (pl.col("pstatus") == Promise.Status.BROKEN)
+            .sum()
+            .cast(pl.Int64)
+            .alias("broken_promises"),
+            (pl.col("pstatus") == Promise.Status.KEPT).sum().cast(pl.Int64).alias("promises_kept"),
+            (pl.col("pstatus") == Promise.Status.PENDING).any().alias("active_promise"),
+        )
+    )
+    contacts = _contact_columns(as_of, cases)
+    holds = _hold_columns(as_of, borrowers)
+    plans = pl.DataFrame(
+        {"borrower_id": _borrowers_in_plan(as_of, borrowers)}, schema={"borrower_id": pl.Int64}
+    )
+    frame = (
+        base.join(cases, on="borrower_id", how="left")
+        .join(promises, on="borrower_id", how="left")
+        .join(contacts, on="borrower_id", how="left")
+        .join(holds, on="borrower_id", how="left")
+        .join(plans.with_columns(pl.lit(True).alias("has_plan")), on="borrower_id", how="left")
+    )
+    return frame.with_columns(
+        pl.col("broken_promises", "promises_kept", "right_party_contacts").fill_null(0),
+        pl.col("complaints_open", "disputes_open").fill_null(0),
+        pl.col("active_promise", "on_hold", "has_plan").fill_null(False),
+        (pl.col("status") == Case.Status.PLACED).fill_null(False).alias("placed"),
+    )
+
+
+def _borrowers_in_plan(as_of: date, borrowers: list[int]) -> list[int]:
+    """Borrowers with a repayment plan *active* on ``as_of`` — approved, started, and neither
+    broken nor completed, which only the kernel's replay knows (few loans: cheap)."""
+    loans = Loan.objects.filter(
+        borrower_id__in=borrowers,
+        plans__status=Approval.APPROVED,
+        plans__effective_on__lte=as_of,
+    ).distinct()
+    return sorted(
+        {
+            loan.borrower_id
+            for loan in loans.select_related("product")
+            if selectors.loan_state(loan, as_of)[1].plan_active
+        }
+    )
+
+
+def _contact_columns(as_of: date, cases: pl.DataFrame) -> pl.DataFrame:
+    """Right-party contacts, days since the last one, and days unreachable (失联).
+
+    ``days_since_contact`` counts from the last right-party contact, or from the case opening if
+    there was none. ``unreachable_days`` is that same count when every attempt since then failed
+    (no answer, wrong number) and at least one was made; otherwise 0.
+    """
+    rows = ContactAttempt.objects.filter(
+        case_id__in=cases["case_pk"].to_list(), at__date__lte=as_of
+    ).values_list("case__borrower_id", "at", "outcome")
+    attempts = pl.DataFrame(
+        [(b, at.date(), outcome) for b, at, outcome in rows],
+        schema={"borrower_id": pl.Int64, "on": pl.Date, "outcome": pl.String},
+        orient="row",
+    )
+    reached = pl.col("outcome").is_in(list(REACHED))
+    per = attempts.group_by("borrower_id").agg(
+        reached.sum().cast(pl.Int64).alias("right_party_contacts"),
+        pl.col("on").filter(reached).max().alias("last_rpc"),
+    )
+    joined = cases.select("borrower_id", "opened_on").join(per, on="borrower_id", how="left")
+    anchor = pl.coalesce(pl.col("last_rpc"), pl.col("opened_on"))
+    failed_since = (
+        attempts.join(joined.select("borrower_id", anchor.alias("anchor")), on="borrower_id")
+        .filter(pl.col("on") >= pl.col("anchor"))
+        .group_by("borrower_id")
+        .agg(
+            pl.col("outcome").is_in(list(FAILED)).all().alias("all_failed"),
+            pl.len().alias("tries"),
+        )
+    )
+    days = (pl.lit(as_of) - anchor).dt.total_days()
+    return (
+        joined.join(failed_since, on="borrower_id", how="left")
+        .with_columns(
+            days.alias("days_since_contact"),
+            pl.when(pl.col("all_failed").fill_null(False) & (pl.col("tries") > 0))
+            .then(days)
+            .otherwise(0)
+            .alias("unreachable_days"),
+        )
+        .select("borrower_id", "right_party_contacts", "days_since_contact", "unreachable_days")
+    )
+
+
+def active_holds(as_of: date, borrowers: list[int]) -> list[Hold]:
+    """Holds in force on ``as_of`` for ``borrowers`` (back-dated ones included)."""
+    holds = Hold.objects.filter(
+        borrower_id__in=borrowers, starts_on__lte=as_of, ends_on__gte=as_of
+    ).exclude(released_on__lte=as_of)
+    return list(holds)
+
+
+def _hold_columns(as_of: date, borrowers: list[int]) -> pl.DataFrame:
+    rows = [(h.borrower_id, h.reason, not h.channels) for h in active_holds(as_of, borrowers)]
+    holds = pl.DataFrame(
+        rows,
+        schema={"borrower_id": pl.Int64, "reason": pl.String, "full": pl.Boolean},
+        orient="row",
+    )
+    return holds.group_by("borrower_id").agg(
+        (pl.col("reason") == Hold.Reason.COMPLAINT).sum().cast(pl.Int64).alias("complaints_open"),
+        (pl.col("reason") == Hold.Reason.DISPUTE).sum().cast(pl.Int64).alias("disputes_open"),
+        pl.col("full").any().alias("on_hold"),
+    )

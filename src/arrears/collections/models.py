@@ -1,0 +1,387 @@
+"""The collections workflow's records: strategies, teams, cases, work, contacts, promises, holds.
+
+Cases group a borrower's delinquent loans; everything that happens to a case is a
+:class:`CaseEvent` with its cause, and everything the daily run asks for is a :class:`WorkItem`
+with an idempotency key, so re-running a day adds nothing. Amounts are integer minor units.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class StrategyVersion(models.Model):
+    """A published strategy document. Exactly one is active; the daily run uses the one active
+    when it starts, and records its name and version on every event and work item."""
+
+    name = models.CharField(max_length=80)
+    version = models.PositiveIntegerField()
+    source = models.TextField(help_text="the YAML document as published")
+    sha256 = models.CharField(max_length=64)
+    active = models.BooleanField(default=False)
+    published_at = models.DateTimeField(auto_now_add=True)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    note = models.CharField(max_length=200, blank=True, default="")
+
+    class Meta:
+        ordering = ("-published_at",)
+        constraints = (
+            models.UniqueConstraint(fields=["name", "version"], name="strategy_name_version"),
+            models.UniqueConstraint(
+                fields=["active"], condition=Q(active=True), name="strategy_one_active"
+            ),
+        )
+
+    def __str__(self) -> str:
+        return f"{self.name} v{self.version}"
+
+
+class Team(models.Model):
+    """A collection team; ``owner`` is the strategy stage owner it works (e.g. internal_team)."""
+
+    code = models.CharField(max_length=40, unique=True)
+    name = models.CharField(max_length=120)
+    owner = models.CharField(max_length=40, db_index=True, help_text="strategy stage owner")
+
+    class Meta:
+        ordering = ("code",)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Collector(models.Model):
+    """A user who works cases, with a role that sets their approval limits."""
+
+    class Role(models.TextChoices):
+        COLLECTOR = "collector", "Collector"
+        TEAM_LEAD = "team_lead", "Team lead"
+        MANAGER = "manager", "Collections manager"
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="collector"
+    )
+    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="collectors")
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.COLLECTOR)
+    capacity = models.PositiveIntegerField(default=100, help_text="most open cases at once")
+    available = models.BooleanField(default=True, help_text="off: no new cases, cases released")
+
+    class Meta:
+        ordering = ("team__code", "user__username")
+
+    def __str__(self) -> str:
+        return f"{self.user.get_username()} ({self.team.code})"
+
+
+class ApprovalLimit(models.Model):
+    """How much a role may approve, per kind (waiver, plan). Editable by admins, never code.
+
+    ``self_up_to``: the maker may approve their own request up to this amount (maker-checker
+    above it). ``approve_up_to``: the most this role may approve for someone else. Above
+    ``settings.ARREARS_DUAL_APPROVAL_ABOVE[kind]`` two distinct approvers (neither the maker)
+    are needed, whatever their roles.
+    """
+
+    class Kind(models.TextChoices):
+        WAIVER = "waiver", "Waiver"
+        PLAN = "plan", "Repayment plan concession"
+
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    role = models.CharField(max_length=20, choices=Collector.Role.choices)
+    self_up_to = models.BigIntegerField(default=0)
+    approve_up_to = models.BigIntegerField(default=0)
+
+    class Meta:
+        ordering = ("kind", "approve_up_to")
+        constraints = (models.UniqueConstraint(fields=["kind", "role"], name="limit_kind_role"),)
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.role} ≤ {self.approve_up_to}"
+
+
+class Case(models.Model):
+    """One borrower in arrears (案件). At most one open case per borrower."""
+
+    class Status(models.TextChoices):
+        OPEN = "open"
+        PROMISED = "promised"
+        IN_PLAN = "in_plan"
+        ON_HOLD = "on_hold"
+        PLACED = "placed"
+        FIELD = "field"
+        RESOLVED = "resolved"
+        WRITTEN_OFF = "written_off"
+
+    class Resolution(models.TextChoices):
+        CURED = "cured"  # back to current, loans still running
+        PAID = "paid"  # every loan of the case paid off
+
+    borrower = models.ForeignKey("ledger.Borrower", on_delete=models.PROTECT, related_name="cases")
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.OPEN)
+    resolution = models.CharField(max_length=8, choices=Resolution.choices, blank=True, default="")
+    currency = models.CharField(max_length=3)
+    opened_on = models.DateField()
+    closed_on = models.DateField(null=True, blank=True)
+    stage = models.CharField(max_length=40, blank=True, default="")
+    stage_since = models.DateField(null=True, blank=True)
+    owner = models.CharField(max_length=40, blank=True, default="", help_text="stage owner queue")
+    variant = models.CharField(max_length=40, blank=True, default="")
+    strategy = models.ForeignKey(
+        StrategyVersion, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    collector = models.ForeignKey(
+        Collector, null=True, blank=True, on_delete=models.SET_NULL, related_name="cases"
+    )
+    assigned_on = models.DateField(null=True, blank=True)
+    priority = models.BigIntegerField(default=0)
+    dpd = models.PositiveIntegerField(default=0)
+    bucket = models.CharField(max_length=16, blank=True, default="")
+    total_due_minor = models.BigIntegerField(default=0)
+    evaluated_on = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("-priority", "id")
+        constraints = (
+            models.UniqueConstraint(
+                fields=["borrower"], condition=Q(closed_on__isnull=True), name="case_one_open"
+            ),
+        )
+        indexes = (models.Index(fields=["owner", "status"], name="case_owner_status"),)
+
+    def __str__(self) -> str:
+        return f"case {self.pk} ({self.status})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.closed_on is None
+
+
+class CaseEvent(models.Model):
+    """A change to a case with its cause; ``key`` makes the daily run's events idempotent."""
+
+    class Kind(models.TextChoices):
+        OPENED = "opened"
+        STATUS = "status"
+        STAGE = "stage"
+        ASSIGNED = "assigned"
+        PROMISE = "promise"
+        PLAN = "plan"
+        WAIVER = "waiver"
+        HOLD = "hold"
+        CONTACT = "contact"
+        CLOSED = "closed"
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
+    on = models.DateField()
+    at = models.DateTimeField(auto_now_add=True)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    from_value = models.CharField(max_length=60, blank=True, default="")
+    to_value = models.CharField(max_length=60, blank=True, default="")
+    cause = models.TextField()
+    strategy = models.CharField(max_length=100, blank=True, default="", help_text="name vN")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    key = models.CharField(max_length=200, null=True, blank=True, unique=True)
+
+    class Meta:
+        ordering = ("on", "id")
+
+    def __str__(self) -> str:
+        return f"{self.on} {self.kind} {self.from_value}→{self.to_value}"
+
+
+class WorkItem(models.Model):
+    """One treatment the strategy asked for on one day: a message, a call task, a placement…
+
+    ``key`` = case (or borrower for pre-due), stage, treatment, date and strategy version: the
+    unique constraint is what makes re-running a day create nothing new.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        DONE = "done"
+        SUPPRESSED = "suppressed"
+        CANCELLED = "cancelled"
+
+    key = models.CharField(max_length=200, unique=True)
+    case = models.ForeignKey(
+        Case, null=True, blank=True, on_delete=models.CASCADE, related_name="work_items"
+    )
+    borrower = models.ForeignKey(
+        "ledger.Borrower", on_delete=models.CASCADE, related_name="work_items"
+    )
+    due_on = models.DateField()
+    stage = models.CharField(max_length=40)
+    treatment = models.PositiveSmallIntegerField()
+    channel = models.CharField(max_length=20)
+    template = models.CharField(max_length=80)
+    owner = models.CharField(max_length=40)
+    collector = models.ForeignKey(
+        Collector, null=True, blank=True, on_delete=models.SET_NULL, related_name="work_items"
+    )
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
+    status_reason = models.CharField(max_length=200, blank=True, default="")
+    reason = models.TextField(help_text="strategy version and condition that asked for it")
+    strategy = models.CharField(max_length=100)
+    variant = models.CharField(max_length=40)
+    priority = models.BigIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("due_on", "-priority", "id")
+        indexes = (
+            models.Index(fields=["owner", "status", "due_on"], name="work_owner_status_due"),
+            models.Index(fields=["channel", "status"], name="work_channel_status"),
+        )
+
+    def __str__(self) -> str:
+        return f"{self.due_on} {self.channel}:{self.template} ({self.status})"
+
+
+class ContactAttempt(models.Model):
+    """One contact attempt (催记): who was tried, how, and what came of it."""
+
+    class Channel(models.TextChoices):
+        CALL = "call"
+        SMS = "sms"
+        EMAIL = "email"
+        LETTER = "letter"
+        VISIT = "visit"
+        IN_APP = "in_app"
+
+    class Direction(models.TextChoices):
+        OUTBOUND = "outbound"
+        INBOUND = "inbound"
+
+    class Party(models.TextChoices):
+        BORROWER = "borrower"
+        CO_BORROWER = "co_borrower"
+        EMERGENCY_CONTACT = "emergency_contact"
+        THIRD_PARTY = "third_party"
+
+    class Outcome(models.TextChoices):
+        RIGHT_PARTY = "rpc", "Right-party contact"
+        NO_ANSWER = "no_answer", "No answer"
+        WRONG_NUMBER = "wrong_number", "Wrong number"
+        THIRD_PARTY = "third_party", "Third party reached"
+        REFUSED = "refused", "Refused to pay"
+        DISPUTE = "dispute", "Disputes the debt"
+        HARDSHIP = "hardship", "Hardship"
+        PROMISE = "promise", "Promise made"
+        CALLBACK = "callback", "Callback requested"
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="contacts")
+    collector = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    work_item = models.ForeignKey(
+        WorkItem, null=True, blank=True, on_delete=models.SET_NULL, related_name="contacts"
+    )
+    at = models.DateTimeField()
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    direction = models.CharField(max_length=10, choices=Direction.choices)
+    party = models.CharField(max_length=20, choices=Party.choices)
+    phone = models.ForeignKey(
+        "ledger.Phone", null=True, blank=True, on_delete=models.SET_NULL, related_name="contacts"
+    )
+    outcome = models.CharField(max_length=15, choices=Outcome.choices)
+    note = models.TextField(blank=True, default="")
+    recording_ref = models.CharField(max_length=200, blank=True, default="")
+
+    class Meta:
+        ordering = ("at", "id")
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.channel} {self.outcome}"
+
+
+class Promise(models.Model):
+    """A promise to pay (承诺还款): ``amount`` by ``due_date``, judged with ``tolerance``."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        KEPT = "kept"
+        PARTIAL = "partially_kept"
+        BROKEN = "broken"
+        CANCELLED = "cancelled"
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="promises")
+    amount_minor = models.BigIntegerField()
+    made_on = models.DateField()
+    due_date = models.DateField()
+    tolerance_minor = models.BigIntegerField(default=0)
+    status = models.CharField(max_length=15, choices=Status.choices, default=Status.PENDING)
+    paid_minor = models.BigIntegerField(default=0, help_text="paid from made_on to due_date")
+    resolved_on = models.DateField(null=True, blank=True)
+    made_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    contact = models.ForeignKey(
+        ContactAttempt, null=True, blank=True, on_delete=models.SET_NULL, related_name="promises"
+    )
+
+    class Meta:
+        ordering = ("due_date", "id")
+        constraints = (
+            models.CheckConstraint(condition=Q(amount_minor__gt=0), name="promise_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(due_date__gte=models.F("made_on")), name="promise_due_after_made"
+            ),
+        )
+
+    def __str__(self) -> str:
+        return f"promise {self.amount_minor} by {self.due_date} ({self.status})"
+
+
+class Hold(models.Model):
+    """A stop on collection (暂停催收) for a borrower or one loan, with a mandatory end.
+
+    ``channels`` empty means every treatment stops; otherwise only the named channels do.
+    """
+
+    class Reason(models.TextChoices):
+        COMPLAINT = "complaint"
+        DISPUTE = "dispute"
+        HARDSHIP = "hardship"
+        DECEASED = "deceased"
+        LEGAL = "legal"
+
+    borrower = models.ForeignKey("ledger.Borrower", on_delete=models.CASCADE, related_name="holds")
+    loan = models.ForeignKey(
+        "ledger.Loan", null=True, blank=True, on_delete=models.CASCADE, related_name="holds"
+    )
+    reason = models.CharField(max_length=12, choices=Reason.choices)
+    channels = models.JSONField(default=list, blank=True)
+    starts_on = models.DateField()
+    ends_on = models.DateField()
+    released_on = models.DateField(null=True, blank=True)
+    note = models.TextField(blank=True, default="")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("starts_on", "id")
+        constraints = (
+            models.CheckConstraint(
+                condition=Q(ends_on__gte=models.F("starts_on")), name="hold_ends_after_start"
+            ),
+        )
+
+    def __str__(self) -> str:
+        return f"hold {self.reason} {self.starts_on}–{self.ends_on}"
+
+    def active_on(self, day: date) -> bool:
+        """In force on ``day``: started, not past its end, not released on or before it."""
+        return self.starts_on <= day <= self.ends_on and (
+            self.released_on is None or self.released_on > day
+        )

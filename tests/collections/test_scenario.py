@@ -1,0 +1,230 @@
+"""120 simulated days of a small book through the whole workflow (issue 4's scenario).
+
+Six borrowers with one loan each, due on the 15th from 2026-02-15, behave differently: one
+pays on time, one cures after a few days, one keeps a promise, one breaks two promises, one
+never pays, one complains (a hold). Each simulated day records that day's payments, runs the
+ledger (reference engine) and the workflow, then lets the collectors act on their queue.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from arrears.collections import services, strategies
+from arrears.collections.models import Case, CaseEvent, Collector, Promise, WorkItem
+from arrears.collections.workflow import evaluate_day
+from arrears.daily.services import day_run
+from arrears.ledger import models
+from arrears.ledger import services as ledger
+from tests import factories
+
+FIRST = date(2026, 2, 1)
+DAYS = 120
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+V2_FROM = date(2026, 4, 1)
+
+
+def _at(day: date, hour: int = 10) -> datetime:
+    return datetime.combine(day, time(hour), tzinfo=SHANGHAI)
+
+
+def _instalment(loan: models.Loan, seq: int) -> int:
+    row = loan.instalments.get(seq=seq)
+    return row.principal_minor + row.interest_minor
+
+
+class Book:
+    """The borrowers and the payments each will make, by value date."""
+
+    def __init__(self) -> None:
+        product = factories.product()
+        self.loans: dict[str, models.Loan] = {}
+        for n, name in enumerate(["payer", "quick", "keeper", "breaker", "never", "complainer"]):
+            owner = factories.borrower(f"B-{name}", phone=f"+86138000000{n:02d}")
+            self.loans[name] = factories.loan(f"L-{name}", owner, product)
+        self.payments: dict[date, list[tuple[str, int]]] = {}
+        for seq in range(1, 5):  # the payer pays every instalment on its due date
+            due = self.loans["payer"].instalments.get(seq=seq).due_date
+            self.pay(due, "payer", _instalment(self.loans["payer"], seq))
+        self.pay(date(2026, 2, 19), "quick", _instalment(self.loans["quick"], 1) + 2_000)
+        for seq in range(2, 5):
+            due = self.loans["quick"].instalments.get(seq=seq).due_date
+            self.pay(due, "quick", _instalment(self.loans["quick"], seq))
+        self.pay(date(2026, 3, 9), "keeper", 102_000)
+        for seq in range(2, 5):
+            due = self.loans["keeper"].instalments.get(seq=seq).due_date
+            self.pay(due, "keeper", _instalment(self.loans["keeper"], seq))
+
+    def pay(self, day: date, who: str, amount: int) -> None:
+        self.payments.setdefault(day, []).append((who, amount))
+
+    def record(self, day: date) -> None:
+        for n, (who, amount) in enumerate(self.payments.get(day, [])):
+            ledger.payment_record(
+                loan=self.loans[who],
+                ref=f"P-{who}-{day.isoformat()}-{n}",
+                value_date=day,
+                amount_minor=amount,
+                currency="CNY",
+            )
+
+    def case(self, who: str) -> Case:
+        return Case.objects.filter(borrower=self.loans[who].borrower).latest("id")
+
+
+def breaker_case(book: Book) -> Case:
+    return book.case("breaker")
+
+
+def _collector_actions(book: Book, day: date, ann: Collector) -> None:
+    """What the collectors do on ``day``, scripted."""
+    if day == date(2026, 3, 7):  # the keeper answers and promises
+        case = book.case("keeper")
+        contact = services.log_contact(
+            case,
+            channel="call",
+            direction="outbound",
+            party="borrower",
+            outcome="promise",
+            collector=ann.user,
+            at=_at(day),
+        )
+        services.make_promise(
+            case, amount_minor=100_000, due_date=date(2026, 3, 10), user=ann.user, contact=contact
+        )
+    if day in (date(2026, 3, 5), date(2026, 3, 10)):  # the breaker promises twice
+        case = book.case("breaker")
+        services.log_contact(
+            case,
+            channel="call",
+            direction="outbound",
+            party="borrower",
+            outcome="promise",
+            collector=ann.user,
+            at=_at(day),
+        )
+        services.make_promise(
+            case, amount_minor=120_000, due_date=day + timedelta(days=2), user=ann.user
+        )
+    if day == date(2026, 3, 1):  # the complainer complains: a month's hold
+        services.place_hold(
+            book.loans["complainer"].borrower_id,
+            reason="complaint",
+            starts_on=day,
+            ends_on=date(2026, 3, 31),
+            note="says the calls are too frequent",
+            user=ann.user,
+            today=day,
+        )
+    if day == V2_FROM - timedelta(days=1):  # publish v2 at the end of 31 March
+        text = strategies.default_source().replace("version: 1", "version: 2", 1)
+        text = text.replace("cadence: {first: 1, every: 3, until: 15}", "cadence: {first: 1}")
+        strategies.publish(text, source_name="v2.yaml", note="SMS only on day 1")
+
+
+@pytest.mark.slow
+@pytest.mark.django_db
+def test_a_hundred_and_twenty_days(staff: dict[str, Collector]) -> None:
+    book = Book()
+    day = FIRST
+    for _ in range(DAYS):
+        book.record(day)
+        day_run(as_of=day, engine="reference")
+        summary = evaluate_day(day)
+        assert not summary.skipped, summary.line()
+        _collector_actions(book, day, staff["ann"])
+        if day == date(2026, 3, 20):  # re-running a day creates no new work or events
+            events, items = CaseEvent.objects.count(), WorkItem.objects.count()
+            again = evaluate_day(day)
+            assert again.work_created == 0 and again.opened == 0
+            assert (CaseEvent.objects.count(), WorkItem.objects.count()) == (events, items)
+            assert evaluate_day(day - timedelta(days=1)).skipped  # the past is not redone
+        day += timedelta(days=1)
+
+    # The payer never had a case, only the courtesy SMS three days before each due date.
+    payer = book.loans["payer"].borrower
+    assert not Case.objects.filter(borrower=payer).exists()
+    pre_due = WorkItem.objects.filter(borrower=payer, stage="pre_due")
+    assert sorted(w.due_on for w in pre_due) == [date(2026, m, 12) for m in (2, 3, 4, 5)]
+
+    # Everyone who missed 15 February entered reminders at DPD 1, caused by the strategy.
+    for who in ("quick", "keeper", "breaker", "never", "complainer"):
+        first = book.loans[who].borrower.cases.earliest("id")
+        assert first.opened_on == date(2026, 2, 16)
+        entry = first.events.filter(kind="stage").earliest("on")
+        assert (entry.on, entry.to_value) == (date(2026, 2, 16), "reminder")
+        assert entry.strategy == "default v1"
+        assert "because dpd >= 1 AND dpd <= 15" in entry.cause
+
+    # The quick payer cured on the day of the payment; the case is resolved as cured.
+    quick = book.case("quick")
+    assert (quick.status, quick.resolution, quick.closed_on) == (
+        "resolved",
+        "cured",
+        date(2026, 2, 19),
+    )
+    sms = WorkItem.objects.filter(case=quick, channel="sms").order_by("due_on")
+    assert [w.due_on for w in sms] == [date(2026, 2, 16)]  # cadence day 1; day 4 was after cure
+    voice = WorkItem.objects.get(case=quick, channel="voice")
+    assert voice.due_on == date(2026, 2, 18) and "cadence day 3" in voice.reason
+
+    # The keeper moved to the internal queue at DPD 16, promised, paid, and cured.
+    keeper = book.case("keeper")
+    stages = list(keeper.events.filter(kind="stage").values_list("on", "to_value"))
+    assert stages == [(date(2026, 2, 16), "reminder"), (date(2026, 3, 3), "internal")]
+    promise = Promise.objects.get(case=keeper)
+    assert (promise.status, promise.resolved_on) == ("kept", date(2026, 3, 9))
+    assert keeper.events.filter(kind="status", to_value="promised").exists()
+    assert (keeper.status, keeper.resolution) == ("resolved", "cured")
+
+    # Internal-stage cases were allocated (分案) to available collectors, never to the absent.
+    handed = CaseEvent.objects.filter(kind="assigned")
+    assert handed.filter(case=keeper, on=date(2026, 3, 3)).exists()
+    assert set(handed.values_list("to_value", flat=True)) <= {"ann", "bob", "lead", ""}
+    assert handed.filter(case=breaker_case(book), on=date(2026, 3, 12), to_value="").exists()
+    calls = WorkItem.objects.filter(case=keeper, channel="call_task")
+    assert calls.exists() and all(c.collector is not None for c in calls)
+
+    # The breaker broke two promises and was escalated to the external agency for it.
+    breaker = book.case("breaker")
+    broken = Promise.objects.filter(case=breaker, status="broken").order_by("resolved_on")
+    assert [p.resolved_on for p in broken] == [date(2026, 3, 7), date(2026, 3, 12)]
+    external = breaker.events.get(kind="stage", to_value="external")
+    assert external.on == date(2026, 3, 12)
+    assert "broken_promises >= 2" in external.cause and external.strategy == "default v1"
+    assert WorkItem.objects.filter(case=breaker, channel="placement").count() == 1
+    # while a promise was pending, reminders and calls were suppressed, never dropped
+    quiet = WorkItem.objects.filter(case=breaker, status="suppressed")
+    assert quiet.exists() and all("promise" in w.status_reason for w in quiet)
+
+    # The one who never pays reached external at DPD 61 on the amount condition.
+    never = book.case("never")
+    external = never.events.get(kind="stage", to_value="external")
+    assert external.on == date(2026, 4, 17)
+    assert "dpd >= 61 AND total_due >= 50000" in external.cause
+    assert never.status == "placed"
+
+    # The complainer's hold stopped every treatment for March, then collection resumed.
+    complainer = book.case("complainer")
+    march = WorkItem.objects.filter(
+        case=complainer, due_on__gte=date(2026, 3, 1), due_on__lte=date(2026, 3, 31)
+    )
+    assert march.exists() and not march.exclude(status="suppressed").exists()
+    assert all("complaint" in w.status_reason for w in march)
+    assert complainer.events.filter(kind="status", to_value="on_hold").exists()
+    assert WorkItem.objects.filter(
+        case=complainer, due_on__gt=date(2026, 3, 31), status="pending"
+    ).exists()
+
+    # The strategy change took effect from the next run, and every item says which version.
+    assert not WorkItem.objects.filter(due_on__lt=V2_FROM, strategy="default v2").exists()
+    assert not WorkItem.objects.filter(due_on__gte=V2_FROM, strategy="default v1").exists()
+    assert WorkItem.objects.filter(due_on__gte=V2_FROM, strategy="default v2").exists()
+
+    # Every event of the run names its cause; every work item its version and condition.
+    assert not CaseEvent.objects.filter(cause="").exists()
+    for item in WorkItem.objects.all():
+        assert item.strategy in item.reason and "because" in item.reason

@@ -1,0 +1,186 @@
+"""Collector actions: contacts drive the case, promises and holds are validated and take effect."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from arrears.collections import services
+from arrears.collections.models import Case, Collector, Hold, Promise, WorkItem
+from arrears.collections.workflow import evaluate_day
+from arrears.daily.services import day_run
+from arrears.ledger import models
+from arrears.ledger import services as ledger
+from tests import factories
+
+DAY = date(2026, 3, 5)  # 18 days past the first due date: internal stage
+
+
+@pytest.fixture
+def case(staff: dict[str, Collector]) -> Case:
+    owner = factories.borrower("B-1", phone="+8613800000001")
+    factories.loan("L-1", owner, factories.product())
+    day_run(as_of=DAY, engine="reference")
+    evaluate_day(DAY)
+    return Case.objects.get(borrower=owner)
+
+
+def _at(day: date) -> datetime:
+    return datetime.combine(day, time(11), tzinfo=ZoneInfo("Asia/Shanghai"))
+
+
+def test_a_case_is_opened_in_the_stage_its_dpd_asks_for(case: Case) -> None:
+    assert (case.status, case.stage, case.dpd) == ("open", "internal", 18)
+    assert case.collector is not None  # allocated to the internal team
+
+
+def test_a_wrong_number_is_flagged_for_every_borrower_who_has_it(
+    case: Case, staff: dict[str, Collector]
+) -> None:
+    phone = case.borrower.phones.get()
+    other = factories.borrower("B-2", phone=None)
+    ledger.phone_add(borrower=other, number=phone.number)
+    services.log_contact(
+        case,
+        channel="call",
+        direction="outbound",
+        party="borrower",
+        outcome="wrong_number",
+        phone=phone,
+        collector=staff["ann"].user,
+        at=_at(DAY),
+    )
+    assert not models.Phone.objects.filter(number=phone.number, is_valid=True).exists()
+
+
+def test_a_dispute_on_a_call_holds_collection(case: Case, staff: dict[str, Collector]) -> None:
+    services.log_contact(
+        case,
+        channel="call",
+        direction="inbound",
+        party="borrower",
+        outcome="dispute",
+        note="says the loan was repaid in cash",
+        at=_at(DAY),
+    )
+    hold = Hold.objects.get(borrower=case.borrower)
+    assert (hold.reason, hold.starts_on, hold.ends_on) == ("dispute", DAY, DAY + timedelta(30))
+    case.refresh_from_db()
+    assert case.status == "on_hold"
+    assert not WorkItem.objects.filter(case=case, due_on=DAY, status="pending").exists()
+
+
+def test_an_unknown_outcome_is_refused_and_nothing_is_written(case: Case) -> None:
+    with pytest.raises(services.CollectionsError, match="outcome: 'maybe'"):
+        services.log_contact(
+            case, channel="call", direction="outbound", party="borrower", outcome="maybe"
+        )
+    assert not case.contacts.exists()
+
+
+def test_a_promise_pays_off_at_once_when_the_payment_arrives(
+    case: Case, django_capture_on_commit_callbacks: Any
+) -> None:
+    promise = services.make_promise(case, amount_minor=90_000, due_date=DAY + timedelta(3))
+    case.refresh_from_db()
+    assert case.status == "promised"
+    with django_capture_on_commit_callbacks(execute=True):
+        ledger.payment_record(
+            loan=models.Loan.objects.get(ref="L-1"),
+            ref="PAY-1",
+            value_date=DAY,
+            amount_minor=90_000,
+            currency="CNY",
+        )
+    promise.refresh_from_db()
+    assert promise.status == "kept"  # judged on the payment, not at the next daily run
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"amount_minor": 0, "due_date": DAY}, "amount: must be positive"),
+        ({"amount_minor": 100, "due_date": DAY - timedelta(1)}, "before the promise date"),
+        ({"amount_minor": 100, "due_date": DAY + timedelta(32)}, "at most 31 days"),
+        ({"amount_minor": 100, "due_date": DAY, "tolerance_minor": 100}, "tolerance"),
+    ],
+)
+def test_bad_promises_are_refused(case: Case, kwargs: dict[str, object], message: str) -> None:
+    with pytest.raises(services.CollectionsError, match=message):
+        services.make_promise(case, **kwargs)  # type: ignore[arg-type]
+    assert not Promise.objects.exists()
+
+
+def test_a_new_promise_replaces_the_pending_one(case: Case) -> None:
+    first = services.make_promise(case, amount_minor=50_000, due_date=DAY + timedelta(5))
+    services.make_promise(case, amount_minor=60_000, due_date=DAY + timedelta(6))
+    first.refresh_from_db()
+    assert first.status == "cancelled"
+    assert case.promises.filter(status="pending").count() == 1
+
+
+@pytest.mark.parametrize(
+    ("starts", "ends", "message"),
+    [
+        (DAY - timedelta(8), DAY + timedelta(5), "more than 7 days before"),
+        (DAY, DAY - timedelta(1), "is before starts_on"),
+        (DAY, DAY + timedelta(181), "at most 180 days"),
+    ],
+)
+def test_hold_dates_are_checked(case: Case, starts: date, ends: date, message: str) -> None:
+    with pytest.raises(services.CollectionsError, match=message):
+        services.place_hold(
+            case.borrower_id, reason="hardship", starts_on=starts, ends_on=ends, today=DAY
+        )
+    assert not Hold.objects.exists()
+
+
+def test_a_back_dated_hold_counts_from_its_start_and_expires_by_itself(case: Case) -> None:
+    hold = services.place_hold(
+        case.borrower_id,
+        reason="complaint",
+        starts_on=DAY - timedelta(7),
+        ends_on=DAY + timedelta(2),
+        today=DAY,
+    )
+    assert hold.active_on(DAY - timedelta(7)) and hold.active_on(DAY + timedelta(2))
+    assert not hold.active_on(DAY + timedelta(3))  # auto-expiry: no one has to lift it
+    for offset in (1, 2, 3):
+        day = DAY + timedelta(offset)
+        day_run(as_of=day, engine="reference")
+        evaluate_day(day)
+    case.refresh_from_db()
+    assert case.status == "open"
+    assert WorkItem.objects.filter(case=case, due_on=DAY + timedelta(3), status="pending")
+
+
+def test_a_hold_on_named_channels_only_stops_those(case: Case) -> None:
+    services.place_hold(
+        case.borrower_id,
+        reason="hardship",
+        starts_on=DAY,
+        ends_on=DAY + timedelta(10),
+        channels=["sms"],
+        today=DAY,
+    )
+    day = DAY + timedelta(1)
+    day_run(as_of=day, engine="reference")
+    evaluate_day(day)
+    calls = WorkItem.objects.get(case=case, due_on=day, channel="call_task")
+    assert calls.status == "pending"  # only SMS was held
+
+
+def test_only_a_supervisor_reassigns_and_only_to_someone_available(
+    case: Case, staff: dict[str, Collector]
+) -> None:
+    with pytest.raises(services.CollectionsError, match="only a team lead or a manager"):
+        services.reassign(case, staff["bob"], by=staff["ann"].user, today=DAY)
+    with pytest.raises(services.CollectionsError, match="not available"):
+        services.reassign(case, staff["boss"], by=staff["lead"].user, today=DAY)
+    services.reassign(case, staff["bob"], by=staff["lead"].user, today=DAY)
+    case.refresh_from_db()
+    assert (case.collector, case.assigned_on) == (staff["bob"], DAY)
+    assert case.events.filter(kind="assigned", to_value="bob", actor=staff["lead"].user).exists()
