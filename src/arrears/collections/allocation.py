@@ -93,6 +93,24 @@ def allocate_cases(
     return changed
 
 
+def _assignment_event(
+    case: Case, as_of: date, before: str, after: str, cause: str, label: str
+) -> None:
+    """The day's (idempotent) record that a case changed hands."""
+    CaseEvent.objects.get_or_create(
+        key=f"{case.pk}:assigned:{after or '-'}:{as_of.isoformat()}",
+        defaults={
+            "case": case,
+            "on": as_of,
+            "kind": CaseEvent.Kind.ASSIGNED,
+            "from_value": before,
+            "to_value": after,
+            "cause": cause,
+            "strategy": label,
+        },
+    )
+
+
 def _release_unallocated(
     as_of: date, strategy: Strategy, label: str, subset: Collection[int] | None
 ) -> int:
@@ -103,18 +121,9 @@ def _release_unallocated(
         held = held.filter(borrower_id__in=list(subset))
     released = 0
     for case in held.select_related("collector__user"):
-        CaseEvent.objects.get_or_create(
-            key=f"{case.pk}:assigned:-:{as_of.isoformat()}",
-            defaults={
-                "case": case,
-                "on": as_of,
-                "kind": CaseEvent.Kind.ASSIGNED,
-                "from_value": case.collector.user.get_username() if case.collector else "",
-                "to_value": "",
-                "cause": f"released: stage {case.stage!r} is not worked by collectors",
-                "strategy": label,
-            },
-        )
+        before = case.collector.user.get_username() if case.collector else ""
+        cause = f"released: stage {case.stage!r} is not worked by collectors"
+        _assignment_event(case, as_of, before, "", cause, label)
         Case.objects.filter(pk=case.pk).update(collector=None, assigned_on=None)
         released += 1
     return released
@@ -132,18 +141,7 @@ def _apply(as_of: date, decided: pl.DataFrame, label: str) -> int:
         if case.collector_id == row["collector_id"]:
             continue
         changed += 1
-        CaseEvent.objects.get_or_create(
-            key=f"{case.pk}:assigned:{after or '-'}:{as_of.isoformat()}",
-            defaults={
-                "case": case,
-                "on": as_of,
-                "kind": CaseEvent.Kind.ASSIGNED,
-                "from_value": before,
-                "to_value": after,
-                "cause": f"{row['action']}: {row['reason']}",
-                "strategy": label,
-            },
-        )
+        _assignment_event(case, as_of, before, after, f"{row['action']}: {row['reason']}", label)
         Case.objects.filter(pk=case.pk).update(
             collector_id=row["collector_id"], assigned_on=row["assigned_on"]
         )

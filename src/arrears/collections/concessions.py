@@ -98,33 +98,42 @@ def request_waiver(
     return waiver
 
 
-def approve_waiver(waiver: Waiver, approver: Any) -> Waiver:
-    """Approve within role limits; the second approval (when needed) puts it in force."""
-    if waiver.status != Approval.REQUESTED:
-        raise CollectionsError(f"waiver {waiver.ref} is {waiver.status}, not requested")
-    verdict = approvals.approve(
-        ApprovalLimit.Kind.WAIVER,
-        waiver.amount_minor,
-        waiver.requested_by,
-        approver,
-        waiver.approvals,
+def _approve(item: Waiver | RepaymentPlan, approver: Any) -> None:
+    """One approval of a waiver or plan, within limits; the last one needed puts it in force.
+
+    The same rules serve both (``approvals.approve``); only the amount measured differs: the
+    waived amount, or the plan's concession against the current path.
+    """
+    waiver = isinstance(item, Waiver)
+    kind, amount, maker = (
+        (ApprovalLimit.Kind.WAIVER, item.amount_minor, item.requested_by)
+        if isinstance(item, Waiver)
+        else (ApprovalLimit.Kind.PLAN, item.concession_minor, item.proposed_by)
     )
+    if item.status != Approval.REQUESTED:
+        raise CollectionsError(f"{kind} {item.ref} is {item.status}, not requested")
+    verdict = approvals.approve(kind, amount, maker, approver, item.approvals)
     with transaction.atomic():
-        waiver.approvals = verdict.approvals
+        item.approvals = verdict.approvals
         if verdict.complete:
-            waiver.status = Approval.APPROVED
-        waiver.save(update_fields=["approvals", "status"])
+            item.status = Approval.APPROVED
+        item.save(update_fields=["approvals", "status"])
         _event(
-            waiver.loan,
-            CaseEvent.Kind.WAIVER,
-            waiver.status,
-            f"waiver {waiver.ref} approved by {approver.get_username()}"
+            item.loan,
+            CaseEvent.Kind.WAIVER if waiver else CaseEvent.Kind.PLAN,
+            item.status,
+            f"{kind} {item.ref} approved by {approver.get_username()}"
             + ("" if verdict.complete else " (second approval needed)"),
             approver,
             business_date(),
         )
     if verdict.complete:
-        reevaluate(waiver.loan.borrower_id)
+        reevaluate(item.loan.borrower_id)
+
+
+def approve_waiver(waiver: Waiver, approver: Any) -> Waiver:
+    """Approve within role limits; the second approval (when needed) puts it in force."""
+    _approve(waiver, approver)
     return waiver
 
 
@@ -300,27 +309,7 @@ def propose_plan(
 
 def approve_plan(plan: RepaymentPlan, approver: Any) -> RepaymentPlan:
     """Approve within the plan-concession limits; once complete the plan is in force."""
-    if plan.status != Approval.REQUESTED:
-        raise CollectionsError(f"plan {plan.ref} is {plan.status}, not requested")
-    verdict = approvals.approve(
-        ApprovalLimit.Kind.PLAN, plan.concession_minor, plan.proposed_by, approver, plan.approvals
-    )
-    with transaction.atomic():
-        plan.approvals = verdict.approvals
-        if verdict.complete:
-            plan.status = Approval.APPROVED
-        plan.save(update_fields=["approvals", "status"])
-        _event(
-            plan.loan,
-            CaseEvent.Kind.PLAN,
-            plan.status,
-            f"plan {plan.ref} approved by {approver.get_username()}"
-            + ("" if verdict.complete else " (second approval needed)"),
-            approver,
-            business_date(),
-        )
-    if verdict.complete:
-        reevaluate(plan.loan.borrower_id)
+    _approve(plan, approver)
     return plan
 
 
