@@ -60,6 +60,7 @@ def test_a_plan_in_force_quiets_the_case_and_a_broken_one_returns_it_to_the_ladd
     assert state.dpd == 3  # three days past the plan's first due date
     back = case.events.get(kind="status", to_value="open", on=DAY + timedelta(9))
     assert back.from_value == "in_plan"
+    assert back.cause.startswith(f"plan {plan.ref} broken on {DAY + timedelta(9)}: instalment 1")
     assert case.stage == "internal" and case.dpd == 27  # contractual again: 15 Feb + 27 days
     assert (
         WorkItem.objects.get(case=case, due_on=DAY + timedelta(9), channel="call_task").status

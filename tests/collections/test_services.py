@@ -184,3 +184,27 @@ def test_only_a_supervisor_reassigns_and_only_to_someone_available(
     case.refresh_from_db()
     assert (case.collector, case.assigned_on) == (staff["bob"], DAY)
     assert case.events.filter(kind="assigned", to_value="bob", actor=staff["lead"].user).exists()
+
+
+def test_a_callback_request_queues_a_call_for_that_day(case: Case) -> None:
+    with pytest.raises(services.CollectionsError, match="callback_on"):
+        services.log_contact(
+            case,
+            channel="call",
+            direction="outbound",
+            party="borrower",
+            outcome="callback",
+            at=_at(DAY),
+        )
+    services.log_contact(
+        case,
+        channel="call",
+        direction="outbound",
+        party="borrower",
+        outcome="callback",
+        at=_at(DAY),
+        callback_on=DAY + timedelta(2),
+    )
+    task = WorkItem.objects.get(case=case, template="callback")
+    assert (task.due_on, task.channel, task.status) == (DAY + timedelta(2), "call_task", "pending")
+    assert task.collector == case.collector

@@ -61,11 +61,13 @@ def log_contact(
     recording_ref: str = "",
     at: datetime | None = None,
     work_item: WorkItem | None = None,
+    callback_on: date | None = None,
 ) -> ContactAttempt:
     """Record a contact attempt (催记) and let its outcome drive the case.
 
     A wrong number marks that number invalid for every borrower who has it (the whole system
-    stops dialling it); a dispute places a dispute hold; the work item is marked done.
+    stops dialling it); a dispute places a dispute hold; a callback request puts a call task in
+    the case's queue on ``callback_on``; the work item is marked done.
     """
     for name, value, choices in (
         ("channel", channel, ContactAttempt.Channel),
@@ -79,6 +81,8 @@ def log_contact(
         raise CollectionsError("phone: this number is not the borrower's")
     when = at or timezone.now()
     day = timezone.localdate(when)
+    if outcome == ContactAttempt.Outcome.CALLBACK and (callback_on is None or callback_on < day):
+        raise CollectionsError("callback_on: a callback needs a date from today on")
     with transaction.atomic():
         attempt = ContactAttempt.objects.create(
             case=case,
@@ -115,6 +119,25 @@ def log_contact(
                 user=collector,
                 today=day,
                 reevaluate_now=False,
+            )
+        if outcome == ContactAttempt.Outcome.CALLBACK and callback_on is not None:
+            WorkItem.objects.get_or_create(
+                key=f"case{case.pk}:callback:{attempt.pk}:{callback_on.isoformat()}",
+                defaults={
+                    "case": case,
+                    "borrower_id": case.borrower_id,
+                    "due_on": callback_on,
+                    "stage": case.stage,
+                    "treatment": 0,
+                    "channel": "call_task",
+                    "template": "callback",
+                    "owner": case.owner,
+                    "collector": case.collector,
+                    "reason": f"the borrower asked to be called back (contact #{attempt.pk})",
+                    "strategy": "",
+                    "variant": case.variant,
+                    "priority": case.priority,
+                },
             )
         if work_item is not None:
             WorkItem.objects.filter(pk=work_item.pk).update(

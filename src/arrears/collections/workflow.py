@@ -275,6 +275,8 @@ def _update_cases(
             case.stage, case.stage_since, case.owner = stage, as_of, row["owner"]
             summary.stage_changes += 1
         status, why = _status(row, stage)
+        if case.status == Case.Status.IN_PLAN and status != Case.Status.IN_PLAN:
+            why = f"{plan_outcome(case.borrower_id, as_of)}; {why}"
         if status != case.status:
             _event(case, as_of, CaseEvent.Kind.STATUS, case.status, status, why, label)
             case.status = status
@@ -290,6 +292,37 @@ def _update_cases(
         if stage is not None:
             summary.per_stage[stage] = summary.per_stage.get(stage, 0) + 1
     return moved
+
+
+def plan_outcome(borrower_id: int, as_of: date) -> str:
+    """How the borrower's latest plan ended, from the kernel's replay: which instalment broke
+    it and how much it lacked, or when it completed."""
+    from arrears.ledger import selectors
+    from arrears.ledger.models import Approval, Loan
+
+    notes = []
+    loans = Loan.objects.filter(
+        borrower_id=borrower_id, plans__status=Approval.APPROVED, plans__effective_on__lte=as_of
+    ).distinct()
+    for loan in loans.select_related("product"):
+        plans = selectors.loan_state(loan, as_of)[1].plans
+        if not plans:
+            continue
+        plan = plans[-1]
+        if plan.broken_on is not None:
+            missed = next((i for i in plan.instalments if not i.covered), None)
+            detail = (
+                f": instalment {missed.seq} due {missed.due_date} needed {missed.cumulative} "
+                f"in total, {plan.coverage} paid (grace {plan.grace_days} days)"
+                if missed
+                else ""
+            )
+            notes.append(f"plan {plan.ref} broken on {plan.broken_on}{detail}")
+        elif plan.completed_on is not None:
+            notes.append(f"plan {plan.ref} completed on {plan.completed_on}")
+        else:
+            notes.append(f"plan {plan.ref} is {plan.status}")
+    return "; ".join(notes) or "no plan in force"
 
 
 def _resolve(case: Case, as_of: date, row: dict[str, object], label: str) -> None:
