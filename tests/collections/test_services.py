@@ -208,3 +208,17 @@ def test_a_callback_request_queues_a_call_for_that_day(case: Case) -> None:
     task = WorkItem.objects.get(case=case, template="callback")
     assert (task.due_on, task.channel, task.status) == (DAY + timedelta(2), "call_task", "pending")
     assert task.collector == case.collector
+
+
+def test_only_a_manager_writes_a_case_off_and_the_work_stops(
+    case: Case, staff: dict[str, Collector]
+) -> None:
+    with pytest.raises(services.CollectionsError, match="only a collections manager"):
+        services.write_off(case, by=staff["lead"].user, reason="uncollectable", today=DAY)
+    services.write_off(case, by=staff["boss"].user, reason="deceased, no estate", today=DAY)
+    case.refresh_from_db()
+    assert (case.status, case.closed_on) == ("written_off", DAY)
+    assert not WorkItem.objects.filter(case=case, status="pending").exists()
+    day_run(as_of=DAY + timedelta(1), engine="reference")
+    evaluate_day(DAY + timedelta(1))  # still delinquent, but the ladder does not start again
+    assert not Case.objects.filter(borrower=case.borrower, closed_on__isnull=True).exists()

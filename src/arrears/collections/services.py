@@ -332,3 +332,30 @@ def reassign(
             day,
         )
     return case
+
+
+def write_off(case: Case, *, by: Any, reason: str, today: date | None = None) -> Case:
+    """Close a case as written off (核销) — a manager's decision, with a reason.
+
+    The debt itself stays in the ledger (it is still owed and still explained); the case simply
+    stops producing work. Pending work is cancelled. A later delinquency opens a new case.
+    """
+    day = today or business_date()
+    try:
+        role = by.collector.role
+    except Collector.DoesNotExist:
+        role = ""
+    if role != Collector.Role.MANAGER and not by.is_superuser:
+        raise CollectionsError("only a collections manager may write a case off")
+    if not reason.strip():
+        raise CollectionsError("reason: a write-off needs a reason")
+    if not case.is_open:
+        raise CollectionsError(f"case {case.pk} is closed")
+    with transaction.atomic():
+        _event(case, CaseEvent.Kind.CLOSED, case.status, Case.Status.WRITTEN_OFF, reason, by, day)
+        WorkItem.objects.filter(case=case, status=WorkItem.Status.PENDING).update(
+            status=WorkItem.Status.CANCELLED, status_reason=f"case written off on {day}"
+        )
+        case.status, case.closed_on = Case.Status.WRITTEN_OFF, day
+        case.save(update_fields=["status", "closed_on"])
+    return case

@@ -213,9 +213,20 @@ def evaluate_day(as_of: date, *, borrowers: Iterable[int] | None = None) -> Work
 def _open_cases(
     as_of: date, people: pl.DataFrame, open_ids: set[int], label: str, summary: WorkflowSummary
 ) -> None:
-    """Open a case for every borrower newly in arrears (dpd > 0, no open case)."""
-    for row in people.filter(pl.col("dpd") > 0).iter_rows(named=True):
-        if row["borrower_id"] in open_ids:
+    """Open a case for every borrower newly in arrears (dpd > 0, no open case).
+
+    A borrower whose debt was written off gets no new case automatically: recovery after a
+    write-off is a separate decision, not the ladder starting again the next morning.
+    """
+    delinquent = people.filter(pl.col("dpd") > 0)
+    written_off = set(
+        Case.objects.filter(
+            status=Case.Status.WRITTEN_OFF,
+            borrower_id__in=delinquent["borrower_id"].to_list(),
+        ).values_list("borrower_id", flat=True)
+    )
+    for row in delinquent.iter_rows(named=True):
+        if row["borrower_id"] in open_ids or row["borrower_id"] in written_off:
             continue
         case = Case.objects.create(
             borrower_id=row["borrower_id"], currency=row["currency"], opened_on=as_of
