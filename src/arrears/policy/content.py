@@ -1,0 +1,134 @@
+"""Screening a rendered message for forbidden content and missing disclosures, in zh and en.
+
+Matching runs on a *normalised* text, so the common ways of slipping a phrase past a naive filter
+do not work: Unicode NFKC (full-width letters and digits become ASCII, compatibility forms fold),
+case folding, and runs of white space collapsed to one space. Chinese keywords are also matched on
+a *compact* form with every space and separator removed, so ``逮 捕`` or ``逮-捕`` still reads
+``逮捕``; Latin keywords match on word boundaries (``arrest`` does not fire inside ``arrestor``)
+and patterns (regular expressions) handle inflections and word order.
+
+A category's ``allow`` phrases are removed before matching: they are the standard safe wordings
+that contain a forbidden word (``切勿向任何个人账户转账`` — *never* pay into a personal account).
+``except_facts`` names request facts whose values are legitimate matches (e.g. the lender's
+official collection account, which must not be flagged as a private bank account).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from arrears.policy.model import Category, Element
+
+_SPACE = re.compile(r"\s+")
+_SEPARATORS = re.compile(r"[\s\-_*.·•|/\\、，,。:：;；'\"“”‘’()（）\[\]【】<>《》~～!！?？]+")
+_LATIN = re.compile(r"[a-z0-9]")
+_DIGITS = re.compile(r"\D+")
+
+
+def normalise(text: str) -> str:
+    """NFKC, case-folded, white space collapsed: the form every pattern runs on."""
+    return _SPACE.sub(" ", unicodedata.normalize("NFKC", text).casefold()).strip()
+
+
+def compact(normalised: str) -> str:
+    """The normalised text without spaces and separators, for CJK keyword matching."""
+    return _SEPARATORS.sub("", normalised)
+
+
+def keyword_patterns(
+    keywords: Iterable[str],
+) -> tuple[re.Pattern[str] | None, re.Pattern[str] | None]:
+    """One alternation for Latin keywords (word-bounded) and one for CJK ones (compact form)."""
+    latin: list[str] = []
+    cjk: list[str] = []
+    for keyword in keywords:
+        norm = normalise(keyword)
+        if _LATIN.search(norm) and norm.isascii():
+            latin.append(r"(?<![a-z0-9])" + re.escape(norm) + r"(?![a-z0-9])")
+        else:
+            cjk.append(re.escape(compact(norm)))
+    # longest first so the reported phrase is the most specific one
+    latin.sort(key=len, reverse=True)
+    cjk.sort(key=len, reverse=True)
+    return (
+        re.compile("|".join(latin)) if latin else None,
+        re.compile("|".join(cjk)) if cjk else None,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """A message in the forms the matchers need, computed once per message."""
+
+    normal: str
+    compact: str
+
+    @staticmethod
+    def of(text: str) -> Prepared:
+        normal = normalise(text)
+        return Prepared(normal, compact(normal))
+
+
+def _fact_values(facts: Mapping[str, str], names: tuple[str, ...]) -> set[str]:
+    values: set[str] = set()
+    for name in names:
+        for part in re.split(r"[,;，；]", facts.get(name, "")):
+            part = normalise(part)
+            if part:
+                values.add(part)
+                digits = _DIGITS.sub("", part)
+                if digits:
+                    values.add(digits)
+    return values
+
+
+def screen(category: Category, text: Prepared, facts: Mapping[str, str]) -> list[str]:
+    """The forbidden phrases of ``category`` found in the message (empty when clean)."""
+    normal, packed = text.normal, text.compact
+    if category.allow and any(phrase in normal for phrase in category.allow):
+        for phrase in category.allow:
+            normal = normal.replace(phrase, " ")
+        packed = compact(normal)
+    allowed = _fact_values(facts, category.except_facts)
+    hits: list[str] = []
+
+    def keep(found: str) -> None:
+        found = found.strip()
+        if not found or found in hits:
+            return
+        digits = _DIGITS.sub("", found)
+        if found in allowed or (digits and digits in allowed):
+            return
+        hits.append(found)
+
+    if category.keywords is not None:
+        for match in category.keywords.finditer(normal):
+            keep(match.group(0))
+    if category.compact_keywords is not None:
+        for match in category.compact_keywords.finditer(packed):
+            keep(match.group(0))
+    for pattern in category.patterns:
+        for match in pattern.finditer(normal):
+            keep(match.group(0))
+    return hits
+
+
+def missing(element: Element, text: Prepared, facts: Mapping[str, str]) -> str | None:
+    """Why ``element`` is not satisfied by the message, or ``None`` when it is.
+
+    Some pattern must match (when the element has patterns) and, when the element names a fact,
+    the request must give that fact and its value must appear in the text — so a reminder with
+    yesterday's amount fails even though it does show *an* amount.
+    """
+    if element.patterns and not any(p.search(text.normal) for p in element.patterns):
+        return f"no {element.id.replace('_', ' ')} found"
+    if element.fact is not None:
+        value = facts.get(element.fact)
+        if value is None or not normalise(value):
+            return f"{element.id}: the request gives no {element.fact!r} to check against"
+        if normalise(value) not in text.normal:
+            return f"{element.id}: {value!r} does not appear in the text"
+    return None
