@@ -172,6 +172,8 @@ class Borrower(models.Model):
         help_text="IANA name; empty when unknown",
     )
     locale = models.CharField(max_length=10, choices=Locale.choices, default=Locale.ZH_HANS)
+    email = models.EmailField(blank=True, default="", help_text="for email notices; optional")
+    postal_address = models.TextField(blank=True, default="", help_text="for letters; optional")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "arrears.ledger",
     "arrears.daily",
     "arrears.collections",
+    "arrears.contact",
     "arrears.demo",
     "arrears.web",
 ]
@@ -114,4 +115,26 @@ LOGGING = {
 #: (``ARREARS_DUAL_APPROVAL_ABOVE='{"waiver": 100000, "plan": 500000}'``).
 ARREARS_DUAL_APPROVAL_ABOVE: dict[str, int] = json.loads(
     os.environ.get("ARREARS_DUAL_APPROVAL_ABOVE", '{"waiver": 100000, "plan": 500000}')
+)
+
+#: The compliance pack every contact is checked against (``arrears.policy``: cn, us-regf, default).
+ARREARS_POLICY_PACK = os.environ.get("ARREARS_POLICY_PACK", "cn")
+#: What messages say about the lender, where to pay and where to complain, per template locale.
+ARREARS_LENDER_NAME: dict[str, str] = json.loads(
+    os.environ.get(
+        "ARREARS_LENDER_NAME", '{"zh-CN": "演示消费金融", "en": "Demo Consumer Finance"}'
+    )
+)
+ARREARS_REPAYMENT_CHANNELS: dict[str, str] = json.loads(
+    os.environ.get(
+        "ARREARS_REPAYMENT_CHANNELS",
+        '{"zh-CN": "本公司官方App“还款”页面或官方客服热线95000", '
+        '"en": "the Repay page of our official app or our hotline 95000"}',
+    )
+)
+ARREARS_COMPLAINT_CHANNEL: dict[str, str] = json.loads(
+    os.environ.get(
+        "ARREARS_COMPLAINT_CHANNEL",
+        '{"zh-CN": "投诉热线95000转9", "en": "our complaints line 95000 (option 9)"}',
+    )
 )

@@ -17,6 +17,7 @@ from rich.progress import (
 )
 
 from arrears.collections.workflow import evaluate_day
+from arrears.contact.outbox import enqueue_due
 from arrears.daily.services import day_run
 from arrears.engine.runner import run_snapshot
 from arrears.kernel.calendar import parse_date
@@ -91,6 +92,8 @@ class Command(BaseCommand):
                 self.stdout.write(summary.line())
                 if not options["no_workflow"]:
                     self.stdout.write(evaluate_day(day).line())
+                    queued = enqueue_due(day)
+                    self.stdout.write(f"{day}: {queued} message(s) queued for dispatch")
                 day += timedelta(days=1)
 
     def _snapshot_days(self, first: date, last: date, options: dict[str, Any]) -> None:

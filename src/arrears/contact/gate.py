@@ -1,0 +1,139 @@
+"""The Django side of the compliance gate: build the request and history, decide, record.
+
+The gate itself (``arrears.policy``) is pure; this module gathers what it needs from the
+database — the borrower's stored time zone, holds in force, past contacts of every channel and
+every collector — and stores each ``Decision`` as a ``GateDecision`` row, so every decision is
+recorded and explainable. The pack is ``settings.ARREARS_POLICY_PACK`` (default ``cn``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from functools import lru_cache
+
+from django.conf import settings
+
+from arrears.collections.frames import active_holds
+from arrears.collections.models import ContactAttempt
+from arrears.contact.models import GateDecision, OutboxMessage
+from arrears.ledger.models import Borrower
+from arrears.policy import ContactRecord, ContactRequest, Decision, Hold, Pack, decide, load_pack
+
+#: How far back the gate looks (the longest rolling window of any shipped pack is 7 days).
+HISTORY_DAYS = 30
+#: Outbox channel → the gate's action on that channel.
+ACTIONS = {"sms": "sms", "voice": "call", "email": "email", "letter": "letter", "in_app": "in_app"}
+_DONE = (OutboxMessage.Status.SENT, OutboxMessage.Status.DELIVERED, OutboxMessage.Status.UNCERTAIN)
+_CONNECTED = {
+    ContactAttempt.Outcome.RIGHT_PARTY,
+    ContactAttempt.Outcome.PROMISE,
+    ContactAttempt.Outcome.REFUSED,
+    ContactAttempt.Outcome.DISPUTE,
+    ContactAttempt.Outcome.HARDSHIP,
+    ContactAttempt.Outcome.CALLBACK,
+    ContactAttempt.Outcome.THIRD_PARTY,
+}
+
+
+@lru_cache(maxsize=8)
+def pack(name: str | None = None) -> Pack:
+    """The policy pack in force (loaded once per process)."""
+    return load_pack(name or getattr(settings, "ARREARS_POLICY_PACK", "cn"))
+
+
+def history(borrower: Borrower, now: datetime) -> list[ContactRecord]:
+    """Every contact with the borrower in the look-back window: messages that left, and calls
+    and visits collectors logged (a conversation is a connected call)."""
+    since = now - timedelta(days=HISTORY_DAYS)
+    person = borrower.ref
+    records = [
+        ContactRecord(
+            at=m.sent_at or m.handed_at or now,
+            channel=m.channel,
+            action=ACTIONS[m.channel],
+            person_id=person,
+            debt_id=_debt(m),
+        )
+        for m in OutboxMessage.objects.filter(
+            borrower=borrower, status__in=_DONE, sent_at__gte=since
+        )
+    ]
+    for c in ContactAttempt.objects.filter(case__borrower=borrower, at__gte=since):
+        channel = {"call": "voice", "visit": "visit"}.get(c.channel, c.channel)
+        action = {"voice": "call"}.get(channel, channel)
+        if channel not in ACTIONS and channel != "visit":
+            continue
+        records.append(
+            ContactRecord(
+                at=c.at,
+                channel=channel,
+                action=action,
+                person_id=person,
+                debt_id=f"case{c.case_id}",
+                reached=c.outcome != ContactAttempt.Outcome.NO_ANSWER,
+                conversation=c.outcome in _CONNECTED,
+            )
+        )
+    return records
+
+
+def _debt(message: OutboxMessage) -> str:
+    return f"case{message.case_id}" if message.case_id else f"borrower{message.borrower_id}"
+
+
+def request_for(
+    message: OutboxMessage, now: datetime, text: str, facts: Mapping[str, str]
+) -> ContactRequest:
+    """The gate's view of one outgoing message."""
+    borrower = message.borrower
+    holds = tuple(
+        Hold(
+            kind=h.reason,
+            scope="loan" if h.loan_id else "borrower",
+            debt_id=_debt(message) if h.loan_id else None,
+            channels=frozenset(c for c in h.channels if c in ACTIONS),
+        )
+        for h in active_holds(now.date(), [borrower.pk])
+    )
+    return ContactRequest(
+        debt_id=_debt(message),
+        person_id=borrower.ref,
+        party="borrower",
+        channel=message.channel,
+        action=ACTIONS[message.channel],
+        purpose="collect",
+        case_id=str(message.case_id or ""),
+        request_id=message.key,
+        address=message.to_address or None,
+        timezone=borrower.time_zone or None,
+        country="CN" if borrower.id_type == Borrower.IdType.CN_RIC else None,
+        holds=holds,
+        text=text,
+        facts=dict(facts),
+    )
+
+
+def check(message: OutboxMessage, now: datetime, text: str, facts: Mapping[str, str]) -> Decision:
+    """Decide and record. A denial is an ordinary answer, never an exception."""
+    request = request_for(message, now, text, facts)
+    decision = decide(request, history(message.borrower, now), now, pack=pack())
+    GateDecision.objects.create(
+        message=message,
+        at=now,
+        outcome=decision.outcome,
+        pack=f"{decision.pack_name} v{decision.pack_version}",
+        rules=[
+            {"id": f.rule_id, "citation": f.citation, "message": f.message} for f in decision.fired
+        ],
+        next_allowed=decision.next_allowed,
+        request={
+            "debt": request.debt_id,
+            "person": request.person_id,
+            "channel": request.channel,
+            "action": request.action,
+            "timezone": request.timezone,
+            "holds": [h.kind for h in request.holds],
+        },
+    )
+    return decision

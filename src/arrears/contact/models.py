@@ -1,0 +1,90 @@
+"""The outbox every message leaves through, and the record of every gate decision.
+
+An ``OutboxMessage`` is created from a work item with a unique ``key`` (a second insert of the
+same key is a no-op), rendered and gated *at dispatch time* (so it states the residual as of
+the moment it is sent), and moves queued → sending → sent → delivered, or to failed,
+suppressed (denied by the gate, or nothing is owed any more) or uncertain (a dispatcher died
+after handing it to the provider; never re-sent automatically, so nobody is contacted twice).
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class OutboxMessage(models.Model):
+    class Status(models.TextChoices):
+        QUEUED = "queued"
+        SENDING = "sending"
+        SENT = "sent"
+        DELIVERED = "delivered"
+        FAILED = "failed"
+        SUPPRESSED = "suppressed"
+        UNCERTAIN = "uncertain"
+
+    key = models.CharField(max_length=220, unique=True)
+    work_item = models.ForeignKey(
+        "collections.WorkItem",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="messages",
+    )
+    borrower = models.ForeignKey(
+        "ledger.Borrower", on_delete=models.CASCADE, related_name="messages"
+    )
+    case = models.ForeignKey(
+        "collections.Case", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    channel = models.CharField(max_length=10)
+    template = models.CharField(max_length=80)
+    locale = models.CharField(max_length=10)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.QUEUED)
+    status_reason = models.TextField(blank=True, default="")
+    not_before = models.DateTimeField(help_text="earliest send time (gate deferral, backoff)")
+    attempts = models.PositiveSmallIntegerField(default=0)
+    lease_owner = models.CharField(max_length=64, blank=True, default="")
+    lease_until = models.DateTimeField(null=True, blank=True)
+    handed_at = models.DateTimeField(
+        null=True, blank=True, help_text="when it was handed to the channel (crash forensics)"
+    )
+    to_address = models.CharField(max_length=400, blank=True, default="")
+    subject = models.CharField(max_length=300, blank=True, default="")
+    body = models.TextField(blank=True, default="")
+    verification_code = models.CharField(max_length=12, blank=True, default="")
+    amount_due_minor = models.BigIntegerField(null=True, blank=True)
+    provider_ref = models.CharField(max_length=120, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("not_before", "id")
+        indexes = (
+            models.Index(fields=["status", "not_before"], name="outbox_status_due"),
+            models.Index(fields=["borrower", "status"], name="outbox_borrower_status"),
+            models.Index(fields=["provider_ref"], name="outbox_provider_ref"),
+        )
+
+    def __str__(self) -> str:
+        return f"{self.channel}:{self.template} ({self.status})"
+
+
+class GateDecision(models.Model):
+    """One answer of the compliance gate, kept with the request it answered."""
+
+    message = models.ForeignKey(
+        OutboxMessage, null=True, blank=True, on_delete=models.CASCADE, related_name="decisions"
+    )
+    at = models.DateTimeField()
+    outcome = models.CharField(max_length=6)  # allow | deny | defer
+    pack = models.CharField(max_length=80)
+    rules = models.JSONField(default=list, blank=True)
+    next_allowed = models.DateTimeField(null=True, blank=True)
+    request = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ("at", "id")
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.outcome} ({self.pack})"

@@ -1,0 +1,40 @@
+"""`arrears policy check`: the gate's answer for a case in a file, as JSON."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from django.core.management import execute_from_command_line
+
+
+def _check(tmp_path: Path, capsys: pytest.CaptureFixture[str], now: str) -> dict[str, object]:
+    request = tmp_path / "request.json"
+    request.write_text(
+        json.dumps(
+            {
+                "debt_id": "L-1",
+                "person_id": "P-1",
+                "party": "borrower",
+                "channel": "voice",
+                "action": "call",
+                "timezone": "Asia/Shanghai",
+            }
+        )
+    )
+    with pytest.raises(SystemExit) as done:
+        execute_from_command_line(
+            ["arrears", "policy", "check", "--pack", "cn", "--request", str(request), "--now", now]
+        )
+    assert done.value.code == 0
+    return json.loads(capsys.readouterr().out)  # type: ignore[no-any-return]
+
+
+def test_a_call_at_21_59_is_allowed_and_at_22_00_deferred_to_the_morning(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert _check(tmp_path, capsys, "2026-11-29T21:59:00+08:00")["outcome"] == "allow"
+    late = _check(tmp_path, capsys, "2026-11-29T22:00:00+08:00")
+    assert (late["outcome"], late["next_allowed"]) == ("defer", "2026-11-30T08:00:00+08:00")
+    assert late["fired"][0]["rule"] == "cn.hours"  # type: ignore[index]
