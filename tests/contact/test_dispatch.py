@@ -182,3 +182,17 @@ def test_a_dead_dispatchers_claims_are_recovered_without_sending_twice(
     handed.refresh_from_db()
     assert handed.status == "uncertain"  # maybe delivered: never re-sent automatically
     assert len(sms.sent) == 2
+
+
+def test_an_sms_opt_out_stops_sms_for_that_borrower_only(book: list[models.Borrower]) -> None:
+    from arrears.contact.services import ContactError, set_preferences
+
+    with pytest.raises(ContactError, match="unknown channel"):
+        set_preferences(book[2], opt_outs=["pigeon"], source="call")
+    set_preferences(book[2], opt_outs=["sms"], source="call on 2026-02-15")
+    enqueue_due(DAY)
+    sms = Recorder()
+    dispatch.dispatch_once({"sms": sms}, now=lambda: at(10))
+    opted = OutboxMessage.objects.get(borrower=book[2])
+    assert opted.status == "suppressed" and "opt" in opted.status_reason.lower()
+    assert len(sms.sent) == 2

@@ -16,7 +16,7 @@ from django.conf import settings
 
 from arrears.collections.frames import active_holds
 from arrears.collections.models import ContactAttempt
-from arrears.contact.models import GateDecision, OutboxMessage
+from arrears.contact.models import ContactPreference, GateDecision, OutboxMessage
 from arrears.ledger.models import Borrower
 from arrears.policy import ContactRecord, ContactRequest, Decision, Hold, Pack, decide, load_pack
 
@@ -96,6 +96,7 @@ def request_for(
         )
         for h in active_holds(now.date(), [borrower.pk])
     )
+    preference = ContactPreference.objects.filter(borrower=borrower).first()
     return ContactRequest(
         debt_id=_debt(message),
         person_id=borrower.ref,
@@ -109,6 +110,9 @@ def request_for(
         timezone=borrower.time_zone or None,
         country="CN" if borrower.id_type == Borrower.IdType.CN_RIC else None,
         holds=holds,
+        opt_outs=frozenset(preference.opt_outs) if preference else frozenset(),
+        cease=preference.cease if preference else False,
+        not_at_work=preference.not_at_work if preference else False,
         text=text,
         facts=dict(facts),
     )

@@ -88,3 +88,23 @@ class GateDecision(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.outcome} ({self.pack})"
+
+
+class ContactPreference(models.Model):
+    """What the borrower asked of us: channels not to use, stop altogether, not at work.
+
+    The gate reads it for every message and call; it never narrows what a hold or the pack
+    forbids. Changes are kept (``history``) because a dispute may turn on when a request came.
+    """
+
+    borrower = models.OneToOneField(
+        "ledger.Borrower", on_delete=models.CASCADE, related_name="contact_preference"
+    )
+    opt_outs = models.JSONField(default=list, blank=True, help_text="channels not to use")
+    cease = models.BooleanField(default=False, help_text="asked us to stop contacting them")
+    not_at_work = models.BooleanField(default=False, help_text="no contact at work")
+    history = models.JSONField(default=list, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"preferences of {self.borrower_id}"
