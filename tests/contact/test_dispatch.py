@@ -2,92 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
-from typing import Any
-from zoneinfo import ZoneInfo
+from datetime import timedelta
 
 import pytest
 
-from arrears.collections import strategies
-from arrears.collections.workflow import evaluate_day
-from arrears.contact import dispatch, render
+from arrears.contact import dispatch
 from arrears.contact.models import GateDecision, OutboxMessage
 from arrears.contact.outbox import enqueue_due
-from arrears.daily.services import day_run
 from arrears.ledger import models
 from arrears.ledger import services as ledger
-from tests import factories
+from tests.contact.conftest import DAY, Recorder, at
 
-DAY = date(2026, 2, 16)  # day 1 past the first due date: the reminder stage sends an SMS
-SHANGHAI = ZoneInfo("Asia/Shanghai")
-TEXT = (
-    "【{lender_name}】{borrower_name}您好，截至{as_of}您的应还金额为{amount_due}（含罚息{penalty}），"
-    "请通过{repayment_channels}还款。如有疑问请拨打{complaint_channel}投诉。验证码{verification_code}。"
-)
-
-
-@dataclass
-class Result:
-    status: str
-    provider_ref: str = ""
-    detail: str = ""
-
-
-@dataclass
-class Recorder:
-    """A channel that records what it was asked to send (and can be told to fail)."""
-
-    name: str = "sms"
-    sent: list[Any] = field(default_factory=list)
-    answer: str = "sent"
-
-    def send(self, message: Any) -> Result:
-        self.sent.append(message)
-        return Result(self.answer, provider_ref=f"ref-{len(self.sent)}", detail="test")
-
-
-@pytest.fixture(autouse=True)
-def plain_templates(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Render with a fixed compliant text (the template catalogue is tested on its own)."""
-    monkeypatch.setattr(
-        render, "_render_template", lambda message, context: ("", TEXT.format(**context))
-    )
-
-    @dataclass(frozen=True)
-    class Outbound:
-        idempotency_key: str
-        channel: str
-        to: str
-        subject: str
-        body: str
-        locale: str
-        sender_name: str = ""
-        metadata: Any = None
-
-    monkeypatch.setattr(
-        render.Rendered,
-        "outbound",
-        lambda self, m: Outbound(m.key, m.channel, self.to, self.subject, self.body, self.locale),
-    )
-
-
-@pytest.fixture
-def book(db: None) -> list[models.Borrower]:
-    strategies.active()
-    product = factories.product()
-    people = []
-    for n in range(3):
-        owner = factories.borrower(f"B{n}", phone=f"+861380000000{n}")
-        factories.loan(f"L{n}", owner, product)
-        people.append(owner)
-    day_run(as_of=DAY, engine="reference")
-    evaluate_day(DAY)
-    return people
-
-
-def at(hour: int, minute: int = 0, day: date = DAY) -> datetime:
-    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=SHANGHAI)
+pytestmark = pytest.mark.usefixtures("plain_templates")
 
 
 def test_enqueue_is_idempotent(book: list[models.Borrower]) -> None:
