@@ -222,3 +222,15 @@ def test_only_a_manager_writes_a_case_off_and_the_work_stops(
     day_run(as_of=DAY + timedelta(1), engine="reference")
     evaluate_day(DAY + timedelta(1))  # still delinquent, but the ladder does not start again
     assert not Case.objects.filter(borrower=case.borrower, closed_on__isnull=True).exists()
+
+
+def test_a_case_is_not_reassigned_to_another_stages_team(
+    case: Case, staff: dict[str, Collector]
+) -> None:
+    from arrears.collections.models import Team
+    from tests.collections.conftest import make_collector
+
+    agency = Team.objects.create(code="agency", name="Agency", owner="agency_placement")
+    outsider = make_collector("outsider", agency)
+    with pytest.raises(services.CollectionsError, match="works agency_placement"):
+        services.reassign(case, outsider, by=staff["lead"].user, today=DAY)

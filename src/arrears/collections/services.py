@@ -143,7 +143,7 @@ def log_contact(
             WorkItem.objects.filter(pk=work_item.pk).update(
                 status=WorkItem.Status.DONE, completed_at=when
             )
-    reevaluate(case.borrower_id, max(day, business_date()))
+    reevaluate(case.borrower_id, business_date())  # the workflow's date, not the wall clock
     return attempt
 
 
@@ -311,6 +311,10 @@ def reassign(
         raise CollectionsError("only a team lead or a manager may reassign cases")
     if collector is not None and not collector.available:
         raise CollectionsError(f"collector: {collector} is not available")
+    if collector is not None and case.owner and collector.team.owner != case.owner:
+        raise CollectionsError(
+            f"collector: {collector} works {collector.team.owner}, not this case's {case.owner}"
+        )
     if not case.is_open:
         raise CollectionsError(f"case {case.pk} is closed")
     with transaction.atomic():

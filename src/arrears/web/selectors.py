@@ -3,11 +3,24 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
-from django.db.models import Count, QuerySet, Sum
+from django.db.models import (
+    Count,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+)
+from django.db.models.functions import Coalesce
 
+from arrears.collections.models import Case, Collector, ContactAttempt, WorkItem
 from arrears.daily.models import DayRun, LoanState
 from arrears.kernel.terms import DEFAULT_BUCKETS
+from arrears.ledger.models import Loan, Phone
 
 
 def latest_run_date() -> date | None:
@@ -44,3 +57,107 @@ def loans_in_bucket(as_of: date, bucket: str) -> QuerySet[LoanState]:
         .select_related("loan", "loan__borrower")
         .order_by("-dpd", "-total_due_minor", "loan__ref")
     )
+
+
+# --- the collector workbench (issue 4) -----------------------------------------------------
+#
+# Who sees which case is decided here, once, so the queue and the case page cannot disagree:
+# a page that lists a case the case page then refuses (or the reverse) is the classic leak.
+
+
+def collector_of(user: Any) -> Collector | None:
+    """The user's collector profile, or ``None`` for a user who works no cases."""
+    if not getattr(user, "is_authenticated", False):
+        return None
+    try:
+        profile: Collector = user.collector
+    except Collector.DoesNotExist:
+        return None
+    return profile
+
+
+def is_supervisor(profile: Collector | None) -> bool:
+    """Team leads and managers see and reassign their whole team's cases."""
+    return profile is not None and profile.role in (
+        Collector.Role.TEAM_LEAD,
+        Collector.Role.MANAGER,
+    )
+
+
+def visible_cases(user: Any) -> QuerySet[Case]:
+    """Every case (open or closed) ``user`` may open, or none.
+
+    A collector: the cases assigned to them. A team lead or manager: the cases of their team's
+    collectors, and the unassigned cases waiting in the stage their team works (so they can
+    hand them out). A superuser: everything. Anyone else: nothing — the caller answers 404, so
+    a case's existence is not revealed.
+    """
+    if getattr(user, "is_superuser", False):
+        return Case.objects.all()
+    profile = collector_of(user)
+    if profile is None:
+        return Case.objects.none()
+    if is_supervisor(profile):
+        return Case.objects.filter(
+            Q(collector__team_id=profile.team_id)
+            | Q(collector__isnull=True, owner=profile.team.owner)
+        )
+    return Case.objects.filter(collector=profile)
+
+
+def queue_collectors(user: Any) -> QuerySet[Collector]:
+    """The collectors a supervisor may filter by and hand cases to (their team; all for a
+    superuser). A plain collector gets none: they neither filter nor reassign."""
+    if getattr(user, "is_superuser", False):
+        return Collector.objects.select_related("user", "team")
+    profile = collector_of(user)
+    if not is_supervisor(profile):
+        return Collector.objects.none()
+    assert profile is not None
+    return Collector.objects.filter(team_id=profile.team_id).select_related("user", "team")
+
+
+def queue(user: Any, day: date, *, collector: str = "") -> QuerySet[Case]:
+    """The open cases of ``user``'s queue in work order (priority desc, then id).
+
+    ``collector`` narrows a supervisor's view to one collector's id, or ``"none"`` for the
+    unassigned cases. Each row carries ``pending_today`` (pending work due on or before
+    ``day`` — yesterday's undone call is still today's work) and ``last_contact_at``; both are
+    subqueries, so the two counts cannot multiply each other through a join.
+    """
+    cases = visible_cases(user).filter(closed_on__isnull=True)
+    if collector == "none":
+        cases = cases.filter(collector__isnull=True)
+    elif collector.isdigit():
+        cases = cases.filter(collector_id=int(collector))
+    pending = (
+        WorkItem.objects.filter(
+            case=OuterRef("pk"), status=WorkItem.Status.PENDING, due_on__lte=day
+        )
+        .order_by()
+        .values("case")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    last_contact = (
+        ContactAttempt.objects.filter(case=OuterRef("pk")).order_by("-at", "-id").values("at")[:1]
+    )
+    return (
+        cases.select_related("borrower", "collector__user")
+        .prefetch_related(Prefetch("borrower__phones", queryset=Phone.objects.order_by("id")))
+        .annotate(
+            pending_today=Coalesce(Subquery(pending, output_field=IntegerField()), 0),
+            last_contact_at=Subquery(last_contact),
+        )
+        .order_by("-priority", "id")
+    )
+
+
+def borrower_loans(borrower_id: int) -> list[Loan]:
+    """The borrower's loans, each with ``latest`` — its most recent stored daily state (or
+    ``None`` before the first run). A borrower has a handful of loans, so one query each is
+    cheaper to read than a window query."""
+    loans = list(Loan.objects.filter(borrower_id=borrower_id).select_related("product"))
+    for loan in loans:
+        loan.latest = LoanState.objects.filter(loan=loan).order_by("-as_of").first()
+    return loans

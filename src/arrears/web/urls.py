@@ -1,10 +1,12 @@
 from django.urls import path
 
-from arrears.web import views
+from arrears.web import views, workbench
 
 app_name = "web"
 urlpatterns = [
     path("", views.home, name="home"),
     path("loans/", views.loans_by_bucket, name="loans"),
     path("loans/<str:ref>/", views.loan_explain, name="explain"),
+    path("queue/", workbench.queue, name="queue"),
+    path("cases/<int:case_id>/", workbench.case_detail, name="case"),
 ]

@@ -1,0 +1,565 @@
+"""The collector workbench (issue 4): "my queue" and the case page with its three actions.
+
+Views stay thin: who may see what is decided in :mod:`arrears.web.selectors` (once, so the queue
+and the case page cannot disagree), and every change goes through
+:mod:`arrears.collections.services`, which validates, records an event and re-evaluates the
+borrower. The forms here only turn text into typed values (an amount into exact minor units, a
+date into a date); the business rules — a promise at most 31 days out, a hold that must end —
+stay in the services, and their refusal is shown next to the field it names.
+
+Privacy: these pages never show a full phone number or national ID. Numbers go through
+:func:`mask_phone`, and every free text a person typed (notes, event causes, reasons) goes
+through :func:`mask_text`, because a note is exactly where a collector pastes a number.
+
+The model choices in ``arrears.collections`` carry no translations (their values are codes the
+strategy and the services use), so the labels shown to people live here, in both languages.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_http_methods
+
+from arrears.collections import services
+from arrears.collections.models import Case, Collector, ContactAttempt, Hold, WorkItem
+from arrears.collections.services import CollectionsError
+from arrears.collections.workflow import business_date
+from arrears.kernel.errors import ArrearsError
+from arrears.kernel.money import Money
+from arrears.ledger.masking import mask_national_id, mask_phone, mask_text
+from arrears.ledger.models import Phone
+from arrears.strategy.model import CHANNELS
+from arrears.web import selectors
+
+#: Cases per queue page; a team's queue can hold thousands of cases.
+QUEUE_PAGE_SIZE = 50
+#: Most recent rows shown per list on the case page: a daily call task for months is hundreds
+#: of rows, and the newest are the ones a collector acts on.
+CASE_LIST_LIMIT = 100
+
+LABELS: dict[str, dict[str, Any]] = {
+    "case_status": {
+        "open": gettext_lazy("In collection"),
+        "promised": gettext_lazy("Promised to pay"),
+        "in_plan": gettext_lazy("In a repayment plan"),
+        "on_hold": gettext_lazy("On hold"),
+        "placed": gettext_lazy("Placed with an agency"),
+        "field": gettext_lazy("Field visit"),
+        "resolved": gettext_lazy("Resolved"),
+        "written_off": gettext_lazy("Written off"),
+    },
+    "stage": {
+        "pre_due": gettext_lazy("Pre-due reminder"),
+        "reminder": gettext_lazy("Early reminder"),
+        "internal": gettext_lazy("Internal collection"),
+        "external": gettext_lazy("External agency"),
+        "legal": gettext_lazy("Legal"),
+        "field_visit": gettext_lazy("Field visit"),
+    },
+    "channel": {
+        "call": gettext_lazy("Call"),
+        "sms": gettext_lazy("SMS"),
+        "voice": gettext_lazy("Robocall"),
+        "email": gettext_lazy("Email"),
+        "letter": gettext_lazy("Letter"),
+        "visit": gettext_lazy("Visit"),
+        "in_app": gettext_lazy("In-app message"),
+        "call_task": gettext_lazy("Call task"),
+        "placement": gettext_lazy("Agency placement"),
+        "visit_request": gettext_lazy("Field visit request"),
+    },
+    "direction": {
+        "outbound": gettext_lazy("Outbound"),
+        "inbound": gettext_lazy("Inbound"),
+    },
+    "party": {
+        "borrower": gettext_lazy("Borrower in person"),
+        "co_borrower": gettext_lazy("Co-borrower"),
+        "emergency_contact": gettext_lazy("Emergency contact"),
+        "third_party": gettext_lazy("Third party"),
+    },
+    "outcome": {
+        "rpc": gettext_lazy("Right-party contact"),
+        "no_answer": gettext_lazy("No answer"),
+        "wrong_number": gettext_lazy("Wrong number"),
+        "third_party": gettext_lazy("Third party reached"),
+        "refused": gettext_lazy("Refused to pay"),
+        "dispute": gettext_lazy("Disputes the debt"),
+        "hardship": gettext_lazy("Hardship"),
+        "promise": gettext_lazy("Promise made"),
+        "callback": gettext_lazy("Callback requested"),
+    },
+    "work_status": {
+        "pending": gettext_lazy("Pending"),
+        "done": gettext_lazy("Done"),
+        "suppressed": gettext_lazy("Suppressed"),
+        "cancelled": gettext_lazy("Cancelled"),
+    },
+    "promise_status": {
+        "pending": gettext_lazy("Pending"),
+        "kept": gettext_lazy("Kept"),
+        "partially_kept": gettext_lazy("Partially kept"),
+        "broken": gettext_lazy("Broken"),
+        "cancelled": gettext_lazy("Cancelled"),
+    },
+    "hold_reason": {
+        "complaint": gettext_lazy("Complaint"),
+        "dispute": gettext_lazy("Dispute"),
+        "hardship": gettext_lazy("Hardship"),
+        "deceased": gettext_lazy("Deceased"),
+        "legal": gettext_lazy("Legal proceedings"),
+        "released": gettext_lazy("Released"),
+    },
+    "event_kind": {
+        "opened": gettext_lazy("Opened"),
+        "status": gettext_lazy("Status"),
+        "stage": gettext_lazy("Stage"),
+        "assigned": gettext_lazy("Assignment"),
+        "promise": gettext_lazy("Promise"),
+        "plan": gettext_lazy("Repayment plan"),
+        "waiver": gettext_lazy("Waiver"),
+        "hold": gettext_lazy("Hold"),
+        "contact": gettext_lazy("Contact"),
+        "closed": gettext_lazy("Closed"),
+    },
+}
+
+#: Which label set names an event's from/to values, per event kind (others are shown as stored).
+_EVENT_VALUES = {
+    "opened": "case_status",
+    "status": "case_status",
+    "closed": "case_status",
+    "stage": "stage",
+    "promise": "promise_status",
+    "hold": "hold_reason",
+    "contact": "outcome",
+}
+
+
+def label(kind: str, value: str) -> str:
+    """The reader's-language label of a stored code; an unknown code (a stage a newer strategy
+    added) is shown as it is rather than hidden."""
+    return str(LABELS[kind].get(value, value)) if value else ""
+
+
+def _choices(kind: str, values: list[str] | tuple[str, ...]) -> list[tuple[str, str]]:
+    return [(value, LABELS[kind].get(value, value)) for value in values]
+
+
+def _date_input() -> forms.DateInput:
+    return forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
+
+
+# --- forms ------------------------------------------------------------------------------------
+
+
+class ContactForm(forms.Form):
+    """Log a contact attempt (催记); the phone choice shows masked numbers only. Naming the
+    task the call answers marks it done, so today's pending count goes down."""
+
+    channel = forms.ChoiceField(label=gettext_lazy("Channel"))
+    direction = forms.ChoiceField(label=gettext_lazy("Direction"))
+    party = forms.ChoiceField(label=gettext_lazy("Party"))
+    phone = forms.ChoiceField(label=gettext_lazy("Phone"), required=False)
+    outcome = forms.ChoiceField(label=gettext_lazy("Outcome"))
+    work_item = forms.ChoiceField(label=gettext_lazy("Completes task"), required=False)
+    callback_on = forms.DateField(
+        label=gettext_lazy("Call back on"), required=False, widget=_date_input()
+    )
+    note = forms.CharField(
+        label=gettext_lazy("Note"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def __init__(
+        self, *args: Any, phones: list[Phone], tasks: list[WorkItem], **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        fields: dict[str, Any] = self.fields
+        fields["channel"].choices = _choices("channel", ContactAttempt.Channel.values)
+        fields["direction"].choices = _choices("direction", ContactAttempt.Direction.values)
+        fields["party"].choices = _choices("party", ContactAttempt.Party.values)
+        fields["outcome"].choices = _choices("outcome", ContactAttempt.Outcome.values)
+        self.phones = {str(phone.pk): phone for phone in phones}
+        fields["phone"].choices = [("", "—")] + [
+            (key, _phone_label(phone)) for key, phone in self.phones.items()
+        ]
+
+        self.tasks = {str(task.pk): task for task in tasks}
+        fields["work_item"].choices = [("", "—")] + [
+            (key, f"{task.due_on:%Y-%m-%d} {label('channel', task.channel)} · {task.template}")
+            for key, task in self.tasks.items()
+        ]
+
+    def clean_phone(self) -> Phone | None:
+        key = self.cleaned_data.get("phone") or ""
+        return self.phones.get(key)
+
+    def clean_work_item(self) -> WorkItem | None:
+        key = self.cleaned_data.get("work_item") or ""
+        return self.tasks.get(key)
+
+
+def _phone_label(phone: Phone) -> str:
+    text = mask_phone(phone.number)
+    if phone.is_valid:
+        return text
+    return _("%(phone)s (wrong number)") % {"phone": text}
+
+
+class PromiseForm(forms.Form):
+    """Take a promise to pay: amounts are typed in major units ("1234.56") and parsed exactly
+    by :meth:`Money.parse` in the case's currency — never through ``float``."""
+
+    amount = forms.CharField(label=gettext_lazy("Amount"), max_length=30)
+    due_date = forms.DateField(label=gettext_lazy("Promised by"), widget=_date_input())
+    tolerance = forms.CharField(label=gettext_lazy("Tolerance"), max_length=30, required=False)
+
+    def __init__(self, *args: Any, currency: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.currency = currency
+
+    def _money(self, name: str) -> Money | None:
+        text = (self.cleaned_data.get(name) or "").strip()
+        if not text:
+            return None
+        try:
+            return Money.parse(text, self.currency)
+        except ArrearsError as error:
+            raise forms.ValidationError(
+                _("Not an amount (e.g. 1234.56): %(detail)s"), params={"detail": str(error)}
+            ) from None
+
+    def clean_amount(self) -> Money | None:
+        return self._money("amount")
+
+    def clean_tolerance(self) -> Money | None:
+        return self._money("tolerance")
+
+
+class HoldForm(forms.Form):
+    """Stop collection (暂停催收) for the case's borrower; no channel ticked means every one."""
+
+    reason = forms.ChoiceField(
+        label=gettext_lazy("Reason"), choices=_choices("hold_reason", Hold.Reason.values)
+    )
+    starts_on = forms.DateField(label=gettext_lazy("From"), widget=_date_input())
+    ends_on = forms.DateField(label=gettext_lazy("Until"), widget=_date_input())
+    channels = forms.MultipleChoiceField(
+        label=gettext_lazy("Only these channels"),
+        required=False,
+        choices=_choices("channel", sorted(CHANNELS)),
+        widget=forms.CheckboxSelectMultiple,
+    )
+    note = forms.CharField(
+        label=gettext_lazy("Note"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+def _refused(form: forms.Form, error: CollectionsError) -> None:
+    """Show a service's refusal on the field it names (its message starts ``field: ``), or
+    above the form; the typed input stays in the bound form."""
+    name = str(error).split(":", 1)[0].strip()
+    form.add_error(name if name in form.fields else None, str(error))
+
+
+# --- my queue --------------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def queue(request: HttpRequest) -> HttpResponse:
+    """My queue: a collector's open cases in work order; a supervisor's whole team, with a
+    filter by collector and a reassign form per case; a superuser's everything."""
+    user: Any = request.user
+    profile = selectors.collector_of(user)
+    if profile is None and not user.is_superuser:
+        raise PermissionDenied(_("You have no collector profile."))
+    supervisor = bool(user.is_superuser or selectors.is_supervisor(profile))
+    if request.method == "POST":
+        if not supervisor:
+            raise PermissionDenied
+        _reassign(request)
+        query = request.GET.urlencode()
+        return redirect(reverse("web:queue") + (f"?{query}" if query else ""))
+    day = business_date()
+    chosen = request.GET.get("collector", "") if supervisor else ""
+    page = Paginator(selectors.queue(user, day, collector=chosen), QUEUE_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    for case in page.object_list:
+        phones = list(case.borrower.phones.all())
+        phone = next((p for p in phones if p.is_valid), phones[0] if phones else None)
+        case.masked_phone = mask_phone(phone.number) if phone else ""
+        case.status_label = label("case_status", case.status)
+        case.stage_label = label("stage", case.stage)
+    collectors = list(selectors.queue_collectors(user)) if supervisor else []
+    return render(
+        request,
+        "web/queue.html",
+        {
+            "day": day,
+            "page": page,
+            "supervisor": supervisor,
+            "collectors": collectors,
+            "assignable": [c for c in collectors if c.available],
+            "chosen": chosen,
+            "query": request.GET.urlencode(),
+        },
+    )
+
+
+def _reassign(request: HttpRequest) -> None:
+    """Hand one case to a collector of the supervisor's team, or back to the pool."""
+    case_id = request.POST.get("case", "")
+    if not case_id.isdigit():
+        messages.error(request, _("Choose a case."))
+        return
+    case = get_object_or_404(
+        selectors.visible_cases(request.user).filter(closed_on__isnull=True), pk=int(case_id)
+    )
+    wanted = request.POST.get("collector", "")
+    target: Collector | None = None
+    if wanted:
+        target = (
+            selectors.queue_collectors(request.user).filter(pk=int(wanted)).first()
+            if wanted.isdigit()
+            else None
+        )
+        if target is None:
+            messages.error(request, _("That collector is not in your team."))
+            return
+    try:
+        services.reassign(case, target, by=request.user)
+    except CollectionsError as error:
+        messages.error(request, str(error))
+        return
+    who = target.user.get_username() if target else _("the pool")
+    messages.success(
+        request, _("Case %(case)s reassigned to %(who)s.") % {"case": case.pk, "who": who}
+    )
+
+
+# --- the case ---------------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
+    """One case: header, loans, timeline, work, contacts, promises, holds, and the forms.
+
+    A case the user may not open is a 404, exactly like one that does not exist.
+    """
+    case = get_object_or_404(
+        selectors.visible_cases(request.user).select_related(
+            "borrower", "collector__user", "strategy"
+        ),
+        pk=case_id,
+    )
+    day = business_date()
+    phones = list(case.borrower.phones.order_by("id"))
+    # The work a contact can complete: what is pending and due by today, oldest first.
+    tasks = list(
+        case.work_items.filter(status=WorkItem.Status.PENDING, due_on__lte=day).order_by(
+            "due_on", "id"
+        )
+    )
+    forms_by_action: dict[str, forms.Form] = {
+        "contact": ContactForm(prefix="contact", phones=phones, tasks=tasks),
+        "promise": PromiseForm(prefix="promise", currency=case.currency),
+        "hold": HoldForm(prefix="hold", initial={"starts_on": day}),
+    }
+    status = 200
+    if request.method == "POST":
+        action = request.POST.get("action", "")
+        if action not in forms_by_action:
+            messages.error(request, _("Unknown action."))
+            status = 400
+        else:
+            bound = _bound(action, request, case, phones, tasks)
+            forms_by_action[action] = bound
+            if bound.is_valid():
+                try:
+                    done = _apply(action, bound, case, request.user)
+                except CollectionsError as error:
+                    _refused(bound, error)
+                else:
+                    messages.success(request, done)
+                    return redirect("web:case", case_id=case.pk)
+            status = 400
+    context = _case_context(case, day, phones)
+    context.update(
+        contact_form=forms_by_action["contact"],
+        promise_form=forms_by_action["promise"],
+        hold_form=forms_by_action["hold"],
+    )
+    return render(request, "web/case.html", context, status=status)
+
+
+def _bound(
+    action: str, request: HttpRequest, case: Case, phones: list[Phone], tasks: list[WorkItem]
+) -> forms.Form:
+    if action == "contact":
+        return ContactForm(request.POST, prefix=action, phones=phones, tasks=tasks)
+    if action == "promise":
+        return PromiseForm(request.POST, prefix=action, currency=case.currency)
+    return HoldForm(request.POST, prefix=action)
+
+
+def _apply(action: str, form: forms.Form, case: Case, user: Any) -> str:
+    """Call the service for ``action``; returns the success message."""
+    data = form.cleaned_data
+    if action == "contact":
+        # No ``at``: the contact happens now, and the service stamps it with the clock.
+        services.log_contact(
+            case,
+            channel=data["channel"],
+            direction=data["direction"],
+            party=data["party"],
+            outcome=data["outcome"],
+            collector=user,
+            phone=data["phone"],
+            note=data["note"],
+            work_item=data["work_item"],
+            callback_on=data["callback_on"],
+        )
+        return _("Contact logged.")
+    if action == "promise":
+        amount: Money | None = data["amount"]
+        tolerance: Money | None = data["tolerance"]
+        if amount is None:
+            raise CollectionsError("amount: must be positive")
+        services.make_promise(
+            case,
+            amount_minor=amount.minor,
+            due_date=data["due_date"],
+            tolerance_minor=tolerance.minor if tolerance else 0,
+            user=user,
+        )
+        return _("Promise recorded.")
+    services.place_hold(
+        case.borrower_id,
+        reason=data["reason"],
+        starts_on=data["starts_on"],
+        ends_on=data["ends_on"],
+        channels=list(data["channels"]) or None,
+        note=data["note"],
+        user=user,
+    )
+    return _("Hold placed.")
+
+
+def _username(user: Any) -> str:
+    return str(user.get_username()) if user is not None else ""
+
+
+def _case_context(case: Case, day: date, phones: list[Phone]) -> dict[str, Any]:
+    """Everything the case page shows, as plain rows with labels already in the reader's
+    language and free text already masked."""
+    borrower = case.borrower
+    events = case.events.select_related("actor").order_by("-on", "-id")
+    work = case.work_items.order_by("-due_on", "-id")
+    contacts = case.contacts.select_related("phone", "collector").order_by("-at", "-id")
+    holds = (
+        Hold.objects.filter(borrower_id=case.borrower_id)
+        .select_related("loan")
+        .order_by("-starts_on", "-id")
+    )
+
+    def value(kind: str, text: str) -> str:
+        return label(_EVENT_VALUES[kind], text) if kind in _EVENT_VALUES else text
+
+    return {
+        "case": case,
+        "day": day,
+        "borrower_name": borrower.name,
+        "masked_id": mask_national_id(borrower.national_id),
+        "masked_phones": [_phone_label(phone) for phone in phones],
+        "status_label": label("case_status", case.status),
+        "stage_label": label("stage", case.stage),
+        "collector_name": _username(case.collector.user) if case.collector else "",
+        "loans": selectors.borrower_loans(case.borrower_id),
+        "limit": CASE_LIST_LIMIT,
+        "event_count": events.count(),
+        "events": [
+            {
+                "on": event.on,
+                "kind": label("event_kind", event.kind),
+                "from": value(event.kind, event.from_value),
+                "to": value(event.kind, event.to_value),
+                "cause": mask_text(event.cause),
+                "strategy": event.strategy,
+                "actor": _username(event.actor),
+            }
+            for event in events[:CASE_LIST_LIMIT]
+        ],
+        "work_count": work.count(),
+        "work": [
+            {
+                "due_on": item.due_on,
+                "channel": label("channel", item.channel),
+                "template": item.template,
+                "status": label("work_status", item.status),
+                "pending": item.status == WorkItem.Status.PENDING,
+                "status_reason": mask_text(item.status_reason),
+                "reason": mask_text(item.reason),
+            }
+            for item in work[:CASE_LIST_LIMIT]
+        ],
+        "contact_count": contacts.count(),
+        "contacts": [
+            {
+                "at": contact.at,
+                "channel": label("channel", contact.channel),
+                "direction": label("direction", contact.direction),
+                "party": label("party", contact.party),
+                "phone": mask_phone(contact.phone.number) if contact.phone else "",
+                "outcome": label("outcome", contact.outcome),
+                "note": mask_text(contact.note),
+                "collector": _username(contact.collector),
+            }
+            for contact in contacts[:CASE_LIST_LIMIT]
+        ],
+        "promises": [
+            {
+                "made_on": promise.made_on,
+                "amount_minor": promise.amount_minor,
+                "due_date": promise.due_date,
+                "tolerance_minor": promise.tolerance_minor,
+                "paid_minor": promise.paid_minor,
+                "status": label("promise_status", promise.status),
+                "resolved_on": promise.resolved_on,
+            }
+            for promise in case.promises.order_by("-made_on", "-id")[:CASE_LIST_LIMIT]
+        ],
+        "holds": [
+            {
+                "reason": label("hold_reason", hold.reason),
+                "channels": ", ".join(label("channel", c) for c in hold.channels),
+                "starts_on": hold.starts_on,
+                "ends_on": hold.ends_on,
+                "released_on": hold.released_on,
+                "active": hold.active_on(day),
+                "loan": hold.loan.ref if hold.loan else "",
+                "note": mask_text(hold.note),
+            }
+            for hold in holds[:CASE_LIST_LIMIT]
+        ],
+    }
