@@ -2,10 +2,11 @@ from __future__ import annotations
 
 import os
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
 
 from arrears.contact.dispatch import DEFAULT_LEASE, dispatch_once, worker_id
 
@@ -27,6 +28,10 @@ class Command(BaseCommand):
             help="seconds a claim lasts before another dispatcher may recover it",
         )
         parser.add_argument("--sleep", type=float, default=5.0, help="idle wait between batches")
+        parser.add_argument(
+            "--now",
+            help="act as if it were this instant (ISO with offset) — for simulations and tests",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         from arrears.channels import from_env
@@ -34,8 +39,19 @@ class Command(BaseCommand):
         channels = from_env(os.environ)
         me = worker_id()
         lease = timedelta(seconds=options["lease"])
+        clock = timezone.now
+        if options["now"]:
+            try:
+                fixed = datetime.fromisoformat(options["now"])
+            except ValueError:
+                raise CommandError(f"--now: {options['now']!r} is not an ISO date-time") from None
+            if fixed.tzinfo is None:
+                raise CommandError("--now: give an offset, e.g. 2026-11-29T10:00:00+08:00")
+            clock = lambda: fixed  # noqa: E731
         while True:
-            summary = dispatch_once(channels, batch=options["batch"], lease=lease, worker=me)
+            summary = dispatch_once(
+                channels, now=clock, batch=options["batch"], lease=lease, worker=me
+            )
             if summary.claimed or summary.recovered or summary.uncertain:
                 self.stdout.write(summary.line())
             if options["once"]:
