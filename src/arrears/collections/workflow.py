@@ -257,6 +257,7 @@ def _update_cases(
     Returns the cases whose bucket changed today (allocation may hand them to another team).
     """
     moved: set[int] = set()
+    touched: list[Case] = []
     label = strategies.label(record)
     cases = {
         c.borrower_id: c
@@ -299,10 +300,27 @@ def _update_cases(
         case.dpd, case.bucket, case.total_due_minor = row["dpd"], row["bucket"], row["total_due"]
         case.priority = row["priority"]
         case.evaluated_on = as_of
-        case.save()
+        touched.append(case)
         if stage is not None:
             summary.per_stage[stage] = summary.per_stage.get(stage, 0) + 1
+    Case.objects.bulk_update(touched, _CASE_FIELDS, batch_size=1000)
     return moved
+
+
+#: What a day's evaluation may change on an open case (one bulk UPDATE per thousand cases).
+_CASE_FIELDS = [
+    "stage",
+    "stage_since",
+    "owner",
+    "status",
+    "strategy",
+    "variant",
+    "dpd",
+    "bucket",
+    "total_due_minor",
+    "priority",
+    "evaluated_on",
+]
 
 
 def plan_outcome(borrower_id: int, as_of: date) -> str:
