@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "arrears.ledger",
     "arrears.daily",
     "arrears.collections",
+    "arrears.notices",
     "arrears.contact",
     "arrears.demo",
     "arrears.web",
@@ -137,4 +138,8 @@ ARREARS_COMPLAINT_CHANNEL: dict[str, str] = json.loads(
         "ARREARS_COMPLAINT_CHANNEL",
         '{"zh-CN": "投诉热线95000转9", "en": "our complaints line 95000 (option 9)"}',
     )
+)
+#: The law firm named in lawyer's letters (律师函), per template locale.
+ARREARS_LAW_FIRM: dict[str, str] = json.loads(
+    os.environ.get("ARREARS_LAW_FIRM", '{"zh-CN": "演示律师事务所", "en": "Demo Law LLP"}')
 )
