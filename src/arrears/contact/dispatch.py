@@ -34,6 +34,7 @@ from arrears.collections.models import WorkItem
 from arrears.contact import gate
 from arrears.contact.models import OutboxMessage
 from arrears.contact.render import Rendered, render_message
+from arrears.kernel.errors import ArrearsError
 
 #: Retries with exponential backoff (1, 2, 4, 8 minutes), then the message fails.
 MAX_ATTEMPTS = 5
@@ -143,7 +144,13 @@ def _work_item(message: OutboxMessage, status: str, reason: str = "") -> None:
 def _process(
     message: OutboxMessage, channels: Channels, now: datetime, worker: str, summary: DispatchSummary
 ) -> None:
-    rendered = render_message(message, now)
+    try:
+        rendered = render_message(message, now)
+    except ArrearsError as error:  # no active template, a variable we cannot fill
+        _finish(message, worker, status=OutboxMessage.Status.FAILED, status_reason=str(error))
+        _work_item(message, WorkItem.Status.CANCELLED, f"cannot render: {error}"[:200])
+        summary.failed += 1
+        return
     if isinstance(rendered, str):  # nothing to send: a reason
         reason = rendered
         _finish(message, worker, status=OutboxMessage.Status.SUPPRESSED, status_reason=reason)

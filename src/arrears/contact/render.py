@@ -12,12 +12,12 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.utils import timezone
 
 from arrears.contact.models import OutboxMessage
-from arrears.formatting import format_money
 from arrears.kernel.money import Money
 from arrears.ledger import selectors
 from arrears.ledger.models import Borrower, Loan
@@ -102,38 +102,37 @@ def residual(borrower: Borrower, now: datetime, pre_due: bool) -> tuple[int, int
 
 
 def render_message(message: OutboxMessage, now: datetime) -> Rendered | str:
-    """The message to send now, or the reason there is nothing to send."""
+    """The message to send now, or the reason there is nothing to send.
+
+    A template that cannot be rendered (no active version, a variable we cannot fill) raises
+    ``TemplateError``; the dispatcher fails that one message with the reason.
+    """
+    from arrears.notices.context import build_context, gate_facts
+
     borrower = message.borrower
     to = address(borrower, message.channel)
     if not to:
         return f"no usable {message.channel} address for the borrower"
     amount, penalty, currency, due = residual(borrower, now, message.template in PRE_DUE)
     if amount == 0:
-        return (
-            f"nothing is owed as of {timezone.localtime(now):%Y-%m-%d %H:%M} (paid before dispatch)"
-        )
+        local = timezone.localtime(now)
+        return f"nothing is owed as of {local:%Y-%m-%d %H:%M} (paid before dispatch)"
     locale = message.locale
     code = message.verification_code or f"{secrets.randbelow(10**6):06d}"
-    context = {
-        "lender_name": lender_name(locale),
-        "borrower_name": borrower.name,
-        "amount_due": format_money(Money(amount, currency), locale),
-        "penalty": format_money(Money(penalty, currency), locale),
-        "as_of": timezone.localtime(now).strftime("%Y-%m-%d %H:%M"),
-        "due_date": due,
-        "verification_code": code,
-        "repayment_channels": getattr(settings, "ARREARS_REPAYMENT_CHANNELS", {}).get(locale, ""),
-        "complaint_channel": getattr(settings, "ARREARS_COMPLAINT_CHANNEL", {}).get(locale, ""),
-    }
+    extra = {"due_date": due or None, "law_firm": _setting("ARREARS_LAW_FIRM", locale) or None}
+    context = build_context(
+        locale,
+        lender_name=lender_name(locale),
+        borrower_name=borrower.name,
+        amount_due=Money(amount, currency),
+        penalty=Money(penalty, currency),
+        as_of=_local(borrower, now),
+        verification_code=code,
+        repayment_channels=_setting("ARREARS_REPAYMENT_CHANNELS", locale),
+        complaint_channel=_setting("ARREARS_COMPLAINT_CHANNEL", locale),
+        **extra,
+    )
     subject, body = _render_template(message, context)
-    facts = {  # the values the pack's required-content rule looks for in the text
-        "lender_name": context["lender_name"],
-        "amount_due": context["amount_due"],
-        "penalty": context["penalty"],
-        "repayment_channel": context["repayment_channels"],
-        "complaint_channel": context["complaint_channel"],
-        "verification_code": code,
-    }
     return Rendered(
         to=to,
         subject=subject,
@@ -141,8 +140,20 @@ def render_message(message: OutboxMessage, now: datetime) -> Rendered | str:
         locale=locale,
         verification_code=code,
         amount_due_minor=amount,
-        facts=facts,
+        facts=gate_facts(context),
     )
+
+
+def _setting(name: str, locale: str) -> str:
+    values: dict[str, str] = getattr(settings, name, {})
+    return values.get(locale, "")
+
+
+def _local(borrower: Borrower, now: datetime) -> datetime:
+    """``now`` on the borrower's clock (the lender's when theirs is unknown)."""
+    if borrower.time_zone:
+        return now.astimezone(ZoneInfo(borrower.time_zone))
+    return timezone.localtime(now)
 
 
 def _render_template(message: OutboxMessage, context: dict[str, str]) -> tuple[str, str]:
