@@ -11,7 +11,7 @@ from arrears.contact.models import GateDecision, OutboxMessage
 from arrears.contact.outbox import enqueue_due
 from arrears.ledger import models
 from arrears.ledger import services as ledger
-from tests.contact.conftest import DAY, Recorder, at
+from tests.contact.conftest import DAY, Recorder, Result, at
 
 pytestmark = pytest.mark.usefixtures("plain_templates")
 
@@ -122,3 +122,12 @@ def test_an_sms_opt_out_stops_sms_for_that_borrower_only(book: list[models.Borro
     opted = OutboxMessage.objects.get(borrower=book[2])
     assert opted.status == "suppressed" and "opt" in opted.status_reason.lower()
     assert len(sms.sent) == 2
+
+
+def test_a_timeout_after_the_request_left_is_never_retried(book: list[models.Borrower]) -> None:
+    enqueue_due(DAY)
+    unknown = Recorder(answer="retry")
+    unknown.send = lambda message: Result("retry", detail="outcome unknown: read timeout")  # type: ignore[method-assign]
+    dispatch.dispatch_once({"sms": unknown}, now=lambda: at(10))
+    dispatch.dispatch_once({"sms": unknown}, now=lambda: at(12))
+    assert set(OutboxMessage.objects.values_list("status", flat=True)) == {"uncertain"}

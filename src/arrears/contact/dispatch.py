@@ -216,6 +216,15 @@ def _send(
         )
         _work_item(message, WorkItem.Status.DONE)
         summary.sent += 1
+    elif result.status == "retry" and result.detail.startswith("outcome unknown"):
+        # the request left and no answer came back: it may have been delivered
+        _finish(
+            message,
+            worker,
+            status=OutboxMessage.Status.UNCERTAIN,
+            status_reason=f"not retried, it may have been delivered: {result.detail}",
+        )
+        summary.uncertain += 1
     elif result.status == "retry" and message.attempts + 1 < MAX_ATTEMPTS:
         backoff = timedelta(minutes=2**message.attempts)
         _finish(

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 from datetime import date
 from typing import Any
 
@@ -9,8 +10,11 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
+from arrears.channels import from_env
 from arrears.collections.models import Collector, Team
 from arrears.collections.workflow import evaluate_day
+from arrears.contact.dispatch import dispatch_once
+from arrears.contact.outbox import enqueue_due
 from arrears.daily.services import day_run
 from arrears.demo.files import write_import_files
 from arrears.demo.portfolio import generate
@@ -70,6 +74,7 @@ class Command(BaseCommand):
             self.stdout.write(f"Generated {count} loans into {directory}")
             call_command("import", "loans", str(loans_csv), stdout=self.stdout)
             call_command("import", "payments", str(payments_csv), stdout=self.stdout)
+        _add_addresses(options["seed"])
         users = get_user_model()
         for username, password, superuser in DEMO_USERS:
             if not users.objects.filter(username=username).exists():
@@ -88,6 +93,29 @@ class Command(BaseCommand):
         summary = day_run(as_of=as_of)
         self.stdout.write(summary.line())
         self.stdout.write(evaluate_day(as_of).line())
+        self.stdout.write(f"{enqueue_due(as_of)} message(s) queued")
+        channels = from_env(os.environ)  # the log channel unless providers are configured
+        while True:
+            sent = dispatch_once(channels, batch=500)
+            self.stdout.write(f"dispatch: {sent.line()}")
+            if sent.claimed < 500:
+                break
         self.stdout.write("Demo logins (local demo only):")
         for username, password, _ in DEMO_USERS:
             self.stdout.write(f"  {username} / {password}")
+
+
+def _add_addresses(seed: int) -> None:
+    """Give demo borrowers a postal address and an email (the import format has neither), so
+    letters and emails have somewhere to go. Deterministic for a seed; fills only blanks."""
+    from faker import Faker
+
+    from arrears.ledger.models import Borrower
+
+    fake = Faker("zh_CN")
+    fake.seed_instance(seed)
+    blank = list(Borrower.objects.filter(postal_address="").order_by("id"))
+    for borrower in blank:
+        borrower.postal_address = fake.address().replace("\n", " ")
+        borrower.email = f"{borrower.ref.lower()}@example.cn"
+    Borrower.objects.bulk_update(blank, ["postal_address", "email"], batch_size=1000)

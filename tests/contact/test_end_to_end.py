@@ -1,0 +1,219 @@
+"""End to end: the daily run → reminders → gate → outbox → a real SMTP server (aiosmtpd).
+
+Exactly one email per borrower, stating the residual as of the moment it is sent; re-running the
+day and running the dispatcher again add none. A second test kills a real `arrears dispatch`
+process in the middle of a batch and shows the restart loses nothing and sends nothing twice.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import date, datetime, timedelta
+from email import message_from_bytes, policy
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from arrears.channels import from_env
+from arrears.collections import strategies
+from arrears.collections.workflow import evaluate_day
+from arrears.contact import dispatch
+from arrears.contact.models import OutboxMessage
+from arrears.contact.outbox import enqueue_due
+from arrears.daily.services import day_run
+from arrears.formatting import format_money
+from arrears.kernel.money import Money
+from arrears.ledger import models, selectors
+from arrears.ledger import services as ledger
+from tests import factories
+
+DAY = date(2026, 2, 16)
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+REPO = Path(__file__).resolve().parents[2]
+EMAIL_TREATMENT = """      - channel: email
+        template: overdue_notice
+        cadence: {first: 1}
+      - channel: voice"""
+
+
+def email_strategy() -> str:
+    """The default ladder, v2, with an overdue email on day 1 of the reminder stage."""
+    text = strategies.default_source().replace("version: 1", "version: 2", 1)
+    return text.replace("      - channel: voice", EMAIL_TREATMENT, 1)
+
+
+class Mailbox:
+    def __init__(self) -> None:
+        self.received: list[Any] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.received.append(message_from_bytes(envelope.content, policy=policy.default))
+        return "250 OK"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def mailbox() -> Iterator[tuple[Mailbox, dict[str, str]]]:
+    box, port = Mailbox(), free_port()
+    controller = Controller(box, hostname="127.0.0.1", port=port)
+    controller.start()
+    env = {
+        "ARREARS_SMTP_HOST": "127.0.0.1",
+        "ARREARS_SMTP_PORT": str(port),
+        "ARREARS_SMTP_FROM": "collections@arrears.example",
+        "ARREARS_SMTP_STARTTLS": "0",
+    }
+    try:
+        yield box, env
+    finally:
+        controller.stop()
+
+
+def seed(borrowers: int) -> None:
+    product = factories.product()
+    for n in range(borrowers):
+        owner = factories.borrower(f"B{n}", phone=f"+86138000000{n:02d}")
+        owner.email = f"b{n}@example.cn"
+        owner.save(update_fields=["email"])
+        factories.loan(f"L{n}", owner, product)
+
+
+def the_day() -> None:
+    day_run(as_of=DAY, engine="reference")
+    evaluate_day(DAY)
+    enqueue_due(DAY)
+
+
+def residual_text(borrower: models.Borrower) -> str:
+    total = sum(selectors.loan_state(loan, DAY)[1].total_due for loan in borrower.loans.all())
+    return format_money(Money(total, "CNY"), "zh-CN")
+
+
+@pytest.mark.django_db
+def test_one_email_per_borrower_with_the_residual_at_sending_time(
+    mailbox: tuple[Mailbox, dict[str, str]],
+) -> None:
+    box, env = mailbox
+    strategies.publish(email_strategy(), source_name="email.yaml")
+    seed(3)
+    the_day()
+    # after the work was made, one borrower pays part: the email must state what is left
+    ledger.payment_record(
+        loan=models.Loan.objects.get(ref="L1"),
+        ref="PART",
+        value_date=DAY,
+        amount_minor=30_000,
+        currency="CNY",
+    )
+    channels = from_env(env)
+    ten = datetime(2026, 2, 16, 10, tzinfo=SHANGHAI)
+    summary = dispatch.dispatch_once(channels, now=lambda: ten)
+    emails = [m for m in OutboxMessage.objects.filter(channel="email")]
+    assert summary.sent >= 3 and len(box.received) == 3, [m.status_reason for m in emails]
+    by_rcpt = {m["To"].addresses[0].addr_spec: m for m in box.received}
+    assert set(by_rcpt) == {"b0@example.cn", "b1@example.cn", "b2@example.cn"}
+    for n in range(3):
+        borrower = models.Borrower.objects.get(ref=f"B{n}")
+        body = by_rcpt[f"b{n}@example.cn"].get_body(preferencelist=("plain",)).get_content()
+        assert residual_text(borrower) in body, body
+    partial = models.Borrower.objects.get(ref="B1")
+    assert residual_text(partial) != residual_text(models.Borrower.objects.get(ref="B0"))
+
+    the_day()  # re-running the day queues nothing new …
+    dispatch.dispatch_once(channels, now=lambda: ten + timedelta(minutes=5))
+    assert len(box.received) == 3  # … and a second dispatcher pass sends nothing
+
+
+def _rows(db: Path, sql: str) -> list[tuple[Any, ...]]:
+    import sqlite3
+
+    with sqlite3.connect(db) as connection:
+        return connection.execute(sql).fetchall()
+
+
+def arrears(env: dict[str, str], *args: str, **kw: Any) -> subprocess.Popen[bytes]:
+    return subprocess.Popen([sys.executable, "-m", "arrears.cli", *args], env=env, cwd=REPO, **kw)
+
+
+def check(env: dict[str, str], *args: str) -> str:
+    process = arrears(env, *args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    output, _ = process.communicate(timeout=300)
+    assert process.returncode == 0, output.decode()
+    return output.decode()
+
+
+SEED = """
+from tests.contact.test_end_to_end import seed
+seed(6)
+"""
+
+
+def test_a_killed_dispatcher_loses_nothing_and_sends_nothing_twice(
+    tmp_path: Path, mailbox: tuple[Mailbox, dict[str, str]]
+) -> None:
+    box, smtp = mailbox
+    db = tmp_path / "arrears.sqlite3"
+    env = {
+        **os.environ,
+        **smtp,
+        "ARREARS_DATA_DIR": str(tmp_path),
+        "DATABASE_URL": f"sqlite:///{db}",
+    }
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    check(env, "migrate", "--no-input", "-v", "0")
+    check(env, "shell", "-c", SEED)
+    strategy = tmp_path / "email.yaml"
+    strategy.write_text(email_strategy(), "utf-8")
+    check(env, "strategy", "publish", str(strategy))
+    assert "12 message(s) queued" in check(
+        env, "run-day", "--as-of", str(DAY), "--engine", "reference"
+    )  # an SMS (to the log channel) and an email for each of the six
+
+    marker = tmp_path / "paused"
+    start = "2026-02-16T10:00:00+08:00"
+    killed = arrears(
+        {**env, "ARREARS_FAULT_PAUSE": "after-message", "ARREARS_FAULT_FILE": str(marker)},
+        "dispatch",
+        "--once",
+        "--batch",
+        "20",
+        "--lease",
+        "60",
+        "--now",
+        start,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 120
+    while not marker.exists():
+        assert killed.poll() is None, "the dispatcher ended before the fault point"
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    killed.send_signal(signal.SIGKILL)
+    killed.wait(timeout=30)
+    assert len(box.received) <= 1  # killed right after its first message
+
+    # a restart after the dead dispatcher's lease ran out sends the rest, once each
+    output = check(env, "dispatch", "--once", "--now", "2026-02-16T10:02:00+08:00")
+    assert "recovered" in output
+    recipients = [m["To"].addresses[0].addr_spec for m in box.received]
+    assert len(recipients) == len(set(recipients)) == 6, recipients
+    statuses = {row[0] for row in _rows(db, "SELECT status FROM contact_outboxmessage")}
+    assert statuses == {"sent"}
+    check(env, "run-day", "--as-of", str(DAY), "--engine", "reference")
+    check(env, "dispatch", "--once", "--now", "2026-02-16T10:05:00+08:00")
+    assert len(box.received) == len(recipients)
