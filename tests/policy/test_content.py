@@ -106,6 +106,7 @@ def test_forbidden_content_is_caught_in_both_languages(
         "ＡＲＲＥＳＴ",  # full-width
         "ArReSt",
         "老\u3000赖",  # ideographic space
+        "不还就告 诉-你的家人",  # a pattern (not a keyword) split by separators
     ],
 )
 def test_simple_evasions_are_normalised_away(text: str) -> None:

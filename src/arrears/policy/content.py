@@ -28,6 +28,11 @@ _LATIN = re.compile(r"[a-z0-9]")
 _DIGITS = re.compile(r"\D+")
 
 
+#: Patterns with Chinese characters are also run on the compact text; Latin ones are not (their
+#: word boundaries and spaces matter, and joining digit groups would invent numbers).
+_CJK = re.compile(r"[\u3400-\u9fff]")
+
+
 def normalise(text: str) -> str:
     """NFKC, case-folded, white space collapsed: the form every pattern runs on."""
     return _SPACE.sub(" ", unicodedata.normalize("NFKC", text).casefold()).strip()
@@ -113,6 +118,9 @@ def screen(category: Category, text: Prepared, facts: Mapping[str, str]) -> list
     for pattern in category.patterns:
         for match in pattern.finditer(normal):
             keep(match.group(0))
+        if _CJK.search(pattern.pattern):  # a Chinese phrase split by spaces or dashes
+            for match in pattern.finditer(packed):
+                keep(match.group(0))
     return hits
 
 
