@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 import re
-from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,6 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import User
 from django.test import Client
-from django.utils import timezone
 
 from arrears.collections.models import (
     Case,
@@ -26,65 +24,13 @@ from arrears.collections.models import (
     ContactAttempt,
     Hold,
     Promise,
-    Team,
 )
-from arrears.collections.workflow import evaluate_day
-from arrears.daily.services import day_run
 from arrears.ledger.models import Borrower
-from tests import factories
+from tests.web.conftest import Book
+from tests.web.conftest import no_pii as _no_pii
 
 WEB = Path(__file__).resolve().parents[2] / "src" / "arrears" / "web"
 PO = WEB.parent / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.po"
-PHONES = ("+8613800000001", "+8613800000002", "+8613800000003")
-
-
-def _collector(username: str, team: Team, role: str = "collector") -> Collector:
-    user = User.objects.create_user(username=username, password="pw-" + username)
-    return Collector.objects.create(user=user, team=team, role=role)
-
-
-@dataclass
-class Book:
-    today: date
-    cases: list[Case]
-    staff: dict[str, Collector]
-    team: Team
-
-    def client(self, who: str) -> Client:
-        client = Client(HTTP_ACCEPT_LANGUAGE="en")
-        client.force_login(self.staff[who].user)
-        return client
-
-
-@pytest.fixture
-def book(db: None) -> Book:
-    """Three borrowers ~20 days late (the internal stage); ann works cases 0 and 1 (1 first by
-    priority), bob case 2; lead and boss supervise the team; olga leads another team."""
-    today = timezone.localdate()
-    team = Team.objects.create(code="internal", name="Internal team", owner="internal_team")
-    other = Team.objects.create(code="north", name="North team", owner="north_desk")
-    staff = {
-        "ann": _collector("ann", team),
-        "bob": _collector("bob", team),
-        "lead": _collector("lead", team, "team_lead"),
-        "boss": _collector("boss", team, "manager"),
-        "olga": _collector("olga", other, "team_lead"),
-    }
-    product = factories.product()
-    for n, phone in enumerate(PHONES, start=1):
-        owner = factories.borrower(f"B-{n}", phone=phone)
-        factories.loan(f"L-{n}", owner, product, start=today - timedelta(days=50))
-    day_run(as_of=today, engine="reference")
-    evaluate_day(today)
-    cases = [Case.objects.get(borrower__ref=f"B-{n}") for n in (1, 2, 3)]
-    assert all(case.stage == "internal" for case in cases)
-    for case, who, priority in zip(cases, ("ann", "ann", "bob"), (10, 30, 20), strict=True):
-        Case.objects.filter(pk=case.pk).update(
-            collector=staff[who], assigned_on=today, priority=priority
-        )
-    for case in cases:
-        case.refresh_from_db()
-    return Book(today=today, cases=cases, staff=staff, team=team)
 
 
 def _case_ids(page: str) -> list[int]:
@@ -93,13 +39,6 @@ def _case_ids(page: str) -> list[int]:
 
 def _url(case: Case) -> str:
     return f"/cases/{case.pk}/"
-
-
-def _no_pii(page: str) -> None:
-    """No full phone number (with or without the country code) and no full national ID."""
-    for phone in PHONES:
-        assert phone not in page and phone[3:] not in page
-    assert factories.valid_ric() not in page
 
 
 # --- the queue ----------------------------------------------------------------------------------
@@ -475,9 +414,20 @@ def test_every_workbench_string_has_a_chinese_translation() -> None:
     keywords = dict(DEFAULT_KEYWORDS, gettext_lazy=None)
     sources = [
         templatize((WEB / "templates" / "web" / name).read_text(encoding="utf-8"))
-        for name in ("queue.html", "case.html", "_messages.html", "base.html")
+        for name in (
+            "queue.html",
+            "case.html",
+            "_messages.html",
+            "base.html",
+            "approvals.html",
+            "_approvals.html",
+            "_decide.html",
+            "explain.html",
+        )
     ]
-    sources.append((WEB / "workbench.py").read_text(encoding="utf-8"))
+    sources += [
+        (WEB / name).read_text(encoding="utf-8") for name in ("workbench.py", "concessions.py")
+    ]
     with PO.open("rb") as handle:
         catalogue = read_po(handle)
     missing = []

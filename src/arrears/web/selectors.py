@@ -1,4 +1,5 @@
-"""Reads for the web pages: bucket summaries and lists from the stored daily state."""
+"""Reads for the web pages: bucket summaries and lists from the stored daily state, and who
+may see which case and which concession."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from django.db.models.functions import Coalesce
 from arrears.collections.models import Case, Collector, ContactAttempt, WorkItem
 from arrears.daily.models import DayRun, LoanState
 from arrears.kernel.terms import DEFAULT_BUCKETS
-from arrears.ledger.models import Loan, Phone
+from arrears.ledger.models import Loan, Phone, PlanInstalment, RepaymentPlan, Waiver
 
 
 def latest_run_date() -> date | None:
@@ -161,3 +162,52 @@ def borrower_loans(borrower_id: int) -> list[Loan]:
     for loan in loans:
         loan.latest = LoanState.objects.filter(loan=loan).order_by("-as_of").first()
     return loans
+
+
+# --- concessions: waivers and repayment plans (issue W2) -----------------------------------
+#
+# A concession is visible exactly when its borrower has a case the user may open, so the
+# approvals page can never list an item whose case page would then answer 404.
+
+
+def is_approver(user: Any) -> bool:
+    """Who may open the approvals page: team leads, managers and superusers. Whether a given
+    approval is within their limits is the service's decision, not the page's."""
+    return bool(getattr(user, "is_superuser", False) or is_supervisor(collector_of(user)))
+
+
+def visible_waivers(user: Any) -> QuerySet[Waiver]:
+    """Every waiver on the loans of borrowers whose cases ``user`` may open (all for a
+    superuser, including borrowers without a case)."""
+    rows = Waiver.objects.select_related("loan", "requested_by")
+    if getattr(user, "is_superuser", False):
+        return rows
+    return rows.filter(loan__borrower_id__in=visible_cases(user).values("borrower_id"))
+
+
+def visible_plans(user: Any) -> QuerySet[RepaymentPlan]:
+    """Every repayment plan on the loans of borrowers whose cases ``user`` may open."""
+    rows = RepaymentPlan.objects.select_related("loan", "proposed_by").prefetch_related(
+        Prefetch("instalments", queryset=PlanInstalment.objects.order_by("seq"))
+    )
+    if getattr(user, "is_superuser", False):
+        return rows
+    return rows.filter(loan__borrower_id__in=visible_cases(user).values("borrower_id"))
+
+
+def case_of_borrowers(user: Any, borrower_ids: set[int]) -> dict[int, int]:
+    """For each borrower, the case ``user`` should be sent to: the open one if there is one,
+    else the latest closed one. Borrowers without a visible case are left out."""
+    found: dict[int, int] = {}
+    rows = (
+        visible_cases(user)
+        .filter(borrower_id__in=borrower_ids)
+        .order_by("borrower_id", "-opened_on", "-id")
+        .values_list("borrower_id", "id", "closed_on")
+    )
+    for borrower_id, case_id, closed_on in rows:
+        if closed_on is None:
+            found[borrower_id] = case_id  # the open case wins (there is at most one)
+        else:
+            found.setdefault(borrower_id, case_id)
+    return found

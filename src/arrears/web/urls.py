@@ -1,6 +1,6 @@
 from django.urls import path
 
-from arrears.web import views, workbench
+from arrears.web import concessions, views, workbench
 
 app_name = "web"
 urlpatterns = [
@@ -9,4 +9,5 @@ urlpatterns = [
     path("loans/<str:ref>/", views.loan_explain, name="explain"),
     path("queue/", workbench.queue, name="queue"),
     path("cases/<int:case_id>/", workbench.case_detail, name="case"),
+    path("approvals/", concessions.approvals, name="approvals"),
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -19,6 +20,8 @@ from arrears.web import selectors
 
 
 def home(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated and not request.user.is_staff:
+        return redirect("web:queue")
     return redirect("web:loans")
 
 
@@ -34,6 +37,9 @@ def _as_of(request: HttpRequest, default: date | None) -> date | None:
 
 @login_required
 def loans_by_bucket(request: HttpRequest) -> HttpResponse:
+    """The whole book by bucket: for back-office staff only (a collector sees their queue)."""
+    if not request.user.is_staff:
+        raise PermissionDenied("the portfolio view is for staff")
     as_of = _as_of(request, selectors.latest_run_date())
     context: dict[str, object] = {"as_of": as_of, "summary": [], "bucket": None, "page": None}
     if as_of is not None:
@@ -54,6 +60,10 @@ def loans_by_bucket(request: HttpRequest) -> HttpResponse:
 @login_required
 def loan_explain(request: HttpRequest, ref: str) -> HttpResponse:
     loan = get_object_or_404(Loan.objects.select_related("borrower", "product"), ref=ref)
+    if not request.user.is_staff and not (
+        selectors.visible_cases(request.user).filter(borrower_id=loan.borrower_id).exists()
+    ):
+        raise Http404("no such loan")  # a collector sees only the loans of their own cases
     as_of = _as_of(request, selectors.latest_run_date() or loan.start_date)
     assert as_of is not None
     if as_of < loan.start_date:

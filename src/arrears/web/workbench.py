@@ -1,11 +1,13 @@
-"""The collector workbench (issue 4): "my queue" and the case page with its three actions.
+"""The collector workbench (issue 4): "my queue" and the case page with its actions.
 
 Views stay thin: who may see what is decided in :mod:`arrears.web.selectors` (once, so the queue
 and the case page cannot disagree), and every change goes through
 :mod:`arrears.collections.services`, which validates, records an event and re-evaluates the
 borrower. The forms here only turn text into typed values (an amount into exact minor units, a
 date into a date); the business rules — a promise at most 31 days out, a hold that must end —
-stay in the services, and their refusal is shown next to the field it names.
+stay in the services, and their refusal is shown next to the field it names. Waivers and
+repayment plans (request, preview, propose, approve) are in :mod:`arrears.web.concessions`,
+which also has the approvals page; the case page hosts their forms.
 
 Privacy: these pages never show a full phone number or national ID. Numbers go through
 :func:`mask_phone`, and every free text a person typed (notes, event causes, reasons) goes
@@ -25,6 +27,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -39,9 +42,9 @@ from arrears.collections.workflow import business_date
 from arrears.kernel.errors import ArrearsError
 from arrears.kernel.money import Money
 from arrears.ledger.masking import mask_national_id, mask_phone, mask_text
-from arrears.ledger.models import Phone
+from arrears.ledger.models import Loan, Phone, PlanInstalment, RepaymentPlan, Waiver
 from arrears.strategy.model import CHANNELS
-from arrears.web import selectors
+from arrears.web import concessions, selectors
 
 #: Cases per queue page; a team's queue can hold thousands of cases.
 QUEUE_PAGE_SIZE = 50
@@ -134,6 +137,8 @@ LABELS: dict[str, dict[str, Any]] = {
         "contact": gettext_lazy("Contact"),
         "closed": gettext_lazy("Closed"),
     },
+    # waiver and plan events record the concession's status as their to-value
+    "concession_status": concessions.LABELS["concession_status"],
 }
 
 #: Which label set names an event's from/to values, per event kind (others are shown as stored).
@@ -145,6 +150,8 @@ _EVENT_VALUES = {
     "promise": "promise_status",
     "hold": "hold_reason",
     "contact": "outcome",
+    "waiver": "concession_status",
+    "plan": "concession_status",
 }
 
 
@@ -273,7 +280,7 @@ class HoldForm(forms.Form):
     )
 
 
-def _refused(form: forms.Form, error: CollectionsError) -> None:
+def _refused(form: forms.Form, error: ArrearsError) -> None:
     """Show a service's refusal on the field it names (its message starts ``field: ``), or
     above the form; the typed input stays in the bound form."""
     name = str(error).split(":", 1)[0].strip()
@@ -363,9 +370,13 @@ def _reassign(request: HttpRequest) -> None:
 @login_required
 @require_http_methods(["GET", "POST"])
 def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
-    """One case: header, loans, timeline, work, contacts, promises, holds, and the forms.
+    """One case: header, loans, timeline, work, contacts, promises, holds, concessions, and the
+    forms.
 
-    A case the user may not open is a 404, exactly like one that does not exist.
+    A case the user may not open is a 404, exactly like one that does not exist. Every action
+    posts back here: an accepted one redirects with a message; a refused one re-renders the page
+    with status 400, the reason, and the typed input. A plan's *Preview* renders the figures
+    with status 200 and saves nothing.
     """
     case = get_object_or_404(
         selectors.visible_cases(request.user).select_related(
@@ -375,6 +386,7 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
     )
     day = business_date()
     phones = list(case.borrower.phones.order_by("id"))
+    loans = list(Loan.objects.filter(borrower_id=case.borrower_id).order_by("ref"))
     # The work a contact can complete: what is pending and due by today, oldest first.
     tasks = list(
         case.work_items.filter(status=WorkItem.Status.PENDING, due_on__lte=day).order_by(
@@ -385,47 +397,115 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
         "contact": ContactForm(prefix="contact", phones=phones, tasks=tasks),
         "promise": PromiseForm(prefix="promise", currency=case.currency),
         "hold": HoldForm(prefix="hold", initial={"starts_on": day}),
+        "waiver": concessions.WaiverForm(prefix="waiver", loans=loans),
+        "plan": concessions.PlanForm(prefix="plan", loans=loans),
     }
     status = 200
+    preview: dict[str, Any] | None = None
     if request.method == "POST":
         action = request.POST.get("action", "")
-        if action not in forms_by_action:
+        if action in _BUTTONS:
+            try:
+                done = _press(action, request, case)
+            except concessions.Refusal as error:
+                messages.error(request, concessions.refusal(error))
+            else:
+                messages.success(request, done)
+                return redirect("web:case", case_id=case.pk)
+            status = 400
+        elif action not in forms_by_action:
             messages.error(request, _("Unknown action."))
             status = 400
         else:
-            bound = _bound(action, request, case, phones, tasks)
+            bound = _bound(action, request, case, phones, tasks, loans)
             forms_by_action[action] = bound
+            # A plan is only saved by its Propose button; anything else previews it.
+            previewing = action == "plan" and request.POST.get("plan-submit") != "propose"
             if bound.is_valid():
                 try:
-                    done = _apply(action, bound, case, request.user)
-                except CollectionsError as error:
+                    if previewing:
+                        assert isinstance(bound, concessions.PlanForm)
+                        preview = concessions.preview_plan(bound, day)
+                    else:
+                        done = _apply(action, bound, case, request.user)
+                except concessions.Refusal as error:
                     _refused(bound, error)
                 else:
-                    messages.success(request, done)
-                    return redirect("web:case", case_id=case.pk)
-            status = 400
+                    if not previewing:
+                        messages.success(request, done)
+                        return redirect("web:case", case_id=case.pk)
+            status = 200 if preview is not None else 400
     context = _case_context(case, day, phones)
     context.update(
         contact_form=forms_by_action["contact"],
         promise_form=forms_by_action["promise"],
         hold_form=forms_by_action["hold"],
+        waiver_form=forms_by_action["waiver"],
+        plan_form=forms_by_action["plan"],
+        plan_preview=preview,
+        plan_max=concessions.PLAN_MAX_INSTALMENTS,
+        approver=selectors.is_approver(request.user),
     )
     return render(request, "web/case.html", context, status=status)
 
 
+#: Actions that are a button on a listed row (no form to fill in): release a hold, approve a
+#: requested waiver or plan.
+_BUTTONS = ("release", "approve")
+
+
+def _press(action: str, request: HttpRequest, case: Case) -> str:
+    """Do a row button's action on an item of this case's borrower; returns the message.
+
+    An item of another borrower is a 404 whatever its id, like a case the user may not open.
+    Approving here is open to anyone who works the case: the service decides whether the
+    approver is within their limits (a collector may approve their own small waiver).
+    """
+    if action == "release":
+        key = request.POST.get("hold", "")
+        hold = get_object_or_404(
+            Hold.objects.filter(borrower_id=case.borrower_id, released_on__isnull=True),
+            pk=int(key) if key.isdigit() else 0,
+        )
+        services.release_hold(hold, user=request.user)
+        return _("Hold released; collection resumes.")
+    item = concessions.find_item(
+        request.POST.get("kind", ""),
+        request.POST.get("item", ""),
+        Waiver.objects.filter(loan__borrower_id=case.borrower_id).select_related("loan"),
+        RepaymentPlan.objects.filter(loan__borrower_id=case.borrower_id).select_related("loan"),
+    )
+    return concessions.approve(item, request.user)
+
+
 def _bound(
-    action: str, request: HttpRequest, case: Case, phones: list[Phone], tasks: list[WorkItem]
+    action: str,
+    request: HttpRequest,
+    case: Case,
+    phones: list[Phone],
+    tasks: list[WorkItem],
+    loans: list[Loan],
 ) -> forms.Form:
     if action == "contact":
         return ContactForm(request.POST, prefix=action, phones=phones, tasks=tasks)
     if action == "promise":
         return PromiseForm(request.POST, prefix=action, currency=case.currency)
+    if action == "waiver":
+        return concessions.WaiverForm(request.POST, prefix=action, loans=loans)
+    if action == "plan":
+        return concessions.PlanForm(request.POST, prefix=action, loans=loans)
     return HoldForm(request.POST, prefix=action)
 
 
 def _apply(action: str, form: forms.Form, case: Case, user: Any) -> str:
     """Call the service for ``action``; returns the success message."""
     data = form.cleaned_data
+    if action == "waiver":
+        assert isinstance(form, concessions.WaiverForm)
+        return concessions.request_waiver(form, user)
+    if action == "plan":
+        assert isinstance(form, concessions.PlanForm)
+        return concessions.propose_plan(form, user)
     if action == "contact":
         # No ``at``: the contact happens now, and the service stamps it with the clock.
         services.log_contact(
@@ -557,9 +637,28 @@ def _case_context(case: Case, day: date, phones: list[Phone]) -> dict[str, Any]:
                 "ends_on": hold.ends_on,
                 "released_on": hold.released_on,
                 "active": hold.active_on(day),
+                # in force or still to come: releasing ends it (from its start, if later)
+                "releasable": hold.released_on is None and hold.ends_on >= day,
+                "pk": hold.pk,
                 "loan": hold.loan.ref if hold.loan else "",
                 "note": mask_text(hold.note),
             }
             for hold in holds[:CASE_LIST_LIMIT]
+        ],
+        # concessions of every loan of the borrower, newest first
+        "waivers": [
+            concessions.waiver_row(waiver)
+            for waiver in Waiver.objects.filter(loan__borrower_id=case.borrower_id)
+            .select_related("loan", "requested_by")
+            .order_by("-created_at", "-id")[:CASE_LIST_LIMIT]
+        ],
+        "plans": [
+            concessions.plan_row(plan)
+            for plan in RepaymentPlan.objects.filter(loan__borrower_id=case.borrower_id)
+            .select_related("loan", "proposed_by")
+            .prefetch_related(
+                Prefetch("instalments", queryset=PlanInstalment.objects.order_by("seq"))
+            )
+            .order_by("-created_at", "-id")[:CASE_LIST_LIMIT]
         ],
     }

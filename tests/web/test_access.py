@@ -1,0 +1,23 @@
+"""Who sees which loans: staff the whole book; a collector only the loans of their own cases."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import User
+from django.test import Client
+
+from tests.web.conftest import Book
+
+
+def test_a_collector_sees_only_their_own_loans(book: Book) -> None:
+    ann = book.client("ann")
+    assert ann.get("/loans/").status_code == 403  # the whole book is for staff
+    assert ann.get("/loans/L-1/").status_code == 200  # her case
+    assert ann.get("/loans/L-3/").status_code == 404  # bob's: not even its existence
+    assert ann.get("/").headers["Location"].endswith("/queue/")
+
+
+def test_staff_see_the_whole_book(book: Book) -> None:
+    staff = Client(HTTP_ACCEPT_LANGUAGE="en")
+    staff.force_login(User.objects.create_user("backoffice", is_staff=True))
+    assert staff.get("/loans/").status_code == 200
+    assert staff.get("/loans/L-3/").status_code == 200
