@@ -123,6 +123,8 @@ def test_an_approved_waiver_changes_the_ledger_and_a_reversal_restores_it(
     after = concessions.ledger_state(big_loan, AS_OF)
     assert after.penalty_outstanding == before.penalty_outstanding - 5_000
     assert after.waived_total == 5_000
+    with pytest.raises(CollectionsError, match="only a team lead or a manager"):
+        concessions.reverse_waiver(waiver, user=staff["bob"].user, on=AS_OF, reason="no")
     concessions.reverse_waiver(waiver, user=staff["lead"].user, on=AS_OF, reason="keyed twice")
     assert concessions.ledger_state(big_loan, AS_OF).penalty_outstanding == (
         before.penalty_outstanding

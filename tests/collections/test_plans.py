@@ -43,9 +43,11 @@ def test_a_plan_in_force_quiets_the_case_and_a_broken_one_returns_it_to_the_ladd
         effective_on=DAY,
         instalments=[(DAY + timedelta(5), 50_000), (DAY + timedelta(36), owed - 50_000)],
     )
+    negotiator = case.collector
     concessions.approve_plan(plan, staff["lead"].user)
     case.refresh_from_db()
-    assert (case.status, case.dpd) == ("in_plan", 0)  # days past due now follow the plan
+    assert (case.status, case.dpd) == ("in_plan", 0)
+    assert case.collector == negotiator  # the plan moved the bucket, not the case
     assert case.events.filter(kind="status", to_value="in_plan").exists()
 
     _run(DAY + timedelta(1), engine)  # kept so far: no stage's condition holds, nobody calls

@@ -76,6 +76,7 @@ def request_waiver(
             f"amount: {amount_minor} is more than the {component} owed on {day} ({owed})"
         )
     with transaction.atomic():
+        Loan.objects.select_for_update().filter(pk=loan.pk).first()  # one numbering at a time
         number = Waiver.objects.filter(loan=loan).count() + 1
         waiver = Waiver.objects.create(
             ref=f"{loan.ref}-W{number}",
@@ -137,8 +138,16 @@ def approve_waiver(waiver: Waiver, approver: Any) -> Waiver:
     return waiver
 
 
+def _supervisor(user: Any, what: str) -> None:
+    """Reversals and rejections are a team lead's or manager's call (or a superuser's)."""
+    role = getattr(getattr(user, "collector", None), "role", "")
+    if role not in ("team_lead", "manager") and not getattr(user, "is_superuser", False):
+        raise CollectionsError(f"only a team lead or a manager may {what}")
+
+
 def reverse_waiver(waiver: Waiver, *, user: Any, on: date, reason: str) -> Waiver:
     """Undo an approved waiver from ``on``: the replay then treats it as never made."""
+    _supervisor(user, "reverse a waiver")
     if waiver.status != Approval.APPROVED:
         raise CollectionsError(f"waiver {waiver.ref} is {waiver.status}, not approved")
     if on < waiver.effective_on:
@@ -279,6 +288,7 @@ def propose_plan(
         waive_rest=waive_rest,
     )
     with transaction.atomic():
+        Loan.objects.select_for_update().filter(pk=loan.pk).first()  # one numbering at a time
         number = RepaymentPlan.objects.filter(loan=loan).count() + 1
         plan = RepaymentPlan.objects.create(
             ref=f"{loan.ref}-P{number}",
@@ -315,6 +325,7 @@ def approve_plan(plan: RepaymentPlan, approver: Any) -> RepaymentPlan:
 
 def reject(item: Waiver | RepaymentPlan, *, user: Any, reason: str) -> None:
     """Turn down a requested waiver or plan; it never reaches the ledger."""
+    _supervisor(user, "reject a request")
     if item.status != Approval.REQUESTED:
         raise CollectionsError(f"{item.ref} is {item.status}, not requested")
     item.status = Approval.REJECTED

@@ -287,14 +287,16 @@ def _update_cases(
             case.stage, case.stage_since, case.owner = stage, as_of, row["owner"]
             summary.stage_changes += 1
         status, why = _status(row, stage)
+        before = case.status
         if case.status == Case.Status.IN_PLAN and status != Case.Status.IN_PLAN:
             why = f"{plan_outcome(case.borrower_id, as_of)}; {why}"
         if status != case.status:
             _event(case, as_of, CaseEvent.Kind.STATUS, case.status, status, why, label)
             case.status = status
             summary.status_changes += 1
-        if case.bucket and case.bucket != row["bucket"]:
-            moved.add(case.pk)
+        entering_or_leaving_plan = Case.Status.IN_PLAN in (before, status)
+        if case.bucket and case.bucket != row["bucket"] and not entering_or_leaving_plan:
+            moved.add(case.pk)  # a plan changes the bucket, not who should work the case
         case.strategy = record
         case.variant = row["variant"]
         case.dpd, case.bucket, case.total_due_minor = row["dpd"], row["bucket"], row["total_due"]

@@ -24,11 +24,11 @@ from arrears.ledger.models import Loan, Product
 
 DEMO_PRODUCT = "weilidai-like"
 DEMO_USERS = (
-    # (username, password, superuser)
-    ("admin", "arrears-admin", True),
-    ("lead", "arrears-demo", False),
-    ("ann", "arrears-demo", False),
-    ("bob", "arrears-demo", False),
+    # (username, password, role): superuser, staff (back office: the whole book) or collector
+    ("admin", "arrears-admin", "superuser"),
+    ("lead", "arrears-demo", "staff"),
+    ("ann", "arrears-demo", "collector"),
+    ("bob", "arrears-demo", "collector"),
 )
 #: (username, role, capacity) of the demo's internal collection team (内催).
 DEMO_TEAM = (("lead", "team_lead", 50), ("ann", "collector", 150), ("bob", "collector", 150))
@@ -76,12 +76,14 @@ class Command(BaseCommand):
             call_command("import", "payments", str(payments_csv), stdout=self.stdout)
         _add_addresses(options["seed"])
         users = get_user_model()
-        for username, password, superuser in DEMO_USERS:
+        for username, password, role in DEMO_USERS:
             if not users.objects.filter(username=username).exists():
-                if superuser:
+                if role == "superuser":
                     users.objects.create_superuser(username, password=password)
                 else:
-                    users.objects.create_user(username, password=password, is_staff=True)
+                    users.objects.create_user(
+                        username, password=password, is_staff=role == "staff"
+                    )
         team, _ = Team.objects.get_or_create(
             code="internal", defaults={"name": "内催一组 Internal team", "owner": "internal_team"}
         )
