@@ -81,9 +81,7 @@ class Command(BaseCommand):
                 if role == "superuser":
                     users.objects.create_superuser(username, password=password)
                 else:
-                    users.objects.create_user(
-                        username, password=password, is_staff=role == "staff"
-                    )
+                    users.objects.create_user(username, password=password, is_staff=role == "staff")
         team, _ = Team.objects.get_or_create(
             code="internal", defaults={"name": "内催一组 Internal team", "owner": "internal_team"}
         )
