@@ -1,6 +1,6 @@
 from django.urls import path
 
-from arrears.web import concessions, views, workbench
+from arrears.web import concessions, outbox, views, workbench
 
 app_name = "web"
 urlpatterns = [
@@ -10,4 +10,5 @@ urlpatterns = [
     path("queue/", workbench.queue, name="queue"),
     path("cases/<int:case_id>/", workbench.case_detail, name="case"),
     path("approvals/", concessions.approvals, name="approvals"),
+    path("messages/", outbox.outbox, name="outbox"),
 ]
