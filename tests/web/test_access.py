@@ -21,3 +21,19 @@ def test_staff_see_the_whole_book(book: Book) -> None:
     staff.force_login(User.objects.create_user("backoffice", is_staff=True))
     assert staff.get("/loans/").status_code == 200
     assert staff.get("/loans/L-3/").status_code == 200
+
+
+def test_the_case_page_asks_the_gate_before_anyone_dials(book: Book) -> None:
+    from arrears.collections.models import Hold
+    from arrears.contact.models import GateDecision
+
+    ann = book.client("ann")
+    case = book.cases[0]
+    before = GateDecision.objects.count()
+    page = ann.get(f"/cases/{case.pk}/").content.decode()
+    assert 'id="call-gate"' in page and GateDecision.objects.count() == before + 1
+    Hold.objects.create(
+        borrower=case.borrower, reason="complaint", starts_on=book.today, ends_on=book.today
+    )
+    held = ann.get(f"/cases/{case.pk}/").content.decode()
+    assert 'class="call-deny"' in held and "not allowed" in held

@@ -82,20 +82,25 @@ def _debt(message: OutboxMessage) -> str:
     return f"case{message.case_id}" if message.case_id else f"borrower{message.borrower_id}"
 
 
+def _holds(borrower: Borrower, debt: str, now: datetime) -> tuple[Hold, ...]:
+    """Holds in force, as the gate sees them (a loan hold covers the case: conservative)."""
+    return tuple(
+        Hold(
+            kind=h.reason,
+            scope="loan" if h.loan_id else "borrower",
+            debt_id=debt if h.loan_id else None,
+            channels=frozenset(c for c in h.channels if c in ACTIONS),
+        )
+        for h in active_holds(now.date(), [borrower.pk])
+    )
+
+
 def request_for(
     message: OutboxMessage, now: datetime, text: str, facts: Mapping[str, str]
 ) -> ContactRequest:
     """The gate's view of one outgoing message."""
     borrower = message.borrower
-    holds = tuple(
-        Hold(
-            kind=h.reason,
-            scope="loan" if h.loan_id else "borrower",
-            debt_id=_debt(message) if h.loan_id else None,
-            channels=frozenset(c for c in h.channels if c in ACTIONS),
-        )
-        for h in active_holds(now.date(), [borrower.pk])
-    )
+    holds = _holds(borrower, _debt(message), now)
     preference = ContactPreference.objects.filter(borrower=borrower).first()
     return ContactRequest(
         debt_id=_debt(message),
@@ -118,13 +123,13 @@ def request_for(
     )
 
 
-def check(message: OutboxMessage, now: datetime, text: str, facts: Mapping[str, str]) -> Decision:
-    """Decide and record. A denial is an ordinary answer, never an exception."""
-    request = request_for(message, now, text, facts)
-    decision = decide(request, history(message.borrower, now), now, pack=pack())
+def _record(
+    decision: Decision, request: ContactRequest, message: OutboxMessage | None = None
+) -> Decision:
+    """Keep the decision with the request it answered (every decision is recorded)."""
     GateDecision.objects.create(
         message=message,
-        at=now,
+        at=decision.decided_at,
         outcome=decision.outcome,
         pack=f"{decision.pack_name} v{decision.pack_version}",
         rules=[
@@ -141,3 +146,35 @@ def check(message: OutboxMessage, now: datetime, text: str, facts: Mapping[str, 
         },
     )
     return decision
+
+
+def check(message: OutboxMessage, now: datetime, text: str, facts: Mapping[str, str]) -> Decision:
+    """Decide and record. A denial is an ordinary answer, never an exception."""
+    request = request_for(message, now, text, facts)
+    decision = decide(request, history(message.borrower, now), now, pack=pack())
+    return _record(decision, request, message)
+
+
+def check_call(borrower: Borrower, case_id: int | None, now: datetime) -> Decision:
+    """May a collector call the borrower now? Asked before every dial; recorded like any other
+    decision. The case page shows the answer (and, for a defer, when calling becomes allowed)."""
+    phone = borrower.phones.filter(is_valid=True, kind="mobile").order_by("id").first()
+    preference = ContactPreference.objects.filter(borrower=borrower).first()
+    debt = f"case{case_id}" if case_id else f"borrower{borrower.pk}"
+    request = ContactRequest(
+        debt_id=debt,
+        person_id=borrower.ref,
+        party="borrower",
+        channel="voice",
+        action="call",
+        purpose="collect",
+        case_id=str(case_id or ""),
+        address=phone.number if phone else None,
+        timezone=borrower.time_zone or None,
+        country="CN" if borrower.id_type == Borrower.IdType.CN_RIC else None,
+        holds=_holds(borrower, debt, now),
+        opt_outs=frozenset(preference.opt_outs) if preference else frozenset(),
+        cease=preference.cease if preference else False,
+        not_at_work=preference.not_at_work if preference else False,
+    )
+    return _record(decide(request, history(borrower, now), now, pack=pack()), request)

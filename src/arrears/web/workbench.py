@@ -31,6 +31,7 @@ from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
@@ -39,6 +40,7 @@ from arrears.collections import services
 from arrears.collections.models import Case, Collector, ContactAttempt, Hold, WorkItem
 from arrears.collections.services import CollectionsError
 from arrears.collections.workflow import business_date
+from arrears.contact.gate import check_call
 from arrears.kernel.errors import ArrearsError
 from arrears.kernel.money import Money
 from arrears.ledger.masking import mask_national_id, mask_phone, mask_text
@@ -436,6 +438,13 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
                         return redirect("web:case", case_id=case.pk)
             status = 200 if preview is not None else 400
     context = _case_context(case, day, phones)
+    if case.is_open:  # asked (and recorded) before anyone dials
+        call = check_call(case.borrower, case.pk, timezone.now())
+        context["call"] = {
+            "outcome": call.outcome,
+            "next": timezone.localtime(call.next_allowed) if call.next_allowed else None,
+            "rules": [mask_text(f.message) for f in call.fired],
+        }
     context.update(
         contact_form=forms_by_action["contact"],
         promise_form=forms_by_action["promise"],
