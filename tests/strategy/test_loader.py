@@ -103,13 +103,14 @@ def test_variants_default_to_a_single_champion() -> None:
         (
             "channel: sms",
             "channel: 5",
-            "s.yaml:13: stage 'reminder': treatment #1: channel: expected a non-empty string",
+            "s.yaml:13: stage 'reminder': treatment #1: channel: "
+            "expected a non-empty string, got '5'",
         ),
         ("version: 3\n", "version: 3\nversion: 4\n", "s.yaml:3: duplicate key 'version'"),
         (
             "treatments: []",
             "treatments: {}",
-            "s.yaml:19: stage 'internal': treatments: expected a list",
+            "s.yaml:19: stage 'internal': treatments: expected a list, got a mapping",
         ),
     ],
 )

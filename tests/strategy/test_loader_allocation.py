@@ -110,7 +110,7 @@ def test_the_default_strategy_allocates_the_stages_people_work() -> None:
         (
             "allocation: {method: round_robin}",
             "allocation: round_robin",
-            "a.yaml:23: stage 'external': allocation: expected a mapping",
+            "a.yaml:23: stage 'external': allocation: expected a mapping, got 'round_robin'",
         ),
         ("  dpd: 100", "  dpdd: 100", "a.yaml:5: priority: unknown column 'dpdd'"),
         ("  dpd: 100", "  bucket: 100", "a.yaml:5: priority: 'bucket' is not a numeric column"),

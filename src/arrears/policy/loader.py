@@ -18,7 +18,6 @@ from datetime import date
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
 
 import yaml  # type: ignore[import-untyped]  # no types-PyYAML in the venv
 
@@ -56,11 +55,8 @@ from arrears.policy.model import (
     Selector,
     Window,
 )
+from arrears.yamldoc import INT, STR, StrictDoc, shown
 
-_INT = "tag:yaml.org,2002:int"
-_STR = "tag:yaml.org,2002:str"
-_BOOL = "tag:yaml.org,2002:bool"
-_NULL = "tag:yaml.org,2002:null"
 _TIMESTAMP = "tag:yaml.org,2002:timestamp"
 _TIME = re.compile(r"^([01]\d|2[0-4]):([0-5]\d)$")
 _ID = re.compile(r"^[a-z0-9][a-z0-9_.\-]*$")
@@ -68,77 +64,29 @@ _MAX_WINDOW_DAYS = 3660
 _MAX_WINDOW_HOURS = 24 * 366
 
 
-class _Doc:
-    """Error helpers and typed readers bound to one source name."""
+class _Doc(StrictDoc):
+    """The shared strict readers, raising ``PolicyError``, plus the pack's own."""
 
-    def __init__(self, source: str) -> None:
-        self.source = source
-
-    def fail(self, node: yaml.Node, where: str, reason: str) -> PolicyError:
-        line = node.start_mark.line + 1
-        prefix = f"{where}: " if where else ""
-        return PolicyError(f"{self.source}:{line}: {prefix}{reason}")
-
-    def mapping(
-        self,
-        node: yaml.Node,
-        where: str,
-        required: frozenset[str] | set[str],
-        optional: frozenset[str] | set[str] = frozenset(),
-    ) -> dict[str, yaml.Node]:
-        """The mapping's values by key; unknown, duplicate and missing keys are errors."""
-        if not isinstance(node, yaml.MappingNode):
-            raise self.fail(node, where, f"expected a mapping, got {_shown(node)}")
-        out: dict[str, yaml.Node] = {}
-        for key, value in node.value:
-            if not isinstance(key, yaml.ScalarNode) or key.tag != _STR:
-                raise self.fail(key, where, "keys must be strings")
-            if key.value in out:
-                raise self.fail(key, where, f"duplicate key {key.value!r}")
-            if key.value not in required | optional:
-                allowed = ", ".join(sorted(required | optional)) or "none"
-                raise self.fail(key, where, f"unknown key {key.value!r} (allowed: {allowed})")
-            out[key.value] = value
-        missing = sorted(required - out.keys())
-        if missing:
-            raise self.fail(node, where, f"missing key {missing[0]!r}")
-        return out
+    error = PolicyError
 
     def free_mapping(self, node: yaml.Node, where: str) -> list[tuple[yaml.Node, yaml.Node]]:
         """A mapping whose keys are data (e.g. party names), checked by the caller."""
         if not isinstance(node, yaml.MappingNode):
-            raise self.fail(node, where, f"expected a mapping, got {_shown(node)}")
+            raise self.fail(node, where, f"expected a mapping, got {shown(node)}")
         seen: set[str] = set()
         for key, _value in node.value:
-            if not isinstance(key, yaml.ScalarNode) or key.tag != _STR:
+            if not isinstance(key, yaml.ScalarNode) or key.tag != STR:
                 raise self.fail(key, where, "keys must be strings")
             if key.value in seen:
                 raise self.fail(key, where, f"duplicate key {key.value!r}")
             seen.add(key.value)
         return list(node.value)
 
-    def sequence(self, node: yaml.Node, where: str) -> list[yaml.Node]:
-        if not isinstance(node, yaml.SequenceNode):
-            raise self.fail(node, where, f"expected a list, got {_shown(node)}")
-        return list(node.value)
-
-    def string(self, node: yaml.Node, where: str) -> str:
-        if not isinstance(node, yaml.ScalarNode) or node.tag != _STR or not node.value.strip():
-            raise self.fail(node, where, f"expected a non-empty string, got {_shown(node)}")
-        return str(node.value).strip()
-
     def integer(self, node: yaml.Node, where: str, low: int, high: int) -> int:
-        if not isinstance(node, yaml.ScalarNode) or node.tag != _INT:
-            raise self.fail(node, where, f"expected an integer, got {_shown(node)}")
-        value: Any = yaml.constructor.SafeConstructor().construct_object(node)
+        value = self.whole_number(node, where)
         if not low <= int(value) <= high:
             raise self.fail(node, where, f"must be between {low} and {high}, got {value}")
         return int(value)
-
-    def boolean(self, node: yaml.Node, where: str) -> bool:
-        if not isinstance(node, yaml.ScalarNode) or node.tag != _BOOL:
-            raise self.fail(node, where, f"expected true or false, got {_shown(node)}")
-        return bool(yaml.constructor.SafeConstructor().construct_object(node))
 
     def choice(self, node: yaml.Node, where: str, allowed: frozenset[str], what: str) -> str:
         value = self.string(node, where)
@@ -161,7 +109,7 @@ class _Doc:
     def all_or_choices(
         self, node: yaml.Node, where: str, allowed: frozenset[str], what: str
     ) -> frozenset[str] | None:
-        if isinstance(node, yaml.ScalarNode) and node.tag == _STR and node.value == "all":
+        if isinstance(node, yaml.ScalarNode) and node.tag == STR and node.value == "all":
             return None
         return self.choices(node, where, allowed, what)
 
@@ -187,17 +135,11 @@ class _Doc:
         return tuple(self.string(item, where) for item in self.sequence(node, where))
 
 
-def _shown(node: yaml.Node) -> str:
-    if isinstance(node, yaml.ScalarNode):
-        return repr(node.value)
-    return "a mapping" if isinstance(node, yaml.MappingNode) else "a list"
-
-
 # --------------------------------------------------------------------------- per-kind params
 
 
 def _clock(doc: _Doc, node: yaml.Node, where: str) -> int:
-    if isinstance(node, yaml.ScalarNode) and node.tag == _INT and ":" in node.value:
+    if isinstance(node, yaml.ScalarNode) and node.tag == INT and ":" in node.value:
         raise doc.fail(
             node, where, f"quote times, e.g. '{node.value}' (YAML reads {node.value} as a number)"
         )
@@ -520,8 +462,8 @@ def _rule(doc: _Doc, node: yaml.Node, index: int) -> Rule:
 
 
 def _effective(doc: _Doc, node: yaml.Node) -> date:
-    if not isinstance(node, yaml.ScalarNode) or node.tag not in {_TIMESTAMP, _STR}:
-        raise doc.fail(node, "effective", f"expected a date YYYY-MM-DD, got {_shown(node)}")
+    if not isinstance(node, yaml.ScalarNode) or node.tag not in {_TIMESTAMP, STR}:
+        raise doc.fail(node, "effective", f"expected a date YYYY-MM-DD, got {shown(node)}")
     try:
         return date.fromisoformat(str(node.value))
     except ValueError as exc:

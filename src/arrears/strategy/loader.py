@@ -9,7 +9,6 @@ an empty frame with the ``STATE_COLUMNS`` schema; nothing is ever passed to ``ev
 from __future__ import annotations
 
 from importlib import resources
-from typing import Any
 
 import polars as pl
 import yaml  # type: ignore[import-untyped]  # no types-PyYAML in the venv
@@ -29,82 +28,23 @@ from arrears.strategy.model import (
     Treatment,
     Variant,
 )
+from arrears.yamldoc import NULL, STR, StrictDoc
 
-_INT = "tag:yaml.org,2002:int"
-_STR = "tag:yaml.org,2002:str"
-_NULL = "tag:yaml.org,2002:null"
-_BOOL = "tag:yaml.org,2002:bool"
 _EMPTY_STATE = pl.DataFrame(schema=STATE_COLUMNS)
 
 
-class _Doc:
-    """Error helpers bound to one source name."""
+class _Doc(StrictDoc):
+    """The shared strict readers, raising ``StrategyError``."""
 
-    def __init__(self, source: str) -> None:
-        self.source = source
-
-    def fail(self, node: yaml.Node, where: str, reason: str) -> StrategyError:
-        line = node.start_mark.line + 1
-        prefix = f"{where}: " if where else ""
-        return StrategyError(f"{self.source}:{line}: {prefix}{reason}")
-
-    def mapping(
-        self,
-        node: yaml.Node,
-        where: str,
-        required: frozenset[str] | set[str],
-        optional: frozenset[str] | set[str] = frozenset(),
-    ) -> dict[str, yaml.Node]:
-        """The mapping's values by key; unknown, duplicate and missing keys are errors."""
-        if not isinstance(node, yaml.MappingNode):
-            raise self.fail(node, where, "expected a mapping")
-        out: dict[str, yaml.Node] = {}
-        for key, value in node.value:
-            if not isinstance(key, yaml.ScalarNode) or key.tag != _STR:
-                raise self.fail(key, where, "keys must be strings")
-            if key.value in out:
-                raise self.fail(key, where, f"duplicate key {key.value!r}")
-            if key.value not in required | optional:
-                allowed = ", ".join(sorted(required | optional))
-                raise self.fail(key, where, f"unknown key {key.value!r} (allowed: {allowed})")
-            out[key.value] = value
-        missing = sorted(required - out.keys())
-        if missing:
-            raise self.fail(node, where, f"missing key {missing[0]!r}")
-        return out
-
-    def sequence(self, node: yaml.Node, where: str) -> list[yaml.Node]:
-        if not isinstance(node, yaml.SequenceNode):
-            raise self.fail(node, where, "expected a list")
-        return list(node.value)
-
-    def string(self, node: yaml.Node, where: str) -> str:
-        if not isinstance(node, yaml.ScalarNode) or node.tag != _STR or not node.value.strip():
-            raise self.fail(node, where, "expected a non-empty string")
-        return str(node.value).strip()
+    error = StrategyError
 
     def integer(self, node: yaml.Node, where: str) -> int:
-        if not isinstance(node, yaml.ScalarNode) or node.tag != _INT:
-            raise self.fail(node, where, f"expected an integer, got {_shown(node)}")
-        value: Any = yaml.constructor.SafeConstructor().construct_object(node)
-        return int(value)
-
-    def boolean(self, node: yaml.Node, where: str) -> bool:
-        if not isinstance(node, yaml.ScalarNode) or node.tag != _BOOL:
-            raise self.fail(node, where, f"expected true or false, got {_shown(node)}")
-        value: Any = yaml.constructor.SafeConstructor().construct_object(node)
-        return bool(value)
+        return self.whole_number(node, where)
 
     def optional_integer(self, node: yaml.Node | None, where: str) -> int | None:
-        if node is None or (isinstance(node, yaml.ScalarNode) and node.tag == _NULL):
+        if node is None or (isinstance(node, yaml.ScalarNode) and node.tag == NULL):
             return None
         return self.integer(node, where)
-
-
-def _shown(node: yaml.Node) -> str:
-    if isinstance(node, yaml.ScalarNode):
-        return repr(node.value)
-    return "a mapping" if isinstance(node, yaml.MappingNode) else "a list"
 
 
 def _check_entry(doc: _Doc, node: yaml.Node, where: str) -> str:
@@ -185,7 +125,7 @@ def _priority(doc: _Doc, node: yaml.Node | None) -> dict[str, int]:
         raise doc.fail(node, "priority", "needs at least one weight (omit the block for none)")
     weights: dict[str, int] = {}
     for key, value in node.value:
-        if not isinstance(key, yaml.ScalarNode) or key.tag != _STR:
+        if not isinstance(key, yaml.ScalarNode) or key.tag != STR:
             raise doc.fail(key, "priority", "keys must be strings")
         column = str(key.value)
         if column in weights:
