@@ -11,7 +11,6 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
@@ -35,10 +34,10 @@ from arrears.kernel.money import Money
 from arrears.ledger import models, selectors
 from arrears.ledger import services as ledger
 from tests import factories
+from tests.processes import arrears, check
 
 DAY = date(2026, 2, 16)
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-REPO = Path(__file__).resolve().parents[2]
 EMAIL_TREATMENT = """      - channel: email
         template: overdue_notice
         cadence: {first: 1}
@@ -143,17 +142,6 @@ def _rows(db: Path, sql: str) -> list[tuple[Any, ...]]:
 
     with sqlite3.connect(db) as connection:
         return connection.execute(sql).fetchall()
-
-
-def arrears(env: dict[str, str], *args: str, **kw: Any) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([sys.executable, "-m", "arrears.cli", *args], env=env, cwd=REPO, **kw)
-
-
-def check(env: dict[str, str], *args: str) -> str:
-    process = arrears(env, *args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    output, _ = process.communicate(timeout=300)
-    assert process.returncode == 0, output.decode()
-    return output.decode()
 
 
 SEED = """

@@ -6,25 +6,12 @@ import os
 import signal
 import sqlite3
 import subprocess
-import sys
 import time
 from pathlib import Path
 
+from tests.processes import arrears, check
+
 AS_OF = "2026-11-29"
-
-
-def arrears(env: dict[str, str], *args: str, **kwargs: object) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "arrears.cli", *args],
-        env=env,
-        **kwargs,  # type: ignore[arg-type]
-    )
-
-
-def check(env: dict[str, str], *args: str) -> None:
-    process = arrears(env, *args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    output, _ = process.communicate(timeout=300)
-    assert process.returncode == 0, output.decode()
 
 
 def table(db: Path, sql: str) -> list[tuple[object, ...]]:
