@@ -62,3 +62,29 @@ def test_export_refuses_a_file_and_a_missing_action(tmp_path: Path) -> None:
         export(str(target))
     with pytest.raises(CommandError, match="ACTION"):
         call_command("snapshot")
+
+
+@pytest.mark.usefixtures("two_loans")
+def test_loans_with_waivers_are_refused_or_left_out_never_exported_wrong(tmp_path: Path) -> None:
+    from datetime import date
+
+    from django.contrib.auth.models import User
+
+    from arrears.ledger import models
+
+    models.Waiver.objects.create(
+        ref="L2-W1",
+        loan=models.Loan.objects.get(ref="L2"),
+        component="penalty",
+        amount_minor=100,
+        effective_on=date(2026, 3, 1),
+        reason="hardship",
+        status="approved",
+        requested_by=User.objects.create_user("maker"),
+    )
+    with pytest.raises(CommandError, match=r"1 loan\(s\) have waivers .* \(L2…\)"):
+        export(str(tmp_path / "refused"))
+    assert not (tmp_path / "refused" / "manifest.json").exists()
+    target = tmp_path / "others"
+    assert "1 loans" in export(str(target), "--exclude-adjusted")
+    assert read_snapshot(target).loans["ref"].to_list() == ["L1"]

@@ -384,7 +384,11 @@ def _ref_collation(vendor: str) -> str | None:
 
 
 def export_snapshot(
-    directory: Path, loans: QuerySet[Any] | None = None, *, batch_size: int = 100_000
+    directory: Path,
+    loans: QuerySet[Any] | None = None,
+    *,
+    batch_size: int = 100_000,
+    exclude_adjusted: bool = False,
 ) -> dict[str, int]:
     """Write ``loans`` (default: every loan) with their products, instalments and payments as a
     snapshot in ``directory``; returns the row count of each file.
@@ -395,6 +399,7 @@ def export_snapshot(
     while payments keep arriving.
     """
     from django.db import connection, transaction  # type: ignore[import-untyped]
+    from django.db.models import Q  # type: ignore[import-untyped]
     from django.db.models.functions import Collate  # type: ignore[import-untyped]
 
     from arrears.ledger import models
@@ -402,6 +407,22 @@ def export_snapshot(
     if batch_size < 1:
         raise ValueError("batch_size must be positive")
     selected = models.Loan.objects.all() if loans is None else loans
+    adjusted = selected.filter(
+        Q(waivers__status__in=[models.Approval.APPROVED, models.Approval.REVERSED])
+        | Q(plans__status=models.Approval.APPROVED)
+    ).distinct()
+    if adjusted.exists():
+        if not exclude_adjusted:
+            refs = list(adjusted.order_by("ref").values_list("ref", flat=True)[:5])
+            raise SnapshotError(
+                f"{adjusted.count()} loan(s) have waivers or repayment plans in force "
+                f"({', '.join(refs)}…): this snapshot format does not carry them, so their "
+                "figures would be wrong. Run those days on the database, or export the other "
+                "loans with --exclude-adjusted.",
+                code="snapshot-adjusted-loans",
+            )
+        selected = selected.exclude(id__in=adjusted.values("id"))
+        loans = selected
     instalments = models.Instalment.objects.all()
     payments = models.Payment.objects.all()
     if loans is not None:  # rows of the chosen loans only (one semi-join, not a list of ids)

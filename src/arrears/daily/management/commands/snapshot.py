@@ -8,7 +8,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from arrears.engine.snapshot import MANIFEST, TABLES, export_snapshot, file_name
+from arrears.engine.snapshot import MANIFEST, TABLES, SnapshotError, export_snapshot, file_name
 
 
 class Command(BaseCommand):
@@ -34,6 +34,12 @@ class Command(BaseCommand):
             default=100_000,
             help="rows read and written at a time (default 100000)",
         )
+        export.add_argument(
+            "--exclude-adjusted",
+            action="store_true",
+            help="leave out loans with waivers or repayment plans (the format cannot carry "
+            "them); without it such loans make the export fail",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         directory: Path = options["directory"]
@@ -46,7 +52,14 @@ class Command(BaseCommand):
             )
         if options["batch_size"] < 1:
             raise CommandError("--batch-size must be positive")
-        counts = export_snapshot(directory, batch_size=options["batch_size"])
+        try:
+            counts = export_snapshot(
+                directory,
+                batch_size=options["batch_size"],
+                exclude_adjusted=options["exclude_adjusted"],
+            )
+        except SnapshotError as error:
+            raise CommandError(str(error)) from None
         summary = ", ".join(f"{counts[name]} {name}" for name in TABLES)
         self.stdout.write(f"exported {summary} to {directory}")
 
