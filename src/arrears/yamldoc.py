@@ -35,6 +35,18 @@ class StrictDoc:
     def __init__(self, source: str) -> None:
         self.source = source
 
+    def root(self, text: str) -> yaml.Node:
+        """The document's root node; invalid YAML or an empty document is an error with a line."""
+        try:
+            node = yaml.compose(text, Loader=yaml.SafeLoader)
+        except yaml.MarkedYAMLError as exc:
+            mark = exc.problem_mark or exc.context_mark
+            line = f"{mark.line + 1}" if mark is not None else "?"
+            raise self.error(f"{self.source}:{line}: not valid YAML: {exc.problem}") from exc
+        if node is None:
+            raise self.error(f"{self.source}:1: empty document")
+        return node
+
     def fail(self, node: yaml.Node, where: str, reason: str) -> ArrearsError:
         line = node.start_mark.line + 1
         prefix = f"{where}: " if where else ""

@@ -475,14 +475,7 @@ def _effective(doc: _Doc, node: yaml.Node) -> date:
 def load_pack_text(text: str, *, source: str = "<string>") -> Pack:
     """Parse and validate one pack document; raise ``PolicyError`` at the first mistake."""
     doc = _Doc(source)
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = f"{mark.line + 1}" if mark is not None else "?"
-        raise PolicyError(f"{source}:{line}: not valid YAML: {exc.problem}") from exc
-    if root is None:
-        raise PolicyError(f"{source}:1: empty document")
+    root = doc.root(text)
     fields = doc.mapping(
         root, "", {"name", "version", "effective", "title", "rules"}, {"horizon_days"}
     )

@@ -209,14 +209,7 @@ def _variants(doc: _Doc, node: yaml.Node | None) -> tuple[Variant, ...]:
 def load_strategy(text: str, *, source: str = "<string>") -> Strategy:
     """Parse and validate one strategy document; raise ``StrategyError`` at the first mistake."""
     doc = _Doc(source)
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = f"{mark.line + 1}" if mark is not None else "?"
-        raise StrategyError(f"{source}:{line}: not valid YAML: {exc.problem}") from exc
-    if root is None:
-        raise StrategyError(f"{source}:1: empty document")
+    root = doc.root(text)
     fields = doc.mapping(root, "", {"name", "version", "stages"}, {"variants", "priority"})
     name = doc.string(fields["name"], "name")
     version = doc.integer(fields["version"], "version")
