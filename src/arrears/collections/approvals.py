@@ -40,12 +40,10 @@ class Verdict:
 
 
 def role_of(user: Any) -> str:
-    try:
-        return str(user.collector.role)
-    except Collector.DoesNotExist:
-        raise ApprovalRefused(
-            f"{user.get_username()} has no collections role and cannot approve"
-        ) from None
+    role = Collector.role_of(user)
+    if not role:
+        raise ApprovalRefused(f"{user.get_username()} has no collections role and cannot approve")
+    return role
 
 
 def limit(kind: str, role: str) -> ApprovalLimit:

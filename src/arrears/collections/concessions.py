@@ -15,7 +15,7 @@ from typing import Any
 from django.db import transaction
 
 from arrears.collections import approvals
-from arrears.collections.models import ApprovalLimit, Case, CaseEvent
+from arrears.collections.models import ApprovalLimit, Case, CaseEvent, Collector
 from arrears.collections.services import CollectionsError
 from arrears.collections.workflow import business_date, reevaluate
 from arrears.kernel.state import LoanState
@@ -140,8 +140,7 @@ def approve_waiver(waiver: Waiver, approver: Any) -> Waiver:
 
 def _supervisor(user: Any, what: str) -> None:
     """Reversals and rejections are a team lead's or manager's call (or a superuser's)."""
-    role = getattr(getattr(user, "collector", None), "role", "")
-    if role not in ("team_lead", "manager") and not getattr(user, "is_superuser", False):
+    if not Collector.supervises(user):
         raise CollectionsError(f"only a team lead or a manager may {what}")
 
 

@@ -78,6 +78,22 @@ class Collector(models.Model):
     def __str__(self) -> str:
         return f"{self.user.get_username()} ({self.team.code})"
 
+    @staticmethod
+    def role_of(user: object) -> str:
+        """The user's collections role, or '' for someone without a collector profile."""
+        try:
+            return str(user.collector.role)  # type: ignore[attr-defined]
+        except (Collector.DoesNotExist, AttributeError):
+            return ""
+
+    @staticmethod
+    def supervises(user: object) -> bool:
+        """A team lead, a manager, or a superuser."""
+        return Collector.role_of(user) in (
+            Collector.Role.TEAM_LEAD,
+            Collector.Role.MANAGER,
+        ) or bool(getattr(user, "is_superuser", False))
+
 
 class ApprovalLimit(models.Model):
     """How much a role may approve, per kind (waiver, plan). Editable by admins, never code.

@@ -303,11 +303,7 @@ def reassign(
     then sticky with them from today, like any fresh assignment.
     """
     day = today or business_date()
-    try:
-        role = by.collector.role
-    except Collector.DoesNotExist:
-        role = ""
-    if role not in (Collector.Role.TEAM_LEAD, Collector.Role.MANAGER) and not by.is_superuser:
+    if not Collector.supervises(by):
         raise CollectionsError("only a team lead or a manager may reassign cases")
     if collector is not None and not collector.available:
         raise CollectionsError(f"collector: {collector} is not available")
@@ -345,11 +341,7 @@ def write_off(case: Case, *, by: Any, reason: str, today: date | None = None) ->
     stops producing work. Pending work is cancelled. A later delinquency opens a new case.
     """
     day = today or business_date()
-    try:
-        role = by.collector.role
-    except Collector.DoesNotExist:
-        role = ""
-    if role != Collector.Role.MANAGER and not by.is_superuser:
+    if Collector.role_of(by) != Collector.Role.MANAGER and not by.is_superuser:
         raise CollectionsError("only a collections manager may write a case off")
     if not reason.strip():
         raise CollectionsError("reason: a write-off needs a reason")

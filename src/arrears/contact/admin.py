@@ -7,7 +7,6 @@ from django.contrib import admin
 
 from arrears.contact import models
 from arrears.ledger.admin import ReadOnlyMixin
-from arrears.ledger.masking import mask_phone
 
 
 class DecisionInline(ReadOnlyMixin, admin.TabularInline):  # type: ignore[type-arg]
@@ -27,12 +26,7 @@ class OutboxMessageAdmin(ReadOnlyMixin, admin.ModelAdmin):  # type: ignore[type-
 
     @admin.display(description="to")
     def masked_to(self, obj: models.OutboxMessage) -> str:
-        if obj.channel in ("sms", "voice"):
-            return mask_phone(obj.to_address)
-        if obj.channel == "email" and "@" in obj.to_address:
-            name, domain = obj.to_address.split("@", 1)
-            return f"{name[:1]}***@{domain}"
-        return "***" if obj.to_address else ""
+        return obj.masked_address
 
 
 @admin.register(models.GateDecision)

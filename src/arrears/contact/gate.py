@@ -14,7 +14,7 @@ from functools import lru_cache
 
 from django.conf import settings
 
-from arrears.collections.frames import active_holds
+from arrears.collections.frames import REACHED, active_holds
 from arrears.collections.models import ContactAttempt
 from arrears.contact.models import ContactPreference, GateDecision, OutboxMessage
 from arrears.ledger.models import Borrower
@@ -25,15 +25,8 @@ HISTORY_DAYS = 30
 #: Outbox channel → the gate's action on that channel.
 ACTIONS = {"sms": "sms", "voice": "call", "email": "email", "letter": "letter", "in_app": "in_app"}
 _DONE = (OutboxMessage.Status.SENT, OutboxMessage.Status.DELIVERED, OutboxMessage.Status.UNCERTAIN)
-_CONNECTED = {
-    ContactAttempt.Outcome.RIGHT_PARTY,
-    ContactAttempt.Outcome.PROMISE,
-    ContactAttempt.Outcome.REFUSED,
-    ContactAttempt.Outcome.DISPUTE,
-    ContactAttempt.Outcome.HARDSHIP,
-    ContactAttempt.Outcome.CALLBACK,
-    ContactAttempt.Outcome.THIRD_PARTY,
-}
+#: A conversation took place: the borrower was reached, or someone answered for them.
+_CONNECTED = REACHED | {ContactAttempt.Outcome.THIRD_PARTY}
 
 
 @lru_cache(maxsize=8)

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from django.db import models
 
+from arrears.ledger.masking import mask_phone
+
 
 class OutboxMessage(models.Model):
     class Status(models.TextChoices):
@@ -68,6 +70,16 @@ class OutboxMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel}:{self.template} ({self.status})"
+
+    @property
+    def masked_address(self) -> str:
+        """The address as lists and pages show it: enough to recognise, not to contact."""
+        if self.channel in ("sms", "voice"):
+            return mask_phone(self.to_address)
+        if "@" in self.to_address:
+            name, domain = self.to_address.split("@", 1)
+            return f"{name[:1]}***@{domain}"
+        return "***" if self.to_address else ""
 
 
 class GateDecision(models.Model):

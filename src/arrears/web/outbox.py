@@ -14,18 +14,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from arrears.contact.models import OutboxMessage
-from arrears.ledger.masking import mask_phone, mask_text
+from arrears.ledger.masking import mask_text
 
 STATUSES = [s.value for s in OutboxMessage.Status]
-
-
-def _masked_address(message: OutboxMessage) -> str:
-    if message.channel in ("sms", "voice"):
-        return mask_phone(message.to_address)
-    if "@" in message.to_address:
-        name, domain = message.to_address.split("@", 1)
-        return f"{name[:1]}***@{domain}"
-    return "***" if message.to_address else ""
 
 
 @login_required
@@ -40,7 +31,7 @@ def outbox(request: HttpRequest) -> HttpResponse:
     rows = [
         {
             "message": m,
-            "to": _masked_address(m),
+            "to": m.masked_address,
             "body": mask_text(m.body),
             "reason": mask_text(m.status_reason),
             "decisions": list(m.decisions.all()),
