@@ -27,6 +27,7 @@ from arrears.channels.base import (
     SendResult,
     failed,
     http_status_result,
+    require_set,
     retry,
     sent,
     transport_result,
@@ -96,13 +97,11 @@ class AliyunSms:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         nonce: Callable[[], str] = lambda: uuid.uuid4().hex,
     ) -> None:
-        for variable, value in (
+        require_set(
             ("ALIYUN_ACCESS_KEY_ID", access_key_id),
             ("ALIYUN_ACCESS_KEY_SECRET", access_key_secret),
             ("ALIYUN_SMS_SIGN_NAME", sign_name),
-        ):
-            if not value:
-                raise ChannelConfigError(variable)
+        )
         if not template_code and not templates:
             raise ChannelConfigError(
                 "ALIYUN_SMS_TEMPLATE_CODE", "is not set (nor ALIYUN_SMS_TEMPLATES)"

@@ -79,6 +79,13 @@ class ChannelConfigError(Exception):
         super().__init__(f"{variable} {reason}")
 
 
+def require_set(*pairs: tuple[str, str]) -> None:
+    """Refuse to build a channel while any ``(variable, value)`` credential is empty."""
+    for variable, value in pairs:
+        if not value:
+            raise ChannelConfigError(variable)
+
+
 def sent(ref: str, detail: str = "") -> SendResult:
     return SendResult("sent", ref, detail)
 

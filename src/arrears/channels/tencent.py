@@ -24,6 +24,7 @@ from arrears.channels.base import (
     SendResult,
     failed,
     http_status_result,
+    require_set,
     retry,
     sent,
     transport_result,
@@ -89,13 +90,11 @@ class TencentSms:
         client: httpx.Client | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        for variable, value in (
+        require_set(
             ("TENCENT_SECRET_ID", secret_id),
             ("TENCENT_SECRET_KEY", secret_key),
             ("TENCENT_SMS_SDK_APP_ID", sdk_app_id),
-        ):
-            if not value:
-                raise ChannelConfigError(variable)
+        )
         if not template_id and not templates:
             raise ChannelConfigError(
                 "TENCENT_SMS_TEMPLATE_ID", "is not set (nor TENCENT_SMS_TEMPLATES)"

@@ -14,11 +14,11 @@ from __future__ import annotations
 import httpx
 
 from arrears.channels.base import (
-    ChannelConfigError,
     OutboundMessage,
     SendResult,
     failed,
     http_status_result,
+    require_set,
     retry,
     sent,
     transport_result,
@@ -53,13 +53,11 @@ class TwilioSms:
         status_callback: str = "",
         client: httpx.Client | None = None,
     ) -> None:
-        for variable, value in (
+        require_set(
             ("TWILIO_ACCOUNT_SID", account_sid),
             ("TWILIO_AUTH_TOKEN", auth_token),
             ("TWILIO_FROM", from_),
-        ):
-            if not value:
-                raise ChannelConfigError(variable)
+        )
         self.account_sid = account_sid
         self._auth = (account_sid, auth_token)
         self.from_ = from_
