@@ -2,17 +2,32 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 
 class ArrearsError(ValueError):
-    """Base of every domain error: a stable machine code plus a message a person can act on."""
+    """Base of every domain error: a stable machine code plus a message a person can act on.
+
+    ``params`` carries the values the message names (so a user interface can render the code
+    in any language without parsing the text) and ``field`` the input it concerns, if any.
+    """
 
     code: str = "arrears-error"
 
-    def __init__(self, message: str, *, code: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        params: Mapping[str, object] | None = None,
+        field: str | None = None,
+    ) -> None:
         super().__init__(message)
         if code is not None:
             self.code = code
         self.message = message
+        self.params: dict[str, object] = dict(params or {})
+        self.field = field
 
     def __str__(self) -> str:
         return self.message
