@@ -13,8 +13,8 @@ from arrears.collections import strategies
 from arrears.collections.models import Case
 from arrears.collections.reports import compare_variants
 from arrears.collections.workflow import evaluate_day
-from arrears.formatting import format_money
 from arrears.daily.services import day_run
+from arrears.formatting import format_money
 from arrears.ledger import services as ledger
 from arrears.strategy.evaluate import variant_of
 from tests import factories
