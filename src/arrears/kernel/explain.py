@@ -42,6 +42,7 @@ def _period(
     p: PenaltyPeriod, currency: str, rounding: Rounding, mode: AccrualRounding
 ) -> dict[str, Any]:
     base = amount(p.base, currency)
+    per_day: int | None = None
     if mode is AccrualRounding.DAILY and not p.capped:
         per_day = daily_amount(p.base, p.rate, rounding)
         formula = (
@@ -59,6 +60,8 @@ def _period(
         "rate": percent(p.rate),
         "amount": _money(p.amount, currency),
         "capped": p.capped,
+        # the day's amount when each day is rounded (``None`` per period or when capped)
+        "per_day": _money(per_day, currency) if per_day is not None else None,
         "formula": formula,
     }
 

@@ -77,6 +77,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # a view's 404 is the friendly page with DEBUG on too (not Django's technical page)
+    "arrears.web.middleware.FriendlyNotFoundMiddleware",
 ]
 
 ROOT_URLCONF = "arrears.project.urls"
