@@ -4,6 +4,7 @@ sentence, not a traceback (issue 9, item 16)."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -153,3 +154,24 @@ def test_data_dir_prefers_the_variable_then_the_checkout_then_the_user_data_dir(
 )
 def test_which_commands_need_the_database(args: list[str], needed: bool) -> None:
     assert needs_database(args) is needed
+
+
+def test_the_readmes_example_dates_are_not_before_the_demos_date() -> None:
+    """`arrears demo` seeds the book as of today (issue 9, item 21): an example dated before
+    it would run the workflow backwards, which run-day refuses."""
+    from datetime import date
+
+    from django.conf import settings
+    from django.utils import timezone
+
+    readme = (REPO / "README.md").read_text("utf-8")
+    demo_date = timezone.localdate()  # what `arrears demo` uses without --as-of
+    flags = re.findall(r"--(?:as-of|from|to|now|start)[ =]\"?([^\s\"]+)", readme)
+    assert flags, "no dated examples found"
+    for value in flags:
+        literal = re.match(r"\d{4}-\d{2}-\d{2}", value)
+        if literal:
+            assert date.fromisoformat(literal.group()) >= demo_date, value
+        else:
+            assert value.startswith(("$DAY", "${DAY}", "YYYY", "FIRST_MISSED_DAY")), value
+    assert f"DAY=$(TZ={settings.TIME_ZONE} date +%F)" in readme
