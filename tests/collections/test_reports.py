@@ -14,6 +14,7 @@ from arrears.collections.models import Case
 from arrears.collections.reports import compare_variants
 from arrears.collections.workflow import evaluate_day
 from arrears.daily.services import day_run
+from arrears.formatting import format_money
 from arrears.ledger import services as ledger
 from arrears.strategy.evaluate import variant_of
 from tests import factories
@@ -56,8 +57,14 @@ def test_cases_split_between_arms_and_the_report_counts_each() -> None:
         assert figures.cases == len(mine)
         assert figures.resolved == mine.count("resolved")
     assert sum(r.resolved for r in rows.values()) == 5
-    assert sum(r.collected_minor for r in rows.values()) == 5 * 120_000
+    assert sum(m.minor for r in rows.values() for m in r.collected) == 5 * 120_000
+    assert {m.currency for r in rows.values() for m in r.collected} == {"CNY"}
     out = StringIO()
     call_command("report", "variants", "--from", "2026-02-01", "--to", str(DAY), stdout=out)
     assert "champion" in out.getvalue() and "challenger" in out.getvalue()
+    for arm, figures in rows.items():  # money with its currency, never raw minor units
+        line = next(x for x in out.getvalue().splitlines() if x.startswith(arm))
+        shown = " + ".join(format_money(m, "en") for m in figures.collected) or "-"
+        assert shown in line and (not figures.collected or "CN¥" in line)
+        assert all(str(m.minor) not in line.split() for m in figures.collected)
     assert record.version == 1

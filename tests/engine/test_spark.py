@@ -7,14 +7,17 @@ split from its instalments or payments, or a decimal or date bent on the way.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import date
 from decimal import Decimal
+from io import StringIO
 from pathlib import Path
 
 import polars as pl
 import pytest
+from django.core.management import call_command
 from polars.testing import assert_frame_equal
 
 from arrears.engine.chunk import compute_chunk
@@ -139,22 +142,58 @@ def test_spark_run_writes_the_chunk_results_and_errors_of_the_whole_snapshot(
     spark, snapshot, tmp_path, partitions
 ):
     snap, tables = snapshot
-    counts = run_snapshot_spark(snap, tmp_path / "out", AS_OF, partitions=partitions)
+    stats = run_snapshot_spark(snap, tmp_path / "out", AS_OF, partitions=partitions)
 
     expected, expected_errors = compute_chunk(*tables, AS_OF)
     results = pl.read_parquet(tmp_path / "out" / "loan_state.parquet")
     errors = pl.read_parquet(tmp_path / "out" / "errors.parquet")
     assert_frame_equal(results, expected.sort("loan_id"))
     assert_frame_equal(errors, expected_errors.sort("loan_id"))
-    assert counts == {
+    buckets = dict(sorted(expected.group_by("bucket").len().iter_rows()))
+    assert (stats.loans, stats.delinquent, stats.errors, stats.per_bucket) == (
+        len(expected),
+        int((expected["dpd"] > 0).sum()),
+        len(expected_errors),
+        buckets,
+    )
+    # the same run record the Polars runner writes
+    assert json.loads((tmp_path / "out" / "run.json").read_text("utf-8")) == {
+        "as_of": AS_OF.isoformat(),
+        "engine": "spark",
         "loans": len(expected),
-        "delinquent": int((expected["dpd"] > 0).sum()),
+        "delinquent": stats.delinquent,
         "errors": len(expected_errors),
+        "per_bucket": buckets,
     }
     # the portfolio exercises what it claims: arrears, a settled loan, a kernel fallback, errors
     assert results["dpd"].max() > 0 and results["settled_on"].is_not_null().any()
     assert "HUGE" in results["ref"] and "FUTURE" not in results["ref"]
     assert sorted(errors["ref"]) == ["CORRUPT", "NOSCHEDULE"]
+
+
+def test_run_day_on_spark_prints_the_summary_the_polars_engine_prints(spark, snapshot, tmp_path):
+    snap, tables = snapshot
+    out = StringIO()
+    call_command(
+        "run-day",
+        "--as-of",
+        AS_OF.isoformat(),
+        "--snapshot",
+        str(snap),
+        "--out",
+        str(tmp_path / "out"),
+        "--engine",
+        "spark",
+        stdout=out,
+    )
+    expected, errors = compute_chunk(*tables, AS_OF)
+    line = out.getvalue().strip()
+    assert "{" not in line  # was the raw dict {'loans': 13, ...}
+    assert line.startswith(
+        f"{AS_OF}: {len(expected)} loans, {int((expected['dpd'] > 0).sum())} delinquent, "
+        f"{len(errors)} errors ["
+    )
+    assert (tmp_path / "out" / "run.json").is_file()
 
 
 def test_colocated_rows_flatten_back_to_the_snapshot_exactly(spark, snapshot):

@@ -330,6 +330,81 @@ def test_a_new_loan_for_a_known_borrower_reuses_the_borrower(tmp_path: Path) -> 
     ]
 
 
+# --- e-mail and postal address (letters) ------------------------------------------------
+
+
+ADDRESS = "上海市浦东新区世纪大道100号 环球金融中心 5F"
+
+
+def test_email_and_postal_address_are_imported_from_csv_and_parquet(tmp_path: Path) -> None:
+    rows = [
+        loan_row(1, email="Li.Lei@Example.COM", postal_address=f"  {ADDRESS}  "),
+        loan_row(2, email="", postal_address=""),
+    ]
+    assert "applied 2, skipped 0" in run("loans", write_csv(tmp_path / "loans.csv", rows))
+    b1 = models.Borrower.objects.get(ref="B1")
+    assert (b1.email, b1.postal_address) == ("Li.Lei@example.com", ADDRESS)
+    b2 = models.Borrower.objects.get(ref="B2")
+    assert (b2.email, b2.postal_address) == ("", "")  # optional: blank is fine
+    rows3 = [loan_row(3, email="wang@example.cn", postal_address="北京市朝阳区建国路1号\n2单元")]
+    pl.DataFrame(rows3).write_parquet(tmp_path / "more.parquet")
+    assert "applied 1, skipped 0" in run("loans", tmp_path / "more.parquet")
+    b3 = models.Borrower.objects.get(ref="B3")
+    assert (b3.email, b3.postal_address) == ("wang@example.cn", "北京市朝阳区建国路1号\n2单元")
+
+
+def test_a_bad_email_or_address_rejects_the_file_without_echoing_it(tmp_path: Path) -> None:
+    rows = [
+        loan_row(1, email="li.lei(at)example.com", postal_address=""),
+        loan_row(2, email="", postal_address="地址" * 200),
+        loan_row(3, email="", postal_address="bad\x00address"),
+    ]
+    message = rejected("loans", write_csv(tmp_path / "loans.csv", rows))
+    assert "row 2, field email: is not a valid e-mail address" in message
+    assert "row 3, field postal_address: has 400 characters; at most 300" in message
+    assert "row 4, field postal_address: contains control characters" in message
+    assert "li.lei(at)example.com" not in message
+    assert counts()["Loan"] == 0
+
+
+def test_a_later_file_fills_in_a_known_borrowers_blank_contact_details(tmp_path: Path) -> None:
+    run("loans", write_csv(tmp_path / "a.csv", [loan_row(1)]))
+    again = [loan_row(1, email="b1@example.com", postal_address=ADDRESS)]
+    out = run("loans", write_csv(tmp_path / "b.csv", again))
+    assert "applied 0, skipped 1; contact details added to 1 known borrower(s)" in out
+    b1 = models.Borrower.objects.get(ref="B1")
+    assert (b1.email, b1.postal_address) == ("b1@example.com", ADDRESS)
+    assert "applied 0, skipped 1" in run("loans", write_csv(tmp_path / "c.csv", [loan_row(1)]))
+    moved = [loan_row(1, postal_address="北京市朝阳区建国路1号")]
+    message = rejected("loans", write_csv(tmp_path / "d.csv", moved))
+    assert "field postal_address: borrower B1 already exists with a different" in message
+
+
+def test_an_imported_address_reaches_the_lawyers_letter(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The letter is rendered for the imported address, not suppressed as "no usable letter
+    address" (issue 9, item 20)."""
+    from django.utils import timezone
+
+    from arrears.contact import render
+    from arrears.contact.models import OutboxMessage
+
+    run("loans", write_csv(tmp_path / "loans.csv", [loan_row(1, postal_address=ADDRESS)]))
+    monkeypatch.setattr(render, "_render_template", lambda message, context: ("律师函", "正文"))
+    letter = OutboxMessage.objects.create(
+        key="wi:letter",
+        borrower=models.Borrower.objects.get(ref="B1"),
+        channel="letter",
+        template="lawyer_letter",
+        locale="zh-CN",
+        not_before=timezone.now(),
+    )
+    rendered = render.render_message(letter, timezone.now())
+    assert isinstance(rendered, render.Rendered), rendered
+    assert rendered.to == f"借款人1\n{ADDRESS}"
+
+
 @pytest.mark.parametrize(
     ("name", "content", "expected"),
     [

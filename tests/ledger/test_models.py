@@ -12,9 +12,11 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.test import Client
 from django.urls import reverse
+from django.utils import translation
 from hypothesis import given
 from hypothesis import strategies as st
 
+from arrears import errorcodes
 from arrears.kernel.errors import CurrencyMismatch, InvalidTerms, UnknownCurrency
 from arrears.kernel.schedule import build_schedule
 from arrears.kernel.terms import (
@@ -335,6 +337,27 @@ def test_a_payment_before_the_loan_started_is_refused(loan: models.Loan) -> None
         services.payment_record(
             loan=loan, ref="P1", value_date=date(2026, 1, 30), amount_minor=1, currency="CNY"
         )
+
+
+def test_a_refusal_carries_its_code_field_and_parameters_in_both_languages(
+    loan: models.Loan,
+) -> None:
+    """A page shows ``errorcodes.describe`` and marks ``error.field``: it never parses text."""
+    with pytest.raises(services.InvalidPayment) as caught:
+        services.payment_record(
+            loan=loan, ref="P1", value_date=date(2026, 1, 30), amount_minor=1, currency="CNY"
+        )
+    error = caught.value
+    assert (error.code, error.field) == ("ledger-payment-before-start", "value_date")
+    assert error.params["day"] == date(2026, 1, 30) and error.params["loan"] == "L1"
+    with translation.override("zh-hans"):
+        chinese = errorcodes.describe(error)
+    assert "早于借据 L1" in chinese and "before" not in chinese
+    with translation.override("en"):
+        assert errorcodes.describe(error) == str(error).removeprefix("value_date: ")
+    with pytest.raises(services.ProductInUse) as in_use:
+        services.product_update(product=loan.product, grace_days=3)
+    assert in_use.value.params["count"] == 1 and in_use.value.code == "ledger-product-in-use"
 
 
 def test_a_payment_ref_names_one_event(loan: models.Loan) -> None:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import html
+import re
 from datetime import date, timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
 
 from arrears.daily.services import day_run
+from arrears.ledger import models, services
 from tests import factories
 
 FIRST_DUE = date(2026, 2, 15)
@@ -53,6 +56,62 @@ def test_the_ui_speaks_chinese(client_in):
     assert "按账龄查看借据" in page
 
 
-def test_a_bad_date_is_a_404_not_a_crash(client_in):
-    assert client_in.get("/loans/LATE/?as_of=2026-02-30").status_code == 404
+def test_a_bad_date_is_said_on_the_page_in_the_readers_language(client_in):
+    english = client_in.get("/loans/LATE/?as_of=2026-02-30", HTTP_ACCEPT_LANGUAGE="en")
+    assert english.status_code == 400
+    assert "2026-02-30 is not a date (YYYY-MM-DD)" in english.content.decode()
+    chinese = client_in.get("/loans/?as_of=2026-02-30", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert chinese.status_code == 400 and "2026-02-30 不是有效日期" in chinese.content.decode()
     assert client_in.get("/loans/NOPE/").status_code == 404
+
+
+def _visible_text(page: str) -> str:
+    """What a reader sees: the page without its tags, styles and attributes."""
+    page = re.sub(r"<style.*?</style>", " ", page, flags=re.S)
+    return html.unescape(re.sub(r"<[^>]+>", " ", page))
+
+
+def _words(text: str, words: set[str]) -> set[str]:
+    return {w for w in words if re.search(rf"(?<![\w-]){re.escape(w)}(?![\w-])", text)}
+
+
+def test_the_explain_page_in_chinese_has_no_english_status_or_rounding_words(client_in):
+    factories.loan("PAID", factories.borrower("B2"), models.Product.objects.get())
+    services.payment_record(
+        loan=models.Loan.objects.get(ref="PAID"),
+        ref="P1",
+        value_date=FIRST_DUE,
+        amount_minor=98_333,
+        currency="CNY",
+    )
+    for ref in ("LATE", "PAID"):
+        page = client_in.get(f"/loans/{ref}/?as_of={AS_OF}", HTTP_ACCEPT_LANGUAGE="zh-hans")
+        text = _visible_text(page.content.decode())
+        english = {"paid", "overdue", "not_due", "half-up", "rounded per day", "penalty"}
+        english |= {"interest", "day", "days", "per day", "per period", "credit"}
+        assert not _words(text, english), _words(text, english)
+        assert "逾期" in text or "已还清" in text
+        assert "未到期" in text and "四舍五入" in text and "按日舍入" in text
+    paid = _visible_text(
+        client_in.get(
+            f"/loans/PAID/?as_of={AS_OF}", HTTP_ACCEPT_LANGUAGE="zh-hans"
+        ).content.decode()
+    )
+    assert "已还清" in paid and "本金" in paid  # the payment's parts, in Chinese
+    english_page = client_in.get(f"/loans/LATE/?as_of={AS_OF}", HTTP_ACCEPT_LANGUAGE="en")
+    shown = _visible_text(english_page.content.decode())
+    assert _words(shown, {"overdue", "not due", "half up", "rounded per day"}) == {
+        "overdue",
+        "not due",
+        "half up",
+        "rounded per day",
+    }
+
+
+def test_the_explain_page_itemises_the_payoff(client_in):
+    data = client_in.get(f"/loans/LATE/?as_of={AS_OF}&format=json").json()
+    parts = data["totals"]["payoff_parts"]
+    page = client_in.get(f"/loans/LATE/?as_of={AS_OF}", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    row = re.search(r'id="payoff-parts">(.*?)</td>', page, flags=re.S).group(1)
+    assert f"principal outstanding {parts['principal_outstanding']['amount']}" in row
+    assert f"penalty {parts['penalty']['amount']}" in row

@@ -1,8 +1,9 @@
 """Champion/challenger comparison: how each strategy variant's cases fared over a period.
 
 Cases are attributed to the variant recorded on them (a stable hash of the borrower, so a case
-never changes arm between versions). Figures are counts and integer minor units; rates are
-exact fractions rendered as percentages with one decimal, half-up, for display only.
+never changes arm between versions). Figures are counts and :class:`Money` per currency (a
+book in two currencies is never added up into one number); rates are exact fractions rendered
+as percentages with one decimal, half-up, for display only.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.db.models import Count, Q, Sum
 
 from arrears.collections.models import Case, Promise, WorkItem
+from arrears.formatting import format_money
+from arrears.kernel.money import Money
 from arrears.ledger.models import Payment
 
 
@@ -27,7 +30,7 @@ class VariantFigures:
     promises: int
     kept: int
     broken: int
-    collected_minor: int
+    collected: tuple[Money, ...]  # one per currency, by currency code
     work_items: int
 
     @staticmethod
@@ -44,6 +47,10 @@ class VariantFigures:
     @property
     def kept_rate(self) -> str:
         return self.rate(self.kept, self.kept + self.broken)
+
+    def collected_text(self, locale: str = "en") -> str:
+        """What was collected, with its currency (``CN¥6,602.21``; ``-`` for nothing)."""
+        return " + ".join(format_money(m, locale) for m in self.collected) or "-"
 
 
 def compare_variants(first: date, last: date) -> list[VariantFigures]:
@@ -63,7 +70,7 @@ def compare_variants(first: date, last: date) -> list[VariantFigures]:
             kept=Count("id", filter=Q(status=Promise.Status.KEPT)),
             broken=Count("id", filter=Q(status=Promise.Status.BROKEN)),
         )
-        collected = 0
+        collected: dict[str, int] = {}
         for case in mine.only("borrower_id", "opened_on", "closed_on"):
             payments = Payment.objects.filter(
                 loan__borrower_id=case.borrower_id,
@@ -72,11 +79,14 @@ def compare_variants(first: date, last: date) -> list[VariantFigures]:
             )
             if case.closed_on is not None:
                 payments = payments.filter(value_date__lte=case.closed_on)
-            collected += int(payments.aggregate(s=Sum("amount_minor"))["s"] or 0)
+            for currency, amount in payments.values_list("currency").annotate(
+                s=Sum("amount_minor")
+            ):
+                collected[currency] = collected.get(currency, 0) + int(amount or 0)
         out.append(
             VariantFigures(
                 variant=variant,
-                collected_minor=collected,
+                collected=tuple(Money(collected[c], c) for c in sorted(collected)),
                 work_items=WorkItem.objects.filter(case__in=mine).count(),
                 **counts,
                 **promises,

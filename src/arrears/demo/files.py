@@ -1,7 +1,7 @@
 """Write a generated demo portfolio as import files (the same CSV format lenders use).
 
 The demo goes through the real import path on purpose: what a newcomer sees was loaded exactly
-as a lender's own files would be.
+as a lender's own files would be, e-mail and postal address included (so letters can be sent).
 """
 
 from __future__ import annotations
@@ -66,6 +66,8 @@ def write_import_files(
                         t.method.value,
                         t.start.isoformat(),
                         t.day_count.value,
+                        borrower.email,
+                        borrower.postal_address,
                     )
                 )
                 for p in loan.payments:

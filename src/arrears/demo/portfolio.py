@@ -61,6 +61,8 @@ class DemoBorrower:
     phone: str
     time_zone: str
     locale: str
+    email: str = ""
+    postal_address: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,15 +96,19 @@ def valid_mobile(fake: Faker) -> str:
             return number
 
 
-def _borrower(i: int, fake: Faker, rnd: random.Random) -> DemoBorrower:
+def _borrower(i: int, fake: Faker, rnd: random.Random, places: Faker) -> DemoBorrower:
     locale = "en" if rnd.random() < 0.05 else "zh-hans"
+    ref = f"B{i:06d}"
     return DemoBorrower(
-        ref=f"B{i:06d}",
+        ref=ref,
         name=fake.name(),
         national_id=valid_resident_id(fake, rnd),
         phone=valid_mobile(fake),
         time_zone="Asia/Shanghai" if rnd.random() < 0.97 else "Asia/Urumqi",
         locale=locale,
+        # letters and e-mails need somewhere to go; example.com is reserved (RFC 2606)
+        email=f"{ref.lower()}@example.com",
+        postal_address=" ".join(places.address().split()),
     )
 
 
@@ -161,11 +167,14 @@ def generate(
     """Yield each demo borrower with their loans (1–2 each), deterministically for ``seed``."""
     fake = Faker("zh_CN")
     fake.seed_instance(seed)
+    # addresses from their own stream, so adding them changed no name, ID or phone of a seed
+    places = Faker("zh_CN")
+    places.seed_instance(seed + 1)
     rnd = random.Random(seed)
     product = product or ProductTerms()
     loan_no = 0
     for i in range(1, borrowers + 1):
-        borrower = _borrower(i, fake, rnd)
+        borrower = _borrower(i, fake, rnd, places)
         loans: list[DemoLoan] = []
         for _ in range(1 if rnd.random() < 0.8 else 2):
             loan_no += 1

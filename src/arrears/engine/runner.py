@@ -104,17 +104,25 @@ def run_snapshot(
     if buckets:
         totals = pl.concat(buckets).group_by("bucket").agg(pl.col("len").sum())
         stats.per_bucket = dict(totals.iter_rows())
+    write_run_record(out, as_of, stats, engine)
+    stats.seconds["write"] += time.perf_counter() - tick
+    return stats
+
+
+def write_run_record(out: Path, as_of: date, stats: RunStats, engine: str) -> None:
+    """``out/run.json``: what the run computed, for whoever picks up ``loan_state.parquet``
+    (every engine writes the same record, so a reader need not know which one ran)."""
     (out / "run.json").write_text(
         json.dumps(
             {
                 "as_of": as_of.isoformat(),
+                "engine": engine,
                 "loans": stats.loans,
+                "delinquent": stats.delinquent,
                 "errors": stats.errors,
-                "per_bucket": stats.per_bucket,
+                "per_bucket": dict(sorted(stats.per_bucket.items())),
             },
             indent=2,
         ),
         encoding="utf-8",
     )
-    stats.seconds["write"] += time.perf_counter() - tick
-    return stats

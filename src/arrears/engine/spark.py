@@ -15,6 +15,7 @@ import io
 import logging
 import os
 import sys
+import time
 from collections.abc import Callable, Iterator, Mapping
 from datetime import date
 from pathlib import Path
@@ -24,6 +25,7 @@ import polars as pl
 import pyarrow as pa
 
 from arrears.engine.chunk import ERROR_SCHEMA, RESULT_SCHEMA, compute_chunk
+from arrears.engine.runner import RunStats, write_run_record
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -202,19 +204,24 @@ def run_snapshot_spark(
     *,
     master: str = "local[2]",
     partitions: int | None = None,
-) -> dict[str, int]:
+) -> RunStats:
     """Every loan of a snapshot as of ``as_of``, computed on Spark.
 
     Writes ``out_dir/loan_state.parquet`` (a row per loan that had started, sorted by loan_id)
     and ``out_dir/errors.parquet`` (a row per loan that could not be computed) — the rows
-    ``compute_chunk`` gives for the whole snapshot — and returns their counts. Both files are
-    written on the driver from the collected Arrow output (one short row per loan: mind
-    ``spark.driver.memory`` and ``spark.driver.maxResultSize`` for tens of millions of loans),
-    each under a temporary name renamed into place, so a reader never sees half a file.
+    ``compute_chunk`` gives for the whole snapshot — and ``out_dir/run.json``, exactly as the
+    Polars runner does, and returns the same :class:`~arrears.engine.runner.RunStats` (its
+    ``line`` is what ``run-day`` prints). Both Parquet files are written on the driver from
+    the collected Arrow output (one short row per loan: mind ``spark.driver.memory`` and
+    ``spark.driver.maxResultSize`` for tens of millions of loans), each under a temporary
+    name renamed into place, so a reader never sees half a file. Spark reads lazily, so
+    ``read`` is the driver's setup and ``compute`` the whole distributed job.
     """
     for table in TABLES:
         if not (snapshot_dir / f"{table}.parquet").exists():
             raise FileNotFoundError(f"snapshot {snapshot_dir} has no {table}.parquet")
+    stats = RunStats()
+    tick = time.perf_counter()
     spark = spark_session(master)
     products = pl.from_arrow(spark.read.parquet(str(snapshot_dir / "products.parquet")).toArrow())
     assert isinstance(products, pl.DataFrame)
@@ -223,14 +230,20 @@ def run_snapshot_spark(
     mapped = colocated(spark, snapshot_dir, partitions).mapInArrow(
         chunk_mapper(buffer.getvalue(), as_of), _spark_schema()
     )
+    tock = time.perf_counter()
     results, errors = split_output(mapped.toArrow())
+    computed = time.perf_counter()
     out_dir.mkdir(parents=True, exist_ok=True)
     for name, frame in (("loan_state", results), ("errors", errors)):
         partial = out_dir / f".{name}.parquet.partial"
         frame.write_parquet(partial)
         partial.replace(out_dir / f"{name}.parquet")
-    return {
-        "loans": len(results),
-        "delinquent": int((results["dpd"] > 0).sum()),
-        "errors": len(errors),
-    }
+    stats.loans = len(results)
+    stats.delinquent = int((results["dpd"] > 0).sum())
+    stats.errors = len(errors)
+    stats.per_bucket = dict(results.group_by("bucket").len().iter_rows())
+    write_run_record(out_dir, as_of, stats, "spark")
+    stats.seconds.update(
+        read=tock - tick, compute=computed - tock, write=time.perf_counter() - computed
+    )
+    return stats

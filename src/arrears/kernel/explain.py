@@ -42,6 +42,7 @@ def _period(
     p: PenaltyPeriod, currency: str, rounding: Rounding, mode: AccrualRounding
 ) -> dict[str, Any]:
     base = amount(p.base, currency)
+    per_day: int | None = None
     if mode is AccrualRounding.DAILY and not p.capped:
         per_day = daily_amount(p.base, p.rate, rounding)
         formula = (
@@ -59,6 +60,8 @@ def _period(
         "rate": percent(p.rate),
         "amount": _money(p.amount, currency),
         "capped": p.capped,
+        # the day's amount when each day is rounded (``None`` per period or when capped)
+        "per_day": _money(per_day, currency) if per_day is not None else None,
         "formula": formula,
     }
 
@@ -117,6 +120,37 @@ def _waiver(w: WaiverApplication, currency: str) -> dict[str, Any]:
         "applied": _money(w.applied, currency),
         "unused": _money(w.unused, currency),
         "waived": _lines(w.lines, currency),
+    }
+
+
+#: The parts of the payoff, in the order the payoff line names them; ``credit`` is subtracted.
+PAYOFF_PARTS = (
+    "principal_outstanding",
+    "interest_due",
+    "penalty",
+    "compound",
+    "interest_for_days_used",
+    "credit",
+)
+
+
+def _payoff_parts(s: LoanState) -> dict[str, int]:
+    """The payoff split so that the parts add up to it: every principal not yet repaid, what
+    is due and unpaid on the instalments due by ``as_of`` (interest, penalty, compound), the
+    interest for the days used in the current period, less the credit balance.
+
+    The state computes ``payoff = due now + principal not yet due + days used − credit``,
+    floored at zero; ``due now`` holds the principal of the due instalments, which is why the
+    principal here is all of it (due or not).
+    """
+    due = [i for i in s.instalments if i.due_date <= s.as_of]
+    return {
+        "principal_outstanding": sum(i.principal_outstanding for i in s.instalments),
+        "interest_due": sum(i.interest_outstanding for i in due),
+        "penalty": sum(i.penalty_outstanding for i in due),
+        "compound": sum(i.compound_outstanding for i in due),
+        "interest_for_days_used": s.accrued_interest,
+        "credit": s.credit,
     }
 
 
@@ -189,6 +223,8 @@ def explain(loan: LoanTerms, s: LoanState) -> dict[str, Any]:
             "principal_outstanding": _money(s.principal_outstanding, cur),
             "accrued_interest": _money(s.accrued_interest, cur),
             "payoff": _money(s.payoff, cur),
+            # sums to ``payoff``: every part added, ``credit`` subtracted (floored at zero)
+            "payoff_parts": {k: _money(v, cur) for k, v in _payoff_parts(s).items()},
             "credit": _money(s.credit, cur),
             "paid_total": _money(s.paid_total, cur),
             "waived_total": _money(s.waived_total, cur),
@@ -243,9 +279,7 @@ def render_text(data: dict[str, Any]) -> str:
         f"overdue interest {t['overdue_interest']['amount']}, "
         f"penalty {t['penalty_outstanding']['amount']}, "
         f"compound {t['compound_outstanding']['amount']})",
-        f"Payoff today: {t['payoff']['amount']} (principal outstanding "
-        f"{t['principal_outstanding']['amount']}, interest for days used "
-        f"{t['accrued_interest']['amount']}, credit {t['credit']['amount']})",
+        _payoff_text(t),
     ]
     if plan and plan["active"]:
         lines.append(
@@ -291,10 +325,13 @@ def render_text(data: dict[str, Any]) -> str:
             parts = ", ".join(
                 f"#{a['seq']} {a['component']} {a['amount']['amount']}" for a in p["allocated"]
             )
-            extra = f", to credit {p['to_credit']['amount']}" if p["to_credit"]["minor"] else ""
+            pieces = [parts] if parts else []
+            if p["to_credit"]["minor"]:
+                pieces.append(f"to credit {p['to_credit']['amount']}")
             settled = " (settled the loan)" if p["settled"] else ""
+            applied = ", ".join(pieces) or "nothing applied"
             lines.append(
-                f"  {p['value_date']} {p['ref']} {p['amount']['amount']}: {parts}{extra}{settled}"
+                f"  {p['value_date']} {p['ref']} {p['amount']['amount']}: {applied}{settled}"
             )
     if data.get("waivers"):
         lines.append("")
@@ -311,6 +348,36 @@ def render_text(data: dict[str, Any]) -> str:
     for p in data.get("plans", ()):
         lines += ["", *_plan_text(p)]
     return "\n".join(lines)
+
+
+_PAYOFF_WORDS = {
+    "principal_outstanding": "principal outstanding",
+    "interest_due": "interest due",
+    "penalty": "penalty",
+    "compound": "compound",
+    "interest_for_days_used": "interest for days used",
+    "credit": "credit",
+}
+
+
+def _payoff_text(totals: dict[str, Any]) -> str:
+    """``Payoff today: 1799.51 = principal outstanding 1750.00 + interest for days used 49.51``:
+    the parts that are not zero, with their signs, adding up to the payoff (the principal is
+    always named). A credit larger than everything owed makes the payoff zero, and says so."""
+    parts = totals.get("payoff_parts")
+    payoff = totals["payoff"]["amount"]
+    if parts is None:  # explain data from before the parts were itemised
+        return f"Payoff today: {payoff}"
+    terms = []
+    for key in PAYOFF_PARTS:
+        part = parts[key]
+        if part["minor"] or key == "principal_outstanding":
+            sign = "−" if key == "credit" else "+"
+            terms.append(f"{sign} {_PAYOFF_WORDS[key]} {part['amount']}")
+    text = " ".join(terms).removeprefix("+ ")
+    total = sum(-v["minor"] if k == "credit" else v["minor"] for k, v in parts.items())
+    over = " (the credit exceeds what is owed)" if total < 0 else ""
+    return f"Payoff today: {payoff} = {text}{over}"
 
 
 def _plan_text(p: dict[str, Any]) -> list[str]:

@@ -36,8 +36,10 @@ from arrears.ledger.validators import (
     LOCALES,
     InvalidChoice,
     normalise_choice,
+    normalise_email,
     normalise_national_id,
     normalise_phone,
+    normalise_postal_address,
     normalise_time_zone,
     parse_decimal,
 )
@@ -63,7 +65,8 @@ LOAN_COLUMNS: tuple[str, ...] = (
     "method",
     "start_date",
 )
-LOAN_OPTIONAL: tuple[str, ...] = ("day_count",)
+#: ``email`` and ``postal_address`` are the borrower's: for e-mail notices and letters.
+LOAN_OPTIONAL: tuple[str, ...] = ("day_count", "email", "postal_address")
 PAYMENT_COLUMNS: tuple[str, ...] = ("payment_ref", "loan_ref", "value_date", "amount", "currency")
 PAYMENT_OPTIONAL: tuple[str, ...] = ("reverses",)
 
@@ -117,9 +120,14 @@ class ImportResult:
     applied: int
     skipped: int
     batch_id: int
+    #: known borrowers whose blank e-mail or postal address the file filled in
+    contacts_added: int = 0
 
     def summary(self) -> str:
-        return f"{self.kind} from {self.file_name}: applied {self.applied}, skipped {self.skipped}"
+        text = f"{self.kind} from {self.file_name}: applied {self.applied}, skipped {self.skipped}"
+        if self.contacts_added:
+            text += f"; contact details added to {self.contacts_added} known borrower(s)"
+        return text
 
 
 # --- reading --------------------------------------------------------------------------------
@@ -314,6 +322,8 @@ class BorrowerRow:
     national_id: str
     time_zone: str | None
     locale: str
+    email: str = ""
+    postal_address: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -340,6 +350,8 @@ class LoanPlan:
     borrowers: list[BorrowerRow] = field(default_factory=list)
     phones: list[tuple[str, str]] = field(default_factory=list)
     loans: list[LoanRow] = field(default_factory=list)
+    #: stored borrowers whose blank contact fields this file fills: ref → {field: value}
+    contacts: dict[str, dict[str, str]] = field(default_factory=dict)
     skipped: int = 0
     errors: list[RowError] = field(default_factory=list)
 
@@ -351,12 +363,17 @@ _BORROWER_FIELDS = (
     ("time_zone", "time_zone"),
     ("locale", "locale"),
 )
+#: Where a borrower is reached: a stored blank is filled in from a file, a stored value must
+#: match (a change of address is made on the borrower, not by a loans file).
+_CONTACT_FIELDS = (("email", "email"), ("postal_address", "postal_address"))
 
 
 def _borrower_differences(a: BorrowerRow, b: Any) -> list[tuple[str, str]]:
     """``(attribute, column)`` pairs where ``a`` and ``b`` (a row or a model) disagree."""
     return [
-        (attr, column) for attr, column in _BORROWER_FIELDS if getattr(a, attr) != getattr(b, attr)
+        (attr, column)
+        for attr, column in (*_BORROWER_FIELDS, *_CONTACT_FIELDS)
+        if getattr(a, attr) != getattr(b, attr)
     ]
 
 
@@ -394,6 +411,8 @@ def _loan_fields(f: _Fields) -> dict[str, Any]:
         "phone": f.parse("phone", normalise_phone),
         "time_zone": f.parse("time_zone", normalise_time_zone, required=False),
         "locale": f.parse("locale", lambda t: normalise_choice(t, "locale", LOCALES)),
+        "email": f.parse("email", normalise_email, required=False) or "",
+        "postal_address": f.parse("postal_address", normalise_postal_address, required=False) or "",
         "product_code": f.text("product_code"),
         "product_version": f.parse("product_version", _integer(1, 2**31 - 1)),
         "currency": currency,
@@ -473,8 +492,10 @@ def validate_loans(table: Table) -> LoanPlan:
                 national_id=item["national_id"],
                 time_zone=item["time_zone"],
                 locale=item["locale"],
+                email=item["email"],
+                postal_address=item["postal_address"],
             )
-            _check_borrower(f, borrower, borrowers_in_file, existing_borrowers)
+            _check_borrower(f, borrower, borrowers_in_file, existing_borrowers, plan)
         if not f.ok or product is None or borrower is None:
             continue
         row = _loan_row(f, item, borrower, product)
@@ -505,8 +526,10 @@ def _check_borrower(
     borrower: BorrowerRow,
     in_file: dict[str, tuple[int, BorrowerRow]],
     in_db: dict[str, models.Borrower],
+    plan: LoanPlan,
 ) -> None:
-    """A borrower on several rows is one person: the rows (and the database) must agree."""
+    """A borrower on several rows is one person: the rows (and the database) must agree,
+    except that a stored borrower's blank e-mail or postal address is filled in."""
     if not borrower.ref:
         return
     first = in_file.setdefault(borrower.ref, (f.row, borrower))
@@ -514,12 +537,15 @@ def _check_borrower(
         for _, column in _borrower_differences(borrower, first[1]):
             f.error(column, f"borrower {borrower.ref} has a different {column} on row {first[0]}")
     stored = in_db.get(borrower.ref)
-    if stored is not None:
-        for _, column in _borrower_differences(borrower, stored):
-            f.error(
-                column,
-                f"borrower {borrower.ref} already exists with a different {column}",
-            )
+    if stored is None:
+        return
+    contact = {attr for attr, _ in _CONTACT_FIELDS}
+    for attr, column in _borrower_differences(borrower, stored):
+        if attr in contact and (not getattr(borrower, attr) or not getattr(stored, attr)):
+            if getattr(borrower, attr):  # a blank on file: fill it in, once per borrower
+                plan.contacts.setdefault(borrower.ref, {})[attr] = getattr(borrower, attr)
+            continue
+        f.error(column, f"borrower {borrower.ref} already exists with a different {column}")
 
 
 def _loan_row(
@@ -579,10 +605,19 @@ def apply_loans(plan: LoanPlan) -> ImportResult:
                 national_id=b.national_id,
                 time_zone=b.time_zone,
                 locale=b.locale,
+                email=b.email,
+                postal_address=b.postal_address,
             )
             for b in plan.borrowers
         ],
         batch_size=BULK_BATCH,
+    )
+    filled = _fetch(models.Borrower.objects.all(), "ref", plan.contacts)
+    for borrower in filled:
+        for attr, value in plan.contacts[borrower.ref].items():
+            setattr(borrower, attr, value)
+    models.Borrower.objects.bulk_update(
+        filled, [attr for attr, _ in _CONTACT_FIELDS], batch_size=BULK_BATCH
     )
     borrower_ids = _ids(
         models.Borrower, [ref for ref, _ in plan.phones] + [row.borrower.ref for row in plan.loans]
@@ -631,7 +666,8 @@ def apply_loans(plan: LoanPlan) -> ImportResult:
             for i in row.schedule
         ),
     )  # fmt: skip
-    return _record(models.ImportBatch.Kind.LOANS, plan.table, len(plan.loans), plan.skipped)
+    result = _record(models.ImportBatch.Kind.LOANS, plan.table, len(plan.loans), plan.skipped)
+    return replace(result, contacts_added=len(filled))
 
 
 def _insert_rows(model: Any, fields: Sequence[str], rows: Iterable[tuple[Any, ...]]) -> None:

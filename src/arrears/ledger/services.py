@@ -4,6 +4,9 @@ typed arguments, validating before it writes.
 The schedule of a loan is built by the kernel (:func:`arrears.kernel.schedule.build_schedule`)
 when the loan is created and stored as it was built; a product version that a loan uses is
 frozen (:class:`ProductInUse`), so later rule changes go into a new version.
+
+Every refusal carries a code from :mod:`arrears.errorcodes` (defined below), its parameters
+and the field it concerns, so the admin and the pages show it in the reader's language.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max, Q
 
+from arrears import errorcodes
 from arrears.calendars import by_name
 from arrears.kernel.calendar import BusinessDayConvention
 from arrears.kernel.errors import ArrearsError, CurrencyMismatch, InvalidTerms
@@ -32,6 +36,31 @@ from arrears.kernel.terms import (
     ScheduleTerms,
 )
 from arrears.ledger import models, signals
+
+errorcodes.define(
+    {
+        "ledger-product-in-use": "product %(product)s v%(version)s is used by %(count)s loan(s) "
+        "and cannot be edited; create a new version instead",
+        "ledger-product-fixed-fields": "cannot change %(fields)s of a product",
+        "ledger-record-refused": "the record was refused: %(problems)s",
+        "ledger-rate-not-decimal": "%(value)s must be a finite Decimal",
+        "ledger-rate-negative": "%(value)s is negative",
+        "ledger-rate-too-large": "%(value)s is too large (at most 9999.99999999)",
+        "ledger-rate-too-precise": "%(value)s has more than %(places)s decimal places",
+        "ledger-unknown-choice": "%(value)s is not one of %(allowed)s",
+        "ledger-loan-exists": "loan %(ref)s already exists",
+        "ledger-payment-currency": "payment %(ref)s is in %(currency)s but loan %(loan)s is in "
+        "%(loan_currency)s",
+        "ledger-payment-not-positive": "payment %(ref)s must be a positive int of minor units",
+        "ledger-payment-before-start": "payment %(ref)s on %(day)s is before loan %(loan)s "
+        "started (%(start)s)",
+        "ledger-reference-taken": "%(ref)s is already used by another payment or reversal",
+        "ledger-already-reversed": "payment %(ref)s was already reversed on %(day)s (%(reversal)s)",
+        "ledger-reversal-before-payment": "%(day)s is before payment %(ref)s's value date "
+        "%(value_date)s",
+        "ledger-reversal-ref-required": "a reversal needs a reference of its own",
+    }
+)
 
 
 class LedgerError(ArrearsError):
@@ -73,8 +102,13 @@ def _validated(check: Any) -> None:
     try:
         check()
     except ValidationError as error:
-        parts = [f"{name}: {' '.join(messages)}" for name, messages in error.message_dict.items()]
-        raise InvalidRecord("; ".join(parts)) from None
+        problems = error.message_dict
+        parts = [f"{name}: {' '.join(messages)}" for name, messages in problems.items()]
+        first = next(iter(problems), None)
+        field = None if first in (None, "__all__") else first
+        raise errorcodes.refuse(
+            InvalidRecord, "ledger-record-refused", field=field, problems="; ".join(parts)
+        ) from None
 
 
 # --- products ---------------------------------------------------------------------------
@@ -132,19 +166,28 @@ _EDITABLE_PRODUCT_FIELDS = frozenset(
 ) - {"tolerance"}
 
 
+def _editable(changes: dict[str, Any]) -> None:
+    unknown = set(changes) - _EDITABLE_PRODUCT_FIELDS
+    if unknown:
+        raise errorcodes.refuse(
+            InvalidRecord, "ledger-product-fixed-fields", fields=sorted(unknown)
+        )
+
+
 @transaction.atomic
 def product_update(*, product: models.Product, **changes: Any) -> models.Product:
     """Change a product version that no loan uses yet; a used version is frozen."""
     product = models.Product.objects.select_for_update().get(pk=product.pk)
     count = product.loans.count()
     if count:
-        raise ProductInUse(
-            f"product {product.code} v{product.version} is used by {count} loan(s) and cannot be "
-            "edited; create a new version instead"
+        raise errorcodes.refuse(
+            ProductInUse,
+            "ledger-product-in-use",
+            product=product.code,
+            version=product.version,
+            count=count,
         )
-    unknown = set(changes) - _EDITABLE_PRODUCT_FIELDS
-    if unknown:
-        raise InvalidRecord(f"cannot change {', '.join(sorted(unknown))} of a product")
+    _editable(changes)
     for name, value in changes.items():
         setattr(product, name, value)
     _full_clean(product)
@@ -157,9 +200,7 @@ def product_new_version(
     *, product: models.Product, effective_from: date, **changes: Any
 ) -> models.Product:
     """A copy of ``product`` as the next version of its code, with ``changes`` applied."""
-    unknown = set(changes) - _EDITABLE_PRODUCT_FIELDS
-    if unknown:
-        raise InvalidRecord(f"cannot change {', '.join(sorted(unknown))} of a product")
+    _editable(changes)
     latest = models.Product.objects.filter(code=product.code).aggregate(v=Max("version"))["v"]
     copy = models.Product.objects.get(pk=product.pk)
     copy.pk = None
@@ -225,15 +266,38 @@ def phone_add(
 def check_rate(value: Decimal) -> Decimal:
     """A rate that fits the stored ``Decimal(12, 8)`` exactly (no silent rounding)."""
     if not isinstance(value, Decimal) or not value.is_finite():
-        raise InvalidTerms(f"rate: {value!r} must be a finite Decimal")
+        raise errorcodes.refuse(
+            InvalidTerms, "ledger-rate-not-decimal", field="rate", value=repr(value)
+        )
+    text = f"{value:f}"
     if value < 0:
-        raise InvalidTerms(f"rate: {value:f} is negative")
+        raise errorcodes.refuse(InvalidTerms, "ledger-rate-negative", field="rate", value=text)
     if value >= RATE_LIMIT:
-        raise InvalidTerms(f"rate: {value:f} is too large (at most 9999.99999999)")
+        raise errorcodes.refuse(InvalidTerms, "ledger-rate-too-large", field="rate", value=text)
     exp = value.as_tuple().exponent
     if isinstance(exp, int) and exp < -RATE_MAX_DECIMALS:
-        raise InvalidTerms(f"rate: {value:f} has more than {RATE_MAX_DECIMALS} decimal places")
+        raise errorcodes.refuse(
+            InvalidTerms,
+            "ledger-rate-too-precise",
+            field="rate",
+            value=text,
+            places=RATE_MAX_DECIMALS,
+        )
     return value
+
+
+def _choice(kind: Any, value: Any, field: str) -> Any:
+    """``value`` as a member of the enum ``kind``, or a refusal naming the allowed values."""
+    try:
+        return kind(value)
+    except ValueError:
+        raise errorcodes.refuse(
+            InvalidTerms,
+            "ledger-unknown-choice",
+            field=field,
+            value=repr(value),
+            allowed=[str(v.value) for v in kind],
+        ) from None
 
 
 def schedule_for(
@@ -301,13 +365,10 @@ def loan_create(
     exponent(currency)
     check_rate(rate_value)
     if models.Loan.objects.filter(ref=ref).exists():
-        raise DuplicateReference(f"loan_ref: loan {ref} already exists")
-    try:
-        basis = RateBasis(rate_basis)
-        method = ScheduleMethod(method)
-        counted = DayCount(day_count or product.day_count)
-    except ValueError as error:
-        raise InvalidTerms(str(error)) from None
+        raise errorcodes.refuse(DuplicateReference, "ledger-loan-exists", field="loan_ref", ref=ref)
+    basis = _choice(RateBasis, rate_basis, "rate_basis")
+    method = _choice(ScheduleMethod, method, "method")
+    counted = _choice(DayCount, day_count or product.day_count, "day_count")
     product.terms()  # a product the kernel refuses must not get loans
     rate = InterestRate(rate_value, basis)
     schedule = schedule_for(
@@ -358,18 +419,33 @@ def payment_record(
     """Record a payment received on ``value_date``; it must be in the loan's currency,
     positive, and not dated before the loan started."""
     if currency != loan.currency:
-        raise CurrencyMismatch(
-            f"currency: payment {ref} is in {currency} but loan {loan.ref} is in {loan.currency}"
+        raise errorcodes.refuse(
+            CurrencyMismatch,
+            "ledger-payment-currency",
+            field="currency",
+            ref=ref,
+            currency=currency,
+            loan=loan.ref,
+            loan_currency=loan.currency,
         )
     if type(amount_minor) is not int or amount_minor <= 0:
-        raise InvalidPayment(f"amount: payment {ref} must be a positive int of minor units")
+        raise errorcodes.refuse(
+            InvalidPayment, "ledger-payment-not-positive", field="amount", ref=ref
+        )
     if value_date < loan.start_date:
-        raise InvalidPayment(
-            f"value_date: payment {ref} on {value_date} is before loan {loan.ref} started "
-            f"({loan.start_date})"
+        raise errorcodes.refuse(
+            InvalidPayment,
+            "ledger-payment-before-start",
+            field="value_date",
+            ref=ref,
+            day=value_date,
+            loan=loan.ref,
+            start=loan.start_date,
         )
     if reference_taken(ref):
-        raise DuplicateReference(f"payment_ref: {ref} is already recorded")
+        raise errorcodes.refuse(
+            DuplicateReference, "ledger-reference-taken", field="payment_ref", ref=ref
+        )
     payment = models.Payment.objects.create(
         ref=ref,
         loan=loan,
@@ -396,19 +472,30 @@ def payment_reverse(
     kernel treats it as never made. The row is kept; a payment is reversed at most once."""
     payment = models.Payment.objects.select_for_update().get(pk=payment.pk)
     if payment.reversed_on is not None:
-        raise InvalidReversal(
-            f"payment {payment.ref} was already reversed on {payment.reversed_on} "
-            f"({payment.reversal_ref})"
+        raise errorcodes.refuse(
+            InvalidReversal,
+            "ledger-already-reversed",
+            ref=payment.ref,
+            day=payment.reversed_on,
+            reversal=payment.reversal_ref,
         )
     if reversed_on < payment.value_date:
-        raise InvalidReversal(
-            f"reversed_on: {reversed_on} is before payment {payment.ref}'s value date "
-            f"{payment.value_date}"
+        raise errorcodes.refuse(
+            InvalidReversal,
+            "ledger-reversal-before-payment",
+            field="reversed_on",
+            day=reversed_on,
+            ref=payment.ref,
+            value_date=payment.value_date,
         )
     if not reversal_ref:
-        raise InvalidReversal("reversal_ref: is required")
+        raise errorcodes.refuse(
+            InvalidReversal, "ledger-reversal-ref-required", field="reversal_ref"
+        )
     if reference_taken(reversal_ref):
-        raise DuplicateReference(f"reversal_ref: {reversal_ref} is already used")
+        raise errorcodes.refuse(
+            DuplicateReference, "ledger-reference-taken", field="reversal_ref", ref=reversal_ref
+        )
     payment.reversed_on = reversed_on
     payment.reversal_ref = reversal_ref
     payment.reversal_reason = reason

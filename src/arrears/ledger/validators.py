@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import functools
 import re
+import unicodedata
 import zoneinfo
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 
 import phonenumbers
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from stdnum.cn import ric
 from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidLength
 from stdnum.exceptions import ValidationError as StdnumError
@@ -44,9 +46,19 @@ class InvalidChoice(ArrearsError):
     code = "ledger-invalid-choice"
 
 
+class InvalidContact(ArrearsError):
+    """An e-mail or postal address that cannot carry a notice (the message never echoes it)."""
+
+    code = "ledger-invalid-contact"
+
+
 ID_TYPES: tuple[str, ...] = ("cn_ric", "us_ssn", "other")
 LOCALES: tuple[str, ...] = ("zh-hans", "en")
 DEFAULT_PHONE_REGION = "CN"
+#: RFC 5321's limit on a forward path, and Django's ``EmailField`` default.
+MAX_EMAIL_LENGTH = 254
+#: A letter's address block: enough for any Chinese or US address with a building and room.
+MAX_ADDRESS_LENGTH = 300
 _OTHER_ID = re.compile(r"[0-9A-Za-z\-/ .]{1,32}")
 
 
@@ -114,6 +126,35 @@ def normalise_phone(value: str, region: str = DEFAULT_PHONE_REGION) -> str:
     if parsed is None or not phonenumbers.is_valid_number(parsed):
         raise InvalidPhone(f"phone: {mask_phone(text)} is not a valid phone number")
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def normalise_email(value: str) -> str:
+    """An e-mail address as Django's ``EmailField`` accepts it, its domain in lower case."""
+    text = (value or "").strip()
+    if len(text) > MAX_EMAIL_LENGTH:
+        raise InvalidContact(f"email: is longer than {MAX_EMAIL_LENGTH} characters")
+    try:
+        validate_email(text)
+    except ValidationError:
+        raise InvalidContact("email: is not a valid e-mail address (name@example.com)") from None
+    local, domain = text.rsplit("@", 1)
+    return f"{local}@{domain.lower()}"
+
+
+def normalise_postal_address(value: str) -> str:
+    """A postal address for letters: lines kept, spaces inside a line collapsed, empty lines
+    dropped; at most :data:`MAX_ADDRESS_LENGTH` characters and no control characters."""
+    lines = [" ".join(line.split()) for line in (value or "").strip().splitlines()]
+    text = "\n".join(line for line in lines if line)
+    if not text:
+        raise InvalidContact("postal_address: is empty")
+    if len(text) > MAX_ADDRESS_LENGTH:
+        raise InvalidContact(
+            f"postal_address: has {len(text)} characters; at most {MAX_ADDRESS_LENGTH}"
+        )
+    if any(unicodedata.category(c) in ("Cc", "Cf") for c in text.replace("\n", "")):
+        raise InvalidContact("postal_address: contains control characters")
+    return text
 
 
 @functools.lru_cache(maxsize=1024)

@@ -1,19 +1,42 @@
 """Django settings, all taken from environment variables with safe local defaults.
 
-``DATABASE_URL`` selects the database (default: a SQLite file under ``ARREARS_DATA_DIR``);
-PostgreSQL is ``postgresql://user@host:5432/dbname``.
+``DATABASE_URL`` selects the database (default: ``arrears.sqlite3`` in the data directory,
+see :func:`data_dir`); PostgreSQL is ``postgresql://user@host:5432/dbname``. Nothing here
+depends on the working directory: ``arrears explain`` run from any folder opens the same
+database.
 """
 
 from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping
 from pathlib import Path
 
 import dj_database_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-DATA_DIR = Path(os.environ.get("ARREARS_DATA_DIR", Path.cwd() / "var")).resolve()
+#: The source checkout this package runs from (``src/arrears`` → the repository), if it is one.
+CHECKOUT = BASE_DIR.parent.parent
+
+
+def data_dir(environ: Mapping[str, str], checkout: Path | None) -> Path:
+    """Where the SQLite file, the demo's import files and collected static files live.
+
+    ``ARREARS_DATA_DIR`` when set; else ``var/`` of the source checkout the code runs from
+    (``make demo`` and ``make test`` work there); else the per-user data directory
+    (``$XDG_DATA_HOME/arrears``, by default ``~/.local/share/arrears``). Never the current
+    directory, so a command gives the same answer wherever it is typed.
+    """
+    if environ.get("ARREARS_DATA_DIR"):
+        return Path(environ["ARREARS_DATA_DIR"]).expanduser().resolve()
+    if checkout is not None and (checkout / "pyproject.toml").is_file():
+        return checkout / "var"
+    base = environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base).expanduser().resolve() / "arrears"
+
+
+DATA_DIR = data_dir(os.environ, CHECKOUT if (CHECKOUT / "src" / "arrears") == BASE_DIR else None)
 
 
 def _flag(name: str, default: bool) -> bool:
@@ -54,6 +77,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # a view's 404 is the friendly page with DEBUG on too (not Django's technical page)
+    "arrears.web.middleware.FriendlyNotFoundMiddleware",
 ]
 
 ROOT_URLCONF = "arrears.project.urls"

@@ -1,47 +1,67 @@
-"""Thin views: parse the request, call a selector or the kernel, render."""
+"""Thin views: parse the request, call a selector or the kernel, render.
+
+A date the reader typed that is not a date is shown on the page, in the reader's language
+(``errorcodes.describe``), next to the figures of the date used instead; it is not a 404.
+"""
 
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 
+from arrears import errorcodes
 from arrears.kernel.calendar import parse_date
-from arrears.kernel.errors import ArrearsError
+from arrears.kernel.errors import InvalidDate
 from arrears.kernel.explain import explain
 from arrears.ledger import selectors as ledger_selectors
 from arrears.ledger.masking import mask_phone
 from arrears.ledger.models import Loan
 from arrears.web import selectors
 
+errorcodes.define({"web-invalid-date": "%(value)s is not a date (YYYY-MM-DD)"})
+
 
 def home(request: HttpRequest) -> HttpResponse:
+    """Where the logo leads: staff to the book, everyone else to their queue."""
     if request.user.is_authenticated and not request.user.is_staff:
         return redirect("web:queue")
     return redirect("web:loans")
 
 
-def _as_of(request: HttpRequest, default: date | None) -> date | None:
+def _as_of(request: HttpRequest, default: date | None) -> tuple[date | None, str]:
+    """The ``as_of`` asked for, or ``default`` and why the one typed cannot be used."""
     text = request.GET.get("as_of")
     if not text:
-        return default
+        return default, ""
     try:
-        return parse_date(text, field_name="as_of")
-    except ArrearsError as error:
-        raise Http404(str(error)) from None
+        return parse_date(text, field_name="as_of"), ""
+    except InvalidDate:
+        error = errorcodes.refuse(InvalidDate, "web-invalid-date", field="as_of", value=text)
+        return default, errorcodes.describe(error)
 
 
 @login_required
 def loans_by_bucket(request: HttpRequest) -> HttpResponse:
     """The whole book by bucket: for back-office staff only (a collector sees their queue)."""
     if not request.user.is_staff:
-        raise PermissionDenied("the portfolio view is for staff")
-    as_of = _as_of(request, selectors.latest_run_date())
-    context: dict[str, object] = {"as_of": as_of, "summary": [], "bucket": None, "page": None}
+        raise PermissionDenied(
+            _("The book by bucket is for back-office staff; collectors work from their queue.")
+        )
+    as_of, problem = _as_of(request, selectors.latest_run_date())
+    context: dict[str, object] = {
+        "as_of": as_of,
+        "summary": [],
+        "bucket": None,
+        "page": None,
+        "problem": problem,
+    }
     if as_of is not None:
         summary = selectors.bucket_summary(as_of)
         bucket = request.GET.get("bucket") or next(
@@ -54,7 +74,7 @@ def loans_by_bucket(request: HttpRequest) -> HttpResponse:
             phone = row.loan.borrower.phones.first()
             row.masked_phone = mask_phone(phone.number) if phone else ""
         context.update(summary=summary, bucket=bucket, page=page)
-    return render(request, "web/loans.html", context)
+    return render(request, "web/loans.html", context, status=400 if problem else 200)
 
 
 @login_required
@@ -64,10 +84,12 @@ def loan_explain(request: HttpRequest, ref: str) -> HttpResponse:
         selectors.visible_cases(request.user).filter(borrower_id=loan.borrower_id).exists()
     ):
         raise Http404("no such loan")  # a collector sees only the loans of their own cases
-    as_of = _as_of(request, selectors.latest_run_date() or loan.start_date)
+    as_of, problem = _as_of(request, selectors.latest_run_date() or loan.start_date)
     assert as_of is not None
     if as_of < loan.start_date:
         as_of = loan.start_date
+    if problem and request.GET.get("format") == "json":
+        return JsonResponse({"error": problem, "field": "as_of"}, status=400)
     data = explain(*ledger_selectors.loan_state(loan, as_of))
     if request.GET.get("format") == "json":
         return JsonResponse(data, json_dumps_params={"ensure_ascii": False, "indent": 2})
@@ -80,5 +102,19 @@ def loan_explain(request: HttpRequest, ref: str) -> HttpResponse:
             "data": data,
             "as_of": as_of,
             "masked_phone": mask_phone(phone.number) if phone else "",
+            "problem": problem,
+            "payoff_parts": _payoff_parts(data),
+            "product": loan.product,
         },
+        status=400 if problem else 200,
     )
+
+
+def _payoff_parts(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """The payoff's non-zero parts (principal always), each with its sign, for the page."""
+    parts = data["totals"].get("payoff_parts", {})
+    return [
+        {"key": key, "amount": part["amount"], "minus": key == "credit"}
+        for key, part in parts.items()
+        if part["minor"] or key == "principal_outstanding"
+    ]

@@ -26,12 +26,12 @@ class Command(BaseCommand):
         header = (
             f"{'variant':<12} {'cases':>6} {'resolved':>9} {'rate':>7} {'cured':>6} "
             f"{'paid':>5} {'promises':>8} {'kept':>5} {'broken':>6} {'kept%':>7} "
-            f"{'collected':>12} {'work':>6}"
+            f"{'collected':>16} {'work':>6}"
         )
         self.stdout.write(header)
         for v in compare_variants(first, last):
             self.stdout.write(
                 f"{v.variant:<12} {v.cases:>6} {v.resolved:>9} {v.resolution_rate:>7} "
                 f"{v.cured:>6} {v.paid_off:>5} {v.promises:>8} {v.kept:>5} {v.broken:>6} "
-                f"{v.kept_rate:>7} {v.collected_minor:>12} {v.work_items:>6}"
+                f"{v.kept_rate:>7} {v.collected_text():>16} {v.work_items:>6}"
             )

@@ -3,7 +3,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
 
 from arrears.collections import strategies
 from arrears.collections.models import StrategyVersion
@@ -21,7 +23,10 @@ class Command(BaseCommand):
         publish = sub.add_parser("publish", help="validate FILE and make it the active strategy")
         publish.add_argument("file")
         publish.add_argument("--note", default="")
-        sub.add_parser("list", help="every published version, the active one marked")
+        sub.add_parser(
+            "list",
+            help="every published version, the active one marked (times in ARREARS_TIME_ZONE)",
+        )
         sub.add_parser("show", help="print the active strategy's YAML")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -43,8 +48,10 @@ class Command(BaseCommand):
             strategies.active()
             for record in StrategyVersion.objects.order_by("name", "version"):
                 mark = "*" if record.active else " "
+                # the lender's clock, as the pages show it (stored in UTC)
+                published = timezone.localtime(record.published_at)
                 self.stdout.write(
-                    f"{mark} {record} published {record.published_at:%Y-%m-%d %H:%M} "
+                    f"{mark} {record} published {published:%Y-%m-%d %H:%M} {settings.TIME_ZONE} "
                     f"sha256 {record.sha256[:12]} {record.note}"
                 )
         else:

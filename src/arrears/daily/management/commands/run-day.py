@@ -109,10 +109,9 @@ class Command(BaseCommand):
                 if options["engine"] == "spark":
                     from arrears.engine.spark import run_snapshot_spark
 
-                    counts = run_snapshot_spark(
+                    stats = run_snapshot_spark(
                         snapshot, target, day, master=options["spark_master"]
                     )
-                    self.stdout.write(f"{day}: {counts}")
                 else:
                     stats = run_snapshot(
                         snapshot,
@@ -121,7 +120,7 @@ class Command(BaseCommand):
                         chunk_loans=options["chunk_loans"],
                         engine=options["engine"],
                     )
-                    self.stdout.write(stats.line(day))
+                self.stdout.write(stats.line(day))
             except (FileNotFoundError, ArrearsError) as error:
                 raise CommandError(str(error)) from None
             day += timedelta(days=1)
