@@ -9,7 +9,7 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
-from arrears.collections.models import Case, WorkItem
+from arrears.collections.models import ApprovalLimit, Case, Collector, WorkItem
 from arrears.daily.models import LoanState
 from arrears.demo.portfolio import Behaviour, generate
 from arrears.kernel.schedule import build_schedule
@@ -55,6 +55,16 @@ def test_demo_seeds_once_runs_the_day_and_prints_logins(settings, tmp_path):
     call_command("demo", "--borrowers", "40", "--as-of", str(AS_OF), stdout=out)
     text = out.getvalue()
     assert "admin / arrears-admin" in text
+    # a manager whose limit is above the lead's, so every default-limit request has an approver
+    assert "boss / arrears-demo" in text and "collections manager" in text
+    boss, lead = (
+        Collector.objects.get(user__username="boss"),
+        Collector.objects.get(user__username="lead"),
+    )
+    assert (boss.role, boss.team_id, lead.role) == ("manager", lead.team_id, "team_lead")
+    for kind in ApprovalLimit.Kind.values:
+        assert _limit(kind, "manager") > _limit(kind, "team_lead") > 0
+    assert not boss.cases.exists()  # the manager approves; the collectors work the cases
     assert Borrower.objects.count() == 40
     loans, payments = Loan.objects.count(), Payment.objects.count()
     assert LoanState.objects.filter(as_of=AS_OF).count() == loans
@@ -66,3 +76,7 @@ def test_demo_seeds_once_runs_the_day_and_prints_logins(settings, tmp_path):
     call_command("demo", "--borrowers", "40", "--as-of", str(AS_OF), stdout=StringIO())
     assert (Loan.objects.count(), Payment.objects.count()) == (loans, payments)
     assert WorkItem.objects.count() == work  # the day's work is not created twice
+
+
+def _limit(kind: str, role: str) -> int:
+    return ApprovalLimit.objects.get(kind=kind, role=role).approve_up_to

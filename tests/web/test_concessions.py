@@ -3,12 +3,13 @@ and the explain page's waivers and plan, through Django's test client.
 
 The book (``conftest.book``) lends CNY 10,000 to each borrower, about twenty days late: the
 penalty owed is a few yuan, the interest and principal far more, which is enough to be under
-and over the default limits (a collector may approve their own waiver up to CNY 50.00; a team
-lead anyone's up to CNY 1,000.00).
+and over the default limits (a team lead approves up to CNY 1,000.00, a manager CNY 10,000.00;
+the maker never approves their own request).
 """
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import date, timedelta
 from typing import Any
@@ -24,10 +25,13 @@ from hypothesis import strategies as st
 from arrears.collections import concessions as service
 from arrears.collections import services
 from arrears.collections.models import ApprovalLimit, Case, Hold
+from arrears.daily.services import day_run
 from arrears.formatting import format_money
 from arrears.kernel.money import Money
+from arrears.ledger import services as services_ledger
 from arrears.ledger.models import Loan, RepaymentPlan, Waiver
 from arrears.web.concessions import PLAN_MAX_INSTALMENTS, format_instalments, parse_instalments
+from tests import factories
 from tests.web.conftest import Book, no_pii
 
 
@@ -109,10 +113,15 @@ def test_a_waiver_requested_on_the_case_page_is_approved_by_the_lead_and_explain
     assert "asked on 138****0001" in page
     no_pii(page)
 
+    assert 'class="approve"' not in _row(page, "waiver", waiver.pk)  # not for the maker
+    assert "May approve: boss (Collections manager), lead (Team lead)." in page
+
     queue = lead.get("/approvals/").content.decode()
     row = _row(queue, "waiver", waiver.pk)
     assert waiver.ref in row and _cny(500) in row and "ann" in row and "Hardship" in row
     assert f'href="/cases/{case.pk}/"' in row
+    assert "May approve: boss (Collections manager), lead (Team lead)." in row
+    assert 'class="approve"' in row
     response = _act(lead, waiver, "approve")
     assert response.status_code == 302 and response["Location"] == "/approvals/"
     waiver.refresh_from_db()
@@ -132,28 +141,26 @@ def test_a_waiver_requested_on_the_case_page_is_approved_by_the_lead_and_explain
     assert re.search(r'<td class="num waived">5\.00</td>', explain)  # on its instalment
 
 
-def test_a_collector_approves_their_own_small_waiver_on_the_case_page(book: Book) -> None:
+def test_a_collector_cannot_approve_her_own_waiver_on_the_case_page(book: Book) -> None:
+    """Issue 9 item 1: ann approved her own CNY 50 waiver. The service refuses her whatever
+    the amount; the page shows the refusal in her language and offers her no Approve button."""
     ann, case = book.client("ann"), book.cases[0]
-    small = _limit("waiver", "collector").self_up_to
-    _post_waiver(ann, case, component="interest", amount=str(Money(small, "CNY").amount))
+    _post_waiver(ann, case, component="interest", amount="0.01")
     waiver = Waiver.objects.get()
-    response = ann.post(_url(case), {"action": "approve", "kind": "waiver", "item": waiver.pk})
-    assert response.status_code == 302
-    waiver.refresh_from_db()
-    assert waiver.status == "approved"  # at the limit is allowed
     page = ann.get(_url(case)).content.decode()
-    assert f"{waiver.ref} approved; it is now in force." in page
-
-
-def test_a_collectors_own_waiver_over_their_limit_is_refused_with_a_message(book: Book) -> None:
-    ann, case = book.client("ann"), book.cases[0]
-    over = _limit("waiver", "collector").self_up_to + 1
-    _post_waiver(ann, case, component="interest", amount=str(Money(over, "CNY").amount))
-    waiver = Waiver.objects.get()
+    assert 'class="approve"' not in _row(page, "waiver", waiver.pk)
     response = ann.post(_url(case), {"action": "approve", "kind": "waiver", "item": waiver.pk})
     assert response.status_code == 400
+    assert "maker-checker: ann made this request and may not approve it" in (
+        response.content.decode()
+    )
+    response = ann.post(
+        _url(case),
+        {"action": "approve", "kind": "waiver", "item": waiver.pk},
+        HTTP_ACCEPT_LANGUAGE="zh-hans",
+    )
     page = response.content.decode()
-    assert "Refused: maker-checker:" in page and "self-approval limit" in page
+    assert "双人复核：ann 是申请人" in page and "Refused" not in page
     waiver.refresh_from_db()
     assert (waiver.status, waiver.approvals) == ("requested", [])
 
@@ -168,8 +175,13 @@ def test_a_lead_over_their_limit_is_refused_on_the_approvals_page(
     response = _act(book.client("lead"), waiver, "approve")
     assert response.status_code == 400
     page = response.content.decode()
-    assert "Refused: 301 is above the team_lead approval limit 300" in page
-    assert f'data-waiver="{waiver.pk}"' in page  # still waiting
+    assert (
+        "CN¥3.01 of waivers on this borrower's loans in the last 30 days (this request's "
+        "CN¥3.01 included) is above the Team lead limit CN¥3.00; it needs a Collections "
+        "manager (limit CN¥10,000.00)"
+    ) in html.unescape(page)
+    row = _row(page, "waiver", waiver.pk)  # still waiting, and saying who may approve it
+    assert "May approve: boss (Collections manager)." in row and 'class="approve"' not in row
     waiver.refresh_from_db()
     assert waiver.status == "requested"
     assert _act(book.client("boss"), waiver, "approve").status_code == 302  # a manager may
@@ -204,7 +216,12 @@ def test_a_waiver_over_what_is_owed_is_refused_on_its_field_and_the_input_kept(
     )
     assert response.status_code == 400
     page = response.content.decode()
-    assert "amount: 999900 is more than the penalty owed" in page
+    field = _section(page, "waiver-form")
+    assert re.search(
+        r'id="id_waiver-amount_error"[^>]*>\s*<li>CN¥9,999\.00 is more than the penalty left '
+        rf"to waive on {book.today} \(CN¥[0-9.,]+\)</li>",
+        field,
+    ), field
     assert 'value="9999.00"' in page and "keep this note" in page
     assert not Waiver.objects.exists()
 
@@ -329,7 +346,8 @@ def test_a_plan_the_service_refuses_is_shown_with_its_reason(book: Book) -> None
     lines = format_instalments([(book.today + timedelta(days=5), payoff + 100)], "CNY")
     response = _post_plan(book.client("ann"), case, "propose", lines)
     assert response.status_code == 400
-    assert "exceeds the payoff" in response.content.decode()
+    page = response.content.decode()
+    assert "the instalments total " in page and "more than the payoff" in page
     assert not RepaymentPlan.objects.exists()
 
 
@@ -343,20 +361,70 @@ def test_bad_plan_lines_are_reported_by_line_and_kept(book: Book) -> None:
     assert 'id="plan-preview"' not in page
 
 
-def test_a_collector_over_the_plan_self_limit_is_refused_on_the_case_page(book: Book) -> None:
+def test_a_collector_cannot_approve_her_own_plan_on_the_case_page(book: Book) -> None:
     case = book.cases[0]
     lines, _rows = _plan_lines(book, case)
     _post_plan(book.client("ann"), case, "propose", lines)
     plan = RepaymentPlan.objects.get()
-    ApprovalLimit.objects.filter(kind="plan", role="collector").update(
-        self_up_to=plan.concession_minor - 1
-    )
+    ApprovalLimit.objects.update(approve_up_to=10**12)
     response = book.client("ann").post(
         _url(case), {"action": "approve", "kind": "plan", "item": plan.pk}
     )
     assert response.status_code == 400 and "maker-checker" in response.content.decode()
     plan.refresh_from_db()
     assert plan.status == "requested"
+
+
+def test_a_request_nobody_can_approve_says_what_it_needs(book: Book, settings: Any) -> None:
+    """Issue 9 item 2: above the lead's limit the demo users could never approve, and the page
+    did not say who could."""
+    settings.ARREARS_DUAL_APPROVAL_ABOVE = {}
+    case = book.cases[0]
+    _post_waiver(book.client("boss"), case, component="principal", amount="20.00")
+    ApprovalLimit.objects.filter(kind="waiver", role="team_lead").update(approve_up_to=1_000)
+    page = book.client("lead").get("/approvals/").content.decode()
+    row = _row(page, "waiver", Waiver.objects.get().pk)
+    assert (
+        "Nobody here can approve it yet: it needs a Collections manager (limit "
+        "CN¥10,000.00) other than the maker." in row
+    )
+    ApprovalLimit.objects.filter(kind="waiver").update(approve_up_to=1_000)
+    page = book.client("lead").get("/approvals/", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    row = _row(page.content.decode(), "waiver", Waiver.objects.get().pk)
+    assert "没有角色的额度覆盖 ¥20.00；请在 管理后台 → 审批额度 中提高额度。" in row
+
+
+def test_a_request_shows_the_running_total_it_joins(book: Book) -> None:
+    case = book.cases[0]
+    ann = book.client("ann")
+    _post_waiver(ann, case, component="interest", amount="2.00")
+    _post_waiver(ann, case, component="interest", amount="3.00")
+    row = _row(
+        book.client("lead").get("/approvals/").content.decode(), "waiver", Waiver.objects.last().pk
+    )
+    assert "Running total on this borrower over 30 days: CN¥5.00 (this request CN¥3.00)." in row
+
+
+def test_the_plan_form_offers_the_loan_that_owes_the_most(book: Book) -> None:
+    """Issue 9 item 19: the plan form defaulted to a paid-off loan ("nothing is owed")."""
+    case = book.cases[0]
+    paid = factories.loan(
+        "L-0", case.borrower, _loan(case).product, start=book.today - timedelta(50)
+    )
+    services_ledger.payment_record(
+        loan=paid,
+        ref="PAY-L-0",
+        value_date=book.today - timedelta(49),
+        amount_minor=service.ledger_state(paid, book.today - timedelta(49)).payoff,
+        currency="CNY",
+    )
+    day_run(as_of=book.today, engine="reference")
+    owing = Loan.objects.get(ref="L-1")
+    page = book.client("ann").get(_url(case)).content.decode()
+    for form in ("plan-form", "waiver-form"):
+        section = _section(page, form)
+        assert f'<option value="{owing.pk}" selected>L-1</option>' in section, section
+        assert f'<option value="{paid.pk}">L-0</option>' in section
 
 
 # --- holds ----------------------------------------------------------------------------------
@@ -366,7 +434,7 @@ def test_an_active_hold_is_released_from_the_case_page(book: Book) -> None:
     case = book.cases[1]
     hold = services.place_hold(
         case.borrower_id,
-        reason="dispute",
+        reason="hardship",
         starts_on=book.today,
         ends_on=book.today + timedelta(days=10),
         user=book.staff["ann"].user,
@@ -380,6 +448,7 @@ def test_an_active_hold_is_released_from_the_case_page(book: Book) -> None:
     hold.refresh_from_db()
     case.refresh_from_db()
     assert hold.released_on == book.today and case.status != "on_hold"
+    assert hold.released_by == book.staff["ann"].user
     page = ann.get(_url(case)).content.decode()
     assert "Hold released" in page and "Release hold" not in _section(page, "holds")
     # releasing again, or another borrower's hold, is a 404
@@ -391,6 +460,30 @@ def test_an_active_hold_is_released_from_the_case_page(book: Book) -> None:
         ends_on=book.today + timedelta(days=3),
     )
     assert ann.post(_url(case), {"action": "release", "hold": other.pk}).status_code == 404
+
+
+def test_a_collector_cannot_release_a_dispute_hold_and_her_lead_can(book: Book) -> None:
+    """Issue 9 item 3: a collector released complaint, legal and deceased holds."""
+    case = book.cases[1]
+    hold = services.place_hold(
+        case.borrower_id,
+        reason="dispute",
+        starts_on=book.today,
+        ends_on=book.today + timedelta(days=10),
+        user=book.staff["ann"].user,
+    )
+    ann = book.client("ann")
+    assert "Release hold" not in _section(ann.get(_url(case)).content.decode(), "holds")
+    response = ann.post(_url(case), {"action": "release", "hold": hold.pk})
+    assert response.status_code == 400
+    assert "ann (Collector) may not release a dispute hold" in response.content.decode()
+    hold.refresh_from_db()
+    assert hold.released_on is None
+    lead = book.client("lead")
+    assert "Release hold" in _section(lead.get(_url(case)).content.decode(), "holds")
+    assert lead.post(_url(case), {"action": "release", "hold": hold.pk}).status_code == 302
+    hold.refresh_from_db()
+    assert hold.released_by == book.staff["lead"].user
 
 
 # --- who may do what ------------------------------------------------------------------------

@@ -1,34 +1,99 @@
-"""Admin for collections: teams, collectors and approval limits are edited here; cases, events,
-work items, promises, contacts and strategy versions are written by services and shown
-read-only (a strategy is published with ``arrears strategy publish``, which validates it)."""
+"""Admin for collections: teams, collectors (their roles) and approval limits are edited here;
+cases, events, work items, promises, contacts, holds and strategy versions are written by
+services and shown read-only (a strategy is published with ``arrears strategy publish``, which
+validates it).
+
+Teams, roles and limits are the controls themselves, so segregation of duties applies: someone
+who holds a collections role (a collector, team lead or manager: the people limits bind) may
+view them but never change them — nobody raises their own limit or role. A superuser may, and
+so may a staff user given the model permissions (Admin → Groups) who holds no collections role.
+Every change is in Django's admin history (who, when, what). A new user's collections role is
+set on the user's own page (the *Collector profile* section) or under Collectors.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
 from django.http import HttpRequest
 
 from arrears.collections import models
 from arrears.ledger.admin import ReadOnlyMixin
 
 
+def _outside_the_chain(request: HttpRequest) -> bool:
+    """A superuser, or someone without a collections role (limits do not bind them)."""
+    user = request.user
+    return bool(user.is_superuser) or not models.Collector.role_of(user)
+
+
+class ControlAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """Add, change and delete only for those outside the approval chain (see the module)."""
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return _outside_the_chain(request) and super().has_add_permission(request, *args)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return _outside_the_chain(request) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return _outside_the_chain(request) and super().has_delete_permission(request, obj)
+
+
 @admin.register(models.Team)
-class TeamAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class TeamAdmin(ControlAdmin):
     list_display = ("code", "name", "owner")
 
 
 @admin.register(models.Collector)
-class CollectorAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class CollectorAdmin(ControlAdmin):
     list_display = ("user", "team", "role", "capacity", "available")
     list_filter = ("team", "role", "available")
     list_editable = ("capacity", "available")
+    search_fields = ("user__username",)
 
 
 @admin.register(models.ApprovalLimit)
-class ApprovalLimitAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
-    list_display = ("kind", "role", "self_up_to", "approve_up_to")
-    list_editable = ("self_up_to", "approve_up_to")
+class ApprovalLimitAdmin(ControlAdmin):
+    list_display = ("kind", "role", "approve_up_to")
+    list_editable = ("approve_up_to",)
+    list_filter = ("kind", "role")
+
+
+class CollectorInline(admin.StackedInline):  # type: ignore[type-arg]
+    """The user's collections profile (team, role), on the user's own admin page."""
+
+    model = models.Collector
+    can_delete = False
+    extra = 0
+    max_num = 1
+    verbose_name = "Collector profile"
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return _outside_the_chain(request) and super().has_add_permission(request, obj)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return _outside_the_chain(request) and super().has_change_permission(request, obj)
+
+
+_User = get_user_model()
+if admin.site.is_registered(_User):
+    admin.site.unregister(_User)
+
+
+@admin.register(_User)
+class CollectionsUserAdmin(UserAdmin):  # type: ignore[type-arg]
+    """Django's user admin with the collector profile inline."""
+
+    inlines = (*UserAdmin.inlines, CollectorInline)
+    list_display = (*UserAdmin.list_display, "collections_role")
+
+    @admin.display(description="collections role")
+    def collections_role(self, user: Any) -> str:
+        return models.Collector.role_of(user)
 
 
 @admin.register(models.StrategyVersion)

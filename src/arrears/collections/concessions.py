@@ -2,28 +2,97 @@
 
 Both are ledger history (``ledger.Waiver``, ``ledger.RepaymentPlan``): once approved the kernel
 reads them, so ``explain``, the daily run and the portal all account for them. Their amounts
-are checked against the ledger as of their effective date, and their approval against the role
-limits (``arrears.collections.approvals``). Waived totals are always derived by replay.
+are checked against the ledger when requested and again when approved (what is left to waive,
+what a plan concedes now), and their approval against the role limits on the borrower's
+running total (``arrears.collections.approvals``). Every status change locks the request and
+reads it again inside its transaction. Waived totals are always derived by replay.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone, translation
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy
 
+from arrears import errorcodes
 from arrears.collections import approvals
 from arrears.collections.models import ApprovalLimit, Case, CaseEvent, Collector
 from arrears.collections.services import CollectionsError
 from arrears.collections.workflow import business_date, reevaluate
+from arrears.kernel.money import Money
 from arrears.kernel.state import LoanState
 from arrears.kernel.terms import Component, Payment
 from arrears.kernel.terms import PlanInstalment as KernelPlanInstalment
 from arrears.kernel.terms import RepaymentPlan as KernelPlan
+from arrears.kernel.terms import Waiver as KernelWaiver
 from arrears.ledger import selectors
-from arrears.ledger.models import Approval, Loan, PlanInstalment, RepaymentPlan, Waiver
+from arrears.ledger.models import (
+    Approval,
+    Borrower,
+    Loan,
+    PlanInstalment,
+    RepaymentPlan,
+    Waiver,
+)
+
+errorcodes.define(
+    {
+        "waiver-unknown-component": "%(value)s is not a component (one of %(choices)s)",
+        "waiver-unknown-reason": "%(value)s is not a waiver reason (one of %(choices)s)",
+        "concession-amount-not-positive": "the amount must be positive",
+        "waiver-above-owed": (
+            "%(amount)s is more than the %(component)s left to waive on %(day)s (%(left)s)"
+        ),
+        "waiver-owed-changed": (
+            "%(ref)s waives %(amount)s of %(component)s, but only %(left)s is left to waive on "
+            "%(day)s (another waiver or a payment came first); reject it and request a new one "
+            "if something is still owed"
+        ),
+        "concession-not-requested": "%(ref)s is %(status)s, not awaiting approval",
+        "concession-reject-supervisor-only": "only a team lead or a manager may reject a request",
+        "concession-reason-required": "give a reason",
+        "waiver-reverse-supervisor-only": "only a team lead or a manager may reverse a waiver",
+        "waiver-not-approved": "%(ref)s is %(status)s, not approved",
+        "waiver-reversal-before-effect": "%(on)s is before the waiver took effect (%(start)s)",
+        "plan-no-instalments": "a plan needs at least one instalment",
+        "plan-instalment-not-positive": "instalment %(n)s: the amount must be positive",
+        "plan-instalment-before-start": (
+            "instalment %(n)s: due %(due)s is before the plan starts (%(start)s)"
+        ),
+        "plan-dates-not-increasing": "the due dates must be strictly increasing",
+        "plan-nothing-owed": "nothing is owed on loan %(loan)s on %(day)s",
+        "plan-total-above-payoff": (
+            "the instalments total %(total)s, more than the payoff %(payoff)s"
+        ),
+    }
+)
+
+#: A component as a refusal names it ("… more than the penalty left to waive").
+COMPONENT_NAMES: dict[str, Promise] = {
+    Component.PENALTY: gettext_lazy("penalty"),
+    Component.COMPOUND: gettext_lazy("compound"),
+    Component.INTEREST: gettext_lazy("interest"),
+    Component.PRINCIPAL: gettext_lazy("principal"),
+}
+#: A concession's status as a refusal names it ("W1 is Rejected, not awaiting approval").
+STATUS_NAMES: dict[str, Promise] = {
+    Approval.REQUESTED: gettext_lazy("Awaiting approval"),
+    Approval.APPROVED: gettext_lazy("Approved"),
+    Approval.REJECTED: gettext_lazy("Rejected"),
+    Approval.REVERSED: gettext_lazy("Reversed"),
+}
+
+
+def _refuse(code: str, *, field: str | None = None, **params: Any) -> CollectionsError:
+    # The error's own text (logs, the command line) is English; a page shows ``describe``.
+    with translation.override("en"):
+        return errorcodes.refuse(CollectionsError, code, field=field, **params)
 
 
 def _event(loan: Loan, kind: str, to: str, cause: str, actor: Any, on: date) -> None:
@@ -49,6 +118,105 @@ def component_outstanding(current: LoanState, component: Component) -> int:
     )
 
 
+def waivable(loan: Loan, component: str, amount_minor: int, on: date, *, ref: str) -> int:
+    """How much of a waiver of ``amount_minor`` on ``component`` from ``on`` would take effect,
+    given everything in force now: the kernel's replay with it minus the replay without it.
+
+    Less than the amount means part of it would find nothing to reduce ("unused"): the
+    component is paid, or another waiver (or a settlement) already waived it. The replay runs
+    to the business date when that is later, so a waiver approved since the request counts.
+    """
+    as_of = max(on, business_date())
+    without = ledger_state(loan, as_of)
+    hypothetical = KernelWaiver(ref, on, Component(component), amount_minor)
+    with_it = ledger_state(loan, as_of, waivers=(hypothetical,))
+    return max(0, with_it.waived_total - without.waived_total)
+
+
+# --- running totals and who may approve ------------------------------------------------------
+
+
+def _kind(item: Waiver | RepaymentPlan) -> tuple[str, type[Waiver] | type[RepaymentPlan], str]:
+    if isinstance(item, Waiver):
+        return ApprovalLimit.Kind.WAIVER, Waiver, "amount_minor"
+    return ApprovalLimit.Kind.PLAN, RepaymentPlan, "concession_minor"
+
+
+def _maker(item: Waiver | RepaymentPlan) -> Any:
+    return item.requested_by if isinstance(item, Waiver) else item.proposed_by
+
+
+def _amount(item: Waiver | RepaymentPlan) -> int:
+    return item.amount_minor if isinstance(item, Waiver) else item.concession_minor
+
+
+def exposure(item: Waiver | RepaymentPlan, amount: int | None = None) -> approvals.Exposure:
+    """The running totals an approval of ``item`` (for ``amount``, default its own) weighs.
+
+    The others counted: the same kind on the borrower's loans in the item's currency, requested
+    or approved (rejected and reversed ones are not in force), requested within the last
+    ``ARREARS_CONCESSION_WINDOW_DAYS`` days up to now.
+    """
+    kind, model, field = _kind(item)
+    own = _amount(item) if amount is None else amount
+    days = approvals.window_days()
+    since = timezone.now() - timedelta(days=days)
+    others = (
+        model.objects.filter(
+            loan__borrower_id=item.loan.borrower_id,
+            loan__currency=item.loan.currency,
+            status__in=(Approval.REQUESTED, Approval.APPROVED),
+            created_at__gte=since,
+        )
+        .exclude(pk=item.pk)
+        .values_list("loan_id", field)
+    )
+    rows = list(others)
+    return approvals.Exposure(
+        kind=kind,
+        currency=item.loan.currency,
+        amount=own,
+        loan_total=own + sum(a for loan_id, a in rows if loan_id == item.loan_id),
+        borrower_total=own + sum(a for _, a in rows),
+        window_days=days,
+    )
+
+
+def _candidates(item: Waiver | RepaymentPlan) -> list[Collector]:
+    """The collectors who can see ``item`` (the rule of ``web.selectors.visible_cases``): the
+    supervisors of the team working the borrower's case and the case's own collector; without a
+    case, the maker's team's supervisors."""
+    case = (
+        Case.objects.filter(borrower_id=item.loan.borrower_id, closed_on__isnull=True).first()
+        or Case.objects.filter(borrower_id=item.loan.borrower_id).order_by("-opened_on").first()
+    )
+    supervisors = Q(role__in=(Collector.Role.TEAM_LEAD, Collector.Role.MANAGER))
+    if case is not None and case.collector_id is not None:
+        assert case.collector is not None
+        who = (supervisors & Q(team_id=case.collector.team_id)) | Q(pk=case.collector_id)
+    elif case is not None:
+        who = supervisors & Q(team__owner=case.owner)
+    else:
+        maker = Collector.objects.filter(user_id=_maker(item).pk).first()
+        who = supervisors & Q(team_id=maker.team_id) if maker else Q(pk__in=[])
+    return list(Collector.objects.filter(who).select_related("user").order_by("user__username"))
+
+
+def who_may_approve(
+    item: Waiver | RepaymentPlan, table: dict[str, int] | None = None
+) -> approvals.Approvers:
+    """Who may approve ``item`` now (the maker never), with the running total it weighs; when
+    nobody can, the role (and limit) it needs or, above every limit, the highest one."""
+    kind, _model, _field = _kind(item)
+    return approvals.approvers(
+        exposure(item),
+        _maker(item),
+        item.approvals,
+        _candidates(item),
+        approvals.limits(kind) if table is None else table,
+    )
+
+
 # --- waivers ---------------------------------------------------------------------------------
 
 
@@ -62,18 +230,27 @@ def request_waiver(
     effective_on: date | None = None,
     note: str = "",
 ) -> Waiver:
-    """Ask to waive ``amount_minor`` of one component; refused when more than is owed."""
+    """Ask to waive ``amount_minor`` of one component; refused when more than is left to waive."""
     day = effective_on or business_date()
     if component not in Component.__members__.values():
-        raise CollectionsError(f"component: {component!r} is not one of {list(Component)}")
+        raise _refuse(
+            "waiver-unknown-component", field="component", value=component, choices=list(Component)
+        )
     if reason not in Waiver.Reason.values:
-        raise CollectionsError(f"reason: {reason!r} is not one of {Waiver.Reason.values}")
+        raise _refuse(
+            "waiver-unknown-reason", field="reason", value=reason, choices=Waiver.Reason.values
+        )
     if amount_minor <= 0:
-        raise CollectionsError("amount: must be positive")
-    owed = component_outstanding(ledger_state(loan, day), Component(component))
-    if amount_minor > owed:
-        raise CollectionsError(
-            f"amount: {amount_minor} is more than the {component} owed on {day} ({owed})"
+        raise _refuse("concession-amount-not-positive", field="amount")
+    left = waivable(loan, component, amount_minor, day, ref=f"{loan.ref}-W?")
+    if amount_minor > left:
+        raise _refuse(
+            "waiver-above-owed",
+            field="amount",
+            amount=Money(amount_minor, loan.currency),
+            component=COMPONENT_NAMES[component],
+            day=day,
+            left=Money(left, loan.currency),
         )
     with transaction.atomic():
         Loan.objects.select_for_update().filter(pk=loan.pk).first()  # one numbering at a time
@@ -99,35 +276,89 @@ def request_waiver(
     return waiver
 
 
+def _waiver_amount_now(waiver: Waiver) -> int:
+    """The waiver's amount, once the replay confirms all of it is still owed (another waiver or
+    a payment since the request may have taken it: three waivers of a 28.08 penalty)."""
+    left = waivable(
+        waiver.loan, waiver.component, waiver.amount_minor, waiver.effective_on, ref=waiver.ref
+    )
+    if left < waiver.amount_minor:
+        currency = waiver.loan.currency
+        raise _refuse(
+            "waiver-owed-changed",
+            ref=waiver.ref,
+            amount=Money(waiver.amount_minor, currency),
+            component=COMPONENT_NAMES[waiver.component],
+            left=Money(left, currency),
+            day=max(waiver.effective_on, business_date()),
+        )
+    return waiver.amount_minor
+
+
+def _plan_concession_now(plan: RepaymentPlan) -> int:
+    """The plan's concession re-measured against the ledger now (payments or other concessions
+    since the proposal change it); refused when the loan owes nothing any more."""
+    loan = plan.loan
+    preview = preview_plan(
+        loan,
+        effective_on=plan.effective_on,
+        instalments=[(i.due_date, i.amount_minor) for i in plan.instalments.order_by("seq")],
+        grace_days=plan.grace_days,
+        tolerance_minor=plan.tolerance_minor,
+        waive_rest=plan.waive_rest,
+    )
+    today = max(plan.effective_on, business_date())
+    if ledger_state(loan, today).payoff == 0:
+        raise _refuse("plan-nothing-owed", loan=loan.ref, day=today)
+    return preview.concession
+
+
 def _approve(item: Waiver | RepaymentPlan, approver: Any) -> None:
     """One approval of a waiver or plan, within limits; the last one needed puts it in force.
 
-    The same rules serve both (``approvals.approve``); only the amount measured differs: the
-    waived amount, or the plan's concession against the current path.
+    Inside one transaction the borrower row is locked (so two approvals on the same borrower
+    compute their running totals one after the other) and the request is locked and read
+    again: an approval racing a rejection or another approval sees what the other wrote, and a
+    request no longer awaiting approval is refused. The amount is re-checked against the ledger
+    at approval time. ``item`` is updated in place with what was saved.
     """
-    waiver = isinstance(item, Waiver)
-    kind, amount, maker = (
-        (ApprovalLimit.Kind.WAIVER, item.amount_minor, item.requested_by)
-        if isinstance(item, Waiver)
-        else (ApprovalLimit.Kind.PLAN, item.concession_minor, item.proposed_by)
-    )
-    if item.status != Approval.REQUESTED:
-        raise CollectionsError(f"{kind} {item.ref} is {item.status}, not requested")
-    verdict = approvals.approve(kind, amount, maker, approver, item.approvals)
+    kind, model, _field = _kind(item)
     with transaction.atomic():
-        item.approvals = verdict.approvals
+        Borrower.objects.select_for_update().get(pk=item.loan.borrower_id)
+        locked = model.objects.select_for_update().get(pk=item.pk)
+        if locked.status != Approval.REQUESTED:
+            raise _refuse(
+                "concession-not-requested", ref=locked.ref, status=STATUS_NAMES[locked.status]
+            )
+        maker = _maker(locked)
+        approvals.screen(maker, approver, locked.approvals)  # before the replays below
+        if isinstance(locked, Waiver):
+            amount = _waiver_amount_now(locked)
+        else:
+            amount = _plan_concession_now(locked)
+        verdict = approvals.approve(exposure(locked, amount), maker, approver, locked.approvals)
+        fields = ["approvals", "status"]
+        remeasured = ""
+        if isinstance(locked, RepaymentPlan) and amount != locked.concession_minor:
+            remeasured = f"; concession re-measured {locked.concession_minor} → {amount}"
+            locked.concession_minor = amount
+            fields.append("concession_minor")
+        locked.approvals = verdict.approvals
         if verdict.complete:
-            item.status = Approval.APPROVED
-        item.save(update_fields=["approvals", "status"])
+            locked.status = Approval.APPROVED
+        locked.save(update_fields=fields)
         _event(
-            item.loan,
-            CaseEvent.Kind.WAIVER if waiver else CaseEvent.Kind.PLAN,
-            item.status,
-            f"{kind} {item.ref} approved by {approver.get_username()}"
-            + ("" if verdict.complete else " (second approval needed)"),
+            locked.loan,
+            CaseEvent.Kind.WAIVER if isinstance(locked, Waiver) else CaseEvent.Kind.PLAN,
+            locked.status,
+            f"{kind} {locked.ref} approved by {approver.get_username()}"
+            + ("" if verdict.complete else " (second approval needed)")
+            + remeasured,
             approver,
             business_date(),
         )
+    for name in fields:
+        setattr(item, name, getattr(locked, name))
     if verdict.complete:
         reevaluate(item.loan.borrower_id)
 
@@ -138,32 +369,35 @@ def approve_waiver(waiver: Waiver, approver: Any) -> Waiver:
     return waiver
 
 
-def _supervisor(user: Any, what: str) -> None:
-    """Reversals and rejections are a team lead's or manager's call (or a superuser's)."""
-    if not Collector.supervises(user):
-        raise CollectionsError(f"only a team lead or a manager may {what}")
-
-
 def reverse_waiver(waiver: Waiver, *, user: Any, on: date, reason: str) -> Waiver:
-    """Undo an approved waiver from ``on``: the replay then treats it as never made."""
-    _supervisor(user, "reverse a waiver")
-    if waiver.status != Approval.APPROVED:
-        raise CollectionsError(f"waiver {waiver.ref} is {waiver.status}, not approved")
-    if on < waiver.effective_on:
-        raise CollectionsError(f"on: {on} is before the waiver took effect ({waiver.effective_on})")
+    """Undo an approved waiver from ``on``: the replay then treats it as never made.
+
+    A team lead's or manager's call (or a superuser's); the waiver is locked and read again,
+    so two reversals (or a reversal racing anything else) cannot both apply.
+    """
+    if not Collector.supervises(user):
+        raise _refuse("waiver-reverse-supervisor-only")
     if not reason.strip():
-        raise CollectionsError("reason: a reversal needs a reason")
+        raise _refuse("concession-reason-required", field="reason")
     with transaction.atomic():
-        waiver.status, waiver.reversed_on, waiver.reversal_reason = Approval.REVERSED, on, reason
-        waiver.save(update_fields=["status", "reversed_on", "reversal_reason"])
+        locked = Waiver.objects.select_for_update().get(pk=waiver.pk)
+        if locked.status != Approval.APPROVED:
+            raise _refuse("waiver-not-approved", ref=locked.ref, status=STATUS_NAMES[locked.status])
+        if on < locked.effective_on:
+            raise _refuse(
+                "waiver-reversal-before-effect", field="on", on=on, start=locked.effective_on
+            )
+        locked.status, locked.reversed_on, locked.reversal_reason = Approval.REVERSED, on, reason
+        locked.save(update_fields=["status", "reversed_on", "reversal_reason"])
         _event(
-            waiver.loan,
+            locked.loan,
             CaseEvent.Kind.WAIVER,
             Approval.REVERSED,
-            f"waiver {waiver.ref} reversed from {on}: {reason}",
+            f"waiver {locked.ref} reversed from {on}: {reason}",
             user,
             on,
         )
+    waiver.status, waiver.reversed_on, waiver.reversal_reason = Approval.REVERSED, on, reason
     reevaluate(waiver.loan.borrower_id)
     return waiver
 
@@ -220,21 +454,32 @@ def preview_plan(
 ) -> PlanPreview:
     """The new schedule, its cost against the current path, and the effect on the case."""
     if not instalments:
-        raise CollectionsError("instalments: a plan needs at least one instalment")
+        raise _refuse("plan-no-instalments", field="instalments")
     for n, (due, amount) in enumerate(instalments, start=1):
         if amount <= 0:
-            raise CollectionsError(f"instalment {n}: amount must be positive")
+            raise _refuse("plan-instalment-not-positive", field="instalments", n=n)
         if due < effective_on:
-            raise CollectionsError(f"instalment {n}: due {due} is before the plan starts")
+            raise _refuse(
+                "plan-instalment-before-start",
+                field="instalments",
+                n=n,
+                due=due,
+                start=effective_on,
+            )
     dates = [d for d, _ in instalments]
     if dates != sorted(set(dates)):
-        raise CollectionsError("instalments: due dates must be strictly increasing")
+        raise _refuse("plan-dates-not-increasing", field="instalments")
     now = ledger_state(loan, effective_on)
     if now.payoff == 0:
-        raise CollectionsError(f"loan {loan.ref}: nothing is owed on {effective_on}")
+        raise _refuse("plan-nothing-owed", field="loan", loan=loan.ref, day=effective_on)
     total = sum(a for _, a in instalments)
     if total > now.payoff and not waive_rest:
-        raise CollectionsError(f"instalments: total {total} exceeds the payoff {now.payoff}")
+        raise _refuse(
+            "plan-total-above-payoff",
+            field="instalments",
+            total=Money(total, loan.currency),
+            payoff=Money(now.payoff, loan.currency),
+        )
     last = dates[-1]
     pays = tuple(
         Payment(ref=f"preview-{n}", value_date=d, amount=a)
@@ -323,13 +568,32 @@ def approve_plan(plan: RepaymentPlan, approver: Any) -> RepaymentPlan:
 
 
 def reject(item: Waiver | RepaymentPlan, *, user: Any, reason: str) -> None:
-    """Turn down a requested waiver or plan; it never reaches the ledger."""
-    _supervisor(user, "reject a request")
-    if item.status != Approval.REQUESTED:
-        raise CollectionsError(f"{item.ref} is {item.status}, not requested")
+    """Turn down a requested waiver or plan; it never reaches the ledger.
+
+    A team lead's or manager's call. The request is locked and its status read again inside
+    the transaction, so a rejection racing an approval cannot undo an approval that won, and an
+    approval that comes second finds the request rejected and is refused.
+    """
+    if not Collector.supervises(user):
+        raise _refuse("concession-reject-supervisor-only")
+    if not reason.strip():
+        raise _refuse("concession-reason-required", field="reason")
+    _kind_name, model, _field = _kind(item)
+    with transaction.atomic():
+        locked = model.objects.select_for_update().get(pk=item.pk)
+        if locked.status != Approval.REQUESTED:
+            raise _refuse(
+                "concession-not-requested", ref=locked.ref, status=STATUS_NAMES[locked.status]
+            )
+        locked.status = Approval.REJECTED
+        locked.save(update_fields=["status"])
+        kind = CaseEvent.Kind.WAIVER if isinstance(item, Waiver) else CaseEvent.Kind.PLAN
+        _event(
+            locked.loan,
+            kind,
+            Approval.REJECTED,
+            f"{locked.ref} rejected: {reason}",
+            user,
+            business_date(),
+        )
     item.status = Approval.REJECTED
-    item.save(update_fields=["status"])
-    kind = CaseEvent.Kind.WAIVER if isinstance(item, Waiver) else CaseEvent.Kind.PLAN
-    _event(
-        item.loan, kind, Approval.REJECTED, f"{item.ref} rejected: {reason}", user, business_date()
-    )

@@ -12,6 +12,7 @@ from datetime import date
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy
 
 
 class StrategyVersion(models.Model):
@@ -60,9 +61,9 @@ class Collector(models.Model):
     """A user who works cases, with a role that sets their approval limits."""
 
     class Role(models.TextChoices):
-        COLLECTOR = "collector", "Collector"
-        TEAM_LEAD = "team_lead", "Team lead"
-        MANAGER = "manager", "Collections manager"
+        COLLECTOR = "collector", gettext_lazy("Collector")
+        TEAM_LEAD = "team_lead", gettext_lazy("Team lead")
+        MANAGER = "manager", gettext_lazy("Collections manager")
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="collector"
@@ -96,26 +97,39 @@ class Collector(models.Model):
 
 
 class ApprovalLimit(models.Model):
-    """How much a role may approve, per kind (waiver, plan). Editable by admins, never code.
+    """How much a role may approve, per kind (waiver, plan). Edited in the admin, never in code.
 
-    ``self_up_to``: the maker may approve their own request up to this amount (maker-checker
-    above it). ``approve_up_to``: the most this role may approve for someone else. Above
-    ``settings.ARREARS_DUAL_APPROVAL_ABOVE[kind]`` two distinct approvers (neither the maker)
-    are needed, whatever their roles.
+    ``approve_up_to`` (minor units of the loan's currency; at the limit is allowed) bounds the
+    *running total* of that kind of concession on the borrower's loans over
+    ``settings.ARREARS_CONCESSION_WINDOW_DAYS`` — this request plus the others requested or
+    approved in the window — so splitting a request does not get past it. There is no
+    self-approval amount: the maker never approves their own request (maker-checker), whatever
+    the amount. Above ``settings.ARREARS_DUAL_APPROVAL_ABOVE[kind]`` two approvers, neither the
+    maker, are needed. A role without a row approves nothing.
     """
 
     class Kind(models.TextChoices):
-        WAIVER = "waiver", "Waiver"
-        PLAN = "plan", "Repayment plan concession"
+        WAIVER = "waiver", gettext_lazy("Waiver")
+        PLAN = "plan", gettext_lazy("Repayment plan concession")
 
     kind = models.CharField(max_length=10, choices=Kind.choices)
     role = models.CharField(max_length=20, choices=Collector.Role.choices)
-    self_up_to = models.BigIntegerField(default=0)
-    approve_up_to = models.BigIntegerField(default=0)
+    approve_up_to = models.BigIntegerField(
+        default=0,
+        help_text="the most this role may approve, in minor units (100000 = CNY 1,000.00), "
+        "counting the borrower's other concessions of this kind in the window",
+    )
 
     class Meta:
         ordering = ("kind", "approve_up_to")
-        constraints = (models.UniqueConstraint(fields=["kind", "role"], name="limit_kind_role"),)
+        verbose_name = gettext_lazy("approval limit")
+        verbose_name_plural = gettext_lazy("approval limits")
+        constraints = (
+            models.UniqueConstraint(fields=["kind", "role"], name="limit_kind_role"),
+            models.CheckConstraint(
+                condition=Q(approve_up_to__gte=0), name="limit_approve_up_to_not_negative"
+            ),
+        )
 
     def __str__(self) -> str:
         return f"{self.kind} {self.role} ≤ {self.approve_up_to}"
@@ -361,6 +375,8 @@ class Hold(models.Model):
     """A stop on collection (暂停催收) for a borrower or one loan, with a mandatory end.
 
     ``channels`` empty means every treatment stops; otherwise only the named channels do.
+    Anyone working the case may place any hold; who may *release* one early depends on its
+    reason (``arrears.collections.holds.RELEASE_ROLES``), and the release names who did it.
     """
 
     class Reason(models.TextChoices):
@@ -379,6 +395,9 @@ class Hold(models.Model):
     starts_on = models.DateField()
     ends_on = models.DateField()
     released_on = models.DateField(null=True, blank=True)
+    released_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     note = models.TextField(blank=True, default="")
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -387,6 +406,10 @@ class Hold(models.Model):
 
     class Meta:
         ordering = ("starts_on", "id")
+        permissions = (
+            # compliance: may release a hold of any reason (a Django group in the admin)
+            ("release_any_hold", "Can release a hold of any reason"),
+        )
         constraints = (
             models.CheckConstraint(
                 condition=Q(ends_on__gte=models.F("starts_on")), name="hold_ends_after_start"

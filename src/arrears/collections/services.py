@@ -272,24 +272,35 @@ def place_hold(
     return hold
 
 
-def release_hold(hold: Hold, *, user: Any = None, today: date | None = None) -> Hold:
-    """End a hold early (the complaint was handled); collection resumes from the next day."""
+def release_hold(hold: Hold, *, user: Any, today: date | None = None) -> Hold:
+    """End a hold early (the complaint was handled); collection resumes from the next day.
+
+    Who may release depends on the hold's reason (``arrears.collections.holds``): a collector
+    may end a hardship pause, a complaint or dispute needs a supervisor, a deceased or legal
+    hold a manager (compliance and superusers any). The hold is locked and read again, so two
+    releases cannot both apply; the release records who made it.
+    """
+    from arrears.collections import holds  # it imports this module's CollectionsError
+
     day = today or business_date()
-    if hold.released_on is not None:
-        raise CollectionsError(f"hold #{hold.pk} was already released on {hold.released_on}")
+    holds.check_release(hold, user)
     with transaction.atomic():
-        hold.released_on = max(day, hold.starts_on)
-        hold.save(update_fields=["released_on"])
+        locked = Hold.objects.select_for_update().get(pk=hold.pk)
+        holds.check_release(locked, user)
+        locked.released_on = max(day, locked.starts_on)
+        locked.released_by = user
+        locked.save(update_fields=["released_on", "released_by"])
         for case in Case.objects.filter(borrower_id=hold.borrower_id, closed_on__isnull=True):
             _event(
                 case,
                 CaseEvent.Kind.HOLD,
                 hold.reason,
                 "released",
-                f"hold #{hold.pk} released",
+                f"hold #{hold.pk} released by {user.get_username()}",
                 user,
                 day,
             )
+    hold.released_on, hold.released_by = locked.released_on, user
     reevaluate(hold.borrower_id, day)
     return hold
 

@@ -142,6 +142,11 @@ LOGGING = {
 ARREARS_DUAL_APPROVAL_ABOVE: dict[str, int] = json.loads(
     os.environ.get("ARREARS_DUAL_APPROVAL_ABOVE", '{"waiver": 100000, "plan": 500000}')
 )
+#: Approval limits and the dual-approval threshold apply to the running total of a kind of
+#: concession on a borrower's loans requested or approved in this many days (not per request).
+ARREARS_CONCESSION_WINDOW_DAYS = int(os.environ.get("ARREARS_CONCESSION_WINDOW_DAYS", "30"))
+if ARREARS_CONCESSION_WINDOW_DAYS < 1:
+    raise RuntimeError("ARREARS_CONCESSION_WINDOW_DAYS must be at least 1 (days)")
 
 #: The compliance pack every contact is checked against (``arrears.policy``: cn, us-regf, default).
 ARREARS_POLICY_PACK = os.environ.get("ARREARS_POLICY_PACK", "cn")

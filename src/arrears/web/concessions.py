@@ -2,11 +2,15 @@
 
 The rules live in :mod:`arrears.collections.concessions` and
 :mod:`arrears.collections.approvals`: whether an amount is owed, whether an approver is within
-their role's limits, whether the maker may approve their own request. This module only turns
-text into typed values (amounts into exact minor units, a plan's lines into dated instalments)
-and shows the service's verdict — an accepted change redirects with a message, a refusal
-re-renders the page with status 400, the message and the typed input, exactly like the case
-page's other forms.
+their role's limits on the borrower's running total, and that the maker never approves their
+own request. This module only turns text into typed values (amounts into exact minor units, a
+plan's lines into dated instalments) and shows the service's verdict — an accepted change
+redirects with a message, a refusal re-renders the page with status 400, the refusal in the
+reader's language (``errorcodes.describe``) on the field it names (``error.field``) and the
+typed input, exactly like the case page's other forms. Each waiting request says who may
+approve it (the service's :func:`~arrears.collections.concessions.who_may_approve`), or, when
+nobody can, which role it needs or that a limit must be raised; only those who may approve see
+its *Approve* button.
 
 Who sees which concession is :mod:`arrears.web.selectors`'s decision: a waiver or plan is
 visible when its borrower's case is, so an approver never reaches an item outside their team.
@@ -29,14 +33,18 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
+from arrears import errorcodes
 from arrears.collections import concessions as service
-from arrears.collections.approvals import ApprovalRefused
+from arrears.collections.approvals import ApprovalRefused, Approvers
+from arrears.collections.approvals import window_days as approval_window_days
 from arrears.collections.services import CollectionsError
 from arrears.collections.workflow import business_date
+from arrears.daily.models import LoanState
+from arrears.formatting import format_money
 from arrears.kernel.calendar import parse_date
 from arrears.kernel.errors import ArrearsError
 from arrears.kernel.money import Money
@@ -180,6 +188,10 @@ class _LoanForm(forms.Form):
         self.loans = {str(loan.pk): loan for loan in loans}
         fields: dict[str, Any] = self.fields
         fields["loan"].choices = [(key, loan.ref) for key, loan in self.loans.items()]
+        if not self.is_bound and "loan" not in self.initial:
+            owing = most_owed(loans)
+            if owing is not None:
+                self.initial["loan"] = str(owing.pk)
 
     def clean_loan(self) -> Loan:
         loan = self.loans.get(self.cleaned_data.get("loan") or "")
@@ -201,6 +213,28 @@ class _LoanForm(forms.Form):
                 name, _("Not an amount (e.g. 1234.56): %(detail)s") % {"detail": str(error)}
             )
             return None
+
+
+def most_owed(loans: list[Loan]) -> Loan | None:
+    """The loan that owes the most now — what a waiver or plan form should offer first.
+
+    Judged on each loan's latest stored daily state up to the business date (the daily run
+    and every re-evaluation keep it current): total due, then payoff. A paid-off loan owes
+    nothing on both, so it is never the default while another loan owes; ties keep the
+    caller's order (by reference).
+    """
+    day = business_date()
+
+    def owed(loan: Loan) -> tuple[int, int]:
+        found = (
+            LoanState.objects.filter(loan=loan, as_of__lte=day)
+            .order_by("-as_of")
+            .values_list("total_due_minor", "payoff_minor")
+            .first()
+        )
+        return (int(found[0]), int(found[1])) if found else (0, 0)
+
+    return max(loans, key=owed) if loans else None
 
 
 class WaiverForm(_LoanForm):
@@ -276,8 +310,8 @@ class ReverseForm(forms.Form):
 def request_waiver(form: WaiverForm, user: Any) -> str:
     """Record the waiver request; returns the success message."""
     data = form.cleaned_data
-    if data.get("amount_minor") is None:
-        raise CollectionsError("amount: must be positive")
+    if data.get("amount_minor") is None:  # the form's own checks normally catch this first
+        raise errorcodes.refuse(CollectionsError, "concession-amount-not-positive", field="amount")
     waiver = service.request_waiver(
         data["loan"],
         component=data["component"],
@@ -364,8 +398,15 @@ def approve(item: Waiver | RepaymentPlan, user: Any) -> str:
 
 
 def refusal(error: ArrearsError) -> str:
-    """The message shown for a refused action (the service's reason, as it wrote it)."""
-    return _("Refused: %(reason)s") % {"reason": str(error)}
+    """The message shown for a refused action: its code's message in the reader's language."""
+    return errorcodes.describe(error)
+
+
+def show_refusal(form: forms.Form, error: ArrearsError) -> None:
+    """Put a service's refusal on the field it concerns (``error.field``) when the form has
+    it, else above the form; the typed input stays in the bound form."""
+    field = error.field if error.field in form.fields else None
+    form.add_error(field, refusal(error))
 
 
 def _approvals(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -383,6 +424,61 @@ def _approvals(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
             }
         )
     return rows
+
+
+def _money(minor: int, currency: str) -> str:
+    return format_money(Money(minor, currency), get_language() or "zh-hans")
+
+
+def approval_note(need: Approvers) -> str:
+    """Who may approve a waiting request, in the reader's language: the people (two approvals
+    or one more when the dual rule applies), else the role it needs, else the limit to raise.
+    The running total is named when other concessions weigh on it."""
+    exposure = need.exposure
+    total = _money(exposure.total, exposure.currency)
+    if need.users:
+        names = ", ".join(f"{user} ({label('role', role)})" for user, role in need.users)
+        text = _("May approve: %(names)s.") % {"names": names}
+        if need.still_needed > 1:
+            text += " " + _("Two approvals are needed.")
+    elif need.roles:
+        role, limit = need.roles[0]
+        text = _(
+            "Nobody here can approve it yet: it needs a %(role)s (limit %(limit)s) other than "
+            "the maker."
+        ) % {"role": label("role", role), "limit": _money(limit, exposure.currency)}
+    else:
+        text = _("No role's limit covers %(total)s; raise a limit in Admin → Approval limits.") % {
+            "total": total
+        }
+        if need.highest is not None:
+            role, limit = need.highest
+            text += " " + _("The highest is %(role)s, %(limit)s.") % {
+                "role": label("role", role),
+                "limit": _money(limit, exposure.currency),
+            }
+    if exposure.total != exposure.amount:
+        text += " " + _(
+            "Running total on this borrower over %(days)s days: %(total)s (this request "
+            "%(amount)s)."
+        ) % {
+            "days": exposure.window_days,
+            "total": total,
+            "amount": _money(exposure.amount, exposure.currency),
+        }
+    return text
+
+
+def _who_may_approve(item: Waiver | RepaymentPlan) -> dict[str, Any]:
+    """The row's approval fields: who may approve it now (names for the *Approve* button) and
+    the sentence saying so; nothing for a request no longer waiting."""
+    if item.status != Approval.REQUESTED:
+        return {"approver_names": [], "approval_note": ""}
+    need = service.who_may_approve(item)
+    return {
+        "approver_names": [user for user, _role in need.users],
+        "approval_note": approval_note(need),
+    }
 
 
 def waiver_row(waiver: Waiver) -> dict[str, Any]:
@@ -403,6 +499,7 @@ def waiver_row(waiver: Waiver) -> dict[str, Any]:
         "requested": waiver.status == Approval.REQUESTED,
         "maker": _username(waiver.requested_by),
         "approvals": _approvals(waiver.approvals),
+        **_who_may_approve(waiver),
         "reversed_on": waiver.reversed_on,
         "reversal_reason": mask_text(waiver.reversal_reason),
         "note": mask_text(waiver.note),
@@ -433,6 +530,7 @@ def plan_row(plan: RepaymentPlan) -> dict[str, Any]:
         "requested": plan.status == Approval.REQUESTED,
         "maker": _username(plan.proposed_by),
         "approvals": _approvals(plan.approvals),
+        **_who_may_approve(plan),
         "note": mask_text(plan.note),
     }
 
@@ -522,8 +620,7 @@ def _act(
             "date": data["on"].isoformat(),
         }
     except Refusal as error:
-        name = str(error).split(":", 1)[0].strip()
-        form.add_error(name if name in form.fields else None, refusal(error))
+        show_refusal(form, error)
         return None
 
 
@@ -558,6 +655,7 @@ def _approvals_context(
                 row["reject_form"] = bound.get(prefix) or RejectForm(prefix=prefix)
     return {
         "day": day,
+        "window_days": approval_window_days(),
         "limit": APPROVALS_LIMIT,
         "waiver_count": requested_waivers.count(),
         "plan_count": requested_plans.count(),

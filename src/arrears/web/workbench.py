@@ -36,7 +36,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
-from arrears.collections import services
+from arrears.collections import holds, services
 from arrears.collections.models import Case, Collector, ContactAttempt, Hold, WorkItem
 from arrears.collections.services import CollectionsError
 from arrears.collections.workflow import business_date
@@ -283,10 +283,9 @@ class HoldForm(forms.Form):
 
 
 def _refused(form: forms.Form, error: ArrearsError) -> None:
-    """Show a service's refusal on the field it names (its message starts ``field: ``), or
-    above the form; the typed input stays in the bound form."""
-    name = str(error).split(":", 1)[0].strip()
-    form.add_error(name if name in form.fields else None, str(error))
+    """Show a service's refusal on the field it names (``error.field``), or above the form, in
+    the reader's language; the typed input stays in the bound form."""
+    concessions.show_refusal(form, error)
 
 
 # --- my queue --------------------------------------------------------------------------------
@@ -454,6 +453,7 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
         plan_preview=preview,
         plan_max=concessions.PLAN_MAX_INSTALMENTS,
         approver=selectors.is_approver(request.user),
+        releasable_reasons=holds.releasable_reasons(request.user),
     )
     return render(request, "web/case.html", context, status=status)
 
@@ -468,7 +468,8 @@ def _press(action: str, request: HttpRequest, case: Case) -> str:
 
     An item of another borrower is a 404 whatever its id, like a case the user may not open.
     Approving here is open to anyone who works the case: the service decides whether the
-    approver is within their limits (a collector may approve their own small waiver).
+    approver is within their limits (the maker never approves their own request); releasing a
+    hold, whether the user's role may release a hold of that reason.
     """
     if action == "release":
         key = request.POST.get("hold", "")
@@ -648,6 +649,7 @@ def _case_context(case: Case, day: date, phones: list[Phone]) -> dict[str, Any]:
                 "active": hold.active_on(day),
                 # in force or still to come: releasing ends it (from its start, if later)
                 "releasable": hold.released_on is None and hold.ends_on >= day,
+                "reason_code": hold.reason,  # who may release it depends on it
                 "pk": hold.pk,
                 "loan": hold.loan.ref if hold.loan else "",
                 "note": mask_text(hold.note),

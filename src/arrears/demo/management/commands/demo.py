@@ -24,14 +24,22 @@ from arrears.ledger.models import Loan, Product
 
 DEMO_PRODUCT = "weilidai-like"
 DEMO_USERS = (
-    # (username, password, role): superuser, staff (back office: the whole book) or collector
-    ("admin", "arrears-admin", "superuser"),
-    ("lead", "arrears-demo", "staff"),
-    ("ann", "arrears-demo", "collector"),
-    ("bob", "arrears-demo", "collector"),
+    # (username, password, access, what they do): access is superuser, staff (back office: the
+    # whole book) or collector
+    ("admin", "arrears-admin", "superuser", "admin: teams, roles, approval limits"),
+    ("boss", "arrears-demo", "staff", "collections manager: approves above the lead's limit"),
+    ("lead", "arrears-demo", "staff", "team lead: approves the team's waivers and plans"),
+    ("ann", "arrears-demo", "collector", "collector"),
+    ("bob", "arrears-demo", "collector", "collector"),
 )
-#: (username, role, capacity) of the demo's internal collection team (内催).
-DEMO_TEAM = (("lead", "team_lead", 50), ("ann", "collector", 150), ("bob", "collector", 150))
+#: (username, role, capacity) of the demo's internal collection team (内催). The manager takes
+#: no cases of their own (capacity 0); approval limits are the data migration's defaults.
+DEMO_TEAM = (
+    ("boss", "manager", 0),
+    ("lead", "team_lead", 50),
+    ("ann", "collector", 150),
+    ("bob", "collector", 150),
+)
 
 
 class Command(BaseCommand):
@@ -76,12 +84,14 @@ class Command(BaseCommand):
             call_command("import", "payments", str(payments_csv), stdout=self.stdout)
         _add_addresses(options["seed"])
         users = get_user_model()
-        for username, password, role in DEMO_USERS:
+        for username, password, access, _what in DEMO_USERS:
             if not users.objects.filter(username=username).exists():
-                if role == "superuser":
+                if access == "superuser":
                     users.objects.create_superuser(username, password=password)
                 else:
-                    users.objects.create_user(username, password=password, is_staff=role == "staff")
+                    users.objects.create_user(
+                        username, password=password, is_staff=access == "staff"
+                    )
         team, _ = Team.objects.get_or_create(
             code="internal", defaults={"name": "内催一组 Internal team", "owner": "internal_team"}
         )
@@ -101,8 +111,8 @@ class Command(BaseCommand):
             if sent.claimed < 500:
                 break
         self.stdout.write("Demo logins (local demo only):")
-        for username, password, _ in DEMO_USERS:
-            self.stdout.write(f"  {username} / {password}")
+        for username, password, _access, what in DEMO_USERS:
+            self.stdout.write(f"  {username} / {password}".ljust(26) + f"  {what}")
 
 
 def _add_addresses(seed: int) -> None:
