@@ -431,9 +431,10 @@ def _money(minor: int, currency: str) -> str:
 
 
 def approval_note(need: Approvers) -> str:
-    """Who may approve a waiting request, in the reader's language: the people (two approvals
-    or one more when the dual rule applies), else the role it needs, else the limit to raise.
-    The running total is named when other concessions weigh on it."""
+    """Who may approve a waiting request, in the reader's language: the people (and that two
+    approvals are needed when none is recorded yet and the dual rule applies), else the role it
+    needs, else the limit to raise. The running total is named when other concessions weigh on
+    it."""
     exposure = need.exposure
     total = _money(exposure.total, exposure.currency)
     if need.users:
