@@ -311,7 +311,7 @@ def test_a_grace_setting_gives_a_promise_more_days(case: Case, settings: Any) ->
     assert "+ 2 day(s) grace" in case.events.get(kind="promise", to_value="broken").cause
 
 
-def test_case_events_show_money_with_its_currency(case: Case) -> None:
+def test_case_events_show_money_with_its_currency(case: Case, staff: dict[str, Collector]) -> None:
     from arrears.daily.models import LoanState
 
     state = LoanState.objects.get(loan__ref="L-1", as_of=DAY)
@@ -319,6 +319,22 @@ def test_case_events_show_money_with_its_currency(case: Case) -> None:
     assert opened.on == DAY
     total = f"{state.total_due_minor // 100:,}.{state.total_due_minor % 100:02d}"
     assert opened.cause.endswith(f"total due CN¥{total}"), opened.cause
+
+    from arrears.collections import concessions
+
+    promise = services.make_promise(case, amount_minor=90_000, due_date=DAY + timedelta(3))
+    made = case.events.get(kind="promise", to_value="pending")
+    assert made.cause == f"promise #{promise.pk}: CN¥900.00 by {DAY + timedelta(3)}"
+    waiver = concessions.request_waiver(
+        models.Loan.objects.get(ref="L-1"),
+        component="penalty",
+        amount_minor=500,
+        reason="hardship",
+        user=staff["ann"].user,
+        effective_on=DAY,
+    )
+    asked = case.events.get(kind="waiver")
+    assert asked.cause == f"waiver {waiver.ref}: penalty CN¥5.00 (hardship)"
 
 
 def test_a_case_in_a_plan_stays_with_its_collector_and_in_the_leads_queue(

@@ -17,7 +17,7 @@ from django.db import transaction
 from arrears.collections import approvals
 from arrears.collections.models import ApprovalLimit, Case, CaseEvent, Collector
 from arrears.collections.services import CollectionsError
-from arrears.collections.workflow import business_date, reevaluate
+from arrears.collections.workflow import business_date, money_text, reevaluate
 from arrears.kernel.state import LoanState
 from arrears.kernel.terms import Component, Payment
 from arrears.kernel.terms import PlanInstalment as KernelPlanInstalment
@@ -92,7 +92,8 @@ def request_waiver(
             loan,
             CaseEvent.Kind.WAIVER,
             Approval.REQUESTED,
-            f"waiver {waiver.ref}: {component} {amount_minor} ({reason})",
+            f"waiver {waiver.ref}: {component} {money_text(amount_minor, loan.currency)} "
+            f"({reason})",
             user,
             day,
         )
@@ -308,8 +309,9 @@ def propose_plan(
             loan,
             CaseEvent.Kind.PLAN,
             Approval.REQUESTED,
-            f"plan {plan.ref}: {len(instalments)} instalments, total {preview.total}, "
-            f"concession {preview.concession}",
+            f"plan {plan.ref}: {len(instalments)} instalments, total "
+            f"{money_text(preview.total, loan.currency)}, concession "
+            f"{money_text(preview.concession, loan.currency)}",
             user,
             day,
         )
