@@ -136,6 +136,11 @@ def test_a_hundred_and_twenty_days(staff: dict[str, Collector]) -> None:
         summary = evaluate_day(day)
         assert not summary.skipped, summary.line()
         _collector_actions(book, day, staff["ann"])
+        if day == V2_FROM - timedelta(days=1):  # v2 was just published: the day is done
+            items = WorkItem.objects.count()
+            again = evaluate_day(day)
+            assert again.strategy == "default v2" and again.work_created == 0
+            assert WorkItem.objects.count() == items
         if day == date(2026, 3, 20):  # re-running a day creates no new work or events
             events, items = CaseEvent.objects.count(), WorkItem.objects.count()
             again = evaluate_day(day)
@@ -184,16 +189,20 @@ def test_a_hundred_and_twenty_days(staff: dict[str, Collector]) -> None:
     handed = CaseEvent.objects.filter(kind="assigned")
     assert handed.filter(case=keeper, on=date(2026, 3, 3)).exists()
     assert set(handed.values_list("to_value", flat=True)) <= {"ann", "bob", "lead", ""}
-    assert handed.filter(case=breaker_case(book), on=date(2026, 3, 12), to_value="").exists()
+    assert handed.filter(case=breaker_case(book), on=date(2026, 3, 13), to_value="").exists()
     calls = WorkItem.objects.filter(case=keeper, channel="call_task")
     assert calls.exists() and all(c.collector is not None for c in calls)
 
-    # The breaker broke two promises and was escalated to the external agency for it.
+    # The breaker broke two promises and was escalated to the external agency for it. Each
+    # promise was judged the day after its due date (the borrower had the whole day to pay).
     breaker = book.case("breaker")
     broken = Promise.objects.filter(case=breaker, status="broken").order_by("resolved_on")
-    assert [p.resolved_on for p in broken] == [date(2026, 3, 7), date(2026, 3, 12)]
+    assert [(p.due_date, p.resolved_on) for p in broken] == [
+        (date(2026, 3, 7), date(2026, 3, 8)),
+        (date(2026, 3, 12), date(2026, 3, 13)),
+    ]
     external = breaker.events.get(kind="stage", to_value="external")
-    assert external.on == date(2026, 3, 12)
+    assert external.on == date(2026, 3, 13)
     assert "broken_promises >= 2" in external.cause and external.strategy == "default v1"
     assert WorkItem.objects.filter(case=breaker, channel="placement").count() == 1
     # while a promise was pending, reminders and calls were suppressed, never dropped

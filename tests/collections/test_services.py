@@ -234,3 +234,134 @@ def test_a_case_is_not_reassigned_to_another_stages_team(
     outsider = make_collector("outsider", agency)
     with pytest.raises(services.CollectionsError, match="works agency_placement"):
         services.reassign(case, outsider, by=staff["lead"].user, today=DAY)
+
+
+# --- the daily workflow: contacts, promises, plans, causes (issue 9) ---------------------------
+
+
+def _run(day: date) -> None:
+    day_run(as_of=day, engine="reference")
+    evaluate_day(day)
+
+
+def test_the_contact_key_is_what_reaches_the_person() -> None:
+    from arrears.collections.workflow import contact_key
+
+    key = contact_key(7, "sms", "overdue_reminder", date(2026, 2, 16))
+    assert key == "borrower7:sms:overdue_reminder:2026-02-16"
+
+
+def test_a_new_strategy_version_rerunning_the_day_creates_no_work(case: Case) -> None:
+    from arrears.collections import strategies
+
+    items = list(WorkItem.objects.values_list("key", "strategy"))
+    assert items and {strategy for _, strategy in items} == {"default v1"}
+    text = strategies.default_source().replace("version: 1", "version: 2", 1)
+    text = text.replace("entry: dpd >= 16 OR broken_promises >= 1", "entry: dpd >= 16")
+    strategies.publish(text, source_name="v2.yaml", note="a condition, not a treatment")
+    again = evaluate_day(DAY)
+    assert (again.strategy, again.work_created) == ("default v2", 0)
+    assert list(WorkItem.objects.values_list("key", "strategy")) == items
+
+
+def test_a_promise_due_today_is_not_broken_by_todays_run(case: Case) -> None:
+    due = DAY + timedelta(2)
+    promise = services.make_promise(case, amount_minor=90_000, due_date=due)
+    for day in (DAY + timedelta(1), due):
+        _run(day)
+        promise.refresh_from_db()
+        assert promise.status == "pending", day  # the borrower still has the day to pay
+    _run(due + timedelta(1))
+    promise.refresh_from_db()
+    assert (promise.status, promise.resolved_on) == ("broken", due + timedelta(1))
+    event = case.events.get(kind="promise", to_value="broken")
+    assert event.cause == (
+        f"promise #{promise.pk} of CN¥900.00 due {due}: paid CN¥0.00 (tolerance CN¥0.00)"
+    )
+
+
+def test_a_payment_on_the_due_date_keeps_the_promise(case: Case) -> None:
+    due = DAY + timedelta(2)
+    promise = services.make_promise(case, amount_minor=90_000, due_date=due)
+    _run(DAY + timedelta(1))
+    _run(due)
+    ledger.payment_record(  # paid late in the evening, recorded after the day's run
+        loan=models.Loan.objects.get(ref="L-1"),
+        ref="PAY-LATE",
+        value_date=due,
+        amount_minor=90_000,
+        currency="CNY",
+    )
+    _run(due + timedelta(1))
+    promise.refresh_from_db()
+    assert promise.status == "kept"
+
+
+def test_a_grace_setting_gives_a_promise_more_days(case: Case, settings: Any) -> None:
+    settings.ARREARS_PROMISE_GRACE_DAYS = 2
+    due = DAY + timedelta(1)
+    promise = services.make_promise(case, amount_minor=90_000, due_date=due)
+    for offset in (1, 2, 3):
+        _run(DAY + timedelta(offset))
+        promise.refresh_from_db()
+        assert promise.status == "pending", offset
+    _run(DAY + timedelta(4))
+    promise.refresh_from_db()
+    assert (promise.status, promise.resolved_on) == ("broken", DAY + timedelta(4))
+    assert "+ 2 day(s) grace" in case.events.get(kind="promise", to_value="broken").cause
+
+
+def test_case_events_show_money_with_its_currency(case: Case, staff: dict[str, Collector]) -> None:
+    from arrears.daily.models import LoanState
+
+    state = LoanState.objects.get(loan__ref="L-1", as_of=DAY)
+    opened = case.events.get(kind="opened")
+    assert opened.on == DAY
+    total = f"{state.total_due_minor // 100:,}.{state.total_due_minor % 100:02d}"
+    assert opened.cause.endswith(f"total due CN¥{total}"), opened.cause
+
+    from arrears.collections import concessions
+
+    promise = services.make_promise(case, amount_minor=90_000, due_date=DAY + timedelta(3))
+    made = case.events.get(kind="promise", to_value="pending")
+    assert made.cause == f"promise #{promise.pk}: CN¥900.00 by {DAY + timedelta(3)}"
+    waiver = concessions.request_waiver(
+        models.Loan.objects.get(ref="L-1"),
+        component="penalty",
+        amount_minor=500,
+        reason="hardship",
+        user=staff["ann"].user,
+        effective_on=DAY,
+    )
+    asked = case.events.get(kind="waiver")
+    assert asked.cause == f"waiver {waiver.ref}: penalty CN¥5.00 (hardship)"
+
+
+def test_a_case_in_a_plan_stays_with_its_collector_and_in_the_leads_queue(
+    case: Case, staff: dict[str, Collector]
+) -> None:
+    from arrears.collections import concessions
+    from arrears.web import selectors
+
+    loan = models.Loan.objects.get(ref="L-1")
+    owed = concessions.ledger_state(loan, DAY).total_due
+    plan = concessions.propose_plan(
+        loan,
+        user=staff["ann"].user,
+        effective_on=DAY,
+        instalments=[(DAY + timedelta(5), 50_000), (DAY + timedelta(36), owed - 50_000)],
+    )
+    concessions.approve_plan(plan, staff["lead"].user)
+    negotiator = Case.objects.get(pk=case.pk).collector
+    assert negotiator is not None
+    # inside the plan's grace (dpd 1..3 on the plan) and three days before an original due
+    # date: the ladder alone would move the case to the reminder stage and release it
+    for offset in range(1, 9):
+        _run(DAY + timedelta(offset))
+        now = Case.objects.get(pk=case.pk)
+        assert (now.status, now.stage, now.owner) == ("in_plan", "internal", "internal_team")
+        assert now.collector == negotiator, offset
+    assert not WorkItem.objects.filter(case=case, due_on__gt=DAY).exists()
+    day = DAY + timedelta(8)
+    assert case.pk in {c.pk for c in selectors.queue(negotiator.user, day)}
+    assert case.pk in {c.pk for c in selectors.queue(staff["lead"].user, day)}

@@ -9,18 +9,14 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import time
-from collections.abc import Iterator
 from datetime import date, datetime, timedelta
-from email import message_from_bytes, policy
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from arrears.channels import from_env
 from arrears.collections import strategies
@@ -34,6 +30,7 @@ from arrears.kernel.money import Money
 from arrears.ledger import models, selectors
 from arrears.ledger import services as ledger
 from tests import factories
+from tests.contact.conftest import Mailbox
 from tests.processes import arrears, check
 
 DAY = date(2026, 2, 16)
@@ -48,38 +45,6 @@ def email_strategy() -> str:
     """The default ladder, v2, with an overdue email on day 1 of the reminder stage."""
     text = strategies.default_source().replace("version: 1", "version: 2", 1)
     return text.replace("      - channel: voice", EMAIL_TREATMENT, 1)
-
-
-class Mailbox:
-    def __init__(self) -> None:
-        self.received: list[Any] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.received.append(message_from_bytes(envelope.content, policy=policy.default))
-        return "250 OK"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@pytest.fixture
-def mailbox() -> Iterator[tuple[Mailbox, dict[str, str]]]:
-    box, port = Mailbox(), free_port()
-    controller = Controller(box, hostname="127.0.0.1", port=port)
-    controller.start()
-    env = {
-        "ARREARS_SMTP_HOST": "127.0.0.1",
-        "ARREARS_SMTP_PORT": str(port),
-        "ARREARS_SMTP_FROM": "collections@arrears.example",
-        "ARREARS_SMTP_STARTTLS": "0",
-    }
-    try:
-        yield box, env
-    finally:
-        controller.stop()
 
 
 def seed(borrowers: int) -> None:

@@ -24,7 +24,7 @@ from arrears import errorcodes
 from arrears.collections import approvals
 from arrears.collections.models import ApprovalLimit, Case, CaseEvent, Collector
 from arrears.collections.services import CollectionsError
-from arrears.collections.workflow import business_date, reevaluate
+from arrears.collections.workflow import business_date, money_text, reevaluate
 from arrears.kernel.money import Money
 from arrears.kernel.state import LoanState
 from arrears.kernel.terms import Component, Payment
@@ -269,7 +269,8 @@ def request_waiver(
             loan,
             CaseEvent.Kind.WAIVER,
             Approval.REQUESTED,
-            f"waiver {waiver.ref}: {component} {amount_minor} ({reason})",
+            f"waiver {waiver.ref}: {component} {money_text(amount_minor, loan.currency)} "
+            f"({reason})",
             user,
             day,
         )
@@ -553,8 +554,9 @@ def propose_plan(
             loan,
             CaseEvent.Kind.PLAN,
             Approval.REQUESTED,
-            f"plan {plan.ref}: {len(instalments)} instalments, total {preview.total}, "
-            f"concession {preview.concession}",
+            f"plan {plan.ref}: {len(instalments)} instalments, total "
+            f"{money_text(preview.total, loan.currency)}, concession "
+            f"{money_text(preview.concession, loan.currency)}",
             user,
             day,
         )

@@ -129,7 +129,7 @@ def case_frame(as_of: date, borrowers: list[int]) -> pl.DataFrame:
     cases = pl.DataFrame(
         list(
             Case.objects.filter(closed_on__isnull=True, borrower_id__in=borrowers).values_list(
-                "id", "borrower_id", "opened_on", "status", "stage", "stage_since"
+                "id", "borrower_id", "opened_on", "status", "stage", "owner", "stage_since"
             )
         ),
         schema={
@@ -138,6 +138,7 @@ def case_frame(as_of: date, borrowers: list[int]) -> pl.DataFrame:
             "opened_on": pl.Date,
             "status": pl.String,
             "case_stage": pl.String,
+            "case_owner": pl.String,
             "stage_since": pl.Date,
         },
         orient="row",

@@ -230,8 +230,9 @@ class CaseEvent(models.Model):
 class WorkItem(models.Model):
     """One treatment the strategy asked for on one day: a message, a call task, a placement…
 
-    ``key`` = case (or borrower for pre-due), stage, treatment, date and strategy version: the
-    unique constraint is what makes re-running a day create nothing new.
+    ``key`` = the contact: borrower, channel, template and date (``workflow.contact_key``), never
+    the strategy version (recorded in ``strategy``): the unique constraint is what makes
+    re-running a day — under the same or a newly published version — create nothing new.
     """
 
     class Status(models.TextChoices):

@@ -22,7 +22,7 @@ from arrears.collections.models import (
     Promise,
     WorkItem,
 )
-from arrears.collections.workflow import business_date, reevaluate
+from arrears.collections.workflow import business_date, money_text, reevaluate
 from arrears.kernel.errors import ArrearsError
 from arrears.ledger.models import Phone
 
@@ -197,7 +197,7 @@ def make_promise(
             CaseEvent.Kind.PROMISE,
             "",
             Promise.Status.PENDING,
-            f"promise #{promise.pk}: {amount_minor} by {due_date}",
+            f"promise #{promise.pk}: {money_text(amount_minor, case.currency)} by {due_date}",
             user,
             today,
         )

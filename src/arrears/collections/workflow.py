@@ -2,14 +2,19 @@
 
 Order, for one ``as_of`` (after the daily run has stored the day's loan states):
 
-1. promises falling due are judged kept, partially kept or broken (they feed the entry
-   conditions: ``broken_promises``);
+1. pending promises are judged: kept as soon as the promised amount has arrived, partially kept
+   or broken only on the first run *after* the end of their due date plus
+   ``ARREARS_PROMISE_GRACE_DAYS`` (a promise due 06-05 is judged broken by the 06-06 run, never
+   by the 06-05 one); broken promises feed the entry conditions (``broken_promises``);
 2. borrowers newly in arrears get a case; cases whose borrower has cured are resolved;
 3. the active strategy assigns each borrower a stage and a variant (one vectorised pass);
 4. each case's status follows from holds, plans, promises and stage; every change is an event
-   carrying its cause — the strategy version and the entry condition, or the record that moved it;
-5. due treatments become work items with a key per (case, stage, treatment, date, strategy
-   version); holds and active promises *suppress* items (recorded, never silently dropped);
+   carrying its cause — the strategy version and the entry condition, or the record that moved it.
+   A case following an approved repayment plan keeps its stage and owner (its collector follows
+   the plan) and gets no treatments until the plan ends;
+5. due treatments become work items keyed by the *contact*, not by the rule that asked for it:
+   (borrower, channel, template, day) — see :func:`contact_key`; the strategy version is recorded
+   on the item. Holds and active promises *suppress* items (recorded, never silently dropped);
 6. call-owning stages allocate cases to collectors (分案).
 
 Everything runs in one transaction and every write is keyed, so re-running a day adds nothing
@@ -21,26 +26,73 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 import polars as pl
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Max, Sum
 
+from arrears import errorcodes
 from arrears.collections import strategies
 from arrears.collections.allocation import allocate_cases
 from arrears.collections.frames import active_holds, borrower_frame, case_frame, loan_frame
 from arrears.collections.models import Case, CaseEvent, Hold, Promise, StrategyVersion, WorkItem
+from arrears.formatting import format_money
+from arrears.kernel.errors import ArrearsError
+from arrears.kernel.money import Money
 from arrears.ledger.models import Payment
 from arrears.strategy.evaluate import assign_stages, treatments_due, variant_of
 from arrears.strategy.model import STATE_COLUMNS, Strategy
 from arrears.strategy.priority import priority_scores
 
-#: Channels an active promise or plan quiets: reminders and calls, not placements or letters.
+#: Channels an active promise quiets: reminders and calls, not placements or letters (a case
+#: following a repayment plan gets no treatments at all).
 REMINDER_CHANNELS = frozenset({"sms", "voice", "email", "in_app", "call_task"})
 #: Stages whose cases are with an agency or lawyers, and the stage of a requested field visit.
 PLACED_STAGES = frozenset({"external", "legal"})
 FIELD_STAGES = frozenset({"field_visit"})
+
+errorcodes.define(
+    {
+        "workflow-replay-failed": (
+            "borrower %(borrower)s: the loans could not be replayed for %(day)s: %(detail)s"
+        ),
+    }
+)
+
+
+class WorkflowError(ArrearsError):
+    """The workflow could not evaluate a borrower (the ledger refused to replay a loan)."""
+
+    code = "workflow-replay-failed"
+
+
+def contact_key(borrower_id: int, channel: str, template: str, day: date) -> str:
+    """The identity of one contact: what reaches the person, on which day.
+
+    ``borrower<id>:<channel>:<template>:<day>`` — the borrower (the person, whichever case or
+    stage asked), the channel, the template (the step: what the message or task says) and the
+    day the cadence asks for it. The stage, the treatment's position and the strategy version
+    are deliberately *not* part of it: publishing a new version and re-running the day must
+    not contact anyone again (issue 9), and a version is recorded on the work item instead.
+    Work items and their outbox messages (``wi:<key>``) share this key, so the unique
+    constraints of both tables enforce "once per person, channel, step and day".
+
+    Example (also a test): ``contact_key(7, "sms", "overdue_reminder", date(2026, 2, 16))`` is
+    ``"borrower7:sms:overdue_reminder:2026-02-16"``.
+    """
+    return f"borrower{borrower_id}:{channel}:{template}:{day.isoformat()}"
+
+
+def money_text(minor: int, currency: str) -> str:
+    """An amount as a stored cause shows it: ``CN¥50.00``, never raw minor units."""
+    return format_money(Money(int(minor), currency), "en")
+
+
+def promise_grace_days() -> int:
+    """Days after its due date a promise still counts as kept (``ARREARS_PROMISE_GRACE_DAYS``)."""
+    return int(getattr(settings, "ARREARS_PROMISE_GRACE_DAYS", 0))
 
 
 @dataclass
@@ -100,19 +152,27 @@ def paid_between(borrower_id: int, first: date, last: date, as_of: date) -> int:
 
 
 def judge_promises(as_of: date, borrowers: Collection[int] | None, label: str) -> int:
-    """Mark pending promises kept (paid in full, possibly early), partially kept or broken
-    (due date passed); returns how many were judged."""
+    """Judge pending promises on ``as_of``; returns how many were judged.
+
+    A promise is *kept* as soon as payments with value dates from the day it was made to the
+    end of its due date plus the grace (``ARREARS_PROMISE_GRACE_DAYS``, default 0) reach its
+    amount less the tolerance — possibly early. Otherwise it stays pending through that last
+    day, and the first run after it judges it *partially kept* (something arrived) or
+    *broken*: a promise due 06-05 is kept by a payment on 06-05, and judged broken by the
+    06-06 run, never by the 06-05 one (the borrower still had the day to pay).
+    """
     pending = Promise.objects.filter(status=Promise.Status.PENDING, made_on__lte=as_of)
     if borrowers is not None:
         pending = pending.filter(case__borrower_id__in=list(borrowers))
+    grace = timedelta(days=promise_grace_days())
     judged = 0
     for promise in pending.select_related("case"):
-        last = min(as_of, promise.due_date)
-        paid = paid_between(promise.case.borrower_id, promise.made_on, last, as_of)
+        deadline = promise.due_date + grace
+        paid = paid_between(promise.case.borrower_id, promise.made_on, min(as_of, deadline), as_of)
         if paid >= promise.amount_minor - promise.tolerance_minor:
             status = Promise.Status.KEPT
-        elif as_of < promise.due_date:
-            continue
+        elif as_of <= deadline:
+            continue  # the borrower still has until the end of the deadline
         elif paid > 0:
             status = Promise.Status.PARTIAL
         else:
@@ -120,14 +180,17 @@ def judge_promises(as_of: date, borrowers: Collection[int] | None, label: str) -
         Promise.objects.filter(pk=promise.pk).update(
             status=status, paid_minor=paid, resolved_on=as_of
         )
+        currency = promise.case.currency
+        after = f" + {grace.days} day(s) grace" if grace else ""
         _event(
             promise.case,
             as_of,
             CaseEvent.Kind.PROMISE,
             Promise.Status.PENDING,
             status,
-            f"promise #{promise.pk} of {promise.amount_minor} due {promise.due_date}: "
-            f"paid {paid} (tolerance {promise.tolerance_minor})",
+            f"promise #{promise.pk} of {money_text(promise.amount_minor, currency)} due "
+            f"{promise.due_date}{after}: paid {money_text(paid, currency)} "
+            f"(tolerance {money_text(promise.tolerance_minor, currency)})",
             label,
         )
         judged += 1
@@ -147,6 +210,32 @@ def _strategy_frame(as_of: date, borrowers: pl.DataFrame, cases: pl.DataFrame) -
         raise RuntimeError(f"workflow frame lacks strategy columns {missing}")
     offset = pl.when(pl.col("dpd") > 0).then(pl.col("dpd")).otherwise(-pl.col("days_to_due"))
     return frame.with_columns(pl.col("borrower_id").alias("case_id"), offset.alias("offset"))
+
+
+def _plan_keeps_stage(assigned: pl.DataFrame, label: str) -> pl.DataFrame:
+    """A case following an approved repayment plan stays in its stage, with its owner.
+
+    The plan, not the ladder, drives such a case: days past due follow the plan's schedule, so
+    the ladder would move it (to ``pre_due`` three days before an original due date, to
+    ``reminder`` inside the plan's grace) and allocation would take it from the collector who
+    negotiated the plan — out of both the collector's and the lead's queue. Keeping the stage
+    keeps the owner and the collector; the ladder resumes when the plan ends (completed or
+    broken). A case without a stage yet keeps whatever the strategy says.
+    """
+    keep = (
+        pl.col("in_plan")
+        & pl.col("case_stage").is_not_null()
+        & (pl.col("case_stage") != "")
+        & pl.col("case_owner").is_not_null()
+    )
+    why = pl.format(
+        "{}: stage '{}' kept because a repayment plan is in force", pl.lit(label), "case_stage"
+    )
+    return assigned.with_columns(
+        pl.when(keep).then(pl.col("case_stage")).otherwise(pl.col("stage")).alias("stage"),
+        pl.when(keep).then(pl.col("case_owner")).otherwise(pl.col("owner")).alias("owner"),
+        pl.when(keep).then(why).otherwise(pl.col("reason")).alias("reason"),
+    )
 
 
 def _status(row: dict[str, object], stage: str | None) -> tuple[str, str]:
@@ -200,9 +289,12 @@ def evaluate_day(as_of: date, *, borrowers: Iterable[int] | None = None) -> Work
         cases = case_frame(as_of, wanted["borrower_id"].to_list())
         frame = _strategy_frame(as_of, wanted, cases)
         summary.evaluated = len(frame)
-        assigned = assign_stages(strategy, frame).with_columns(
-            variant_of(frame["case_id"], strategy),
-            priority_scores(strategy, frame).alias("priority"),
+        assigned = _plan_keeps_stage(
+            assign_stages(strategy, frame).with_columns(
+                variant_of(frame["case_id"], strategy),
+                priority_scores(strategy, frame).alias("priority"),
+            ),
+            label,
         )
         moved = _update_cases(as_of, assigned, record, strategy, summary)
         summary.assigned = allocate_cases(as_of, strategy, label, moved, subset)
@@ -238,7 +330,7 @@ def _open_cases(
             "",
             Case.Status.OPEN,
             f"{row['loans_overdue']} loan(s) overdue, dpd {row['dpd']}, "
-            f"total due {row['total_due']}",
+            f"total due {money_text(row['total_due'], row['currency'])}",
             label,
         )
         open_ids.add(row["borrower_id"])
@@ -362,8 +454,9 @@ def plan_outcome(borrower_id: int, as_of: date) -> str:
         if plan.broken_on is not None:
             missed = next((i for i in plan.instalments if not i.covered), None)
             detail = (
-                f": instalment {missed.seq} due {missed.due_date} needed {missed.cumulative} "
-                f"in total, {plan.coverage} paid (grace {plan.grace_days} days)"
+                f": instalment {missed.seq} due {missed.due_date} needed "
+                f"{money_text(missed.cumulative, loan.currency)} in total, "
+                f"{money_text(plan.coverage, loan.currency)} paid (grace {plan.grace_days} days)"
                 if missed
                 else ""
             )
@@ -401,8 +494,6 @@ def _suppression(row: dict[str, object], channel: str, holds: list[Hold]) -> str
             continue  # a hold on some loans does not quiet collection of the others
         if not hold.channels or channel in hold.channels:
             return f"hold #{hold.pk} ({hold.reason}) until {hold.ends_on}"
-    if channel in REMINDER_CHANNELS and row["in_plan"]:
-        return "an approved repayment plan is in force"
     if channel in REMINDER_CHANNELS and row["active_promise"]:
         return "a promise to pay is pending"
     return ""
@@ -415,7 +506,9 @@ def _create_work(
     strategy: Strategy,
     summary: WorkflowSummary,
 ) -> None:
-    """A work item for every treatment due today, keyed so a re-run adds nothing."""
+    """A work item for every treatment due today, keyed by :func:`contact_key` so a re-run —
+    under this strategy version or a later one — adds nothing. Cases following a repayment
+    plan get none (the plan drives them; see :func:`_plan_keeps_stage`)."""
     label = strategies.label(record)
     cases = {
         c.borrower_id: c
@@ -431,6 +524,9 @@ def _create_work(
     ]
     due = treatments_due(strategy, assigned.with_columns(pl.Series("stage_day", stage_day)))
     due = due.filter(pl.col("due")).join(
+        assigned.filter(~pl.col("in_plan")).select("case_id"), on="case_id", how="semi"
+    )
+    due = due.join(
         assigned.select(
             "case_id",
             "borrower_id",
@@ -448,15 +544,15 @@ def _create_work(
     for hold in active_holds(as_of, due["borrower_id"].unique().to_list()):
         holds.setdefault(hold.borrower_id, []).append(hold)
     items = []
+    keys: set[str] = set()
     for row in due.iter_rows(named=True):
         case = cases.get(row["borrower_id"])
         if row["dpd"] > 0 and case is None:
             continue  # resolved today
-        owner_key = f"case{case.pk}" if case is not None else f"borrower{row['borrower_id']}"
-        key = (
-            f"{owner_key}:{row['stage']}:{row['treatment']}:{as_of.isoformat()}:"
-            f"{record.name}:v{record.version}"
-        )
+        key = contact_key(row["borrower_id"], row["channel"], row["template"], as_of)
+        if key in keys:
+            continue  # two treatments of one stage asking for the same contact: one contact
+        keys.add(key)
         why_not = _suppression(row, row["channel"], holds.get(row["borrower_id"], []))
         items.append(
             WorkItem(
@@ -511,7 +607,13 @@ def reevaluate(borrower_id: int, as_of: date | None = None) -> WorkflowSummary:
         Loan.objects.filter(borrower_id=borrower_id, start_date__lte=day), day
     )
     if errors:
-        raise ValueError(f"borrower {borrower_id}: {errors[0]['message']}")
+        raise errorcodes.refuse(
+            WorkflowError,
+            "workflow-replay-failed",
+            borrower=borrower_id,
+            day=day,
+            detail=errors[0]["message"],
+        )
     if len(states):
         replace_loans(day, states)
     return evaluate_day(day, borrowers=[borrower_id])

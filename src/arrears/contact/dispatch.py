@@ -1,12 +1,15 @@
 """The dispatcher: claim queued messages safely, re-check, render, gate, send, record.
 
-Several dispatchers may run at once. A message is *claimed* by a conditional update
+Several dispatchers may run at once. First, every queued message whose validity has passed
+(``expires_at``, see ``contact.outbox``) is marked ``expired`` with the reason — a backlog is
+never sent all at once. A message is then *claimed* by a conditional update
 (``status='queued' → 'sending'`` with a lease), which exactly one dispatcher can win on any
 database; on PostgreSQL the candidates are first picked with ``SELECT … FOR UPDATE SKIP
 LOCKED`` so dispatchers do not even contend. Just before sending, each message is re-checked:
-if nothing is owed any more it is suppressed; otherwise it is rendered with the residual *as of
-now* and put to the compliance gate, whose decision is recorded (deny → suppressed, defer →
-back to the queue until the gate's next allowed time).
+if there is nothing to send any more it is suppressed with the true cause (``contact.render``);
+otherwise it is rendered with the residual *as of now* and put to the compliance gate, whose
+decision is recorded (deny → suppressed, defer → back to the queue until the gate's next
+allowed time, or expired at once when that time is past the message's validity).
 
 Crash safety: ``handed_at`` is committed before the channel is called. A dispatcher that dies
 leaves its claimed messages in ``sending``; once their lease expires, those never handed over
@@ -43,10 +46,13 @@ DEFAULT_LEASE = timedelta(minutes=5)
 
 @dataclass
 class DispatchSummary:
+    """What one pass (or several, added up) did; ``claimed`` is how many messages were due."""
+
     claimed: int = 0
     sent: int = 0
     deferred: int = 0
     suppressed: int = 0
+    expired: int = 0
     failed: int = 0
     retried: int = 0
     recovered: int = 0
@@ -54,11 +60,27 @@ class DispatchSummary:
     by_status: dict[str, int] = field(default_factory=dict)
 
     def line(self) -> str:
+        """One line, printed whatever happened (``0 due; 0 sent, …`` when nothing was due)."""
         return (
-            f"claimed {self.claimed}: sent {self.sent}, deferred {self.deferred}, "
-            f"suppressed {self.suppressed}, retry {self.retried}, failed {self.failed}; "
-            f"recovered {self.recovered}, uncertain {self.uncertain}"
+            f"{self.claimed} due; {self.sent} sent, {self.deferred} deferred, "
+            f"{self.suppressed} suppressed, {self.expired} expired, {self.failed} failed, "
+            f"{self.retried} to retry; {self.recovered} recovered, {self.uncertain} uncertain"
         )
+
+    def add(self, other: DispatchSummary) -> None:
+        """Add another pass's counts (``dispatch --once`` over several batches)."""
+        for name in (
+            "claimed",
+            "sent",
+            "deferred",
+            "suppressed",
+            "expired",
+            "failed",
+            "retried",
+            "recovered",
+            "uncertain",
+        ):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
 
 
 def worker_id() -> str:
@@ -86,9 +108,37 @@ def recover(now: datetime, summary: DispatchSummary) -> None:
     )
 
 
+def _expired_reason(expires_at: datetime, now: datetime) -> str:
+    last = timezone.localtime(expires_at) - timedelta(microseconds=1)
+    return (
+        f"expired: valid through {last:%Y-%m-%d} (ARREARS_MESSAGE_VALID_DAYS), not sent by "
+        f"{timezone.localtime(now):%Y-%m-%d %H:%M}"
+    )
+
+
+def expire(now: datetime, summary: DispatchSummary) -> None:
+    """Mark every queued message whose validity has passed ``expired``, with the reason, and
+    cancel its work item. One UPDATE per distinct expiry instant (a day's messages share one),
+    each conditional on ``queued``, so a message being claimed is never both sent and expired.
+    """
+    stale = OutboxMessage.objects.filter(status=OutboxMessage.Status.QUEUED, expires_at__lte=now)
+    for expires_at in stale.values_list("expires_at", flat=True).distinct().order_by():
+        reason = _expired_reason(expires_at, now)
+        group = stale.filter(expires_at=expires_at)
+        items = list(group.exclude(work_item=None).values_list("work_item_id", flat=True))
+        summary.expired += group.update(status=OutboxMessage.Status.EXPIRED, status_reason=reason)
+        WorkItem.objects.filter(pk__in=items, status=WorkItem.Status.PENDING).update(
+            status=WorkItem.Status.CANCELLED,
+            status_reason=f"message {reason}"[:200],
+            completed_at=now,
+        )
+
+
 def claim(worker: str, now: datetime, batch: int, lease: timedelta) -> list[int]:
     """Claim up to ``batch`` due messages for ``worker``; returns their ids."""
-    due = Q(status=OutboxMessage.Status.QUEUED, not_before__lte=now)
+    due = Q(status=OutboxMessage.Status.QUEUED, not_before__lte=now) & (
+        Q(expires_at__isnull=True) | Q(expires_at__gt=now)
+    )
     with transaction.atomic():
         candidates = OutboxMessage.objects.filter(due).order_by("not_before", "id")
         if connection.features.has_select_for_update_skip_locked:
@@ -114,10 +164,12 @@ def dispatch_once(
     lease: timedelta = DEFAULT_LEASE,
     worker: str | None = None,
 ) -> DispatchSummary:
-    """Recover stale leases, then claim and process one batch."""
+    """Recover stale leases, expire what is no longer worth sending, then claim and process
+    one batch."""
     me = worker or worker_id()
     summary = DispatchSummary()
     recover(now(), summary)
+    expire(now(), summary)
     ids = claim(me, now(), batch, lease)
     summary.claimed = len(ids)
     for pk in ids:
@@ -137,13 +189,22 @@ def _finish(message: OutboxMessage, worker: str, **changes: Any) -> None:
 def _work_item(message: OutboxMessage, status: str, reason: str = "") -> None:
     if message.work_item_id:
         WorkItem.objects.filter(pk=message.work_item_id).update(
-            status=status, status_reason=reason, completed_at=timezone.now()
+            status=status, status_reason=reason[:200], completed_at=timezone.now()
         )
+
+
+def _expire_one(message: OutboxMessage, worker: str, reason: str, summary: DispatchSummary) -> None:
+    _finish(message, worker, status=OutboxMessage.Status.EXPIRED, status_reason=reason)
+    _work_item(message, WorkItem.Status.CANCELLED, f"message {reason}")
+    summary.expired += 1
 
 
 def _process(
     message: OutboxMessage, channels: Channels, now: datetime, worker: str, summary: DispatchSummary
 ) -> None:
+    if message.expires_at is not None and message.expires_at <= now:  # expired while claimed
+        _expire_one(message, worker, _expired_reason(message.expires_at, now), summary)
+        return
     try:
         rendered = render_message(message, now)
     except ArrearsError as error:  # no active template, a variable we cannot fill
@@ -165,6 +226,15 @@ def _process(
         summary.suppressed += 1
         return
     if decision.outcome == "defer":
+        later = decision.next_allowed
+        if message.expires_at is not None and later is not None and later >= message.expires_at:
+            last = timezone.localtime(message.expires_at) - timedelta(microseconds=1)
+            reason = (
+                f"expired: deferred to {timezone.localtime(later):%Y-%m-%d %H:%M} ({reasons}), "
+                f"after its validity (through {last:%Y-%m-%d}, ARREARS_MESSAGE_VALID_DAYS)"
+            )
+            _expire_one(message, worker, reason, summary)
+            return
         _finish(
             message,
             worker,

@@ -22,8 +22,15 @@ from arrears.policy import ContactRecord, ContactRequest, Decision, Hold, Pack, 
 
 #: How far back the gate looks (the longest rolling window of any shipped pack is 7 days).
 HISTORY_DAYS = 30
-#: Outbox channel → the gate's action on that channel.
-ACTIONS = {"sms": "sms", "voice": "call", "email": "email", "letter": "letter", "in_app": "in_app"}
+#: Outbox channel → the gate's action on that channel (the outbox's voice messages are
+#: robocalls; a collector's calls are logged contacts, action ``call``).
+ACTIONS = {
+    "sms": "sms",
+    "voice": "robocall",
+    "email": "email",
+    "letter": "letter",
+    "in_app": "in_app",
+}
 _DONE = (OutboxMessage.Status.SENT, OutboxMessage.Status.DELIVERED, OutboxMessage.Status.UNCERTAIN)
 #: A conversation took place: the borrower was reached, or someone answered for them.
 _CONNECTED = REACHED | {ContactAttempt.Outcome.THIRD_PARTY}

@@ -1,10 +1,13 @@
 """The outbox every message leaves through, and the record of every gate decision.
 
-An ``OutboxMessage`` is created from a work item with a unique ``key`` (a second insert of the
-same key is a no-op), rendered and gated *at dispatch time* (so it states the residual as of
-the moment it is sent), and moves queued → sending → sent → delivered, or to failed,
-suppressed (denied by the gate, or nothing is owed any more) or uncertain (a dispatcher died
-after handing it to the provider; never re-sent automatically, so nobody is contacted twice).
+An ``OutboxMessage`` is created from a work item with a unique ``key`` — the contact's identity
+(borrower, channel, template, day; see ``collections.workflow.contact_key``), so a second insert
+of the same contact is a no-op whatever strategy version asked for it — rendered and gated *at
+dispatch time* (so it states the residual as of the moment it is sent), and moves queued →
+sending → sent → delivered, or to failed, suppressed (denied by the gate, or nothing is due any
+more), expired (not sent while it was still worth sending: ``expires_at`` passed) or uncertain
+(a dispatcher died after handing it to the provider; never re-sent automatically, so nobody is
+contacted twice).
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ class OutboxMessage(models.Model):
         DELIVERED = "delivered"
         FAILED = "failed"
         SUPPRESSED = "suppressed"
+        EXPIRED = "expired"
         UNCERTAIN = "uncertain"
 
     key = models.CharField(max_length=220, unique=True)
@@ -44,6 +48,14 @@ class OutboxMessage(models.Model):
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.QUEUED)
     status_reason = models.TextField(blank=True, default="")
     not_before = models.DateTimeField(help_text="earliest send time (gate deferral, backoff)")
+    due_on = models.DateField(
+        null=True, blank=True, help_text="the business day the contact was asked for"
+    )
+    expires_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="not sent after this instant (ARREARS_MESSAGE_VALID_DAYS); empty: no limit",
+    )
     attempts = models.PositiveSmallIntegerField(default=0)
     lease_owner = models.CharField(max_length=64, blank=True, default="")
     lease_until = models.DateTimeField(null=True, blank=True)

@@ -1,15 +1,29 @@
-"""Turning the day's message work items into outbox messages, exactly once.
+"""Turning the day's message work items into outbox messages, exactly once, while worth sending.
 
 Only *messages* go through the outbox (SMS, robocalls, email, letters, in-app); call tasks,
-placements and visit requests are work for people and stay work items. The outbox key is the
-work item's key, so a re-run of the day, a second enqueue or a crash between the two inserts
-nothing twice: the unique constraint makes a second insert of the same key a no-op.
+placements and visit requests are work for people and stay work items.
+
+**Identity.** A message's key is ``wi:<work item key>``, and the work item's key is the
+contact's identity — borrower, channel, template and day (``collections.workflow.contact_key``),
+never the strategy version that asked for it. So a re-run of the day, a re-run after publishing
+a new strategy version, a second enqueue or a crash between the two inserts nothing twice: the
+unique constraint makes a second insert of the same key a no-op, and a work item that already
+has a message gets no second one.
+
+**Validity.** A message is worth sending only for a while: a reminder for day D says "you are
+overdue today" and is worthless on D+5, when the cadence has queued a newer one. Each message
+gets ``expires_at`` = the end of its day plus ``ARREARS_MESSAGE_VALID_DAYS`` days (per channel
+or ``channel:template``; lender's time zone); the dispatcher marks a message still unsent at
+that instant ``expired``, with the reason, and never sends it. A backlog left by days without a
+dispatcher therefore goes out as today's messages only.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from collections.abc import Mapping
+from datetime import date, datetime, time, timedelta
 
+from django.conf import settings
 from django.utils import timezone
 
 from arrears.collections.models import WorkItem
@@ -19,6 +33,31 @@ from arrears.contact.models import OutboxMessage
 MESSAGE_CHANNELS = frozenset({"sms", "voice", "email", "letter", "in_app"})
 #: Our borrower locales → template locales.
 LOCALES = {"zh-hans": "zh-CN", "en": "en"}
+#: Used when ``ARREARS_MESSAGE_VALID_DAYS`` is not set: reminders are good for their own day,
+#: a letter (printed, posted) for two weeks.
+DEFAULT_VALID_DAYS: Mapping[str, int] = {
+    "sms": 0,
+    "voice": 0,
+    "email": 0,
+    "in_app": 0,
+    "letter": 14,
+}
+
+
+def valid_days(channel: str, template: str) -> int:
+    """Days after its own day a message stays worth sending: ``channel:template`` if the
+    setting names it, else ``channel``, else 0 (the day itself only)."""
+    table: Mapping[str, int] = getattr(settings, "ARREARS_MESSAGE_VALID_DAYS", DEFAULT_VALID_DAYS)
+    found = table.get(f"{channel}:{template}", table.get(channel, 0))
+    return max(0, int(found))
+
+
+def valid_until(channel: str, template: str, day: date) -> datetime:
+    """The first instant a message for ``day`` is no longer sent: midnight (lender's time zone)
+    after the last valid day. Example: an SMS for 2026-02-16 with 0 valid days expires at
+    2026-02-17 00:00 Asia/Shanghai."""
+    last = day + timedelta(days=valid_days(channel, template))
+    return timezone.make_aware(datetime.combine(last + timedelta(days=1), time.min))
 
 
 def enqueue_due(day: date) -> int:
@@ -27,7 +66,9 @@ def enqueue_due(day: date) -> int:
     items = list(
         WorkItem.objects.filter(
             due_on=day, status=WorkItem.Status.PENDING, channel__in=MESSAGE_CHANNELS
-        ).select_related("borrower")
+        )
+        .exclude(messages__isnull=False)  # a work item is one message, whatever its key became
+        .select_related("borrower")
     )
     start = timezone.make_aware(datetime.combine(day, time.min))  # due from that day on
     keys = [f"wi:{item.key}" for item in items]
@@ -42,6 +83,8 @@ def enqueue_due(day: date) -> int:
             template=item.template,
             locale=LOCALES.get(item.borrower.locale, "zh-CN"),
             not_before=start,
+            due_on=day,
+            expires_at=valid_until(item.channel, item.template, day),
         )
         for key, item in zip(keys, items, strict=True)
         if key not in existing

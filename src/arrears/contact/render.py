@@ -2,25 +2,30 @@
 
 The amount in a reminder is the residual at the moment of sending (never a figure frozen when
 the work item was made): a borrower who paid an hour ago gets nothing, one who paid part gets
-the new amount. The address comes from the borrower record at the same moment (a number marked
-wrong since is not used).
+the new amount. A pre-due reminder is about the instalment coming due that it announces, not
+about arrears. When there is nothing to send, the reason says the true cause (no address,
+nothing overdue any more and why, the announced instalment already paid or already past due).
+The address comes from the borrower record at the same moment (a number marked wrong since is
+not used).
 """
 
 from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.db.models import Sum
 from django.utils import timezone
 
 from arrears.contact.models import OutboxMessage
+from arrears.formatting import format_money
 from arrears.kernel.money import Money
 from arrears.ledger import selectors
-from arrears.ledger.models import Borrower, Loan
+from arrears.ledger.models import Borrower, Loan, Payment
 
 #: Templates about an instalment not yet due (the amount is what falls due, not arrears).
 PRE_DUE = frozenset({"pre_due_reminder"})
@@ -77,28 +82,109 @@ def address(borrower: Borrower, channel: str) -> str:
     return borrower.ref  # in-app: the borrower's portal inbox
 
 
-def residual(borrower: Borrower, now: datetime, pre_due: bool) -> tuple[int, int, str, str]:
-    """(amount due, penalty, currency, due date) across the borrower's loans as of ``now``.
+@dataclass(frozen=True)
+class Residual:
+    """What a message is about, as of the moment it is sent.
 
-    For a pre-due reminder the amount is what falls due within the next week instead.
+    ``amount`` is what the borrower owes now (overdue reminders) or what falls due on the
+    instalments the reminder announces (pre-due reminders); ``nothing`` says why there is
+    nothing to send — the true cause, never a guess — and is '' when there is something.
+    """
+
+    amount: int
+    penalty: int
+    currency: str
+    due: str
+    nothing: str = ""
+
+
+def _paid_since(borrower: Borrower, first: date, today: date) -> int:
+    total = (
+        Payment.objects.filter(
+            loan__borrower=borrower, value_date__gte=first, value_date__lte=today
+        )
+        .exclude(reversed_on__lte=today)
+        .aggregate(total=Sum("amount_minor"))["total"]
+    )
+    return int(total or 0)
+
+
+def _local_text(now: datetime) -> str:
+    return f"{timezone.localtime(now):%Y-%m-%d %H:%M}"
+
+
+def residual(
+    borrower: Borrower,
+    now: datetime,
+    pre_due_from: date | None = None,
+    *,
+    asked_on: date | None = None,
+) -> Residual:
+    """The borrower's residual as of ``now`` across their loans.
+
+    An overdue reminder (``pre_due_from`` is None) is about everything overdue now, penalty
+    included. A pre-due reminder is about the amount *coming due*: the instalments falling due
+    within ``PRE_DUE_HORIZON`` of ``pre_due_from`` (the day the reminder was asked for, not the
+    day it happens to be sent), whatever is overdue elsewhere, less what a prepayment (the
+    loan's credit) will settle on the due date. ``asked_on`` (the message's day,
+    default today) is where "paid since" counts from when nothing is overdue any more.
     """
     today = timezone.localdate(now)
     amount = penalty = 0
     currency, due = "CNY", ""
+    announced: list[tuple[date, int]] = []
     for loan in Loan.objects.filter(borrower=borrower, start_date__lte=today).select_related(
         "product"
     ):
         state = selectors.loan_state(loan, today)[1]
         currency = loan.currency
-        if pre_due:
-            for inst in state.instalments:
-                if today <= inst.due_date <= today + PRE_DUE_HORIZON and inst.outstanding:
-                    amount += inst.outstanding
-                    due = min(due, inst.due_date.isoformat()) if due else inst.due_date.isoformat()
-        else:
+        if pre_due_from is None:
             amount += state.total_due
             penalty += state.penalty_outstanding + state.compound_outstanding
-    return amount, penalty, currency, due
+            continue
+        credit = state.credit  # a prepayment settles the next instalment on its due date
+        for inst in sorted(state.instalments, key=lambda i: i.due_date):
+            if not pre_due_from <= inst.due_date <= pre_due_from + PRE_DUE_HORIZON:
+                continue
+            owed = inst.outstanding
+            if inst.due_date >= today:
+                covered = min(credit, owed)
+                credit, owed = credit - covered, owed - covered
+            announced.append((inst.due_date, owed))
+    if pre_due_from is None:
+        if amount:
+            return Residual(amount, penalty, currency, due)
+        since = min(asked_on or today, today)
+        paid = _paid_since(borrower, since, today)
+        how = (
+            f"{format_money(Money(paid, currency), 'en')} paid since {since}"
+            if paid
+            else f"settled since {since} without a payment (a waiver, a plan or a correction)"
+        )
+        return Residual(0, 0, currency, due, f"nothing is overdue as of {_local_text(now)}: {how}")
+    unpaid = [(d, owed) for d, owed in announced if owed > 0]
+    dates = ", ".join(sorted({d.isoformat() for d, _ in announced}))
+    if not announced:
+        last = pre_due_from + PRE_DUE_HORIZON
+        return Residual(
+            0, 0, currency, due, f"no instalment falls due from {pre_due_from} to {last}"
+        )
+    if not unpaid:
+        return Residual(
+            0, 0, currency, due, f"the instalment due {dates} is already paid ({_local_text(now)})"
+        )
+    coming = [(d, owed) for d, owed in unpaid if d >= today]
+    if not coming:
+        first = min(d for d, _ in unpaid)
+        return Residual(
+            0,
+            0,
+            currency,
+            due,
+            f"the instalment due {first} is past due on {today}: a pre-due reminder no longer "
+            "applies (the overdue reminders take over)",
+        )
+    return Residual(sum(owed for _, owed in coming), 0, currency, min(coming)[0].isoformat())
 
 
 def render_message(message: OutboxMessage, now: datetime) -> Rendered | str:
@@ -113,10 +199,13 @@ def render_message(message: OutboxMessage, now: datetime) -> Rendered | str:
     to = address(borrower, message.channel)
     if not to:
         return f"no usable {message.channel} address for the borrower"
-    amount, penalty, currency, due = residual(borrower, now, message.template in PRE_DUE)
-    if amount == 0:
-        local = timezone.localtime(now)
-        return f"nothing is owed as of {local:%Y-%m-%d %H:%M} (paid before dispatch)"
+    pre_due_from = (
+        (message.due_on or timezone.localdate(now)) if message.template in PRE_DUE else None
+    )
+    owed = residual(borrower, now, pre_due_from, asked_on=message.due_on)
+    if owed.nothing:
+        return owed.nothing
+    amount, penalty, currency, due = owed.amount, owed.penalty, owed.currency, owed.due
     locale = message.locale
     code = message.verification_code or f"{secrets.randbelow(10**6):06d}"
     extra = {"due_date": due or None, "law_firm": _setting("ARREARS_LAW_FIRM", locale) or None}

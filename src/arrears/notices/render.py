@@ -162,9 +162,10 @@ def gate_text(subject: str, body: str) -> str:
     return f"{subject}\n{body}".strip()
 
 
-#: Template channels as the policy knows them: a collector's call script is a voice call.
+#: Template channels as the policy knows them: a collector's call script is a voice call, a
+#: robocall script an automated one (as ``contact.gate`` asks at send time).
 _POLICY_CHANNEL = {"call_task": "voice"}
-_POLICY_ACTION = {"voice": "call"}
+_POLICY_ACTION = {"call_task": "call", "voice": "robocall"}
 
 
 def _pack(pack: Pack | str) -> Pack:
@@ -213,7 +214,7 @@ def _content_problems(
         person_id="template-check",
         party="borrower",
         channel=channel,
-        action=_POLICY_ACTION.get(channel, channel),
+        action=_POLICY_ACTION.get(template.channel, channel),
         purpose=ctx.purpose_of(template.code),
         timezone="Asia/Shanghai",
         text=gate_text(subject, body),

@@ -21,7 +21,7 @@ allowed request counting against the caps of the ones after it)::
       "person_id": "P-1",                   required: who is contacted
       "party": "borrower",                  borrower | guarantor | emergency_contact | third_party
       "channel": "voice",                   voice | sms | email | letter | in_app | visit
-      "action": "call",                     call | voicemail (voice); else same as channel
+      "action": "call",                     call | voicemail | robocall (voice); else the channel
       "purpose": "collect",                 collect (default) | locate | notice
       "address": "+1 212 555 0100",         the number / mailbox / address used (per-number caps)
       "timezone": "America/New_York",       stored on the borrower; null when unknown

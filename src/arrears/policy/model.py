@@ -8,9 +8,12 @@ request the pack forbids is a normal ``Decision`` (deny or defer), never an exce
 Vocabulary (closed sets, so a typo can never silently match nothing):
 
 * channel — the medium: ``voice``, ``sms``, ``email``, ``letter``, ``in_app``, ``visit``;
-* action — what is done on it: ``call`` / ``voicemail`` (voice), ``sms``, ``email``, ``letter``,
-  ``in_app``, ``visit``; a voicemail is its own action because its content is regulated
-  differently (a Reg F limited-content message), while a call that reached a mailbox is a ``call``;
+* action — what is done on it: ``call`` / ``voicemail`` / ``robocall`` (voice), ``sms``,
+  ``email``, ``letter``, ``in_app``, ``visit``; a voicemail is its own action because its content
+  is regulated differently (a Reg F limited-content message), while a call that reached a mailbox
+  is a ``call``; a ``robocall`` (an automated, pre-recorded call the system places) is its own
+  action so a pack can cap it apart from a collector's calls — rules about the ``voice`` channel
+  still count and restrict it;
 * party — who is contacted: ``borrower``, ``guarantor``, ``emergency_contact``, ``third_party``;
 * purpose — why: ``collect`` (about the debt), ``locate`` (find the borrower, never mention the
   debt), ``notice`` (a notice the law or a hold still allows, e.g. a complaint acknowledgement).
@@ -30,7 +33,7 @@ from arrears.kernel.errors import ArrearsError
 
 ACTIONS_BY_CHANNEL: Final[Mapping[str, frozenset[str]]] = MappingProxyType(
     {
-        "voice": frozenset({"call", "voicemail"}),
+        "voice": frozenset({"call", "voicemail", "robocall"}),
         "sms": frozenset({"sms"}),
         "email": frozenset({"email"}),
         "letter": frozenset({"letter"}),

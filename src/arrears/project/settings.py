@@ -173,3 +173,16 @@ ARREARS_COMPLAINT_CHANNEL: dict[str, str] = json.loads(
 ARREARS_LAW_FIRM: dict[str, str] = json.loads(
     os.environ.get("ARREARS_LAW_FIRM", '{"zh-CN": "演示律师事务所", "en": "Demo Law LLP"}')
 )
+
+#: Days after its due date a promise to pay still counts as kept (``ARREARS_PROMISE_GRACE_DAYS``,
+#: default 0: a promise due 06-05 is kept by a payment on 06-05 and judged broken on 06-06).
+ARREARS_PROMISE_GRACE_DAYS = int(os.environ.get("ARREARS_PROMISE_GRACE_DAYS", "0"))
+#: How long a queued message stays worth sending: days after the day it was queued for, by
+#: channel or ``channel:template`` (the more specific wins; a channel not listed: 0). A message
+#: not sent by the end of that day (lender's time zone) is marked ``expired``, never sent.
+ARREARS_MESSAGE_VALID_DAYS: dict[str, int] = json.loads(
+    os.environ.get(
+        "ARREARS_MESSAGE_VALID_DAYS",
+        '{"sms": 0, "voice": 0, "email": 0, "in_app": 0, "letter": 14}',
+    )
+)

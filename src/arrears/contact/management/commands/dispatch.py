@@ -8,14 +8,36 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from arrears.contact.dispatch import DEFAULT_LEASE, dispatch_once, worker_id
+from arrears import errorcodes
+from arrears.contact.dispatch import DEFAULT_LEASE, DispatchSummary, dispatch_once, worker_id
+from arrears.kernel.errors import ArrearsError
+
+errorcodes.define(
+    {
+        "dispatch-now-not-iso": "--now: %(value)s is not an ISO date-time",
+        "dispatch-now-no-offset": (
+            "--now: %(value)s has no UTC offset; give one, e.g. 2026-11-29T10:00:00+08:00"
+        ),
+    }
+)
+
+
+class DispatchUsageError(ArrearsError):
+    """The dispatcher was started with an argument it cannot use."""
+
+    code = "dispatch-usage"
+
+
+def _refuse(code: str, **params: object) -> CommandError:
+    return CommandError(str(errorcodes.refuse(DispatchUsageError, code, **params)))
 
 
 class Command(BaseCommand):
     help = (
-        "Send queued outbox messages: re-check payment and the compliance gate just before "
-        "each one, send through its channel, record the outcome. Runs until stopped, or once "
-        "with --once. Several dispatchers may run at the same time."
+        "Send queued outbox messages: expire those past their validity, re-check what is owed "
+        "and the compliance gate just before each one, send through its channel, record the "
+        "outcome. Runs until stopped, or once with --once (which always prints one summary "
+        "line). Several dispatchers may run at the same time."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -44,19 +66,22 @@ class Command(BaseCommand):
             try:
                 fixed = datetime.fromisoformat(options["now"])
             except ValueError:
-                raise CommandError(f"--now: {options['now']!r} is not an ISO date-time") from None
+                raise _refuse("dispatch-now-not-iso", value=repr(options["now"])) from None
             if fixed.tzinfo is None:
-                raise CommandError("--now: give an offset, e.g. 2026-11-29T10:00:00+08:00")
+                raise _refuse("dispatch-now-no-offset", value=repr(options["now"]))
             clock = lambda: fixed  # noqa: E731
+        total = DispatchSummary()
         while True:
             summary = dispatch_once(
                 channels, now=clock, batch=options["batch"], lease=lease, worker=me
             )
-            if summary.claimed or summary.recovered or summary.uncertain:
-                self.stdout.write(summary.line())
             if options["once"]:
+                total.add(summary)
                 if summary.claimed < options["batch"]:
+                    self.stdout.write(total.line())  # always one line, "0 due; …" included
                     return
                 continue
+            if summary.claimed or summary.recovered or summary.uncertain or summary.expired:
+                self.stdout.write(summary.line())
             if not summary.claimed:
                 time.sleep(options["sleep"])

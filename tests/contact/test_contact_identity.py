@@ -1,0 +1,88 @@
+"""End to end through the real commands: a new strategy version does not contact anyone again.
+
+Issue 9: `strategy publish` v2, then `run-day --as-of` the same date, then `dispatch --once`
+re-sent the day's messages, because work items and messages were keyed by the strategy version.
+A contact is keyed by what reaches the person (borrower, channel, template, day): the second
+version's run of the same day finds every contact made and queues nothing, and the dispatcher
+sends nothing — not through the SMTP server, not through the SMS log channel.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from arrears.channels.local import read_log
+from tests.contact.conftest import Mailbox
+from tests.contact.test_end_to_end import DAY, email_strategy
+from tests.processes import check
+
+SEED = """
+from tests.contact.test_end_to_end import seed
+seed(4)
+"""
+
+
+def condition_changed(text: str) -> str:
+    """Version 3: the reminder stage's entry condition changes, its treatments do not."""
+    changed = text.replace("version: 2", "version: 3", 1)
+    changed = changed.replace("entry: dpd >= 1 AND dpd <= 15", "entry: dpd >= 1 AND dpd <= 20")
+    assert changed.count("dpd <= 20") == 1
+    return changed
+
+
+def _rows(db: Path, sql: str) -> list[tuple[Any, ...]]:
+    with sqlite3.connect(db) as connection:
+        return connection.execute(sql).fetchall()
+
+
+def test_a_new_strategy_version_and_a_rerun_of_the_day_send_nothing_new(
+    tmp_path: Path, mailbox: tuple[Mailbox, dict[str, str]]
+) -> None:
+    box, smtp = mailbox
+    db, sms_log = tmp_path / "arrears.sqlite3", tmp_path / "channels.jsonl"
+    env = {
+        **os.environ,
+        **smtp,
+        "ARREARS_DATA_DIR": str(tmp_path),
+        "DATABASE_URL": f"sqlite:///{db}",
+        "ARREARS_CHANNEL_LOG": str(sms_log),
+    }
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    check(env, "migrate", "--no-input", "-v", "0")
+    check(env, "shell", "-c", SEED)
+    v2, v3 = tmp_path / "v2.yaml", tmp_path / "v3.yaml"
+    v2.write_text(email_strategy(), "utf-8")
+    v3.write_text(condition_changed(email_strategy()), "utf-8")
+
+    check(env, "strategy", "publish", str(v2))
+    assert "8 message(s) queued" in check(
+        env, "run-day", "--as-of", str(DAY), "--engine", "reference"
+    )  # an SMS and an email for each of the four
+    first = check(env, "dispatch", "--once", "--now", f"{DAY}T10:00:00+08:00")
+    assert first.startswith("8 due; 8 sent"), first
+    assert len(box.received) == 4 and len(read_log(sms_log)) == 4
+    rows = _rows(db, "SELECT COUNT(*) FROM contact_outboxmessage")[0][0]
+    items = _rows(db, "SELECT COUNT(*) FROM collections_workitem")[0][0]
+
+    check(env, "strategy", "publish", str(v3), "--note", "reminders until dpd 20")
+    again = check(env, "run-day", "--as-of", str(DAY), "--engine", "reference")
+    assert "0 message(s) queued" in again and "0 work items" in again, again
+    second = check(env, "dispatch", "--once", "--now", f"{DAY}T10:05:00+08:00")
+    assert second.startswith("0 due; 0 sent, 0 deferred, 0 suppressed, 0 expired"), second
+
+    assert len(box.received) == 4 and len(read_log(sms_log)) == 4  # nobody contacted again
+    assert _rows(db, "SELECT COUNT(*) FROM contact_outboxmessage")[0][0] == rows
+    assert _rows(db, "SELECT COUNT(*) FROM collections_workitem")[0][0] == items
+    per_contact = _rows(
+        db,
+        "SELECT borrower_id, channel, template, due_on, COUNT(*) FROM contact_outboxmessage "
+        "GROUP BY borrower_id, channel, template, due_on",
+    )
+    assert len(per_contact) == 8 and {row[-1] for row in per_contact} == {1}
+    # the version that asked is recorded on the item, not part of the contact's identity
+    assert {row[0] for row in _rows(db, "SELECT strategy FROM collections_workitem")} == {
+        "default v2"
+    }
