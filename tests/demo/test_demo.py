@@ -10,6 +10,7 @@ import pytest
 from django.core.management import call_command
 
 from arrears.collections.models import ApprovalLimit, Case, Collector, WorkItem
+from arrears.contact.models import OutboxMessage
 from arrears.daily.models import LoanState
 from arrears.demo.portfolio import Behaviour, generate
 from arrears.kernel.schedule import build_schedule
@@ -76,6 +77,17 @@ def test_demo_seeds_once_runs_the_day_and_prints_logins(settings, tmp_path):
     call_command("demo", "--borrowers", "40", "--as-of", str(AS_OF), stdout=StringIO())
     assert (Loan.objects.count(), Payment.objects.count()) == (loans, payments)
     assert WorkItem.objects.count() == work  # the day's work is not created twice
+
+
+@pytest.mark.django_db
+def test_a_demo_of_a_past_day_sends_that_days_messages_on_that_day(settings, tmp_path):
+    """The dispatcher runs on the demo's business date (10:00 there), so the day's messages
+    are sent rather than expired as a stale backlog (the frozen clock is days later)."""
+    settings.DATA_DIR = tmp_path
+    call_command("demo", "--borrowers", "40", "--as-of", str(AS_OF), stdout=StringIO())
+    statuses = Counter(OutboxMessage.objects.values_list("status", flat=True))
+    assert statuses["sent"] > 0
+    assert statuses["expired"] == 0
 
 
 def _limit(kind: str, role: str) -> int:

@@ -1,7 +1,8 @@
 from __future__ import annotations
 
 import os
-from datetime import date
+from collections.abc import Callable
+from datetime import date, datetime, time
 from typing import Any
 
 from django.conf import settings
@@ -82,7 +83,6 @@ class Command(BaseCommand):
             self.stdout.write(f"Generated {count} loans into {directory}")
             call_command("import", "loans", str(loans_csv), stdout=self.stdout)
             call_command("import", "payments", str(payments_csv), stdout=self.stdout)
-        _add_addresses(options["seed"])
         users = get_user_model()
         for username, password, access, _what in DEMO_USERS:
             if not users.objects.filter(username=username).exists():
@@ -105,8 +105,9 @@ class Command(BaseCommand):
         self.stdout.write(evaluate_day(as_of).line())
         self.stdout.write(f"{enqueue_due(as_of)} message(s) queued")
         channels = from_env(os.environ)  # the log channel unless providers are configured
+        now = demo_clock(as_of)
         while True:
-            sent = dispatch_once(channels, batch=500)
+            sent = dispatch_once(channels, now=now, batch=500)
             self.stdout.write(f"dispatch: {sent.line()}")
             if sent.claimed < 500:
                 break
@@ -115,17 +116,13 @@ class Command(BaseCommand):
             self.stdout.write(f"  {username} / {password}".ljust(26) + f"  {what}")
 
 
-def _add_addresses(seed: int) -> None:
-    """Give demo borrowers a postal address and an email (the import format has neither), so
-    letters and emails have somewhere to go. Deterministic for a seed; fills only blanks."""
-    from faker import Faker
-
-    from arrears.ledger.models import Borrower
-
-    fake = Faker("zh_CN")
-    fake.seed_instance(seed)
-    blank = list(Borrower.objects.filter(postal_address="").order_by("id"))
-    for borrower in blank:
-        borrower.postal_address = fake.address().replace("\n", " ")
-        borrower.email = f"{borrower.ref.lower()}@example.cn"
-    Borrower.objects.bulk_update(blank, ["postal_address", "email"], batch_size=1000)
+def demo_clock(as_of: date) -> Callable[[], datetime]:
+    """The dispatcher's clock for the demo: the real one when the demo is of today; for a past
+    or future business date, that date at 10:00 in the lender's zone, ticking from there, so
+    the day's messages are sent on their own day instead of expiring (a message is valid only
+    through its day) or waiting for night-time hours to pass."""
+    if as_of == timezone.localdate():
+        return timezone.now
+    start = datetime.combine(as_of, time(10, 0), tzinfo=timezone.get_current_timezone())
+    began = timezone.now()
+    return lambda: start + (timezone.now() - began)
