@@ -467,6 +467,7 @@ def _gate_rows() -> int:
     return GateDecision.objects.count()
 
 
+@pytest.mark.usefixtures("office_hours")
 def test_an_outbound_call_during_a_hold_is_refused_unless_overridden_with_a_reason(
     book: Book,
 ) -> None:
