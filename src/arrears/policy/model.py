@@ -457,6 +457,8 @@ class ContactRequest:
     from UTC-12 to UTC+14. ``holidays`` are local dates the caller's calendar marks as holidays;
     the pack decides whether to respect them. ``text`` is the rendered message when there is one
     (content rules run on it); ``facts`` are the values it must show (e.g. ``amount_due``).
+    ``consents`` are the person's prior consents (honoured by rules marked ``exempt_consented``,
+    only for the consenting person); ``visitors`` the collectors going on a visit.
     """
 
     debt_id: str

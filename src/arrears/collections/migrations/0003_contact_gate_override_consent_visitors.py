@@ -4,55 +4,82 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('collections', '0002_default_approval_limits'),
+        ("collections", "0002_default_approval_limits"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='contactattempt',
-            name='consent_by',
-            field=models.CharField(blank=True, default='', help_text='the party who asked to be contacted', max_length=20),
+            model_name="contactattempt",
+            name="consent_by",
+            field=models.CharField(
+                blank=True,
+                default="",
+                help_text="the party who asked to be contacted",
+                max_length=20,
+            ),
         ),
         migrations.AddField(
-            model_name='contactattempt',
-            name='consent_ends',
+            model_name="contactattempt",
+            name="consent_ends",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='contactattempt',
-            name='consent_starts',
+            model_name="contactattempt",
+            name="consent_starts",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='contactattempt',
-            name='gate_outcome',
-            field=models.CharField(blank=True, default='', help_text='allow | deny | defer; blank if inbound', max_length=6),
+            model_name="contactattempt",
+            name="gate_outcome",
+            field=models.CharField(
+                blank=True,
+                default="",
+                help_text="allow | deny | defer; blank if inbound",
+                max_length=6,
+            ),
         ),
         migrations.AddField(
-            model_name='contactattempt',
-            name='gate_rules',
-            field=models.JSONField(blank=True, default=list, help_text='rules that fired'),
+            model_name="contactattempt",
+            name="gate_rules",
+            field=models.JSONField(blank=True, default=list, help_text="rules that fired"),
         ),
         migrations.AddField(
-            model_name='contactattempt',
-            name='overridden',
-            field=models.BooleanField(db_index=True, default=False, help_text='logged although the gate would not allow it'),
+            model_name="contactattempt",
+            name="overridden",
+            field=models.BooleanField(
+                db_index=True,
+                default=False,
+                help_text="logged although the gate would not allow it",
+            ),
         ),
         migrations.AddField(
-            model_name='contactattempt',
-            name='override_reason',
-            field=models.TextField(blank=True, default=''),
+            model_name="contactattempt",
+            name="override_reason",
+            field=models.TextField(blank=True, default=""),
         ),
         migrations.AddField(
-            model_name='contactattempt',
-            name='visitors',
-            field=models.JSONField(blank=True, default=list, help_text='who went on a visit'),
+            model_name="contactattempt",
+            name="visitors",
+            field=models.JSONField(blank=True, default=list, help_text="who went on a visit"),
         ),
         migrations.AlterField(
-            model_name='contactattempt',
-            name='outcome',
-            field=models.CharField(choices=[('rpc', 'Right-party contact'), ('no_answer', 'No answer'), ('wrong_number', 'Wrong number'), ('third_party', 'Third party reached'), ('refused', 'Refused to pay'), ('dispute', 'Disputes the debt'), ('hardship', 'Hardship'), ('promise', 'Promise made'), ('callback', 'Callback requested'), ('hung_up', 'Answered and hung up')], max_length=15),
+            model_name="contactattempt",
+            name="outcome",
+            field=models.CharField(
+                choices=[
+                    ("rpc", "Right-party contact"),
+                    ("no_answer", "No answer"),
+                    ("wrong_number", "Wrong number"),
+                    ("third_party", "Third party reached"),
+                    ("refused", "Refused to pay"),
+                    ("dispute", "Disputes the debt"),
+                    ("hardship", "Hardship"),
+                    ("promise", "Promise made"),
+                    ("callback", "Callback requested"),
+                    ("hung_up", "Answered and hung up"),
+                ],
+                max_length=15,
+            ),
         ),
     ]
