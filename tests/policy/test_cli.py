@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -54,7 +55,7 @@ def test_check_prints_the_decision_as_json(
         "outcome": "allow",
         "next_allowed": None,
         "decided_at": "2026-03-08T20:59:00-04:00",
-        "pack": {"name": "us-regf", "version": 1},
+        "pack": {"name": "us-regf", "version": 2},
         "fired": [],
     }
     code, out = check(tmp_path, capsys, "--now", "2026-03-09T01:00:00Z")  # 21:00 EDT
@@ -115,3 +116,80 @@ def test_packs_and_validate(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     bad.write_text("name: bad\nversion: 1\neffective: 2026-01-01\ntitles: x\n", encoding="utf-8")
     assert run(["validate", str(bad)]) == 1
     assert "bad.yaml:4: unknown key 'titles'" in capsys.readouterr().err
+
+
+def test_every_missing_and_invalid_field_is_reported_at_once(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = {
+        "debt_id": "L-1",
+        "chanel": "voice",
+        "channel": "fax",
+        "cease": "yes",
+        "holds": [{"kind": "vacation"}],
+        "consents": [{"by": "P-1", "given_at": "2026-03-08T10:00", "starts": "soon"}],
+    }
+    write(tmp_path, "req.json", bad)
+    code, err = check(tmp_path, capsys, "--now", "2026-03-08T12:00Z")
+    assert code == 1
+    lines = err.splitlines()
+    assert lines[0] == "arrears policy: error: request: 10 problems:"
+    for fragment in (
+        "unknown field 'chanel'",
+        "field 'cease' has the wrong type (expected true or false, got 'yes')",
+        "missing field 'person_id'",
+        "missing field 'party'",
+        "missing field 'action'",
+        "channel: unknown channel 'fax'",
+        "holds[0].kind: unknown hold kind 'vacation'",
+        "missing field 'consents[0].ends'",
+        "consents[0].given_at: '2026-03-08T10:00' has no UTC offset",
+        "consents[0].starts: not an ISO 8601 timestamp",
+    ):
+        assert sum(fragment in line for line in lines[1:]) == 1, fragment
+
+
+def test_a_batch_reports_the_problems_of_every_request(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    no_party = {k: v for k, v in REQUEST.items() if k != "party"}
+    write(tmp_path, "req.json", [no_party, REQUEST, {**REQUEST, "action": "sms"}])
+    code, err = check(tmp_path, capsys, "--now", "2026-03-08T12:00Z")
+    assert code == 1
+    assert "request[0]: missing field 'party'" in err
+    assert "request[2]: action: action 'sms' is not carried by channel 'voice'" in err
+    assert "request[1]" not in err
+
+
+def test_check_help_documents_the_request_format_with_a_full_example(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert run(["check", "--help"]) == 0
+    out = capsys.readouterr().out
+    for field in (*REQUIRED_FIELDS, "consents", "visitors", "holds", "until", "answered"):
+        assert f'"{field}"' in out, field
+    assert "REQUIRED" in out and "History file" in out
+
+
+REQUIRED_FIELDS = ("debt_id", "person_id", "party", "channel", "action")
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "policy.md"
+
+
+def _json_blocks(text: str) -> list[str]:
+    return re.findall(r"```json\n(.*?)```", text, re.S)
+
+
+def test_the_documented_example_request_is_valid_and_decided(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    request, history = (json.loads(block) for block in _json_blocks(DOCS.read_text("utf-8"))[:2])
+    assert set(REQUIRED_FIELDS) <= set(request)
+    assert {"consents", "visitors", "holds", "facts"} <= set(request)
+    write(tmp_path, "req.json", request)
+    hist = write(tmp_path, "hist.json", history)
+    code = run(
+        ["check", "--pack", "cn", "--request", str(tmp_path / "req.json"),
+         "--history", str(hist), "--now", "2026-11-30T21:45:00+08:00"]
+    )  # fmt: skip
+    decision = json.loads(capsys.readouterr().out)
+    assert code == 0 and decision["request_id"] == request["request_id"]

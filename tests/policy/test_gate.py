@@ -26,7 +26,7 @@ NOW = at(NY, 2026, 3, 10, 10, 0)
 
 def test_a_decision_carries_the_pack_the_rules_and_their_citations() -> None:
     decision = decide(req(request_id="r-7"), [], at(NY, 2026, 3, 10, 21, 0), pack=REGF)
-    assert (decision.pack_name, decision.pack_version) == ("us-regf", 1)
+    assert (decision.pack_name, decision.pack_version) == ("us-regf", REGF.version)
     assert decision.request_id == "r-7"
     assert decision.decided_at == at(NY, 2026, 3, 10, 21, 0)
     fired = decision.fired[0]
@@ -123,6 +123,8 @@ def test_decide_many_equals_deciding_in_order_against_a_growing_history(
         expected.append(d)
         if d.allowed:
             history.append(
-                ContactRecord(now, r.channel, r.action, r.person_id, r.debt_id, r.address)
+                ContactRecord(
+                    now, r.channel, r.action, r.person_id, r.debt_id, r.address, answered=False
+                )
             )
     assert batch == expected

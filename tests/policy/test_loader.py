@@ -79,7 +79,7 @@ def test_shipped_values_match_rules_md() -> None:
     cn_hours = cn.rule("cn.hours").params
     assert isinstance(cn_hours, HoursParams) and cn_hours.windows[0].end == 22 * 3600
     daily = cn.rule("cn.connected-calls-daily").params
-    assert isinstance(daily, CapParams) and (daily.max, daily.count) == (3, "conversations")
+    assert isinstance(daily, CapParams) and (daily.max, daily.count) == (3, "connected")
     attempts = cn.rule("cn.attempts-per-number-daily").params
     assert isinstance(attempts, CapParams) and (attempts.max, attempts.per) == (
         6,
@@ -183,6 +183,7 @@ def test_kind_specific_mistakes() -> None:
         "contact_hours": ("", "p.yaml:6: rule 't.x': missing key 'params' (kind contact_hours)"),
         "not_at_work": (p + "      strict: true\n", "unknown key 'strict' (allowed: none)"),
         "cease": (p + "      exempt_purposes: [chat]\n", "unknown purpose 'chat'"),
+        "visitors": (p + "      min: 0\n", "rule 't.x': params: min: must be between 1 and 20"),
     }
     for kind, (params, expected) in cases.items():
         message = _error(head + rule.format(kind=kind) + params)
@@ -192,3 +193,63 @@ def test_kind_specific_mistakes() -> None:
 def test_not_yaml_and_empty() -> None:
     assert _error("name: [unclosed\n").startswith("p.yaml:2: not valid YAML")
     assert _error("") == "p.yaml:1: empty document"
+
+
+CONSENT_MISTAKES = [
+    # consent keys belong to time rules only, and a lifetime needs the exemption itself
+    ("per: [person, debt]", "per: [person, debt]\n      consent_max_days: 7", "only meaningful"),
+    (
+        "per: [person, debt]",
+        "per: [person, debt]\n      exempt_consented: yes please",
+        "exempt_consented: expected true or false",
+    ),
+    (
+        "per: [person, debt]",
+        "per: [person, debt]\n      exempt_consented: true\n      consent_max_days: 0",
+        "consent_max_days: must be between 1",
+    ),
+]
+
+
+@pytest.mark.parametrize(("old", "new", "expected"), CONSENT_MISTAKES)
+def test_consent_keys_are_checked(old: str, new: str, expected: str) -> None:
+    assert expected in _error(GOOD.replace(old, new, 1))
+
+
+def test_consent_keys_load_on_time_rules_and_are_refused_elsewhere() -> None:
+    pack = load_pack_text(
+        GOOD.replace(
+            "per: [person, debt]",
+            "per: [person, debt]\n      exempt_consented: true\n      consent_max_days: 7",
+        )
+    )
+    cap = pack.rule("t.cap")
+    assert (cap.consent_exempt, cap.consent_max_days) == (True, 7)
+    assert not pack.rule("t.hours").consent_exempt
+    head = GOOD.split("rules:")[0] + "rules:\n"
+    visit = (
+        "  - id: t.v\n    kind: visitors\n    description: {en: x, zh: x}\n"
+        "    citation: {law: L, article: A}\n    confidence: L\n"
+        "    params:\n      min: 2\n      exempt_consented: true\n"
+    )
+    assert "unknown key 'exempt_consented' (allowed: min)" in _error(head + visit)
+
+
+def test_shipped_consent_and_visit_rules() -> None:
+    regf, cn, default = load_pack("us-regf"), load_pack("cn"), load_pack("default")
+    exempt = {
+        pack.name: {(r.id, r.consent_max_days) for r in pack.rules if r.consent_exempt}
+        for pack in (regf, cn, default)
+    }
+    assert exempt == {
+        "us-regf": {
+            ("regf.inconvenient-time", None),
+            ("regf.call-frequency", 7),
+            ("regf.after-conversation", 7),
+        },
+        "cn": {("cn.hours", None)},
+        "default": set(),  # the stricter house pack lifts nothing
+    }
+    for pack in (cn, default):
+        rule = next(r for r in pack.rules if r.kind == "visitors")
+        assert rule.params.min == 2 and rule.applies.channels == {"visit"}  # type: ignore[union-attr]

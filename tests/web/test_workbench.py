@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.contrib.auth.models import User
 from django.test import Client
+from django.utils import timezone
 
 from arrears.collections.models import (
     Case,
@@ -39,6 +42,26 @@ def _case_ids(page: str) -> list[int]:
 
 def _url(case: Case) -> str:
     return f"/cases/{case.pk}/"
+
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def _local(day: date, hour: int, minute: int = 0) -> datetime:
+    return datetime.combine(day, time(hour, minute), tzinfo=SHANGHAI)
+
+
+@pytest.fixture
+def office_hours(_frozen_clock: time_machine.Traveller) -> None:
+    """Contacts logged mid-morning of the frozen day, for tests whose subject is not the hours
+    (at night the compliance gate refuses an outbound call, as it should)."""
+    _frozen_clock.move_to(_local(timezone.localdate(), 10, 30))
+
+
+def _field_error(page: str, field: str) -> str:
+    """The error list Django renders for one form field (empty when it has none)."""
+    found = re.search(rf'<ul class="errorlist" id="id_{field}_error">(.*?)</ul>', page, re.S)
+    return found.group(1) if found else ""
 
 
 # --- the queue ----------------------------------------------------------------------------------
@@ -65,6 +88,7 @@ def test_a_resolved_case_leaves_the_queue(book: Book) -> None:
     assert _case_ids(page) == [book.cases[0].pk]
 
 
+@pytest.mark.usefixtures("office_hours")
 def test_the_queue_counts_todays_pending_work_and_shows_the_last_contact(book: Book) -> None:
     client = book.client("ann")
     case = book.cases[0]
@@ -215,6 +239,7 @@ def _post_contact(client: Client, case: Case, **fields: Any) -> Any:
     return client.post(_url(case), data)
 
 
+@pytest.mark.usefixtures("office_hours")
 def test_logging_a_contact_records_it_and_masks_numbers_in_the_note(book: Book) -> None:
     ann, case = book.client("ann"), book.cases[0]
     response = _post_contact(ann, case, outcome="no_answer", note="rang 13800000001 twice")
@@ -231,12 +256,13 @@ def test_logging_a_contact_records_it_and_masks_numbers_in_the_note(book: Book) 
     _no_pii(page)
 
 
+@pytest.mark.usefixtures("office_hours")
 def test_a_callback_without_a_date_is_refused_and_the_input_kept(book: Book) -> None:
     ann, case = book.client("ann"), book.cases[0]
     response = _post_contact(ann, case, outcome="callback", note="call me after lunch")
     assert response.status_code == 400
     page = response.content.decode()
-    assert "callback_on: a callback needs a date from today on" in page
+    assert "a callback needs a date from today on" in _field_error(page, "contact-callback_on")
     assert "call me after lunch" in page
     assert not ContactAttempt.objects.filter(case=case).exists()
     later = book.today + timedelta(days=2)
@@ -296,7 +322,7 @@ def test_a_promise_due_in_the_past_is_refused_with_the_services_reason(book: Boo
     )
     assert response.status_code == 400
     page = response.content.decode()
-    assert "due_date:" in page and "is before the promise date" in page
+    assert "is before the promise date" in _field_error(page, "promise-due_date")
     assert 'value="500.00"' in page
     assert not Promise.objects.exists()
 
@@ -304,7 +330,13 @@ def test_a_promise_due_in_the_past_is_refused_with_the_services_reason(book: Boo
 def test_a_zero_promise_is_refused(book: Book) -> None:
     response = _post_promise(book.client("ann"), book.cases[0], "0", book.today)
     assert response.status_code == 400
-    assert "amount: must be positive" in response.content.decode()
+    assert "must be positive" in _field_error(response.content.decode(), "promise-amount")
+    chinese = book.client("ann").post(
+        _url(book.cases[0]),
+        {"action": "promise", "promise-amount": "0", "promise-due_date": book.today.isoformat()},
+        HTTP_ACCEPT_LANGUAGE="zh-hans",
+    )
+    assert "必须大于零" in _field_error(chinese.content.decode(), "promise-amount")
 
 
 def _post_hold(client: Client, case: Case, **fields: Any) -> Any:
@@ -359,7 +391,7 @@ def test_a_hold_that_ends_before_it_starts_is_refused(book: Book) -> None:
     )
     assert response.status_code == 400
     page = response.content.decode()
-    assert "ends_on:" in page and "keep me" in page
+    assert "is before starts_on" in _field_error(page, "hold-ends_on") and "keep me" in page
     assert not Hold.objects.exists()
 
 
@@ -371,6 +403,154 @@ def test_a_hold_without_an_end_is_a_form_error(book: Book) -> None:
 def test_an_unknown_action_is_a_bad_request(book: Book) -> None:
     response = book.client("ann").post(_url(book.cases[0]), {"action": "launch"})
     assert response.status_code == 400
+
+
+# --- the compliance gate on the case page (issue 9) ---------------------------------------------
+
+
+def _complaint(case: Case, book: Book, days: int = 30) -> Hold:
+    return Hold.objects.create(
+        borrower=case.borrower,
+        reason="complaint",
+        starts_on=book.today,
+        ends_on=book.today + timedelta(days=days),
+    )
+
+
+def _calling_now(page: str) -> str:
+    found = re.search(r'<dd id="call-gate" class="call-(\w+)">(.*?)</dd>', page, re.S)
+    assert found is not None
+    return f"{found.group(1)}: {found.group(2)}"
+
+
+@pytest.mark.parametrize("hour", [1, 3, 10, 15, 21])
+def test_during_a_complaint_hold_the_case_page_says_calling_is_not_allowed_and_until_when(
+    book: Book, _frozen_clock: time_machine.Traveller, hour: int
+) -> None:
+    """Day or night, a complaint hold on every channel means "not allowed", with the hold and
+    its end — never "allowed from 08:00" (the hold was read on the UTC date before)."""
+    case = book.cases[0]
+    hold = _complaint(case, book)
+    _frozen_clock.move_to(_local(book.today, hour, 29))
+    gate = _calling_now(book.client("ann").get(_url(case)).content.decode())
+    assert gate.startswith("deny: ") and "not allowed" in gate
+    assert f"Complaint hold until {hold.ends_on.isoformat()}" in gate
+    assert 'data-rule="cn.holds"' in gate and "allowed from" not in gate
+
+
+def test_at_night_the_case_page_says_not_before_eight(
+    book: Book, _frozen_clock: time_machine.Traveller
+) -> None:
+    _frozen_clock.move_to(_local(book.today, 1, 29))
+    gate = _calling_now(book.client("ann").get(_url(book.cases[0])).content.decode())
+    assert gate.startswith("defer: ")
+    assert f"allowed from {book.today.isoformat()} 08:00" in gate
+    assert 'data-rule="cn.hours"' in gate
+
+
+def test_the_gate_reasons_read_in_the_pages_language(
+    book: Book, _frozen_clock: time_machine.Traveller
+) -> None:
+    case = book.cases[0]
+    hold = _complaint(case, book)
+    _frozen_clock.move_to(_local(book.today, 1, 29))
+    page = book.client("ann").get(_url(case), HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    gate = _calling_now(page)
+    assert "不允许" in gate and f"暂停催收（投诉）至 {hold.ends_on.isoformat()}" in gate
+    assert "暂停催收：投诉" in gate  # the pack's own Chinese summary of cn.holds
+    assert "hold on the borrower" not in gate and "outside the allowed hours" not in gate
+
+
+def _gate_rows() -> int:
+    from arrears.contact.models import GateDecision
+
+    return GateDecision.objects.count()
+
+
+@pytest.mark.usefixtures("office_hours")
+def test_an_outbound_call_during_a_hold_is_refused_unless_overridden_with_a_reason(
+    book: Book,
+) -> None:
+    from arrears.contact.models import GateDecision
+
+    ann, case = book.client("ann"), book.cases[0]
+    _complaint(case, book)
+    before = _gate_rows()
+    refused = _post_contact(ann, case, outcome="rpc", note="rang about the complaint")
+    assert refused.status_code == 400
+    page = refused.content.decode()
+    assert "does not allow this contact (cn.holds" in _field_error(page, "contact-override_reason")
+    assert "rang about the complaint" in page  # the input is kept
+    assert not ContactAttempt.objects.filter(case=case).exists() and _gate_rows() == before
+
+    reason = "the borrower asked us by letter to call to confirm the complaint number"
+    done = _post_contact(ann, case, outcome="rpc", override_reason=reason)
+    assert done.status_code == 302
+    contact = ContactAttempt.objects.get(case=case)
+    assert (contact.overridden, contact.override_reason, contact.gate_outcome) == (
+        True,
+        reason,
+        "deny",
+    )
+    assert "cn.holds" in contact.gate_rules
+    decision = GateDecision.objects.get(request__contact=contact.pk)
+    assert decision.outcome == "deny"
+    assert decision.request["overridden"] is True
+    assert decision.request["override_reason"] == reason
+    assert decision.request["logged_by"] == "ann"
+    assert list(GateDecision.objects.filter(request__overridden=True)) == [decision]
+    event = CaseEvent.objects.get(case=case, kind="contact")
+    assert event.from_value == "gate deny" and "overridden: " + reason in event.cause
+    shown = ann.get(_url(case)).content.decode()
+    assert "against the compliance gate" in shown
+    row = re.search(r'<tr class="contact-overridden[^"]*">(.*?)</tr>', shown, re.S)
+    assert row is not None and "overridden" in row.group(1) and reason in row.group(1)
+
+
+def test_an_outbound_call_at_night_is_refused_and_an_inbound_one_is_not(
+    book: Book, _frozen_clock: time_machine.Traveller
+) -> None:
+    ann, case = book.client("ann"), book.cases[0]
+    _frozen_clock.move_to(_local(book.today, 1, 29))
+    refused = _post_contact(ann, case, outcome="no_answer")
+    assert refused.status_code == 400
+    error = _field_error(refused.content.decode(), "contact-override_reason")
+    assert f"before {book.today.isoformat()}T08:00" in error and "cn.hours" in error
+    assert _post_contact(ann, case, direction="inbound", outcome="rpc").status_code == 302
+    inbound = ContactAttempt.objects.get(case=case)
+    assert (inbound.gate_outcome, inbound.overridden) == ("", False)
+
+
+@pytest.mark.usefixtures("office_hours")
+def test_a_logged_call_records_its_gate_decision_and_a_fourth_connected_call_is_refused(
+    book: Book,
+) -> None:
+    """cn: three calls the borrower answered — whatever the outcome logged — use up the day."""
+    ann, case = book.client("ann"), book.cases[0]
+    before = _gate_rows()
+    for outcome in ("refused", "hung_up", "callback"):
+        extra = {"callback_on": (book.today + timedelta(days=1)).isoformat()}
+        fields = extra if outcome == "callback" else {}
+        assert _post_contact(ann, case, outcome=outcome, **fields).status_code == 302
+    assert _gate_rows() == before + 3  # one per contact logged
+    assert set(ContactAttempt.objects.values_list("gate_outcome", flat=True)) == {"allow"}
+    fourth = _post_contact(ann, case, outcome="rpc")
+    assert fourth.status_code == 400
+    error = _field_error(fourth.content.decode(), "contact-override_reason")
+    assert "cn.connected-calls-daily" in error
+
+
+@pytest.mark.usefixtures("office_hours")
+def test_a_visit_is_logged_with_its_visitors_and_refused_alone(book: Book) -> None:
+    ann, case = book.client("ann"), book.cases[0]
+    alone = _post_contact(ann, case, channel="visit", phone="", outcome="no_answer")
+    assert alone.status_code == 400
+    error = _field_error(alone.content.decode(), "contact-override_reason")
+    assert "cn.visit-two-collectors" in error
+    pair = _post_contact(ann, case, channel="visit", phone="", outcome="rpc", visitors="bob")
+    assert pair.status_code == 302
+    assert ContactAttempt.objects.get(case=case).visitors == ["ann", "bob"]
+    assert "visitors: ann, bob" in ann.get(_url(case)).content.decode()
 
 
 # --- language and privacy -----------------------------------------------------------------------
@@ -391,6 +571,7 @@ def test_the_language_cookie_switches_to_english(book: Book) -> None:
     assert "My queue" in page and "我的案件" not in page
 
 
+@pytest.mark.usefixtures("office_hours")
 def test_no_page_shows_a_full_phone_number(client: Client, book: Book) -> None:
     client.force_login(User.objects.create_superuser("root", password="pw-root-123"))
     borrower = Borrower.objects.get(ref="B-1")

@@ -144,8 +144,12 @@ class PromiseAdmin(ReadOnlyMixin, admin.ModelAdmin):  # type: ignore[type-arg]
 
 @admin.register(models.ContactAttempt)
 class ContactAttemptAdmin(ReadOnlyMixin, admin.ModelAdmin):  # type: ignore[type-arg]
-    list_display = ("at", "case", "channel", "direction", "party", "outcome", "collector")
-    list_filter = ("channel", "outcome", "party")
+    list_display = (
+        "at", "case", "channel", "direction", "party", "outcome", "collector", "gate_outcome",
+        "overridden",
+    )  # fmt: skip
+    # "overridden": the contacts logged although the compliance gate said no (for compliance)
+    list_filter = ("overridden", "gate_outcome", "channel", "outcome", "party")
     exclude = ("phone",)  # the number shows masked on the case page, never here
 
 

@@ -278,7 +278,15 @@ class WorkItem(models.Model):
 
 
 class ContactAttempt(models.Model):
-    """One contact attempt (催记): who was tried, how, and what came of it."""
+    """One contact attempt (催记): who was tried, how, and what came of it.
+
+    An outbound attempt also keeps the compliance gate's answer for it at its time
+    (``gate_outcome``, ``gate_rules``). One the gate would not have allowed is only recorded
+    with an ``override_reason`` and is then ``overridden`` — a flag compliance can query.
+    A callback request is the person's prior consent to be called in a window
+    (``consent_by`` the party who asked, ``consent_starts``/``consent_ends``), which the gate
+    honours for that person only. A visit lists its ``visitors`` (the collectors who went).
+    """
 
     class Channel(models.TextChoices):
         CALL = "call"
@@ -308,6 +316,7 @@ class ContactAttempt(models.Model):
         HARDSHIP = "hardship", "Hardship"
         PROMISE = "promise", "Promise made"
         CALLBACK = "callback", "Callback requested"
+        HUNG_UP = "hung_up", "Answered and hung up"
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="contacts")
     collector = models.ForeignKey(
@@ -326,6 +335,20 @@ class ContactAttempt(models.Model):
     outcome = models.CharField(max_length=15, choices=Outcome.choices)
     note = models.TextField(blank=True, default="")
     recording_ref = models.CharField(max_length=200, blank=True, default="")
+    gate_outcome = models.CharField(
+        max_length=6, blank=True, default="", help_text="allow | deny | defer; blank if inbound"
+    )
+    gate_rules = models.JSONField(default=list, blank=True, help_text="rules that fired")
+    overridden = models.BooleanField(
+        default=False, db_index=True, help_text="logged although the gate would not allow it"
+    )
+    override_reason = models.TextField(blank=True, default="")
+    consent_by = models.CharField(
+        max_length=20, blank=True, default="", help_text="the party who asked to be contacted"
+    )
+    consent_starts = models.DateTimeField(null=True, blank=True)
+    consent_ends = models.DateTimeField(null=True, blank=True)
+    visitors = models.JSONField(default=list, blank=True, help_text="who went on a visit")
 
     class Meta:
         ordering = ("at", "id")

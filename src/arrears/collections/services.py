@@ -2,17 +2,26 @@
 
 Each is one transaction that records an event with its cause and then re-evaluates the
 borrower, so the case's status and pending work reflect the change at once. Bad input is
-refused with ``CollectionsError`` naming the field; nothing is half-applied.
+refused with ``CollectionsError`` carrying an error code, its parameters and the field it
+concerns (``arrears.errorcodes``); nothing is half-applied.
+
+An outbound contact is checked against the compliance gate at its time (holds, hours,
+frequency, parties, visitors): one the gate would not have allowed is refused, or logged only
+with an override reason, which is kept on the contact and on its ``GateDecision`` and flagged
+for compliance (``ContactAttempt.overridden``).
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from arrears import errorcodes
 from arrears.collections.models import (
     Case,
     CaseEvent,
@@ -42,6 +51,40 @@ class CollectionsError(ArrearsError):
     code = "collections-invalid"
 
 
+errorcodes.define(
+    {
+        "contact-unknown-value": "%(value)s is not one of %(allowed)s",
+        "contact-not-borrowers-phone": "this number is not the borrower's",
+        "contact-callback-date": "a callback needs a date from today on",
+        "contact-callback-window": "the callback window must end after it starts",
+        "contact-callback-passed": "the callback window ending %(ends)s has already passed",
+        "contact-gate-denied": (
+            "the compliance gate does not allow this contact (%(rules)s); to log it anyway, "
+            "give the reason for the override"
+        ),
+        "contact-gate-deferred": (
+            "the compliance gate does not allow this contact before %(next)s (%(rules)s); "
+            "to log it anyway, give the reason for the override"
+        ),
+        "promise-case-closed": "case %(case)s is closed and takes no promises",
+        "promise-amount": "must be positive",
+        "promise-tolerance": "must be at least 0 and below the amount",
+        "promise-due-before-made": "%(due)s is before the promise date %(today)s",
+        "promise-too-long": "a promise may run at most %(days)s days; propose a plan",
+        "hold-unknown-reason": "%(value)s is not one of %(allowed)s",
+        "hold-backdated": "%(starts)s is more than %(days)s days before %(today)s",
+        "hold-ends-before-start": "%(ends)s is before starts_on %(starts)s",
+        "hold-too-long": "a hold may last at most %(days)s days",
+    }
+)
+
+#: A callback asked for on a day without times consents to these local hours (inside every
+#: pack's contact hours, so a bare date never lifts the hours rule).
+CALLBACK_DEFAULT_HOURS = (time(9, 0), time(18, 0))
+#: The longest a promise may run; beyond it, propose a repayment plan.
+PROMISE_MAX_DAYS = 31
+
+
 def _event(case: Case, kind: str, frm: str, to: str, cause: str, actor: Any, on: date) -> None:
     CaseEvent.objects.create(
         case=case, on=on, kind=kind, from_value=frm, to_value=to, cause=cause, actor=actor
@@ -62,13 +105,29 @@ def log_contact(
     at: datetime | None = None,
     work_item: WorkItem | None = None,
     callback_on: date | None = None,
+    callback_from: time | None = None,
+    callback_until: time | None = None,
+    visitors: list[str] | tuple[str, ...] = (),
+    override_reason: str = "",
 ) -> ContactAttempt:
     """Record a contact attempt (催记) and let its outcome drive the case.
 
-    A wrong number marks that number invalid for every borrower who has it (the whole system
-    stops dialling it); a dispute places a dispute hold; a callback request puts a call task in
-    the case's queue on ``callback_on``; the work item is marked done.
+    An *outbound* contact is first put to the compliance gate at its time ``at``, against
+    every contact before it: if the gate would not have allowed it (a hold, the hours, a
+    frequency cap, the party, too few visitors) it is refused — unless ``override_reason``
+    says why it was made anyway, in which case it is logged as ``overridden`` with the reason,
+    and its ``GateDecision`` and case event say so. Every outbound contact's gate decision is
+    recorded; an inbound one (the borrower called us) is not gated.
+
+    A callback request is the person's prior consent to be called on ``callback_on``, between
+    ``callback_from`` and ``callback_until`` in the borrower's time zone (default
+    ``CALLBACK_DEFAULT_HOURS``); the gate honours it for that person only. A visit records its
+    ``visitors`` (the collector logging it is one of them). A wrong number marks that number
+    invalid for every borrower who has it; a dispute places a dispute hold; a callback request
+    puts a call task in the case's queue on ``callback_on``; the work item is marked done.
     """
+    from arrears.contact import gate  # the contact app builds on collections, not the reverse
+
     for name, value, choices in (
         ("channel", channel, ContactAttempt.Channel),
         ("direction", direction, ContactAttempt.Direction),
@@ -76,13 +135,34 @@ def log_contact(
         ("outcome", outcome, ContactAttempt.Outcome),
     ):
         if value not in choices.values:
-            raise CollectionsError(f"{name}: {value!r} is not one of {', '.join(choices.values)}")
+            raise errorcodes.refuse(
+                CollectionsError,
+                "contact-unknown-value",
+                field=name,
+                value=repr(value),
+                allowed=", ".join(choices.values),
+            )
     if phone is not None and phone.borrower_id != case.borrower_id and party == "borrower":
-        raise CollectionsError("phone: this number is not the borrower's")
+        raise errorcodes.refuse(CollectionsError, "contact-not-borrowers-phone", field="phone")
     when = at or timezone.now()
     day = timezone.localdate(when)
-    if outcome == ContactAttempt.Outcome.CALLBACK and (callback_on is None or callback_on < day):
-        raise CollectionsError("callback_on: a callback needs a date from today on")
+    consent = _callback_window(case, outcome, when, callback_on, callback_from, callback_until)
+    people = _visitors(channel, visitors, collector)
+    reason = override_reason.strip()
+    check = None
+    if direction == ContactAttempt.Direction.OUTBOUND:
+        check = gate.decide_contact(
+            case.borrower,
+            case.pk,
+            when,
+            channel=channel,
+            party=party,
+            phone=phone,
+            visitors=tuple(people),
+        )
+        if not check.decision.allowed and not reason:
+            raise _gate_refusal(check.decision)
+    against_gate = check is not None and not check.decision.allowed
     with transaction.atomic():
         attempt = ContactAttempt.objects.create(
             case=case,
@@ -96,23 +176,44 @@ def log_contact(
             outcome=outcome,
             note=note,
             recording_ref=recording_ref,
+            gate_outcome=check.decision.outcome if check else "",
+            gate_rules=list(check.decision.rule_ids()) if check else [],
+            overridden=against_gate,
+            override_reason=reason if against_gate else "",
+            consent_by=party if consent else "",
+            consent_starts=consent[0] if consent else None,
+            consent_ends=consent[1] if consent else None,
+            visitors=people,
         )
+        cause = f"{direction} {channel} to {party}: {outcome}"
+        if check is not None and against_gate:
+            rules = ", ".join(check.decision.rule_ids())
+            cause += f" — gate {check.decision.outcome} ({rules}) overridden: {reason}"
         _event(
             case,
             CaseEvent.Kind.CONTACT,
-            "",
+            f"gate {check.decision.outcome}" if against_gate and check else "",
             outcome,
-            f"{direction} {channel} to {party}: {outcome}",
+            cause,
             collector,
             day,
         )
+        if check is not None:
+            gate.record(
+                check.decision,
+                check.request,
+                contact=attempt.pk,
+                logged_by=collector.get_username() if collector is not None else "",
+                overridden=against_gate,
+                override_reason=reason if against_gate else "",
+            )
         if outcome == ContactAttempt.Outcome.WRONG_NUMBER and phone is not None:
             Phone.objects.filter(number=phone.number).update(is_valid=False)
         if outcome in OUTCOME_HOLDS:
-            reason, days = OUTCOME_HOLDS[outcome]
+            hold_reason, days = OUTCOME_HOLDS[outcome]
             place_hold(
                 case.borrower_id,
-                reason=reason,
+                reason=hold_reason,
                 starts_on=day,
                 ends_on=day + timedelta(days=days),
                 note=f"raised on contact #{attempt.pk}: {note}",
@@ -147,6 +248,61 @@ def log_contact(
     return attempt
 
 
+def _callback_window(
+    case: Case,
+    outcome: str,
+    when: datetime,
+    on: date | None,
+    start: time | None,
+    end: time | None,
+) -> tuple[datetime, datetime] | None:
+    """The consent window a callback request gives, in the borrower's zone; ``None`` for any
+    other outcome. Refused: no date, a date before today, an empty or already past window."""
+    if outcome != ContactAttempt.Outcome.CALLBACK:
+        return None
+    if on is None or on < timezone.localdate(when):
+        raise errorcodes.refuse(CollectionsError, "contact-callback-date", field="callback_on")
+    zone = ZoneInfo(case.borrower.time_zone or settings.TIME_ZONE)
+    first, last = CALLBACK_DEFAULT_HOURS
+    starts = datetime.combine(on, start or first, tzinfo=zone)
+    ends = datetime.combine(on, end or last, tzinfo=zone) if end != time(0, 0) else None
+    if ends is None:  # 00:00 as an end: midnight at the end of the day
+        ends = datetime.combine(on + timedelta(days=1), time(0, 0), tzinfo=zone)
+    if ends <= starts:
+        raise errorcodes.refuse(CollectionsError, "contact-callback-window", field="callback_until")
+    if ends <= when:
+        raise errorcodes.refuse(
+            CollectionsError, "contact-callback-passed", field="callback_until", ends=ends
+        )
+    return starts, ends
+
+
+def _visitors(channel: str, named: list[str] | tuple[str, ...], collector: Any) -> list[str]:
+    """Who went on a visit: the names given and the collector logging it, each once."""
+    if channel != ContactAttempt.Channel.VISIT:
+        return []
+    people = {name.strip(): None for name in named if name.strip()}
+    if collector is not None:
+        people.setdefault(collector.get_username(), None)
+    return sorted(people, key=str.casefold)
+
+
+def _gate_refusal(decision: Any) -> CollectionsError:
+    """The gate's no as a refusal on the override field (the form asks for a reason there)."""
+    rules = ", ".join(decision.rule_ids())
+    if decision.outcome == "defer" and decision.next_allowed is not None:
+        return errorcodes.refuse(
+            CollectionsError,
+            "contact-gate-deferred",
+            field="override_reason",
+            next=timezone.localtime(decision.next_allowed),
+            rules=rules,
+        )
+    return errorcodes.refuse(
+        CollectionsError, "contact-gate-denied", field="override_reason", rules=rules
+    )
+
+
 def make_promise(
     case: Case,
     *,
@@ -161,15 +317,19 @@ def make_promise(
     the old (which is cancelled, not broken — the borrower re-negotiated before the date)."""
     today = made_on or business_date()
     if not case.is_open:
-        raise CollectionsError(f"case {case.pk}: closed cases take no promises")
+        raise errorcodes.refuse(CollectionsError, "promise-case-closed", case=case.pk)
     if amount_minor <= 0:
-        raise CollectionsError("amount: must be positive")
+        raise errorcodes.refuse(CollectionsError, "promise-amount", field="amount")
     if tolerance_minor < 0 or tolerance_minor >= amount_minor:
-        raise CollectionsError("tolerance: must be at least 0 and below the amount")
+        raise errorcodes.refuse(CollectionsError, "promise-tolerance", field="tolerance")
     if due_date < today:
-        raise CollectionsError(f"due_date: {due_date} is before the promise date {today}")
-    if due_date > today + timedelta(days=31):
-        raise CollectionsError("due_date: a promise may run at most 31 days; propose a plan")
+        raise errorcodes.refuse(
+            CollectionsError, "promise-due-before-made", field="due_date", due=due_date, today=today
+        )
+    if due_date > today + timedelta(days=PROMISE_MAX_DAYS):
+        raise errorcodes.refuse(
+            CollectionsError, "promise-too-long", field="due_date", days=PROMISE_MAX_DAYS
+        )
     with transaction.atomic():
         for old in Promise.objects.filter(case=case, status=Promise.Status.PENDING):
             old.status, old.resolved_on = Promise.Status.CANCELLED, today
@@ -225,15 +385,34 @@ def place_hold(
     """
     day = today or business_date()
     if reason not in Hold.Reason.values:
-        raise CollectionsError(f"reason: {reason!r} is not one of {', '.join(Hold.Reason.values)}")
+        raise errorcodes.refuse(
+            CollectionsError,
+            "hold-unknown-reason",
+            field="reason",
+            value=repr(reason),
+            allowed=", ".join(Hold.Reason.values),
+        )
     if starts_on < day - timedelta(days=HOLD_BACKDATE_DAYS):
-        raise CollectionsError(
-            f"starts_on: {starts_on} is more than {HOLD_BACKDATE_DAYS} days before {day}"
+        raise errorcodes.refuse(
+            CollectionsError,
+            "hold-backdated",
+            field="starts_on",
+            starts=starts_on,
+            days=HOLD_BACKDATE_DAYS,
+            today=day,
         )
     if ends_on < starts_on:
-        raise CollectionsError(f"ends_on: {ends_on} is before starts_on {starts_on}")
+        raise errorcodes.refuse(
+            CollectionsError,
+            "hold-ends-before-start",
+            field="ends_on",
+            ends=ends_on,
+            starts=starts_on,
+        )
     if (ends_on - starts_on).days > HOLD_MAX_DAYS:
-        raise CollectionsError(f"ends_on: a hold may last at most {HOLD_MAX_DAYS} days")
+        raise errorcodes.refuse(
+            CollectionsError, "hold-too-long", field="ends_on", days=HOLD_MAX_DAYS
+        )
     with transaction.atomic():
         hold = Hold.objects.create(
             borrower_id=borrower_id,

@@ -1,24 +1,41 @@
 """The Django side of the compliance gate: build the request and history, decide, record.
 
 The gate itself (``arrears.policy``) is pure; this module gathers what it needs from the
-database — the borrower's stored time zone, holds in force, past contacts of every channel and
-every collector — and stores each ``Decision`` as a ``GateDecision`` row, so every decision is
-recorded and explainable. The pack is ``settings.ARREARS_POLICY_PACK`` (default ``cn``).
+database — the borrower's stored time zone, holds in force, consents from callback requests,
+past contacts of every channel and every collector — and stores a ``Decision`` as a
+``GateDecision`` row when a contact is attempted: a message the dispatcher is about to send
+(:func:`check`) or a contact a collector logs (:func:`decide_contact` then :func:`record`).
+Asking what the gate *would* say — the case page's "Calling now" — records nothing
+(:func:`check_call`), so the compliance record holds only decisions about real contacts.
+The pack is ``settings.ARREARS_POLICY_PACK`` (default ``cn``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from datetime import datetime, timedelta
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
 from functools import lru_cache
+from typing import Any
 
 from django.conf import settings
+from django.utils import timezone
 
 from arrears.collections.frames import REACHED, active_holds
 from arrears.collections.models import ContactAttempt
+from arrears.collections.models import Hold as HoldRow
 from arrears.contact.models import ContactPreference, GateDecision, OutboxMessage
-from arrears.ledger.models import Borrower
-from arrears.policy import ContactRecord, ContactRequest, Decision, Hold, Pack, decide, load_pack
+from arrears.ledger.models import Borrower, Phone
+from arrears.policy import (
+    ContactRecord,
+    ContactRequest,
+    Decision,
+    Hold,
+    Pack,
+    decide,
+    load_pack,
+)
+from arrears.policy.model import Consent
 
 #: How far back the gate looks (the longest rolling window of any shipped pack is 7 days).
 HISTORY_DAYS = 30
@@ -31,20 +48,103 @@ ACTIONS = {
     "letter": "letter",
     "in_app": "in_app",
 }
+#: A logged contact's channel → the gate's (channel, action).
+LOGGED = {
+    "call": ("voice", "call"),
+    "sms": ("sms", "sms"),
+    "email": ("email", "email"),
+    "letter": ("letter", "letter"),
+    "visit": ("visit", "visit"),
+    "in_app": ("in_app", "in_app"),
+}
+#: A logged contact's party → the gate's party and the purpose of contacting them: a
+#: co-borrower owes the debt like a guarantor; anyone else is contacted only to find the borrower.
+PARTIES = {
+    "borrower": ("borrower", "collect"),
+    "co_borrower": ("guarantor", "collect"),
+    "emergency_contact": ("emergency_contact", "locate"),
+    "third_party": ("third_party", "locate"),
+}
+#: A hold's channels (the strategy's) → the gate's channels; placements stop nobody's phone.
+HOLD_CHANNELS = {
+    "sms": "sms",
+    "voice": "voice",
+    "call_task": "voice",
+    "email": "email",
+    "letter": "letter",
+    "in_app": "in_app",
+    "visit_request": "visit",
+}
+#: The borrower picked up: every outcome that needs them on the line, whatever was said.
+ANSWERED = REACHED | {ContactAttempt.Outcome.HUNG_UP}
+#: The number never connected, or connected to someone else.
+_NOT_ANSWERED = {ContactAttempt.Outcome.NO_ANSWER, ContactAttempt.Outcome.WRONG_NUMBER}
 _DONE = (OutboxMessage.Status.SENT, OutboxMessage.Status.DELIVERED, OutboxMessage.Status.UNCERTAIN)
-#: A conversation took place: the borrower was reached, or someone answered for them.
-_CONNECTED = REACHED | {ContactAttempt.Outcome.THIRD_PARTY}
+
+
+def pack(name: str | None = None) -> Pack:
+    """The policy pack in force: ``name``, else ``settings.ARREARS_POLICY_PACK`` as it is now
+    (read on every call, so a changed setting takes effect; each pack is loaded once)."""
+    return _load(name or getattr(settings, "ARREARS_POLICY_PACK", "cn"))
 
 
 @lru_cache(maxsize=8)
-def pack(name: str | None = None) -> Pack:
-    """The policy pack in force (loaded once per process)."""
-    return load_pack(name or getattr(settings, "ARREARS_POLICY_PACK", "cn"))
+def _load(name: str) -> Pack:
+    return load_pack(name)
+
+
+def person_of(borrower: Borrower, party: str, phone: Phone | None) -> str:
+    """The gate's id of the person a logged contact reached: the borrower (or co-borrower)
+    by reference; anyone else by the number used, so each third party has their own count."""
+    if party in ("borrower", "co_borrower"):
+        return borrower.ref
+    return f"{borrower.ref}/{party}/{f'phone{phone.pk}' if phone else 'unknown'}"
+
+
+def _logged_record(
+    c: ContactAttempt, borrower: Borrower, consents: Iterable[Consent]
+) -> ContactRecord | None:
+    """A logged contact as the gate's history sees it (``None`` for a channel it ignores)."""
+    if c.channel not in LOGGED:
+        return None
+    channel, action = LOGGED[c.channel]
+    person = person_of(borrower, c.party, c.phone)
+    if c.party in ("borrower", "co_borrower"):
+        answered = c.outcome in ANSWERED
+    else:  # a third party answering is the person of this record
+        answered = c.outcome not in _NOT_ANSWERED
+    debt = f"case{c.case_id}"
+    record = ContactRecord(
+        at=c.at,
+        channel=channel,
+        action=action,
+        person_id=person,
+        debt_id=debt,
+        address=c.phone.number if c.phone else None,
+        reached=c.outcome != ContactAttempt.Outcome.NO_ANSWER,
+        answered=answered,
+        conversation=answered and channel == "voice",
+    )
+    consented = any(
+        k.by == person
+        and k.debt_id in (None, debt)
+        and channel in k.channels
+        and max(k.starts, k.given_at) <= c.at < k.ends
+        for k in consents
+    )
+    return replace(record, consented=True) if consented else record
 
 
 def history(borrower: Borrower, now: datetime) -> list[ContactRecord]:
-    """Every contact with the borrower in the look-back window: messages that left, and calls
-    and visits collectors logged (a conversation is a connected call)."""
+    """Every contact with the borrower (and the people around them) before ``now`` in the
+    look-back window: messages that left, and contacts collectors logged.
+
+    A logged call is ``answered`` when its outcome needs the borrower on the line (a promise,
+    a refusal, a dispute, a hang-up after answering…), whatever the collector wrote — that is
+    what the CN cap on connected calls counts — and ``consented`` when it fell inside a window
+    the person had asked to be called in. A robocall counts as answered only once the provider
+    reported it delivered.
+    """
     since = now - timedelta(days=HISTORY_DAYS)
     person = borrower.ref
     records = [
@@ -54,32 +154,69 @@ def history(borrower: Borrower, now: datetime) -> list[ContactRecord]:
             action=ACTIONS[m.channel],
             person_id=person,
             debt_id=_debt(m),
+            answered=(m.status == OutboxMessage.Status.DELIVERED) if m.channel == "voice" else None,
         )
         for m in OutboxMessage.objects.filter(
-            borrower=borrower, status__in=_DONE, sent_at__gte=since
+            borrower=borrower, status__in=_DONE, sent_at__gte=since, sent_at__lt=now
         )
     ]
-    for c in ContactAttempt.objects.filter(case__borrower=borrower, at__gte=since):
-        channel = {"call": "voice", "visit": "visit"}.get(c.channel, c.channel)
-        action = {"voice": "call"}.get(channel, channel)
-        if channel not in ACTIONS and channel != "visit":
-            continue
-        records.append(
-            ContactRecord(
-                at=c.at,
-                channel=channel,
-                action=action,
-                person_id=person,
-                debt_id=f"case{c.case_id}",
-                reached=c.outcome != ContactAttempt.Outcome.NO_ANSWER,
-                conversation=c.outcome in _CONNECTED,
-            )
-        )
+    consents = consents_of(borrower, since)
+    for c in ContactAttempt.objects.filter(
+        case__borrower=borrower, at__gte=since, at__lt=now
+    ).select_related("phone"):
+        record = _logged_record(c, borrower, consents)
+        if record is not None:
+            records.append(record)
     return records
+
+
+def consents_of(borrower: Borrower, since: datetime) -> list[Consent]:
+    """The prior consents people gave on this borrower's cases (callback requests with a
+    window) whose window had not ended by ``since``."""
+    rows = ContactAttempt.objects.filter(
+        case__borrower=borrower, consent_ends__gt=since, consent_starts__isnull=False
+    ).select_related("phone")
+    return [
+        Consent(
+            by=person_of(borrower, c.consent_by or c.party, c.phone),
+            given_at=c.at,
+            starts=c.consent_starts,
+            ends=c.consent_ends,
+            channels=frozenset({"voice"}),
+            debt_id=f"case{c.case_id}",
+        )
+        for c in rows
+        if c.consent_starts is not None and c.consent_ends is not None
+    ]
 
 
 def _debt(message: OutboxMessage) -> str:
     return f"case{message.case_id}" if message.case_id else f"borrower{message.borrower_id}"
+
+
+def _days(now: datetime) -> tuple[date, ...]:
+    """The days whose holds stop a contact at ``now``: the local date of ``now`` and the
+    business date the workflow stands on (the case page shows holds in force on that date; a
+    hold it shows as in force must stop the call too, even when the two dates differ)."""
+    from arrears.collections.workflow import business_date
+
+    return tuple(sorted({timezone.localdate(now), business_date()}))
+
+
+def holds_in_force(borrower: Borrower, now: datetime) -> list[HoldRow]:
+    """The borrower's holds in force at ``now`` (see ``_days``), each once, by end date."""
+    found: dict[int, HoldRow] = {}
+    for day in _days(now):
+        for hold in active_holds(day, [borrower.pk]):
+            found.setdefault(hold.pk, hold)
+    return sorted(found.values(), key=lambda h: (h.ends_on, h.pk))
+
+
+def last_day(hold: HoldRow) -> date:
+    """The hold's last day in force: its end, or the day before its release."""
+    if hold.released_on is not None:
+        return min(hold.ends_on, hold.released_on - timedelta(days=1))
+    return hold.ends_on
 
 
 def _holds(borrower: Borrower, debt: str, now: datetime) -> tuple[Hold, ...]:
@@ -89,10 +226,20 @@ def _holds(borrower: Borrower, debt: str, now: datetime) -> tuple[Hold, ...]:
             kind=h.reason,
             scope="loan" if h.loan_id else "borrower",
             debt_id=debt if h.loan_id else None,
-            channels=frozenset(c for c in h.channels if c in ACTIONS),
+            channels=frozenset(HOLD_CHANNELS[c] for c in h.channels if c in HOLD_CHANNELS),
+            until=last_day(h),
         )
-        for h in active_holds(now.date(), [borrower.pk])
+        for h in holds_in_force(borrower, now)
     )
+
+
+def _preferences(borrower: Borrower) -> dict[str, Any]:
+    preference = ContactPreference.objects.filter(borrower=borrower).first()
+    return {
+        "opt_outs": frozenset(preference.opt_outs) if preference else frozenset(),
+        "cease": preference.cease if preference else False,
+        "not_at_work": preference.not_at_work if preference else False,
+    }
 
 
 def request_for(
@@ -100,8 +247,6 @@ def request_for(
 ) -> ContactRequest:
     """The gate's view of one outgoing message."""
     borrower = message.borrower
-    holds = _holds(borrower, _debt(message), now)
-    preference = ContactPreference.objects.filter(borrower=borrower).first()
     return ContactRequest(
         debt_id=_debt(message),
         person_id=borrower.ref,
@@ -114,19 +259,25 @@ def request_for(
         address=message.to_address or None,
         timezone=borrower.time_zone or None,
         country="CN" if borrower.id_type == Borrower.IdType.CN_RIC else None,
-        holds=holds,
-        opt_outs=frozenset(preference.opt_outs) if preference else frozenset(),
-        cease=preference.cease if preference else False,
-        not_at_work=preference.not_at_work if preference else False,
+        holds=_holds(borrower, _debt(message), now),
         text=text,
         facts=dict(facts),
+        **_preferences(borrower),
     )
 
 
-def _record(
-    decision: Decision, request: ContactRequest, message: OutboxMessage | None = None
+def record(
+    decision: Decision,
+    request: ContactRequest,
+    message: OutboxMessage | None = None,
+    **extra: Any,
 ) -> Decision:
-    """Keep the decision with the request it answered (every decision is recorded)."""
+    """Keep the decision with the request it answered, for a contact that was attempted.
+
+    ``extra`` goes into the stored request: for a logged contact its id, who logged it and —
+    when the gate had said no — the override reason (``overridden: true``), so compliance can
+    list every contact made against the gate (``request__overridden=True``).
+    """
     GateDecision.objects.create(
         message=message,
         at=decision.decided_at,
@@ -139,10 +290,13 @@ def _record(
         request={
             "debt": request.debt_id,
             "person": request.person_id,
+            "party": request.party,
             "channel": request.channel,
             "action": request.action,
             "timezone": request.timezone,
             "holds": [h.kind for h in request.holds],
+            "consented": bool(request.consents),
+            **extra,
         },
     )
     return decision
@@ -152,29 +306,77 @@ def check(message: OutboxMessage, now: datetime, text: str, facts: Mapping[str, 
     """Decide and record. A denial is an ordinary answer, never an exception."""
     request = request_for(message, now, text, facts)
     decision = decide(request, history(message.borrower, now), now, pack=pack())
-    return _record(decision, request, message)
+    return record(decision, request, message)
 
 
-def check_call(borrower: Borrower, case_id: int | None, now: datetime) -> Decision:
-    """May a collector call the borrower now? Asked before every dial; recorded like any other
-    decision. The case page shows the answer (and, for a defer, when calling becomes allowed)."""
-    phone = borrower.phones.filter(is_valid=True, kind="mobile").order_by("id").first()
-    preference = ContactPreference.objects.filter(borrower=borrower).first()
+def _unreachable(records: Iterable[ContactRecord], person: str) -> bool:
+    """失联: the borrower was tried and every attempt since the last one they answered failed."""
+    mine = sorted((r for r in records if r.person_id == person), key=lambda r: r.at)
+    since_answer = []
+    for r in mine:
+        since_answer = [] if r.connected else [*since_answer, r]
+    return bool(since_answer)
+
+
+@dataclass(frozen=True, slots=True)
+class ContactCheck:
+    """The gate's answer for one contact, with the request and history it was asked with."""
+
+    request: ContactRequest
+    decision: Decision
+
+
+def decide_contact(
+    borrower: Borrower,
+    case_id: int | None,
+    at: datetime,
+    *,
+    channel: str = "call",
+    party: str = "borrower",
+    phone: Phone | None = None,
+    visitors: tuple[str, ...] = (),
+) -> ContactCheck:
+    """What the gate says about a collector's contact at ``at`` (a logged channel and party,
+    see ``LOGGED`` and ``PARTIES``), given every contact before it. Records nothing."""
+    gate_channel, action = LOGGED[channel]
+    gate_party, purpose = PARTIES[party]
     debt = f"case{case_id}" if case_id else f"borrower{borrower.pk}"
+    if phone is None and channel == "call" and party == "borrower":
+        phone = borrower.phones.filter(is_valid=True, kind="mobile").order_by("id").first()
+    past = history(borrower, at)
+    person = person_of(borrower, party, phone)
     request = ContactRequest(
         debt_id=debt,
-        person_id=borrower.ref,
-        party="borrower",
-        channel="voice",
-        action="call",
-        purpose="collect",
+        person_id=person,
+        party=gate_party,
+        channel=gate_channel,
+        action=action,
+        purpose=purpose,
         case_id=str(case_id or ""),
         address=phone.number if phone else None,
         timezone=borrower.time_zone or None,
         country="CN" if borrower.id_type == Borrower.IdType.CN_RIC else None,
-        holds=_holds(borrower, debt, now),
-        opt_outs=frozenset(preference.opt_outs) if preference else frozenset(),
-        cease=preference.cease if preference else False,
-        not_at_work=preference.not_at_work if preference else False,
+        holds=_holds(borrower, debt, at),
+        unreachable=gate_party != "borrower"
+        and (
+            not borrower.phones.filter(is_valid=True).exists() or _unreachable(past, borrower.ref)
+        ),
+        consents=tuple(c for c in consents_of(borrower, at) if c.by == person),
+        visitors=visitors,
+        **_preferences(borrower),
     )
-    return _record(decide(request, history(borrower, now), now, pack=pack()), request)
+    return ContactCheck(request, decide(request, past, at, pack=pack()))
+
+
+def check_call(borrower: Borrower, case_id: int | None, now: datetime) -> Decision:
+    """May a collector call the borrower now? What the case page shows before anyone dials.
+
+    Nothing is recorded: a page view is not a contact. The decision is recorded when the call
+    is logged (``collections.services.log_contact``)."""
+    return decide_contact(borrower, case_id, now).decision
+
+
+def overridden(since: datetime | None = None) -> Any:
+    """Gate decisions of contacts logged against the gate's answer (for compliance lists)."""
+    rows = GateDecision.objects.filter(request__overridden=True)
+    return rows.filter(at__gte=since) if since is not None else rows

@@ -20,6 +20,11 @@ How a decision is made:
    unknown), the outcome is ``deny``.
 3. Time rules are evaluated in every *candidate zone* of the debtor (``zones.candidate_keys``)
    and must hold in each; local days are computed with ``zoneinfo`` so DST days are exact.
+4. A time rule marked ``consent_exempt`` allows any instant inside a window the person
+   consented to (``Consent``, for that person, channel and debt; never before it was given, and
+   at most ``consent_max_days`` after). Such a rule allows the union of its own times and the
+   consented windows, whose earliest instant at or after ``t`` is the lesser of the two — still
+   exact and monotone, so it joins the fixpoint of step 2 like a clock rule.
 
 ``decide_many`` decides a day's batch in one linear pass: history is indexed once, applicable
 rules and history-independent time checks are cached per distinct key, and — by default — each
@@ -56,6 +61,7 @@ from arrears.policy.model import (
     QuietDaysParams,
     RequiredParams,
     Rule,
+    VisitorsParams,
     Window,
 )
 
@@ -119,6 +125,10 @@ def _counts(record: ContactRecord, mode: str) -> bool:
         return True
     if mode == "reached":
         return record.reached
+    if mode == "connected":
+        return record.connected
+    if mode == "communications":
+        return record.communicated
     return record.conversation
 
 
@@ -179,6 +189,29 @@ class _Eval:
     pools: dict[frozenset[str], list[ContactRecord]] = field(default_factory=dict)
     blocks: dict[str, _Block | None] = field(default_factory=dict)
     prepared: content.Prepared | None = None
+    consented: dict[int | None, tuple[tuple[datetime, datetime], ...]] = field(default_factory=dict)
+
+    def consent_windows(self, rule: Rule) -> tuple[tuple[datetime, datetime], ...]:
+        """The windows ``[start, end)`` in which the request's consents exempt it from
+        ``rule``: only consents of the person contacted, on this channel and debt, from the
+        moment they were given, and for at most the rule's ``consent_max_days``."""
+        if not rule.consent_exempt or not self.request.consents:
+            return ()
+        key = rule.consent_max_days
+        found = self.consented.get(key)
+        if found is None:
+            windows = []
+            for consent in self.request.consents:
+                if not consent.covers(self.request):
+                    continue
+                start = max(consent.starts, consent.given_at).astimezone(UTC)
+                end = consent.ends.astimezone(UTC)
+                if key is not None:
+                    end = min(end, consent.given_at.astimezone(UTC) + timedelta(days=key))
+                if start < end:
+                    windows.append((start, end))
+            found = self.consented[key] = tuple(sorted(windows))
+        return found
 
     def text(self) -> content.Prepared:
         """The request's text normalised once (several content rules read it)."""
@@ -356,16 +389,30 @@ def _earliest(rule: Rule, ev: _Eval, t: datetime) -> datetime | None:
     return t if block is None or block.until <= t else block.until
 
 
+def _allowed_from(rule: Rule, ev: _Eval, t: datetime) -> datetime | None:
+    """The earliest instant ``>= t`` this rule allows for this request, consent included."""
+    found = _earliest(rule, ev, t)
+    if found == t:
+        return t
+    for start, end in ev.consent_windows(rule):
+        if t < end:
+            consented = max(start, t)
+            if found is None or consented < found:
+                found = consented
+    return found
+
+
 def _next_allowed(rules: Sequence[Rule], ev: _Eval) -> datetime | None:
     """The least instant ``>= now`` every time rule allows, or None past the horizon.
 
     History rules are "not before F" constraints, so they are met by starting at the latest F;
-    the clock rules (hours, quiet days) are then iterated to a fixpoint from there.
+    the clock rules (hours, quiet days) — and any rule a consent relaxes, which is no longer a
+    plain "not before F" — are then iterated to a fixpoint from there.
     """
     t = ev.batch.now
     clock: list[Rule] = []
     for rule in rules:
-        if isinstance(rule.params, HoursParams | QuietDaysParams):
+        if isinstance(rule.params, HoursParams | QuietDaysParams) or ev.consent_windows(rule):
             clock.append(rule)
         else:
             block = _blocked_until(rule, ev)
@@ -376,7 +423,7 @@ def _next_allowed(rules: Sequence[Rule], ev: _Eval) -> datetime | None:
     for _ in range(_MAX_STEPS):
         moved = False
         for rule in clock:
-            found = _earliest(rule, ev, t)
+            found = _allowed_from(rule, ev, t)
             if found is None or found > ev.batch.limit:
                 return None
             if found > t:
@@ -387,6 +434,22 @@ def _next_allowed(rules: Sequence[Rule], ev: _Eval) -> datetime | None:
 
 
 # ---------------------------------------------------------------------------------- messages
+
+
+_COUNT_NOUNS = {
+    "attempts": "attempts",
+    "reached": "connected attempts",
+    "connected": "contacts answered by the person",
+    "conversations": "conversations",
+    "communications": "communications",
+}
+_EVENT_NOUNS = {
+    "attempts": "a contact attempt",
+    "reached": "a connected contact",
+    "connected": "a contact answered by the person",
+    "conversations": "a conversation",
+    "communications": "a communication",
+}
 
 
 def _hm(seconds: int) -> str:
@@ -457,9 +520,7 @@ def _compose_time_message(rule: Rule, ev: _Eval) -> str:
         return f"{day.isoformat()} ({_DAY_NAMES[day.weekday()]}) is {what} {_where(ev, zone)}"
     if isinstance(params, CapParams):
         records = ev.records(rule, params.per, params.count, params.exclude_consented)
-        noun = {"attempts": "attempts", "reached": "connected attempts"}.get(
-            params.count, "conversations"
-        )
+        noun = _COUNT_NOUNS[params.count]
         if params.window_hours is not None:
             since = now - timedelta(hours=params.window_hours)
             n = sum(1 for r in records if r.at > since)
@@ -479,9 +540,7 @@ def _compose_time_message(rule: Rule, ev: _Eval) -> str:
     if isinstance(params, CooldownParams):
         events = ev.records(rule, params.per, params.after, False)
         last = max(r.at for r in events)
-        noun = {"conversations": "a conversation", "reached": "a connected contact"}.get(
-            params.after, "a contact attempt"
-        )
+        noun = _EVENT_NOUNS[params.after]
         if params.window_hours is not None:
             return (
                 f"{noun} at {last.astimezone(UTC):%Y-%m-%d %H:%M} UTC: nothing for "
@@ -561,8 +620,18 @@ def _deny_message(rule: Rule, ev: _Eval) -> str | None:
             stopped = stopped or r.channel in hold.channels or r.action in hold.actions
             if stopped and r.purpose not in exempt:
                 scope = "the borrower" if hold.scope == "borrower" else f"loan {hold.debt_id}"
-                reasons.append(f"{hold.kind} hold on {scope} stops {r.channel}/{r.action}")
+                until = f" until {hold.until.isoformat()}" if hold.until is not None else ""
+                reasons.append(f"{hold.kind} hold on {scope}{until} stops {r.channel}/{r.action}")
         return "; ".join(reasons) or None
+    if isinstance(params, VisitorsParams):
+        if r.channel != "visit":
+            return None
+        visitors = {v.strip().casefold() for v in r.visitors}
+        if len(visitors) < params.min:
+            return (
+                f"a visit needs at least {params.min} visitors; the request names {len(visitors)}"
+            )
+        return None
     if isinstance(params, RequiredParams):
         if r.text is None:
             return "no rendered text to check" if params.missing_text == "deny" else None
@@ -607,7 +676,7 @@ def _decide_one(batch: _Batch, request: ContactRequest) -> Decision:
     order = batch.order
     denied = deferred = False
     for rule in time_rules:
-        if _earliest(rule, ev, now) != now:
+        if _allowed_from(rule, ev, now) != now:
             fired.append((order[rule.id], _fired(rule, "defer", _time_message(rule, ev))))
             deferred = True
     for rule in deny_rules:
@@ -692,8 +761,11 @@ def decide_many(
     """Decide a batch in order, in one linear pass (see the module docstring).
 
     With ``count_allowed`` (the default) each allowed request counts, for the requests after it,
-    as an attempt made at ``now`` that reached the person without a conversation — the
-    conservative reading, since the gate cannot know how a call it allows will end.
+    as an attempt made at ``now`` that reached the number, not answered and without a
+    conversation (``consented`` when made inside a consented window). Attempt and per-number caps
+    therefore hold across the batch; caps on answered calls or conversations are for the
+    outcomes logged afterwards, since the gate cannot know how a call it allows will end (and
+    reading every planned dial as answered would cap a day's dialling at the answered-call limit).
     """
     batch = _start(pack, history, now)
     decisions: list[Decision] = []
@@ -712,6 +784,16 @@ def decide_many(
                     debt_id=request.debt_id,
                     address=request.address,
                     reached=True,
+                    answered=False,
+                    consented=consented_at(request, batch.now),
                 )
             )
     return decisions
+
+
+def consented_at(request: ContactRequest, now: datetime) -> bool:
+    """Whether ``request`` is made at ``now`` inside a window its person consented to (such a
+    contact is recorded as consented: Reg F does not count it toward the call frequencies)."""
+    return any(
+        c.covers(request) and max(c.starts, c.given_at) <= now < c.ends for c in request.consents
+    )

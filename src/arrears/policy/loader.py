@@ -32,6 +32,7 @@ from arrears.policy.model import (
     PER_KEYS,
     PURPOSES,
     RULE_KINDS,
+    TIME_KINDS,
     WEEKDAYS,
     CapParams,
     Category,
@@ -53,6 +54,7 @@ from arrears.policy.model import (
     RequiredParams,
     Rule,
     Selector,
+    VisitorsParams,
     Window,
 )
 from arrears.yamldoc import INT, STR, StrictDoc, shown
@@ -62,6 +64,7 @@ _TIME = re.compile(r"^([01]\d|2[0-4]):([0-5]\d)$")
 _ID = re.compile(r"^[a-z0-9][a-z0-9_.\-]*$")
 _MAX_WINDOW_DAYS = 3660
 _MAX_WINDOW_HOURS = 24 * 366
+_CONSENT_KEYS = ("exempt_consented", "consent_max_days")
 
 
 class _Doc(StrictDoc):
@@ -358,6 +361,46 @@ def _forbidden(doc: _Doc, node: yaml.Node, where: str) -> ForbiddenParams:
     return ForbiddenParams(tuple(categories))
 
 
+def _visitors(doc: _Doc, node: yaml.Node, where: str) -> VisitorsParams:
+    fields = doc.mapping(node, where, {"min"})
+    return VisitorsParams(doc.integer(fields["min"], f"{where}: min", 1, 20))
+
+
+def _consent(
+    doc: _Doc, node: yaml.Node | None, where: str
+) -> tuple[yaml.Node | None, bool, int | None]:
+    """Take a time rule's consent keys out of its params: ``exempt_consented: true`` (a
+    consented request is not restricted by the rule) and ``consent_max_days: N`` (how long a
+    consent lasts). Returns the params without them, and their values."""
+    if not isinstance(node, yaml.MappingNode):
+        return node, False, None
+    rest: list[tuple[yaml.Node, yaml.Node]] = []
+    found: dict[str, yaml.Node] = {}
+    for key, value in node.value:
+        if isinstance(key, yaml.ScalarNode) and key.value in _CONSENT_KEYS:
+            if key.value in found:
+                raise doc.fail(key, where, f"duplicate key {key.value!r}")
+            found[key.value] = value
+        else:
+            rest.append((key, value))
+    exempt = False
+    if "exempt_consented" in found:
+        exempt = doc.boolean(found["exempt_consented"], f"{where}: exempt_consented")
+    max_days = None
+    if "consent_max_days" in found:
+        max_days = doc.integer(
+            found["consent_max_days"], f"{where}: consent_max_days", 1, _MAX_WINDOW_DAYS
+        )
+        if not exempt:
+            raise doc.fail(
+                found["consent_max_days"],
+                f"{where}: consent_max_days",
+                "only meaningful with exempt_consented: true",
+            )
+    stripped = yaml.MappingNode(node.tag, rest, node.start_mark, node.end_mark, node.flow_style)
+    return stripped, exempt, max_days
+
+
 def _params(doc: _Doc, kind: str, node: yaml.Node | None, where: str, rule: yaml.Node) -> Params:
     if kind in {"not_at_work"}:
         if node is not None:
@@ -388,6 +431,8 @@ def _params(doc: _Doc, kind: str, node: yaml.Node | None, where: str, rule: yaml
             return _required(doc, node, where)
         case "forbidden_content":
             return _forbidden(doc, node, where)
+        case "visitors":
+            return _visitors(doc, node, where)
     raise doc.fail(node, where, f"no parameters defined for kind {kind!r}")  # pragma: no cover
 
 
@@ -447,7 +492,11 @@ def _rule(doc: _Doc, node: yaml.Node, index: int) -> Rule:
     citations = _citations(doc, fields["citation"], f"{where}: citation")
     confidence = doc.choice(fields["confidence"], f"{where}: confidence", CONFIDENCES, "level")
     applies = _selector(doc, fields.get("applies_to"), f"{where}: applies_to")
-    params = _params(doc, kind, fields.get("params"), f"{where}: params", node)
+    params_node = fields.get("params")
+    exempt, max_days = False, None
+    if kind in TIME_KINDS:
+        params_node, exempt, max_days = _consent(doc, params_node, f"{where}: params")
+    params = _params(doc, kind, params_node, f"{where}: params", node)
     return Rule(
         id=rule_id,
         kind=kind,
@@ -458,6 +507,8 @@ def _rule(doc: _Doc, node: yaml.Node, index: int) -> Rule:
         applies=applies,
         params=params,
         line=node.start_mark.line + 1,
+        consent_exempt=exempt,
+        consent_max_days=max_days,
     )
 
 

@@ -17,6 +17,11 @@ Vocabulary (closed sets, so a typo can never silently match nothing):
 * party — who is contacted: ``borrower``, ``guarantor``, ``emergency_contact``, ``third_party``;
 * purpose — why: ``collect`` (about the debt), ``locate`` (find the borrower, never mention the
   debt), ``notice`` (a notice the law or a hold still allows, e.g. a complaint acknowledgement).
+
+A request may carry the person's **prior consent** (``Consent``: who agreed, when, to which
+window — "call me back Monday"); rules marked ``exempt_consented`` in the pack let such a request
+through inside the window, and only for the person who consented. A visit request carries its
+``visitors`` (the collectors going), which the ``visitors`` rule counts.
 """
 
 from __future__ import annotations
@@ -55,9 +60,15 @@ HOLD_KINDS: Final[frozenset[str]] = frozenset(
 HOLD_SCOPES: Final[frozenset[str]] = frozenset({"borrower", "loan"})
 CONFIDENCES: Final[frozenset[str]] = frozenset({"H", "M", "L"})
 
-COUNT_MODES: Final[frozenset[str]] = frozenset({"attempts", "reached", "conversations"})
-"""What a frequency rule counts in the history: every attempt; attempts that connected to the
-number dialled (Reg F excludes the others, 1006.14(b)(3)); or telephone conversations."""
+COUNT_MODES: Final[frozenset[str]] = frozenset(
+    {"attempts", "reached", "connected", "conversations", "communications"}
+)
+"""What a frequency rule counts in the history: every attempt; attempts that ``reached`` the
+number or mailbox dialled (Reg F excludes the others, 1006.14(b)(3)); attempts that
+``connected`` with the person (they answered, whatever the collector logged: the CN 接通 count);
+telephone ``conversations``; or ``communications`` — contacts that conveyed something (Reg F
+1006.2(d), 1006.10(c)): a written or recorded message that reached its address, or a call or
+visit that connected with the person, never an unanswered call."""
 
 PER_KEYS: Final[frozenset[str]] = frozenset({"person", "debt", "address", "channel"})
 """How history is grouped for a frequency rule: a record counts when it matches the request on
@@ -178,6 +189,13 @@ class CapParams:
 
 
 @dataclass(frozen=True, slots=True)
+class VisitorsParams:
+    """A visit needs at least ``min`` distinct visitors (CBA 2026: two collectors at a door)."""
+
+    min: int
+
+
+@dataclass(frozen=True, slots=True)
 class CooldownParams:
     """No contact for a while after an event (Reg F: 7 days after a telephone conversation, the
     conversation's day being day 1)."""
@@ -281,6 +299,7 @@ Params = (
     | HoldsParams
     | RequiredParams
     | ForbiddenParams
+    | VisitorsParams
 )
 
 TIME_KINDS: Final[frozenset[str]] = frozenset(
@@ -296,13 +315,20 @@ RULE_KINDS: Final[frozenset[str]] = TIME_KINDS | {
     "holds",
     "required_content",
     "forbidden_content",
+    "visitors",
 }
 
 
 @dataclass(frozen=True, slots=True)
 class Rule:
     """One rule of a pack: what it checks (``kind`` + ``params``), for which requests
-    (``applies``), and why (description, citations, confidence in the source)."""
+    (``applies``), and why (description, citations, confidence in the source).
+
+    ``consent_exempt`` (time kinds only): a request made with the person's prior consent, inside
+    the consented window, is not restricted by this rule — e.g. Reg F 1006.14(b)(3), or the CN
+    hours rule when the debtor agreed to a later call. ``consent_max_days`` caps how long after
+    it was given a consent still counts (Reg F: seven consecutive days).
+    """
 
     id: str
     kind: str
@@ -313,6 +339,8 @@ class Rule:
     applies: Selector
     params: Params
     line: int = 0
+    consent_exempt: bool = False
+    consent_max_days: int | None = None
 
     @property
     def effect(self) -> Effect:
@@ -356,6 +384,8 @@ class Hold:
     """A collection hold on the borrower (every debt) or on one loan.
 
     ``channels``/``actions`` add to what the pack says the kind stops; they can never narrow it.
+    ``until`` is the hold's last day, when known (shown in the decision's message only: the
+    caller passes the holds in force at the time it asks about).
     """
 
     kind: str
@@ -363,6 +393,7 @@ class Hold:
     debt_id: str | None = None
     channels: frozenset[str] = frozenset()
     actions: frozenset[str] = frozenset()
+    until: date | None = None
 
     def __post_init__(self) -> None:
         _member(self.kind, HOLD_KINDS, "hold kind")
@@ -379,6 +410,47 @@ class Hold:
 
 
 @dataclass(frozen=True, slots=True)
+class Consent:
+    """A person's prior consent to be contacted: "call me back Monday after 20:00".
+
+    ``by`` is the person who consented (a consent is honoured only for requests to that
+    ``person_id``), ``given_at`` when they said so (it must come before the contact: *prior*
+    consent), ``starts``/``ends`` the window ``[starts, ends)`` they agreed to, ``channels`` the
+    media it covers (calls by default) and ``debt_id`` the debt it was about (``None``: any).
+    """
+
+    by: str
+    given_at: datetime
+    starts: datetime
+    ends: datetime
+    channels: frozenset[str] = frozenset({"voice"})
+    debt_id: str | None = None
+
+    def __post_init__(self) -> None:
+        if not self.by:
+            raise PolicyError("a consent needs the person who gave it (by)")
+        _aware(self.given_at, "Consent.given_at")
+        _aware(self.starts, "Consent.starts")
+        _aware(self.ends, "Consent.ends")
+        if not self.starts < self.ends:
+            raise PolicyError(f"a consent window must start before it ends: {self!r}")
+        if self.given_at >= self.ends:
+            raise PolicyError("a consent must be given before its window ends")
+        if not self.channels:
+            raise PolicyError("a consent must cover at least one channel")
+        for channel in self.channels:
+            _member(channel, CHANNELS, "consent channel")
+
+    def covers(self, request: ContactRequest) -> bool:
+        """Whether this consent is about ``request`` (person, channel, debt), at any time."""
+        return (
+            self.by == request.person_id
+            and request.channel in self.channels
+            and (self.debt_id is None or self.debt_id == request.debt_id)
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class ContactRequest:
     """One proposed contact, with everything the gate needs to know about the person.
 
@@ -388,6 +460,8 @@ class ContactRequest:
     from UTC-12 to UTC+14. ``holidays`` are local dates the caller's calendar marks as holidays;
     the pack decides whether to respect them. ``text`` is the rendered message when there is one
     (content rules run on it); ``facts`` are the values it must show (e.g. ``amount_due``).
+    ``consents`` are the person's prior consents (honoured by rules marked ``exempt_consented``,
+    only for the consenting person); ``visitors`` the collectors going on a visit.
     """
 
     debt_id: str
@@ -411,6 +485,8 @@ class ContactRequest:
     holidays: frozenset[date] = frozenset()
     text: str | None = None
     facts: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    consents: tuple[Consent, ...] = ()
+    visitors: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.debt_id or not self.person_id:
@@ -430,6 +506,11 @@ class ContactRequest:
         for hold in self.holds:
             if not isinstance(hold, Hold):
                 raise PolicyError(f"holds must be Hold values, got {hold!r}")
+        for consent in self.consents:
+            if not isinstance(consent, Consent):
+                raise PolicyError(f"consents must be Consent values, got {consent!r}")
+        if any(not isinstance(v, str) or not v.strip() for v in self.visitors):
+            raise PolicyError("visitors must be non-empty names or ids")
 
 
 @dataclass(frozen=True, slots=True)
@@ -437,9 +518,12 @@ class ContactRecord:
     """One past contact attempt, as the contact layer recorded it.
 
     ``reached``: the attempt connected to the number or mailbox used (rang, answered, voicemail;
-    false for a network failure or a number not in service). ``conversation``: a telephone
-    conversation with the person took place. ``consented``: the person had asked for this
-    contact beforehand (Reg F excludes such calls from the frequency count).
+    false for a network failure or a number not in service). ``answered``: the person picked up
+    (a live connection with them, whatever was then said or logged); ``None`` when the caller
+    does not know, read as ``reached`` (the conservative reading for caps on connected calls).
+    ``conversation``: a telephone conversation with the person took place. ``consented``: the
+    person had asked for this contact beforehand (Reg F excludes such calls from the frequency
+    count).
     """
 
     at: datetime
@@ -451,11 +535,31 @@ class ContactRecord:
     reached: bool = True
     conversation: bool = False
     consented: bool = False
+    answered: bool | None = None
 
     def __post_init__(self) -> None:
         _aware(self.at, "ContactRecord.at")
         _member(self.channel, CHANNELS, "channel")
         _member(self.action, ACTIONS, "action")
+        if self.answered and not self.reached:
+            raise PolicyError("a record cannot be answered without having reached the number")
+        if self.conversation and self.answered is False:
+            raise PolicyError("a record with a conversation must have been answered")
+
+    @property
+    def connected(self) -> bool:
+        """The contact connected with the person (answered, or a conversation took place)."""
+        if self.answered is not None:
+            return self.answered or self.conversation
+        return self.reached or self.conversation
+
+    @property
+    def communicated(self) -> bool:
+        """It conveyed something: a call or visit that connected with the person, or a written
+        or recorded message (SMS, email, letter, in-app, voicemail) that reached its address."""
+        if self.action in ("call", "visit"):
+            return self.connected
+        return self.reached
 
 
 # ------------------------------------------------------------------------------------ decisions

@@ -5,7 +5,8 @@ and the case page cannot disagree), and every change goes through
 :mod:`arrears.collections.services`, which validates, records an event and re-evaluates the
 borrower. The forms here only turn text into typed values (an amount into exact minor units, a
 date into a date); the business rules — a promise at most 31 days out, a hold that must end —
-stay in the services, and their refusal is shown next to the field it names. Waivers and
+stay in the services, and their refusal (``errorcodes.describe``, in the reader's language) is
+shown next to the field its ``error.field`` names. Waivers and
 repayment plans (request, preview, propose, approve) are in :mod:`arrears.web.concessions`,
 which also has the approvals page; the case page hosts their forms.
 
@@ -15,11 +16,17 @@ through :func:`mask_text`, because a note is exactly where a collector pastes a 
 
 The model choices in ``arrears.collections`` carry no translations (their values are codes the
 strategy and the services use), so the labels shown to people live here, in both languages.
+
+"Calling now" on the case page is the compliance gate's real answer for a call at this moment
+(holds with their end, the hours, the frequency caps), asked without recording anything: a
+page view is not a contact. Logging an outbound contact asks the gate again, in the service,
+and records that decision; the contact form's override reason is how a collector logs a contact
+the gate would have refused, and such contacts are marked in the contact list.
 """
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from django import forms
@@ -32,15 +39,16 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
+from arrears import errorcodes
 from arrears.collections import holds, services
 from arrears.collections.models import Case, Collector, ContactAttempt, Hold, WorkItem
 from arrears.collections.services import CollectionsError
 from arrears.collections.workflow import business_date
-from arrears.contact.gate import check_call
+from arrears.contact.gate import check_call, holds_in_force, last_day
 from arrears.kernel.errors import ArrearsError
 from arrears.kernel.money import Money
 from arrears.ledger.masking import mask_national_id, mask_phone, mask_text
@@ -105,6 +113,12 @@ LABELS: dict[str, dict[str, Any]] = {
         "hardship": gettext_lazy("Hardship"),
         "promise": gettext_lazy("Promise made"),
         "callback": gettext_lazy("Callback requested"),
+        "hung_up": gettext_lazy("Answered and hung up"),
+    },
+    "gate_outcome": {
+        "allow": gettext_lazy("allowed"),
+        "defer": gettext_lazy("not at that time"),
+        "deny": gettext_lazy("not allowed"),
     },
     "work_status": {
         "pending": gettext_lazy("Pending"),
@@ -187,11 +201,37 @@ class ContactForm(forms.Form):
     callback_on = forms.DateField(
         label=gettext_lazy("Call back on"), required=False, widget=_date_input()
     )
+    callback_from = forms.TimeField(
+        label=gettext_lazy("Call back from"),
+        required=False,
+        widget=forms.TimeInput(format="%H:%M", attrs={"type": "time"}),
+    )
+    callback_until = forms.TimeField(
+        label=gettext_lazy("Call back until"),
+        required=False,
+        widget=forms.TimeInput(format="%H:%M", attrs={"type": "time"}),
+    )
+    visitors = forms.CharField(
+        label=gettext_lazy("Other visitors"),
+        required=False,
+        max_length=300,
+        help_text=gettext_lazy("For a visit: the other collectors who went, comma-separated."),
+    )
     note = forms.CharField(
         label=gettext_lazy("Note"),
         required=False,
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    override_reason = forms.CharField(
+        label=gettext_lazy("Override reason"),
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=gettext_lazy(
+            "Only for a contact the compliance gate would not allow: why it was made anyway. "
+            "It is recorded and reported to compliance."
+        ),
     )
 
     def __init__(
@@ -221,6 +261,10 @@ class ContactForm(forms.Form):
     def clean_work_item(self) -> WorkItem | None:
         key = self.cleaned_data.get("work_item") or ""
         return self.tasks.get(key)
+
+    def clean_visitors(self) -> list[str]:
+        text = self.cleaned_data.get("visitors") or ""
+        return [name.strip() for name in text.replace("，", ",").split(",") if name.strip()]
 
 
 def _phone_label(phone: Phone) -> str:
@@ -357,7 +401,7 @@ def _reassign(request: HttpRequest) -> None:
     try:
         services.reassign(case, target, by=request.user)
     except CollectionsError as error:
-        messages.error(request, str(error))
+        messages.error(request, errorcodes.describe(error))
         return
     who = target.user.get_username() if target else _("the pool")
     messages.success(
@@ -437,13 +481,8 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
                         return redirect("web:case", case_id=case.pk)
             status = 200 if preview is not None else 400
     context = _case_context(case, day, phones)
-    if case.is_open:  # asked (and recorded) before anyone dials
-        call = check_call(case.borrower, case.pk, timezone.now())
-        context["call"] = {
-            "outcome": call.outcome,
-            "next": timezone.localtime(call.next_allowed) if call.next_allowed else None,
-            "rules": [mask_text(f.message) for f in call.fired],
-        }
+    if case.is_open:  # asked before anyone dials; a page view records nothing
+        context["call"] = _calling_now(case, timezone.now())
     context.update(
         contact_form=forms_by_action["contact"],
         promise_form=forms_by_action["promise"],
@@ -456,6 +495,35 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
         releasable_reasons=holds.releasable_reasons(request.user),
     )
     return render(request, "web/case.html", context, status=status)
+
+
+def _calling_now(case: Case, now: datetime) -> dict[str, Any]:
+    """The gate's answer for a call to the borrower now, in the reader's language: the outcome,
+    when calling becomes allowed (a defer), the holds that stop it with their last day, and each
+    rule that fired by its id and the pack's own summary in this language (the English page adds
+    the gate's detailed message)."""
+    call = check_call(case.borrower, case.pk, now)
+    chinese = (get_language() or "en").lower().startswith("zh")
+    held = any(f.kind == "holds" for f in call.fired)
+    return {
+        "outcome": call.outcome,
+        "next": timezone.localtime(call.next_allowed) if call.next_allowed else None,
+        "holds": [
+            {
+                "reason": label("hold_reason", hold.reason),
+                "until": last_day(hold),
+            }
+            for hold in (holds_in_force(case.borrower, now) if held else [])
+        ],
+        "rules": [
+            {
+                "id": f.rule_id,
+                "summary": f.description_zh if chinese else f.description_en,
+                "detail": "" if chinese else mask_text(f.message),
+            }
+            for f in call.fired
+        ],
+    }
 
 
 #: Actions that are a button on a listed row (no form to fill in): release a hold, approve a
@@ -517,8 +585,9 @@ def _apply(action: str, form: forms.Form, case: Case, user: Any) -> str:
         assert isinstance(form, concessions.PlanForm)
         return concessions.propose_plan(form, user)
     if action == "contact":
-        # No ``at``: the contact happens now, and the service stamps it with the clock.
-        services.log_contact(
+        # No ``at``: the contact happens now, and the service stamps it with the clock (and
+        # asks the gate about it at that time).
+        contact = services.log_contact(
             case,
             channel=data["channel"],
             direction=data["direction"],
@@ -529,13 +598,19 @@ def _apply(action: str, form: forms.Form, case: Case, user: Any) -> str:
             note=data["note"],
             work_item=data["work_item"],
             callback_on=data["callback_on"],
+            callback_from=data["callback_from"],
+            callback_until=data["callback_until"],
+            visitors=data["visitors"],
+            override_reason=data["override_reason"],
         )
+        if contact.overridden:
+            return _("Contact logged against the compliance gate; the override is reported.")
         return _("Contact logged.")
     if action == "promise":
         amount: Money | None = data["amount"]
         tolerance: Money | None = data["tolerance"]
         if amount is None:
-            raise CollectionsError("amount: must be positive")
+            raise errorcodes.refuse(CollectionsError, "promise-amount", field="amount")
         services.make_promise(
             case,
             amount_minor=amount.minor,
@@ -624,6 +699,12 @@ def _case_context(case: Case, day: date, phones: list[Phone]) -> dict[str, Any]:
                 "outcome": label("outcome", contact.outcome),
                 "note": mask_text(contact.note),
                 "collector": _username(contact.collector),
+                "gate": label("gate_outcome", contact.gate_outcome),
+                "overridden": contact.overridden,
+                "override_reason": mask_text(contact.override_reason),
+                "consent_starts": contact.consent_starts,
+                "consent_ends": contact.consent_ends,
+                "visitors": ", ".join(contact.visitors),
             }
             for contact in contacts[:CASE_LIST_LIMIT]
         ],

@@ -11,8 +11,10 @@ from arrears.policy.cli import run
 class Command(BaseCommand):
     help = (
         "Ask the compliance gate about a contact: `policy check --pack cn --request R.json "
-        "[--history H.json] --now 2026-11-29T21:59:00+08:00` prints the decision as JSON; "
-        "`policy packs` lists the packs; `policy validate FILE.yaml` checks one."
+        "[--history H.json] --now 2026-11-29T21:59:00+08:00` prints the decision as JSON "
+        "(`policy check --help` documents the request and history files with a full example; "
+        "a malformed file lists every bad field at once); `policy packs` lists the packs; "
+        "`policy validate FILE.yaml` checks one."
     )
 
     def run_from_argv(self, argv: list[str]) -> None:
