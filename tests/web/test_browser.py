@@ -5,12 +5,14 @@ from __future__ import annotations
 import os
 import shutil
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
 
 from arrears.daily.services import day_run
 from tests import factories
+from tests.processes import REPO
 
 CHROMIUM = os.environ.get("ARREARS_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 pytestmark = pytest.mark.skipif(
@@ -79,3 +81,82 @@ def test_a_lead_logs_in_finds_the_loan_by_bucket_and_checks_the_penalty(browser_
     page.select_option("select[name=language]", "en")
     page.wait_for_selector("text=Instalments")
     assert page.inner_text("#dpd") == "5"
+
+
+@pytest.fixture
+def collector_site(transactional_db, live_server, book):
+    """The workbench book behind a live server; ann logs in with her password."""
+    return live_server.url
+
+
+def _log_in(page, site: str, username: str) -> None:
+    page.goto(f"{site}/queue/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", f"pw-{username}")
+    page.click("button[type=submit]")
+    page.wait_for_selector("h1")
+
+
+ARTEFACTS = Path(os.environ.get("ARREARS_TEST_ARTEFACTS", REPO / "var" / "test-artefacts"))
+
+
+def test_ann_sees_the_gate_deny_a_call_during_a_hold_in_chinese_and_cannot_approve_her_own_waiver(
+    browser_page, collector_site, book
+):
+    """Issue 9, as a collector would meet it: during a complaint hold the case page says the
+    call is not allowed (in Chinese, in readable CJK glyphs: a screenshot is kept), and ann's
+    approval of a waiver she requested herself is refused by the service even when posted by
+    hand (the page shows her no approve button)."""
+    from arrears.collections.models import Hold
+    from arrears.ledger.models import Waiver
+
+    case = book.cases[0]
+    Hold.objects.create(
+        borrower=case.borrower, reason="complaint", starts_on=book.today, ends_on=book.today
+    )
+    page = browser_page
+    _log_in(page, collector_site, "ann")
+    page.goto(f"{collector_site}/cases/{case.pk}/")
+    gate = page.inner_text("#call-gate")
+    assert "不允许" in gate and "投诉" in gate, gate
+    assert "allowed" not in gate
+    # the glyphs are drawn by a CJK font, not as empty boxes: a CJK string is wider than a
+    # Latin one of the same length only when the font has the glyphs
+    widths = page.evaluate(
+        """() => { const c = document.createElement('canvas').getContext('2d');
+                   c.font = '16px sans-serif';
+                   return [c.measureText('不允许').width, c.measureText('ttt').width]; }"""
+    )
+    assert widths[0] > widths[1] * 1.5, widths
+    ARTEFACTS.mkdir(parents=True, exist_ok=True)
+    shot = ARTEFACTS / "case-page-hold-zh.png"
+    page.screenshot(path=str(shot), full_page=True)
+    assert shot.stat().st_size > 10_000
+
+    # ann asks to waive 10.00 of penalty on her case's loan
+    page.select_option("#id_waiver-component", "penalty")
+    page.fill("#id_waiver-amount", "10.00")
+    page.click("#waiver-form button[type=submit]")
+    page.wait_for_selector("#waivers [data-waiver]")
+    waiver = Waiver.objects.get(loan__borrower=case.borrower)
+    assert waiver.requested_by.username == "ann"
+    row = page.locator(f"#waivers [data-waiver='{waiver.pk}']")
+    assert row.locator("form.approve").count() == 0  # no approve button for the maker
+    # posted by hand anyway: the service refuses, in Chinese, and nothing changes
+    with page.expect_navigation():
+        page.evaluate(
+            """([kind, item]) => {
+             const f = document.createElement('form'); f.method = 'post';
+             const add = (n, v) => { const i = document.createElement('input');
+                                     i.name = n; i.value = v; f.appendChild(i); };
+             add('csrfmiddlewaretoken',
+                 document.querySelector('input[name=csrfmiddlewaretoken]').value);
+             add('action', 'approve'); add('kind', kind); add('item', item);
+             document.body.appendChild(f); f.submit(); }""",
+            ["waiver", str(waiver.pk)],
+        )
+    text = page.inner_text("body")
+    assert "ann" in text and "不能" in text, text[:2000]
+    waiver.refresh_from_db()
+    assert waiver.status == "requested" and waiver.approvals == []
+    page.screenshot(path=str(ARTEFACTS / "own-approval-refused-zh.png"), full_page=True)
