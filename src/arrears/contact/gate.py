@@ -35,6 +35,7 @@ from arrears.policy import (
     decide,
     load_pack,
 )
+from arrears.policy.gate import consented_at
 from arrears.policy.model import Consent
 
 #: How far back the gate looks (the longest rolling window of any shipped pack is 7 days).
@@ -295,7 +296,7 @@ def record(
             "action": request.action,
             "timezone": request.timezone,
             "holds": [h.kind for h in request.holds],
-            "consented": bool(request.consents),
+            "consented": consented_at(request, decision.decided_at),
             **extra,
         },
     )
@@ -310,17 +311,18 @@ def check(message: OutboxMessage, now: datetime, text: str, facts: Mapping[str, 
 
 
 def _unreachable(records: Iterable[ContactRecord], person: str) -> bool:
-    """失联: the borrower was tried and every attempt since the last one they answered failed."""
-    mine = sorted((r for r in records if r.person_id == person), key=lambda r: r.at)
-    since_answer = []
-    for r in mine:
-        since_answer = [] if r.connected else [*since_answer, r]
-    return bool(since_answer)
+    """失联: the borrower was called (or visited) and every attempt since the last one they
+    answered failed. Messages that went out say nothing about whether anyone is there."""
+    mine = sorted(
+        (r for r in records if r.person_id == person and r.action in ("call", "visit")),
+        key=lambda r: r.at,
+    )
+    return bool(mine) and not mine[-1].connected
 
 
 @dataclass(frozen=True, slots=True)
 class ContactCheck:
-    """The gate's answer for one contact, with the request and history it was asked with."""
+    """The gate's answer for one contact, with the request it answered (to record both)."""
 
     request: ContactRequest
     decision: Decision
