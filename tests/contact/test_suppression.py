@@ -123,7 +123,8 @@ def test_the_gates_denials_name_the_rule_that_fired(pre_due: models.Borrower) ->
     )
     held = _send(REMIND)
     assert held.status == "suppressed"
-    assert held.status_reason.startswith("cn.holds: dispute hold on the borrower stops sms")
+    assert held.status_reason.startswith("cn.holds: dispute hold on the borrower until ")
+    assert "stops sms" in held.status_reason
 
 
 def test_an_opt_out_is_named_as_the_cause(pre_due: models.Borrower) -> None:

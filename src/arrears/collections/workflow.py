@@ -31,7 +31,7 @@ from datetime import date, timedelta
 import polars as pl
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Max, Sum
+from django.db.models import Max
 
 from arrears import errorcodes
 from arrears.collections import strategies
@@ -41,7 +41,7 @@ from arrears.collections.models import Case, CaseEvent, Hold, Promise, StrategyV
 from arrears.formatting import format_money
 from arrears.kernel.errors import ArrearsError
 from arrears.kernel.money import Money
-from arrears.ledger.models import Payment
+from arrears.ledger import selectors
 from arrears.strategy.evaluate import assign_stages, treatments_due, variant_of
 from arrears.strategy.model import STATE_COLUMNS, Strategy
 from arrears.strategy.priority import priority_scores
@@ -138,19 +138,6 @@ def _event(case: Case, on: date, kind: str, frm: str, to: str, cause: str, strat
     )
 
 
-def paid_between(borrower_id: int, first: date, last: date, as_of: date) -> int:
-    """Cash received on the borrower's loans with value dates in [first, last], as known on
-    ``as_of`` (a payment reversed by then does not count)."""
-    total = (
-        Payment.objects.filter(
-            loan__borrower_id=borrower_id, value_date__gte=first, value_date__lte=last
-        )
-        .exclude(reversed_on__lte=as_of)
-        .aggregate(total=Sum("amount_minor"))["total"]
-    )
-    return int(total or 0)
-
-
 def judge_promises(as_of: date, borrowers: Collection[int] | None, label: str) -> int:
     """Judge pending promises on ``as_of``; returns how many were judged.
 
@@ -168,7 +155,9 @@ def judge_promises(as_of: date, borrowers: Collection[int] | None, label: str) -
     judged = 0
     for promise in pending.select_related("case"):
         deadline = promise.due_date + grace
-        paid = paid_between(promise.case.borrower_id, promise.made_on, min(as_of, deadline), as_of)
+        paid = selectors.paid_between(
+            promise.case.borrower_id, promise.made_on, min(as_of, deadline), as_of
+        )
         if paid >= promise.amount_minor - promise.tolerance_minor:
             status = Promise.Status.KEPT
         elif as_of <= deadline:

@@ -137,8 +137,10 @@ def _logged_record(
 
 
 def history(borrower: Borrower, now: datetime) -> list[ContactRecord]:
-    """Every contact with the borrower (and the people around them) before ``now`` in the
-    look-back window: messages that left, and contacts collectors logged.
+    """Every contact with the borrower (and the people around them) up to ``now`` in the
+    look-back window: messages that left, and contacts collectors logged. A contact at the
+    very instant ``now`` counts (a batch dispatched on one clock reading must see its own
+    earlier sends; the contact being decided is not stored yet).
 
     A logged call is ``answered`` when its outcome needs the borrower on the line (a promise,
     a refusal, a dispute, a hang-up after answering…), whatever the collector wrote — that is
@@ -158,12 +160,12 @@ def history(borrower: Borrower, now: datetime) -> list[ContactRecord]:
             answered=(m.status == OutboxMessage.Status.DELIVERED) if m.channel == "voice" else None,
         )
         for m in OutboxMessage.objects.filter(
-            borrower=borrower, status__in=_DONE, sent_at__gte=since, sent_at__lt=now
+            borrower=borrower, status__in=_DONE, sent_at__gte=since, sent_at__lte=now
         )
     ]
     consents = consents_of(borrower, since)
     for c in ContactAttempt.objects.filter(
-        case__borrower=borrower, at__gte=since, at__lt=now
+        case__borrower=borrower, at__gte=since, at__lte=now
     ).select_related("phone"):
         record = _logged_record(c, borrower, consents)
         if record is not None:

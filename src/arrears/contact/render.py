@@ -18,14 +18,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import Sum
 from django.utils import timezone
 
 from arrears.contact.models import OutboxMessage
 from arrears.formatting import format_money
 from arrears.kernel.money import Money
 from arrears.ledger import selectors
-from arrears.ledger.models import Borrower, Loan, Payment
+from arrears.ledger.models import Borrower, Loan
 
 #: Templates about an instalment not yet due (the amount is what falls due, not arrears).
 PRE_DUE = frozenset({"pre_due_reminder"})
@@ -98,17 +97,6 @@ class Residual:
     nothing: str = ""
 
 
-def _paid_since(borrower: Borrower, first: date, today: date) -> int:
-    total = (
-        Payment.objects.filter(
-            loan__borrower=borrower, value_date__gte=first, value_date__lte=today
-        )
-        .exclude(reversed_on__lte=today)
-        .aggregate(total=Sum("amount_minor"))["total"]
-    )
-    return int(total or 0)
-
-
 def _local_text(now: datetime) -> str:
     return f"{timezone.localtime(now):%Y-%m-%d %H:%M}"
 
@@ -155,7 +143,7 @@ def residual(
         if amount:
             return Residual(amount, penalty, currency, due)
         since = min(asked_on or today, today)
-        paid = _paid_since(borrower, since, today)
+        paid = selectors.paid_between(borrower.pk, since, today, today)
         how = (
             f"{format_money(Money(paid, currency), 'en')} paid since {since}"
             if paid

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, QuerySet, Sum
 
 from arrears.kernel.errors import ArrearsError
 from arrears.kernel.state import LoanState, state
@@ -220,3 +220,17 @@ def portfolio(
             raise entry.error
         assert entry.terms is not None
         yield entry.terms, entry.payments
+
+
+def paid_between(borrower_id: int, first: date, last: date, as_of: date) -> int:
+    """Cash received on the borrower's loans with value dates in [first, last], as known on
+    ``as_of`` (a payment reversed by then does not count). Promise judging and the
+    dispatcher's "paid since the message's day" read the same figure."""
+    total = (
+        models.Payment.objects.filter(
+            loan__borrower_id=borrower_id, value_date__gte=first, value_date__lte=last
+        )
+        .exclude(reversed_on__lte=as_of)
+        .aggregate(total=Sum("amount_minor"))["total"]
+    )
+    return int(total or 0)
