@@ -75,6 +75,12 @@ errorcodes.define(
         "hold-backdated": "%(starts)s is more than %(days)s days before %(today)s",
         "hold-ends-before-start": "%(ends)s is before starts_on %(starts)s",
         "hold-too-long": "a hold may last at most %(days)s days",
+        "reassign-not-supervisor": "only a team lead or a manager may reassign cases",
+        "reassign-unavailable": "%(collector)s is not available",
+        "reassign-other-owner": "%(collector)s works %(works)s, not this case's %(owner)s",
+        "case-closed": "case %(case)s is closed",
+        "write-off-not-manager": "only a collections manager may write a case off",
+        "write-off-reason": "a write-off needs a reason",
     }
 )
 
@@ -494,15 +500,22 @@ def reassign(
     """
     day = today or business_date()
     if not Collector.supervises(by):
-        raise CollectionsError("only a team lead or a manager may reassign cases")
+        raise errorcodes.refuse(CollectionsError, "reassign-not-supervisor")
     if collector is not None and not collector.available:
-        raise CollectionsError(f"collector: {collector} is not available")
+        raise errorcodes.refuse(
+            CollectionsError, "reassign-unavailable", field="collector", collector=str(collector)
+        )
     if collector is not None and case.owner and collector.team.owner != case.owner:
-        raise CollectionsError(
-            f"collector: {collector} works {collector.team.owner}, not this case's {case.owner}"
+        raise errorcodes.refuse(
+            CollectionsError,
+            "reassign-other-owner",
+            field="collector",
+            collector=str(collector),
+            works=collector.team.owner,
+            owner=case.owner,
         )
     if not case.is_open:
-        raise CollectionsError(f"case {case.pk} is closed")
+        raise errorcodes.refuse(CollectionsError, "case-closed", case=case.pk)
     with transaction.atomic():
         before = case.collector.user.get_username() if case.collector else ""
         after = collector.user.get_username() if collector else ""
@@ -532,11 +545,11 @@ def write_off(case: Case, *, by: Any, reason: str, today: date | None = None) ->
     """
     day = today or business_date()
     if Collector.role_of(by) != Collector.Role.MANAGER and not by.is_superuser:
-        raise CollectionsError("only a collections manager may write a case off")
+        raise errorcodes.refuse(CollectionsError, "write-off-not-manager")
     if not reason.strip():
-        raise CollectionsError("reason: a write-off needs a reason")
+        raise errorcodes.refuse(CollectionsError, "write-off-reason", field="reason")
     if not case.is_open:
-        raise CollectionsError(f"case {case.pk} is closed")
+        raise errorcodes.refuse(CollectionsError, "case-closed", case=case.pk)
     with transaction.atomic():
         _event(case, CaseEvent.Kind.CLOSED, case.status, Case.Status.WRITTEN_OFF, reason, by, day)
         WorkItem.objects.filter(case=case, status=WorkItem.Status.PENDING).update(

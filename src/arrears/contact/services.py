@@ -7,6 +7,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from arrears import errorcodes
 from arrears.contact.models import ContactPreference
 from arrears.kernel.errors import ArrearsError
 from arrears.ledger.models import Borrower
@@ -15,6 +16,14 @@ from arrears.policy.model import CHANNELS
 
 class ContactError(ArrearsError):
     code = "contact-invalid"
+
+
+errorcodes.define(
+    {
+        "preference-unknown-channels": "unknown channel(s) %(channels)s",
+        "preference-source": "say how the request came (call, letter, portal …)",
+    }
+)
 
 
 def set_preferences(
@@ -29,9 +38,11 @@ def set_preferences(
     """Record the borrower's request; every change is appended to the preference's history."""
     unknown = sorted(set(opt_outs or ()) - CHANNELS)
     if unknown:
-        raise ContactError(f"opt_outs: unknown channel(s) {', '.join(unknown)}")
+        raise errorcodes.refuse(
+            ContactError, "preference-unknown-channels", field="opt_outs", channels=unknown
+        )
     if not source.strip():
-        raise ContactError("source: say how the request came (call, letter, portal …)")
+        raise errorcodes.refuse(ContactError, "preference-source", field="source")
     with transaction.atomic():
         preference, _ = ContactPreference.objects.select_for_update().get_or_create(
             borrower=borrower
