@@ -63,12 +63,22 @@ def test_one_robocall_a_day_and_two_in_seven_days() -> None:
 
 def test_robocalls_and_a_collectors_calls_are_capped_apart() -> None:
     now = at(SH, 2026, 3, 10, 15)
-    collector_calls = [call(at(SH, 2026, 3, 10, 9 + i), address=NUMBER) for i in range(3)]
-    assert decide(robocall_req(), collector_calls, now, pack=CN).allowed
+    # a robocall's own caps do not stop a collector, nor the collector's attempts a robocall
+    unanswered = [
+        call(at(SH, 2026, 3, 10, 9 + i), address=NUMBER, answered=False) for i in range(3)
+    ]
+    assert decide(robocall_req(), unanswered, now, pack=CN).allowed
     collector = req(timezone="Asia/Shanghai", address=NUMBER)
     assert decide(collector, [robocall(10)], now, pack=CN).allowed
+    # but once the debtor has answered three calls today, a robocall is a fourth call
+    # connected to them if it is picked up: the conservative reading of the cap of 3
+    answered = [call(at(SH, 2026, 3, 10, 9 + i), address=NUMBER) for i in range(3)]
+    fourth = decide(robocall_req(), answered, now, pack=CN)
+    assert fourth.outcome == "defer" and fourth.rule_ids() == ("cn.connected-calls-daily",)
     # but a robocall is a dial on the number: it counts in the 6 attempts a day per number
-    five_calls = [call(at(SH, 2026, 3, 10, 8 + i), address=NUMBER) for i in range(5)]
+    five_calls = [
+        call(at(SH, 2026, 3, 10, 8 + i), address=NUMBER, answered=False) for i in range(5)
+    ]
     sixth = decide(collector, [*five_calls, robocall(10, 14)], now, pack=CN)
     assert sixth.outcome == "defer" and sixth.rule_ids() == ("cn.attempts-per-number-daily",)
 

@@ -70,7 +70,7 @@ def test_a_lead_logs_in_finds_the_loan_by_bucket_and_checks_the_penalty(browser_
     page.click("#loan-list a:text('LATE')")
     page.wait_for_selector("#instalments")
     assert page.inner_text("#dpd") == "10"
-    assert "10 days × 833.33 × 0.075% = 6.20" in page.inner_text("#instalments")
+    assert "10 天 × 833.33 × 0.075% = 6.20" in page.inner_text("#instalments")
     # any past date can be explained: five days earlier the penalty was half
     page.fill("input[name=as_of]", str(AS_OF - timedelta(days=5)))
     page.click("form button[type=submit]:text('明细')")
@@ -81,6 +81,7 @@ def test_a_lead_logs_in_finds_the_loan_by_bucket_and_checks_the_penalty(browser_
     page.select_option("select[name=language]", "en")
     page.wait_for_selector("text=Instalments")
     assert page.inner_text("#dpd") == "5"
+    assert "5 days × 833.33 × 0.075% = 3.10" in page.inner_text("#instalments")
 
 
 @pytest.fixture
