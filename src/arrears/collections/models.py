@@ -349,6 +349,14 @@ class ContactAttempt(models.Model):
     consent_starts = models.DateTimeField(null=True, blank=True)
     consent_ends = models.DateTimeField(null=True, blank=True)
     visitors = models.JSONField(default=list, blank=True, help_text="who went on a visit")
+    agency = models.ForeignKey(
+        "agencies.Agency",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="contacts",
+        help_text="the agency whose user logged or reported it",
+    )
 
     class Meta:
         ordering = ("at", "id")
@@ -380,6 +388,14 @@ class Promise(models.Model):
     )
     contact = models.ForeignKey(
         ContactAttempt, null=True, blank=True, on_delete=models.SET_NULL, related_name="promises"
+    )
+    agency = models.ForeignKey(
+        "agencies.Agency",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="promises",
+        help_text="the agency whose user took the promise",
     )
 
     class Meta:

@@ -62,8 +62,10 @@ INSTALLED_APPS = [
     "arrears.ledger",
     "arrears.daily",
     "arrears.collections",
+    "arrears.agencies",
     "arrears.notices",
     "arrears.contact",
+    "arrears.verification",
     "arrears.demo",
     "arrears.web",
 ]

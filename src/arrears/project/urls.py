@@ -6,5 +6,6 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("arrears.contact.urls")),
+    path("", include("arrears.verification.urls")),
     path("", include("arrears.web.urls")),
 ]

@@ -16,8 +16,7 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-from arrears.collections.workflow import evaluate_day
-from arrears.contact.outbox import enqueue_due
+from arrears.collections import dayflow
 from arrears.daily.services import day_run
 from arrears.engine.runner import run_snapshot
 from arrears.kernel.calendar import parse_date
@@ -91,9 +90,8 @@ class Command(BaseCommand):
                 bar.remove_task(task)
                 self.stdout.write(summary.line())
                 if not options["no_workflow"]:
-                    self.stdout.write(evaluate_day(day).line())
-                    queued = enqueue_due(day)
-                    self.stdout.write(f"{day}: {queued} message(s) queued for dispatch")
+                    for line in dayflow.run(day):
+                        self.stdout.write(line)
                 day += timedelta(days=1)
 
     def _snapshot_days(self, first: date, last: date, options: dict[str, Any]) -> None:

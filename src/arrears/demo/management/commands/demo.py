@@ -12,10 +12,9 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from arrears.channels import from_env
+from arrears.collections import dayflow
 from arrears.collections.models import Collector, Team
-from arrears.collections.workflow import evaluate_day
 from arrears.contact.dispatch import dispatch_once
-from arrears.contact.outbox import enqueue_due
 from arrears.daily.services import day_run
 from arrears.demo.files import write_import_files
 from arrears.demo.portfolio import generate
@@ -102,8 +101,8 @@ class Command(BaseCommand):
             )
         summary = day_run(as_of=as_of)
         self.stdout.write(summary.line())
-        self.stdout.write(evaluate_day(as_of).line())
-        self.stdout.write(f"{enqueue_due(as_of)} message(s) queued")
+        for line in dayflow.run(as_of):
+            self.stdout.write(line)
         channels = from_env(os.environ)  # the log channel unless providers are configured
         now = demo_clock(as_of)
         while True:
