@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "arrears.collections",
     "arrears.notices",
     "arrears.contact",
+    "arrears.fieldwork",
     "arrears.demo",
     "arrears.web",
 ]
