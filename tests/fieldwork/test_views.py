@@ -87,3 +87,17 @@ def test_schedule_at_night_shows_the_rule(field: Field, settings: Any) -> None:
         {"action": "schedule", "appointment_at": night, "place": "home"},
     )
     assert "cn.hours" in page.content.decode()
+
+
+def test_pages_read_in_chinese(field: Field) -> None:
+    visit = _scheduled(field)
+    client = field.client("lead")
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "zh-hans"
+    page = client.get(f"/visits/{visit.pk}/").content.decode()
+    assert "上门催收 #" in page and "出具授权书" not in page and "确定预约" in page
+    assert "符合上门催收条件" in page
+    night = (field.today + timedelta(days=1)).isoformat() + "T23:00"
+    page = client.post(
+        f"/visits/{visit.pk}/", {"action": "schedule", "appointment_at": night, "place": "家"}
+    ).content.decode()
+    assert "合规检查不允许" in page and "cn.hours" in page
