@@ -291,6 +291,7 @@ def authorise(
             valid_to=end,
             case=case,
             document_ref=f"visit{locked.pk}",
+            issued_at=timezone.now(),
         )
         facts = letter.LetterFacts(
             lender_zh=lender_zh,
