@@ -101,3 +101,43 @@ def test_pages_read_in_chinese(field: Field) -> None:
         f"/visits/{visit.pk}/", {"action": "schedule", "appointment_at": night, "place": "家"}
     ).content.decode()
     assert "合规检查不允许" in page and "cn.hours" in page
+
+
+def test_a_field_agent_walks_the_visit_through_the_pages(
+    field: Field, _frozen_clock: Any
+) -> None:
+    from arrears.collections.models import ContactAttempt, Promise
+
+    visit = _scheduled(field)
+    tomorrow = field.today + timedelta(days=1)
+    lead, fay = field.client("lead"), field.client("fay")
+    response = lead.post(
+        f"/visits/{visit.pk}/",
+        {"action": "schedule", "appointment_at": f"{tomorrow}T10:00", "place": "幸福路1号"},
+    )
+    assert response.status_code == 302
+    page = fay.get(f"/visits/{visit.pk}/").content.decode()
+    assert 'id="check-in-form"' in page and 'id="approve-form"' not in page
+    _frozen_clock.move_to(f"{tomorrow}T10:02:00+08:00")
+    fay.post(f"/visits/{visit.pk}/", {"action": "check_in", "lat": "31.2304", "lon": "121.4737"})
+    page = fay.get(f"/visits/{visit.pk}/").content.decode()
+    assert 'id="check-out-form"' in page and "31.230400" in page
+    fay.post(f"/visits/{visit.pk}/", {"action": "check_out", "lat": "", "lon": ""})
+    response = fay.post(
+        f"/visits/{visit.pk}/",
+        {
+            "action": "report",
+            "outcome": "promise",
+            "notes": "本人在家",
+            "evidence": "audio/1.m4a\nphoto/2.jpg\n",
+            "promise_amount": "5000.00",
+            "promise_due": str(tomorrow + timedelta(days=7)),
+        },
+    )
+    assert response.status_code == 302
+    assert Promise.objects.get(status="pending").amount_minor == 500_000
+    assert ContactAttempt.objects.get(channel="visit").visitors == ["fay", "gus"]
+    lead.post(f"/visits/{visit.pk}/", {"action": "close"})
+    visit.refresh_from_db()
+    assert visit.status == FieldVisit.Status.CLOSED
+    assert visit.evidence == ["audio/1.m4a", "photo/2.jpg"]
