@@ -221,3 +221,16 @@ def test_location_is_bounded() -> None:
     with pytest.raises(FieldworkError):
         services._coordinates("nan", "0")
     assert services._coordinates(None, None) == (None, None)
+
+
+def test_a_missed_appointment_is_recorded_once(field: Field) -> None:
+    from arrears.fieldwork.daily import missed_appointments
+
+    visit = _authorised(field)
+    services.schedule(visit, at=_at(field, 1, 10), place="home", by=field.staff["lead"])
+    assert "0 missed" in missed_appointments(field.today + timedelta(days=1))
+    assert "1 missed" in missed_appointments(field.today + timedelta(days=2))
+    assert "0 missed" in missed_appointments(field.today + timedelta(days=2))
+    assert CaseEvent.objects.filter(to_value="missed").count() == 1
+    visit.refresh_from_db()
+    assert visit.status == S.SCHEDULED

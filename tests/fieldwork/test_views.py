@@ -103,9 +103,7 @@ def test_pages_read_in_chinese(field: Field) -> None:
     assert "合规检查不允许" in page and "cn.hours" in page
 
 
-def test_a_field_agent_walks_the_visit_through_the_pages(
-    field: Field, _frozen_clock: Any
-) -> None:
+def test_a_field_agent_walks_the_visit_through_the_pages(field: Field, _frozen_clock: Any) -> None:
     from arrears.collections.models import ContactAttempt, Promise
 
     visit = _scheduled(field)

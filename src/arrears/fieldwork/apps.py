@@ -10,6 +10,7 @@ class FieldworkConfig(AppConfig):
 
     def ready(self) -> None:
         from arrears.contact import render
-        from arrears.fieldwork import messages
+        from arrears.fieldwork import daily, messages
 
         render.register_extra(messages.appointment_extra)
+        daily.register()
