@@ -9,7 +9,7 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from arrears.collections.models import CaseEvent, ContactAttempt, Promise
+from arrears.collections.models import CaseEvent, ContactAttempt, Promise, WorkItem
 from arrears.contact.models import OutboxMessage
 from arrears.fieldwork import credentials, services
 from arrears.fieldwork.models import FieldVisit
@@ -53,6 +53,20 @@ def test_only_someone_working_the_case_requests(field: Field) -> None:
 
 def test_the_full_workflow_end_to_end(field: Field, _frozen_clock: time_machine.Traveller) -> None:
     s = field.staff
+    asked = WorkItem.objects.create(
+        key="strategy-visit-request",
+        case=field.case,
+        borrower_id=field.case.borrower_id,
+        due_on=field.today,
+        stage="field_visit",
+        treatment=0,
+        channel="visit_request",
+        template="field_visit_request",
+        owner="field_team",
+        reason="test",
+        strategy="default v1",
+        variant="champion",
+    )
     visit = _authorised(field)
     assert visit.status == S.AUTHORISED
     authorisation = visit.authorisation()
@@ -82,6 +96,8 @@ def test_the_full_workflow_end_to_end(field: Field, _frozen_clock: time_machine.
     assert contact.visitors == ["fay", "gus"] and contact.outcome == "promise"
     assert contact.at == visit.checked_in_at and contact.gate_outcome == "allow"
     assert Promise.objects.get(pk=visit.promise_id).contact_id == contact.pk
+    asked.refresh_from_db()
+    assert asked.status == WorkItem.Status.DONE and contact.work_item_id == asked.pk
     assert visit.evidence == ["audio/visit-1.m4a", "photo/door.jpg"]
     events = list(
         CaseEvent.objects.filter(kind="visit").order_by("id").values_list("to_value", flat=True)

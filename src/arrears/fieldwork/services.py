@@ -22,7 +22,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from arrears import errorcodes
-from arrears.collections.models import Case, CaseEvent, Collector, ContactAttempt
+from arrears.collections.models import Case, CaseEvent, Collector, ContactAttempt, WorkItem
 from arrears.fieldwork import credentials, eligibility, letter
 from arrears.fieldwork.models import FieldAgent, FieldVisit, VisitAuthorisation
 from arrears.kernel.errors import ArrearsError
@@ -555,6 +555,13 @@ def report(
         if locked.checked_out_at is None:
             raise _refuse("visit-not-checked-out")
         visitors = sorted(a.user.get_username() for a in locked.agents.all())
+        asked = (  # the strategy's visit request this visit answers (marked done by the log)
+            WorkItem.objects.filter(
+                case=locked.case, channel="visit_request", status=WorkItem.Status.PENDING
+            )
+            .order_by("due_on", "id")
+            .first()
+        )
         contact = collections.log_contact(
             locked.case,
             channel=ContactAttempt.Channel.VISIT,
@@ -567,6 +574,7 @@ def report(
             at=locked.checked_in_at,
             visitors=visitors,
             override_reason=override_reason,
+            work_item=asked,
         )
         promise = None
         if promise_amount_minor is not None and promise_due is not None:
