@@ -250,3 +250,20 @@ def test_a_missed_appointment_is_recorded_once(field: Field) -> None:
     assert CaseEvent.objects.filter(to_value="missed").count() == 1
     visit.refresh_from_db()
     assert visit.status == S.SCHEDULED
+
+
+def test_stale_copies_cannot_undo_a_decision(field: Field) -> None:
+    """Two tabs hold the same requested visit: the second decision is refused, one event."""
+    field.break_promises()
+    s = field.staff
+    visit = services.request_visit(field.case, by=s["ann"], reason="r")
+    tab_a, tab_b = FieldVisit.objects.get(pk=visit.pk), FieldVisit.objects.get(pk=visit.pk)
+    services.reject(tab_a, by=s["lead"], note="not yet")
+    with pytest.raises(FieldworkError) as refused:
+        services.approve(tab_b, by=s["boss"])
+    assert refused.value.code == "visit-wrong-state"
+    visit.refresh_from_db()
+    assert visit.status == S.REJECTED and visit.decided_by == s["lead"]
+    assert (
+        CaseEvent.objects.filter(kind="visit", to_value__in=["approved", "rejected"]).count() == 1
+    )
