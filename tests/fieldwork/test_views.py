@@ -139,3 +139,8 @@ def test_a_field_agent_walks_the_visit_through_the_pages(field: Field, _frozen_c
     visit.refresh_from_db()
     assert visit.status == FieldVisit.Status.CLOSED
     assert visit.evidence == ["audio/1.m4a", "photo/2.jpg"]
+
+
+def test_an_empty_request_says_the_reason_is_required(field: Field) -> None:
+    page = field.client("ann").post(f"/visits/new/?case={field.case.pk}", {}).content.decode()
+    assert "errorlist" in page and not FieldVisit.objects.exists()

@@ -303,7 +303,7 @@ def visit_new(request: HttpRequest) -> HttpResponse:
         raise Http404
     case = get_object_or_404(visible_cases(request.user), pk=int(case_id))
     answer = eligibility.check(case, _today())
-    form = ReasonForm(request.POST or None)
+    form = ReasonForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             visit = services.request_visit(
