@@ -46,7 +46,7 @@ def missed_appointments(day: date) -> str:
 def register() -> None:
     """Add the step to the day's pipeline when it exists (it lands on main in parallel)."""
     try:
-        from arrears.collections import dayflow  # type: ignore[attr-defined]
+        from arrears.collections import dayflow
     except ImportError:
         return
     dayflow.register("fieldwork-missed-appointments", missed_appointments, ORDER)
