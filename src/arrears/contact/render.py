@@ -12,6 +12,7 @@ not used).
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -25,6 +26,17 @@ from arrears.formatting import format_money
 from arrears.kernel.money import Money
 from arrears.ledger import selectors
 from arrears.ledger.models import Borrower, Loan
+
+#: Other apps' providers of template variables a message needs beyond the standard context
+#: (``fieldwork`` gives a visit notice its ``appointment_time``); see :func:`register_extra`.
+_EXTRA: list[Callable[[OutboxMessage], Mapping[str, str]]] = []
+
+
+def register_extra(provider: Callable[[OutboxMessage], Mapping[str, str]]) -> None:
+    """Add ``provider(message) -> {variable: text}`` to every render (once; from ``ready()``)."""
+    if provider not in _EXTRA:
+        _EXTRA.append(provider)
+
 
 #: Templates about an instalment not yet due (the amount is what falls due, not arrears).
 PRE_DUE = frozenset({"pre_due_reminder"})
@@ -197,6 +209,8 @@ def render_message(message: OutboxMessage, now: datetime) -> Rendered | str:
     locale = message.locale
     code = message.verification_code or f"{secrets.randbelow(10**6):06d}"
     extra = {"due_date": due or None, "law_firm": _setting("ARREARS_LAW_FIRM", locale) or None}
+    for provider in _EXTRA:
+        extra.update(provider(message))
     context = build_context(
         locale,
         lender_name=lender_name(locale),

@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "arrears.notices",
     "arrears.contact",
     "arrears.verification",
+    "arrears.fieldwork",
     "arrears.demo",
     "arrears.web",
 ]
@@ -188,3 +189,10 @@ ARREARS_MESSAGE_VALID_DAYS: dict[str, int] = json.loads(
         '{"sms": 0, "voice": 0, "email": 0, "in_app": 0, "letter": 14}',
     )
 )
+#: Field-visit eligibility (``arrears.fieldwork.eligibility``): keys over the defaults, e.g.
+#: ``ARREARS_FIELD_VISIT_RULE='{"min_dpd": 120}'``; an unknown key is refused when checked.
+ARREARS_FIELD_VISIT_RULE: dict[str, object] = json.loads(
+    os.environ.get("ARREARS_FIELD_VISIT_RULE", "{}")
+)
+#: The public address printed in QR codes (the borrower's verification page is ``/verify/``).
+ARREARS_PUBLIC_URL = os.environ.get("ARREARS_PUBLIC_URL", "http://127.0.0.1:8000")
