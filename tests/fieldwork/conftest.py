@@ -8,10 +8,9 @@ credential backend is a fake with the same contract, so the workflow is tested e
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,58 +22,16 @@ from django.utils import timezone
 from arrears.collections.models import Case, Collector, Promise, Team
 from arrears.collections.workflow import evaluate_day
 from arrears.daily.services import day_run
-from arrears.fieldwork import credentials
 from arrears.fieldwork.models import FieldAgent
 from tests import factories
 
 AGENT_IDS = {"fay": factories.valid_ric("11010119850101123"), "gus": factories.valid_ric()}
 
 
-@dataclass
-class FakeCredential:
-    valid_from: datetime
-    valid_to: datetime
-    revoked_at: datetime | None = None
-
-
-@dataclass
-class FakeBackend:
-    """The verification contract in memory: issue, revoke, valid."""
-
-    issued: dict[int, FakeCredential] = field(default_factory=dict)
-    codes: dict[str, int] = field(default_factory=dict)
-
-    def issue(self, **kwargs: Any) -> credentials.Issued:
-        pk = len(self.issued) + 1
-        self.issued[pk] = FakeCredential(kwargs["valid_from"], kwargs["valid_to"])
-        code = f"TEST-CODE-{pk:04d}-ABCD"
-        self.codes[code] = pk
-        return credentials.Issued(code=code, credential_id=pk)
-
-    def revoke(self, credential_id: int, *, by: Any, reason: str, at: datetime) -> None:
-        self.issued[credential_id].revoked_at = at
-
-    def valid(self, credential_id: int, at: datetime) -> bool:
-        c = self.issued[credential_id]
-        return c.revoked_at is None and c.valid_from <= at < c.valid_to
-
-
-def _has_verification() -> bool:
-    try:
-        return importlib.util.find_spec("arrears.verification.services") is not None
-    except ModuleNotFoundError:
-        return False
-
-
-REAL_VERIFICATION = _has_verification()
-
-
 @pytest.fixture(autouse=True)
 def _credentials(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, settings: Any) -> Iterator[None]:
-    """Letters go to a temporary folder; the fake backend stands in until verification lands."""
+    """Authorisation letters go to a temporary folder."""
     settings.ARREARS_FIELDWORK_DIR = str(tmp_path / "letters")
-    if not REAL_VERIFICATION:
-        monkeypatch.setattr(credentials, "BACKEND", FakeBackend())
     yield
 
 

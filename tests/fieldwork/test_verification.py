@@ -5,13 +5,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
 from django.utils import timezone
 
 from arrears.fieldwork import services
-from tests.fieldwork.conftest import REAL_VERIFICATION, Field
-
-pytestmark = pytest.mark.skipif(not REAL_VERIFICATION, reason="arrears.verification not installed")
+from tests.fieldwork.conftest import Field
 
 
 def test_the_code_verifies_while_valid_then_expires_or_is_revoked(field: Field) -> None:

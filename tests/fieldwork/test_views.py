@@ -12,8 +12,6 @@ from arrears.fieldwork import services
 from arrears.fieldwork.models import FieldAgent, FieldVisit
 from tests.fieldwork.conftest import AGENT_IDS, Field
 
-pytestmark = pytest.mark.urls("tests.fieldwork.urls")
-
 
 def _scheduled(field: Field) -> FieldVisit:
     field.break_promises()

@@ -16,7 +16,7 @@ from arrears.fieldwork.validators import clean_id_number
 class FieldAgentForm(forms.ModelForm):  # type: ignore[type-arg]
     class Meta:
         model = FieldAgent
-        fields = ("user", "full_name", "id_number", "phone", "employer", "agency_id", "active")
+        fields = ("user", "full_name", "id_number", "phone", "employer", "agency", "active")
 
     def clean_id_number(self) -> str:
         return clean_id_number(self.cleaned_data["id_number"])

@@ -21,8 +21,7 @@ class FieldAgent(models.Model):
 
     ``id_number`` is stored in full (the authorisation letter is checked against the agent's
     ID card at the door) but shown masked everywhere (``masked_id``). ``employer`` is
-    ``lender`` or an agency's name; ``agency_id`` is the agency record once the agencies app
-    provides one (a plain integer until the two are merged).
+    ``lender`` or an agency's name, and ``agency`` the agency record when an agency employs them.
     """
 
     LENDER = "lender"
@@ -34,7 +33,14 @@ class FieldAgent(models.Model):
     id_number = models.CharField(max_length=32, help_text="stored in full, shown masked")
     phone = models.CharField(max_length=20, blank=True, default="")
     employer = models.CharField(max_length=120, default=LENDER, help_text="'lender' or an agency")
-    agency_id = models.PositiveIntegerField(null=True, blank=True)
+    agency = models.ForeignKey(
+        "agencies.Agency",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="field_agents",
+        help_text="the agency employing the agent (empty: the lender's own field team)",
+    )
     active = models.BooleanField(default=True)
 
     class Meta:

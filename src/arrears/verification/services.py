@@ -16,6 +16,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from arrears import errorcodes
@@ -176,6 +177,16 @@ def verify(code: str, at: datetime) -> Verification:
         revoked=revoked,
         revoked_at=_local(credential.revoked_at) if revoked and credential.revoked_at else "",
         official_repayment_channels=_channels(),
+    )
+
+
+def verify_id(credential_id: int, at: datetime) -> bool:
+    """Whether the credential with this id is valid at ``at`` (for the workflow that issued it
+    and keeps its id, not its code)."""
+    return (
+        Credential.objects.filter(pk=credential_id, valid_from__lte=at, valid_to__gt=at)
+        .filter(Q(revoked_at__isnull=True) | Q(revoked_at__gt=at))
+        .exists()
     )
 
 
