@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.db import IntegrityError
 
 from arrears.collections import dayflow
 from arrears.collections.models import Case, CaseEvent, WorkItem
@@ -162,3 +163,24 @@ def test_an_altered_pdf_is_never_sent(case: Case, firm: LawFirm) -> None:
     with pytest.raises(ArrearsError) as refused:
         services.letter_pdf(letter)
     assert refused.value.code == "legal-pdf-damaged"
+
+
+def test_a_second_issuer_racing_for_the_same_letter_leaves_the_first_intact(
+    case: Case, firm: LawFirm
+) -> None:
+    first = services.issue_letter(case, DAY)
+    owed = services.amounts_on(case.borrower, DAY)
+    with pytest.raises(IntegrityError):  # what the loser of a race meets at its insert
+        services._issue(case, DAY, "lawyer_letter", firm, "zh-CN", owed, None)
+    assert services.letter_pdf(first)  # its file was not overwritten by the loser's
+    answer = verification.verify(_code(first), NOON)
+    assert answer.genuine
+
+
+def test_a_withdrawn_letter_still_queued_is_not_sent(case: Case, firm: LawFirm) -> None:
+    letter = services.issue_letter(case, DAY)
+    assert letter.message is not None
+    LegalLetter.objects.filter(pk=letter.pk).update(status="withdrawn")  # a race with dispatch
+    with pytest.raises(ArrearsError) as refused:
+        services.document_for(letter.message)
+    assert refused.value.code == "legal-withdrawn"

@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from arrears import errorcodes
@@ -62,6 +62,7 @@ errorcodes.define(
         "legal-pdf-damaged": "the PDF of letter %(reference)s is missing or no longer matches "
         "its recorded SHA-256; it is not sent",
         "legal-withdraw-reason": "give a reason for withdrawing the letter",
+        "legal-withdrawn": "letter %(reference)s has been withdrawn; it is not sent",
     }
 )
 
@@ -207,6 +208,25 @@ def issue_letter(
     owed = amounts_on(borrower, as_of)
     if not owed.total.total:
         raise errorcodes.refuse(LegalError, "legal-nothing-overdue", field="as_of", day=as_of)
+    try:
+        return _issue(case, as_of, template, issuer, locale, owed, work_item)
+    except IntegrityError:  # issued meanwhile by another process: that one stands
+        letter = LegalLetter.objects.get(case=case, template=template, letter_date=as_of)
+        _link_work_item(letter, work_item)
+        return letter
+
+
+def _issue(
+    case: Case,
+    as_of: date,
+    template: str,
+    issuer: LawFirm,
+    locale: str,
+    owed: LetterAmounts,
+    work_item: WorkItem | None,
+) -> LegalLetter:
+    """Credential, PDF, letter, message and case event, all or nothing."""
+    borrower = case.borrower
     now = timezone.now()
     reference = _reference(case, template, as_of)
     lender = lender_name(locale)
@@ -247,7 +267,8 @@ def issue_letter(
                 verify_url=verify_url(issued.code),
             )
         )
-        path = _store(reference, content)
+        sha256 = hashlib.sha256(content).hexdigest()
+        path = _store(f"{reference}-{sha256[:12]}", content)
         channel = delivery_channel(borrower)
         letter = LegalLetter.objects.create(
             case=case,
@@ -266,7 +287,7 @@ def issue_letter(
             loans=[_row(r) for r in owed.rows],
             credential=issued.credential,
             pdf_path=str(path),
-            pdf_sha256=hashlib.sha256(content).hexdigest(),
+            pdf_sha256=sha256,
             channel=channel,
             issued_at=now,
         )
@@ -296,12 +317,14 @@ def _label(template: str) -> str:
     return "lawyer's letter" if template == "lawyer_letter" else "legal notice"
 
 
-def _store(reference: str, content: bytes) -> Path:
-    """Write the PDF as ``<dir>/<reference>.pdf`` (atomically: a temporary file renamed)."""
+def _store(name: str, content: bytes) -> Path:
+    """Write the PDF as ``<dir>/<name>.pdf`` (atomically: a temporary file renamed). The name
+    holds the reference and the start of the SHA-256, so a second issuer racing for the same
+    letter (whose transaction then fails) never overwrites the file of the one that stands."""
     directory = letter_dir()
     directory.mkdir(parents=True, exist_ok=True)
-    target = directory / f"{reference}.pdf"
-    partial = directory / f".{reference}.pdf.part"
+    target = directory / f"{name}.pdf"
+    partial = directory / f".{name}.pdf.part"
     partial.write_bytes(content)
     partial.replace(target)
     return target
@@ -410,6 +433,8 @@ def document_for(message: OutboxMessage) -> documents.Document | None:
     letter = LegalLetter.objects.filter(message=message).select_related("firm").first()
     if letter is None:
         return None
+    if letter.status == LegalLetter.Status.WITHDRAWN:
+        raise errorcodes.refuse(LegalError, "legal-withdrawn", reference=letter.reference)
     return documents.Document(
         content=letter_pdf(letter),
         name=f"{letter.reference}.pdf",
