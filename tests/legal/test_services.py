@@ -184,3 +184,9 @@ def test_a_withdrawn_letter_still_queued_is_not_sent(case: Case, firm: LawFirm) 
     with pytest.raises(ArrearsError) as refused:
         services.document_for(letter.message)
     assert refused.value.code == "legal-withdrawn"
+
+
+def test_the_demo_firm_is_seeded_once(db: None) -> None:
+    from arrears.legal.demo import seed_firm
+
+    assert seed_firm() == seed_firm() and LawFirm.objects.count() == 1
