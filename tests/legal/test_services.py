@@ -24,6 +24,7 @@ from arrears.legal import services
 from arrears.legal.models import LawFirm, LegalLetter
 from arrears.legal.selectors import letters_for_case
 from arrears.verification import services as verification
+from tests import factories
 
 from .conftest import DAY, pdf_text
 
@@ -190,3 +191,20 @@ def test_the_demo_firm_is_seeded_once(db: None) -> None:
     from arrears.legal.demo import seed_firm
 
     assert seed_firm() == seed_firm() and LawFirm.objects.count() == 1
+
+
+def test_every_overdue_contract_is_listed_and_the_total_adds_them(
+    case: Case, firm: LawFirm, borrower: models.Borrower
+) -> None:
+    factories.loan("L-2026-0002", borrower, models.Product.objects.get(), principal_minor=300_000)
+    letter = services.issue_letter(case, DAY)
+    assert letter.contract_refs == ["L-2026-0001", "L-2026-0002"]
+    per_loan = [
+        explain(*selectors.loan_state(loan, DAY))["totals"]["total_due"]["minor"]
+        for loan in models.Loan.objects.order_by("ref")
+    ]
+    assert [row["total"] for row in letter.loans] == per_loan
+    assert letter.total_minor == sum(per_loan)
+    text = pdf_text(services.letter_pdf(letter))
+    assert "L-2026-0001" in text and "L-2026-0002" in text
+    assert format_money(Money(letter.total_minor, "CNY"), "zh-CN") in text
