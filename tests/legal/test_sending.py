@@ -3,7 +3,9 @@ letter channel byte for byte, or attached to an e-mail (a real SMTP server on th
 
 from __future__ import annotations
 
+import shutil
 import socket
+import tempfile
 from collections.abc import Iterator
 from datetime import datetime
 from email import message_from_bytes, policy
@@ -39,6 +41,18 @@ class Mailbox:
 
 
 @pytest.fixture
+def queue() -> Iterator[Path]:
+    """A print queue with a short path: the letter channel's reference is the file's full path
+    and must fit ``OutboxMessage.provider_ref`` (120 characters; pytest's own tmp paths may
+    not)."""
+    directory = Path(tempfile.mkdtemp(prefix="lq-"))
+    try:
+        yield directory
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+@pytest.fixture
 def mailbox() -> Iterator[tuple[Mailbox, int]]:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -52,11 +66,8 @@ def mailbox() -> Iterator[tuple[Mailbox, int]]:
         controller.stop()
 
 
-def test_the_letter_channel_prints_the_issued_pdf(
-    case: Case, firm: LawFirm, tmp_path: Path
-) -> None:
+def test_the_letter_channel_prints_the_issued_pdf(case: Case, firm: LawFirm, queue: Path) -> None:
     letter = services.issue_letter(case, DAY)
-    queue = tmp_path / "print-queue"
     summary = dispatch.dispatch_once({"letter": PdfLetters(queue)}, now=lambda: TEN)
     message = OutboxMessage.objects.get()
     assert summary.sent == 1, message.status_reason
