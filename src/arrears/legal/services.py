@@ -298,7 +298,7 @@ def _issue(
             on=as_of,
             kind=CaseEvent.Kind.CONTACT,
             cause=f"{_label(template)} {reference} issued by {issuer.name}, "
-            f"code …{issued.credential.code_hint}, sent by {channel}",
+            f"code …{issued.credential.code_hint}; queued to go by {channel} through the gate",
             key=f"legal:{reference}:issued",
         )
     return letter
