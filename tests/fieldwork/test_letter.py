@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from pypdf import PdfReader
 
 from arrears.fieldwork import letter, services
+from arrears.verification.services import check_url
 from tests.fieldwork.conftest import AGENT_IDS, Field
 
 ZONE = ZoneInfo("Asia/Shanghai")
@@ -44,7 +45,7 @@ def test_the_letter_reads_in_chinese_then_english() -> None:
 
 def test_the_qr_url_uses_the_public_address(settings: Any) -> None:
     settings.ARREARS_PUBLIC_URL = "https://pay.example.cn/"
-    assert letter.verify_url("AB CD") == "https://pay.example.cn/verify/?code=AB+CD"
+    assert check_url("AB CD") == "https://pay.example.cn/verify/?code=AB+CD"
 
 
 def test_authorising_stores_the_pdf_with_its_checksum(field: Field) -> None:

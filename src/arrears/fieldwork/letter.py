@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from io import BytesIO
 from pathlib import Path
-from urllib.parse import urlencode
 
 from django.conf import settings
 from django.utils import timezone
@@ -26,8 +25,9 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen import canvas
 
+from arrears.verification.services import check_url
+
 FONT = "STSong-Light"
-DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,11 +42,6 @@ class LetterFacts:
     valid_to: datetime
     code: str
     place: str = ""
-
-
-def verify_url(code: str) -> str:
-    base = (getattr(settings, "ARREARS_PUBLIC_URL", "") or DEFAULT_PUBLIC_URL).rstrip("/")
-    return f"{base}/verify/?{urlencode({'code': code})}"
 
 
 def _when(value: datetime) -> str:
@@ -95,7 +90,7 @@ def render(facts: LetterFacts) -> bytes:
     pdf = canvas.Canvas(buffer, pagesize=A4, invariant=True)
     pdf.setTitle("Field visit authorisation / 上门催收授权书")
     _, height = A4
-    url = verify_url(facts.code)
+    url = check_url(facts.code)
     for zh in (True, False):
         y = height - 72
         for n, line in enumerate(_lines(facts, zh)):

@@ -8,5 +8,6 @@ urlpatterns = [
     path("", include("arrears.contact.urls")),
     path("", include("arrears.verification.urls")),
     path("", include("arrears.fieldwork.urls")),
+    path("", include("arrears.legal.urls")),
     path("", include("arrears.web.urls")),
 ]

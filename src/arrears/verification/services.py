@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -131,6 +132,13 @@ def issue(
             continue
         return Issued(code, credential)
     raise RuntimeError("could not draw an unused verification code")  # pragma: no cover
+
+
+def check_url(code: str) -> str:
+    """The public check page for ``code``: what a document's QR code holds
+    (``<ARREARS_PUBLIC_URL>/verify/?code=…``)."""
+    base = str(getattr(settings, "ARREARS_PUBLIC_URL", "http://127.0.0.1:8000")).rstrip("/")
+    return f"{base}/verify/?{urlencode({'code': code})}"
 
 
 def _local(instant: datetime) -> str:
