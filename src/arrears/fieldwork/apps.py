@@ -10,7 +10,9 @@ class FieldworkConfig(AppConfig):
 
     def ready(self) -> None:
         from arrears.contact import render
-        from arrears.fieldwork import daily, messages
+        from arrears.fieldwork import daily, messages, panel
+        from arrears.web import panels
 
         render.register_extra(messages.appointment_extra)
         daily.register()
+        panels.register("fieldwork", "fieldwork/_case_visits.html", panel.case_panel, order=40)

@@ -24,3 +24,10 @@ def visible_letter(user: Any, letter_id: int) -> LegalLetter | None:
         .select_related("firm")
         .first()
     )
+
+
+def case_panel(case: Any, user: Any) -> dict[str, Any] | None:
+    """The case page's letters panel (only shown once a letter exists: most cases never get
+    one)."""
+    letters = list(letters_for_case(case))
+    return {"letters": letters} if letters else None
