@@ -260,3 +260,62 @@ def test_a_reference_is_required_and_bounded(agencies: Agencies) -> None:
                 agencies.acme, _csv([_row(agencies)]), "csv", reference=reference
             )
         assert refused.value.errors[0].code == "results-reference"
+
+
+def test_a_contact_reported_twice_is_refused_in_a_batch_and_across_batches(
+    agencies: Agencies,
+) -> None:
+    with pytest.raises(exchange.ResultsRefused) as refused:
+        exchange.import_results(
+            agencies.acme, _csv([_row(agencies), _row(agencies)]), "csv", reference="dup"
+        )
+    assert [(e.row, e.code) for e in refused.value.errors] == [(2, "results-contact-duplicate")]
+    exchange.import_results(agencies.acme, _csv([_row(agencies)]), "csv", reference="first")
+    with pytest.raises(exchange.ResultsRefused) as refused:
+        exchange.import_results(
+            agencies.acme, _csv([_row(agencies, note="again")]), "csv", reference="second"
+        )
+    assert [e.code for e in refused.value.errors] == ["results-contact-duplicate"]
+    assert _applied() == (1, 0, 1)
+
+
+def test_columns_are_bounded_and_unique(agencies: Agencies) -> None:
+    wide = ",".join(f"c{n}" for n in range(exchange.MAX_COLUMNS + 1)) + "\n"
+    with pytest.raises(exchange.ResultsRefused) as refused:
+        exchange.import_results(agencies.acme, wide.encode(), "csv", reference="wide")
+    assert [e.code for e in refused.value.errors] == ["results-too-many-columns"]
+    with pytest.raises(exchange.ResultsRefused) as refused:
+        exchange.import_results(agencies.acme, b"note,note\nx,y\n", "csv", reference="twice")
+    assert [e.code for e in refused.value.errors] == ["results-duplicate-column"]
+
+
+def test_a_parquet_file_that_would_expand_too_far_is_refused_unread(agencies: Agencies) -> None:
+    rows = [_row(agencies, note="x" * 900 + str(n)) for n in range(999)]  # compresses well
+    out = io.BytesIO()
+    pl.DataFrame(rows).write_parquet(out, compression="zstd")
+    assert len(out.getvalue()) < exchange.MAX_FILE_BYTES
+    old = exchange.MAX_UNCOMPRESSED_BYTES
+    try:
+        exchange.MAX_UNCOMPRESSED_BYTES = 100_000
+        with pytest.raises(exchange.ResultsRefused) as refused:
+            exchange.import_results(agencies.acme, out.getvalue(), "parquet", reference="bomb")
+    finally:
+        exchange.MAX_UNCOMPRESSED_BYTES = old
+    assert [e.code for e in refused.value.errors] == ["results-file-too-large"]
+
+
+def test_a_huge_case_id_is_not_a_crash(agencies: Agencies) -> None:
+    rows = [_row(agencies, case_id="9" * 19)]
+    with pytest.raises(exchange.ResultsRefused) as refused:
+        exchange.import_results(agencies.acme, _csv(rows), "csv", reference="huge")
+    assert [e.code for e in refused.value.errors] == ["results-case-not-placed"]
+
+
+def test_an_unknown_column_and_extra_cells_are_row_errors(agencies: Agencies) -> None:
+    data = _csv([_row(agencies, colour="blue")]) + b"1,2,3,4,5,6,7,8,9\n"
+    with pytest.raises(exchange.ResultsRefused) as refused:
+        exchange.import_results(agencies.acme, data, "csv", reference="odd")
+    found = {(e.row, e.field, e.code) for e in refused.value.errors}
+    assert (1, "colour", "results-unknown-field") in found
+    assert (2, "(extra cells)", "results-unknown-field") in found
+    assert refused.value.errors[0].message() == "colour is not a result field"

@@ -35,6 +35,7 @@ from datetime import time as dtime
 from typing import Any
 
 import polars as pl
+import pyarrow.parquet as pq
 from django.db import IntegrityError, transaction
 from django.http import Http404
 from django.utils import timezone
@@ -55,6 +56,13 @@ MAX_NOTE = 1000
 MAX_REFERENCE = 80
 MAX_LOAN_REF = 64
 MAX_AMOUNT_MINOR = 10**12
+MAX_CASE_ID = 10**15
+#: Columns a results file may have (the fields, and a few the checks name as unknown).
+MAX_COLUMNS = 30
+#: A Parquet file's data once uncompressed (a small file must not expand into gigabytes).
+MAX_UNCOMPRESSED_BYTES = 32 * 1024 * 1024
+#: Errors listed in one answer; the message still says how many there are.
+MAX_ERRORS = 200
 #: A contact reported more than this many days after it happened is refused: the gate judged
 #: later contacts without it, so a late report would make the history lie.
 MAX_AGE_DAYS = 7
@@ -128,6 +136,9 @@ errorcodes.define(
         "results-file-unreadable": "the file cannot be read as %(format)s",
         "results-format": "%(value)s is not one of %(allowed)s",
         "results-unknown-field": "%(name)s is not a result field",
+        "results-too-many-columns": "the file has %(n)s columns; at most %(max)s are accepted",
+        "results-duplicate-column": "the column %(column)s appears more than once",
+        "results-contact-duplicate": "this contact was already reported (%(at)s, %(channel)s)",
         "results-collected-refused": (
             "agencies do not report collected amounts; payments come only from the ledger"
         ),
@@ -183,7 +194,7 @@ class RowError:
         return f"{where}: {self.message()}"
 
 
-def _refused(row: int, name: str, code: str, **params: Any) -> RowError:
+def _refused(row: int, name: str, code: str, /, **params: Any) -> RowError:
     return RowError(row, name, errorcodes.refuse(ResultsRefused, code, field=name, **params))
 
 
@@ -327,6 +338,9 @@ def parse_row(number: int, raw: Any) -> tuple[Result | None, list[RowError]]:
     case_id = (
         None if _blank(raw.get("case_id")) else _integer(number, "case_id", raw["case_id"], errors)
     )
+    if case_id is not None and not 0 < case_id <= MAX_CASE_ID:
+        errors.append(_refused(number, "case_id", "results-case-not-placed", value=case_id))
+        case_id = None
     loan_ref = _text(number, "loan_ref", raw.get("loan_ref"), MAX_LOAN_REF, errors)
     if _blank(raw.get("case_id")) and _blank(raw.get("loan_ref")):
         errors.append(_refused(number, "case_id", "results-no-case"))
@@ -438,6 +452,7 @@ def check_rows(
     """The placement of each row, and every row that may not be applied by this agency."""
     placements: dict[int, Placement] = {}
     errors: list[RowError] = []
+    seen: set[tuple[int, datetime, str, str]] = set()
     channels = access.permitted_channels(agency)
     parties = access.permitted_parties(agency)
     for result in results:
@@ -476,6 +491,29 @@ def check_rows(
                 )
         if placement is not None:
             placements[result.row] = placement
+            # a contact reported twice (in this batch or an earlier one) would count twice
+            # in the gate's history and the agency's scorecard
+            key = (placement.case_id, result.at, result.channel, result.party)
+            if (
+                key in seen
+                or ContactAttempt.objects.filter(
+                    case_id=placement.case_id,
+                    agency=agency,
+                    at=result.at,
+                    channel=result.channel,
+                    party=result.party,
+                ).exists()
+            ):
+                errors.append(
+                    _refused(
+                        result.row,
+                        "at",
+                        "results-contact-duplicate",
+                        at=result.at,
+                        channel=result.channel,
+                    )
+                )
+            seen.add(key)
     return placements, errors
 
 
@@ -488,9 +526,18 @@ class _Rollback(Exception):
 
 
 def refuse_batch(errors: Sequence[RowError]) -> ResultsRefused:
+    """The batch refused with its errors by row and field (the first ``MAX_ERRORS``)."""
     error = errorcodes.refuse(ResultsRefused, "results-invalid", n=len(errors))
-    error.errors = sorted(errors, key=lambda e: (e.row, e.field))
+    error.errors = sorted(errors, key=lambda e: (e.row, e.field))[:MAX_ERRORS]
     return error
+
+
+def check_size(size: int) -> None:
+    """Refuse a file above ``MAX_FILE_BYTES`` before reading it."""
+    if size > MAX_FILE_BYTES:
+        raise refuse_batch(
+            [_refused(0, "file", "results-file-too-large", size=size, max=MAX_FILE_BYTES)]
+        )
 
 
 def envelope_error(name: str) -> RowError:
@@ -635,49 +682,67 @@ def read_results(data: bytes, fmt: str) -> list[dict[str, Any]]:
     """The rows of a results file, as records for :func:`submit`.
 
     CSV (UTF-8, a header row) is read as text, so amounts stay exact; Parquet keeps its types,
-    and a floating-point amount is refused by the row checks. The size and the row count are
-    bounded before anything is parsed in full.
+    and a floating-point amount is refused by the row checks. The file size, the columns, the
+    row count and (Parquet) the uncompressed size are bounded before the rows are read.
     """
     _format(fmt)
-    if len(data) > MAX_FILE_BYTES:
-        raise refuse_batch(
-            [_refused(0, "file", "results-file-too-large", size=len(data), max=MAX_FILE_BYTES)]
-        )
+    check_size(len(data))
     try:
-        if fmt == "csv":
-            text = data.decode("utf-8-sig")
-            reader = csv.DictReader(io.StringIO(text))
-            rows: list[dict[str, Any]] = []
-            for record in reader:
-                if len(rows) >= MAX_ROWS:
-                    raise refuse_batch(
-                        [
-                            _refused(
-                                0,
-                                "results",
-                                "results-too-many-rows",
-                                max=MAX_ROWS,
-                                n=f">{MAX_ROWS}",
-                            )
-                        ]
-                    )
-                if None in record:  # more cells than header columns
-                    record = {k: v for k, v in record.items() if k is not None} | {
-                        "(extra cells)": "x"
-                    }
-                rows.append({k: v for k, v in record.items() if not _blank(v)})
-            return rows
-        frame = pl.read_parquet(io.BytesIO(data))
+        return _read_csv(data) if fmt == "csv" else _read_parquet(data)
     except ResultsRefused:
         raise
     except Exception:  # any malformed file: one clear refusal, never a traceback
         raise refuse_batch(
             [_refused(0, "file", "results-file-unreadable", format=fmt.upper())]
         ) from None
-    if frame.height > MAX_ROWS:
+
+
+def _too_many_rows(n: object) -> ResultsRefused:
+    return refuse_batch([_refused(0, "results", "results-too-many-rows", max=MAX_ROWS, n=n)])
+
+
+def _check_columns(names: Sequence[str]) -> None:
+    if len(names) > MAX_COLUMNS:
         raise refuse_batch(
-            [_refused(0, "results", "results-too-many-rows", max=MAX_ROWS, n=frame.height)]
+            [_refused(0, "file", "results-too-many-columns", n=len(names), max=MAX_COLUMNS)]
         )
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise refuse_batch(
+            [_refused(0, name[:40], "results-duplicate-column", column=name[:40]) for name in twice]
+        )
+
+
+def _read_csv(data: bytes) -> list[dict[str, Any]]:
+    reader = csv.reader(io.StringIO(data.decode("utf-8-sig")))
+    header = [name.strip() for name in next(reader, [])]
+    _check_columns(header)
+    rows: list[dict[str, Any]] = []
+    for cells in reader:
+        if not any(cell.strip() for cell in cells):
+            continue  # a blank line is not a row
+        if len(rows) >= MAX_ROWS:
+            raise _too_many_rows(f">{MAX_ROWS}")
+        record: dict[str, Any] = {
+            name: cell for name, cell in zip(header, cells, strict=False) if not _blank(cell)
+        }
+        if len(cells) > len(header):
+            record["(extra cells)"] = "x"  # refused as an unknown field, with its row
+        rows.append(record)
+    return rows
+
+
+def _read_parquet(data: bytes) -> list[dict[str, Any]]:
+    meta = pq.ParquetFile(io.BytesIO(data)).metadata
+    _check_columns([meta.schema.column(i).name for i in range(meta.num_columns)])
+    if meta.num_rows > MAX_ROWS:
+        raise _too_many_rows(meta.num_rows)
+    expanded = sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
+    if expanded > MAX_UNCOMPRESSED_BYTES:
+        raise refuse_batch(
+            [_refused(0, "file", "results-file-too-large", size=expanded, max=MAX_FILE_BYTES)]
+        )
+    frame = pl.read_parquet(io.BytesIO(data))
     return [{k: v for k, v in row.items() if not _blank(v)} for row in frame.to_dicts()]
 
 

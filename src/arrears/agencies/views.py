@@ -190,14 +190,11 @@ def upload(request: HttpRequest) -> HttpResponse:
     upload_file = form.cleaned_data["file"]
     name = str(upload_file.name or "")
     fmt = "parquet" if name.lower().endswith(".parquet") else "csv"
-    if upload_file.size > exchange.MAX_FILE_BYTES:
-        data = b"x" * (exchange.MAX_FILE_BYTES + 1)  # refused by size, never read in full
-    else:
-        data = upload_file.read()
     reference = form.cleaned_data["reference"] or name[: exchange.MAX_REFERENCE]
     try:
+        exchange.check_size(upload_file.size or 0)  # before reading it
         outcome = exchange.import_results(
-            member.agency, data, fmt, reference=reference, user=request.user
+            member.agency, upload_file.read(), fmt, reference=reference, user=request.user
         )
     except exchange.ResultsRefused as refused:
         form.add_error(None, errorcodes.describe(refused))
