@@ -196,3 +196,15 @@ def test_the_openapi_document_describes_both_operations(agencies: Agencies) -> N
     assert set(paths) == {BASE + "placements", BASE + "results"}
     schema = paths[BASE + "results"]["post"]["requestBody"]["content"]["application/json"]
     assert schema["schema"]["required"] == ["reference", "results"]
+
+
+def test_a_body_above_the_bound_is_413(agencies: Agencies, keys: dict[str, str]) -> None:
+    from arrears.agencies import api
+
+    full = {"reference": "full", "results": [_row(agencies, note="x" * 1000)] * 1000}
+    assert len(json.dumps(full)) < api.MAX_BODY_BYTES  # the largest valid batch fits
+    text = json.dumps({"reference": "big", "results": [_row(agencies, note="x" * 3_000_000)]})
+    assert len(text) > api.MAX_BODY_BYTES
+    response = _post(_client(keys["write"]), text)
+    assert response.status_code == 413
+    assert response.json()["error"]["code"] == "api-body-too-large"

@@ -30,8 +30,9 @@ from arrears.agencies.models import AgencyToken, ResultBatch
 from arrears.collections.workflow import business_date
 from arrears.kernel.errors import ArrearsError
 
-#: The largest request body read (a full batch of ``exchange.MAX_ROWS`` rows fits easily).
-MAX_BODY_BYTES = 1024 * 1024
+#: The largest request body read: as large as a results file (a full batch of
+#: ``exchange.MAX_ROWS`` rows with the longest notes fits).
+MAX_BODY_BYTES = exchange.MAX_FILE_BYTES
 
 errorcodes.define(
     {
@@ -140,7 +141,8 @@ def results(request: HttpRequest) -> HttpResponse:
     token = _scope(request, "results:write")
     if isinstance(token, JsonResponse):
         return token
-    size = int(request.headers.get("Content-Length") or 0)
+    length = request.headers.get("Content-Length") or "0"
+    size = int(length) if length.isdigit() else MAX_BODY_BYTES + 1
     if size > MAX_BODY_BYTES:
         error = errorcodes.refuse(ApiRefused, "api-body-too-large", size=size, max=MAX_BODY_BYTES)
         return error_response(error, 413)
