@@ -319,3 +319,29 @@ def test_an_unknown_column_and_extra_cells_are_row_errors(agencies: Agencies) ->
     assert (1, "colour", "results-unknown-field") in found
     assert (2, "(extra cells)", "results-unknown-field") in found
     assert refused.value.errors[0].message() == "colour is not a result field"
+
+
+def test_the_rows_take_the_same_queries_for_two_placements_or_five(agencies: Agencies) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from arrears.collections.models import Case
+    from tests import factories
+    from tests.agencies.conftest import place
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            exchange.placement_rows(agencies.acme, agencies.book.today)
+        return len(captured)
+
+    few = queries()
+    product = agencies.book.cases[0].borrower.loans.get().product
+    for n in range(3):
+        owner = factories.borrower(f"X-{n}", phone=f"+861390000000{n}")
+        factories.loan(f"LX-{n}", owner, product)
+        case = Case.objects.create(
+            borrower=owner, currency="CNY", opened_on=agencies.book.today, total_due_minor=1
+        )
+        place(case, agencies.acme, agencies.book.today)
+    assert len(exchange.placement_rows(agencies.acme, agencies.book.today)) == 5
+    assert queries() == few

@@ -241,3 +241,15 @@ def test_the_agency_pages_speak_chinese(agencies: Agencies) -> None:
     assert "委托给 Acme Collections 的案件" in home and "上传结果" in home
     case = amy.get(_url(agencies, 0)).content.decode()
     assert "记录催记" in case and "本机构的联系记录" in case
+
+
+def test_the_list_is_paged(agencies: Agencies, monkeypatch: pytest.MonkeyPatch) -> None:
+    from arrears.agencies import views
+
+    monkeypatch.setattr(views, "PAGE_SIZE", 1)
+    amy = agencies.client("amy")
+    first = amy.get("/agency/").content.decode()
+    second = amy.get("/agency/?page=2").content.decode()
+    cases = agencies.book.cases
+    assert (_case_ids(first), _case_ids(second)) == ([cases[0].pk], [cases[1].pk])
+    assert "1 / 2" in first

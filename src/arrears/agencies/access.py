@@ -28,11 +28,12 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -148,13 +149,22 @@ def may_visit(agency: Agency) -> bool:
     return ContactAttempt.Channel.VISIT in permitted_channels(agency)
 
 
+def usable(agency: Agency, phones: Iterable[Phone]) -> list[Phone]:
+    """Of ``phones`` (one borrower's), the numbers the agency may dial: the borrower's own
+    valid mobiles; other valid numbers only when it may contact third parties (they may reach
+    someone else). Known wrong numbers never."""
+    wide = may_contact_third_parties(agency)
+    return [
+        phone
+        for phone in phones
+        if phone.is_valid
+        and (wide or (phone.kind == Phone.Kind.MOBILE and phone.source != Phone.Source.THIRD_PARTY))
+    ]
+
+
 def usable_phones(agency: Agency, borrower: Borrower) -> list[Phone]:
-    """The numbers the agency may dial: the borrower's own valid mobiles; other valid numbers
-    only when it may contact third parties (they may reach someone else)."""
-    phones = borrower.phones.filter(is_valid=True).order_by("id")
-    if not may_contact_third_parties(agency):
-        phones = phones.filter(kind=Phone.Kind.MOBILE).filter(~Q(source=Phone.Source.THIRD_PARTY))
-    return list(phones)
+    """The borrower's numbers the agency may dial (:func:`usable`), oldest first."""
+    return usable(agency, borrower.phones.order_by("id"))
 
 
 @dataclass(frozen=True)

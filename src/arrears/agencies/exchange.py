@@ -37,6 +37,7 @@ from typing import Any
 import polars as pl
 import pyarrow.parquet as pq
 from django.db import IntegrityError, transaction
+from django.db.models import Prefetch, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -47,7 +48,7 @@ from arrears.collections.models import Case, ContactAttempt, Promise
 from arrears.collections.workflow import business_date
 from arrears.kernel.errors import ArrearsError
 from arrears.ledger.masking import mask_national_id, mask_phone
-from arrears.ledger.models import Loan
+from arrears.ledger.models import Loan, Phone
 
 #: Bounds on what an agency may send (hostile sizes).
 MAX_FILE_BYTES = 2 * 1024 * 1024
@@ -759,31 +760,48 @@ def import_results(
     return submit(agency, reference, read_results(data, fmt), source="file", user=user, now=now)
 
 
-def placement_rows(agency: Agency, day: date) -> list[dict[str, Any]]:
-    """The agency's live placements, minimised (``access``'s rules), one dict per case."""
-    rows: list[dict[str, Any]] = []
-    placements = (
+def live(agency: Agency, day: date) -> QuerySet[Placement]:
+    """The agency's live placements in work order (oldest placement first), with what the rows
+    need fetched in a fixed number of queries, whatever their count."""
+    return (
         access.live_placements(agency, day)
         .select_related("case", "case__borrower")
+        .prefetch_related(
+            Prefetch("case__borrower__loans", queryset=Loan.objects.order_by("ref")),
+            Prefetch("case__borrower__phones", queryset=Phone.objects.order_by("id")),
+            Prefetch(
+                "case__promises",
+                queryset=Promise.objects.filter(status=Promise.Status.PENDING).order_by(
+                    "-made_on", "-id"
+                ),
+                to_attr="pending_promises",
+            ),
+        )
         .order_by("placed_on", "id")
     )
+
+
+def rows_of(agency: Agency, placements: Iterable[Placement]) -> list[dict[str, Any]]:
+    """One minimised dict per placement (``access``'s rules), the export's columns."""
+    rows: list[dict[str, Any]] = []
     for placement in placements:
         case = placement.case
         borrower = case.borrower
-        promise = (
-            case.promises.filter(status=Promise.Status.PENDING).order_by("-made_on", "-id").first()
-        )
-        loans = Loan.objects.filter(borrower_id=borrower.pk).order_by("ref")
+        pending = getattr(case, "pending_promises", None)
+        if pending is None:
+            pending = list(
+                case.promises.filter(status=Promise.Status.PENDING).order_by("-made_on", "-id")
+            )
+        promise = pending[0] if pending else None
+        phones = access.usable(agency, borrower.phones.all())
         rows.append(
             {
                 "placement_id": placement.pk,
                 "case_id": case.pk,
-                "loan_refs": ";".join(loan.ref for loan in loans),
+                "loan_refs": ";".join(loan.ref for loan in borrower.loans.all()),
                 "borrower_name": borrower.name,
                 "national_id_masked": mask_national_id(borrower.national_id or ""),
-                "phones_masked": ";".join(
-                    mask_phone(p.number) for p in access.usable_phones(agency, borrower)
-                ),
+                "phones_masked": ";".join(mask_phone(p.number) for p in phones),
                 "bucket": case.bucket,
                 "dpd": case.dpd,
                 "total_due_minor": case.total_due_minor,
@@ -795,6 +813,11 @@ def placement_rows(agency: Agency, day: date) -> list[dict[str, Any]]:
             }
         )
     return rows
+
+
+def placement_rows(agency: Agency, day: date) -> list[dict[str, Any]]:
+    """Every live placement of the agency as export rows."""
+    return rows_of(agency, live(agency, day))
 
 
 def export_placements(agency: Agency, day: date, fmt: str) -> bytes:

@@ -23,6 +23,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -43,6 +44,8 @@ from arrears.web.workbench import label
 
 #: Most recent contacts and promises shown on a case.
 CASE_LIST_LIMIT = 100
+#: Placed cases per page of the list (an agency may hold a thousand at once).
+PAGE_SIZE = 50
 
 
 def _member(request: HttpRequest) -> AgencyMember:
@@ -151,10 +154,12 @@ def _home(
 ) -> HttpResponse:
     day = business_date()
     batches = ResultBatch.objects.filter(agency=member.agency).order_by("-received_at", "-id")
+    page = Paginator(exchange.live(member.agency, day), PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "agency": member.agency,
         "day": day,
-        "rows": exchange.placement_rows(member.agency, day),
+        "page": page,
+        "rows": exchange.rows_of(member.agency, page.object_list),
         "upload_form": upload,
         "row_errors": errors or [],
         "batches": batches[:20],
