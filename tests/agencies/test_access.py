@@ -121,3 +121,16 @@ def test_a_bad_token_request_is_refused(
         access.create_token(agencies.acme, name, scopes)
     assert refused.value.code == code
     assert not AgencyToken.objects.exists()
+
+
+@pytest.mark.parametrize("field", ["licence_valid_to", "contract_ends"])
+def test_an_agency_whose_licence_or_contract_lapsed_sees_nothing(
+    agencies: Agencies, field: str
+) -> None:
+    acme = agencies.acme
+    setattr(acme, field, agencies.book.today - timedelta(days=1))
+    if field == "contract_ends":
+        acme.contract_starts = acme.contract_ends - timedelta(days=30)
+    acme.save()
+    assert not _ids(agencies, "amy")
+    assert _ids(agencies, "ben") == {agencies.book.cases[2].pk}

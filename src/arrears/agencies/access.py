@@ -2,10 +2,11 @@
 
 An agency user (``AgencyMember``, active) sees exactly the cases *placed* with their agency
 and still in its hands on the day asked: a live placement (not recalled) whose term has
-begun and not ended, on an open case. Everything else — another agency's case, a recalled
-placement, a case never placed — is answered 404 by the callers, so the existence of a case
-is never revealed. The pages, the JSON API and the file exchange all ask here; none of them
-filters placements on its own, so they cannot disagree.
+begun and not ended, on an open case, while the agency's licence and contract are valid.
+Everything else — another agency's case, a recalled placement, a case never placed — is
+answered 404 by the callers, so the existence of a case is never revealed. The pages, the
+JSON API and the file exchange all ask here; none of them filters placements on its own, so
+they cannot disagree.
 
 Data minimisation (decided here, documented in ``docs/agency-exchange.md``):
 
@@ -86,10 +87,13 @@ def member_of(user: Any) -> AgencyMember | None:
 
 def live_placements(agency: Agency, day: date) -> QuerySet[Placement]:
     """The agency's placements in force on ``day``: not recalled, term begun and not ended,
-    case still open. A placement past its term is out of the agency's hands even before the
+    case still open, and the agency's licence and contract still valid. A placement past its
+    term, or of an agency whose licence lapsed, is out of the agency's hands even before the
     daily run recalls it."""
     return Placement.objects.filter(
         agency=agency,
+        agency__licence_valid_to__gte=day,
+        agency__contract_ends__gte=day,
         recalled_on__isnull=True,
         placed_on__lte=day,
         ends_on__gte=day,
