@@ -345,3 +345,26 @@ def test_the_rows_take_the_same_queries_for_two_placements_or_five(agencies: Age
         place(case, agencies.acme, agencies.book.today)
     assert len(exchange.placement_rows(agencies.acme, agencies.book.today)) == 5
     assert queries() == few
+
+
+def test_an_agencys_promise_is_kept_only_by_a_payment_in_the_ledger(
+    agencies: Agencies, django_capture_on_commit_callbacks: Any
+) -> None:
+    from arrears.ledger.services import payment_record
+
+    today = agencies.book.today
+    row = _row(
+        agencies,
+        outcome="promise",
+        promise_amount_minor="50000",
+        promise_due_date=(today + timedelta(days=3)).isoformat(),
+    )
+    exchange.import_results(agencies.acme, _csv([row]), "csv", reference="ptp")
+    promise = Promise.objects.get()
+    assert promise.status == Promise.Status.PENDING
+    loan = agencies.book.cases[0].borrower.loans.get()
+    with django_capture_on_commit_callbacks(execute=True):
+        payment_record(loan=loan, ref="P-1", value_date=today, amount_minor=50_000, currency="CNY")
+    promise.refresh_from_db()
+    assert (promise.status, promise.paid_minor) == (Promise.Status.KEPT, 50_000)
+    assert promise.agency == agencies.acme
