@@ -368,3 +368,30 @@ def test_an_agencys_promise_is_kept_only_by_a_payment_in_the_ledger(
     promise.refresh_from_db()
     assert (promise.status, promise.paid_minor) == (Promise.Status.KEPT, 50_000)
     assert promise.agency == agencies.acme
+
+
+def test_a_resend_racing_the_first_send_applies_nothing_twice(
+    agencies: Agencies, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two requests with one batch: the second checked before the first committed, so it
+    applies the rows too — then the unique reference refuses its batch row, everything it did
+    rolls back, and it answers with the first one's result."""
+    data = _csv([_row(agencies)])
+    first = exchange.import_results(agencies.acme, data, "csv", reference="race")
+    ContactAttempt.objects.all().delete()  # as if the first had not yet committed its rows
+    real = exchange._earlier
+    calls: list[int] = []
+
+    def not_yet(*args: Any) -> Any:
+        calls.append(1)
+        return None if len(calls) == 1 else real(*args)
+
+    monkeypatch.setattr(exchange, "_earlier", not_yet)
+    monkeypatch.setattr(
+        exchange,
+        "check_rows",
+        lambda agency, results, now, day: ({r.row: agencies.placements[0] for r in results}, []),
+    )
+    second = exchange.import_results(agencies.acme, data, "csv", reference="race")
+    assert second.replayed and second.batch == first.batch
+    assert not ContactAttempt.objects.exists() and ResultBatch.objects.count() == 1
