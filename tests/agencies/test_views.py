@@ -98,6 +98,19 @@ def test_the_case_page_shows_amounts_and_dials_only_in_the_contact_form(
     channels = re.search(r'<select name="contact-channel".*?</select>', text, re.S)
     assert channels is not None
     assert re.findall(r'value="(\w+)"', channels.group(0)) == ["call", "sms"]
+    assert "contact-visitors" not in text  # no visits in acme's contract
+
+
+@pytest.mark.usefixtures("office_hours")
+def test_a_visit_needs_the_contract_and_two_visitors(agencies: Agencies) -> None:
+    agencies.acme.permitted_channels = ["call", "visit"]
+    agencies.acme.save()
+    amy = agencies.client("amy")
+    alone = _contact(amy, _url(agencies, 0), channel="visit", outcome="rpc")
+    assert alone.status_code == 400 and "cn.visit-two-collectors" in alone.content.decode()
+    pair = _contact(amy, _url(agencies, 0), channel="visit", outcome="rpc", visitors="al")
+    assert pair.status_code == 302
+    assert ContactAttempt.objects.get().visitors == ["al", "amy"]
 
 
 # --- actions ----------------------------------------------------------------------------------

@@ -88,6 +88,8 @@ class AgencyContactForm(forms.Form):
         ]
         fields["party"].choices = [(p, label("party", p)) for p in access.permitted_parties(agency)]
         fields["outcome"].choices = [(o, label("outcome", o)) for o in actions.OUTCOMES]
+        if not access.may_visit(agency):
+            del fields["visitors"]  # only a visit has visitors
         self.phones = {str(p.pk): p for p in phones}
         fields["phone"].choices = [("", "—")] + [(k, p.number) for k, p in self.phones.items()]
 
@@ -303,7 +305,7 @@ def _apply(action: str, form: forms.Form, placement: Placement, user: Any) -> st
             phone=data["phone"],
             note=data["note"],
             user=user,
-            visitors=data["visitors"],
+            visitors=data.get("visitors") or [],
         )
         return _("Contact logged.")
     if action == "promise":
