@@ -266,3 +266,17 @@ def test_the_list_is_paged(agencies: Agencies, monkeypatch: pytest.MonkeyPatch) 
     cases = agencies.book.cases
     assert (_case_ids(first), _case_ids(second)) == ([cases[0].pk], [cases[1].pk])
     assert "1 / 2" in first
+
+
+@pytest.mark.usefixtures("office_hours")
+def test_row_errors_read_in_chinese(agencies: Agencies) -> None:
+    amy = agencies.client("amy")
+    amy.defaults["HTTP_ACCEPT_LANGUAGE"] = "zh-hans"
+    at = local(agencies.book.today, 10, 0).isoformat()
+    data = (
+        "case_id,at,channel,party,outcome,collected\n"
+        f"999999,{at},call,borrower,rpc,\n{agencies.book.cases[0].pk},{at},call,borrower,rpc,5\n"
+    )
+    text = _upload(amy, data.encode(), reference="zh").content.decode()
+    assert "不是委托给贵机构的案件" in text and "还款仅以账务系统为准" in text
+    assert "未应用任何内容" in text
