@@ -3,8 +3,7 @@ placed, ``bolt`` case 2.
 
 Kept small and fast: loans through the ledger services, cases and placements created directly
 (no daily run; the placement service is another part of the app). Each agency has one agency
-user (``amy`` at acme, ``ben`` at bolt); ``ann`` is an internal collector with case 0. The
-agency pages and API are mounted by ``tests.agencies.urls`` where the project mounts them.
+user (``amy`` at acme, ``ben`` at bolt); ``ann`` is an internal collector with case 0.
 """
 
 from __future__ import annotations
@@ -109,8 +108,7 @@ class Agencies:
 
 
 @pytest.fixture
-def agencies(db: None, settings: object) -> Agencies:
-    settings.ROOT_URLCONF = "tests.agencies.urls"  # type: ignore[attr-defined]
+def agencies(db: None) -> Agencies:
     book = make_book()
     acme = make_agency("acme")
     bolt = make_agency("bolt")

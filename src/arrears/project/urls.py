@@ -1,6 +1,8 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from arrears.agencies.api import api as agency_api
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
@@ -9,5 +11,7 @@ urlpatterns = [
     path("", include("arrears.verification.urls")),
     path("", include("arrears.fieldwork.urls")),
     path("", include("arrears.legal.urls")),
+    path("agency/", include("arrears.agencies.urls")),
+    path("api/v1/agency/", agency_api.urls),
     path("", include("arrears.web.urls")),
 ]

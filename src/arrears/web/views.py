@@ -29,8 +29,16 @@ errorcodes.define({"web-invalid-date": "%(value)s is not a date (YYYY-MM-DD)"})
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    """Where the logo leads: staff to the book, everyone else to their queue."""
-    if request.user.is_authenticated and not request.user.is_staff:
+    """Where the logo (and a login) leads: staff to the book, an agency user to their placed
+    cases, a field agent to their visits, everyone else to their queue."""
+    user = request.user
+    if user.is_authenticated and not user.is_staff:
+        if getattr(getattr(user, "agency_member", None), "active", False):
+            return redirect("agencies:home")
+        if getattr(getattr(user, "field_agent", None), "active", False) and not hasattr(
+            user, "collector"
+        ):
+            return redirect("fieldwork:list")
         return redirect("web:queue")
     return redirect("web:loans")
 
