@@ -5,3 +5,11 @@ class AgenciesConfig(AppConfig):
     name = "arrears.agencies"
     label = "agencies"
     verbose_name = "Agencies (委外)"
+
+    def ready(self) -> None:
+        """Put the day's recalls and placements in the day pipeline, after the workflow (0)
+        has staged the cases and before the outbox (100)."""
+        from arrears.agencies.placement import place_day
+        from arrears.collections import dayflow
+
+        dayflow.register("agencies", place_day, 20)
