@@ -212,3 +212,25 @@ def test_a_collector_is_released_when_the_case_is_placed(
     Case.objects.update(collector=ann, assigned_on=day_before)
     run(DAY)
     assert Case.objects.get().collector is None
+
+
+def test_the_notice_names_the_agency_when_rendered_at_dispatch(
+    agencies: tuple[Agency, Agency], book: Book
+) -> None:
+    from django.utils import timezone
+
+    from arrears.contact.render import Rendered, render_message
+
+    book(1)
+    run(DAY)
+    notice = OutboxMessage.objects.get(template="agency_placement")
+    rendered = render_message(notice, timezone.now())
+    assert isinstance(rendered, Rendered)
+    assert "alpha信息咨询有限公司" in rendered.body and "400-800-0001" in rendered.body
+    live = Placement.objects.get()
+    boss = User.objects.create_superuser("boss")
+    placing.recall(live, by=boss, note="testing the recall notice", on=DAY)
+    recall = OutboxMessage.objects.get(template="agency_recall")
+    text = render_message(recall, timezone.now())
+    assert isinstance(text, Rendered)
+    assert "已终止委托alpha信息咨询有限公司" in text.body
