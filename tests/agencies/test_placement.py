@@ -234,3 +234,56 @@ def test_the_notice_names_the_agency_when_rendered_at_dispatch(
     text = render_message(recall, timezone.now())
     assert isinstance(text, Rendered)
     assert "已终止委托alpha信息咨询有限公司" in text.body
+
+
+def _publish_with(placement_block: str) -> None:
+    from arrears.collections import strategies
+
+    text = strategies.default_source()
+    start = text.index("    placement:\n")
+    end = text.index("    treatments:", start)
+    text = text.replace(text[start:end], placement_block).replace("version: 1", "version: 2")
+    strategies.publish(text, source_name="test.yaml", note="test")
+
+
+def test_weighted_placement_follows_weight_and_recent_recovery(db: None, book: Book) -> None:
+    make_agency("alpha", weight=1)
+    make_agency("beta", weight=3)
+    _publish_with(
+        "    placement:\n      eligible: NOT on_hold\n      method: weighted\n      term_days: 30\n"
+    )
+    loans = book(4)
+    run(DAY)
+    # scores 100 and 300, no history: beta, beta, (300/3 = 100/1: tie to alpha), beta
+    assert _placed() == [("B0", "beta"), ("B1", "beta"), ("B2", "alpha"), ("B3", "beta")]
+    alpha = Placement.objects.get(agency__code="alpha")
+    from arrears.ledger import services as ledger
+
+    half = -(-alpha.total_due_minor // 2)  # at least half, whatever the parity
+    ledger.payment_record(
+        loan=loans[2],
+        ref="P",
+        value_date=DAY + timedelta(days=2),
+        amount_minor=half,
+        currency="CNY",
+    )
+    rule = placing.PlacementRule(method="weighted")
+    scores = {c.code: c.score for c in placing.candidates(DAY + timedelta(days=5), rule)}
+    assert scores == {"alpha": 1 * 150, "beta": 3 * 100}  # alpha recovered 50% → 150
+
+
+def test_champion_challenger_placement_records_the_arm(db: None, book: Book) -> None:
+    make_agency("alpha")
+    make_agency("beta")
+    _publish_with(
+        "    placement:\n      eligible: NOT on_hold\n      method: champion_challenger\n"
+        "      term_days: 30\n      champion: alpha\n      challenger: beta\n"
+        "      challenger_share: 50\n"
+    )
+    book(6)
+    run(DAY)
+    placed = list(Placement.objects.select_related("agency"))
+    assert len(placed) == 6
+    for p in placed:
+        assert p.method == "champion_challenger"
+        assert p.agency.code == ("beta" if p.arm == "challenger" else "alpha")
