@@ -68,12 +68,6 @@ class OutboxMessage(models.Model):
     verification_code = models.CharField(max_length=12, blank=True, default="")
     amount_due_minor = models.BigIntegerField(null=True, blank=True)
     provider_ref = models.CharField(max_length=120, blank=True, default="")
-    context = models.JSONField(
-        default=dict,
-        blank=True,
-        help_text="template variables fixed when queued (e.g. the agency a notice names); "
-        "amounts are never stored here, they are computed at dispatch",
-    )
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)

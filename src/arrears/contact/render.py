@@ -197,9 +197,6 @@ def render_message(message: OutboxMessage, now: datetime) -> Rendered | str:
     locale = message.locale
     code = message.verification_code or f"{secrets.randbelow(10**6):06d}"
     extra = {"due_date": due or None, "law_firm": _setting("ARREARS_LAW_FIRM", locale) or None}
-    for name, value in (message.context or {}).items():  # facts fixed when queued, never money
-        if extra.get(name) is None:
-            extra[name] = str(value)
     context = build_context(
         locale,
         lender_name=lender_name(locale),
