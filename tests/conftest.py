@@ -39,5 +39,15 @@ def _frozen_clock() -> Iterator[time_machine.Traveller]:
         yield traveller
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _fast_password_hashing() -> None:
+    """Tests create many users; the production hasher's deliberate slowness (hundreds of
+    milliseconds a password) is not what they test, so they hash with MD5. Tests of the
+    hashing itself override ``PASSWORD_HASHERS`` with the ``settings`` fixture."""
+    from django.conf import settings
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 def pytest_report_header() -> str:
     return f"clock frozen at {frozen_instant().isoformat()} (ARREARS_TEST_NOW)"

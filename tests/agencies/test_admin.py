@@ -6,16 +6,16 @@ from django.contrib.auth.models import User
 from django.test import Client
 
 from arrears.agencies.models import Agency, Placement
-from tests.agencies.conftest import DAY, run
+from tests.agencies.daystep import DAY, run
 
 
 def test_agency_admin_pages_and_read_only_placements(
-    agencies: tuple[Agency, Agency], book: object, client: Client
+    pair: tuple[Agency, Agency], book: object, client: Client
 ) -> None:
     book(1)  # type: ignore[operator]
     run(DAY)
     client.force_login(User.objects.create_superuser("root"))
-    alpha = agencies[0]
+    alpha = pair[0]
     page = client.get(f"/admin/agencies/agency/{alpha.pk}/change/")
     assert page.status_code == 200
     assert b"Commission tier" in page.content and b"Agency member" in page.content

@@ -15,7 +15,7 @@ from django.core.management import CommandError, call_command
 from arrears.agencies.models import Agency, CommissionTier, Placement
 from arrears.ledger import models
 from arrears.ledger import services as ledger
-from tests.agencies.conftest import DAY, run
+from tests.agencies.daystep import DAY, run
 
 Book = Callable[[int], list[models.Loan]]
 
@@ -91,7 +91,7 @@ def test_add_refuses_a_taken_code(db: None) -> None:
         agency(*ADD)
 
 
-def test_placements_statement_and_scorecard(agencies: tuple[Agency, Agency], book: Book) -> None:
+def test_placements_statement_and_scorecard(pair: tuple[Agency, Agency], book: Book) -> None:
     loans = book(2)
     run(DAY)
     ledger.payment_record(
@@ -121,7 +121,7 @@ def test_placements_statement_and_scorecard(agencies: tuple[Agency, Agency], boo
 
 
 def test_recall_on_the_command_line_needs_a_supervisor(
-    agencies: tuple[Agency, Agency], book: Book
+    pair: tuple[Agency, Agency], book: Book
 ) -> None:
     book(1)
     run(DAY)

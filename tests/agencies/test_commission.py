@@ -15,7 +15,7 @@ from arrears.agencies.commission import Band, half_up, tiered
 from arrears.agencies.models import Agency, CommissionTier, Placement
 from arrears.ledger import models
 from arrears.ledger import services as ledger
-from tests.agencies.conftest import DAY, run
+from tests.agencies.daystep import DAY, run
 
 Book = Callable[[int], list[models.Loan]]
 TIERS = [Band(0, 1000), Band(100_000, 1500)]  # 10% up to CNY 1,000, 15% above
@@ -63,10 +63,10 @@ def test_half_up_is_round_half_up(numerator: int, denominator: int) -> None:
 
 
 def test_commission_equals_the_hand_calculation_and_months_add_up(
-    agencies: tuple[Agency, Agency], book: Book
+    pair: tuple[Agency, Agency], book: Book
 ) -> None:
     (loan,) = book(1)
-    alpha, _ = agencies
+    alpha, _ = pair
     CommissionTier.objects.filter(agency=alpha).delete()
     CommissionTier.objects.create(agency=alpha, bucket="", above_minor=0, rate_bp=1000)
     CommissionTier.objects.create(agency=alpha, bucket="", above_minor=100_000, rate_bp=1500)
@@ -97,9 +97,7 @@ def test_commission_equals_the_hand_calculation_and_months_add_up(
     assert data["rounding"] == "half-up per band to the fen"
 
 
-def test_a_recall_ends_what_the_agency_is_paid_on(
-    agencies: tuple[Agency, Agency], book: Book
-) -> None:
+def test_a_recall_ends_what_the_agency_is_paid_on(pair: tuple[Agency, Agency], book: Book) -> None:
     (loan,) = book(1)
     run(DAY)
     boss = User.objects.create_superuser("boss")
@@ -113,7 +111,7 @@ def test_a_recall_ends_what_the_agency_is_paid_on(
 
 
 def test_a_reversal_after_the_month_claws_back_in_the_next(
-    agencies: tuple[Agency, Agency], book: Book
+    pair: tuple[Agency, Agency], book: Book
 ) -> None:
     (loan,) = book(1)
     run(DAY)

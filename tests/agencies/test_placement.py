@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from django.contrib.auth.models import User
 
+from arrears.agencies import notices
 from arrears.agencies import placement as placing
 from arrears.agencies.models import Agency, Placement
 from arrears.collections import services
@@ -15,7 +16,7 @@ from arrears.collections.models import Case, CaseEvent, Collector, Team, WorkIte
 from arrears.contact.models import OutboxMessage
 from arrears.ledger import models
 from tests import factories
-from tests.agencies.conftest import DAY, make_agency, run
+from tests.agencies.daystep import DAY, new_agency, run
 
 Book = Callable[[int], list[models.Loan]]
 
@@ -28,7 +29,7 @@ def _placed() -> list[tuple[str, str]]:
 
 
 def test_round_robin_alternates_between_two_agencies_and_notifies_each_borrower(
-    agencies: tuple[Agency, Agency], book: Book
+    pair: tuple[Agency, Agency], book: Book
 ) -> None:
     book(4)
     line = run(DAY)
@@ -49,15 +50,17 @@ def test_round_robin_alternates_between_two_agencies_and_notifies_each_borrower(
     # Each borrower gets one placement SMS naming the agency (rendered at dispatch).
     notice = OutboxMessage.objects.get(key=f"placement:{first.pk}:placed")
     assert (notice.channel, notice.template, notice.locale) == ("sms", "agency_placement", "zh-CN")
-    assert notice.context == {
+    assert notices.agency_extra(notice) == {
         "agency_name": "alpha信息咨询有限公司",
         "agency_phone": "400-800-0001",
     }
     assert OutboxMessage.objects.filter(key__startswith="placement:").count() == 4
+    notice.locale = "en"  # an English borrower reads the agency's English name
+    assert notices.agency_extra(notice)["agency_name"] == "Alpha Recovery Ltd."
 
 
 def test_the_turn_continues_from_the_last_placement_on_a_later_day(
-    agencies: tuple[Agency, Agency], book: Book
+    pair: tuple[Agency, Agency], book: Book
 ) -> None:
     loans = book(3)
     run(DAY)  # B0 alpha, B1 beta, B2 alpha
@@ -67,7 +70,7 @@ def test_the_turn_continues_from_the_last_placement_on_a_later_day(
 
 
 def test_running_the_day_twice_places_and_notifies_nobody_twice(
-    agencies: tuple[Agency, Agency], book: Book
+    pair: tuple[Agency, Agency], book: Book
 ) -> None:
     book(2)
     run(DAY)
@@ -78,11 +81,11 @@ def test_running_the_day_twice_places_and_notifies_nobody_twice(
 
 
 def test_capacity_licence_and_contract_limit_who_gets_cases(db: None, book: Book) -> None:
-    make_agency("alpha", capacity=1)
-    make_agency("beta", licence_valid_to=DAY - timedelta(days=1))  # licence lapsed
-    make_agency("gamma", contract_starts=DAY + timedelta(days=1))  # contract not started
-    make_agency("delta", active=False)
-    make_agency("omega", capacity=1, contract_ends=DAY + timedelta(days=9))  # term cut there
+    new_agency("alpha", capacity=1)
+    new_agency("beta", licence_valid_to=DAY - timedelta(days=1))  # licence lapsed
+    new_agency("gamma", contract_starts=DAY + timedelta(days=1))  # contract not started
+    new_agency("delta", active=False)
+    new_agency("omega", capacity=1, contract_ends=DAY + timedelta(days=9))  # term cut there
     book(3)
     run(DAY)
     assert _placed() == [("B0", "alpha"), ("B1", "omega")]  # B2 waits: nobody has room
@@ -92,7 +95,7 @@ def test_capacity_licence_and_contract_limit_who_gets_cases(db: None, book: Book
 
 
 def test_term_end_recalls_and_places_with_the_other_agency(
-    agencies: tuple[Agency, Agency], book: Book
+    pair: tuple[Agency, Agency], book: Book
 ) -> None:
     book(2)
     run(DAY)
@@ -107,11 +110,11 @@ def test_term_end_recalls_and_places_with_the_other_agency(
     assert live == {"B0": "beta", "B1": "alpha"}  # each to the agency it did not have
     recalled = OutboxMessage.objects.get(key=f"placement:{old[0].pk}:recalled")
     assert recalled.template == "agency_recall"
-    assert recalled.context["agency_name"] == "alpha信息咨询有限公司"
+    assert notices.agency_extra(recalled)["agency_name"] == "alpha信息咨询有限公司"
 
 
 def test_a_complaint_recalls_the_placement_and_stops_placing(
-    agencies: tuple[Agency, Agency], book: Book
+    pair: tuple[Agency, Agency], book: Book
 ) -> None:
     loans = book(1)
     run(DAY)
@@ -137,7 +140,7 @@ def test_a_complaint_recalls_the_placement_and_stops_placing(
     assert run(next_day + timedelta(days=1)).endswith("0 placed, 0 recalled")
 
 
-def test_a_closed_case_is_recalled(agencies: tuple[Agency, Agency], book: Book) -> None:
+def test_a_closed_case_is_recalled(pair: tuple[Agency, Agency], book: Book) -> None:
     book(1)
     run(DAY)
     Case.objects.update(closed_on=DAY, status="resolved", resolution="cured")
@@ -146,9 +149,7 @@ def test_a_closed_case_is_recalled(agencies: tuple[Agency, Agency], book: Book) 
     }
 
 
-def test_an_ended_contract_recalls_before_the_term(
-    agencies: tuple[Agency, Agency], book: Book
-) -> None:
+def test_an_ended_contract_recalls_before_the_term(pair: tuple[Agency, Agency], book: Book) -> None:
     book(1)
     run(DAY)
     Agency.objects.update(contract_ends=DAY + timedelta(days=2))
@@ -158,7 +159,7 @@ def test_an_ended_contract_recalls_before_the_term(
 
 
 def test_recall_on_request_is_for_supervisors_with_a_reason(
-    agencies: tuple[Agency, Agency], book: Book
+    pair: tuple[Agency, Agency], book: Book
 ) -> None:
     book(1)
     run(DAY)
@@ -182,9 +183,7 @@ def test_recall_on_request_is_for_supervisors_with_a_reason(
     assert twice.value.code == "placement-already-recalled"
 
 
-def test_a_case_that_is_not_eligible_is_not_placed(
-    agencies: tuple[Agency, Agency], book: Book
-) -> None:
+def test_a_case_that_is_not_eligible_is_not_placed(pair: tuple[Agency, Agency], book: Book) -> None:
     loans = book(2)
     # B1 paid most of it: still in external by dpd, but under CNY 500 due.
     from arrears.ledger import services as ledger
@@ -202,7 +201,7 @@ def test_a_case_that_is_not_eligible_is_not_placed(
 
 
 def test_a_collector_is_released_when_the_case_is_placed(
-    agencies: tuple[Agency, Agency], book: Book
+    pair: tuple[Agency, Agency], book: Book
 ) -> None:
     book(1)
     day_before = DAY - timedelta(days=1)
@@ -215,7 +214,7 @@ def test_a_collector_is_released_when_the_case_is_placed(
 
 
 def test_the_notice_names_the_agency_when_rendered_at_dispatch(
-    agencies: tuple[Agency, Agency], book: Book
+    pair: tuple[Agency, Agency], book: Book
 ) -> None:
     from django.utils import timezone
 
@@ -247,8 +246,8 @@ def _publish_with(placement_block: str) -> None:
 
 
 def test_weighted_placement_follows_weight_and_recent_recovery(db: None, book: Book) -> None:
-    make_agency("alpha", weight=1)
-    make_agency("beta", weight=3)
+    new_agency("alpha", weight=1)
+    new_agency("beta", weight=3)
     _publish_with(
         "    placement:\n      eligible: NOT on_hold\n      method: weighted\n      term_days: 30\n"
     )
@@ -273,8 +272,8 @@ def test_weighted_placement_follows_weight_and_recent_recovery(db: None, book: B
 
 
 def test_champion_challenger_placement_records_the_arm(db: None, book: Book) -> None:
-    make_agency("alpha")
-    make_agency("beta")
+    new_agency("alpha")
+    new_agency("beta")
     _publish_with(
         "    placement:\n      eligible: NOT on_hold\n      method: champion_challenger\n"
         "      term_days: 30\n      champion: alpha\n      challenger: beta\n"

@@ -14,7 +14,7 @@ from arrears.agencies.scorecard import scorecard
 from arrears.collections.models import ContactAttempt, Hold, Promise
 from arrears.ledger import models
 from arrears.ledger import services as ledger
-from tests.agencies.conftest import DAY, run
+from tests.agencies.daystep import DAY, run
 
 Book = Callable[[int], list[models.Loan]]
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -24,9 +24,9 @@ def _at(day: date) -> datetime:
     return datetime.combine(day, time(10), tzinfo=SHANGHAI)
 
 
-def test_scorecard_of_one_agency_for_april(agencies: tuple[Agency, Agency], book: Book) -> None:
+def test_scorecard_of_one_agency_for_april(pair: tuple[Agency, Agency], book: Book) -> None:
     loans = book(2)
-    alpha, beta = agencies
+    alpha, beta = pair
     run(DAY)  # B0 -> alpha, B1 -> beta
     mine = Placement.objects.get(agency=alpha)
     case = mine.case

@@ -169,3 +169,21 @@ def test_an_unusable_directory_is_a_config_error(tmp_path: Path) -> None:
     blocker.write_text("x")
     with pytest.raises(ChannelConfigError, match="ARREARS_LETTER_DIR"):
         PdfLetters(blocker / "queue")
+
+
+def test_a_finished_pdf_is_queued_byte_for_byte(
+    tmp_path: Path, make_message: Callable[..., OutboundMessage]
+) -> None:
+    pdf = render_pdf(_letter(make_message, subject="律师函"), DAY)
+    message = _letter(make_message, attachment=pdf, attachment_name="lawyer-letter.pdf")
+    result = PdfLetters(tmp_path, today=lambda: DAY).send(message)
+    assert result.status == "sent"
+    assert Path(result.provider_ref).read_bytes() == pdf  # not a layout of the body
+
+
+def test_an_attachment_that_is_not_a_pdf_fails(
+    tmp_path: Path, make_message: Callable[..., OutboundMessage]
+) -> None:
+    result = PdfLetters(tmp_path).send(_letter(make_message, attachment=b"<html>"))
+    assert result.status == "failed" and "not a PDF" in result.detail
+    assert not list(tmp_path.glob("*.pdf"))

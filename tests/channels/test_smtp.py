@@ -282,3 +282,25 @@ def test_an_untrusted_certificate_fails(
     )
     assert result.status == "failed"
     assert result.detail.startswith("TLS certificate not trusted")
+
+
+def test_an_attachment_travels_as_a_pdf_part(
+    mailbox: tuple[Mailbox, int], make_message: Callable[..., OutboundMessage]
+) -> None:
+    box, port = mailbox
+    channel = _email(port)
+    pdf = b"%PDF-1.4\n% a lawyer's letter\n%%EOF\n"
+    message = _mail(make_message, attachment=pdf, attachment_name="lawyer-letter-7.pdf")
+    assert channel.send(message).status == "sent"
+    raw = box.received[0][2]
+    assert raw == channel.build(message).as_bytes()  # reproducible, boundaries included
+    parsed = message_from_bytes(raw, policy=policy.default)
+    assert isinstance(parsed, EmailMessage)
+    assert parsed.get_content_type() == "multipart/mixed"
+    body, attached = parsed.iter_parts()
+    assert body.get_content_type() == "multipart/alternative"
+    assert attached.get_content_type() == "application/pdf"
+    assert attached.get_filename() == "lawyer-letter-7.pdf"
+    assert attached.get_content() == pdf
+    text = parsed.get_body(("plain",))
+    assert text is not None and text.get_content().strip() == message.body

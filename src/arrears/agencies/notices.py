@@ -5,8 +5,10 @@ real fraud: each placement and each recall queues one outbox message (``agency_p
 the agency and the number it calls from; ``agency_recall`` says the agency no longer acts for
 us). The key ``placement:<id>:placed`` / ``placement:<id>:recalled`` makes it once per event
 whatever re-runs. Like every message it is rendered at dispatch from the ledger as it then
-stands and passes the compliance gate there (a hold or quiet hours stop or defer it); the
-agency's name and phone are fixed on the message (``OutboxMessage.context``) when queued.
+stands and passes the compliance gate there (a hold or quiet hours stop or defer it). The
+agency's name (its Chinese name for a zh-CN message) and phone come from the placement the key
+names, through :func:`agency_extra`, which ``AgenciesConfig.ready`` registers with
+``contact.render.register_extra``.
 """
 
 from __future__ import annotations
@@ -44,8 +46,6 @@ def queue(placement: Placement, event: str, day: date) -> bool:
     template = PLACED_TEMPLATE if event == "placed" else RECALLED_TEMPLATE
     borrower = placement.case.borrower
     locale = LOCALES.get(borrower.locale, "zh-CN")
-    agency = placement.agency
-    name = agency.name_zh if locale == "zh-CN" and agency.name_zh else agency.name
     _, created = OutboxMessage.objects.get_or_create(
         key=notice_key(placement, event),
         defaults={
@@ -57,7 +57,21 @@ def queue(placement: Placement, event: str, day: date) -> bool:
             "not_before": timezone.make_aware(datetime.combine(day, time.min)),
             "due_on": day,
             "expires_at": _valid_until(template, day),
-            "context": {"agency_name": name, "agency_phone": agency.phone},
         },
     )
     return created
+
+
+def agency_extra(message: OutboxMessage) -> dict[str, str]:
+    """``{"agency_name", "agency_phone"}`` for a placement or recall notice, else ``{}``."""
+    if message.template not in (PLACED_TEMPLATE, RECALLED_TEMPLATE):
+        return {}
+    parts = message.key.split(":")
+    if len(parts) != 3 or parts[0] != "placement" or not parts[1].isdigit():
+        return {}
+    found = Placement.objects.filter(pk=int(parts[1])).select_related("agency").first()
+    if found is None:
+        return {}
+    agency = found.agency
+    name = agency.name_zh if message.locale == "zh-CN" and agency.name_zh else agency.name
+    return {"agency_name": name, "agency_phone": agency.phone}

@@ -35,6 +35,10 @@ class OutboundMessage:
     Channels must not change the text: the gate screened *this* subject and body. Providers
     that only send registered templates (Aliyun, Tencent) take the template's parameters from
     ``metadata`` instead — see docs/channels.md.
+
+    ``attachment`` is a finished document that goes with the text (a lawyer's letter PDF, made
+    and fingerprinted when the letter was issued): the letter channel prints it instead of laying
+    out the body, email attaches it as ``attachment_name``. Other channels ignore it.
     """
 
     idempotency_key: str
@@ -45,6 +49,8 @@ class OutboundMessage:
     locale: str  # "zh-CN" | "en"
     sender_name: str = ""
     metadata: Mapping[str, str] = field(default_factory=dict)
+    attachment: bytes | None = None
+    attachment_name: str = ""
 
 
 @dataclass(frozen=True)

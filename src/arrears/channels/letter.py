@@ -7,6 +7,10 @@ directory, flushed to disk, then hard-linked into place — so the queue never s
 half-written letter, and a second hand-over of the same key finds the file and leaves it alone
 (the same reference comes back; nothing is printed twice).
 
+A message that carries a finished PDF (``OutboundMessage.attachment``, e.g. a lawyer's letter
+with its table of amounts and QR code) is queued as given, byte for byte, so the printed letter
+is exactly the document whose SHA-256 was recorded when it was issued.
+
 The font is ReportLab's built-in CID font ``STSong-Light`` (Adobe's Song, GB 2312 character
 collection, which also covers Latin), so Chinese and English letters need no font files.
 Paragraphs that contain CJK text wrap at any character; others wrap at spaces.
@@ -136,6 +140,13 @@ class PdfLetters:
             return sent(str(target), "already in the print queue")
         if not message.to.strip():
             return failed("no postal address")
+        if message.attachment is not None:
+            if not message.attachment.startswith(b"%PDF-"):
+                return failed("the attached letter is not a PDF")
+            try:
+                return self._publish(target, message.attachment)
+            except OSError as exc:
+                return retry(f"cannot write {target}: {exc}")
         try:
             pdf = render_pdf(message, self._today())
         except Exception as exc:  # a letter ReportLab cannot lay out is this message's fault

@@ -1,10 +1,12 @@
 """Email over SMTP (stdlib ``smtplib`` / ``email``): one multipart/alternative message per send.
 
 The message carries a plain-text part (the text the gate screened, verbatim) and an HTML part
-that is the same text escaped into paragraphs, both UTF-8. Its ``Message-ID`` is derived from
-the idempotency key — a hash, so no internal identifiers reach the borrower — which makes a
-duplicate hand-over recognisable to any mail system and to us: the same key always produces the
-same ``Message-ID``.
+that is the same text escaped into paragraphs, both UTF-8; a message that carries a finished
+document (``OutboundMessage.attachment``: a lawyer's letter PDF) becomes multipart/mixed with
+the document attached. Its ``Message-ID`` is derived from the idempotency key — a hash, so no
+internal identifiers reach the borrower — which makes a duplicate hand-over recognisable to any
+mail system and to us: the same key always produces the same ``Message-ID`` (and the same
+boundaries, so the bytes are reproducible).
 
 Transient vs permanent follows the SMTP reply class: 4xx (and connection trouble) → retry,
 5xx → failed. A TLS certificate that does not verify is a configuration problem → failed.
@@ -107,10 +109,19 @@ class SmtpEmail:
         mail["Auto-Submitted"] = "auto-generated"  # RFC 3834: no auto-replies loops
         mail.set_content(message.body, charset="utf-8", cte="base64")
         mail.add_alternative(_html(message.body), subtype="html", charset="utf-8", cte="base64")
+        if message.attachment is not None:
+            mail.add_attachment(
+                message.attachment,
+                maintype="application",
+                subtype="pdf",
+                filename=message.attachment_name or "letter.pdf",
+            )
         mail["Content-Language"] = message.locale  # after set_content, which clears Content-*
         # a boundary of our own (deterministic per key) keeps the message reproducible; it
         # cannot occur in base64 text, which has no "-"
         mail.set_boundary(f"arrears-{_digest(message.idempotency_key)[:24]}")
+        for n, part in enumerate(p for p in mail.iter_parts() if p.is_multipart()):
+            part.set_boundary(f"arrears-{n}-{_digest(message.idempotency_key)[:22]}")
         return mail
 
     def _connect(self) -> smtplib.SMTP:

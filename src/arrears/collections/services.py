@@ -115,6 +115,7 @@ def log_contact(
     callback_until: time | None = None,
     visitors: list[str] | tuple[str, ...] = (),
     override_reason: str = "",
+    agency: Any = None,
 ) -> ContactAttempt:
     """Record a contact attempt (催记) and let its outcome drive the case.
 
@@ -131,6 +132,7 @@ def log_contact(
     ``visitors`` (the collector logging it is one of them). A wrong number marks that number
     invalid for every borrower who has it; a dispute places a dispute hold; a callback request
     puts a call task in the case's queue on ``callback_on``; the work item is marked done.
+    ``agency`` (an ``agencies.Agency``) marks a contact an agency's user logged or reported.
     """
     from arrears.contact import gate  # the contact app builds on collections, not the reverse
 
@@ -190,6 +192,7 @@ def log_contact(
             consent_starts=consent[0] if consent else None,
             consent_ends=consent[1] if consent else None,
             visitors=people,
+            agency=agency,
         )
         cause = f"{direction} {channel} to {party}: {outcome}"
         if check is not None and against_gate:
@@ -318,9 +321,11 @@ def make_promise(
     made_on: date | None = None,
     user: Any = None,
     contact: ContactAttempt | None = None,
+    agency: Any = None,
 ) -> Promise:
     """Record a promise to pay (承诺还款). One pending promise per case: a new one replaces
-    the old (which is cancelled, not broken — the borrower re-negotiated before the date)."""
+    the old (which is cancelled, not broken — the borrower re-negotiated before the date).
+    ``agency`` (an ``agencies.Agency``) marks a promise an agency's user took."""
     today = made_on or business_date()
     if not case.is_open:
         raise errorcodes.refuse(CollectionsError, "promise-case-closed", case=case.pk)
@@ -357,6 +362,7 @@ def make_promise(
             tolerance_minor=tolerance_minor,
             made_by=user,
             contact=contact,
+            agency=agency,
         )
         _event(
             case,

@@ -65,7 +65,9 @@ class OutboxMessage(models.Model):
     to_address = models.CharField(max_length=400, blank=True, default="")
     subject = models.CharField(max_length=300, blank=True, default="")
     body = models.TextField(blank=True, default="")
-    verification_code = models.CharField(max_length=12, blank=True, default="")
+    verification_code = models.CharField(
+        max_length=24, blank=True, default="", help_text="as printed (a credential code: 19)"
+    )
     amount_due_minor = models.BigIntegerField(null=True, blank=True)
     provider_ref = models.CharField(max_length=120, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)

@@ -12,6 +12,7 @@ not used).
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -25,6 +26,17 @@ from arrears.formatting import format_money
 from arrears.kernel.money import Money
 from arrears.ledger import selectors
 from arrears.ledger.models import Borrower, Loan
+
+#: Other apps' providers of template variables a message needs beyond the standard context
+#: (``fieldwork`` gives a visit notice its ``appointment_time``); see :func:`register_extra`.
+_EXTRA: list[Callable[[OutboxMessage], Mapping[str, str]]] = []
+
+
+def register_extra(provider: Callable[[OutboxMessage], Mapping[str, str]]) -> None:
+    """Add ``provider(message) -> {variable: text}`` to every render (once; from ``ready()``)."""
+    if provider not in _EXTRA:
+        _EXTRA.append(provider)
+
 
 #: Templates about an instalment not yet due (the amount is what falls due, not arrears).
 PRE_DUE = frozenset({"pre_due_reminder"})
@@ -42,6 +54,8 @@ class Rendered:
     verification_code: str
     amount_due_minor: int
     facts: dict[str, str] = field(default_factory=dict)
+    attachment: bytes | None = None
+    attachment_name: str = ""
 
     @property
     def text_for_gate(self) -> str:
@@ -59,6 +73,8 @@ class Rendered:
             locale=self.locale,
             sender_name=lender_name(self.locale),
             metadata={"template": message.template, "verification_code": self.verification_code},
+            attachment=self.attachment,
+            attachment_name=self.attachment_name,
         )
 
 
@@ -179,8 +195,11 @@ def render_message(message: OutboxMessage, now: datetime) -> Rendered | str:
     """The message to send now, or the reason there is nothing to send.
 
     A template that cannot be rendered (no active version, a variable we cannot fill) raises
-    ``TemplateError``; the dispatcher fails that one message with the reason.
+    ``TemplateError``; the dispatcher fails that one message with the reason. A message that
+    carries a finished document (``contact.documents``: a lawyer's letter) is rendered with the
+    document's own values and hands the document on as the attachment.
     """
+    from arrears.contact import documents
     from arrears.notices.context import build_context, gate_facts
 
     borrower = message.borrower
@@ -196,7 +215,12 @@ def render_message(message: OutboxMessage, now: datetime) -> Rendered | str:
     amount, penalty, currency, due = owed.amount, owed.penalty, owed.currency, owed.due
     locale = message.locale
     code = message.verification_code or f"{secrets.randbelow(10**6):06d}"
+    document = documents.for_message(message)
     extra = {"due_date": due or None, "law_firm": _setting("ARREARS_LAW_FIRM", locale) or None}
+    for provider in _EXTRA:
+        extra.update(provider(message))
+    if document is not None:
+        extra.update(document.variables)
     context = build_context(
         locale,
         lender_name=lender_name(locale),
@@ -209,7 +233,10 @@ def render_message(message: OutboxMessage, now: datetime) -> Rendered | str:
         complaint_channel=_setting("ARREARS_COMPLAINT_CHANNEL", locale),
         **extra,
     )
-    subject, body = _render_template(message, context)
+    if document is not None and document.template_channel:
+        subject, body = _render_template(message, context, document.template_channel)
+    else:
+        subject, body = _render_template(message, context)
     return Rendered(
         to=to,
         subject=subject,
@@ -218,6 +245,8 @@ def render_message(message: OutboxMessage, now: datetime) -> Rendered | str:
         verification_code=code,
         amount_due_minor=amount,
         facts=gate_facts(context),
+        attachment=document.content if document is not None else None,
+        attachment_name=document.name if document is not None else "",
     )
 
 
@@ -233,7 +262,11 @@ def _local(borrower: Borrower, now: datetime) -> datetime:
     return timezone.localtime(now)
 
 
-def _render_template(message: OutboxMessage, context: dict[str, str]) -> tuple[str, str]:
+def _render_template(
+    message: OutboxMessage, context: dict[str, str], channel: str = ""
+) -> tuple[str, str]:
+    """The active template of ``message``'s code and locale for ``channel`` (default: the
+    message's own channel)."""
     from arrears.notices.services import render_active
 
-    return render_active(message.template, message.locale, message.channel, context)
+    return render_active(message.template, message.locale, channel or message.channel, context)

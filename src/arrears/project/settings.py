@@ -66,6 +66,8 @@ INSTALLED_APPS = [
     "arrears.notices",
     "arrears.contact",
     "arrears.verification",
+    "arrears.fieldwork",
+    "arrears.legal",
     "arrears.demo",
     "arrears.web",
 ]
@@ -176,6 +178,15 @@ ARREARS_LAW_FIRM: dict[str, str] = json.loads(
     os.environ.get("ARREARS_LAW_FIRM", '{"zh-CN": "演示律师事务所", "en": "Demo Law LLP"}')
 )
 
+#: The address borrowers reach this system's public pages at: the verification QR code printed
+#: on letters and authorisations points to ``<ARREARS_PUBLIC_URL>/verify/?code=…``.
+ARREARS_PUBLIC_URL = os.environ.get("ARREARS_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
+#: Where lawyer's letter PDFs are kept (as issued; their SHA-256 is recorded); empty: the
+#: ``legal`` folder of the data directory.
+ARREARS_LEGAL_DIR = os.environ.get("ARREARS_LEGAL_DIR", "")
+#: Days a lawyer's letter's verification code answers "valid" after the letter date.
+ARREARS_LEGAL_LETTER_VALID_DAYS = int(os.environ.get("ARREARS_LEGAL_LETTER_VALID_DAYS", "365"))
+
 #: Days after its due date a promise to pay still counts as kept (``ARREARS_PROMISE_GRACE_DAYS``,
 #: default 0: a promise due 06-05 is kept by a payment on 06-05 and judged broken on 06-06).
 ARREARS_PROMISE_GRACE_DAYS = int(os.environ.get("ARREARS_PROMISE_GRACE_DAYS", "0"))
@@ -187,4 +198,9 @@ ARREARS_MESSAGE_VALID_DAYS: dict[str, int] = json.loads(
         "ARREARS_MESSAGE_VALID_DAYS",
         '{"sms": 0, "voice": 0, "email": 0, "in_app": 0, "letter": 14}',
     )
+)
+#: Field-visit eligibility (``arrears.fieldwork.eligibility``): keys over the defaults, e.g.
+#: ``ARREARS_FIELD_VISIT_RULE='{"min_dpd": 120}'``; an unknown key is refused when checked.
+ARREARS_FIELD_VISIT_RULE: dict[str, object] = json.loads(
+    os.environ.get("ARREARS_FIELD_VISIT_RULE", "{}")
 )

@@ -7,5 +7,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("arrears.contact.urls")),
     path("", include("arrears.verification.urls")),
+    path("", include("arrears.fieldwork.urls")),
+    path("", include("arrears.legal.urls")),
     path("", include("arrears.web.urls")),
 ]

@@ -13,9 +13,11 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from arrears import errorcodes
@@ -132,6 +134,13 @@ def issue(
     raise RuntimeError("could not draw an unused verification code")  # pragma: no cover
 
 
+def check_url(code: str) -> str:
+    """The public check page for ``code``: what a document's QR code holds
+    (``<ARREARS_PUBLIC_URL>/verify/?code=…``)."""
+    base = str(getattr(settings, "ARREARS_PUBLIC_URL", "http://127.0.0.1:8000")).rstrip("/")
+    return f"{base}/verify/?{urlencode({'code': code})}"
+
+
 def _local(instant: datetime) -> str:
     """An instant as the lender's local time (what the documents print)."""
     return timezone.localtime(instant).isoformat()
@@ -176,6 +185,16 @@ def verify(code: str, at: datetime) -> Verification:
         revoked=revoked,
         revoked_at=_local(credential.revoked_at) if revoked and credential.revoked_at else "",
         official_repayment_channels=_channels(),
+    )
+
+
+def verify_id(credential_id: int, at: datetime) -> bool:
+    """Whether the credential with this id is valid at ``at`` (for the workflow that issued it
+    and keeps its id, not its code)."""
+    return (
+        Credential.objects.filter(pk=credential_id, valid_from__lte=at, valid_to__gt=at)
+        .filter(Q(revoked_at__isnull=True) | Q(revoked_at__gt=at))
+        .exists()
     )
 
 

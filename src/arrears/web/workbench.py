@@ -54,7 +54,7 @@ from arrears.kernel.money import Money
 from arrears.ledger.masking import mask_national_id, mask_phone, mask_text
 from arrears.ledger.models import Loan, Phone, PlanInstalment, RepaymentPlan, Waiver
 from arrears.strategy.model import CHANNELS
-from arrears.web import concessions, selectors
+from arrears.web import concessions, panels, selectors
 
 #: Cases per queue page; a team's queue can hold thousands of cases.
 QUEUE_PAGE_SIZE = 50
@@ -493,6 +493,7 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
         plan_max=concessions.PLAN_MAX_INSTALMENTS,
         approver=selectors.is_approver(request.user),
         releasable_reasons=holds.releasable_reasons(request.user),
+        panels=panels.render(case, request),
     )
     return render(request, "web/case.html", context, status=status)
 
