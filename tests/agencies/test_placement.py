@@ -286,3 +286,10 @@ def test_champion_challenger_placement_records_the_arm(db: None, book: Book) -> 
     for p in placed:
         assert p.method == "champion_challenger"
         assert p.agency.code == ("beta" if p.arm == "challenger" else "alpha")
+
+
+def test_the_step_runs_after_the_workflow_and_before_the_outbox() -> None:
+    from arrears.collections import dayflow
+
+    order = [s.name for s in dayflow.steps()]
+    assert order.index("workflow") < order.index("agencies") < order.index("outbox")
