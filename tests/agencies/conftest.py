@@ -8,6 +8,7 @@ user (``amy`` at acme, ``ben`` at bolt); ``ann`` is an internal collector with c
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -20,6 +21,7 @@ from django.utils import timezone
 
 from arrears.agencies.models import Agency, AgencyMember, Placement
 from arrears.collections.models import Case, Collector, Team
+from arrears.ledger.models import Loan
 from tests import factories
 
 PHONES = ("+8613800000001", "+8613800000002", "+8613800000003")
@@ -129,3 +131,23 @@ def agencies(db: None) -> Agencies:
 def office_hours(_frozen_clock: time_machine.Traveller) -> None:
     """Mid-morning of the frozen day, for tests whose subject is not the hours."""
     _frozen_clock.move_to(local(timezone.localdate(), 10, 30))
+
+
+# --- placements through the day step (tests of placement, allocation, commission, scorecard,
+# --- cli, admin): a small book that reaches ``external`` by itself, two agencies to place with.
+
+
+@pytest.fixture
+def pair(db: None) -> tuple[Agency, Agency]:
+    """``alpha`` (10% commission from the first fen, any bucket) and ``beta``, capacity 100."""
+    from tests.agencies.daystep import two_agencies
+
+    return two_agencies()
+
+
+@pytest.fixture
+def book(db: None) -> Callable[[int], list[Loan]]:
+    """``book(n)``: n borrowers with one unpaid loan each (started 2026-01-15)."""
+    from tests.agencies.daystep import loans
+
+    return loans

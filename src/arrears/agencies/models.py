@@ -190,3 +190,32 @@ class ResultBatch(models.Model):
         constraints = (
             models.UniqueConstraint(fields=("agency", "reference"), name="result_batch_ref"),
         )
+
+
+class QualityReview(models.Model):
+    """A quality reviewer's finding on an agency's work (质检): a placement as a whole or one
+    contact it logged, scored 0-100 with the finding written down. Scorecards count them."""
+
+    placement = models.ForeignKey(Placement, on_delete=models.CASCADE, related_name="reviews")
+    contact = models.ForeignKey(
+        "collections.ContactAttempt",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="quality_reviews",
+    )
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    reviewed_on = models.DateField()
+    score = models.PositiveSmallIntegerField(help_text="0-100; below 60 is a failed review")
+    finding = models.TextField(max_length=2000, blank=True, default="")
+
+    class Meta:
+        ordering = ("-reviewed_on", "-id")
+        constraints = (
+            models.CheckConstraint(condition=Q(score__lte=100), name="quality_review_score"),
+        )
+
+    def __str__(self) -> str:
+        return f"review of placement {self.placement_id}: {self.score}"

@@ -266,6 +266,13 @@ SPECS: Final[Mapping[str, Spec]] = MappingProxyType(
                 "agency_name",
                 "agency_phone",
             ),
+            _spec(
+                "agency_recall",
+                "recall notice (the agency no longer acts)",
+                "终止委外催收告知",
+                "sms",
+                "agency_name",
+            ),
             _spec("lawyer_letter", "lawyer's letter", "律师函", "letter", "law_firm"),
             _spec("legal_notice", "legal notice", "法律催告通知", "letter"),
             _spec(

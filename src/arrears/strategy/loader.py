@@ -18,10 +18,12 @@ from arrears.strategy.model import (
     CHANNELS,
     LADDER,
     NUMERIC_COLUMNS,
+    PLACEMENT_METHODS,
     REFERENCES,
     STATE_COLUMNS,
     Allocation,
     Cadence,
+    Placement,
     Stage,
     Strategy,
     StrategyError,
@@ -115,6 +117,52 @@ def _allocation(doc: _Doc, node: yaml.Node, where: str) -> Allocation:
     return Allocation(method, sticky_days, reallocate)
 
 
+def _placement(doc: _Doc, node: yaml.Node, where: str) -> Placement:
+    """The stage's agency placement rules; every field checked where it is written."""
+    fields = doc.mapping(
+        node,
+        where,
+        {"eligible", "method", "term_days"},
+        {"replace_with_other_agency", "champion", "challenger", "challenger_share"},
+    )
+    eligible = _check_entry(doc, fields["eligible"], f"{where}: eligible")
+    method = doc.string(fields["method"], f"{where}: method")
+    if method not in PLACEMENT_METHODS:
+        allowed = ", ".join(sorted(PLACEMENT_METHODS))
+        raise doc.fail(fields["method"], f"{where}: method", f"unknown {method!r} ({allowed})")
+    term_days = doc.integer(fields["term_days"], f"{where}: term_days")
+    if not 1 <= term_days <= 366:
+        raise doc.fail(
+            fields["term_days"], f"{where}: term_days", f"must be 1 to 366, got {term_days}"
+        )
+    other = True
+    if "replace_with_other_agency" in fields:
+        other = doc.boolean(
+            fields["replace_with_other_agency"], f"{where}: replace_with_other_agency"
+        )
+    arms = ("champion", "challenger", "challenger_share")
+    if method != "champion_challenger":
+        for name in arms:
+            if name in fields:
+                raise doc.fail(fields[name], f"{where}: {name}", "only for champion_challenger")
+        return Placement(eligible, method, term_days, other)
+    for name in arms:
+        if name not in fields:
+            raise doc.fail(node, where, f"champion_challenger needs {name!r}")
+    champion = doc.string(fields["champion"], f"{where}: champion")
+    challenger = doc.string(fields["challenger"], f"{where}: challenger")
+    if champion == challenger:
+        raise doc.fail(fields["challenger"], f"{where}: challenger", "must differ from champion")
+    share = doc.integer(fields["challenger_share"], f"{where}: challenger_share")
+    if not 1 <= share <= 99:
+        raise doc.fail(
+            fields["challenger_share"],
+            f"{where}: challenger_share",
+            f"must be 1 to 99, got {share}",
+        )
+    return Placement(eligible, method, term_days, other, champion, challenger, share)
+
+
 def _priority(doc: _Doc, node: yaml.Node | None) -> dict[str, int]:
     """Integer weights by numeric state column; an empty block is refused as a likely slip."""
     if node is None:
@@ -143,7 +191,7 @@ def _stage(doc: _Doc, node: yaml.Node, index: int) -> Stage:
         node,
         f"stage #{index + 1}",
         {"name", "entry", "owner", "treatments"},
-        {"reference", "allocation"},
+        {"reference", "allocation", "placement"},
     )
     name = doc.string(fields["name"], f"stage #{index + 1}: name")
     where = f"stage {name!r}"
@@ -164,7 +212,10 @@ def _stage(doc: _Doc, node: yaml.Node, index: int) -> Stage:
     allocation = None
     if "allocation" in fields:
         allocation = _allocation(doc, fields["allocation"], f"{where}: allocation")
-    return Stage(name, entry, owner, treatments, reference, allocation)
+    placement = None
+    if "placement" in fields:
+        placement = _placement(doc, fields["placement"], f"{where}: placement")
+    return Stage(name, entry, owner, treatments, reference, allocation, placement)
 
 
 def _stages(doc: _Doc, node: yaml.Node) -> tuple[Stage, ...]:

@@ -74,6 +74,11 @@ name have no magnitude to weigh)."""
 ALLOCATION_METHODS: Final[frozenset[str]] = frozenset({"round_robin", "capacity", "priority"})
 """How ``arrears.strategy.allocation.allocate`` hands out a team's cases; see that module."""
 
+PLACEMENT_METHODS: Final[frozenset[str]] = frozenset(
+    {"round_robin", "capacity", "weighted", "champion_challenger"}
+)
+"""How ``arrears.agencies.allocation`` chooses the agency a case is placed with (委外分案)."""
+
 
 class StrategyError(ArrearsError):
     """A strategy document or a call on a strategy is wrong; the message names source and line."""
@@ -147,9 +152,48 @@ class Allocation:
 
 
 @dataclass(frozen=True, slots=True)
+class Placement:
+    """How a stage's cases are entrusted to external agencies (委外), read by
+    ``arrears.agencies.placement``: which cases (``eligible``, a SQL boolean over the state
+    columns like ``entry``), how the agency is chosen (``method``), for how long (``term_days``)
+    and whether a case coming back at term end must go to a *different* agency.
+
+    ``champion_challenger`` sends ``challenger_share`` percent of borrowers (a stable SplitMix64
+    split of the borrower id) to the ``challenger`` agency and the rest to the ``champion``.
+    """
+
+    eligible: str = "true"
+    method: str = "round_robin"
+    term_days: int = 30
+    replace_with_other_agency: bool = True
+    champion: str = ""
+    challenger: str = ""
+    challenger_share: int = 0
+
+    def __post_init__(self) -> None:
+        if self.method not in PLACEMENT_METHODS:
+            allowed = ", ".join(sorted(PLACEMENT_METHODS))
+            raise StrategyError(f"placement: unknown method {self.method!r} ({allowed})")
+        if isinstance(self.term_days, bool) or not 1 <= self.term_days <= 366:
+            raise StrategyError(f"placement: term_days must be 1 to 366, got {self.term_days}")
+        if self.method == "champion_challenger":
+            if not self.champion or not self.challenger or self.champion == self.challenger:
+                raise StrategyError("placement: champion and challenger must be two agency codes")
+            if not 1 <= self.challenger_share <= 99:
+                raise StrategyError(
+                    f"placement: challenger_share must be 1 to 99, got {self.challenger_share}"
+                )
+
+    def condition(self) -> pl.Expr:
+        """The eligibility condition as a Polars expression (``pl.sql_expr``, never eval)."""
+        return pl.sql_expr(self.eligible)
+
+
+@dataclass(frozen=True, slots=True)
 class Stage:
     """A rung of the ladder: its SQL entry condition, the queue or team owning it, treatments,
-    and how its cases go to collectors (``None``: not allocated to people, e.g. automated SMS)."""
+    and how its cases go to collectors (``None``: not allocated to people, e.g. automated SMS)
+    or are placed with agencies (``placement``; ``None``: never placed)."""
 
     name: str
     entry: str
@@ -157,6 +201,7 @@ class Stage:
     treatments: tuple[Treatment, ...] = ()
     reference: str = "dpd"
     allocation: Allocation | None = None
+    placement: Placement | None = None
 
     def __post_init__(self) -> None:
         if self.reference not in REFERENCES:
