@@ -75,7 +75,7 @@ def _event(case: Case, day: date, placement: Placement, what: str, cause: str, b
         defaults={
             "case": case,
             "on": day,
-            "kind": CaseEvent.Kind.ASSIGNED,
+            "kind": CaseEvent.Kind.PLACEMENT,
             "from_value": "" if placed else f"agency {code}",
             "to_value": f"agency {code}" if placed else "",
             "cause": cause,

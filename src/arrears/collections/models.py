@@ -206,6 +206,9 @@ class CaseEvent(models.Model):
         HOLD = "hold"
         CONTACT = "contact"
         CLOSED = "closed"
+        PLACEMENT = "placement"  # placed with or recalled from an agency
+        LETTER = "letter"  # a lawyer's letter issued or withdrawn
+        VISIT = "visit"  # a field visit's step
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
     on = models.DateField()

@@ -109,7 +109,7 @@ def _event(visit: FieldVisit, frm: str, to: str, cause: str, actor: Any, key: st
         defaults={
             "case_id": visit.case_id,
             "on": _today(),
-            "kind": "visit",
+            "kind": CaseEvent.Kind.VISIT,
             "from_value": frm,
             "to_value": to,
             "cause": f"visit #{visit.pk}: {cause}"[:2000],

@@ -291,7 +291,7 @@ def _issue(
         CaseEvent.objects.create(
             case=case,
             on=as_of,
-            kind=CaseEvent.Kind.CONTACT,
+            kind=CaseEvent.Kind.LETTER,
             cause=f"{_label(template)} {reference} issued by {issuer.name}, "
             f"code …{issued.credential.code_hint}; queued to go by {channel} through the gate",
             key=f"legal:{reference}:issued",
@@ -380,7 +380,7 @@ def withdraw_letter(letter: LegalLetter, *, by: Any, reason: str, at: datetime) 
         CaseEvent.objects.create(
             case_id=locked.case_id,
             on=timezone.localdate(at),
-            kind=CaseEvent.Kind.CONTACT,
+            kind=CaseEvent.Kind.LETTER,
             cause=f"{_label(locked.template)} {locked.reference} withdrawn: "
             f"{locked.withdrawn_reason}",
             actor=by,

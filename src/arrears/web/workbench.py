@@ -152,6 +152,9 @@ LABELS: dict[str, dict[str, Any]] = {
         "hold": gettext_lazy("Hold"),
         "contact": gettext_lazy("Contact"),
         "closed": gettext_lazy("Closed"),
+        "placement": gettext_lazy("Agency placement"),
+        "letter": gettext_lazy("Lawyer's letter"),
+        "visit": gettext_lazy("Field visit"),
     },
     # waiver and plan events record the concession's status as their to-value
     "concession_status": concessions.LABELS["concession_status"],

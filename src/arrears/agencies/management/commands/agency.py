@@ -1,19 +1,22 @@
-"""``arrears agency list|add|placements|statement|scorecard|recall``: the agency register, its
-placements, commission statements and scorecards, through the same services as the pages."""
+"""``arrears agency list|add|placements|statement|scorecard|recall|export|import|token``: the
+agency register, its placements, commission statements, scorecards, the placement and results
+files and API keys, through the same services as the pages and the API."""
 
 from __future__ import annotations
 
 import json
 import re
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db.models import Count, Q
 
-from arrears.agencies import commission, placement, register, scorecard
+from arrears.agencies import access, commission, exchange, placement, register, scorecard
 from arrears.agencies.models import Agency, Placement
+from arrears.collections.workflow import business_date
 from arrears.formatting import format_money
 from arrears.kernel.errors import ArrearsError
 from arrears.kernel.money import Money
@@ -90,11 +93,59 @@ class Command(BaseCommand):
         recall.add_argument("--note", required=True, help="why")
         recall.add_argument("--as-of", help="YYYY-MM-DD (default: the business date)")
 
+        export = sub.add_parser("export", help="the agency's live placements as a file")
+        export.add_argument("agency")
+        export.add_argument("--format", choices=("csv", "parquet"), default="csv")
+        export.add_argument("--out", required=True, help="file to write")
+        export.add_argument("--as-of", help="YYYY-MM-DD (default: the business date)")
+        load = sub.add_parser("import", help="apply an agency's results file, all or nothing")
+        load.add_argument("agency")
+        load.add_argument("file", help="CSV or Parquet (by extension)")
+        load.add_argument("--reference", required=True, help="the batch's idempotency reference")
+        token = sub.add_parser("token", help="create an API key (printed once)")
+        token.add_argument("agency")
+        token.add_argument("--name", required=True)
+        token.add_argument(
+            "--scope", action="append", default=[], help="placements:read, results:write"
+        )
+
     def handle(self, *args: Any, **options: Any) -> None:
         try:
             getattr(self, f"_{options['action']}")(options)
+        except exchange.ResultsRefused as error:
+            for problem in error.errors:
+                self.stderr.write(problem.line())
+            raise CommandError(f"{error!s}; nothing applied") from None
         except ArrearsError as error:
             raise CommandError(str(error)) from None
+
+    def _export(self, options: dict[str, Any]) -> None:
+        agency = _agency(options["agency"])
+        day = _day(options["as_of"], "--as-of") if options["as_of"] else business_date()
+        data = exchange.export_placements(agency, day, options["format"])
+        Path(options["out"]).write_bytes(data)
+        self.stdout.write(f"{agency.code}: live placements on {day} written to {options['out']}")
+
+    def _import(self, options: dict[str, Any]) -> None:
+        agency = _agency(options["agency"])
+        path = Path(options["file"])
+        if not path.is_file():
+            raise CommandError(f"{path}: no such file")
+        if path.stat().st_size > exchange.MAX_FILE_BYTES:
+            raise CommandError(f"{path}: larger than {exchange.MAX_FILE_BYTES} bytes")
+        fmt = "parquet" if path.suffix.lower() == ".parquet" else "csv"
+        outcome = exchange.import_results(
+            agency, path.read_bytes(), fmt, reference=options["reference"]
+        )
+        verb = "already applied" if outcome.replayed else "applied"
+        self.stdout.write(
+            f"{agency.code}: batch {outcome.batch.reference!r} {verb}: {outcome.batch.rows} row(s)"
+        )
+
+    def _token(self, options: dict[str, Any]) -> None:
+        agency = _agency(options["agency"])
+        key = access.create_token(agency, options["name"], options["scope"])
+        self.stdout.write(f"{agency.code}: API key (shown once): {key}")
 
     def _list(self, options: dict[str, Any]) -> None:
         agencies = Agency.objects.annotate(
