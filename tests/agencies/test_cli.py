@@ -132,3 +132,15 @@ def test_recall_on_the_command_line_needs_a_supervisor(
         agency("recall", str(live.pk), "--by", "clerk", "--note", "x", "--as-of", "2026-04-21")
     out = agency("recall", str(live.pk), "--by", "boss", "--note", "audit", "--as-of", "2026-04-21")
     assert out.strip() == f"recalled #{live.pk} from alpha on 2026-04-21"
+
+
+def test_add_records_the_permitted_channels_and_parties_and_refuses_unknown_ones(
+    db: None,
+) -> None:
+    agency(*ADD, "--channels", "call,sms,visit", "--parties", "emergency")
+    north = Agency.objects.get(code="north")
+    assert north.permitted_channels == ["call", "sms", "visit"]
+    assert north.permitted_parties == ["emergency"]
+    with pytest.raises(CommandError, match="fax is not a channel"):
+        agency(*[a if a != "north" else "south" for a in ADD], "--channels", "call,fax")
+    assert not Agency.objects.filter(code="south").exists()

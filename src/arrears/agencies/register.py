@@ -32,6 +32,7 @@ errorcodes.define(
         ),
         "agency-tier-rate": "tier %(tier)s: the rate must be 0 to 10000 basis points",
         "agency-tier-duplicate": "tier %(tier)s is given twice",
+        "agency-permission-unknown": "%(given)s is not a channel or party an agency may be given",
     }
 )
 
@@ -52,6 +53,12 @@ class Tier:
     bucket: str
     above_minor: int
     rate_bp: int
+
+
+#: Contact channels and parties an agency's contract may permit (the contact log's names).
+CHANNELS = ("call", "sms", "email", "letter", "visit")
+PARTIES = ("co_borrower", "emergency")
+DEFAULT_CHANNELS = ("call", "sms")
 
 
 def parse_tier(text: str) -> Tier:
@@ -89,8 +96,22 @@ def add_agency(
     name_zh: str = "",
     tiers: list[Tier] | tuple[Tier, ...] = (),
     weight: int = 1,
+    channels: list[str] | tuple[str, ...] = DEFAULT_CHANNELS,
+    parties: list[str] | tuple[str, ...] = (),
 ) -> Agency:
-    """Register an agency with its commission tiers (all or nothing)."""
+    """Register an agency with its commission tiers (all or nothing). ``channels`` are the
+    contact channels its contract permits (default: calls and SMS); ``parties`` who it may
+    contact besides the borrower (``co_borrower``, ``emergency``; default nobody)."""
+    for channel in channels:
+        if channel not in CHANNELS:
+            raise errorcodes.refuse(
+                AgencyError, "agency-permission-unknown", field="channels", given=channel[:40]
+            )
+    for party in parties:
+        if party not in PARTIES:
+            raise errorcodes.refuse(
+                AgencyError, "agency-permission-unknown", field="parties", given=party[:40]
+            )
     if not CODE.match(code):
         raise errorcodes.refuse(AgencyError, "agency-code-invalid", field="code", given=code[:60])
     if Agency.objects.filter(code=code).exists():
@@ -129,6 +150,8 @@ def add_agency(
             phone=_text("phone", phone),
             capacity=capacity,
             weight=max(1, min(weight, 1000)),
+            permitted_channels=sorted(set(channels)),
+            permitted_parties=sorted(set(parties)),
         )
         CommissionTier.objects.bulk_create(
             CommissionTier(

@@ -74,6 +74,14 @@ class Command(BaseCommand):
             default=[],
             help="BUCKET:ABOVE:BP, repeatable; e.g. :0:1000 (10%% for any bucket), M3:100000:1500",
         )
+        add.add_argument(
+            "--channels",
+            default="call,sms",
+            help="contact channels the contract permits: call,sms,email,letter,visit",
+        )
+        add.add_argument(
+            "--parties", default="", help="besides the borrower: co_borrower,emergency"
+        )
         places = sub.add_parser("placements", help="placements, newest first")
         places.add_argument("agency", nargs="?", help="only this agency")
         places.add_argument("--live", action="store_true", help="only live on --as-of")
@@ -179,6 +187,8 @@ class Command(BaseCommand):
             capacity=options["capacity"],
             weight=options["weight"],
             tiers=tiers,
+            channels=options["channels"].split(",") if options["channels"] else (),
+            parties=options["parties"].split(",") if options["parties"] else (),
         )
         bands = ", ".join(f"{t.bucket or '*'} above {t.above_minor}: {t.rate_bp} bp" for t in tiers)
         self.stdout.write(f"added {agency} ({len(tiers)} tier(s){': ' + bands if bands else ''})")
