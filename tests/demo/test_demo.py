@@ -12,6 +12,7 @@ from django.core.management import call_command
 from arrears.collections.models import ApprovalLimit, Case, Collector, WorkItem
 from arrears.contact.models import OutboxMessage
 from arrears.daily.models import LoanState
+from arrears.demo import partners
 from arrears.demo.portfolio import Behaviour, generate
 from arrears.kernel.schedule import build_schedule
 from arrears.kernel.state import state
@@ -66,7 +67,7 @@ def test_demo_seeds_once_runs_the_day_and_prints_logins(settings, tmp_path):
     for kind in ApprovalLimit.Kind.values:
         assert _limit(kind, "manager") > _limit(kind, "team_lead") > 0
     assert not boss.cases.exists()  # the manager approves; the collectors work the cases
-    assert Borrower.objects.count() == 40
+    assert Borrower.objects.count() == 40 + partners.LARGE_BORROWERS
     loans, payments = Loan.objects.count(), Payment.objects.count()
     assert LoanState.objects.filter(as_of=AS_OF).count() == loans
     cases = Case.objects.filter(closed_on__isnull=True)

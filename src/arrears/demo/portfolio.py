@@ -162,9 +162,15 @@ def _payments(
 
 
 def generate(
-    *, borrowers: int, as_of: date, seed: int = 20240401, product: ProductTerms | None = None
+    *,
+    borrowers: int,
+    as_of: date,
+    seed: int = 20240401,
+    product: ProductTerms | None = None,
+    large: int = 0,
 ) -> Iterator[tuple[DemoBorrower, list[DemoLoan]]]:
-    """Yield each demo borrower with their loans (1–2 each), deterministically for ``seed``."""
+    """Yield each demo borrower with their loans (1–2 each), deterministically for ``seed``;
+    then ``large`` borrowers of one big loan each (see :func:`_large`)."""
     fake = Faker("zh_CN")
     fake.seed_instance(seed)
     # addresses from their own stream, so adding them changed no name, ID or phone of a seed
@@ -214,3 +220,51 @@ def generate(
                 )
             )
         yield borrower, loans
+    yield from _large(large, borrowers, loan_no, as_of, seed, product)
+
+
+def _large(
+    count: int, after: int, loan_no: int, as_of: date, seed: int, product: ProductTerms
+) -> Iterator[tuple[DemoBorrower, list[DemoLoan]]]:
+    """Borrowers of one large loan (CNY 100,000 to 300,000 over 12 months) who paid the first
+    two instalments and nothing since, 5 to 9 months ago: the long, large arrears for which the
+    ladder reaches agencies, lawyer's letters and field visits (the ordinary book's loans are
+    too small for the article's CNY 50,000 threshold). Their own random streams, so adding them
+    changes nothing of the ordinary book."""
+    fake = Faker("zh_CN")
+    fake.seed_instance(seed + 2)
+    places = Faker("zh_CN")
+    places.seed_instance(seed + 3)
+    rnd = random.Random(seed + 2)
+    for j in range(1, count + 1):
+        borrower = _borrower(after + j, fake, rnd, places)
+        loan_no += 1
+        start = as_of - timedelta(days=rnd.randrange(210, 330))
+        schedule_terms = ScheduleTerms(
+            principal=rnd.choice((100_000, 150_000, 200_000, 300_000)) * 100,
+            currency="CNY",
+            rate=InterestRate(Decimal("0.0003"), RateBasis.DAILY),
+            term=12,
+            method=ScheduleMethod.EQUAL_INSTALMENT,
+            start=start,
+            day_count=DayCount.THIRTY_360,
+        )
+        ref = f"WL{as_of:%y}{loan_no:07d}"
+        loan = LoanTerms(
+            ref=ref,
+            currency="CNY",
+            principal=schedule_terms.principal,
+            start=start,
+            rate=schedule_terms.rate,
+            day_count=schedule_terms.day_count,
+            schedule=build_schedule(schedule_terms),
+            product=product,
+        )
+        payments: list[Payment] = []
+        for inst in loan.schedule[:2]:
+            owed = state(loan, payments, inst.due_date).total_due
+            payments.append(Payment(f"{ref}-P{len(payments) + 1:02d}", inst.due_date, owed))
+        yield (
+            borrower,
+            [DemoLoan(ref, borrower.ref, Behaviour.DELINQUENT, schedule_terms, tuple(payments))],
+        )

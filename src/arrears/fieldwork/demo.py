@@ -33,7 +33,20 @@ AGENTS = (
     ("agent2", "顾强", "31010419910705003"),
 )
 #: How far each demo visit is taken, in order.
-STAGES = ("requested", "approved", "assigned", "authorised", "scheduled", "cancelled")
+STAGES = (
+    "requested",
+    "approved",
+    "assigned",
+    "authorised",
+    "scheduled",
+    "in_progress",
+    "reported",
+    "closed",
+    "cancelled",
+)
+#: The steps that happen at the door: their appointment must be today (check-in is only on
+#: the appointment's day), so they are reached only when the demo runs in visiting hours.
+AT_THE_DOOR = ("in_progress", "reported", "closed")
 
 
 def _id(body: str) -> str:
@@ -111,6 +124,22 @@ def _walk(case: Case, target: str, carl: Any, flora: Any, agents: list[Any], as_
         elif step == "authorised":
             services.authorise(visit, by=flora)
         elif step == "scheduled":
-            day = max(as_of, timezone.localdate()) + timedelta(days=1)
-            at = timezone.make_aware(datetime.combine(day, time(10, 0)))
+            if target in AT_THE_DOOR:  # soon, today: the agents go now
+                at = timezone.now() + timedelta(minutes=5)
+            else:
+                day = max(as_of, timezone.localdate()) + timedelta(days=1)
+                at = timezone.make_aware(datetime.combine(day, time(10, 0)))
             services.schedule(visit, at=at, place="借款人登记地址 / registered address", by=flora)
+        elif step == "in_progress":
+            services.check_in(visit, by=agents[0].user)
+            services.check_out(visit, by=agents[0].user)
+        elif step == "reported":
+            services.report(
+                visit,
+                by=agents[0].user,
+                outcome="not_home",
+                notes="demo: 无人应门，已留联系卡 / nobody home, left a contact card",
+                evidence=["demo/visit-door-photo.jpg"],
+            )
+        elif step == "closed":
+            services.close(visit, by=flora)

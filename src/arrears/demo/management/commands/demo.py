@@ -16,6 +16,7 @@ from arrears.collections import dayflow
 from arrears.collections.models import Collector, Team
 from arrears.contact.dispatch import dispatch_once
 from arrears.daily.services import day_run
+from arrears.demo import partners
 from arrears.demo.files import write_import_files
 from arrears.demo.portfolio import generate
 from arrears.kernel.calendar import parse_date
@@ -75,6 +76,7 @@ class Command(BaseCommand):
                 as_of=as_of,
                 seed=options["seed"],
                 product=product.terms(),
+                large=partners.LARGE_BORROWERS,
             )
             loans_csv, payments_csv, count = write_import_files(
                 portfolio, directory, product_code=product.code, product_version=product.version
@@ -99,10 +101,18 @@ class Command(BaseCommand):
                 user=users.objects.get(username=username),
                 defaults={"team": team, "role": role, "capacity": capacity},
             )
+        logins = partners.seed_people(as_of)
         summary = day_run(as_of=as_of)
         self.stdout.write(summary.line())
         for line in dayflow.run(as_of):
             self.stdout.write(line)
+        if partners.seed_field_history(as_of):  # the ladder moves them on: run the day again
+            for line in dayflow.run(as_of):
+                self.stdout.write(line)
+        seeded = partners.seed_outcomes(as_of)
+        self.stdout.write(
+            "demo states: " + ", ".join(f"{k} {v}" for k, v in sorted(seeded.items()) if v)
+        )
         channels = from_env(os.environ)  # the log channel unless providers are configured
         now = demo_clock(as_of)
         while True:
@@ -112,6 +122,8 @@ class Command(BaseCommand):
                 break
         self.stdout.write("Demo logins (local demo only):")
         for username, password, _access, what in DEMO_USERS:
+            self.stdout.write(f"  {username} / {password}".ljust(26) + f"  {what}")
+        for username, password, what in logins:
             self.stdout.write(f"  {username} / {password}".ljust(26) + f"  {what}")
 
 
