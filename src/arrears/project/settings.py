@@ -204,3 +204,5 @@ ARREARS_MESSAGE_VALID_DAYS: dict[str, int] = json.loads(
 ARREARS_FIELD_VISIT_RULE: dict[str, object] = json.loads(
     os.environ.get("ARREARS_FIELD_VISIT_RULE", "{}")
 )
+#: Where visit authorisation letters are kept (empty: ``<data dir>/fieldwork/authorisations``).
+ARREARS_FIELDWORK_DIR = os.environ.get("ARREARS_FIELDWORK_DIR", "")
