@@ -3,16 +3,13 @@ and a real SMTP server on the loopback (aiosmtpd) for end-to-end tests."""
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from email import message_from_bytes, policy
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from arrears.collections import strategies
 from arrears.collections.workflow import evaluate_day
@@ -20,6 +17,7 @@ from arrears.contact import render
 from arrears.daily.services import day_run
 from arrears.ledger import models
 from tests import factories
+from tests.smtp import Mailbox, smtp_server
 
 DAY = date(2026, 2, 16)  # day 1 past the first due date: the reminder stage sends an SMS
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -92,33 +90,15 @@ def at(hour: int, minute: int = 0, day: date = DAY) -> datetime:
     return datetime(day.year, day.month, day.day, hour, minute, tzinfo=SHANGHAI)
 
 
-class Mailbox:
-    def __init__(self) -> None:
-        self.received: list[Any] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.received.append(message_from_bytes(envelope.content, policy=policy.default))
-        return "250 OK"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture
 def mailbox() -> Iterator[tuple[Mailbox, dict[str, str]]]:
-    box, port = Mailbox(), free_port()
-    controller = Controller(box, hostname="127.0.0.1", port=port)
-    controller.start()
-    env = {
-        "ARREARS_SMTP_HOST": "127.0.0.1",
-        "ARREARS_SMTP_PORT": str(port),
-        "ARREARS_SMTP_FROM": "collections@arrears.example",
-        "ARREARS_SMTP_STARTTLS": "0",
-    }
-    try:
-        yield box, env
-    finally:
-        controller.stop()
+    with smtp_server() as (box, port):
+        yield (
+            box,
+            {
+                "ARREARS_SMTP_HOST": "127.0.0.1",
+                "ARREARS_SMTP_PORT": str(port),
+                "ARREARS_SMTP_FROM": "collections@arrears.example",
+                "ARREARS_SMTP_STARTTLS": "0",
+            },
+        )

@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from arrears.channels.local import read_log
-from tests.contact.conftest import Mailbox
 from tests.contact.test_end_to_end import DAY, email_strategy
 from tests.processes import check
+from tests.smtp import Mailbox
 
 SEED = """
 from tests.contact.test_end_to_end import seed

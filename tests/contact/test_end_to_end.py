@@ -30,8 +30,8 @@ from arrears.kernel.money import Money
 from arrears.ledger import models, selectors
 from arrears.ledger import services as ledger
 from tests import factories
-from tests.contact.conftest import Mailbox
 from tests.processes import arrears, check
+from tests.smtp import Mailbox
 
 DAY = date(2026, 2, 16)
 SHANGHAI = ZoneInfo("Asia/Shanghai")

@@ -3,18 +3,12 @@ letter channel byte for byte, or attached to an e-mail (a real SMTP server on th
 
 from __future__ import annotations
 
-import shutil
-import socket
-import tempfile
 from collections.abc import Iterator
 from datetime import datetime
-from email import message_from_bytes, policy
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from arrears.channels.letter import PdfLetters
 from arrears.channels.smtp import SmtpEmail
@@ -24,6 +18,7 @@ from arrears.contact.models import OutboxMessage
 from arrears.ledger import models
 from arrears.legal import services
 from arrears.legal.models import LawFirm
+from tests.smtp import Mailbox, smtp_server
 
 from .conftest import DAY
 
@@ -31,39 +26,17 @@ SH = ZoneInfo("Asia/Shanghai")
 TEN = datetime(DAY.year, DAY.month, DAY.day, 10, tzinfo=SH)
 
 
-class Mailbox:
-    def __init__(self) -> None:
-        self.received: list[Any] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.received.append(message_from_bytes(envelope.content, policy=policy.default))
-        return "250 OK"
-
-
 @pytest.fixture
-def queue() -> Iterator[Path]:
-    """A print queue with a short path: the letter channel's reference is the file's full path
-    and must fit ``OutboxMessage.provider_ref`` (120 characters; pytest's own tmp paths may
-    not)."""
-    directory = Path(tempfile.mkdtemp(prefix="lq-"))
-    try:
-        yield directory
-    finally:
-        shutil.rmtree(directory, ignore_errors=True)
+def queue(tmp_path: Path) -> Path:
+    """The letter print queue (the channel's reference is the file's full path: pytest's deep
+    tmp paths also check that it fits ``OutboxMessage.provider_ref``)."""
+    return tmp_path / "print-queue"
 
 
 @pytest.fixture
 def mailbox() -> Iterator[tuple[Mailbox, int]]:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = int(probe.getsockname()[1])
-    box = Mailbox()
-    controller = Controller(box, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield box, port
-    finally:
-        controller.stop()
+    with smtp_server() as running:
+        yield running
 
 
 def test_the_letter_channel_prints_the_issued_pdf(case: Case, firm: LawFirm, queue: Path) -> None:

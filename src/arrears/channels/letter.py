@@ -31,8 +31,6 @@ from xml.sax.saxutils import escape
 from reportlab.lib.pagesizes import A4  # type: ignore[import-untyped]
 from reportlab.lib.styles import ParagraphStyle  # type: ignore[import-untyped]
 from reportlab.lib.units import mm  # type: ignore[import-untyped]
-from reportlab.pdfbase import pdfmetrics  # type: ignore[import-untyped]
-from reportlab.pdfbase.cidfonts import UnicodeCIDFont  # type: ignore[import-untyped]
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer  # type: ignore[import-untyped]
 
 from arrears.channels.base import (
@@ -43,16 +41,10 @@ from arrears.channels.base import (
     retry,
     sent,
 )
+from arrears.channels.pdfparts import cjk_font
 
-FONT = "STSong-Light"
 _SAFE_KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,199}")
 _CJK = re.compile(r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef]")
-
-
-def _font() -> str:
-    if FONT not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(UnicodeCIDFont(FONT))
-    return FONT
 
 
 def file_name(idempotency_key: str) -> str:
@@ -84,7 +76,7 @@ def render_pdf(message: OutboundMessage, day: date) -> bytes:
     ``invariant`` makes the bytes depend on the content only (no creation timestamp or random
     document id), so the same letter renders to the same file.
     """
-    font = _font()
+    font = cjk_font()
     base = ParagraphStyle("body", fontName=font, fontSize=11, leading=17, spaceAfter=8)
     small = ParagraphStyle("small", parent=base, fontSize=9, leading=13, spaceAfter=0)
     heading = ParagraphStyle("subject", parent=base, fontSize=14, leading=20, spaceAfter=12)

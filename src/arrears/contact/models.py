@@ -69,7 +69,7 @@ class OutboxMessage(models.Model):
         max_length=24, blank=True, default="", help_text="as printed (a credential code: 19)"
     )
     amount_due_minor = models.BigIntegerField(null=True, blank=True)
-    provider_ref = models.CharField(max_length=120, blank=True, default="")
+    provider_ref = models.CharField(max_length=400, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)

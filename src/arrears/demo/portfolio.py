@@ -199,16 +199,7 @@ def generate(
                 day_count=DayCount.THIRTY_360,
             )
             ref = f"WL{as_of:%y}{loan_no:07d}"
-            loan = LoanTerms(
-                ref=ref,
-                currency="CNY",
-                principal=schedule_terms.principal,
-                start=start,
-                rate=schedule_terms.rate,
-                day_count=schedule_terms.day_count,
-                schedule=build_schedule(schedule_terms),
-                product=product,
-            )
+            loan = _terms(ref, schedule_terms, product)
             behaviour = _pick(rnd)
             loans.append(
                 DemoLoan(
@@ -221,6 +212,19 @@ def generate(
             )
         yield borrower, loans
     yield from _large(large, borrowers, loan_no, as_of, seed, product)
+
+
+def _terms(ref: str, schedule_terms: ScheduleTerms, product: ProductTerms) -> LoanTerms:
+    return LoanTerms(
+        ref=ref,
+        currency=schedule_terms.currency,
+        principal=schedule_terms.principal,
+        start=schedule_terms.start,
+        rate=schedule_terms.rate,
+        day_count=schedule_terms.day_count,
+        schedule=build_schedule(schedule_terms),
+        product=product,
+    )
 
 
 def _large(
@@ -250,16 +254,7 @@ def _large(
             day_count=DayCount.THIRTY_360,
         )
         ref = f"WL{as_of:%y}{loan_no:07d}"
-        loan = LoanTerms(
-            ref=ref,
-            currency="CNY",
-            principal=schedule_terms.principal,
-            start=start,
-            rate=schedule_terms.rate,
-            day_count=schedule_terms.day_count,
-            schedule=build_schedule(schedule_terms),
-            product=product,
-        )
+        loan = _terms(ref, schedule_terms, product)
         payments: list[Payment] = []
         for inst in loan.schedule[:2]:
             owed = state(loan, payments, inst.due_date).total_due

@@ -18,16 +18,11 @@ from pathlib import Path
 from django.conf import settings
 from django.utils import timezone
 from reportlab.graphics import renderPDF
-from reportlab.graphics.barcode.qr import QrCodeWidget
-from reportlab.graphics.shapes import Drawing
 from reportlab.lib.pagesizes import A4
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen import canvas
 
+from arrears.channels.pdfparts import cjk_font, qr_drawing
 from arrears.verification.services import check_url
-
-FONT = "STSong-Light"
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,8 +79,7 @@ def _lines(facts: LetterFacts, zh: bool) -> list[str]:
 
 def render(facts: LetterFacts) -> bytes:
     """The letter as PDF bytes: page 1 in Chinese, page 2 in English, each with the QR code."""
-    if FONT not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(UnicodeCIDFont(FONT))
+    font = cjk_font()
     buffer = BytesIO()
     pdf = canvas.Canvas(buffer, pagesize=A4, invariant=True)
     pdf.setTitle("Field visit authorisation / 上门催收授权书")
@@ -94,16 +88,12 @@ def render(facts: LetterFacts) -> bytes:
     for zh in (True, False):
         y = height - 72
         for n, line in enumerate(_lines(facts, zh)):
-            pdf.setFont(FONT, 16 if n == 1 else 11)
+            pdf.setFont(font, 16 if n == 1 else 11)
             pdf.drawString(56, y, line)
             y -= 24 if n == 1 else 18
-        widget = QrCodeWidget(url)
-        x0, y0, x1, y1 = widget.getBounds()
         size = 120.0
-        drawing = Drawing(size, size, transform=[size / (x1 - x0), 0, 0, size / (y1 - y0), 0, 0])
-        drawing.add(widget)
-        renderPDF.draw(drawing, pdf, 56, y - size - 12)
-        pdf.setFont(FONT, 8)
+        renderPDF.draw(qr_drawing(url, size), pdf, 56, y - size - 12)
+        pdf.setFont(font, 8)
         pdf.drawString(56, y - size - 28, url)
         pdf.showPage()
     pdf.save()

@@ -20,8 +20,6 @@ from dataclasses import dataclass
 from datetime import date
 from xml.sax.saxutils import escape
 
-from reportlab.graphics.barcode.qr import QrCodeWidget  # type: ignore[import-untyped]
-from reportlab.graphics.shapes import Drawing  # type: ignore[import-untyped]
 from reportlab.lib import colors  # type: ignore[import-untyped]
 from reportlab.lib.pagesizes import A4  # type: ignore[import-untyped]
 from reportlab.lib.styles import ParagraphStyle  # type: ignore[import-untyped]
@@ -35,7 +33,7 @@ from reportlab.platypus import (  # type: ignore[import-untyped]
     TableStyle,
 )
 
-from arrears.channels.letter import _font
+from arrears.channels.pdfparts import cjk_font, qr_drawing
 from arrears.formatting import format_money
 from arrears.kernel.money import Money
 
@@ -174,16 +172,6 @@ def _paragraph(text: str, style: ParagraphStyle) -> Paragraph:
     return Paragraph(escape(text).replace("\n", "<br/>"), style)
 
 
-def _qr(url: str) -> Drawing:
-    widget = QrCodeWidget(url, barLevel="M")
-    x0, y0, x1, y1 = widget.getBounds()
-    drawing = Drawing(
-        QR_SIZE, QR_SIZE, transform=[QR_SIZE / (x1 - x0), 0, 0, QR_SIZE / (y1 - y0), 0, 0]
-    )
-    drawing.add(widget)
-    return drawing
-
-
 def _table(facts: LetterFacts, words: Mapping[str, object], font: str) -> Table:
     columns = words["columns"]
     assert isinstance(columns, tuple)
@@ -224,7 +212,7 @@ def _table(facts: LetterFacts, words: Mapping[str, object], font: str) -> Table:
 
 def render(facts: LetterFacts) -> bytes:
     """The letter as PDF bytes (A4), in ``facts.locale``."""
-    font = _font()
+    font = cjk_font()
     words: Mapping[str, object] = TEXT["zh" if _zh(facts.locale) else "en"]
     wrap = "CJK" if _zh(facts.locale) else None
 
@@ -283,7 +271,7 @@ def render(facts: LetterFacts) -> bytes:
             [
                 [
                     _paragraph(say("verify", code=facts.code, url=facts.verify_url), body),
-                    _qr(facts.verify_url),
+                    qr_drawing(facts.verify_url, QR_SIZE),
                 ]
             ],
             colWidths=[None, QR_SIZE + 4 * mm],

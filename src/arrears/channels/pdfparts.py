@@ -1,0 +1,31 @@
+"""What every PDF the system prints shares: the CJK font and the QR code of a check page.
+
+One place, so a lawyer's letter, a visit authorisation and a printed message cannot drift
+apart in how they render Chinese or encode a verification link. No Django.
+"""
+
+from __future__ import annotations
+
+from reportlab.graphics.barcode.qr import QrCodeWidget  # type: ignore[import-untyped]
+from reportlab.graphics.shapes import Drawing  # type: ignore[import-untyped]
+from reportlab.pdfbase import pdfmetrics  # type: ignore[import-untyped]
+from reportlab.pdfbase.cidfonts import UnicodeCIDFont  # type: ignore[import-untyped]
+
+#: ReportLab's built-in CID font (Adobe Song, GB 2312, also covers Latin): no font files needed.
+FONT = "STSong-Light"
+
+
+def cjk_font() -> str:
+    """The font's name, registered with ReportLab on first use."""
+    if FONT not in pdfmetrics.getRegisteredFontNames():
+        pdfmetrics.registerFont(UnicodeCIDFont(FONT))
+    return FONT
+
+
+def qr_drawing(url: str, size: float) -> Drawing:
+    """A ``size`` × ``size`` point drawing of the QR code of ``url`` (error correction M)."""
+    widget = QrCodeWidget(url, barLevel="M")
+    x0, y0, x1, y1 = widget.getBounds()
+    drawing = Drawing(size, size, transform=[size / (x1 - x0), 0, 0, size / (y1 - y0), 0, 0])
+    drawing.add(widget)
+    return drawing
