@@ -122,3 +122,29 @@ def test_the_public_page_checks_a_code_without_login(client: object) -> None:
     assert b'data-status="valid"' in page.content and b"Good Agency" in page.content
     fake = client.get("/verify/", {"code": codes.new_code()})  # type: ignore[attr-defined]
     assert b'data-status="unknown"' in fake.content and b"Good Agency" not in fake.content
+
+
+@pytest.mark.django_db
+def test_a_message_carries_a_code_the_borrower_can_check_issued_once() -> None:
+    """An SMS's verification code is a credential: 16 characters, genuine for the lender's
+    message to that masked number, and the same when the message is prepared again."""
+    from arrears.contact.models import OutboxMessage
+    from arrears.contact.render import _message_code
+    from tests import factories
+
+    borrower = factories.borrower("B-V", phone="+8613800000077")
+    message = OutboxMessage.objects.create(
+        key="test:code",
+        borrower=borrower,
+        channel="sms",
+        template="overdue_reminder",
+        locale="zh-CN",
+        not_before=START,
+    )
+    code = _message_code(message, "+8613800000077", START)
+    again = _message_code(OutboxMessage.objects.get(pk=message.pk), "+8613800000077", START)
+    assert code == again and codes.normalise(code) is not None
+    answer = services.verify(code, START + timedelta(days=1))
+    assert answer.genuine and answer.kind == "message" and answer.issuer_kind == "lender"
+    assert answer.holder == "+86138****0077" and "overdue reminder" in answer.authorises_en
+    assert Credential.objects.count() == 1

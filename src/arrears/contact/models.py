@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from django.db import models
 
-from arrears.ledger.masking import mask_phone
+from arrears.ledger.masking import mask_address
 
 
 class OutboxMessage(models.Model):
@@ -88,12 +88,7 @@ class OutboxMessage(models.Model):
     @property
     def masked_address(self) -> str:
         """The address as lists and pages show it: enough to recognise, not to contact."""
-        if self.channel in ("sms", "voice"):
-            return mask_phone(self.to_address)
-        if "@" in self.to_address:
-            name, domain = self.to_address.split("@", 1)
-            return f"{name[:1]}***@{domain}"
-        return "***" if self.to_address else ""
+        return mask_address(self.channel, self.to_address)
 
 
 class GateDecision(models.Model):

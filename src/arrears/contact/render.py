@@ -11,7 +11,6 @@ not used).
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -19,6 +18,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 
 from arrears.contact.models import OutboxMessage
@@ -214,7 +214,7 @@ def render_message(message: OutboxMessage, now: datetime) -> Rendered | str:
         return owed.nothing
     amount, penalty, currency, due = owed.amount, owed.penalty, owed.currency, owed.due
     locale = message.locale
-    code = message.verification_code or f"{secrets.randbelow(10**6):06d}"
+    code = message.verification_code or _message_code(message, to, now)
     document = documents.for_message(message)
     extra = {"due_date": due or None, "law_firm": _setting("ARREARS_LAW_FIRM", locale) or None}
     for provider in _EXTRA:
@@ -248,6 +248,45 @@ def render_message(message: OutboxMessage, now: datetime) -> Rendered | str:
         attachment=document.content if document is not None else None,
         attachment_name=document.name if document is not None else "",
     )
+
+
+#: Days a message's verification code answers "genuine" after the message is first prepared.
+MESSAGE_CODE_VALID_DAYS = 90
+
+
+def _message_code(message: OutboxMessage, to: str, now: datetime) -> str:
+    """The verification code a message carries: a credential (80 random bits, stored hashed)
+    that says the lender sent a message of this kind to this (masked) address, so the borrower
+    can check it (``/verify/``, ``arrears verify``). Issued once per message and kept on it, so
+    a message deferred by the gate and prepared again later carries the same code."""
+    from arrears.ledger.masking import mask_address
+    from arrears.notices.context import SPECS
+    from arrears.verification.services import issue
+
+    spec = SPECS.get(message.template)
+    what_en, what_zh = (spec.en, spec.zh) if spec else (message.template, message.template)
+    holder = mask_address(message.channel, to)
+    with transaction.atomic():
+        locked = OutboxMessage.objects.select_for_update().get(pk=message.pk)
+        if locked.verification_code:
+            return locked.verification_code
+        issued = issue(
+            kind="message",
+            holder=holder[:200],
+            issuer_kind="lender",
+            issuer_name=lender_name("zh-CN" if message.locale.startswith("zh") else "en"),
+            authorises_en=f"a {message.channel} message from the lender: {what_en}"[:400],
+            authorises_zh=f"贷款机构发送的{message.channel}消息：{what_zh}"[:400],
+            valid_from=now,
+            valid_to=now + timedelta(days=MESSAGE_CODE_VALID_DAYS),
+            issued_at=now,
+            case=message.case,
+            document_ref=f"message:{message.pk}",
+        )
+        locked.verification_code = issued.code
+        locked.save(update_fields=["verification_code"])
+    message.verification_code = issued.code
+    return issued.code
 
 
 def _setting(name: str, locale: str) -> str:

@@ -31,6 +31,17 @@ def mask_phone(value: str) -> str:
     return value[:-8] + "****" + value[-4:]
 
 
+def mask_address(channel: str, address: str) -> str:
+    """An address as lists show it: a phone masked, an e-mail as ``z***@example.cn``, anything
+    else (a postal address) as ``***``."""
+    if channel in ("sms", "voice"):
+        return mask_phone(address)
+    if "@" in address:
+        name, domain = address.split("@", 1)
+        return f"{name[:1]}***@{domain}"
+    return "***" if address else ""
+
+
 def mask_text(text: str) -> str:
     """Mask every ID number and mobile number found in free text."""
     text = _ID_RE.sub(lambda m: m.group(1) + "********" + m.group(2), text)

@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('contact', '0004_verification_code_width'),
+        ("contact", "0004_verification_code_width"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='outboxmessage',
-            name='provider_ref',
-            field=models.CharField(blank=True, default='', max_length=400),
+            model_name="outboxmessage",
+            name="provider_ref",
+            field=models.CharField(blank=True, default="", max_length=400),
         ),
     ]
