@@ -7,17 +7,22 @@ from datetime import date
 from io import StringIO
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
+from arrears.agencies.models import Placement
 from arrears.collections.models import ApprovalLimit, Case, Collector, WorkItem
 from arrears.contact.models import OutboxMessage
 from arrears.daily.models import LoanState
 from arrears.demo import partners
 from arrears.demo.portfolio import Behaviour, generate
+from arrears.fieldwork.models import FieldVisit
 from arrears.kernel.schedule import build_schedule
 from arrears.kernel.state import state
 from arrears.kernel.terms import LoanTerms
 from arrears.ledger.models import Borrower, Loan, Payment
+from arrears.legal.models import LegalLetter
+from arrears.web.selectors import visible_cases
 
 AS_OF = date(2026, 11, 29)
 
@@ -75,6 +80,14 @@ def test_demo_seeds_once_runs_the_day_and_prints_logins(settings, tmp_path):
     assert delinquent and set(cases.values_list("borrower_id", flat=True)) == delinquent
     assert WorkItem.objects.filter(channel="call_task", collector__isnull=False).exists()
     work = WorkItem.objects.count()
+    # issue 10: agencies, their users, the field team and the agency-management lead
+    for login in ("agency1 / arrears-demo", "agent1 / arrears-demo", "vera / arrears-demo"):
+        assert login in text
+    placed = Placement.objects.filter(recalled_on__isnull=True).first()
+    assert placed is not None
+    vera = get_user_model().objects.get(username="vera")
+    assert visible_cases(vera).filter(pk=placed.case_id).exists()  # she oversees placed cases
+    assert FieldVisit.objects.exists() and LegalLetter.objects.exists()
     call_command("demo", "--borrowers", "40", "--as-of", str(AS_OF), stdout=StringIO())
     assert (Loan.objects.count(), Payment.objects.count()) == (loans, payments)
     assert WorkItem.objects.count() == work  # the day's work is not created twice

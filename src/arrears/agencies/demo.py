@@ -11,6 +11,7 @@ from django.contrib.auth import get_user_model
 
 from arrears.agencies import placement, register
 from arrears.agencies.models import Agency, AgencyMember, Placement, QualityReview
+from arrears.collections.models import Collector, Team
 
 PASSWORD = "arrears-demo"
 #: (code, name, name_zh, phone, capacity, tiers, channels, parties)
@@ -38,6 +39,9 @@ AGENCIES = (
 )
 #: (username, agency code)
 MEMBERS = (("agency1", "huabei"), ("agency2", "donghai"))
+#: The lender's agency-management lead (委外管理): the team that owns the strategy's placement
+#: stage, so its lead sees placed cases, approves the plans agencies propose and recalls.
+MANAGER = "vera"
 
 
 def seed_agencies(as_of: date, password: str = PASSWORD) -> list[tuple[str, str, str]]:
@@ -60,7 +64,17 @@ def seed_agencies(as_of: date, password: str = PASSWORD) -> list[tuple[str, str,
             channels=channels,
             parties=parties,
         )
-    logins = []
+    team, _ = Team.objects.get_or_create(
+        code="agency-mgmt",
+        defaults={"name": "委外管理 Agency management", "owner": "agency_placement"},
+    )
+    vera = users.objects.filter(username=MANAGER).first()
+    if vera is None:
+        vera = users.objects.create_user(MANAGER, password=password, is_staff=True)
+    Collector.objects.get_or_create(
+        user=vera, defaults={"team": team, "role": Collector.Role.TEAM_LEAD, "capacity": 0}
+    )
+    logins = [(MANAGER, password, "agency-management lead: placed cases, agencies' plans, recalls")]
     for username, code in MEMBERS:
         user = users.objects.filter(username=username).first()
         if user is None:
