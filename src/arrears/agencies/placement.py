@@ -226,7 +226,7 @@ def _performance(agency: Agency, day: date) -> int:
 def _eligible(day: date, stage: str, rule: PlacementRule) -> pl.DataFrame:
     """Open cases of ``stage`` without a live placement for which the rule's condition holds,
     in queue order (priority, then case id)."""
-    from arrears.collections.workflow import _strategy_frame  # the workflow's own state frame
+    from arrears.collections.workflow import strategy_frame
 
     rows = list(
         Case.objects.filter(closed_on__isnull=True, stage=stage)
@@ -237,7 +237,7 @@ def _eligible(day: date, stage: str, rule: PlacementRule) -> pl.DataFrame:
         return pl.DataFrame(schema={"case_pk": pl.Int64, "borrower_id": pl.Int64})
     borrowers = [b for _, b, _ in rows]
     people = borrower_frame(loan_frame(day, borrowers))
-    frame = _strategy_frame(day, people, case_frame(day, borrowers))
+    frame = strategy_frame(day, people, case_frame(day, borrowers))
     ok = frame.filter(rule.condition().fill_null(False)).select("borrower_id")
     queue = pl.DataFrame(
         rows,

@@ -186,7 +186,7 @@ def judge_promises(as_of: date, borrowers: Collection[int] | None, label: str) -
     return judged
 
 
-def _strategy_frame(as_of: date, borrowers: pl.DataFrame, cases: pl.DataFrame) -> pl.DataFrame:
+def strategy_frame(as_of: date, borrowers: pl.DataFrame, cases: pl.DataFrame) -> pl.DataFrame:
     """Join ledger and case columns into the frame the strategy reads (every STATE_COLUMN)."""
     frame = borrowers.join(cases, on="borrower_id", how="left").with_columns(
         pl.col("has_plan").alias("in_plan"),
@@ -276,7 +276,7 @@ def evaluate_day(as_of: date, *, borrowers: Iterable[int] | None = None) -> Work
         )
         _open_cases(as_of, wanted, open_ids, label, summary)
         cases = case_frame(as_of, wanted["borrower_id"].to_list())
-        frame = _strategy_frame(as_of, wanted, cases)
+        frame = strategy_frame(as_of, wanted, cases)
         summary.evaluated = len(frame)
         assigned = _plan_keeps_stage(
             assign_stages(strategy, frame).with_columns(
