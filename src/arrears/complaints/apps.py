@@ -9,7 +9,11 @@ class ComplaintsConfig(AppConfig):
     verbose_name = "Complaints"
 
     def ready(self) -> None:
-        from arrears.complaints import messages
+        from arrears.complaints import messages, panel
         from arrears.contact import render
+        from arrears.web import panels
 
         render.register_extra(messages.complaint_extra)
+        panels.register(
+            "complaints", "complaints/_case_complaints.html", panel.case_panel, order=20
+        )
