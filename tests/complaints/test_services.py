@@ -209,3 +209,13 @@ def test_release_rules_still_apply(book: Book) -> None:
     assert complaint.hold is not None
     with pytest.raises(CollectionsError):
         release_hold(complaint.hold, user=book.staff["ann"])
+
+
+def test_a_taken_reference_is_skipped(book: Book, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two filings racing: the second one's first pick is already taken; it takes the next."""
+    first = _file(book, received_at=_at(date(2026, 12, 4)))
+    picks = iter([first.reference])
+    real = services._next_reference
+    monkeypatch.setattr(services, "_next_reference", lambda day: next(picks, None) or real(day))
+    second = _file(book, received_at=_at(date(2026, 12, 4), 11))
+    assert second.reference == "CP-20261204-0002"

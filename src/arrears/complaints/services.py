@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
@@ -67,6 +67,8 @@ STOP_ALL = frozenset(
 PEOPLE_CHANNELS = ["call_task", "visit_request", "voice"]
 #: Contacts this recent are linked to a complaint when the filer names none.
 LINK_DAYS = 30
+#: How often a filing retries when another took its reference number meanwhile.
+REFERENCE_TRIES = 5
 
 
 class ComplaintError(ArrearsError):
@@ -114,6 +116,18 @@ def _next_reference(day: date) -> str:
     )
     number = int(last.rsplit("-", 1)[1]) + 1 if last else 1
     return f"{prefix}{number:04d}"
+
+
+def _create(day: date, **fields: Any) -> Complaint:
+    """Insert with the day's next reference; two filings racing for the same number: the loser
+    takes the next one (the unique constraint decides, in a savepoint)."""
+    for _ in range(REFERENCE_TRIES - 1):
+        try:
+            with transaction.atomic():
+                return Complaint.objects.create(reference=_next_reference(day), **fields)
+        except IntegrityError:
+            continue
+    return Complaint.objects.create(reference=_next_reference(day), **fields)
 
 
 def _event(case: Case | None, to: str, cause: str, actor: Any, day: date) -> None:
@@ -181,8 +195,8 @@ def file_complaint(
             ContactAttempt.objects.filter(case=case, at__gte=at - timedelta(days=LINK_DAYS))
         )
     with transaction.atomic():
-        complaint = Complaint.objects.create(
-            reference=_next_reference(day),
+        complaint = _create(
+            day,
             borrower=borrower,
             case=case,
             kind=kind,
