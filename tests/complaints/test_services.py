@@ -219,3 +219,10 @@ def test_a_taken_reference_is_skipped(book: Book, monkeypatch: pytest.MonkeyPatc
     monkeypatch.setattr(services, "_next_reference", lambda day: next(picks, None) or real(day))
     second = _file(book, received_at=_at(date(2026, 12, 4), 11))
     assert second.reference == "CP-20261204-0002"
+
+
+def test_the_clock_skips_national_day_and_counts_its_make_up_saturday(book: Book) -> None:
+    complaint = _file(book, received_at=_at(date(2026, 9, 30)))
+    assert complaint.acknowledge_by == date(2026, 10, 8)  # 1–7 October are holidays
+    # 15 business days: 8, 9, 10 (a make-up Saturday), 12–16, 19–23, 26, 27 October
+    assert complaint.resolve_by == date(2026, 10, 27)

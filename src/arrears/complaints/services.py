@@ -328,7 +328,7 @@ def resolve(
             locked.acknowledged_at, locked.acknowledged_by = locked.resolved_at, by
         locked.save()
         hold = locked.hold
-        if hold is not None and hold.released_on is None:
+        if hold is not None and hold.released_on is None and hold.ends_on >= today:
             collections.release_hold(hold, user=by, today=today)
         messages.queue(locked, "resolution", today)
         _event(
