@@ -11,7 +11,8 @@ from django.contrib.auth.models import User
 
 from arrears.agencies.models import Agency, Placement, QualityReview
 from arrears.agencies.scorecard import scorecard
-from arrears.collections.models import ContactAttempt, Hold, Promise
+from arrears.collections.models import ContactAttempt, Promise
+from arrears.complaints.models import Complaint
 from arrears.ledger import models
 from arrears.ledger import services as ledger
 from tests.agencies.daystep import DAY, run
@@ -45,12 +46,22 @@ def test_scorecard_of_one_agency_for_april(pair: tuple[Agency, Agency], book: Bo
             status=status,
             agency=alpha,
         )
-    Hold.objects.create(
-        borrower_id=case.borrower_id,
-        reason="complaint",
-        starts_on=date(2026, 4, 22),
-        ends_on=date(2026, 5, 22),
-    )
+    for n, (received, agency) in enumerate(
+        ((date(2026, 4, 22), alpha), (date(2026, 5, 2), alpha), (date(2026, 4, 22), beta))
+    ):
+        complaint = Complaint.objects.create(  # only alpha's April complaint counts
+            reference=f"CP-20260422-{n:04d}",
+            borrower_id=case.borrower_id,
+            case=case,
+            kind="complaint",
+            category="harassment",
+            channel="phone",
+            description="calls at night",
+            received_at=_at(received),
+            acknowledge_by=received,
+            resolve_by=received,
+        )
+        complaint.agencies.set([agency])
     for outcome, gate in (("dispute", "allow"), ("no_answer", "deny")):
         ContactAttempt.objects.create(
             case=case,
@@ -78,7 +89,7 @@ def test_scorecard_of_one_agency_for_april(pair: tuple[Agency, Agency], book: Bo
     assert card.placed_due_minor == mine.total_due_minor
     assert card.recovery_rate_bp == 50_000 * 10_000 // mine.total_due_minor
     assert (card.promises_judged, card.promises_kept, card.promise_kept_rate_bp) == (2, 1, 5000)
-    assert (card.complaints, card.complaints_per_1000) == (2, 2000)  # the hold and the dispute
+    assert (card.complaints, card.complaints_per_1000) == (1, 1000)  # a dispute contact is not one
     assert card.gate_denials == 1
     assert (card.reviews, card.average_score, card.failed_reviews) == (2, 65, 1)
     assert card.findings == ["2026-04-28 51: threatened to call the employer"]

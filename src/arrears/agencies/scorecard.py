@@ -10,9 +10,8 @@ For ``agency`` and the days ``first``..``last``:
   points, floored;
 * **promise-kept rate** — promises the agency's users took (``Promise.agency``) made in the
   period and judged by now: kept over kept + partially kept + broken, in basis points;
-* **complaints per 1,000 cases** — complaint or dispute holds starting, and contacts with the
-  outcome *dispute*, on a worked case while it was placed with the agency and in the period,
-  × 1000 / cases worked, floored;
+* **complaints per 1,000 cases** — complaints and disputes (``complaints.Complaint``) received
+  in the period that are linked to the agency, × 1000 / cases worked, floored;
 * **gate denials** — contacts logged for the agency (``ContactAttempt.agency``) in the period
   that the compliance gate denied (only recorded when overridden: a refused contact is never
   stored), plus denied messages of the agency's placements (the placement and recall notices);
@@ -34,7 +33,7 @@ from django.utils import timezone
 
 from arrears.agencies.commission import covered_until, recovered
 from arrears.agencies.models import Agency, Placement, QualityReview
-from arrears.collections.models import ContactAttempt, Hold
+from arrears.collections.models import ContactAttempt
 from arrears.contact.models import GateDecision
 
 #: A review scoring below this fails.
@@ -78,27 +77,15 @@ def _day_range(first: date, last: date) -> tuple[datetime, datetime]:
     return start, end
 
 
-def _complaints(worked: list[Placement], first: date, last: date) -> int:
-    count = 0
-    for placement in worked:
-        start = max(first, placement.placed_on)
-        end = min(last, covered_until(placement))
-        if end < start:
-            continue
-        count += Hold.objects.filter(
-            borrower_id=placement.case.borrower_id,
-            reason__in=(Hold.Reason.COMPLAINT, Hold.Reason.DISPUTE),
-            starts_on__gte=start,
-            starts_on__lte=end,
-        ).count()
-        lo, hi = _day_range(start, end)
-        count += ContactAttempt.objects.filter(
-            case_id=placement.case_id,
-            outcome=ContactAttempt.Outcome.DISPUTE,
-            at__gte=lo,
-            at__lte=hi,
-        ).count()
-    return count
+def _complaints(agency: Agency, first: date, last: date) -> int:
+    """Complaints and disputes received in the period that name the agency (``Complaint``
+    links: the filer's choice or the agency's contacts on the case in the month before)."""
+    from arrears.complaints.models import Complaint
+
+    lo, hi = _day_range(first, last)
+    return Complaint.objects.filter(
+        agencies=agency, received_at__gte=lo, received_at__lte=hi
+    ).count()
 
 
 def scorecard(agency: Agency, first: date, last: date) -> Scorecard:
@@ -113,7 +100,7 @@ def scorecard(agency: Agency, first: date, last: date) -> Scorecard:
     promises = agency.promises.filter(made_on__gte=first, made_on__lte=last)
     judged = promises.filter(status__in=("kept", "partially_kept", "broken")).count()
     kept = promises.filter(status="kept").count()
-    complaints = _complaints(worked, first, last)
+    complaints = _complaints(agency, first, last)
     lo, hi = _day_range(first, last)
     keys = Q()
     for placement in placements:

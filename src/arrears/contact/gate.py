@@ -248,7 +248,13 @@ def _preferences(borrower: Borrower) -> dict[str, Any]:
 def request_for(
     message: OutboxMessage, now: datetime, text: str, facts: Mapping[str, str]
 ) -> ContactRequest:
-    """The gate's view of one outgoing message."""
+    """The gate's view of one outgoing message.
+
+    Its purpose is the template's (``notices.context.purpose_of``): a complaint's
+    acknowledgement is a *notice*, which the packs let through the complaint's own hold.
+    """
+    from arrears.notices.context import purpose_of
+
     borrower = message.borrower
     return ContactRequest(
         debt_id=_debt(message),
@@ -256,7 +262,7 @@ def request_for(
         party="borrower",
         channel=message.channel,
         action=ACTIONS[message.channel],
-        purpose="collect",
+        purpose=purpose_of(message.template),
         case_id=str(message.case_id or ""),
         request_id=message.key,
         address=message.to_address or None,

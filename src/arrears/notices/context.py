@@ -194,8 +194,8 @@ VARIABLES: Final[Mapping[str, Variable]] = MappingProxyType(
                 "complaint_ref",
                 "the reference number of the borrower's complaint",
                 "投诉受理编号",
-                "TS20260216-0042",
-                "TS20260216-0042",
+                "CP-20260216-0042",
+                "CP-20260216-0042",
             ),
             _v(
                 "reply_by",
@@ -203,6 +203,13 @@ VARIABLES: Final[Mapping[str, Variable]] = MappingProxyType(
                 "答复投诉的最迟日期",
                 "2026-03-03",
                 "2026-03-03",
+            ),
+            _v(
+                "complaint_outcome",
+                "the finding on a complaint: upheld or not upheld",
+                "投诉处理结论（成立或不成立）",
+                "upheld",
+                "成立",
             ),
         )
     }
@@ -307,6 +314,15 @@ SPECS: Final[Mapping[str, Spec]] = MappingProxyType(
                 "sms",
                 "complaint_ref",
                 "reply_by",
+                purpose="notice",
+            ),
+            _spec(
+                "complaint_resolution",
+                "complaint resolution",
+                "投诉处理结果通知",
+                "sms",
+                "complaint_ref",
+                "complaint_outcome",
                 purpose="notice",
             ),
         )

@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "arrears.contact",
     "arrears.verification",
     "arrears.fieldwork",
+    "arrears.complaints",
     "arrears.legal",
     "arrears.demo",
     "arrears.web",

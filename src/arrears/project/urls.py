@@ -10,6 +10,7 @@ urlpatterns = [
     path("", include("arrears.contact.urls")),
     path("", include("arrears.verification.urls")),
     path("", include("arrears.fieldwork.urls")),
+    path("", include("arrears.complaints.urls")),
     path("", include("arrears.legal.urls")),
     path("agency/", include("arrears.agencies.urls")),
     path("api/v1/agency/", agency_api.urls),

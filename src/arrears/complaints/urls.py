@@ -1,0 +1,12 @@
+"""Complaint pages (the lead includes them at the site root: ``/complaints/…``)."""
+
+from django.urls import path
+
+from arrears.complaints import views
+
+app_name = "complaints"
+urlpatterns = [
+    path("complaints/", views.complaint_list, name="list"),
+    path("complaints/<int:complaint_id>/", views.complaint_detail, name="detail"),
+    path("complaints/case/<int:case_id>/new/", views.complaint_new, name="new"),
+]
