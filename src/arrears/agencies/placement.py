@@ -120,7 +120,9 @@ def _recall_reason(
     return "", ""
 
 
-def _do_recall(placement: Placement, day: date, reason: str, cause: str, by: Any = None) -> None:
+def recall_now(placement: Placement, day: date, reason: str, cause: str, by: Any = None) -> None:
+    """End a placement now for a system reason (the day step's recalls, a complaint about the
+    agency): no permission check — the reason is the authority; people use :func:`recall`."""
     placement.recalled_on, placement.recall_reason = day, reason
     placement.recalled_by, placement.recall_note = by, cause[:NOTE_MAX]
     placement.save(update_fields=["recalled_on", "recall_reason", "recalled_by", "recall_note"])
@@ -147,7 +149,7 @@ def recall_due(day: date, rules: Mapping[str, PlacementRule]) -> dict[str, int]:
     for placement in live:
         reason, cause = _recall_reason(placement, day, rules, held)
         if reason:
-            _do_recall(placement, day, reason, cause)
+            recall_now(placement, day, reason, cause)
             counts[reason] = counts.get(reason, 0) + 1
     return counts
 
@@ -190,7 +192,7 @@ def recall(
                 placement=locked.pk,
                 day=locked.recalled_on,
             )
-        _do_recall(locked, day, reason, text, by)
+        recall_now(locked, day, reason, text, by)
     return locked
 
 

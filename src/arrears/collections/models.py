@@ -209,6 +209,7 @@ class CaseEvent(models.Model):
         PLACEMENT = "placement"  # placed with or recalled from an agency
         LETTER = "letter"  # a lawyer's letter issued or withdrawn
         VISIT = "visit"  # a field visit's step
+        COMPLAINT = "complaint"  # a complaint or dispute received, acknowledged or resolved
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
     on = models.DateField()

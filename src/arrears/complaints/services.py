@@ -133,11 +133,10 @@ def _create(day: date, **fields: Any) -> Complaint:
 def _event(case: Case | None, to: str, cause: str, actor: Any, day: date) -> None:
     if case is None:
         return
-    # TODO(lead): a CaseEvent.Kind.COMPLAINT would name these better (collections migration)
     CaseEvent.objects.create(
         case=case,
         on=day,
-        kind=CaseEvent.Kind.HOLD,
+        kind=CaseEvent.Kind.COMPLAINT,
         from_value="complaint",
         to_value=to,
         cause=cause[:2000],
@@ -253,8 +252,7 @@ def _recall(complaint: Complaint, agency: Any, day: date) -> None:
         .select_related("case__borrower", "agency")
     )
     for found in live:
-        # the system path the day step uses (no supervisor: the complaint is the reason)
-        placements._do_recall(
+        placements.recall_now(
             found, day, Placement.RecallReason.COMPLAINT, f"complaint {complaint.reference}"
         )
 

@@ -155,6 +155,7 @@ LABELS: dict[str, dict[str, Any]] = {
         "placement": gettext_lazy("Agency placement"),
         "letter": gettext_lazy("Lawyer's letter"),
         "visit": gettext_lazy("Field visit"),
+        "complaint": gettext_lazy("Complaint"),
     },
     # waiver and plan events record the concession's status as their to-value
     "concession_status": concessions.LABELS["concession_status"],
