@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "arrears.ledger",
+    "arrears.audit",
     "arrears.daily",
     "arrears.collections",
     "arrears.agencies",

@@ -1,0 +1,70 @@
+"""``arrears audit verify [--json]`` | ``export --case ID --out DIR`` | ``verify-bundle DIR``."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+
+from arrears.audit import chain
+from arrears.audit.context import acting_as
+from arrears.audit.export import export_case
+from arrears.audit.models import AuditEntry
+from arrears.audit.services import verify_chain
+
+
+class Command(BaseCommand):
+    help = "Verify the tamper-evident audit chain, or export and verify a case's dispute bundle."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        sub = parser.add_subparsers(dest="sub", required=True)
+        verify = sub.add_parser("verify", help="walk the whole chain")
+        verify.add_argument("--json", action="store_true")
+        export = sub.add_parser("export", help="write a case's dispute bundle")
+        export.add_argument("--case", type=int, required=True)
+        export.add_argument("--out", required=True)
+        bundle = sub.add_parser("verify-bundle", help="check an exported bundle")
+        bundle.add_argument("dir")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        with acting_as("cli:audit"):
+            if options["sub"] == "verify":
+                self._verify(bool(options["json"]))
+            elif options["sub"] == "export":
+                names = export_case(options["case"], Path(options["out"]))
+                self.stdout.write(f"wrote {', '.join(names)} to {options['out']}")
+            else:
+                problems = chain.verify_bundle(options["dir"])
+                for problem in problems:
+                    self.stdout.write(problem)
+                if problems:
+                    sys.exit(1)
+                self.stdout.write("bundle holds")
+
+    def _verify(self, as_json: bool) -> None:
+        broken = verify_chain()
+        count = AuditEntry.objects.count()
+        row = None
+        if broken is not None:
+            row = AuditEntry.objects.filter(seq=broken.seq).values_list("id", flat=True).first()
+        if as_json:
+            self.stdout.write(
+                json.dumps(
+                    {
+                        "ok": broken is None,
+                        "entries": count,
+                        "seq": broken.seq if broken else None,
+                        "id": row,
+                        "why": broken.why if broken else None,
+                    }
+                )
+            )
+        elif broken is None:
+            self.stdout.write(f"chain holds: {count} entries")
+        else:
+            self.stdout.write(f"chain broken at {broken} (id {row})")
+        if broken is not None:
+            sys.exit(1)

@@ -1,0 +1,145 @@
+"""Signal receivers: money- and state-affecting saves and deletes, logins, and day runs.
+
+Before images are read from the database in ``pre_save`` (the row as it was), after images
+from the instance in ``post_save``; both are masked and bounded by ``services.record``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.apps import apps
+from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.db import models
+from django.db.models.signals import post_delete, post_save, pre_save
+
+from arrears.audit import services
+
+#: Models whose every save and delete is recorded ("app_label.Model").
+WATCHED = (
+    "ledger.Payment",
+    "ledger.Waiver",
+    "ledger.RepaymentPlan",
+    "ledger.Loan",
+    "collections.Case",
+    "collections.CaseEvent",
+    "collections.Hold",
+    "collections.Promise",
+    "collections.ContactAttempt",
+    "collections.ApprovalLimit",
+    "collections.Team",
+    "collections.Collector",
+    "collections.StrategyVersion",
+    "contact.GateDecision",
+    "contact.ContactPreference",
+    "contact.OutboxMessage",
+    "agencies.Placement",
+    "agencies.Agency",
+    "legal.LegalLetter",
+    "fieldwork.FieldVisit",
+    "verification.Credential",
+    "daily.DayRun",
+)
+#: Models recorded only when their ``status`` changes (not every lease or retry update).
+STATUS_ONLY = {"contact.OutboxMessage", "daily.DayRun"}
+#: Large free-text fields left out of images (the document itself is versioned elsewhere).
+SKIP_FIELDS = {"source", "body", "password"}
+
+_BEFORE = "_audit_before"
+
+
+def image(instance: models.Model) -> dict[str, Any]:
+    """The concrete field values of a row (foreign keys as ids)."""
+    out: dict[str, Any] = {}
+    for field in instance._meta.concrete_fields:
+        if field.name in SKIP_FIELDS:
+            continue
+        out[field.attname] = field.value_from_object(instance)
+    return out
+
+
+def _label(instance: models.Model) -> str:
+    return f"{instance._meta.app_label}.{instance._meta.object_name}"
+
+
+def _case_id(instance: models.Model) -> int | None:
+    if _label(instance) == "collections.Case":
+        return instance.pk  # type: ignore[no-any-return]
+    value = getattr(instance, "case_id", None)
+    return value if isinstance(value, int) else None
+
+
+def _pre_save(sender: type[models.Model], instance: models.Model, **kwargs: Any) -> None:
+    if kwargs.get("raw") or instance.pk is None:
+        return
+    old = sender._default_manager.filter(pk=instance.pk).first()
+    setattr(instance, _BEFORE, image(old) if old is not None else None)
+
+
+def _post_save(
+    sender: type[models.Model], instance: models.Model, created: bool, **kwargs: Any
+) -> None:
+    if kwargs.get("raw"):
+        return
+    label = _label(instance)
+    before = None if created else getattr(instance, _BEFORE, None)
+    after = image(instance)
+    unchanged_status = before is not None and before.get("status") == after.get("status")
+    if label in STATUS_ONLY and not created and unchanged_status:
+        return
+    if before is not None and before == after:
+        return
+    verb = "created" if created or before is None else "changed"
+    services.record(
+        f"{label.split('.')[1].lower()}.{verb}",
+        subject_type=label,
+        subject_id=instance.pk,
+        case_id=_case_id(instance),
+        before=before,
+        after=after,
+    )
+
+
+def _post_delete(sender: type[models.Model], instance: models.Model, **kwargs: Any) -> None:
+    label = _label(instance)
+    services.record(
+        f"{label.split('.')[1].lower()}.deleted",
+        subject_type=label,
+        subject_id=instance.pk,
+        case_id=_case_id(instance),
+        before=image(instance),
+    )
+
+
+def _logged_in(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
+    name = user.get_username()
+    services.record("login", subject_type="auth.User", subject_id=user.pk, actor=name)
+
+
+def _logged_out(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
+    if user is None:
+        return
+    name = user.get_username()
+    services.record("logout", subject_type="auth.User", subject_id=user.pk, actor=name)
+
+
+def _login_failed(sender: Any, credentials: dict[str, Any], **kwargs: Any) -> None:
+    """Only the username is kept: never the password."""
+    name = str(credentials.get("username", ""))[:150]
+    services.record("login.failed", subject_type="auth.User", subject_id=name, actor=name)
+
+
+def connect() -> None:
+    """Connect every receiver (called once from ``AuditConfig.ready``)."""
+    for label in WATCHED:
+        try:
+            model = apps.get_model(label)
+        except LookupError:  # an app not installed in this deployment
+            continue
+        uid = f"audit:{label}"
+        pre_save.connect(_pre_save, sender=model, dispatch_uid=uid + ":pre")
+        post_save.connect(_post_save, sender=model, dispatch_uid=uid + ":post")
+        post_delete.connect(_post_delete, sender=model, dispatch_uid=uid + ":del")
+    user_logged_in.connect(_logged_in, dispatch_uid="audit:login")
+    user_logged_out.connect(_logged_out, dispatch_uid="audit:logout")
+    user_login_failed.connect(_login_failed, dispatch_uid="audit:login-failed")
