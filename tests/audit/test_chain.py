@@ -171,3 +171,12 @@ def test_postgres_concurrent_appends_never_fork() -> None:
         t.join()
     assert AuditEntry.objects.filter(action="race").count() == 20
     assert services.verify_chain() is None
+
+
+@pytest.mark.django_db
+def test_nothing_is_recorded_while_the_chain_is_switched_off(settings: object) -> None:
+    settings.ARREARS_AUDIT = False  # type: ignore[attr-defined]
+    product = factories.product()
+    factories.loan("L-OFF", factories.borrower("B-OFF"), product)
+    get_user_model().objects.create_user("quiet")
+    assert not AuditEntry.objects.exists()

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.apps import apps
+from django.conf import settings
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.db import models
 from django.db.models.signals import post_delete, post_save, pre_save
@@ -70,6 +71,8 @@ def _case_id(instance: models.Model) -> int | None:
 
 
 def _pre_save(sender: type[models.Model], instance: models.Model, **kwargs: Any) -> None:
+    if not enabled():
+        return
     if kwargs.get("raw") or instance.pk is None:
         return
     old = sender._default_manager.filter(pk=instance.pk).first()
@@ -79,7 +82,7 @@ def _pre_save(sender: type[models.Model], instance: models.Model, **kwargs: Any)
 def _post_save(
     sender: type[models.Model], instance: models.Model, created: bool, **kwargs: Any
 ) -> None:
-    if kwargs.get("raw"):
+    if not enabled() or kwargs.get("raw"):
         return
     label = _label(instance)
     before = None if created else getattr(instance, _BEFORE, None)
@@ -101,6 +104,8 @@ def _post_save(
 
 
 def _post_delete(sender: type[models.Model], instance: models.Model, **kwargs: Any) -> None:
+    if not enabled():
+        return
     label = _label(instance)
     services.record(
         f"{label.split('.')[1].lower()}.deleted",
@@ -112,11 +117,15 @@ def _post_delete(sender: type[models.Model], instance: models.Model, **kwargs: A
 
 
 def _logged_in(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
+    if not enabled():
+        return
     name = user.get_username()
     services.record("login", subject_type="auth.User", subject_id=user.pk, actor=name)
 
 
 def _logged_out(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
+    if not enabled():
+        return
     if user is None:
         return
     name = user.get_username()
@@ -125,8 +134,17 @@ def _logged_out(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
 
 def _login_failed(sender: Any, credentials: dict[str, Any], **kwargs: Any) -> None:
     """Only the username is kept: never the password."""
+    if not enabled():
+        return
     name = str(credentials.get("username", ""))[:150]
     services.record("login.failed", subject_type="auth.User", subject_id=name, actor=name)
+
+
+def enabled() -> bool:
+    """Whether changes are being recorded (``ARREARS_AUDIT``, off by default until the chain's
+    lock has been measured against the daily run and the concurrent approval paths: every
+    watched save takes the chain's lock for the rest of its transaction)."""
+    return bool(getattr(settings, "ARREARS_AUDIT", False))
 
 
 def connect() -> None:

@@ -81,6 +81,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "arrears.audit.middleware.AuditActorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # a view's 404 is the friendly page with DEBUG on too (not Django's technical page)
@@ -206,5 +207,7 @@ ARREARS_MESSAGE_VALID_DAYS: dict[str, int] = json.loads(
 ARREARS_FIELD_VISIT_RULE: dict[str, object] = json.loads(
     os.environ.get("ARREARS_FIELD_VISIT_RULE", "{}")
 )
+#: Record every watched change in the audit chain (``arrears.audit``); off until switched on.
+ARREARS_AUDIT = os.environ.get("ARREARS_AUDIT", "0") == "1"
 #: Where visit authorisation letters are kept (empty: ``<data dir>/fieldwork/authorisations``).
 ARREARS_FIELDWORK_DIR = os.environ.get("ARREARS_FIELDWORK_DIR", "")
