@@ -207,6 +207,11 @@ ARREARS_MESSAGE_VALID_DAYS: dict[str, int] = json.loads(
 ARREARS_FIELD_VISIT_RULE: dict[str, object] = json.loads(
     os.environ.get("ARREARS_FIELD_VISIT_RULE", "{}")
 )
+#: Complaint clocks in business days (``arrears.complaints``) and the calendar they count on.
+ARREARS_COMPLAINT_SLA: dict[str, int] = json.loads(
+    os.environ.get("ARREARS_COMPLAINT_SLA", '{"acknowledge_days": 1, "resolve_days": 15}')
+)
+ARREARS_COMPLAINT_CALENDAR = os.environ.get("ARREARS_COMPLAINT_CALENDAR", "cn")
 #: Record every watched change in the audit chain (``arrears.audit``); off until switched on.
 ARREARS_AUDIT = os.environ.get("ARREARS_AUDIT", "0") == "1"
 #: Where visit authorisation letters are kept (empty: ``<data dir>/fieldwork/authorisations``).
