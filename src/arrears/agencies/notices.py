@@ -13,21 +13,14 @@ names, through :func:`agency_extra`, which ``AgenciesConfig.ready`` registers wi
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
-
-from django.utils import timezone
+from datetime import date
 
 from arrears.agencies.models import Placement
 from arrears.contact.models import OutboxMessage
-from arrears.contact.outbox import LOCALES, valid_days
+from arrears.contact.outbox import queue_notice
 
 PLACED_TEMPLATE = "agency_placement"
 RECALLED_TEMPLATE = "agency_recall"
-CHANNEL = "sms"
-#: Days a notice stays worth sending when ``ARREARS_MESSAGE_VALID_DAYS`` does not name it:
-#: long enough to wait out quiet hours and a weekend of frequency caps, short enough that an
-#: old notice is not news.
-DEFAULT_VALID_DAYS = 3
 
 
 def notice_key(placement: Placement, event: str) -> str:
@@ -35,31 +28,13 @@ def notice_key(placement: Placement, event: str) -> str:
     return f"placement:{placement.pk}:{event}"
 
 
-def _valid_until(template: str, day: date) -> datetime:
-    days = valid_days(CHANNEL, template) or DEFAULT_VALID_DAYS
-    return timezone.make_aware(datetime.combine(day + timedelta(days=days + 1), time.min))
-
-
 def queue(placement: Placement, event: str, day: date) -> bool:
     """Queue the borrower's notice of ``event`` ('placed' or 'recalled'); False if it already
     was (idempotent by key)."""
     template = PLACED_TEMPLATE if event == "placed" else RECALLED_TEMPLATE
-    borrower = placement.case.borrower
-    locale = LOCALES.get(borrower.locale, "zh-CN")
-    _, created = OutboxMessage.objects.get_or_create(
-        key=notice_key(placement, event),
-        defaults={
-            "borrower": borrower,
-            "case": placement.case,
-            "channel": CHANNEL,
-            "template": template,
-            "locale": locale,
-            "not_before": timezone.make_aware(datetime.combine(day, time.min)),
-            "due_on": day,
-            "expires_at": _valid_until(template, day),
-        },
+    return queue_notice(
+        notice_key(placement, event), placement.case.borrower, placement.case, template, day
     )
-    return created
 
 
 def agency_extra(message: OutboxMessage) -> dict[str, str]:

@@ -6,20 +6,14 @@ only for messages keyed ``complaint:<id>:ack`` or ``complaint:<id>:resolution``.
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
-
-from django.utils import timezone
+from datetime import date
 
 from arrears.complaints.models import Complaint
 from arrears.contact.models import OutboxMessage
-from arrears.contact.outbox import LOCALES, valid_days
+from arrears.contact.outbox import queue_notice
 
 ACK_TEMPLATE = "complaint_acknowledgement"
 RESOLUTION_TEMPLATE = "complaint_resolution"
-CHANNEL = "sms"
-#: A complaint notice stays worth sending this long when the setting does not name it: long
-#: enough to wait out quiet hours and a weekend.
-DEFAULT_VALID_DAYS = 3
 
 
 def message_key(complaint: Complaint, what: str) -> str:
@@ -30,24 +24,9 @@ def message_key(complaint: Complaint, what: str) -> str:
 def queue(complaint: Complaint, what: str, day: date) -> bool:
     """Queue the borrower's ``ack`` or ``resolution`` SMS; False if it already was."""
     template = ACK_TEMPLATE if what == "ack" else RESOLUTION_TEMPLATE
-    borrower = complaint.borrower
-    days = valid_days(CHANNEL, template) or DEFAULT_VALID_DAYS
-    _, created = OutboxMessage.objects.get_or_create(
-        key=message_key(complaint, what),
-        defaults={
-            "borrower": borrower,
-            "case": complaint.case,
-            "channel": CHANNEL,
-            "template": template,
-            "locale": LOCALES.get(borrower.locale, "zh-CN"),
-            "not_before": timezone.make_aware(datetime.combine(day, time.min)),
-            "due_on": day,
-            "expires_at": timezone.make_aware(
-                datetime.combine(day + timedelta(days=days + 1), time.min)
-            ),
-        },
+    return queue_notice(
+        message_key(complaint, what), complaint.borrower, complaint.case, template, day
     )
-    return created
 
 
 def complaint_extra(message: OutboxMessage) -> dict[str, str]:

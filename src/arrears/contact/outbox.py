@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.utils import timezone
@@ -91,3 +92,34 @@ def enqueue_due(day: date) -> int:
     ]
     OutboxMessage.objects.bulk_create(fresh, ignore_conflicts=True, batch_size=2000)
     return len(fresh)
+
+
+#: Days a notice (not a cadence reminder) stays worth sending when the setting does not name
+#: its template: long enough to wait out quiet hours and a weekend of frequency caps, short
+#: enough that an old notice is not news.
+NOTICE_VALID_DAYS = 3
+
+
+def queue_notice(
+    key: str, borrower: Any, case: Any, template: str, day: date, *, channel: str = "sms"
+) -> bool:
+    """Queue a one-off notice to ``borrower`` (a placement or recall, a complaint's
+    acknowledgement or resolution) under ``key``, the event it tells of; False when that key was
+    already queued (idempotent). It goes through the gate at dispatch like every message."""
+    days = valid_days(channel, template) or NOTICE_VALID_DAYS
+    _, created = OutboxMessage.objects.get_or_create(
+        key=key,
+        defaults={
+            "borrower": borrower,
+            "case": case,
+            "channel": channel,
+            "template": template,
+            "locale": LOCALES.get(borrower.locale, "zh-CN"),
+            "not_before": timezone.make_aware(datetime.combine(day, time.min)),
+            "due_on": day,
+            "expires_at": timezone.make_aware(
+                datetime.combine(day + timedelta(days=days + 1), time.min)
+            ),
+        },
+    )
+    return created
