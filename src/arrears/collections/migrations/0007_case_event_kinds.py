@@ -27,6 +27,7 @@ class Migration(migrations.Migration):
                     ("placement", "Placement"),
                     ("letter", "Letter"),
                     ("visit", "Visit"),
+                    ("complaint", "Complaint"),
                 ],
                 max_length=10,
             ),
