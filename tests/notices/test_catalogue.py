@@ -46,9 +46,19 @@ def test_renders_with_the_sample_context(template: Template) -> None:
     subject, body = render_template(template, sample)
     text = subject + body
     assert "$" not in text.replace("CN¥", "")  # nothing left unrendered
-    for name in ctx.DISCLOSURES:
+    for name in ctx.required_variables(template.code):
         assert sample[name] in text, name
-    assert sample["as_of"] in text
+
+
+def test_only_service_messages_go_without_the_disclosures() -> None:
+    """A sign-in code must not carry the debt to whoever holds the phone; every other
+    template must carry every disclosure."""
+    for code, spec in ctx.SPECS.items():
+        needed = ctx.required_variables(code)
+        if spec.purpose == "service":
+            assert not needed & set(ctx.DISCLOSURES), code
+        else:
+            assert set(ctx.DISCLOSURES) | {"as_of"} <= needed, code
 
 
 @pytest.mark.parametrize("pack", ["cn", "default"])

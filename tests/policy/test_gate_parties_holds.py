@@ -97,6 +97,9 @@ def expected_stop(pack: Pack, hold: Hold, channel: str, action: str, purpose: st
     """What the pack's holds rule promises, restated independently of the gate."""
     rule = next(r for r in pack.rules if r.kind == "holds")
     assert isinstance(rule.params, HoldsParams)
+    named = rule.applies.purposes
+    if purpose not in (named if named is not None else PURPOSES - {"service"}):
+        return False  # a rule covers a service message only when it names the purpose
     stop = rule.params.kinds.get(hold.kind)
     if stop is None:
         return True
@@ -184,7 +187,7 @@ def test_opt_out_channel_by_action_never_leaks(name: str) -> None:
         )  # fmt: skip
         decision = decide(r, [], NOW, pack=pack)
         fired = any(f.kind == "opt_out" for f in decision.fired)
-        if channel == opted:
+        if channel == opted and purpose != "service":  # a code the person just asked for
             assert fired and decision.outcome == "deny", (opted, channel, party, purpose)
         else:
             assert not fired
@@ -243,5 +246,23 @@ def test_no_request_a_hold_or_opt_out_stops_is_ever_allowed(
     stopped = any(
         h.covers("D1") and expected_stop(pack, h, channel, action, purpose) for h in built
     )
-    if stopped or channel in opt_outs:
+    if stopped or (channel in opt_outs and purpose != "service"):
         assert decision.outcome == "deny"
+
+
+@pytest.mark.parametrize("name", sorted(PACKS))
+def test_a_service_message_passes_holds_and_hours_unless_a_rule_names_it(name: str) -> None:
+    """A sign-in code the person asked for is not a contact: no shipped rule names the
+    ``service`` purpose, so neither a hold nor the night stops it; a rule that names it does."""
+    import dataclasses
+
+    from arrears.policy.model import Selector
+
+    pack = PACKS[name]
+    night = at(NY, 2026, 3, 10, 3, 0)
+    r = req(channel="sms", action="sms", purpose="service", holds=(Hold("complaint"),))
+    assert decide(r, [], night, pack=pack).outcome == "allow"
+    hours = next(rule for rule in pack.rules if rule.kind == "contact_hours")
+    named = dataclasses.replace(hours, applies=Selector(purposes=frozenset({"service"})))
+    strict = dataclasses.replace(pack, rules=(named,))
+    assert decide(r, [], night, pack=strict).outcome != "allow"

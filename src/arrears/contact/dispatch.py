@@ -179,6 +179,27 @@ def dispatch_once(
     return summary
 
 
+def send_now(
+    message: OutboxMessage,
+    channels: Channels,
+    *,
+    now: datetime | None = None,
+    lease: timedelta = DEFAULT_LEASE,
+) -> str:
+    """Save a new ``message`` already claimed by this caller and process it at once — a
+    request-time send, such as a portal sign-in code the person is waiting for; returns its
+    status afterwards. It takes a dispatcher's path (render, gate, send, record), so nothing
+    skips the gate, and no other dispatcher can claim it in between: it is never ``queued``."""
+    at = now or timezone.now()
+    me = worker_id()
+    message.status = OutboxMessage.Status.SENDING
+    message.lease_owner = me
+    message.lease_until = at + lease
+    message.save()
+    _process(message, channels, at, me, DispatchSummary())
+    return str(OutboxMessage.objects.values_list("status", flat=True).get(pk=message.pk))
+
+
 def _finish(message: OutboxMessage, worker: str, **changes: Any) -> None:
     """Write the outcome, but only while this worker still holds the message."""
     OutboxMessage.objects.filter(
@@ -269,7 +290,7 @@ def _send(
         handed_at=now,
         to_address=rendered.to,
         subject=rendered.subject,
-        body=rendered.body,
+        body=rendered.body if rendered.record_body is None else rendered.record_body,
         verification_code=rendered.verification_code,
         amount_due_minor=rendered.amount_due_minor,
         attempts=message.attempts + 1,

@@ -138,7 +138,8 @@ def _logged_record(
 
 def history(borrower: Borrower, now: datetime) -> list[ContactRecord]:
     """Every contact with the borrower (and the people around them) up to ``now`` in the
-    look-back window: messages that left, and contacts collectors logged. A contact at the
+    look-back window: messages that left (not service messages, see ``service_templates``),
+    and contacts collectors logged. A contact at the
     very instant ``now`` counts (a batch dispatched on one clock reading must see its own
     earlier sends; the contact being decided is not stored yet).
 
@@ -161,7 +162,7 @@ def history(borrower: Borrower, now: datetime) -> list[ContactRecord]:
         )
         for m in OutboxMessage.objects.filter(
             borrower=borrower, status__in=_DONE, sent_at__gte=since, sent_at__lte=now
-        )
+        ).exclude(template__in=service_templates())
     ]
     consents = consents_of(borrower, since)
     for c in ContactAttempt.objects.filter(
@@ -171,6 +172,15 @@ def history(borrower: Borrower, now: datetime) -> list[ContactRecord]:
         if record is not None:
             records.append(record)
     return records
+
+
+def service_templates() -> list[str]:
+    """Templates of *service* messages (a sign-in code the person asked for): not contacts, so
+    they never count toward a contact cap (a borrower signing in at noon must not spend the
+    day's one reminder)."""
+    from arrears.notices.context import SPECS
+
+    return [code for code, spec in SPECS.items() if spec.purpose == "service"]
 
 
 def consents_of(borrower: Borrower, since: datetime) -> list[Consent]:

@@ -56,6 +56,9 @@ class Rendered:
     facts: dict[str, str] = field(default_factory=dict)
     attachment: bytes | None = None
     attachment_name: str = ""
+    #: The body as kept on the outbox row when it must differ from what is sent: a sign-in
+    #: code is a live credential, so the record keeps the text with the code blanked.
+    record_body: str | None = None
 
     @property
     def text_for_gate(self) -> str:
@@ -200,12 +203,14 @@ def render_message(message: OutboxMessage, now: datetime) -> Rendered | str:
     document's own values and hands the document on as the attachment.
     """
     from arrears.contact import documents
-    from arrears.notices.context import build_context, gate_facts
+    from arrears.notices.context import build_context, gate_facts, purpose_of
 
     borrower = message.borrower
     to = address(borrower, message.channel)
     if not to:
         return f"no usable {message.channel} address for the borrower"
+    if purpose_of(message.template) == "service":
+        return _render_service(message, to)
     pre_due_from = (
         (message.due_on or timezone.localdate(now)) if message.template in PRE_DUE else None
     )
@@ -247,6 +252,38 @@ def render_message(message: OutboxMessage, now: datetime) -> Rendered | str:
         facts=gate_facts(context),
         attachment=document.content if document is not None else None,
         attachment_name=document.name if document is not None else "",
+    )
+
+
+#: Variables of service messages that are credentials: sent, never kept on the record.
+SECRET_VARIABLES = frozenset({"sign_in_code"})
+
+
+def _render_service(message: OutboxMessage, to: str) -> Rendered:
+    """A message the person asked for themself (a portal sign-in code): the lender's name and
+    the variables its providers give (``register_extra``), no debt figures and no verification
+    code, whatever is owed — a borrower who owes nothing may still sign in. A credential
+    variable is blanked in the body kept on the record."""
+    from arrears.notices.context import gate_facts
+
+    context = {"lender_name": lender_name(message.locale)}
+    for provider in _EXTRA:
+        context.update(provider(message))
+    subject, body = _render_template(message, context)
+    kept = body
+    for name in SECRET_VARIABLES:
+        secret = context.get(name)
+        if secret:
+            kept = kept.replace(secret, "•" * len(secret))
+    return Rendered(
+        to=to,
+        subject=subject,
+        body=body,
+        locale=message.locale,
+        verification_code="",
+        amount_due_minor=0,
+        facts=gate_facts(context),
+        record_body=kept,
     )
 
 

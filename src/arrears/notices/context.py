@@ -211,6 +211,20 @@ VARIABLES: Final[Mapping[str, Variable]] = MappingProxyType(
                 "upheld",
                 "成立",
             ),
+            _v(
+                "sign_in_code",
+                "the portal's one-time sign-in code (6 digits; never kept in clear)",
+                "借款人服务平台一次性登录验证码（6位数字，系统不保存明文）",
+                "493018",
+                "493018",
+            ),
+            _v(
+                "valid_minutes",
+                "how many minutes a one-time code stays valid",
+                "一次性验证码的有效分钟数",
+                "5",
+                "5",
+            ),
         )
     }
 )
@@ -233,8 +247,8 @@ class Spec:
     """What a template code is for and what its text must contain.
 
     ``required`` adds to ``DISCLOSURES`` and ``as_of``; ``purpose`` is the policy purpose the
-    content rules are selected by (``collect`` or ``notice``); ``channel`` is the channel the
-    shipped catalogue uses for it.
+    content rules are selected by (``collect``, ``notice`` or ``service``); ``channel`` is the
+    channel the shipped catalogue uses for it.
     """
 
     code: str
@@ -325,6 +339,15 @@ SPECS: Final[Mapping[str, Spec]] = MappingProxyType(
                 "complaint_outcome",
                 purpose="notice",
             ),
+            _spec(
+                "portal_sign_in_code",
+                "portal sign-in code",
+                "服务平台登录验证码",
+                "sms",
+                "sign_in_code",
+                "valid_minutes",
+                purpose="service",
+            ),
         )
     }
 )
@@ -333,9 +356,13 @@ SPECS: Final[Mapping[str, Spec]] = MappingProxyType(
 def required_variables(code: str) -> frozenset[str]:
     """The variables a ``code`` template must use: the disclosures, ``as_of``, the code's own.
 
-    An unknown code (a lender's own template) needs the disclosures and ``as_of`` only.
+    An unknown code (a lender's own template) needs the disclosures and ``as_of`` only. A
+    *service* message (``portal_sign_in_code``) needs its own variables only: it must not carry
+    the debt's figures to whoever holds the phone.
     """
     spec = SPECS.get(code)
+    if spec is not None and spec.purpose == "service":
+        return spec.required  # a sign-in code says nothing about a debt: no disclosures
     extra = spec.required if spec else frozenset()
     return frozenset(DISCLOSURES) | {"as_of"} | extra
 

@@ -16,7 +16,12 @@ Vocabulary (closed sets, so a typo can never silently match nothing):
   still count and restrict it;
 * party — who is contacted: ``borrower``, ``guarantor``, ``emergency_contact``, ``third_party``;
 * purpose — why: ``collect`` (about the debt), ``locate`` (find the borrower, never mention the
-  debt), ``notice`` (a notice the law or a hold still allows, e.g. a complaint acknowledgement).
+  debt), ``notice`` (a notice the law or a hold still allows, e.g. a complaint acknowledgement),
+  ``service`` (a reply the person has just asked for themself, such as a portal sign-in code,
+  which says nothing about any debt). A rule without ``purposes`` covers the three contact
+  purposes; it covers ``service`` only when it names it, because a sign-in code sent at 23:00 at
+  the borrower's own request is not a collection contact (and a hold must not lock them out of
+  the portal where they complain).
 
 A request may carry the person's **prior consent** (``Consent``: who agreed, when, to which
 window — "call me back Monday"); rules marked ``exempt_consented`` in the pack let such a request
@@ -53,7 +58,9 @@ ACTIONS: Final[frozenset[str]] = frozenset().union(*ACTIONS_BY_CHANNEL.values())
 PARTIES: Final[frozenset[str]] = frozenset(
     {"borrower", "guarantor", "emergency_contact", "third_party"}
 )
-PURPOSES: Final[frozenset[str]] = frozenset({"collect", "locate", "notice"})
+PURPOSES: Final[frozenset[str]] = frozenset({"collect", "locate", "notice", "service"})
+#: The purposes a rule without ``purposes`` covers: every purpose that is a contact.
+CONTACT_PURPOSES: Final[frozenset[str]] = frozenset({"collect", "locate", "notice"})
 HOLD_KINDS: Final[frozenset[str]] = frozenset(
     {"complaint", "dispute", "hardship", "deceased", "legal"}
 )
@@ -122,7 +129,8 @@ class Citation:
 
 @dataclass(frozen=True, slots=True)
 class Selector:
-    """Which requests a rule applies to; ``None`` on a field means "any".
+    """Which requests a rule applies to; ``None`` on a field means "any" (for ``purposes``:
+    any contact purpose, not ``service``; see the module docstring).
 
     For frequency rules the same channels/actions select the history records that count, so a
     rule about calls counts calls and restricts calls.
@@ -138,7 +146,7 @@ class Selector:
             (self.channels is None or request.channel in self.channels)
             and (self.actions is None or request.action in self.actions)
             and (self.parties is None or request.party in self.parties)
-            and (self.purposes is None or request.purpose in self.purposes)
+            and request.purpose in (CONTACT_PURPOSES if self.purposes is None else self.purposes)
         )
 
     def matches_record(self, record: ContactRecord) -> bool:

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from arrears.agencies.api import api as agency_api
+from arrears.portal.api import api as portal_api
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -13,6 +14,8 @@ urlpatterns = [
     path("", include("arrears.complaints.urls")),
     path("", include("arrears.legal.urls")),
     path("agency/", include("arrears.agencies.urls")),
+    path("my/", include("arrears.portal.urls")),
     path("api/v1/agency/", agency_api.urls),
+    path("api/v1/my/", portal_api.urls),
     path("", include("arrears.web.urls")),
 ]
