@@ -6,6 +6,8 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
+# The demo's log channel writes every message here, so the portal's one-time codes can be read.
+DEMO_MESSAGES ?= $(CURDIR)/var/demo-messages.jsonl
 
 .PHONY: install demo serve test lint format clean
 
@@ -20,11 +22,11 @@ install: $(STAMP)
 ## Set up, seed the demo portfolio, compute today's state and serve the web app.
 demo: $(STAMP)
 	$(BIN)/arrears migrate --no-input
-	$(BIN)/arrears demo
-	$(BIN)/arrears runserver $(HOST):$(PORT)
+	ARREARS_CHANNEL_LOG=$(DEMO_MESSAGES) $(BIN)/arrears demo
+	ARREARS_CHANNEL_LOG=$(DEMO_MESSAGES) $(BIN)/arrears runserver $(HOST):$(PORT)
 
 serve: $(STAMP)
-	$(BIN)/arrears runserver $(HOST):$(PORT)
+	ARREARS_CHANNEL_LOG=$(DEMO_MESSAGES) $(BIN)/arrears runserver $(HOST):$(PORT)
 
 ## Set up and run the whole suite (lint first: a style error fails like a test).
 test: $(STAMP)

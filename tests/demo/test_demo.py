@@ -62,6 +62,10 @@ def test_demo_seeds_once_runs_the_day_and_prints_logins(settings, tmp_path):
     call_command("demo", "--borrowers", "40", "--as-of", str(AS_OF), stdout=out)
     text = out.getvalue()
     assert "admin / arrears-admin" in text
+    # issue 11: where a newcomer signs in to the borrower portal, with a loan that is ours
+    portal = next(line for line in text.splitlines() if line.startswith("Borrower portal"))
+    assert "/my/" in portal and "one-time code" in portal
+    assert Loan.objects.filter(ref=portal.split("loan number ")[1].split(";")[0]).exists()
     # a manager whose limit is above the lead's, so every default-limit request has an approver
     assert "boss / arrears-demo" in text and "collections manager" in text
     boss, lead = (

@@ -125,6 +125,37 @@ class Command(BaseCommand):
             self.stdout.write(f"  {username} / {password}".ljust(26) + f"  {what}")
         for username, password, what in logins:
             self.stdout.write(f"  {username} / {password}".ljust(26) + f"  {what}")
+        self.stdout.write(portal_login_path())
+
+
+def portal_login_path() -> str:
+    """How a newcomer tries the borrower portal: a loan whose borrower has an open case (one
+    placed with an agency when there is one, so the notices page has something to say) and
+    where the demo's one-time code arrives: the SMS log file ``make demo`` sets
+    (``ARREARS_CHANNEL_LOG``)."""
+    from arrears.agencies.models import Placement
+    from arrears.collections.models import Case
+
+    live = Placement.objects.filter(recalled_on__isnull=True).order_by("id")
+    borrower = live.values_list("case__borrower", flat=True).first() or (
+        Case.objects.filter(closed_on__isnull=True)
+        .order_by("id")
+        .values_list("borrower", flat=True)
+        .first()
+    )
+    loan = Loan.objects.filter(borrower=borrower).order_by("ref").first() if borrower else None
+    if loan is None:
+        return "Borrower portal: /my/ (no loan in arrears to try it with)"
+    log = os.environ.get("ARREARS_CHANNEL_LOG")
+    where = (
+        f"the last line of {log} (tail -n 1 {log})"
+        if log
+        else "the SMS log: start the server with ARREARS_CHANNEL_LOG=<file> (make demo does)"
+    )
+    return (
+        f"Borrower portal (local demo): /my/ — loan number {loan.ref}; "
+        f"the one-time code arrives in {where}"
+    )
 
 
 def demo_clock(as_of: date) -> Callable[[], datetime]:
