@@ -34,7 +34,7 @@ class Book:
         """Every sign-in code the SMS log holds, oldest first."""
         found = []
         for entry in read_log(self.sms_log):
-            match = re.search(r"\b(\d{6})\b", str(entry.get("body", "")))
+            match = re.search(r"(?<![0-9])([0-9]{6})(?![0-9])", str(entry.get("body", "")))
             if entry.get("metadata", {}).get("template") == "portal_sign_in_code" and match:
                 found.append(match.group(1))
         return found
