@@ -331,14 +331,15 @@ def apply_preferences(
     """The pack's ``decision`` narrowed by the borrower's own requests.
 
     * Emergency contacts revoked: a contact with an emergency contact or another third party
-      is denied.
+      is denied (the rule is added even when the pack denies too, so the record says why
+      whatever the borrower's reachability).
     * Preferred hours: a contact with the borrower (not a service message they asked for, not
       a call inside a window they consented to) outside their preferred hours is deferred to
       the next preferred time — from ``now`` when the pack allowed it, from the pack's own next
       allowed time when it deferred. The dispatcher asks again then, so the pack still has the
       last word at that instant.
     """
-    if preference is None or decision.outcome == "deny":
+    if preference is None:
         return decision
     if preference.no_emergency_contacts and request.party in REVOCABLE_PARTIES:
         fired = _preference_rule(
@@ -351,7 +352,8 @@ def apply_preferences(
         return replace(decision, outcome="deny", next_allowed=None, fired=(*decision.fired, fired))
     start, end = preference.preferred_from, preference.preferred_until
     if (
-        start is None
+        decision.outcome == "deny"
+        or start is None
         or end is None
         or request.party != "borrower"
         or request.purpose == "service"
