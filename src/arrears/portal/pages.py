@@ -17,7 +17,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
-from django.utils.translation import get_language
+from django.utils.translation import get_language, pgettext
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
@@ -206,6 +206,14 @@ def preferences_dict(preference: ContactPreference | None) -> dict[str, Any]:
     }
 
 
+def preference_label(channel: str) -> str:
+    """A channel as a preference names it: ``voice`` is every phone call (the gate's voice
+    channel carries a collector's calls and robocalls alike)."""
+    if channel == "voice":
+        return pgettext("portal channel", "Phone calls (people and recorded)")
+    return records.channel_label(channel)
+
+
 @borrower_required
 @require_http_methods(["GET", "POST"])
 def preferences(request: HttpRequest) -> HttpResponse:
@@ -233,8 +241,8 @@ def preferences(request: HttpRequest) -> HttpResponse:
     first, last = pack_hours()
     context = {
         "values": values,
-        "channels": [(c, records.channel_label(c)) for c in contact.PREFERRED_CHANNELS],
-        "opt_out_channels": [(c, records.channel_label(c)) for c in PORTAL_OPT_OUTS],
+        "channels": [(c, preference_label(c)) for c in contact.PREFERRED_CHANNELS],
+        "opt_out_channels": [(c, preference_label(c)) for c in PORTAL_OPT_OUTS],
         "first": first.strftime("%H:%M"),
         "last": last.strftime("%H:%M") if last is not None else "24:00",
         "zone": borrower.time_zone or settings.TIME_ZONE,
