@@ -14,9 +14,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.utils import timezone
@@ -36,7 +37,7 @@ from arrears.policy import (
     load_pack,
 )
 from arrears.policy.gate import consented_at
-from arrears.policy.model import Consent
+from arrears.policy.model import Consent, Effect, FiredRule, HoursParams
 
 #: How far back the gate looks (the longest rolling window of any shipped pack is 7 days).
 HISTORY_DAYS = 30
@@ -246,13 +247,142 @@ def _holds(borrower: Borrower, debt: str, now: datetime) -> tuple[Hold, ...]:
     )
 
 
-def _preferences(borrower: Borrower) -> dict[str, Any]:
-    preference = ContactPreference.objects.filter(borrower=borrower).first()
+def _preference(borrower: Borrower) -> ContactPreference | None:
+    return ContactPreference.objects.filter(borrower=borrower).first()
+
+
+def _preferences(preference: ContactPreference | None) -> dict[str, Any]:
+    """The preference fields the pack's own rules read (opt-out, cease, not at work)."""
     return {
         "opt_outs": frozenset(preference.opt_outs) if preference else frozenset(),
         "cease": preference.cease if preference else False,
         "not_at_work": preference.not_at_work if preference else False,
     }
+
+
+# ---------------------------------------------------------------- the borrower's own requests
+#
+# Preferred hours and the revoked emergency contacts are the borrower's requests, not a law's,
+# so they are checked here, after the pack's gate and whatever the pack is: they only ever
+# turn an ``allow`` into a ``defer`` or a ``deny`` (never the reverse), and they fire as rules
+# of their own, recorded with the decision like any other.
+
+#: Rule id when a contact falls outside the borrower's preferred hours.
+PREFERRED_HOURS = "borrower.preferred-hours"
+#: Rule id when a third party is contacted although the borrower revoked it.
+NO_EMERGENCY_CONTACTS = "borrower.no-emergency-contacts"
+#: Channels whose contacts have a time of day (the pack's hours cover the same; a letter
+#: arrives whenever the post comes).
+TIMED_CHANNELS = frozenset({"voice", "sms", "email", "in_app", "visit"})
+#: Parties the borrower's revocation covers: anyone contacted about them who does not owe.
+REVOCABLE_PARTIES = frozenset({"emergency_contact", "third_party"})
+
+
+def pack_hours(name: str | None = None) -> tuple[time, time | None]:
+    """The local hours every contact-hours rule of the pack allows on every day: the latest
+    start and the earliest end (``None`` for midnight) of each rule's widest window. A
+    preferred window must lie inside them."""
+    start, end = 0, 86_400
+    for rule in pack(name).rules:
+        if isinstance(rule.params, HoursParams) and rule.params.windows:
+            start = max(start, min(w.start for w in rule.params.windows))
+            end = min(end, max(w.end for w in rule.params.windows))
+    return (
+        time(start // 3600, start % 3600 // 60),
+        None if end >= 86_400 else time(end // 3600, end % 3600 // 60),
+    )
+
+
+def _zone(borrower: Borrower) -> ZoneInfo:
+    """The borrower's stored zone, else the lender's: the zone the portal shows the hours in."""
+    return ZoneInfo(borrower.time_zone or settings.TIME_ZONE)
+
+
+def next_preferred(at: datetime, zone: ZoneInfo, start: time, end: time) -> datetime:
+    """The earliest instant ``>= at`` whose local wall time in ``zone`` is in ``[start, end)``."""
+    wall = at.astimezone(zone)
+    clock = wall.time().replace(tzinfo=None)
+    if start <= clock < end:
+        return at
+    day = wall.date() if clock < start else wall.date() + timedelta(days=1)
+    return datetime.combine(day, start, tzinfo=zone)
+
+
+def _preference_rule(rule_id: str, effect: Effect, message: str, en: str, zh: str) -> FiredRule:
+    return FiredRule(
+        rule_id=rule_id,
+        kind="borrower_preference",
+        effect=effect,
+        message=message,
+        citation="the borrower's own request (contact.ContactPreference)",
+        confidence="H",
+        description_en=en,
+        description_zh=zh,
+    )
+
+
+def apply_preferences(
+    decision: Decision,
+    request: ContactRequest,
+    preference: ContactPreference | None,
+    zone: ZoneInfo,
+    now: datetime,
+) -> Decision:
+    """The pack's ``decision`` narrowed by the borrower's own requests.
+
+    * Emergency contacts revoked: a contact with an emergency contact or another third party
+      is denied (the rule is added even when the pack denies too, so the record says why
+      whatever the borrower's reachability).
+    * Preferred hours: a contact with the borrower (not a service message they asked for, not
+      a call inside a window they consented to) outside their preferred hours is deferred to
+      the next preferred time — from ``now`` when the pack allowed it, from the pack's own next
+      allowed time when it deferred. The dispatcher asks again then, so the pack still has the
+      last word at that instant.
+    """
+    if preference is None:
+        return decision
+    if preference.no_emergency_contacts and request.party in REVOCABLE_PARTIES:
+        fired = _preference_rule(
+            NO_EMERGENCY_CONTACTS,
+            "deny",
+            "the borrower revoked contact with their emergency contacts and other third parties",
+            "The borrower asked us not to contact their emergency contacts or anyone else.",
+            "借款人已要求不再联系其紧急联系人及其他第三方。",
+        )
+        return replace(decision, outcome="deny", next_allowed=None, fired=(*decision.fired, fired))
+    start, end = preference.preferred_from, preference.preferred_until
+    if (
+        decision.outcome == "deny"
+        or start is None
+        or end is None
+        or request.party != "borrower"
+        or request.purpose == "service"
+        or request.channel not in TIMED_CHANNELS
+        or consented_at(request, now)
+    ):
+        return decision
+    base = decision.next_allowed if decision.outcome == "defer" else now
+    if base is None:
+        return decision
+    later = next_preferred(base, zone, start, end)
+    if later == base:
+        return decision
+    window = f"{start:%H:%M}–{end:%H:%M}"
+    fired = _preference_rule(
+        PREFERRED_HOURS,
+        "defer",
+        f"{base.astimezone(zone):%a %H:%M} local time is outside the borrower's preferred "
+        f"hours {window} ({zone.key})",
+        f"The borrower asked to be contacted only between {window}.",
+        f"借款人要求仅在 {window} 之间联系。",
+    )
+    shown = decision.next_allowed.tzinfo if decision.next_allowed is not None else zone
+    return replace(
+        decision,
+        outcome="defer",
+        next_allowed=later.astimezone(shown),
+        fired=(*decision.fired, fired),
+    )
 
 
 def request_for(
@@ -281,7 +411,7 @@ def request_for(
         holds=_holds(borrower, _debt(message), now),
         text=text,
         facts=dict(facts),
-        **_preferences(borrower),
+        **_preferences(_preference(borrower)),
     )
 
 
@@ -325,6 +455,8 @@ def check(message: OutboxMessage, now: datetime, text: str, facts: Mapping[str, 
     """Decide and record. A denial is an ordinary answer, never an exception."""
     request = request_for(message, now, text, facts)
     decision = decide(request, history(message.borrower, now), now, pack=pack())
+    borrower = message.borrower
+    decision = apply_preferences(decision, request, _preference(borrower), _zone(borrower), now)
     return record(decision, request, message)
 
 
@@ -365,6 +497,7 @@ def decide_contact(
         phone = borrower.phones.filter(is_valid=True, kind="mobile").order_by("id").first()
     past = history(borrower, at)
     person = person_of(borrower, party, phone)
+    preference = _preference(borrower)
     request = ContactRequest(
         debt_id=debt,
         person_id=person,
@@ -383,9 +516,13 @@ def decide_contact(
         ),
         consents=tuple(c for c in consents_of(borrower, at) if c.by == person),
         visitors=visitors,
-        **_preferences(borrower),
+        to_workplace=phone is not None and phone.kind == Phone.Kind.WORK,
+        **_preferences(preference),
     )
-    return ContactCheck(request, decide(request, past, at, pack=pack()))
+    decision = decide(request, past, at, pack=pack())
+    return ContactCheck(
+        request, apply_preferences(decision, request, preference, _zone(borrower), at)
+    )
 
 
 def check_call(borrower: Borrower, case_id: int | None, now: datetime) -> Decision:

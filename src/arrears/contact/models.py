@@ -112,10 +112,14 @@ class GateDecision(models.Model):
 
 
 class ContactPreference(models.Model):
-    """What the borrower asked of us: channels not to use, stop altogether, not at work.
+    """What the borrower asked of us: channels not to use, stop altogether, not at work, the
+    hours and channel they prefer, and whether their emergency contacts may be called.
 
-    The gate reads it for every message and call; it never narrows what a hold or the pack
-    forbids. Changes are kept (``history``) because a dispute may turn on when a request came.
+    The gate reads it for every message and call; it never widens what a hold or the pack
+    forbids, only narrows it: a contact outside the preferred hours is deferred to the next
+    preferred time, and with ``no_emergency_contacts`` nobody but the borrower (and a
+    co-borrower) is contacted about the debt. Changes are kept (``history``) because a dispute
+    may turn on when a request came.
     """
 
     borrower = models.OneToOneField(
@@ -124,8 +128,30 @@ class ContactPreference(models.Model):
     opt_outs = models.JSONField(default=list, blank=True, help_text="channels not to use")
     cease = models.BooleanField(default=False, help_text="asked us to stop contacting them")
     not_at_work = models.BooleanField(default=False, help_text="no contact at work")
+    preferred_channel = models.CharField(
+        max_length=10, blank=True, default="", help_text="the channel they would rather we use"
+    )
+    preferred_from = models.TimeField(
+        null=True, blank=True, help_text="start of the preferred hours (their local time)"
+    )
+    preferred_until = models.TimeField(
+        null=True, blank=True, help_text="end of the preferred hours (exclusive)"
+    )
+    no_emergency_contacts = models.BooleanField(
+        default=False,
+        help_text="revoked contact with their emergency contacts and other third parties",
+    )
     history = models.JSONField(default=list, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = (
+            models.CheckConstraint(
+                condition=models.Q(preferred_from__isnull=True, preferred_until__isnull=True)
+                | models.Q(preferred_from__lt=models.F("preferred_until")),
+                name="contact_preference_hours",
+            ),
+        )
 
     def __str__(self) -> str:
         return f"preferences of {self.borrower_id}"

@@ -217,3 +217,32 @@ ARREARS_COMPLAINT_CALENDAR = os.environ.get("ARREARS_COMPLAINT_CALENDAR", "cn")
 ARREARS_AUDIT = os.environ.get("ARREARS_AUDIT", "0") == "1"
 #: Where visit authorisation letters are kept (empty: ``<data dir>/fieldwork/authorisations``).
 ARREARS_FIELDWORK_DIR = os.environ.get("ARREARS_FIELDWORK_DIR", "")
+#: The lender's official phone numbers, for the portal's "is this caller genuine?" check: a
+#: JSON list of ``{"number", "en", "zh-CN"}`` (what each number is). An agency's official
+#: number is its ``Agency.phone``.
+ARREARS_OFFICIAL_NUMBERS: list[dict[str, str]] = json.loads(
+    os.environ.get(
+        "ARREARS_OFFICIAL_NUMBERS",
+        '[{"number": "95000", "en": "customer service and collections hotline", '
+        '"zh-CN": "官方客服及催收热线"}]',
+    )
+)
+#: The plain statement the portal's notices page makes about credit reporting, per language.
+ARREARS_CREDIT_REPORTING_NOTICE: dict[str, str] = json.loads(
+    os.environ.get(
+        "ARREARS_CREDIT_REPORTING_NOTICE",
+        json.dumps(
+            {
+                "en": "If a payment is overdue, we may report it to the credit reference centre "
+                "of the People's Bank of China, as your loan contract and the law allow. An "
+                "overdue record can make it harder to borrow later. Once you have paid, the "
+                "record shows that too. If you think a record is wrong, you can raise a dispute "
+                "here.",
+                "zh-CN": "如有逾期，我们可能依据借款合同及法律规定，将逾期信息报送中国人民银行"
+                "征信中心。逾期记录可能影响您今后借款。还清后，记录也会如实更新。如认为记录有误，"
+                "您可以在这里提出异议。",
+            },
+            ensure_ascii=False,
+        ),
+    )
+)
