@@ -151,3 +151,6 @@ def projection(request: HttpRequest, ref: str, on: str, amount: str = "") -> Htt
     result = selectors.projection(found, day, minor)
     result["on"] = day.isoformat()
     return JsonResponse(result, json_dumps_params={"ensure_ascii": False})
+
+
+api.add_router("", "arrears.portal.api_plans.router")

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from arrears.portal import views
+from arrears.portal import plan_views, views
 
 app_name = "portal"
 
@@ -10,4 +10,6 @@ urlpatterns = [
     path("sign-out/", views.sign_out, name="sign-out"),
     path("home/", views.home, name="home"),
     path("loans/<str:ref>/", views.loan, name="loan"),
+    path("loans/<str:ref>/plan/", plan_views.plan, name="plan"),
+    path("plan/", plan_views.start, name="plans"),
 ]

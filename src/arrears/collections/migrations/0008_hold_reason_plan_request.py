@@ -4,15 +4,24 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('collections', '0007_case_event_kinds'),
+        ("collections", "0007_case_event_kinds"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='hold',
-            name='reason',
-            field=models.CharField(choices=[('complaint', 'Complaint'), ('dispute', 'Dispute'), ('hardship', 'Hardship'), ('deceased', 'Deceased'), ('legal', 'Legal'), ('plan_request', 'Plan Request')], max_length=12),
+            model_name="hold",
+            name="reason",
+            field=models.CharField(
+                choices=[
+                    ("complaint", "Complaint"),
+                    ("dispute", "Dispute"),
+                    ("hardship", "Hardship"),
+                    ("deceased", "Deceased"),
+                    ("legal", "Legal"),
+                    ("plan_request", "Plan Request"),
+                ],
+                max_length=12,
+            ),
         ),
     ]
