@@ -188,9 +188,7 @@ def test_one_open_request_per_loan(book: Book, client: Client):
     page = client.get(_page(book)).content.decode()
     assert 'id="open-request"' in page and 'id="plan-form"' not in page
     response = _ask(client, book, instalments="2", first_on=str(book.today))
-    assert (
-        response.status_code == 400 and "already have an open request" in response.content.decode()
-    )
+    assert response.status_code == 400 and "you have promised to pay" in response.content.decode()
     assert not RepaymentPlan.objects.filter(loan=book.loan).exists()
 
 
@@ -275,3 +273,12 @@ def test_the_json_endpoints_mirror_the_page(book: Book, client: Client):
     assert "plan" in client.get(f"{base}/plan", **auth).json()["open_request"]
     other = f"/api/v1/my/loans/{book.other_loan.ref}/plan"
     assert client.get(other, **auth).status_code == 404
+
+
+def test_the_page_speaks_chinese(book: Book):
+    client = Client(HTTP_ACCEPT_LANGUAGE="zh-hans")
+    book.sign_in(client)
+    page = client.get(_page(book)).content.decode()
+    assert "为贷款 L-P 制定还款计划" in page and "立即批准的条件" in page and "%%" not in page
+    response = _ask(client, book, instalments="9", first_on=str(book.today))
+    assert "请选择 1 至 6 期" in response.content.decode()

@@ -66,7 +66,9 @@ def _made(borrower: Any, loan: Any, ref: str) -> HttpResponse:
 
 
 def _refused(refused: ArrearsError) -> HttpResponse:
-    conflict = refused.code in ("portal-request-open", "portal-plan-active")
+    conflict = refused.code.startswith("portal-request-open") or refused.code == (
+        "portal-plan-active"
+    )
     return error_response(refused, 409 if conflict else 400)
 
 

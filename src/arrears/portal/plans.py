@@ -79,8 +79,9 @@ errorcodes.define(
         "portal-plan-nothing-overdue": (
             "nothing is overdue on this loan, so there is nothing to plan; pay as scheduled"
         ),
-        "portal-request-open": (
-            "you already have an open request (%(what)s); wait for it to be decided or kept"
+        "portal-request-open": "your plan %(ref)s is waiting for a decision",
+        "portal-request-open-promise": (
+            "you have promised to pay %(amount)s by %(day)s; a new request can wait until then"
         ),
         "portal-plan-active": "your repayment plan %(ref)s is already in force",
     }
@@ -242,11 +243,11 @@ def open_request(borrower: Borrower, loan: Loan, today: date) -> PlanRequestRefu
     """Why a new request on ``loan`` would be refused now, or ``None``."""
     pending = Promise.objects.filter(case__borrower=borrower, status=Promise.Status.PENDING).first()
     if pending is not None:
-        what = f"promise {format_money(Money(pending.amount_minor, loan.currency), 'en')}"
-        return _refuse("portal-request-open", what=f"{what} by {pending.due_date}")
+        amount = Money(pending.amount_minor, pending.case.currency)
+        return _refuse("portal-request-open-promise", amount=amount, day=pending.due_date)
     requested = RepaymentPlan.objects.filter(loan=loan, status=Approval.REQUESTED).first()
     if requested is not None:
-        return _refuse("portal-request-open", what=f"plan {requested.ref}")
+        return _refuse("portal-request-open", ref=requested.ref)
     state = concessions.ledger_state(loan, today)
     if state.plan_active:
         return _refuse("portal-plan-active", ref=state.plan_ref)
