@@ -25,6 +25,7 @@ EXPECTED = {
     "dispute": {"team_lead", "manager"},
     "deceased": {"manager"},
     "legal": {"manager"},
+    "plan_request": {"collector", "team_lead", "manager"},
 }
 
 
@@ -105,6 +106,6 @@ def test_a_release_names_who_made_it_and_happens_once(staff: dict[str, Collector
 
 
 def test_a_collector_sees_which_reasons_she_may_release(staff: dict[str, Collector]) -> None:
-    assert holds.releasable_reasons(staff["ann"].user) == {"hardship"}
+    assert holds.releasable_reasons(staff["ann"].user) == {"hardship", "plan_request"}
     assert holds.releasable_reasons(staff["boss"].user) == set(EXPECTED)
     assert not CaseEvent.objects.exists()  # nothing was written by asking

@@ -569,6 +569,68 @@ def approve_plan(plan: RepaymentPlan, approver: Any) -> RepaymentPlan:
     return plan
 
 
+def approve_plan_by_system(plan: RepaymentPlan, approver: Any, *, up_to: int) -> bool:
+    """Approve ``plan`` in the name of ``approver``, a named system account (not a collector),
+    when its concession is within ``up_to``; True if it is now in force, False if it is left
+    awaiting a person's approval.
+
+    The role limits of :func:`approve_plan` bind people; this is the one other way in, for a
+    request the lender's own rules (the portal's auto-approval bounds) accept. The same
+    safeguards hold: the approver is never the maker; the borrower and the plan are locked and
+    the status read again; the concession is re-measured against the ledger now and weighed as
+    the borrower's *running total* (``exposure``), so splitting a request does not get past
+    ``up_to``; and anything that would need two approvers (above
+    ``ARREARS_DUAL_APPROVAL_ABOVE['plan']``) is left to people. The approval entry names the
+    account with role ``system``.
+    """
+    with transaction.atomic():
+        Borrower.objects.select_for_update().get(pk=plan.loan.borrower_id)
+        locked = RepaymentPlan.objects.select_for_update().get(pk=plan.pk)
+        if locked.status != Approval.REQUESTED:
+            raise _refuse(
+                "concession-not-requested", ref=locked.ref, status=STATUS_NAMES[locked.status]
+            )
+        if approver.pk == locked.proposed_by_id:
+            with translation.override("en"):
+                raise errorcodes.refuse(
+                    approvals.ApprovalRefused,
+                    "approval-own-request",
+                    user=approver.get_username(),
+                )
+        amount = _plan_concession_now(locked)
+        weighed = exposure(locked, amount)
+        needed = approvals.approvals_needed(ApprovalLimit.Kind.PLAN, weighed.total)
+        if weighed.total > up_to or needed > 1:
+            return False
+        locked.approvals = [
+            *locked.approvals,
+            {
+                "user": approver.pk,
+                "username": approver.get_username(),
+                "role": "system",
+                "at": timezone.now().isoformat(),
+                "amount": amount,
+                "total": weighed.total,
+            },
+        ]
+        locked.status, locked.concession_minor = Approval.APPROVED, amount
+        locked.save(update_fields=["approvals", "status", "concession_minor"])
+        _event(
+            locked.loan,
+            CaseEvent.Kind.PLAN,
+            Approval.APPROVED,
+            f"plan {locked.ref} approved by {approver.get_username()} (system: running total "
+            f"{money_text(weighed.total, locked.loan.currency)} within "
+            f"{money_text(up_to, locked.loan.currency)})",
+            approver,
+            business_date(),
+        )
+    plan.approvals, plan.status = locked.approvals, locked.status
+    plan.concession_minor = locked.concession_minor
+    reevaluate(plan.loan.borrower_id)
+    return True
+
+
 def reject(item: Waiver | RepaymentPlan, *, user: Any, reason: str) -> None:
     """Turn down a requested waiver or plan; it never reaches the ledger.
 

@@ -4,22 +4,25 @@ Placing a hold is open to anyone working the case — it only stops collection, 
 who hears "my father died" must be able to stop the calls at once. *Releasing* one resumes
 collection, so it depends on why the hold exists:
 
-=========== ====================================== ============================================
-reason      may release                            why
-=========== ====================================== ============================================
-hardship    collector, team lead, manager          the borrower's own circumstance, low risk:
-                                                   the collector who agreed the pause may end it
-complaint   team lead, manager                     a complaint is closed by a supervisor (or
-                                                   compliance), never by the collector it is
-                                                   about
-dispute     team lead, manager                     the debt is contested until someone checks
-                                                   the evidence; raised automatically by a
-                                                   "disputes the debt" contact outcome
-deceased    manager                                collection from an estate needs the
-                                                   documents checked by a manager
-legal       manager                                proceedings (litigation, insolvency) end on
-                                                   a court's or a lawyer's word
-=========== ====================================== ============================================
+============ ====================================== ============================================
+reason       may release                            why
+============ ====================================== ============================================
+hardship     collector, team lead, manager          the borrower's own circumstance, low risk:
+                                                    the collector who agreed the pause may end it
+complaint    team lead, manager                     a complaint is closed by a supervisor (or
+                                                    compliance), never by the collector it is
+                                                    about
+dispute      team lead, manager                     the debt is contested until someone checks
+                                                    the evidence; raised automatically by a
+                                                    "disputes the debt" contact outcome
+deceased     manager                                collection from an estate needs the
+                                                    documents checked by a manager
+legal        manager                                proceedings (litigation, insolvency) end on
+                                                    a court's or a lawyer's word
+plan_request collector, team lead, manager          the borrower's own request pauses reminders
+                                                    while it waits; the portal releases it itself
+                                                    when the request is approved or rejected
+============ ====================================== ============================================
 
 A superuser, and a user with the ``collections.release_any_hold`` permission (a compliance
 officer, given it through a group in the admin), may release any hold. Every release records
@@ -56,6 +59,7 @@ RELEASE_ROLES: dict[str, frozenset[str]] = {
     Hold.Reason.DISPUTE: frozenset({_ROLE.TEAM_LEAD, _ROLE.MANAGER}),
     Hold.Reason.DECEASED: frozenset({_ROLE.MANAGER}),
     Hold.Reason.LEGAL: frozenset({_ROLE.MANAGER}),
+    Hold.Reason.PLAN_REQUEST: frozenset({_ROLE.COLLECTOR, _ROLE.TEAM_LEAD, _ROLE.MANAGER}),
 }
 #: A hold's reason as a refusal names it ("may not release a complaint hold").
 REASON_NAMES = {
@@ -64,6 +68,7 @@ REASON_NAMES = {
     Hold.Reason.HARDSHIP: gettext_lazy("hardship"),
     Hold.Reason.DECEASED: gettext_lazy("deceased"),
     Hold.Reason.LEGAL: gettext_lazy("legal"),
+    Hold.Reason.PLAN_REQUEST: gettext_lazy("plan request"),
 }
 #: The permission of a compliance seat: release a hold of any reason.
 RELEASE_ANY = "collections.release_any_hold"

@@ -429,6 +429,9 @@ class Hold(models.Model):
         HARDSHIP = "hardship"
         DECEASED = "deceased"
         LEGAL = "legal"
+        #: the borrower's own plan request waits for a decision (portal): reminders pause,
+        #: released when it is approved or rejected
+        PLAN_REQUEST = "plan_request"
 
     borrower = models.ForeignKey("ledger.Borrower", on_delete=models.CASCADE, related_name="holds")
     loan = models.ForeignKey(

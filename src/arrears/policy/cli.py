@@ -56,7 +56,8 @@ channel, action; everything else is optional (defaults in brackets). A full exam
     "not_at_work": false,                no contact at work (asked, or employer forbids) [false]
     "to_workplace": false,               this contact goes to their workplace [false]
     "unreachable": false,                the borrower is unreachable (失联) [false]
-    "holds": [{"kind": "complaint",      complaint | dispute | hardship | deceased | legal
+    "holds": [{"kind": "complaint",      complaint | dispute | hardship | deceased | legal |
+                                           plan_request (a plan request awaits a decision)
                "scope": "loan",          borrower (every debt) | loan (only debt_id) [borrower]
                "debt_id": "L-1",         required when scope is loan
                "channels": [], "actions": [],   stopped in addition to the pack's [[]]

@@ -62,7 +62,7 @@ PURPOSES: Final[frozenset[str]] = frozenset({"collect", "locate", "notice", "ser
 #: The purposes a rule without ``purposes`` covers: every purpose that is a contact.
 CONTACT_PURPOSES: Final[frozenset[str]] = frozenset({"collect", "locate", "notice"})
 HOLD_KINDS: Final[frozenset[str]] = frozenset(
-    {"complaint", "dispute", "hardship", "deceased", "legal"}
+    {"complaint", "dispute", "hardship", "deceased", "legal", "plan_request"}
 )
 HOLD_SCOPES: Final[frozenset[str]] = frozenset({"borrower", "loan"})
 CONFIDENCES: Final[frozenset[str]] = frozenset({"H", "M", "L"})

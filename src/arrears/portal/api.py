@@ -154,3 +154,4 @@ def projection(request: HttpRequest, ref: str, on: str, amount: str = "") -> Htt
 
 
 api.add_router("", "arrears.portal.api_pages.router")
+api.add_router("", "arrears.portal.api_plans.router")

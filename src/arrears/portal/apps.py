@@ -13,3 +13,6 @@ class PortalConfig(AppConfig):
         from arrears.portal.signin import sign_in_variables
 
         register_extra(sign_in_variables)
+        from arrears.portal import plans
+
+        plans.connect()

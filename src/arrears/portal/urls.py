@@ -1,6 +1,6 @@
 from django.urls import path
 
-from arrears.portal import pages, views
+from arrears.portal import pages, plan_views, views
 
 app_name = "portal"
 
@@ -17,4 +17,6 @@ urlpatterns = [
     path("complaints/new/", pages.complaint_new, name="complaint-new"),
     path("complaints/<str:reference>/", pages.complaint_detail, name="complaint"),
     path("notices/", pages.notices, name="notices"),
+    path("loans/<str:ref>/plan/", plan_views.plan, name="plan"),
+    path("plan/", plan_views.start, name="plans"),
 ]

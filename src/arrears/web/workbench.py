@@ -139,6 +139,7 @@ LABELS: dict[str, dict[str, Any]] = {
         "hardship": gettext_lazy("Hardship"),
         "deceased": gettext_lazy("Deceased"),
         "legal": gettext_lazy("Legal proceedings"),
+        "plan_request": gettext_lazy("Plan request waiting (portal)"),
         "released": gettext_lazy("Released"),
     },
     "event_kind": {
@@ -312,7 +313,11 @@ class HoldForm(forms.Form):
     """Stop collection (暂停催收) for the case's borrower; no channel ticked means every one."""
 
     reason = forms.ChoiceField(
-        label=gettext_lazy("Reason"), choices=_choices("hold_reason", Hold.Reason.values)
+        label=gettext_lazy("Reason"),
+        # a plan request's hold is the portal's own, placed and released with the request
+        choices=_choices(
+            "hold_reason", [r for r in Hold.Reason.values if r != Hold.Reason.PLAN_REQUEST]
+        ),
     )
     starts_on = forms.DateField(label=gettext_lazy("From"), widget=_date_input())
     ends_on = forms.DateField(label=gettext_lazy("Until"), widget=_date_input())
