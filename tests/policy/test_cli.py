@@ -55,7 +55,7 @@ def test_check_prints_the_decision_as_json(
         "outcome": "allow",
         "next_allowed": None,
         "decided_at": "2026-03-08T20:59:00-04:00",
-        "pack": {"name": "us-regf", "version": 2},
+        "pack": {"name": "us-regf", "version": 3},
         "fired": [],
     }
     code, out = check(tmp_path, capsys, "--now", "2026-03-09T01:00:00Z")  # 21:00 EDT
