@@ -101,3 +101,82 @@ def test_a_borrower_signs_in_with_the_sms_code_and_sees_what_explain_says(
     assert shown == str(data["totals"]["total_due"]["amount"])
     assert page.inner_text("#penalty") == str(data["totals"]["penalty_outstanding"]["amount"])
     accessible(page, "loan")
+
+
+def test_a_borrower_checks_a_visitor_and_complains_and_collection_stops(
+    phone_page, portal_site: str, book: Book
+):
+    """The rest of the must-show walk: a genuine visit authorisation and a fake code checked on
+    the verify page, a harassment complaint filed, and the next daily run sends no reminder
+    (the day's reminder work item is suppressed by the complaint's hold). Every portal page
+    (plan, verify, preferences, history, complaints, notices) passes axe at 390 px."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from arrears.collections.models import Case, WorkItem
+    from arrears.collections.workflow import evaluate_day
+    from arrears.complaints.models import Complaint
+    from arrears.daily.services import day_run
+    from arrears.verification.services import issue
+
+    now = timezone.now()
+    genuine = issue(
+        kind="visit_authorisation",
+        holder="方芳 (field agent)",
+        issuer_kind="lender",
+        issuer_name="Demo Consumer Finance",
+        authorises_en="a field visit to the borrower's home address",
+        authorises_zh="上门拜访借款人住址",
+        valid_from=now - timedelta(days=1),
+        valid_to=now + timedelta(days=6),
+        issued_at=now - timedelta(days=1),
+        case=book.case,
+    ).code
+    page = phone_page
+    site = portal_site
+    page.goto(f"{site}/my/")
+    page.fill("#loan", book.loan.ref)
+    page.click("#sign-in-form button[type=submit]")
+    page.wait_for_selector("#code")
+    page.fill("#code", book.codes()[-1])
+    page.click("#code-form button[type=submit]")
+    page.wait_for_selector(".loan-card")
+
+    page.goto(f"{site}/my/verify/")
+    accessible(page, "verify")
+    page.fill("#code", genuine)
+    page.click("#code-form button[type=submit]")
+    page.wait_for_selector("#document")
+    assert page.get_attribute("#document", "data-status") == "valid"
+    assert "方芳" in page.inner_text("#document")
+    accessible(page, "verify-genuine")
+    page.fill("#code", "7K3M-Q9XD-2WPA-HF0T")
+    page.click("#code-form button[type=submit]")
+    page.wait_for_selector("#document")
+    assert page.get_attribute("#document", "data-status") == "unknown"
+
+    for name in ("preferences", "history", "notices", "complaints"):
+        page.goto(f"{site}/my/{name}/")
+        accessible(page, name)
+    page.goto(f"{site}/my/loans/{book.loan.ref}/plan/")
+    accessible(page, "plan")
+
+    page.goto(f"{site}/my/complaints/new/")
+    accessible(page, "complaint-new")
+    page.select_option("#category", "harassment")
+    page.fill("#description", "Someone called me ten times today and shouted.")
+    page.click("#complaint-form button[type=submit]")
+    page.wait_for_selector("#filed")
+    assert page.query_selector("#paused") is not None
+    accessible(page, "complaint-filed")
+    complaint = Complaint.objects.get(borrower=book.borrower)
+    assert complaint.category == "harassment" and complaint.channel == "portal"
+
+    tomorrow = book.today + timedelta(days=1)
+    day_run(as_of=tomorrow, engine="reference")
+    evaluate_day(tomorrow)
+    reminders = WorkItem.objects.filter(borrower_id=book.borrower.pk, due_on=tomorrow)
+    assert reminders.exists()  # the ladder asked for one …
+    assert not reminders.exclude(status="suppressed").exists()  # … and the hold stopped it
+    assert Case.objects.get(pk=book.case.pk).status == "on_hold"
