@@ -18,13 +18,13 @@ from datetime import date, datetime
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
 
 from arrears.agencies.models import Agency, Placement
 from arrears.ledger.models import Borrower
 from arrears.verification import codes
 from arrears.verification.models import Credential
 from arrears.verification.services import Verification, verify
+from arrears.verification.throttle import over_limit
 
 #: Lookups (numbers and codes together) one borrower may make in ``WINDOW_SECONDS``.
 LOOKUPS_PER_WINDOW = 20
@@ -36,14 +36,7 @@ _NUMBER = re.compile(r"^\+?[0-9]{3,20}$")
 
 def throttled(borrower: Borrower) -> bool:
     """Count one lookup for ``borrower``; true once they made too many in the window."""
-    key = f"portal-verify:{borrower.pk}"
-    cache.add(key, 0, WINDOW_SECONDS)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, WINDOW_SECONDS)
-        count = 1
-    return bool(count > LOOKUPS_PER_WINDOW)
+    return over_limit(f"portal-verify:{borrower.pk}", LOOKUPS_PER_WINDOW, WINDOW_SECONDS)
 
 
 def national(text: str) -> str | None:

@@ -8,13 +8,13 @@ are throttled per client address so the page cannot be used to walk the code spa
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import get_language
 
 from arrears.verification.services import verify
+from arrears.verification.throttle import over_limit
 
 #: Lookups one client address may make in ``WINDOW_SECONDS``.
 LOOKUPS_PER_WINDOW = 30
@@ -22,14 +22,8 @@ WINDOW_SECONDS = 600
 
 
 def _throttled(request: HttpRequest) -> bool:
-    key = f"verify:{request.META.get('REMOTE_ADDR', '')}"
-    cache.add(key, 0, WINDOW_SECONDS)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, WINDOW_SECONDS)
-        count = 1
-    return count > LOOKUPS_PER_WINDOW
+    address = request.META.get("REMOTE_ADDR", "")
+    return over_limit(f"verify:{address}", LOOKUPS_PER_WINDOW, WINDOW_SECONDS)
 
 
 def check(request: HttpRequest) -> HttpResponse:
