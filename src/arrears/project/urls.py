@@ -11,6 +11,7 @@ urlpatterns = [
     path("", include("arrears.verification.urls")),
     path("", include("arrears.fieldwork.urls")),
     path("", include("arrears.complaints.urls")),
+    path("", include("arrears.audit.urls")),
     path("", include("arrears.legal.urls")),
     path("agency/", include("arrears.agencies.urls")),
     path("api/v1/agency/", agency_api.urls),
