@@ -25,6 +25,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--txns", type=int, default=300, help="transactions per writer")
     parser.add_argument("--work-ms", type=float, nargs="+", default=[0.0, 2.0])
+    parser.add_argument(
+        "--async-commit",
+        action="store_true",
+        help="synchronous_commit off: take the disk's fsync out, leave the lock's effect",
+    )
     args = parser.parse_args()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "arrears.project.settings")
     import django
@@ -37,6 +42,14 @@ def main() -> None:
 
     if connection.vendor != "postgresql":
         raise SystemExit("run on PostgreSQL: DATABASE_URL=postgresql://…")
+    if args.async_commit:
+        from django.db.backends.signals import connection_created
+
+        def no_fsync(sender: object, connection: object, **kwargs: object) -> None:
+            with connection.cursor() as cursor:  # type: ignore[attr-defined]
+                cursor.execute("SET synchronous_commit TO off")
+
+        connection_created.connect(no_fsync, weak=False)
     call_command("migrate", "--no-input", verbosity=0)
 
     def work(ms: float) -> None:
