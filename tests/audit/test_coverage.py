@@ -108,3 +108,24 @@ def test_the_summary_step_runs_after_the_app_steps_and_before_the_outbox() -> No
     names = [s.name for s in dayflow.steps()]
     assert names.index("audit-summary") == len(names) - 2 and names[-1] == "outbox"
     assert daysummary.counts(date(2000, 1, 1)) == {}
+
+
+def test_a_contact_its_gate_decision_and_a_promise_are_recorded(case: Case) -> None:
+    from datetime import datetime, time
+
+    from arrears.collections import services as collections
+
+    at = timezone.make_aware(datetime.combine(timezone.localdate(), time(10)))
+    attempt = collections.log_contact(
+        case, channel="call", direction="outbound", party="borrower", outcome="promise", at=at
+    )
+    collections.make_promise(
+        case, amount_minor=10_000, due_date=timezone.localdate() + timedelta(days=3)
+    )
+    assert _actions(subject_type="collections.ContactAttempt") == ["contactattempt.created"]
+    decision = AuditEntry.objects.get(subject_type="contact.GateDecision")
+    assert decision.after is not None and decision.after["request"]["contact"] == attempt.pk
+    assert decision.case_id == case.pk  # in the case's trail
+    promise = AuditEntry.objects.get(subject_type="collections.Promise", action="promise.created")
+    assert promise.case_id == case.pk and promise.after is not None
+    assert promise.after["amount_minor"] == 10_000

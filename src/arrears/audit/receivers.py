@@ -87,8 +87,12 @@ def _label(instance: models.Model) -> str:
 
 
 def _case_id(instance: models.Model) -> int | None:
-    if _label(instance) == "collections.Case":
+    label = _label(instance)
+    if label == "collections.Case":
         return instance.pk  # type: ignore[no-any-return]
+    if label == "contact.GateDecision":  # the gate names the debt it decided on: "case<id>"
+        debt = str((getattr(instance, "request", None) or {}).get("debt", ""))
+        return int(debt[4:]) if debt.startswith("case") and debt[4:].isdigit() else None
     value = getattr(instance, "case_id", None)
     return value if isinstance(value, int) else None
 

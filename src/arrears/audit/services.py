@@ -79,8 +79,7 @@ def _lock() -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(
-                "SET LOCAL enable_bitmapscan = off; "
-                f"SELECT pg_advisory_xact_lock({int(LOCK_KEY)})"
+                f"SET LOCAL enable_bitmapscan = off; SELECT pg_advisory_xact_lock({int(LOCK_KEY)})"
             )
 
 
