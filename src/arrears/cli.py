@@ -118,7 +118,9 @@ def main(argv: list[str] | None = None) -> None:
     from django.conf import settings
     from django.core.management import execute_from_command_line
 
-    args = sys.argv[1:] if argv is None else argv
+    from arrears.audit.context import acting_as, cli_actor
+
+    actor, args = cli_actor(sys.argv[1:] if argv is None else argv)
     django.setup()
     if args[:1] == ["migrate"]:
         sqlite = _sqlite_file(settings.DATABASES["default"])
@@ -129,7 +131,8 @@ def main(argv: list[str] | None = None) -> None:
         if problem is not None:
             sys.stderr.write(f"arrears: {problem}\n")
             sys.exit(1)
-    execute_from_command_line(["arrears", *args])
+    with acting_as(actor):  # the audit chain records who ran the command
+        execute_from_command_line(["arrears", *args])
 
 
 if __name__ == "__main__":

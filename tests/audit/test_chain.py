@@ -1,12 +1,14 @@
-"""The audit chain: appends verify; edits, deletions and bundle tampering are caught."""
+"""The audit chain: entries are sealed after the commit and verify; edits, deletions and bundle
+tampering are caught."""
 
 from __future__ import annotations
 
 import json
 import os
 import threading
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -31,11 +33,16 @@ needs_postgres = pytest.mark.skipif(
 
 
 def _three() -> list[AuditEntry]:
-    return [
+    """Three entries, sealed (a test's transaction never commits, so it seals by hand)."""
+    made = [
         services.record("test.one", subject_type="t", subject_id=1, case_id=7, after={"a": 1}),
         services.record("test.two", subject_type="t", subject_id=2, after={"b": "二"}),
         services.record("test.three", subject_type="t", subject_id=3, case_id=7),
     ]
+    services.seal()
+    for entry in made:
+        entry.refresh_from_db()
+    return made
 
 
 def test_canonical_form_is_sorted_compact_utf8() -> None:
@@ -51,6 +58,56 @@ def test_appends_link_and_verify() -> None:
     assert entries[0].prev_hash == chain.GENESIS
     assert entries[1].prev_hash == entries[0].hash
     assert services.verify_chain(chunk=2) is None
+
+
+@pytest.mark.django_db
+def test_record_writes_unsealed_and_the_commit_seals(
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True) as callbacks, transaction.atomic():
+        first = services.record("test.a", subject_type="t", subject_id=1)
+        services.record("test.b", subject_type="t", subject_id=2)
+        assert first.seq is None and first.hash is None and first.prev_hash == ""
+    assert len(callbacks) == 1  # one seal per transaction, however many entries
+    rows = list(AuditEntry.objects.order_by("id"))
+    assert [r.seq for r in rows] == [1, 2]
+    assert rows[1].prev_hash == rows[0].hash and rows[0].prev_hash == chain.GENESIS
+    assert services.verify_chain() is None
+
+
+@pytest.mark.django_db
+def test_seal_appends_after_the_head_in_id_order() -> None:
+    _three()
+    late = services.record("test.four", subject_type="t", subject_id=4)
+    assert services.seal() == 1 and services.seal() == 0
+    late.refresh_from_db()
+    head = AuditEntry.objects.get(seq=3)
+    assert late.seq == 4 and late.prev_hash == head.hash
+    assert services.verify_chain() is None
+
+
+@pytest.mark.django_db
+def test_verify_warns_of_entries_left_unsealed_for_a_minute(
+    capsys: pytest.CaptureFixture[str], _frozen_clock: Any
+) -> None:
+    _three()
+    services.record("test.pending", subject_type="t", subject_id=9)
+    call_command("audit", "verify", "--json", "--no-seal")
+    assert json.loads(capsys.readouterr().out)["unsealed_stale"] == 0
+    _frozen_clock.shift(timedelta(minutes=2))
+    call_command("audit", "verify", "--no-seal")
+    out = capsys.readouterr()
+    assert "chain holds: 3 entries" in out.out and "1 entries unsealed" in out.err
+    call_command("audit", "verify", "--json")  # seals first: nothing pending afterwards
+    report = json.loads(capsys.readouterr().out)
+    assert report == {
+        "ok": True,
+        "entries": 4,
+        "seq": None,
+        "id": None,
+        "why": None,
+        "unsealed_stale": 0,
+    }
 
 
 @sqlite_only
@@ -117,7 +174,7 @@ def test_payment_recorded_and_reversed_has_before_and_after() -> None:
     ledger.payment_reverse(
         payment=pay, reversed_on=date(2026, 2, 3), reversal_ref="R1", reason="bounced"
     )
-    rows = list(AuditEntry.objects.filter(subject_type="ledger.Payment").order_by("seq"))
+    rows = list(AuditEntry.objects.filter(subject_type="ledger.Payment").order_by("id"))
     assert [r.action for r in rows] == ["payment.created", "payment.changed"]
     assert rows[1].before is not None and rows[1].before["reversed_on"] is None
     assert rows[1].after is not None and rows[1].after["reversal_ref"] == "R1"
@@ -139,18 +196,37 @@ def test_bundle_verifies_alone_and_fails_when_edited(tmp_path: Path) -> None:
     assert any("seq 1: edited" in p for p in problems)
 
 
+def _refused(sql: str, params: list[Any] | None = None) -> None:
+    with (
+        pytest.raises(DatabaseError, match="append-only"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(sql, params)
+
+
 @needs_postgres
-@pytest.mark.django_db(transaction=True)
-def test_postgres_trigger_rejects_update_and_delete() -> None:
-    services.record("t", subject_type="t", subject_id=1)
-    statements = ("UPDATE audit_auditentry SET actor = 'x'", "DELETE FROM audit_auditentry")
-    for sql in statements:
-        with (
-            pytest.raises(DatabaseError, match="append-only"),
-            transaction.atomic(),
-            connection.cursor() as cursor,
-        ):
-            cursor.execute(sql)
+@pytest.mark.django_db
+def test_postgres_trigger_lets_only_the_seal_update_through() -> None:
+    entry = services.record("t", subject_type="t", subject_id=1, after={"a": 1})
+    # sealing may not change anything else at the same time
+    _refused("UPDATE audit_auditentry SET seq = 1, hash = 'x', actor = 'mallory'")
+    assert services.seal() == 1
+    entry.refresh_from_db()
+    assert entry.seq == 1
+    for sql in (
+        "UPDATE audit_auditentry SET actor = 'x'",
+        "UPDATE audit_auditentry SET seq = 2",  # a sealed row is never sealed again
+        "DELETE FROM audit_auditentry",
+    ):
+        _refused(sql)
+    _refused(  # only the sealer places entries in the chain
+        "INSERT INTO audit_auditentry (seq, at, actor, action, subject_type, subject_id, "
+        "reason, config, prev_hash, hash) VALUES (2, now(), 'm', 'a', 't', '1', '', '{}', "
+        "%s, 'forged')",
+        [entry.hash],
+    )
+    assert services.verify_chain() is None
 
 
 @needs_postgres
@@ -164,12 +240,14 @@ def test_postgres_concurrent_appends_never_fork() -> None:
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=writer, args=(n,)) for n in range(2)]
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    assert AuditEntry.objects.filter(action="race").count() == 20
+    # every commit sealed its entries: nothing is left for verify to do
+    assert AuditEntry.objects.filter(action="race", seq__isnull=False).count() == 40
+    assert services.seal() == 0
     assert services.verify_chain() is None
 
 

@@ -66,8 +66,15 @@ def test_a_dispute_on_a_call_holds_collection(case: Case, staff: dict[str, Colle
         note="says the loan was repaid in cash",
         at=_at(DAY),
     )
+    # the complaints app takes the outcome over: a dispute is filed, and its hold (the only
+    # one) lasts until it is resolved
+    from arrears.complaints.models import Complaint
+
+    complaint = Complaint.objects.get(borrower=case.borrower)
+    assert (complaint.kind, complaint.channel) == ("dispute", "collector")
     hold = Hold.objects.get(borrower=case.borrower)
-    assert (hold.reason, hold.starts_on, hold.ends_on) == ("dispute", DAY, DAY + timedelta(30))
+    assert complaint.hold == hold
+    assert (hold.reason, hold.starts_on, hold.ends_on) == ("dispute", DAY, complaint.resolve_by)
     case.refresh_from_db()
     assert case.status == "on_hold"
     assert not WorkItem.objects.filter(case=case, due_on=DAY, status="pending").exists()

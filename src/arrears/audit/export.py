@@ -23,7 +23,7 @@ from arrears.channels.pdfparts import cjk_font
 def export_case(case_id: int, out: Path) -> list[str]:
     """Write the bundle for ``case_id`` into ``out``; returns the file names written."""
     out.mkdir(parents=True, exist_ok=True)
-    mine = list(AuditEntry.objects.filter(case_id=case_id).order_by("seq"))
+    mine = list(AuditEntry.objects.filter(case_id=case_id, seq__isnull=False).order_by("seq"))
     links: list[dict[str, object]] = []
     if mine:
         span = AuditEntry.objects.filter(seq__gte=mine[0].seq, seq__lte=mine[-1].seq)
@@ -43,6 +43,25 @@ def export_case(case_id: int, out: Path) -> list[str]:
     }
     (out / "manifest.json").write_text(json.dumps(manifest, indent=1, sort_keys=True), "utf-8")
     return [*files, "manifest.json"]
+
+
+def bundle_zip(case_id: int) -> bytes:
+    """The case's bundle (what ``export_case`` writes) as one zip, for a download; pending
+    entries are sealed first so the bundle holds everything committed."""
+    import io
+    import tempfile
+    import zipfile
+
+    from arrears.audit.services import seal
+
+    seal()
+    buffer = io.BytesIO()
+    with tempfile.TemporaryDirectory() as tmp:
+        names = export_case(case_id, Path(tmp))
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            for name in names:
+                archive.write(Path(tmp) / name, f"case-{case_id}/{name}")
+    return buffer.getvalue()
 
 
 def _pdf(case_id: int, entries: list[AuditEntry], path: Path) -> None:

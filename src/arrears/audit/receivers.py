@@ -2,10 +2,16 @@
 
 Before images are read from the database in ``pre_save`` (the row as it was), after images
 from the instance in ``post_save``; both are masked and bounded by ``services.record``.
+
+The automation's case events (the ones with a ``key``: the daily workflow's stage and status
+moves, allocations, placements, field-visit steps) are not recorded one by one: a day run writes
+thousands, and ``daysummary`` records one entry per day with their counts by kind instead. The
+events people cause (a contact, a hold, a complaint) carry no key and are recorded each.
 """
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from django.apps import apps
@@ -36,15 +42,22 @@ WATCHED = (
     "contact.OutboxMessage",
     "agencies.Placement",
     "agencies.Agency",
+    "ledger.Product",
     "legal.LegalLetter",
     "fieldwork.FieldVisit",
+    "fieldwork.VisitAuthorisation",
     "verification.Credential",
     "daily.DayRun",
+    "complaints.Complaint",
+    "notices.MessageTemplate",
 )
 #: Models recorded only when their ``status`` changes (not every lease or retry update).
 STATUS_ONLY = {"contact.OutboxMessage", "daily.DayRun"}
-#: Large free-text fields left out of images (the document itself is versioned elsewhere).
-SKIP_FIELDS = {"source", "body", "password"}
+#: Large free-text fields left out of images (the document itself is versioned elsewhere);
+#: the image carries their SHA-256 instead, so the text a version had can still be proved.
+DIGEST_FIELDS = {"source", "body"}
+#: Never in an image, not even digested.
+SECRET_FIELDS = {"password"}
 
 _BEFORE = "_audit_before"
 
@@ -53,10 +66,20 @@ def image(instance: models.Model) -> dict[str, Any]:
     """The concrete field values of a row (foreign keys as ids)."""
     out: dict[str, Any] = {}
     for field in instance._meta.concrete_fields:
-        if field.name in SKIP_FIELDS:
+        if field.name in SECRET_FIELDS:
             continue
-        out[field.attname] = field.value_from_object(instance)
+        value = field.value_from_object(instance)
+        if field.name in DIGEST_FIELDS:
+            text = str(value or "").encode("utf-8")
+            out[f"{field.attname}_sha256"] = hashlib.sha256(text).hexdigest()
+            continue
+        out[field.attname] = value
     return out
+
+
+def _automatic(instance: models.Model) -> bool:
+    """A keyed case event: the automation's, counted per day instead (see the module doc)."""
+    return _label(instance) == "collections.CaseEvent" and bool(getattr(instance, "key", None))
 
 
 def _label(instance: models.Model) -> str:
@@ -64,8 +87,12 @@ def _label(instance: models.Model) -> str:
 
 
 def _case_id(instance: models.Model) -> int | None:
-    if _label(instance) == "collections.Case":
+    label = _label(instance)
+    if label == "collections.Case":
         return instance.pk  # type: ignore[no-any-return]
+    if label == "contact.GateDecision":  # the gate names the debt it decided on: "case<id>"
+        debt = str((getattr(instance, "request", None) or {}).get("debt", ""))
+        return int(debt[4:]) if debt.startswith("case") and debt[4:].isdigit() else None
     value = getattr(instance, "case_id", None)
     return value if isinstance(value, int) else None
 
@@ -73,7 +100,7 @@ def _case_id(instance: models.Model) -> int | None:
 def _pre_save(sender: type[models.Model], instance: models.Model, **kwargs: Any) -> None:
     if not enabled():
         return
-    if kwargs.get("raw") or instance.pk is None:
+    if kwargs.get("raw") or instance.pk is None or _automatic(instance):
         return
     old = sender._default_manager.filter(pk=instance.pk).first()
     setattr(instance, _BEFORE, image(old) if old is not None else None)
@@ -82,7 +109,7 @@ def _pre_save(sender: type[models.Model], instance: models.Model, **kwargs: Any)
 def _post_save(
     sender: type[models.Model], instance: models.Model, created: bool, **kwargs: Any
 ) -> None:
-    if not enabled() or kwargs.get("raw"):
+    if not enabled() or kwargs.get("raw") or _automatic(instance):
         return
     label = _label(instance)
     before = None if created else getattr(instance, _BEFORE, None)
@@ -141,10 +168,8 @@ def _login_failed(sender: Any, credentials: dict[str, Any], **kwargs: Any) -> No
 
 
 def enabled() -> bool:
-    """Whether changes are being recorded (``ARREARS_AUDIT``, off by default until the chain's
-    lock has been measured against the daily run and the concurrent approval paths: every
-    watched save takes the chain's lock for the rest of its transaction)."""
-    return bool(getattr(settings, "ARREARS_AUDIT", False))
+    """Whether changes are being recorded (``ARREARS_AUDIT``, on unless set to ``0``)."""
+    return bool(getattr(settings, "ARREARS_AUDIT", True))
 
 
 def connect() -> None:

@@ -13,6 +13,7 @@ for compliance (``ContactAttempt.overridden``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -43,6 +44,15 @@ HOLD_MAX_DAYS = 180
 OUTCOME_HOLDS = {
     ContactAttempt.Outcome.DISPUTE: (Hold.Reason.DISPUTE, 30),
 }
+#: Apps that take an outcome over, in the contact's transaction (``complaints`` files a
+#: dispute as a complaint, whose own hold lasts until it is resolved): outcome -> handler of
+#: the logged attempt. A handled outcome places no ``OUTCOME_HOLDS`` hold of its own.
+OUTCOME_HANDLERS: dict[str, Callable[[ContactAttempt], None]] = {}
+
+
+def handle_outcome(outcome: str, handler: Callable[[ContactAttempt], None]) -> None:
+    """Register (or replace) the handler of ``outcome`` (from an ``AppConfig.ready()``)."""
+    OUTCOME_HANDLERS[outcome] = handler
 
 
 class CollectionsError(ArrearsError):
@@ -218,7 +228,9 @@ def log_contact(
             )
         if outcome == ContactAttempt.Outcome.WRONG_NUMBER and phone is not None:
             Phone.objects.filter(number=phone.number).update(is_valid=False)
-        if outcome in OUTCOME_HOLDS:
+        if outcome in OUTCOME_HANDLERS:
+            OUTCOME_HANDLERS[outcome](attempt)
+        elif outcome in OUTCOME_HOLDS:
             hold_reason, days = OUTCOME_HOLDS[outcome]
             place_hold(
                 case.borrower_id,

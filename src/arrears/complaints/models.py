@@ -40,6 +40,7 @@ class Complaint(models.Model):
         REGULATOR = "regulator", gettext_lazy("Regulator")
         EMAIL = "email", gettext_lazy("Email")
         IN_PERSON = "in_person", gettext_lazy("In person")
+        COLLECTOR = "collector", gettext_lazy("Raised to a collector")
 
     class Status(models.TextChoices):
         RECEIVED = "received", gettext_lazy("Received")

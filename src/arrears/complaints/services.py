@@ -156,12 +156,15 @@ def file_complaint(
     case: Case | None = None,
     contacts: Iterable[ContactAttempt] = (),
     agency: Any = None,
+    about_people: bool = True,
 ) -> Complaint:
     """Record a complaint or dispute and stop collection until it is resolved.
 
     Refuses unknown codes and descriptions that are empty or over ``DESCRIPTION_MAX``
     characters. ``case`` defaults to the borrower's open case. The contacts named (else the
-    case's contacts of the last ``LINK_DAYS`` days) give the collectors and agencies involved.
+    case's contacts of the last ``LINK_DAYS`` days) give the collectors and agencies involved —
+    unless ``about_people`` is False: a dispute a collector took down on a call is about the
+    debt, not about the collector who logged it, and must not count on their scorecard.
     """
     _choice(kind, Complaint.Kind, "complaint-unknown-kind", "kind")
     _choice(category, Complaint.Category, "complaint-unknown-category", "category")
@@ -221,8 +224,9 @@ def file_complaint(
         )
         complaint.save(update_fields=["hold"])
         complaint.contacts.set(chosen)
-        complaint.collectors.set({c.collector_id for c in chosen if c.collector_id})
-        agencies = {c.agency_id for c in chosen if c.agency_id}
+        people = chosen if about_people else []
+        complaint.collectors.set({c.collector_id for c in people if c.collector_id})
+        agencies = {c.agency_id for c in people if c.agency_id}
         if agency is not None:
             agencies.add(agency.pk)
         complaint.agencies.set(agencies)

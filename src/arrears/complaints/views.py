@@ -16,7 +16,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from arrears import errorcodes
 from arrears.collections.workflow import business_date
-from arrears.complaints import services
+from arrears.complaints import letter, services
 from arrears.complaints.forms import AcknowledgeForm, FileForm, ResolveForm
 from arrears.complaints.models import Complaint
 from arrears.kernel.errors import ArrearsError
@@ -136,3 +136,17 @@ def complaint_new(request: HttpRequest, case_id: int) -> HttpResponse:
             )
             return redirect("web:case", case_id=case.pk)
     return render(request, "complaints/new.html", {"case": case, "form": form}, status=400)
+
+
+@login_required
+def resolution_letter(request: HttpRequest, complaint_id: int) -> HttpResponse:
+    """The resolution letter PDF, in the borrower's language (resolved complaints only)."""
+    _staff_only(request.user)
+    complaint = get_object_or_404(
+        Complaint.objects.select_related("borrower"),
+        pk=complaint_id,
+        status=Complaint.Status.RESOLVED,
+    )
+    response = HttpResponse(letter.resolution_pdf(complaint), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{complaint.reference}.pdf"'
+    return response

@@ -213,8 +213,8 @@ ARREARS_COMPLAINT_SLA: dict[str, int] = json.loads(
     os.environ.get("ARREARS_COMPLAINT_SLA", '{"acknowledge_days": 1, "resolve_days": 15}')
 )
 ARREARS_COMPLAINT_CALENDAR = os.environ.get("ARREARS_COMPLAINT_CALENDAR", "cn")
-#: Record every watched change in the audit chain (``arrears.audit``); off until switched on.
-ARREARS_AUDIT = os.environ.get("ARREARS_AUDIT", "0") == "1"
+#: Record every watched change in the audit chain (``arrears.audit``); on unless set to 0.
+ARREARS_AUDIT = os.environ.get("ARREARS_AUDIT", "1") == "1"
 #: Where visit authorisation letters are kept (empty: ``<data dir>/fieldwork/authorisations``).
 ARREARS_FIELDWORK_DIR = os.environ.get("ARREARS_FIELDWORK_DIR", "")
 #: The lender's official phone numbers, for the portal's "is this caller genuine?" check: a

@@ -12,6 +12,7 @@ urlpatterns = [
     path("", include("arrears.verification.urls")),
     path("", include("arrears.fieldwork.urls")),
     path("", include("arrears.complaints.urls")),
+    path("", include("arrears.audit.urls")),
     path("", include("arrears.legal.urls")),
     path("agency/", include("arrears.agencies.urls")),
     path("my/", include("arrears.portal.urls")),

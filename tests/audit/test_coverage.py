@@ -1,0 +1,131 @@
+"""What the receivers record: complaints and their holds, template versions, the day run's
+automatic events as one summary, who ran a command."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from django.contrib.auth.models import User
+from django.utils import timezone
+
+from arrears.audit import daysummary, services
+from arrears.audit.context import cli_actor
+from arrears.audit.models import AuditEntry
+from arrears.collections import dayflow
+from arrears.collections.models import Case, CaseEvent
+from arrears.complaints import services as complaints
+from arrears.daily.services import day_run
+from arrears.notices import services as notices
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def case() -> Case:
+    """One borrower a few days late, evaluated today."""
+    today = timezone.localdate()
+    owner = factories.borrower("B-A", phone="+8613900000021")
+    factories.loan(
+        "L-A", owner, factories.product(), principal_minor=1_200_000, start=today - timedelta(40)
+    )
+    day_run(as_of=today, engine="reference")
+    dayflow.run(today)
+    return Case.objects.get(borrower=owner)
+
+
+def _actions(**filters: object) -> list[str]:
+    return list(
+        AuditEntry.objects.filter(**filters).order_by("id").values_list("action", flat=True)
+    )
+
+
+def test_the_day_runs_automatic_events_are_one_summary_entry(case: Case) -> None:
+    today = timezone.localdate()
+    keyed = CaseEvent.objects.filter(on=today, key__isnull=False)
+    assert keyed.exists()
+    assert not AuditEntry.objects.filter(subject_type="collections.CaseEvent").exists()
+    summary = AuditEntry.objects.get(action=daysummary.ACTION, subject_id=today.isoformat())
+    assert summary.after is not None
+    assert summary.after["total"] == keyed.count()
+    assert summary.after["events"]["opened"] == 1
+    dayflow.run(today)  # an unchanged re-run records nothing new
+    assert AuditEntry.objects.filter(action=daysummary.ACTION).count() == 1
+    services.seal()
+    assert services.verify_chain() is None
+
+
+def test_a_complaint_its_hold_and_its_event_are_recorded(case: Case) -> None:
+    lead = User.objects.create_user("lead-a", is_staff=True)
+    complaint = complaints.file_complaint(
+        borrower=case.borrower,
+        kind="complaint",
+        category="harassment",
+        description="called at night",
+        channel="phone",
+        by=lead,
+    )
+    assert "complaint.created" in _actions(subject_type="complaints.Complaint")
+    assert "hold.created" in _actions(subject_type="collections.Hold", case_id=None)
+    events = AuditEntry.objects.filter(subject_type="collections.CaseEvent", case_id=case.pk)
+    kinds = sorted(e.after["kind"] for e in events if e.after)  # a person's events: each one
+    assert kinds == ["complaint", "hold"]
+    created = AuditEntry.objects.get(action="complaint.created", subject_id=str(complaint.pk))
+    assert created.after is not None and created.after["category"] == "harassment"
+
+
+def test_a_template_version_published_is_recorded_with_its_texts_digest() -> None:
+    live = notices.active_template("overdue_reminder", "zh-CN", "sms")
+    draft, found = notices.save_draft("overdue_reminder", "zh-CN", "sms", live.body + " ")
+    assert found == []
+    notices.activate(draft)
+    entry = AuditEntry.objects.filter(
+        subject_type="notices.MessageTemplate", subject_id=str(draft.pk), action__endswith="changed"
+    ).get()
+    assert entry.before is not None and entry.after is not None
+    assert (entry.before["status"], entry.after["status"]) == ("draft", "active")
+    assert "body" not in entry.after and len(entry.after["body_sha256"]) == 64
+
+
+def test_a_command_acts_as_its_os_user_unless_as_names_someone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("USER", "ops")
+    monkeypatch.setenv("LOGNAME", "ops")
+    assert cli_actor(["run-day", "--as-of", "2026-12-01"]) == (
+        "cli:ops",
+        ["run-day", "--as-of", "2026-12-01"],
+    )
+    assert cli_actor(["complaint", "resolve", "--as", "lee", "X"]) == (
+        "lee",
+        ["complaint", "resolve", "X"],
+    )
+    assert cli_actor(["--as=ann", "audit", "seal"]) == ("ann", ["audit", "seal"])
+
+
+def test_the_summary_step_runs_after_the_app_steps_and_before_the_outbox() -> None:
+    names = [s.name for s in dayflow.steps()]
+    assert names.index("audit-summary") == len(names) - 2 and names[-1] == "outbox"
+    assert daysummary.counts(date(2000, 1, 1)) == {}
+
+
+def test_a_contact_its_gate_decision_and_a_promise_are_recorded(case: Case) -> None:
+    from datetime import datetime, time
+
+    from arrears.collections import services as collections
+
+    at = timezone.make_aware(datetime.combine(timezone.localdate(), time(10)))
+    attempt = collections.log_contact(
+        case, channel="call", direction="outbound", party="borrower", outcome="promise", at=at
+    )
+    collections.make_promise(
+        case, amount_minor=10_000, due_date=timezone.localdate() + timedelta(days=3)
+    )
+    assert _actions(subject_type="collections.ContactAttempt") == ["contactattempt.created"]
+    decision = AuditEntry.objects.get(subject_type="contact.GateDecision")
+    assert decision.after is not None and decision.after["request"]["contact"] == attempt.pk
+    assert decision.case_id == case.pk  # in the case's trail
+    promise = AuditEntry.objects.get(subject_type="collections.Promise", action="promise.created")
+    assert promise.case_id == case.pk and promise.after is not None
+    assert promise.after["amount_minor"] == 10_000
