@@ -152,3 +152,12 @@ def test_the_page_refuses_a_malformed_code_without_spending_a_try(book: Book, cl
 def test_the_sign_in_pages_speak_chinese(book: Book):
     zh = Client(HTTP_ACCEPT_LANGUAGE="zh-hans")
     assert "验证码" in zh.get("/my/").content.decode()
+
+
+def test_a_misconfigured_limit_is_an_error_not_a_silent_default(settings):
+    from django.core.exceptions import ImproperlyConfigured
+
+    for bad in ({"code_minuets": 5}, {"tries_per_code": 0}, {"lock_after": "10"}):
+        settings.ARREARS_PORTAL_SIGN_IN = bad
+        with pytest.raises(ImproperlyConfigured):
+            signin.limits()

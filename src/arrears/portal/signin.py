@@ -28,6 +28,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.utils import timezone
 
@@ -74,7 +75,18 @@ class SignInRefused(ArrearsError):
 
 
 def limits() -> dict[str, int]:
-    return {**DEFAULT_LIMITS, **getattr(settings, "ARREARS_PORTAL_SIGN_IN", {})}
+    """``ARREARS_PORTAL_SIGN_IN`` over :data:`DEFAULT_LIMITS`; an unknown key or a value that
+    is not a whole number of at least 1 is a configuration error, never a silent default."""
+    given = dict(getattr(settings, "ARREARS_PORTAL_SIGN_IN", {}) or {})
+    unknown = sorted(set(given) - set(DEFAULT_LIMITS))
+    if unknown:
+        raise ImproperlyConfigured(f"ARREARS_PORTAL_SIGN_IN: unknown key(s) {', '.join(unknown)}")
+    bad = sorted(k for k, v in given.items() if type(v) is not int or v < 1)
+    if bad:
+        raise ImproperlyConfigured(
+            f"ARREARS_PORTAL_SIGN_IN: {', '.join(bad)} must be whole numbers of at least 1"
+        )
+    return {**DEFAULT_LIMITS, **given}
 
 
 def normalise_ref(text: str) -> str:

@@ -246,3 +246,10 @@ ARREARS_CREDIT_REPORTING_NOTICE: dict[str, str] = json.loads(
         ),
     )
 )
+#: The borrower portal (``docs/portal.md``): sign-in limits over ``portal.signin.DEFAULT_LIMITS``
+#: (JSON), minutes a portal session or token may sit idle, days a payoff quote is valid, and the
+#: bounds of what the portal may request or approve by itself (``portal.plans.DEFAULTS``).
+ARREARS_PORTAL_SIGN_IN: dict[str, int] = json.loads(os.environ.get("ARREARS_PORTAL_SIGN_IN", "{}"))
+ARREARS_PORTAL_IDLE_MINUTES = int(os.environ.get("ARREARS_PORTAL_IDLE_MINUTES", "15"))
+ARREARS_PORTAL_QUOTE_DAYS = int(os.environ.get("ARREARS_PORTAL_QUOTE_DAYS", "7"))
+ARREARS_PORTAL_PLANS: dict[str, int] = json.loads(os.environ.get("ARREARS_PORTAL_PLANS", "{}"))
