@@ -6,7 +6,8 @@ does literally what the documented day order says (``kernel/state.py`` module do
 
 0. an active plan with a plan instalment whose grace ended yesterday still uncovered (coverage
    = payments valued from the plan's start through yesterday) is broken today; a plan starting
-   today becomes active and ends the one before it;
+   today becomes active and ends the one before it (and, under period rounding, the penalty or
+   compound run that reached yesterday, rounded down);
 1. grace windows that ended yesterday are settled;
 2. penalty and compound accrue on the start-of-day amounts owed — unless a plan is active;
 3. waivers reduce their component oldest instalment first; the rest is unused;
@@ -133,6 +134,18 @@ class ConcessionOracle(Oracle):
                 if record is not None:
                     record.superseded_on = day
                 self.records.append(PlanRecord(plan))
+                self.freeze(day)
+
+    def freeze(self, day: date) -> None:
+        """Reading (``PenaltyAccrual.freeze``): under period rounding a run that accrued through
+        yesterday is ended by the freeze and rounded down."""
+        if self.product.accrual_rounding is not AccrualRounding.PERIOD:
+            return
+        for line in self.lines:
+            for ledger in (line.penalty, line.compound, line.grace_penalty, line.grace_compound):
+                last = ledger.pieces[-1] if ledger.pieces else None
+                if last is not None and not last.closed and last.end + ONE_DAY == day:
+                    last.closed = last.floored = True
 
     def plan_end_of_day(self, day: date) -> None:
         record = self.active()

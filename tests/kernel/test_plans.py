@@ -10,26 +10,33 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date, timedelta
+from decimal import Decimal
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from arrears.kernel.accrual import cost_cap
 from arrears.kernel.errors import InvalidTerms
 from arrears.kernel.explain import explain, render_text
 from arrears.kernel.plans import PlanStatus
 from arrears.kernel.state import state
 from arrears.kernel.terms import (
+    AccrualRounding,
     Component,
+    DayCount,
+    Instalment,
+    InterestRate,
     LoanTerms,
     Payment,
     PlanInstalment,
     ProductTerms,
+    RateBasis,
     RepaymentPlan,
     Waiver,
 )
 from tests.kernel.factories import make_loan
-from tests.kernel.test_state import loans_and_payments
+from tests.kernel.test_state import loans_and_payments, products
 from tests.kernel.test_waivers import assert_accounted_and_never_negative, waivers_for
 
 FIRST_DUE = date(2026, 2, 15)
@@ -322,14 +329,64 @@ def test_no_penalty_or_compound_accrues_on_a_day_a_plan_was_active(case):
                 assert period.end < first or period.start > last, (period, first, last)
 
 
+def assert_plans_add_no_penalty(loan: LoanTerms, as_of: date, plans: list[RepaymentPlan]) -> None:
+    """Without payments a plan only takes accruing days away, so the borrower never owes more
+    penalty + compound than without it. Each component alone is never more either unless a cost
+    cap applies: the cap is one budget served penalty first on the days it binds, so days frozen
+    before it binds can move fen from compound to penalty at the same total (see
+    ``test_under_a_binding_cost_cap_a_plan_can_move_fen_from_compound_to_penalty_not_add_any``)."""
+    with_plans = state(loan, [], as_of, plans=plans)
+    plain = state(loan, [], as_of)
+    assert (
+        with_plans.penalty_accrued + with_plans.compound_accrued
+        <= plain.penalty_accrued + plain.compound_accrued
+    )
+    if loan.product.cost_cap_annual is None:
+        assert with_plans.penalty_accrued <= plain.penalty_accrued
+        assert with_plans.compound_accrued <= plain.compound_accrued
+
+
 @FAST
 @given(histories_with_plans())
 def test_without_payments_a_plan_never_adds_penalty(case):
     loan, _, as_of, plans, _ = case
-    with_plans = state(loan, [], as_of, plans=plans)
-    plain = state(loan, [], as_of)
-    assert with_plans.penalty_accrued <= plain.penalty_accrued
-    assert with_plans.compound_accrued <= plain.compound_accrued
+    assert_plans_add_no_penalty(loan, as_of, plans)
+
+
+@st.composite
+def small_loans_with_plans(draw: st.DrawFn):
+    """Loans whose penalty or compound is under a fen a day and plans that freeze a few days:
+    where a freeze that splits a ``period`` run is felt in the rounding."""
+    term = draw(st.integers(1, 3))
+    loan = make_loan(
+        principal=draw(st.integers(term * 100, term * 3_000)),
+        term=term,
+        start=draw(st.dates(date(2024, 1, 1), date(2027, 12, 31))),
+        interest_each=draw(st.integers(1, 300)),
+        daily_rate=draw(st.sampled_from([Decimal("0.0002"), Decimal("0.0005"), Decimal("0.001")])),
+        product=replace(draw(products), compound=True, accrual_rounding=AccrualRounding.PERIOD),
+    )
+    due = (loan.schedule[0].due_date - loan.start).days
+    span = (loan.schedule[-1].due_date + timedelta(days=60) - loan.start).days
+    offsets = sorted(set(draw(st.lists(st.integers(due, span), min_size=1, max_size=3))))
+    plans = [  # short freezes: unpaid, each breaks a few days after it starts
+        RepaymentPlan(
+            f"R{n}",
+            loan.start + timedelta(days=k),
+            (PlanInstalment(loan.start + timedelta(days=k + draw(st.integers(0, 1))), 1),),
+            grace_days=draw(st.integers(0, 1)),
+        )
+        for n, k in enumerate(offsets)
+    ]
+    as_of = loan.start + timedelta(days=offsets[0] + draw(st.integers(0, 40)))
+    return loan, as_of, plans
+
+
+@FAST
+@given(small_loans_with_plans())
+def test_without_payments_a_plan_never_adds_penalty_on_small_bases(case):
+    loan, as_of, plans = case
+    assert_plans_add_no_penalty(loan, as_of, plans)
 
 
 @FAST
@@ -351,3 +408,78 @@ def test_plan_order_given_does_not_matter(case, rnd):
     assert state(loan, payments, as_of, plans=shuffled, waivers=waivers) == state(
         loan, payments, as_of, plans=plans, waivers=waivers
     )
+
+
+# --- regressions found by the properties ----------------------------------------------------
+
+
+def _capped_loan() -> LoanTerms:
+    """The falsifying example of ``test_without_payments_a_plan_never_adds_penalty`` (a full run,
+    2026): two instalments, penalty 0.15 % a day, compound, 3 days' grace, a 24 % cost cap."""
+    return LoanTerms(
+        ref="L1",
+        currency="CNY",
+        principal=26980,
+        start=date(2026, 5, 19),
+        rate=InterestRate(Decimal("0.001"), RateBasis.DAILY),
+        day_count=DayCount.THIRTY_360,
+        schedule=(
+            Instalment(1, date(2026, 6, 19), 13490, 373, date(2026, 5, 19), date(2026, 6, 19)),
+            Instalment(2, date(2026, 7, 19), 13490, 373, date(2026, 6, 19), date(2026, 7, 19)),
+        ),
+        product=ProductTerms(
+            penalty_multiplier=Decimal("1.5"),
+            compound=True,
+            grace_days=3,
+            grace_retroactive=False,
+            cost_cap_annual=Decimal("0.24"),
+            accrual_rounding=AccrualRounding.DAILY,
+        ),
+    )
+
+
+CAPPED_PLANS = [
+    RepaymentPlan("R0", date(2026, 5, 29), (PlanInstalment(date(2026, 5, 29), 1),), grace_days=0),
+    RepaymentPlan("R1", date(2026, 7, 2), (PlanInstalment(date(2026, 7, 2), 1),), grace_days=1),
+]
+
+
+def test_under_a_binding_cost_cap_a_plan_can_move_fen_from_compound_to_penalty_not_add_any():
+    """The cap is one budget for interest + penalty + compound, served penalty first on the
+    days it binds. R1 froze 2–3 July, before the cap bound: without the plan those two days
+    charged 0.40 penalty and 0.02 compound; with it the 0.42 of headroom is left to the
+    capped days, which serve penalty first. The borrower owes the same 5.49, at the cap."""
+    loan = _capped_loan()
+    as_of = date(2026, 7, 31)
+    with_plans = state(loan, [], as_of, plans=CAPPED_PLANS)
+    plain = state(loan, [], as_of)
+    assert [p.frozen_days for p in with_plans.plans] == [1, 2]
+    assert (plain.penalty_accrued, plain.compound_accrued) == (523, 26)
+    assert (with_plans.penalty_accrued, with_plans.compound_accrued) == (525, 24)
+    cap = cost_cap(loan.principal, Decimal("0.24"), loan.start, as_of)
+    interest = 2 * 373
+    assert interest + plain.penalty_accrued + plain.compound_accrued == cap == 1295
+    assert interest + with_plans.penalty_accrued + with_plans.compound_accrued == cap
+    assert with_plans.payoff == plain.payoff
+
+
+def test_a_run_cut_by_a_plan_is_rounded_down_so_the_plan_adds_no_rounding_fen():
+    """Period rounding: compound 3.00 × 0.075 % = 0.00225 a day. A one-day plan on day 4
+    (broken on day 5) splits the run; rounding both parts half-up charged 0.01 + 0.02 = 0.03,
+    more than the 11 unfrozen days' 0.02 (2.475 fen). The part before the freeze is
+    rounded down instead: 0.00 + 0.02."""
+    loan = make_loan(
+        product=ProductTerms(compound=True, accrual_rounding=AccrualRounding.PERIOD),
+        interest_each=300,
+    )
+    plan = RepaymentPlan("R1", day(4), (PlanInstalment(day(4), 100),), grace_days=0)
+    s = state(loan, [], day(11), plans=[plan])
+    plain = state(loan, [], day(11))
+    assert plain.compound_accrued == 2  # round(11 × 300 × 0.00075 = 2.475)
+    before, after = s.instalments[0].compound_periods
+    assert (before.start, before.days, before.amount, before.cut_by_plan) == (day(1), 3, 0, True)
+    assert (after.start, after.days, after.amount, after.cut_by_plan) == (day(5), 7, 2, False)
+    assert s.compound_accrued == 2 <= plain.compound_accrued
+    first, _ = s.instalments[0].penalty_periods  # 3 × 833.33 × 0.075 % = 1.87499 → 1.87
+    assert (first.amount, first.cut_by_plan) == (187, True)
+    assert "(rounded down: a repayment plan froze the days after)" in render_text(explain(loan, s))

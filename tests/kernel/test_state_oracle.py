@@ -60,13 +60,16 @@ EXACT = Context(prec=60, traps=[Inexact, Rounded])
 @dataclass
 class Piece:
     """Consecutive accrued days on one ``base``; ``cut`` is the amount the cost cap allowed when
-    it cut these days. A ``closed`` piece (every cut one) is never extended."""
+    it cut these days. A ``closed`` piece (every cut one) is never extended. ``floored``: a
+    repayment plan's freeze ended this period run, which is then rounded down (the concession
+    oracle sets it)."""
 
     start: date
     days: int
     base: int
     cut: int | None = None
     closed: bool = False
+    floored: bool = False
 
     @property
     def end(self) -> date:
@@ -93,7 +96,7 @@ class Ledger:
         if self.mode is AccrualRounding.DAILY:
             return piece.days * daily_amount(piece.base, self.rate, self.rounding)
         exact = EXACT.multiply(EXACT.multiply(Decimal(piece.days), Decimal(piece.base)), self.rate)
-        return round_minor(exact, self.rounding)
+        return round_minor(exact, Rounding.DOWN if piece.floored else self.rounding)
 
     def total(self) -> int:
         return sum(self.amount(piece) for piece in self.pieces)
@@ -124,6 +127,9 @@ class Ledger:
     def take_over(self, other: Ledger) -> None:
         """Charge the days of ``other`` (confirmed grace days) as if accrued here day by day."""
         for piece in other.pieces:
+            if piece.floored:  # already ended by a freeze: charged as it stands
+                self.pieces.append(replace(piece))
+                continue
             for offset in range(piece.days):
                 self.add_day(piece.start + timedelta(days=offset), piece.base)
 

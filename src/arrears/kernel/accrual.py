@@ -67,7 +67,9 @@ def cost_cap(principal: int, annual_cap: Decimal, start: date, as_of: date) -> i
 @dataclass(frozen=True, slots=True)
 class PenaltyPeriod:
     """A run of days with one base: ``days × base × rate = amount`` (``capped`` when the cost
-    cap cut the amount; ``amount`` is then less than the product)."""
+    cap cut the amount; ``amount`` is then less than the product). ``cut_by_plan``: under
+    ``period`` rounding a repayment plan's freeze ended the run, so it was rounded down (see
+    :meth:`PenaltyAccrual.freeze`)."""
 
     start: date
     days: int
@@ -75,6 +77,7 @@ class PenaltyPeriod:
     rate: Decimal
     amount: int
     capped: bool = False
+    cut_by_plan: bool = False
 
     @property
     def end(self) -> date:
@@ -171,6 +174,30 @@ class PenaltyAccrual:
             self._close()
             self._run_start, self._run_base = first_day, base
         self._run_days += days
+
+    def freeze(self, day: date) -> None:
+        """A repayment plan freezes accrual from ``day``: end the run that reached yesterday.
+
+        Under ``period`` rounding that run is rounded *down*. Rounding both parts of a run split
+        by a freeze in the product's mode could charge a fen more than the unsplit run
+        (0.675 + 1.575 → 1 + 2 = 3 fen, against 2.475 → 2 over all days), so a plan would make
+        the borrower owe more than no plan. With the first part truncated,
+        ``⌊a⌋ + round(b) ≤ round(a + b) ≤ round(a + frozen + b)`` for every rounding mode, and
+        several freezes add nothing either. ``daily`` rounding needs nothing: its days add up.
+        """
+        if self.mode is AccrualRounding.DAILY or self._run_start is None or self._run_days == 0:
+            return
+        if self._run_start + timedelta(days=self._run_days) != day:
+            return  # the run ended earlier; the freeze does not cut it
+        exact = rate_amount(self._run_base, self.rate, self._run_days)
+        amount = round_minor(exact, Rounding.DOWN)
+        self._periods.append(
+            PenaltyPeriod(
+                self._run_start, self._run_days, self._run_base, self.rate, amount, cut_by_plan=True
+            )
+        )
+        self._closed += amount
+        self._run_start, self._run_days, self._run_base = None, 0, 0
 
     def add_capped(self, first_day: date, days: int, base: int, amount: int) -> None:
         """Record days whose accrual the cost cap cut to ``amount`` (possibly zero)."""

@@ -51,7 +51,12 @@ def _period(
         )
     else:
         formula = f"{p.days} days × {base} × {percent(p.rate)} = {amount(p.amount, currency)}"
-        formula += " (capped by the cost cap)" if p.capped else f" ({rounding.value} per period)"
+        if p.capped:
+            formula += " (capped by the cost cap)"
+        elif p.cut_by_plan:
+            formula += " (rounded down: a repayment plan froze the days after)"
+        else:
+            formula += f" ({rounding.value} per period)"
     return {
         "from": p.start.isoformat(),
         "to": p.end.isoformat(),
@@ -60,6 +65,7 @@ def _period(
         "rate": percent(p.rate),
         "amount": _money(p.amount, currency),
         "capped": p.capped,
+        "cut_by_plan": p.cut_by_plan,
         # the day's amount when each day is rounded (``None`` per period or when capped)
         "per_day": _money(per_day, currency) if per_day is not None else None,
         "formula": formula,

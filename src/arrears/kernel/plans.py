@@ -3,7 +3,9 @@
 A plan does not replace the loan's ledger: payments are still allocated to the contractual
 instalments (one ledger truth). What the plan changes, while it is *active*:
 
-* penalty and compound interest do not accrue (the frozen days are never charged later);
+* penalty and compound interest do not accrue (the frozen days are never charged later; a
+  cost cap still grows with calendar days, so days it would have cut after the plan may now
+  be charged — never more in total than without the plan);
 * days past due, the bucket and the total due are measured on the plan: *coverage* is the sum
   of the payments valued on or after the plan's start (each payment's full amount), and a plan
   instalment is covered when coverage plus the plan's tolerance reaches the cumulative plan

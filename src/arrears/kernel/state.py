@@ -8,7 +8,9 @@ One day ``t`` is processed in this order, which is the contract every engine mus
 
 0. repayment plans (:mod:`arrears.kernel.plans`): an active plan with an instalment still not
    covered at the end of yesterday, its last grace day, is broken today; a plan effective
-   today becomes active (ending an earlier plan still active);
+   today becomes active (ending an earlier plan still active), and under ``period`` rounding
+   the penalty and compound runs that reached yesterday end rounded down, so the freeze never
+   adds a rounding fen (:meth:`PenaltyAccrual.freeze`);
 1. grace windows that ended yesterday are settled: an instalment still unpaid (above the
    tolerance) at the end of its last grace day keeps the grace-day penalty when grace is
    retroactive; one paid within grace owes none;
@@ -314,6 +316,10 @@ class _Replay:
             if run is not None:
                 run.superseded_on = day
             self.plans.append(PlanRun(plan))
+        if starting:  # accrual is frozen from today: a period run that reached yesterday ends
+            for w in self.work:
+                for acc in (w.pen, w.comp, w.grace_pen, w.grace_comp):
+                    acc.freeze(day)
 
     def finish_plan(self, day: date) -> None:
         """Step 6: complete the active plan when the loan is closed or the plan is covered."""
