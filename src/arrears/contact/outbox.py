@@ -72,6 +72,7 @@ def enqueue_due(day: date) -> int:
         .select_related("borrower")
     )
     start = timezone.make_aware(datetime.combine(day, time.min))  # due from that day on
+    route = preferred_routes(items)
     keys = [f"wi:{item.key}" for item in items]
     existing = set(OutboxMessage.objects.filter(key__in=keys).values_list("key", flat=True))
     fresh = [
@@ -80,18 +81,62 @@ def enqueue_due(day: date) -> int:
             work_item=item,
             borrower=item.borrower,
             case_id=item.case_id,
-            channel=item.channel,
+            channel=route.get(item.pk, item.channel),
             template=item.template,
             locale=LOCALES.get(item.borrower.locale, "zh-CN"),
             not_before=start,
             due_on=day,
-            expires_at=valid_until(item.channel, item.template, day),
+            expires_at=valid_until(route.get(item.pk, item.channel), item.template, day),
         )
         for key, item in zip(keys, items, strict=True)
         if key not in existing
     ]
     OutboxMessage.objects.bulk_create(fresh, ignore_conflicts=True, batch_size=2000)
     return len(fresh)
+
+
+def preferred_routes(items: list[WorkItem]) -> dict[int, str]:
+    """Work item id → the borrower's preferred message channel, for the items that go there
+    instead of the channel the ladder asked for.
+
+    A borrower may say how they want to hear from us (the portal's preferences). A reminder
+    moves to that channel only when all of this holds: it is a message channel, the borrower
+    has an address there, and the lender has an active wording of the same template for it
+    (in the message's locale) — otherwise the ladder's channel stands. The contact's identity
+    (the work item's key) does not change, so moving it never adds a contact; the gate judges
+    the message on the channel it actually uses, and the message's channel differing from its
+    work item's is the record that the preference moved it.
+    """
+    from arrears.contact.models import ContactPreference
+    from arrears.contact.render import address
+    from arrears.notices.models import MessageTemplate
+
+    wanted = dict(
+        ContactPreference.objects.filter(
+            borrower_id__in={item.borrower_id for item in items},
+            preferred_channel__in=MESSAGE_CHANNELS,
+        ).values_list("borrower_id", "preferred_channel")
+    )
+    if not wanted:
+        return {}
+    routes: dict[int, str] = {}
+    worded: dict[tuple[str, str, str], bool] = {}
+    for item in items:
+        channel = wanted.get(item.borrower_id)
+        if not channel or channel == item.channel:
+            continue
+        locale = LOCALES.get(item.borrower.locale, "zh-CN")
+        key = (item.template, locale, channel)
+        if key not in worded:
+            worded[key] = MessageTemplate.objects.filter(
+                code=item.template,
+                locale=locale,
+                channel=channel,
+                status=MessageTemplate.Status.ACTIVE,
+            ).exists()
+        if worded[key] and address(item.borrower, channel):
+            routes[item.pk] = channel
+    return routes
 
 
 #: Days a notice (not a cadence reminder) stays worth sending when the setting does not name
