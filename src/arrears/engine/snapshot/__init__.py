@@ -34,10 +34,11 @@ from arrears.engine.snapshot.format import (
     Snapshot,
     SnapshotError,
     file_name,
+    sha256_of,
 )
 from arrears.engine.snapshot.read import iter_chunks, read_snapshot
 from arrears.engine.snapshot.terms import loan_terms_from_snapshot, product_terms
-from arrears.engine.snapshot.write import SnapshotWriter, sha256_of
+from arrears.engine.snapshot.write import SnapshotWriter
 
 __all__ = [
     "COLUMNS",

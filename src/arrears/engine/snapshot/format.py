@@ -103,8 +103,10 @@ and product figures, a schedule that sums to the principal) are reported per loa
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import polars as pl
 import pyarrow as pa
@@ -197,6 +199,15 @@ DICTIONARY_COLUMNS: dict[str, list[str]] = {
 
 def file_name(table: str) -> str:
     return f"{table}.parquet"
+
+
+def sha256_of(path: Path) -> str:
+    """The SHA-256 (hex) of a file's bytes, as the manifest records it."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while block := handle.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def describe(column: Column) -> str:

@@ -28,6 +28,7 @@ from arrears.engine.snapshot.format import (
     SnapshotError,
     describe,
     file_name,
+    sha256_of,
 )
 from arrears.engine.snapshot.validate import (
     ROW,
@@ -36,7 +37,6 @@ from arrears.engine.snapshot.validate import (
     check_products,
     order_problem,
 )
-from arrears.engine.snapshot.write import sha256_of
 
 POLARS_TYPES: dict[str, pl.DataType] = {
     "int64": pl.Int64(),
