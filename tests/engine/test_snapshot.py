@@ -1,5 +1,6 @@
-"""Snapshots: a ledger exported and read back gives the kernel exactly the selectors' values,
-and a reader refuses every broken snapshot with a message naming the file, column and row."""
+"""Snapshots: a snapshot reads back as the kernel's values, and a reader refuses every broken
+snapshot with a message naming the file, column and row. (The ledger's export and its equality
+with the selectors: ``tests/ledger/test_snapshot_export.py``.)"""
 
 from __future__ import annotations
 
@@ -14,17 +15,13 @@ from decimal import Decimal
 from pathlib import Path
 
 import polars as pl
-import pyarrow.parquet as pq
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
 from arrears.engine import snapshot as snap
 from arrears.engine.snapshot import (
     Snapshot,
     SnapshotError,
-    export_snapshot,
     iter_chunks,
     loan_terms_from_snapshot,
     product_terms,
@@ -32,16 +29,6 @@ from arrears.engine.snapshot import (
 )
 from arrears.engine.synthetic import write_synthetic_snapshot
 from arrears.kernel.errors import ArrearsError, InvalidTerms
-from arrears.kernel.money import Rounding
-from arrears.kernel.terms import (
-    PRINCIPAL_FIRST,
-    AccrualRounding,
-    Component,
-    DayCount,
-    ProductTerms,
-)
-from arrears.ledger import models, selectors, services
-from tests import factories
 
 AS_OF = date(2026, 6, 30)
 Reader = Callable[[Path], object]
@@ -62,206 +49,7 @@ def test_the_engine_modules_import_without_django() -> None:
     assert subprocess.run([sys.executable, "-c", code], env=env, check=False).returncode == 0
 
 
-# --- a ledger exported and read back ------------------------------------------------------
-
-
-def ledger_book() -> list[models.Loan]:
-    """Two versions of a product, both schedule methods, an annual rate, a USD loan, a
-    reversed payment and two same-day payments whose refs sort differently by collation."""
-    first = factories.product()
-    second = services.product_new_version(
-        product=first,
-        effective_from=date(2026, 3, 1),
-        penalty_multiplier=Decimal("1.3"),
-        compound=True,
-        grace_days=3,
-        grace_retroactive=True,
-        cost_cap_annual=Decimal("0.24"),
-        rounding=Rounding.HALF_EVEN.value,
-        accrual_rounding=AccrualRounding.PERIOD.value,
-        allocation_order=",".join(c.value for c in PRINCIPAL_FIRST),
-        tolerance_minor=100,
-        buckets=[
-            {"name": "current", "min_dpd": 0, "max_dpd": 0},
-            {"name": "早期", "min_dpd": 1, "max_dpd": 89},
-            {"name": "late", "min_dpd": 90, "max_dpd": None},
-        ],
-    )
-    owner = factories.borrower()
-    loans = [
-        factories.loan("L-EP", owner, first),
-        factories.loan("L-EI", owner, first, method="equal-instalment", principal_minor=777_777),
-        factories.loan("L-V2", owner, second, start=date(2026, 3, 10), term=6),
-        services.loan_create(
-            ref="L-ANNUAL",
-            borrower=owner,
-            product=second,
-            currency="USD",
-            principal_minor=1_234_567,
-            rate_value=Decimal("0.1899"),
-            rate_basis="annual",
-            term=9,
-            method="equal-instalment",
-            start_date=date(2026, 2, 28),
-            day_count=DayCount.ACTUAL_365,
-        ),
-        factories.loan("L-NOTHING-PAID", owner, first, start=date(2026, 4, 1)),
-    ]
-    due = loans[0].instalments.get(seq=1)
-    for ref, day, amount in [
-        ("p-1", due.due_date, 40_000),
-        ("P-2", due.due_date, 60_000),
-        ("P-3", due.due_date + timedelta(days=40), 90_000),
-    ]:
-        services.payment_record(
-            loan=loans[0], ref=ref, value_date=day, amount_minor=amount, currency="CNY"
-        )
-    bounced = services.payment_record(
-        loan=loans[2],
-        ref="BOUNCE",
-        value_date=date(2026, 4, 10),
-        amount_minor=5_000,
-        currency="CNY",
-    )
-    services.payment_reverse(
-        payment=bounced, reversed_on=date(2026, 4, 13), reversal_ref="R-1", reason="NSF"
-    )
-    services.payment_record(
-        loan=loans[3],
-        ref="USD-1",
-        value_date=date(2026, 3, 28),
-        amount_minor=150_000,
-        currency="USD",
-    )
-    return loans
-
-
-@pytest.mark.django_db
-def test_an_exported_ledger_reads_back_as_the_selectors_kernel_values(tmp_path: Path) -> None:
-    loans = ledger_book()
-    counts = export_snapshot(tmp_path, batch_size=2)
-    assert counts == {
-        "products": 2,
-        "loans": len(loans),
-        "instalments": models.Instalment.objects.count(),
-        "payments": 5,
-    }
-    manifest = json.loads((tmp_path / "manifest.json").read_text())
-    assert manifest["format"] == "arrears-snapshot" and manifest["version"] == 1
-    assert manifest["counts"] == counts
-    assert pq.ParquetFile(tmp_path / "loans.parquet").num_row_groups == 3  # batches of 2
-
-    got = list(loan_terms_from_snapshot(read_snapshot(tmp_path)))
-    expected = [
-        (loan.id, selectors.loan_terms(loan), selectors.loan_payments(loan))
-        for loan in sorted(loans, key=lambda loan: loan.id)
-    ]
-    assert got == expected
-    reversed_payments = [p for _, _, history in got for p in history if p.reversed_on]
-    assert [p.ref for p in reversed_payments] == ["BOUNCE"]
-
-
-@pytest.mark.django_db
-def test_exporting_some_loans_writes_only_their_rows_and_products(tmp_path: Path) -> None:
-    loans = ledger_book()
-    chosen = models.Loan.objects.filter(ref__in=["L-EP", "L-V2"])
-    counts = export_snapshot(tmp_path, chosen)
-    read = read_snapshot(tmp_path)
-    assert sorted(read.loans["ref"].to_list()) == ["L-EP", "L-V2"]
-    assert counts["products"] == 2 and counts["payments"] == 4
-    assert set(read.instalments["loan_id"].to_list()) == {loans[0].id, loans[2].id}
-
-
-@pytest.mark.django_db
-def test_an_export_that_fails_leaves_no_manifest(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    ledger_book()
-    export_snapshot(tmp_path)
-    original = snap.SnapshotWriter.write_rows
-
-    def failing(self: snap.SnapshotWriter, name: str, rows: list[tuple[object, ...]]) -> None:
-        if name == "payments":
-            raise OSError("disk full")
-        original(self, name, rows)
-
-    monkeypatch.setattr(snap.SnapshotWriter, "write_rows", failing)
-    with pytest.raises(OSError, match="disk full"):
-        export_snapshot(tmp_path)
-    with pytest.raises(SnapshotError, match=r"manifest\.json is missing"):
-        read_snapshot(tmp_path)
-
-
-# --- product rows are read exactly as the ledger reads them -------------------------------
-
-_ORDERS = st.one_of(
-    st.permutations(list(Component)).map(lambda order: ",".join(c.value for c in order)),
-    st.sampled_from(["penalty,interest", "penalty,penalty,interest,principal", "", "x"]),
-)
-_BUCKETS = st.one_of(
-    st.just(
-        [{"name": "M0", "min_dpd": 0, "max_dpd": 0}, {"name": "M1", "min_dpd": 1, "max_dpd": None}]
-    ),
-    st.just([{"name": "all", "min_dpd": 0, "max_dpd": None}]),
-    st.just(
-        [{"name": "M0", "min_dpd": 0, "max_dpd": 5}, {"name": "M1", "min_dpd": 7, "max_dpd": None}]
-    ),
-    st.just([{"name": "", "min_dpd": 0, "max_dpd": None}]),
-    st.just([{"name": "M0", "min_dpd": 0}]),
-    st.just({"name": "M0"}),
-)
-
-
-@settings(max_examples=60, deadline=None)
-@given(
-    multiplier=st.decimals(min_value=0, max_value=10, places=4),
-    compound=st.booleans(),
-    grace=st.integers(0, 10),
-    retroactive=st.booleans(),
-    cap=st.one_of(st.none(), st.decimals(min_value=0, max_value=1, places=4)),
-    rounding=st.sampled_from([*(r.value for r in Rounding), "nearest"]),
-    accrual=st.sampled_from([*(a.value for a in AccrualRounding), "weekly"]),
-    order=_ORDERS,
-    tolerance=st.integers(0, 500),
-    buckets=_BUCKETS,
-)
-def test_a_product_row_gives_what_the_ledger_product_gives(
-    multiplier: Decimal,
-    compound: bool,
-    grace: int,
-    retroactive: bool,
-    cap: Decimal | None,
-    rounding: str,
-    accrual: str,
-    order: str,
-    tolerance: int,
-    buckets: object,
-) -> None:
-    fields = {
-        "penalty_multiplier": multiplier,
-        "compound": compound,
-        "grace_days": grace,
-        "grace_retroactive": retroactive,
-        "cost_cap_annual": cap,
-        "rounding": rounding,
-        "accrual_rounding": accrual,
-        "allocation_order": order,
-        "tolerance_minor": tolerance,
-    }
-    ledger = models.Product(code="PL", version=2, buckets=buckets, **fields)  # never saved
-    row = {"product_id": 1, "code": "PL", "version": 2, "buckets": json.dumps(buckets), **fields}
-    try:
-        expected: ProductTerms | ArrearsError = ledger.terms()
-    except ArrearsError as error:
-        expected = error
-    try:
-        got: ProductTerms | ArrearsError = product_terms(row)
-    except ArrearsError as error:
-        got = error
-    if isinstance(expected, ArrearsError):
-        assert isinstance(got, type(expected)) and str(got) == str(expected)
-    else:
-        assert got == expected
+# --- product rows -------------------------------------------------------------------------
 
 
 def test_bucket_text_that_is_not_json_is_a_product_error() -> None:

@@ -1,10 +1,15 @@
-"""The one pipeline that runs after the ledger has computed a day: the workflow, then whatever
-the other apps do with its result (agency placements, letters, field visits), then the outbox.
+"""Closing a day: the ledger's states, then the workflow, then whatever the other apps do with
+its result (agency placements, letters, field visits), then the outbox.
 
-``run-day`` and the demo both call :func:`run`, so there is one order of steps and nobody keeps a
-second copy of it. Apps add a step with :func:`register` from their ``AppConfig.ready()``; a step
-takes the business date and returns a one-line summary, and must be idempotent — re-running a day
-changes nothing — because a crashed or repeated run calls every step again.
+:func:`close_day` is the one service that does all of it; ``run-day`` and the demo call it, so
+there is one order of steps and nobody keeps a second copy of it. It lives here, above the
+``daily`` app it calls, because the ledger state must not know what is built on it (``daily``
+imports no ``collections``). :func:`run` is the part after the ledger, for tests and callers
+that built the day's states themselves.
+
+Apps add a step with :func:`register` from their ``AppConfig.ready()``; a step takes the
+business date and returns a one-line summary, and must be idempotent — re-running a day changes
+nothing — because a crashed or repeated run calls every step again.
 """
 
 from __future__ import annotations
@@ -12,6 +17,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+
+from arrears.daily.services import RunSummary, day_run
 
 Step = Callable[[date], str]
 
@@ -59,3 +66,30 @@ register("outbox", _outbox, OUTBOX_ORDER)
 def run(day: date) -> list[str]:
     """Run every step for ``day``; returns their summary lines in order."""
     return [registered.step(day) for registered in steps()]
+
+
+@dataclass(frozen=True, slots=True)
+class ClosedDay:
+    """What closing a day did: the ledger run and each step's summary line, in order."""
+
+    ledger: RunSummary
+    steps: tuple[str, ...]
+
+    def lines(self) -> list[str]:
+        """The lines ``run-day`` and the demo print: the ledger's, then each step's."""
+        return [self.ledger.line(), *self.steps]
+
+
+def close_day(
+    as_of: date,
+    *,
+    engine: str = "polars",
+    progress: Callable[[int, int], None] | None = None,
+    workflow: bool = True,
+) -> ClosedDay:
+    """Close ``as_of``: compute and store every loan's state with ``engine``, then (unless
+    ``workflow`` is false: the ledger state only) run every registered step — the workflow,
+    the apps' steps, the outbox. Every part is idempotent, so closing a day twice changes
+    nothing the second time."""
+    ledger = day_run(as_of=as_of, engine=engine, progress=progress)
+    return ClosedDay(ledger, tuple(run(as_of)) if workflow else ())

@@ -189,7 +189,7 @@ def kernel_chunk(
     validated: bool = False,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """The same as :func:`compute_chunk`, every loan replayed by the kernel (for checking)."""
-    from arrears.engine.snapshot import product_terms
+    from arrears.engine.snapshot.terms import product_terms
 
     loans = loans.filter(pl.col("start_date") <= as_of)
     terms = {row["product_id"]: product_terms(row) for row in products.iter_rows(named=True)}

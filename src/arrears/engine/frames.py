@@ -16,7 +16,7 @@ import polars as pl
 
 from arrears.engine import replay
 from arrears.engine.batch import RESULT_COLUMNS, Batch, ProductCodes, fraction
-from arrears.engine.snapshot import product_terms
+from arrears.engine.snapshot.terms import product_terms
 from arrears.kernel.terms import (
     DayCount,
     InterestRate,

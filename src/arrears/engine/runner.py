@@ -19,7 +19,7 @@ import polars as pl
 import pyarrow.parquet as pq
 
 from arrears.engine.chunk import ERROR_SCHEMA, RESULT_SCHEMA, compute_chunk, kernel_chunk
-from arrears.engine.snapshot import iter_chunks
+from arrears.engine.snapshot.read import iter_chunks
 
 TABLES = ("products", "loans", "instalments", "payments")
 

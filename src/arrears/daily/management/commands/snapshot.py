@@ -1,5 +1,5 @@
 """``arrears snapshot export DIR [--force]``: write the ledger as a Parquet snapshot (the daily
-run's input format, :mod:`arrears.engine.snapshot`)."""
+run's input format, :mod:`arrears.engine.snapshot`) through the ledger's exporter."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from arrears.engine.snapshot import MANIFEST, TABLES, SnapshotError, export_snapshot, file_name
+from arrears.engine.snapshot import MANIFEST, TABLES, SnapshotError, file_name
+from arrears.ledger.snapshot_export import export_snapshot
 
 
 class Command(BaseCommand):

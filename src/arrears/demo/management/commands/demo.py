@@ -15,7 +15,6 @@ from arrears.channels import from_env
 from arrears.collections import dayflow
 from arrears.collections.models import Collector, Team
 from arrears.contact.dispatch import dispatch_once
-from arrears.daily.services import day_run
 from arrears.demo import partners
 from arrears.demo.files import write_import_files
 from arrears.demo.portfolio import generate
@@ -102,11 +101,11 @@ class Command(BaseCommand):
                 defaults={"team": team, "role": role, "capacity": capacity},
             )
         logins = partners.seed_people(as_of)
-        summary = day_run(as_of=as_of)
-        self.stdout.write(summary.line())
-        for line in dayflow.run(as_of):
+        for line in dayflow.close_day(as_of).lines():
             self.stdout.write(line)
-        if partners.seed_field_history(as_of):  # the ladder moves them on: run the day again
+        if partners.seed_field_history(as_of):
+            # The seeded visits move cases on the ladder; the ledger is unchanged, so only the
+            # steps after it run again.
             for line in dayflow.run(as_of):
                 self.stdout.write(line)
         seeded = partners.seed_outcomes(as_of)

@@ -1,3 +1,10 @@
+"""``arrears run-day``: close a business day (or each day of a range) with
+:func:`arrears.collections.dayflow.close_day`, or run the engine alone on a Parquet snapshot.
+
+The command lives in ``collections``, not ``daily``, because closing a day reaches past the
+ledger state (the workflow, the apps' steps, the outbox) and ``daily`` imports no app above it.
+"""
+
 from __future__ import annotations
 
 import sys
@@ -16,8 +23,7 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-from arrears.collections import dayflow
-from arrears.daily.services import day_run
+from arrears.collections.dayflow import close_day
 from arrears.engine.runner import run_snapshot
 from arrears.kernel.calendar import parse_date
 from arrears.kernel.errors import ArrearsError, InvalidDate
@@ -86,12 +92,15 @@ class Command(BaseCommand):
                 def progress(done: int, total: int, task: TaskID = task) -> None:
                     bar.update(task, completed=done, total=total)
 
-                summary = day_run(as_of=day, engine=options["engine"], progress=progress)
+                closed = close_day(
+                    day,
+                    engine=options["engine"],
+                    progress=progress,
+                    workflow=not options["no_workflow"],
+                )
                 bar.remove_task(task)
-                self.stdout.write(summary.line())
-                if not options["no_workflow"]:
-                    for line in dayflow.run(day):
-                        self.stdout.write(line)
+                for line in closed.lines():
+                    self.stdout.write(line)
                 day += timedelta(days=1)
 
     def _snapshot_days(self, first: date, last: date, options: dict[str, Any]) -> None:
