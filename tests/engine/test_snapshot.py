@@ -24,11 +24,11 @@ from arrears.engine.snapshot import (
     SnapshotError,
     iter_chunks,
     loan_terms_from_snapshot,
-    product_terms,
     read_snapshot,
 )
 from arrears.engine.synthetic import write_synthetic_snapshot
 from arrears.kernel.errors import ArrearsError, InvalidTerms
+from arrears.kernel.terms import product_terms_from
 
 AS_OF = date(2026, 6, 30)
 Reader = Callable[[Path], object]
@@ -55,7 +55,7 @@ def test_the_engine_modules_import_without_django() -> None:
 def test_bucket_text_that_is_not_json_is_a_product_error() -> None:
     row = product_row(buckets="[{")
     with pytest.raises(InvalidTerms, match=r"product PL v1: buckets: not valid JSON"):
-        product_terms(row)
+        product_terms_from(row)
 
 
 # --- snapshots written by hand ------------------------------------------------------------

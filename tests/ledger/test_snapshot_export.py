@@ -17,7 +17,6 @@ from arrears.engine import snapshot as snap
 from arrears.engine.snapshot import (
     SnapshotError,
     loan_terms_from_snapshot,
-    product_terms,
     read_snapshot,
 )
 from arrears.kernel.errors import ArrearsError
@@ -28,6 +27,7 @@ from arrears.kernel.terms import (
     Component,
     DayCount,
     ProductTerms,
+    product_terms_from,
 )
 from arrears.ledger import models, selectors, services
 from arrears.ledger.snapshot_export import export_snapshot
@@ -226,7 +226,7 @@ def test_a_product_row_gives_what_the_ledger_product_gives(
     except ArrearsError as error:
         expected = error
     try:
-        got: ProductTerms | ArrearsError = product_terms(row)
+        got: ProductTerms | ArrearsError = product_terms_from(row)
     except ArrearsError as error:
         got = error
     if isinstance(expected, ArrearsError):

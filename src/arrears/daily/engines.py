@@ -140,6 +140,8 @@ def ledger_frames(
         products.append(
             {
                 "product_id": product.id,
+                "code": product.code,
+                "version": product.version,
                 "penalty_multiplier": product.penalty_multiplier,
                 "compound": product.compound,
                 "grace_days": product.grace_days,
@@ -156,6 +158,8 @@ def ledger_frames(
         products,
         schema={
             "product_id": pl.Int64,
+            "code": pl.String,
+            "version": pl.Int32,
             "penalty_multiplier": pl.Decimal(12, 6),
             "compound": pl.Boolean,
             "grace_days": pl.Int32,

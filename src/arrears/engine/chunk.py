@@ -9,7 +9,6 @@ result is always complete: a row per loan, or an error naming the loan.
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
 
 import polars as pl
 
@@ -18,13 +17,12 @@ from arrears.engine.frames import batch_from_frames, results_frame
 from arrears.kernel.errors import ArrearsError
 from arrears.kernel.state import state
 from arrears.kernel.terms import (
-    DayCount,
     Instalment,
-    InterestRate,
     LoanTerms,
     Payment,
     ProductTerms,
-    RateBasis,
+    loan_terms_from,
+    product_terms_from,
 )
 
 #: The result file's columns (``loan_state.parquet``), in order.
@@ -85,15 +83,8 @@ def kernel_terms(
         loan_id, ref = row["loan_id"], row["ref"]
         history = tuple(histories.get(loan_id, ()))
         try:
-            value: LoanTerms | ArrearsError = LoanTerms(
-                ref=ref,
-                currency=row["currency"],
-                principal=row["principal_minor"],
-                start=row["start_date"],
-                rate=InterestRate(Decimal(str(row["rate_value"])), RateBasis(row["rate_basis"])),
-                day_count=DayCount(row["day_count"]),
-                schedule=tuple(schedules.get(loan_id, ())),
-                product=terms[row["product_id"]],
+            value: LoanTerms | ArrearsError = loan_terms_from(
+                row, terms[row["product_id"]], schedules.get(loan_id, ())
             )
         except ArrearsError as error:
             value = error
@@ -189,10 +180,8 @@ def kernel_chunk(
     validated: bool = False,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """The same as :func:`compute_chunk`, every loan replayed by the kernel (for checking)."""
-    from arrears.engine.snapshot.terms import product_terms
-
     loans = loans.filter(pl.col("start_date") <= as_of)
-    terms = {row["product_id"]: product_terms(row) for row in products.iter_rows(named=True)}
+    terms = {row["product_id"]: product_terms_from(row) for row in products.iter_rows(named=True)}
     rows, errors = _kernel_rows(kernel_terms(loans, instalments, payments, terms), as_of)
     return (
         pl.DataFrame(rows, schema=RESULT_SCHEMA).sort("loan_id"),

@@ -16,19 +16,19 @@ import polars as pl
 
 from arrears.engine import replay
 from arrears.engine.batch import RESULT_COLUMNS, Batch, ProductCodes, fraction
-from arrears.engine.snapshot.terms import product_terms
 from arrears.kernel.terms import (
     DayCount,
     InterestRate,
     ProductTerms,
     RateBasis,
+    product_terms_from,
 )
 
 
 def _product_table(products: pl.DataFrame) -> tuple[pl.DataFrame, dict[int, ProductTerms]]:
     rows, terms = [], {}
     for row in products.iter_rows(named=True):
-        product = terms[row["product_id"]] = product_terms(row)
+        product = terms[row["product_id"]] = product_terms_from(row)
         codes = ProductCodes.of(product)
         rows.append(
             {

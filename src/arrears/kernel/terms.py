@@ -8,11 +8,14 @@ for column with the vectorised engine.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from itertools import pairwise
+from typing import Any
 
 from arrears.kernel.calendar import ALL_DAYS, BusinessCalendar, BusinessDayConvention
 from arrears.kernel.errors import InvalidTerms
@@ -391,3 +394,108 @@ class RepaymentPlan:
     def rest_ref(self) -> str:
         """The reference of the settlement waiver this plan makes when it completes."""
         return f"{self.ref}:rest"
+
+
+# --- Building terms from stored rows -------------------------------------------------------
+#
+# A product or loan reaches the kernel from three places: the ledger's models, a snapshot's
+# Parquet rows and the database frames of the daily run. Each used to build the kernel values
+# itself, and the copies drifted (one refused bad bucket JSON, one did not). These two functions
+# are the only builders: the callers hand over plain values under the snapshot's column names.
+
+#: The keys :func:`product_terms_from` reads (the snapshot's ``products`` columns, which are
+#: also the ledger's ``Product`` field names).
+PRODUCT_KEYS: tuple[str, ...] = (
+    "code",
+    "version",
+    "penalty_multiplier",
+    "compound",
+    "grace_days",
+    "grace_retroactive",
+    "cost_cap_annual",
+    "rounding",
+    "accrual_rounding",
+    "allocation_order",
+    "tolerance_minor",
+    "buckets",
+)
+
+#: The keys :func:`loan_terms_from` reads (the snapshot's ``loans`` columns and ``Loan`` fields).
+LOAN_KEYS: tuple[str, ...] = (
+    "ref",
+    "currency",
+    "principal_minor",
+    "rate_value",
+    "rate_basis",
+    "day_count",
+    "start_date",
+)
+
+
+def _decimal(value: object, what: str) -> Decimal:
+    """An exact decimal from a stored value; a float is refused (it is never exact)."""
+    if isinstance(value, bool) or not isinstance(value, Decimal | str | int):
+        raise InvalidTerms(f"{what}: expected an exact decimal, got {value!r}")
+    try:
+        return Decimal(value)
+    except ArithmeticError:
+        raise InvalidTerms(f"{what}: {value!r} is not a decimal number") from None
+
+
+def product_terms_from(row: Mapping[str, Any]) -> ProductTerms:
+    """A stored product (keys :data:`PRODUCT_KEYS`) as :class:`ProductTerms`.
+
+    ``buckets`` may be the JSON text a snapshot stores or the list a JSON field gives. Every
+    refusal is an :class:`InvalidTerms` naming the product, never a bare ``ValueError``, so a
+    portfolio run can report one bad product per loan and carry on.
+    """
+    label = f"product {row['code']} v{row['version']}"
+    try:
+        rounding = Rounding(row["rounding"])
+        accrual_rounding = AccrualRounding(row["accrual_rounding"])
+    except ValueError as error:
+        raise InvalidTerms(f"{label}: {error}") from None
+    order = parse_allocation_order(row["allocation_order"])
+    buckets = row["buckets"]
+    if isinstance(buckets, str | bytes):
+        try:
+            buckets = json.loads(buckets)
+        except json.JSONDecodeError as error:
+            raise InvalidTerms(f"{label}: buckets: not valid JSON ({error})") from None
+    cap = row["cost_cap_annual"]
+    return ProductTerms(
+        penalty_multiplier=_decimal(row["penalty_multiplier"], f"{label}: penalty_multiplier"),
+        compound=row["compound"],
+        grace_days=row["grace_days"],
+        grace_retroactive=row["grace_retroactive"],
+        cost_cap_annual=None if cap is None else _decimal(cap, f"{label}: cost_cap_annual"),
+        rounding=rounding,
+        accrual_rounding=accrual_rounding,
+        allocation_order=order,
+        tolerance=row["tolerance_minor"],
+        buckets=buckets_from_json(buckets),
+    )
+
+
+def loan_terms_from(
+    row: Mapping[str, Any], product: ProductTerms, schedule: Iterable[Instalment]
+) -> LoanTerms:
+    """A stored loan (keys :data:`LOAN_KEYS`) with its product's terms and its schedule as
+    :class:`LoanTerms`; an unknown rate basis or day count is an :class:`InvalidTerms` naming
+    the loan."""
+    ref = row["ref"]
+    try:
+        basis = RateBasis(row["rate_basis"])
+        day_count = DayCount(row["day_count"])
+    except ValueError as error:
+        raise InvalidTerms(f"loan {ref}: {error}") from None
+    return LoanTerms(
+        ref=ref,
+        currency=row["currency"],
+        principal=row["principal_minor"],
+        start=row["start_date"],
+        rate=InterestRate(_decimal(row["rate_value"], f"loan {ref}: rate_value"), basis),
+        day_count=day_count,
+        schedule=tuple(schedule),
+        product=product,
+    )

@@ -20,18 +20,19 @@ from django.db.models import F, Q
 
 from arrears.calendars import CALENDAR_NAMES
 from arrears.kernel.calendar import BusinessDayConvention
-from arrears.kernel.errors import ArrearsError, InvalidTerms
+from arrears.kernel.errors import ArrearsError
 from arrears.kernel.money import Rounding
 from arrears.kernel.terms import (
     DEFAULT_BUCKETS,
     PENALTY_FIRST,
+    PRODUCT_KEYS,
     AccrualRounding,
     Component,
     DayCount,
     ProductTerms,
     RateBasis,
     ScheduleMethod,
-    buckets_from_json,
+    product_terms_from,
 )
 from arrears.ledger.masking import mask_national_id, mask_phone
 from arrears.ledger.validators import (
@@ -39,7 +40,6 @@ from arrears.ledger.validators import (
     LOCALES,
     normalise_national_id,
     normalise_phone,
-    parse_allocation_order,
     validate_allocation_order,
     validate_currency,
     validate_time_zone,
@@ -111,29 +111,7 @@ class Product(models.Model):
     def terms(self) -> ProductTerms:
         """The kernel's view of this product; raises :class:`InvalidTerms` when the rules are
         inconsistent (the kernel is the single place that knows what a valid product is)."""
-        try:
-            rounding = Rounding(self.rounding)
-            accrual_rounding = AccrualRounding(self.accrual_rounding)
-        except ValueError as error:
-            raise InvalidTerms(f"product {self.code} v{self.version}: {error}") from None
-        try:
-            order = parse_allocation_order(self.allocation_order)
-        except ArrearsError as error:
-            raise InvalidTerms(str(error)) from None
-        return ProductTerms(
-            penalty_multiplier=Decimal(self.penalty_multiplier),
-            compound=self.compound,
-            grace_days=self.grace_days,
-            grace_retroactive=self.grace_retroactive,
-            cost_cap_annual=(
-                None if self.cost_cap_annual is None else Decimal(self.cost_cap_annual)
-            ),
-            rounding=rounding,
-            accrual_rounding=accrual_rounding,
-            allocation_order=order,
-            tolerance=self.tolerance_minor,
-            buckets=buckets_from_json(self.buckets),
-        )
+        return product_terms_from({key: getattr(self, key) for key in PRODUCT_KEYS})
 
     def clean(self) -> None:
         """Refuse a product the kernel would refuse, so admin cannot save a broken one."""

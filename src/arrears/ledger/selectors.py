@@ -9,24 +9,22 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
 
 from django.db.models import Prefetch, QuerySet, Sum
 
 from arrears.kernel.errors import ArrearsError
 from arrears.kernel.state import LoanState, state
 from arrears.kernel.terms import (
+    LOAN_KEYS,
     Component,
-    DayCount,
     Instalment,
-    InterestRate,
     LoanTerms,
     Payment,
     PlanInstalment,
     ProductTerms,
-    RateBasis,
     RepaymentPlan,
     Waiver,
+    loan_terms_from,
 )
 from arrears.ledger import models
 
@@ -51,16 +49,7 @@ def _schedule(loan: models.Loan) -> tuple[Instalment, ...]:
 
 
 def _terms(loan: models.Loan, product: ProductTerms) -> LoanTerms:
-    return LoanTerms(
-        ref=loan.ref,
-        currency=loan.currency,
-        principal=loan.principal_minor,
-        start=loan.start_date,
-        rate=InterestRate(Decimal(loan.rate_value), RateBasis(loan.rate_basis)),
-        day_count=DayCount(loan.day_count),
-        schedule=_schedule(loan),
-        product=product,
-    )
+    return loan_terms_from({key: getattr(loan, key) for key in LOAN_KEYS}, product, _schedule(loan))
 
 
 def loan_terms(loan: models.Loan) -> LoanTerms:

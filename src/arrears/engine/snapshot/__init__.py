@@ -37,7 +37,7 @@ from arrears.engine.snapshot.format import (
     sha256_of,
 )
 from arrears.engine.snapshot.read import iter_chunks, read_snapshot
-from arrears.engine.snapshot.terms import loan_terms_from_snapshot, product_terms
+from arrears.engine.snapshot.terms import loan_terms_from_snapshot
 from arrears.engine.snapshot.write import SnapshotWriter
 
 __all__ = [
@@ -62,7 +62,6 @@ __all__ = [
     "file_name",
     "iter_chunks",
     "loan_terms_from_snapshot",
-    "product_terms",
     "read_snapshot",
     "sha256_of",
 ]
