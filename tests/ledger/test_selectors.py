@@ -172,3 +172,64 @@ def test_a_reversal_read_back_from_the_ledger_makes_the_loan_overdue_again(
     )
     bounced = state(selectors.loan_terms(loan), selectors.loan_payments(loan), as_of)
     assert bounced.dpd == 5
+
+
+# --- concessions in force ---------------------------------------------------------------------
+
+
+def test_loans_with_concessions_are_those_the_kernel_replays_with_one(
+    product: models.Product, django_user_model: type
+) -> None:
+    """Approved and reversed waivers count (the kernel replays the days before a reversal);
+    requested or rejected ones do not; plans count once approved; ``started_by`` and
+    ``plans_only`` narrow the set; a loan with several concessions appears once."""
+    user = django_user_model.objects.create(username="approver")
+    loans = make_loans(product, 7)
+    waiver_status = {
+        0: models.Approval.APPROVED,
+        1: models.Approval.REVERSED,
+        2: models.Approval.REQUESTED,
+        3: models.Approval.REJECTED,
+    }
+    for index, status in waiver_status.items():
+        models.Waiver.objects.create(
+            ref=f"W{index}",
+            loan=loans[index],
+            component="penalty",
+            amount_minor=100,
+            effective_on=START + timedelta(days=30),
+            reason=models.Waiver.Reason.choices[0][0],
+            status=status,
+            requested_by=user,
+        )
+    for index, status, effective in (
+        (4, models.Approval.APPROVED, START + timedelta(days=60)),
+        (5, models.Approval.REQUESTED, START + timedelta(days=60)),
+        (0, models.Approval.APPROVED, START + timedelta(days=90)),
+    ):
+        models.RepaymentPlan.objects.create(
+            ref=f"R{index}-{status}",
+            loan=loans[index],
+            effective_on=effective,
+            status=status,
+            proposed_by=user,
+        )
+    every = models.Loan.objects.all()
+
+    def refs(queryset: object) -> list[str]:
+        return sorted(loan.ref for loan in queryset)  # type: ignore[attr-defined]
+
+    assert refs(selectors.loans_with_concessions(every)) == ["L1", "L2", "L5"]
+    assert refs(selectors.loans_with_concessions(every, plans_only=True)) == ["L1", "L5"]
+    assert refs(selectors.loans_with_concessions(every, started_by=START + timedelta(days=60))) == [
+        "L1",
+        "L2",
+        "L5",
+    ]
+    assert refs(
+        selectors.loans_with_concessions(
+            every, plans_only=True, started_by=START + timedelta(days=60)
+        )
+    ) == ["L5"]
+    assert refs(selectors.loans_with_concessions(every, started_by=START)) == []
+    assert refs(selectors.loans_with_concessions(every.exclude(ref="L1"))) == ["L2", "L5"]

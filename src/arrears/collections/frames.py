@@ -16,7 +16,7 @@ import polars as pl
 from arrears.collections.models import Case, ContactAttempt, Hold, Promise
 from arrears.daily.models import LoanState
 from arrears.ledger import selectors
-from arrears.ledger.models import Approval, Instalment, Loan
+from arrears.ledger.models import Instalment, Loan
 
 #: How far ahead pre-due reminders look: borrowers with an instalment due within this many days
 #: are evaluated even when nothing is overdue (the strategy decides whether anything is sent).
@@ -187,11 +187,9 @@ def case_frame(as_of: date, borrowers: list[int]) -> pl.DataFrame:
 def _borrowers_in_plan(as_of: date, borrowers: list[int]) -> list[int]:
     """Borrowers with a repayment plan *active* on ``as_of`` — approved, started, and neither
     broken nor completed, which only the kernel's replay knows (few loans: cheap)."""
-    loans = Loan.objects.filter(
-        borrower_id__in=borrowers,
-        plans__status=Approval.APPROVED,
-        plans__effective_on__lte=as_of,
-    ).distinct()
+    loans = selectors.loans_with_concessions(
+        Loan.objects.filter(borrower_id__in=borrowers), plans_only=True, started_by=as_of
+    )
     return sorted(
         {
             loan.borrower_id

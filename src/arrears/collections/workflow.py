@@ -429,12 +429,12 @@ def plan_outcome(borrower_id: int, as_of: date) -> str:
     """How the borrower's latest plan ended, from the kernel's replay: which instalment broke
     it and how much it lacked, or when it completed."""
     from arrears.ledger import selectors
-    from arrears.ledger.models import Approval, Loan
+    from arrears.ledger.models import Loan
 
     notes = []
-    loans = Loan.objects.filter(
-        borrower_id=borrower_id, plans__status=Approval.APPROVED, plans__effective_on__lte=as_of
-    ).distinct()
+    loans = selectors.loans_with_concessions(
+        Loan.objects.filter(borrower_id=borrower_id), plans_only=True, started_by=as_of
+    )
     for loan in loans.select_related("product"):
         plans = selectors.loan_state(loan, as_of)[1].plans
         if not plans:

@@ -252,13 +252,7 @@ def compiled_frame(
 def _adjusted(loans: QuerySet[models.Loan]) -> list[int]:
     """Loans with waivers or repayment plans in force: the compiled engine does not model them
     (yet), so the kernel replays these few exactly."""
-    waived = models.Waiver.objects.filter(
-        loan__in=loans, status__in=[models.Approval.APPROVED, models.Approval.REVERSED]
-    ).values_list("loan_id", flat=True)
-    planned = models.RepaymentPlan.objects.filter(
-        loan__in=loans, status=models.Approval.APPROVED
-    ).values_list("loan_id", flat=True)
-    return sorted({*waived, *planned})
+    return sorted(selectors.loans_with_concessions(loans).values_list("id", flat=True))
 
 
 def polars_states(

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 
-from django.db.models import Prefetch, QuerySet, Sum
+from django.db.models import Prefetch, Q, QuerySet, Sum
 
 from arrears.kernel.errors import ArrearsError
 from arrears.kernel.state import LoanState, state
@@ -72,11 +72,37 @@ def loan_payments(loan: models.Loan) -> tuple[Payment, ...]:
     )
 
 
+#: Waiver statuses the kernel reads: approved, and approved then reversed (the kernel needs the
+#: reversed ones too, to replay the dates before their reversal).
+WAIVERS_IN_FORCE = frozenset({models.Approval.APPROVED, models.Approval.REVERSED})
+#: Plan statuses the kernel reads (a plan is never reversed; it breaks or completes in the replay).
+PLANS_IN_FORCE = frozenset({models.Approval.APPROVED})
+
+
+def loans_with_concessions(
+    loans: QuerySet[models.Loan], *, plans_only: bool = False, started_by: date | None = None
+) -> QuerySet[models.Loan]:
+    """The loans among ``loans`` with a concession in force: a waiver or repayment plan the
+    kernel replays (``WAIVERS_IN_FORCE``, ``PLANS_IN_FORCE``); only plans with ``plans_only``;
+    only concessions effective on or before ``started_by`` when given.
+
+    The one definition every reader shares — the daily run's kernel fallback, the snapshot
+    export's refusal, the workflow's plan checks — so "in force" cannot drift between them.
+    Subqueries rather than joins: no duplicate rows, no ``distinct`` over a wide join.
+    """
+    dated = {} if started_by is None else {"effective_on__lte": started_by}
+    planned = models.RepaymentPlan.objects.filter(status__in=PLANS_IN_FORCE, **dated)
+    matches = Q(id__in=planned.values("loan_id"))
+    if not plans_only:
+        waived = models.Waiver.objects.filter(status__in=WAIVERS_IN_FORCE, **dated)
+        matches |= Q(id__in=waived.values("loan_id"))
+    return loans.filter(matches)
+
+
 def loan_waivers(loan: models.Loan) -> tuple[Waiver, ...]:
-    """The loan's waivers that were put in force (approved, or approved then reversed: the
-    kernel needs the reversed ones too, to replay dates before their reversal)."""
+    """The loan's waivers that were put in force (``WAIVERS_IN_FORCE``)."""
     rows = sorted(
-        (w for w in loan.waivers.all() if w.status in _IN_FORCE),
+        (w for w in loan.waivers.all() if w.status in WAIVERS_IN_FORCE),
         key=lambda w: (w.effective_on, w.ref),
     )
     return tuple(
@@ -92,9 +118,10 @@ def loan_waivers(loan: models.Loan) -> tuple[Waiver, ...]:
 
 
 def loan_plans(loan: models.Loan) -> tuple[RepaymentPlan, ...]:
-    """The loan's approved repayment plans, oldest first, with their instalments."""
+    """The loan's repayment plans in force (``PLANS_IN_FORCE``), oldest first, with their
+    instalments."""
     rows = sorted(
-        (p for p in loan.plans.all() if p.status == models.Approval.APPROVED),
+        (p for p in loan.plans.all() if p.status in PLANS_IN_FORCE),
         key=lambda p: (p.effective_on, p.ref),
     )
     return tuple(
@@ -111,9 +138,6 @@ def loan_plans(loan: models.Loan) -> tuple[RepaymentPlan, ...]:
         )
         for p in rows
     )
-
-
-_IN_FORCE = frozenset({models.Approval.APPROVED, models.Approval.REVERSED})
 
 
 def loan_state(

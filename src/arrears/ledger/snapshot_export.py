@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.db.models.functions import Collate
 
 from arrears.engine.snapshot import (
@@ -24,7 +24,7 @@ from arrears.engine.snapshot import (
     SnapshotError,
     SnapshotWriter,
 )
-from arrears.ledger import models
+from arrears.ledger import models, selectors
 
 
 def _ref_collation(vendor: str) -> str | None:
@@ -50,10 +50,7 @@ def export_snapshot(
     if batch_size < 1:
         raise ValueError("batch_size must be positive")
     selected = models.Loan.objects.all() if loans is None else loans
-    adjusted = selected.filter(
-        Q(waivers__status__in=[models.Approval.APPROVED, models.Approval.REVERSED])
-        | Q(plans__status=models.Approval.APPROVED)
-    ).distinct()
+    adjusted = selectors.loans_with_concessions(selected)
     if adjusted.exists():
         if not exclude_adjusted:
             refs = list(adjusted.order_by("ref").values_list("ref", flat=True)[:5])
