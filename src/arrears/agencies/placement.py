@@ -37,7 +37,7 @@ from arrears.agencies import notices
 from arrears.agencies.allocation import Candidate, CaseToPlace, choose, performance
 from arrears.agencies.commission import recovered
 from arrears.agencies.models import Agency, Placement
-from arrears.collections import strategies
+from arrears.collections import events, strategies
 from arrears.collections.frames import active_holds, borrower_frame, case_frame, loan_frame
 from arrears.collections.models import Case, CaseEvent, Collector, Hold, WorkItem
 from arrears.kernel.errors import ArrearsError
@@ -70,18 +70,17 @@ def _event(case: Case, day: date, placement: Placement, what: str, cause: str, b
     """The case's idempotent record of a placement or recall (one per placement and event)."""
     code = placement.agency.code
     placed = what == "placed"
-    CaseEvent.objects.get_or_create(
+    agency = f"agency {code}"
+    events.record(
+        case,
+        CaseEvent.Kind.PLACEMENT,
+        "" if placed else agency,
+        agency if placed else "",
+        cause,
+        by,
+        day,
         key=f"{case.pk}:placement:{placement.pk}:{what}",
-        defaults={
-            "case": case,
-            "on": day,
-            "kind": CaseEvent.Kind.PLACEMENT,
-            "from_value": "" if placed else f"agency {code}",
-            "to_value": f"agency {code}" if placed else "",
-            "cause": cause,
-            "strategy": placement.strategy,
-            "actor": by,
-        },
+        strategy=placement.strategy,
     )
 
 

@@ -14,6 +14,7 @@ from datetime import date
 import polars as pl
 from django.db.models import Count, Q
 
+from arrears.collections import events
 from arrears.collections.models import Case, CaseEvent, Collector, Team
 from arrears.strategy.allocation import allocate
 from arrears.strategy.model import Strategy
@@ -97,17 +98,9 @@ def _assignment_event(
     case: Case, as_of: date, before: str, after: str, cause: str, label: str
 ) -> None:
     """The day's (idempotent) record that a case changed hands."""
-    CaseEvent.objects.get_or_create(
-        key=f"{case.pk}:assigned:{after or '-'}:{as_of.isoformat()}",
-        defaults={
-            "case": case,
-            "on": as_of,
-            "kind": CaseEvent.Kind.ASSIGNED,
-            "from_value": before,
-            "to_value": after,
-            "cause": cause,
-            "strategy": label,
-        },
+    key = events.day_key(case, CaseEvent.Kind.ASSIGNED, after, as_of)
+    events.record(
+        case, CaseEvent.Kind.ASSIGNED, before, after, cause, None, as_of, key=key, strategy=label
     )
 
 

@@ -21,7 +21,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy
 
 from arrears import errorcodes
-from arrears.collections import approvals
+from arrears.collections import approvals, events
 from arrears.collections.models import ApprovalLimit, Case, CaseEvent, Collector
 from arrears.collections.services import CollectionsError
 from arrears.collections.workflow import business_date, money_text, reevaluate
@@ -96,8 +96,10 @@ def _refuse(code: str, *, field: str | None = None, **params: Any) -> Collection
 
 
 def _event(loan: Loan, kind: str, to: str, cause: str, actor: Any, on: date) -> None:
+    """The concession's step on each open case of the loan's borrower (a person's action,
+    new every time: no key)."""
     for case in Case.objects.filter(borrower_id=loan.borrower_id, closed_on__isnull=True):
-        CaseEvent.objects.create(case=case, on=on, kind=kind, to_value=to, cause=cause, actor=actor)
+        events.record(case, kind, "", to, cause, actor, on)
 
 
 def ledger_state(loan: Loan, as_of: date, **extra: Any) -> LoanState:

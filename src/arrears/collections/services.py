@@ -23,6 +23,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from arrears import errorcodes
+from arrears.collections import events
 from arrears.collections.models import (
     Case,
     CaseEvent,
@@ -99,12 +100,6 @@ errorcodes.define(
 CALLBACK_DEFAULT_HOURS = (time(9, 0), time(18, 0))
 #: The longest a promise may run; beyond it, propose a repayment plan.
 PROMISE_MAX_DAYS = 31
-
-
-def _event(case: Case, kind: str, frm: str, to: str, cause: str, actor: Any, on: date) -> None:
-    CaseEvent.objects.create(
-        case=case, on=on, kind=kind, from_value=frm, to_value=to, cause=cause, actor=actor
-    )
 
 
 def log_contact(
@@ -208,7 +203,7 @@ def log_contact(
         if check is not None and against_gate:
             rules = ", ".join(check.decision.rule_ids())
             cause += f" — gate {check.decision.outcome} ({rules}) overridden: {reason}"
-        _event(
+        events.record(
             case,
             CaseEvent.Kind.CONTACT,
             f"gate {check.decision.outcome}" if against_gate and check else "",
@@ -357,7 +352,7 @@ def make_promise(
         for old in Promise.objects.filter(case=case, status=Promise.Status.PENDING):
             old.status, old.resolved_on = Promise.Status.CANCELLED, today
             old.save(update_fields=["status", "resolved_on"])
-            _event(
+            events.record(
                 case,
                 CaseEvent.Kind.PROMISE,
                 Promise.Status.PENDING,
@@ -376,7 +371,7 @@ def make_promise(
             contact=contact,
             agency=agency,
         )
-        _event(
+        events.record(
             case,
             CaseEvent.Kind.PROMISE,
             "",
@@ -461,7 +456,7 @@ def place_hold(
                 status_reason=f"hold #{hold.pk} ({reason}) until {ends_on}",
             )
         for case in Case.objects.filter(borrower_id=borrower_id, closed_on__isnull=True):
-            _event(
+            events.record(
                 case,
                 CaseEvent.Kind.HOLD,
                 "",
@@ -494,7 +489,7 @@ def release_hold(hold: Hold, *, user: Any, today: date | None = None) -> Hold:
         locked.released_by = user
         locked.save(update_fields=["released_on", "released_by"])
         for case in Case.objects.filter(borrower_id=hold.borrower_id, closed_on__isnull=True):
-            _event(
+            events.record(
                 case,
                 CaseEvent.Kind.HOLD,
                 hold.reason,
@@ -543,7 +538,7 @@ def reassign(
         WorkItem.objects.filter(case=case, status=WorkItem.Status.PENDING).update(
             collector=collector
         )
-        _event(
+        events.record(
             case,
             CaseEvent.Kind.ASSIGNED,
             before,
@@ -569,7 +564,9 @@ def write_off(case: Case, *, by: Any, reason: str, today: date | None = None) ->
     if not case.is_open:
         raise errorcodes.refuse(CollectionsError, "case-closed", case=case.pk)
     with transaction.atomic():
-        _event(case, CaseEvent.Kind.CLOSED, case.status, Case.Status.WRITTEN_OFF, reason, by, day)
+        events.record(
+            case, CaseEvent.Kind.CLOSED, case.status, Case.Status.WRITTEN_OFF, reason, by, day
+        )
         WorkItem.objects.filter(case=case, status=WorkItem.Status.PENDING).update(
             status=WorkItem.Status.CANCELLED, status_reason=f"case written off on {day}"
         )

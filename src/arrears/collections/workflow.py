@@ -34,7 +34,7 @@ from django.db import connection, transaction
 from django.db.models import Max
 
 from arrears import errorcodes
-from arrears.collections import strategies
+from arrears.collections import events, strategies
 from arrears.collections.allocation import allocate_cases
 from arrears.collections.frames import active_holds, borrower_frame, case_frame, loan_frame
 from arrears.collections.models import Case, CaseEvent, Hold, Promise, StrategyVersion, WorkItem
@@ -124,18 +124,9 @@ class WorkflowSummary:
 
 
 def _event(case: Case, on: date, kind: str, frm: str, to: str, cause: str, strategy: str) -> None:
-    CaseEvent.objects.get_or_create(
-        key=f"{case.pk}:{kind}:{to}:{on.isoformat()}",
-        defaults={
-            "case": case,
-            "on": on,
-            "kind": kind,
-            "from_value": frm,
-            "to_value": to,
-            "cause": cause,
-            "strategy": strategy,
-        },
-    )
+    """The run's change to ``case``, at most once per case, kind, value and day."""
+    key = events.day_key(case, kind, to, on)
+    events.record(case, kind, frm, to, cause, None, on, key=key, strategy=strategy)
 
 
 def judge_promises(as_of: date, borrowers: Collection[int] | None, label: str) -> int:

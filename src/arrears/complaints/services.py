@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from arrears import errorcodes
 from arrears.calendars import by_name
+from arrears.collections import events
 from arrears.collections import services as collections
 from arrears.collections.models import Case, CaseEvent, ContactAttempt, Hold
 from arrears.collections.workflow import business_date
@@ -130,18 +131,14 @@ def _create(day: date, **fields: Any) -> Complaint:
     return Complaint.objects.create(reference=_next_reference(day), **fields)
 
 
-def _event(case: Case | None, to: str, cause: str, actor: Any, day: date) -> None:
+def _event(case: Case | None, reference: str, to: str, cause: str, actor: Any, day: date) -> None:
+    """The complaint's step on its case, once per complaint and step (a retried request
+    records nothing new)."""
     if case is None:
         return
-    CaseEvent.objects.create(
-        case=case,
-        on=day,
-        kind=CaseEvent.Kind.COMPLAINT,
-        from_value="complaint",
-        to_value=to,
-        cause=cause[:2000],
-        actor=actor,
-    )
+    kind = CaseEvent.Kind.COMPLAINT
+    key = f"{case.pk}:{kind}:{reference}:{to}"
+    events.record(case, kind, "complaint", to, cause[:2000], actor, day, key=key)
 
 
 def file_complaint(
@@ -235,6 +232,7 @@ def file_complaint(
         messages.queue(complaint, "ack", today)
         _event(
             case,
+            complaint.reference,
             "received",
             f"{kind} {complaint.reference} ({category}) by {channel}; resolve by {resolve_by}",
             by,
@@ -295,6 +293,7 @@ def acknowledge(complaint: Complaint, by: Any) -> Complaint:
         complaint.save(update_fields=["status", "acknowledged_at", "acknowledged_by"])
         _event(
             complaint.case,
+            complaint.reference,
             "acknowledged",
             f"{complaint.reference} acknowledged",
             by,
@@ -335,6 +334,7 @@ def resolve(
         messages.queue(locked, "resolution", today)
         _event(
             locked.case,
+            locked.reference,
             "resolved",
             f"{locked.reference} resolved ({root_cause}, {'upheld' if upheld else 'not upheld'})",
             by,

@@ -15,6 +15,7 @@ from datetime import date, timedelta
 
 from django.db import transaction
 
+from arrears.collections import events
 from arrears.collections.models import CaseEvent, Hold
 from arrears.complaints.models import Complaint
 
@@ -59,13 +60,14 @@ def extend_holds(day: date) -> int:
             hold.note = f"{hold.note}\n{why}".strip()
             hold.save(update_fields=["ends_on", "note"])
             if complaint.case is not None:
-                CaseEvent.objects.create(
-                    case=complaint.case,
-                    on=day,
-                    kind=CaseEvent.Kind.HOLD,
-                    from_value="complaint past SLA",
-                    to_value="hold extended",
-                    cause=why,
+                events.record(
+                    complaint.case,
+                    CaseEvent.Kind.HOLD,
+                    "complaint past SLA",
+                    "hold extended",
+                    why,
+                    None,
+                    day,
                 )
             extended += 1
     return extended

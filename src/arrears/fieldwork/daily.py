@@ -12,6 +12,7 @@ from datetime import date, datetime, time
 
 from django.utils import timezone
 
+from arrears.collections import events
 from arrears.collections.models import CaseEvent
 from arrears.fieldwork.models import FieldVisit
 
@@ -25,19 +26,18 @@ def missed_appointments(day: date) -> str:
         status=FieldVisit.Status.SCHEDULED, appointment_at__lt=start, checked_in_at__isnull=True
     )
     new = 0
-    for visit in missed:
+    for visit in missed.select_related("case"):
         local = timezone.localtime(visit.appointment_at)
-        _, created = CaseEvent.objects.get_or_create(
+        _, created = events.record(
+            visit.case,
+            CaseEvent.Kind.VISIT,
+            FieldVisit.Status.SCHEDULED,
+            "missed",
+            f"visit #{visit.pk}: nobody checked in for the appointment "
+            f"{local:%Y-%m-%d %H:%M}; reschedule or cancel",
+            None,
+            day,
             key=f"visit{visit.pk}:missed:{local.date().isoformat()}",
-            defaults={
-                "case_id": visit.case_id,
-                "on": day,
-                "kind": "visit",
-                "from_value": FieldVisit.Status.SCHEDULED,
-                "to_value": "missed",
-                "cause": f"visit #{visit.pk}: nobody checked in for the appointment "
-                f"{local:%Y-%m-%d %H:%M}; reschedule or cancel",
-            },
         )
         new += created
     return f"field visits: {new} missed appointment(s) recorded"

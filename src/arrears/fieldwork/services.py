@@ -22,6 +22,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from arrears import errorcodes
+from arrears.collections import events
 from arrears.collections.models import Case, CaseEvent, Collector, ContactAttempt, WorkItem
 from arrears.fieldwork import credentials, eligibility, letter
 from arrears.fieldwork.models import FieldAgent, FieldVisit, VisitAuthorisation
@@ -104,17 +105,15 @@ def _today() -> date:
 
 def _event(visit: FieldVisit, frm: str, to: str, cause: str, actor: Any, key: str = "") -> None:
     """One event per transition; the key makes a repeated transition a no-op."""
-    CaseEvent.objects.get_or_create(
+    events.record(
+        visit.case,
+        CaseEvent.Kind.VISIT,
+        frm,
+        to,
+        f"visit #{visit.pk}: {cause}"[:2000],
+        actor,
+        _today(),
         key=key or f"visit{visit.pk}:{to}",
-        defaults={
-            "case_id": visit.case_id,
-            "on": _today(),
-            "kind": CaseEvent.Kind.VISIT,
-            "from_value": frm,
-            "to_value": to,
-            "cause": f"visit #{visit.pk}: {cause}"[:2000],
-            "actor": actor,
-        },
     )
 
 

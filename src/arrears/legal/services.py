@@ -38,6 +38,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from arrears import errorcodes
+from arrears.collections import events
 from arrears.collections.models import Case, CaseEvent, WorkItem
 from arrears.collections.workflow import contact_key
 from arrears.contact import documents
@@ -288,12 +289,15 @@ def _issue(
         )
         letter.message = _queue(letter, issued.code, channel, work_item)
         letter.save(update_fields=["message"])
-        CaseEvent.objects.create(
-            case=case,
-            on=as_of,
-            kind=CaseEvent.Kind.LETTER,
-            cause=f"{_label(template)} {reference} issued by {issuer.name}, "
+        events.record(
+            case,
+            CaseEvent.Kind.LETTER,
+            "",
+            "",
+            f"{_label(template)} {reference} issued by {issuer.name}, "
             f"code …{issued.credential.code_hint}; queued to go by {channel} through the gate",
+            None,
+            as_of,
             key=f"legal:{reference}:issued",
         )
     return letter
@@ -377,13 +381,14 @@ def withdraw_letter(letter: LegalLetter, *, by: Any, reason: str, at: datetime) 
                 status=OutboxMessage.Status.SUPPRESSED,
                 status_reason=f"letter withdrawn: {locked.withdrawn_reason}",
             )
-        CaseEvent.objects.create(
-            case_id=locked.case_id,
-            on=timezone.localdate(at),
-            kind=CaseEvent.Kind.LETTER,
-            cause=f"{_label(locked.template)} {locked.reference} withdrawn: "
-            f"{locked.withdrawn_reason}",
-            actor=by,
+        events.record(
+            locked.case,
+            CaseEvent.Kind.LETTER,
+            "",
+            "",
+            f"{_label(locked.template)} {locked.reference} withdrawn: {locked.withdrawn_reason}",
+            by,
+            timezone.localdate(at),
             key=f"legal:{locked.reference}:withdrawn",
         )
     return locked

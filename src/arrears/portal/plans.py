@@ -37,7 +37,7 @@ from django.db import transaction
 from django.db.models.signals import post_save
 
 from arrears import errorcodes
-from arrears.collections import concessions, services
+from arrears.collections import concessions, events, services
 from arrears.collections.models import Case, CaseEvent, Hold, Promise
 from arrears.collections.workflow import REMINDER_CHANNELS, business_date, reevaluate
 from arrears.contact.models import OutboxMessage
@@ -409,14 +409,15 @@ def release_request_holds(plan: RepaymentPlan, day: date) -> int:
         hold.save(update_fields=["released_on", "released_by"])
         released += 1
         for case in Case.objects.filter(borrower_id=hold.borrower_id, closed_on__isnull=True):
-            CaseEvent.objects.create(
-                case=case,
-                on=day,
-                kind=CaseEvent.Kind.HOLD,
-                from_value=hold.reason,
-                to_value="released",
-                cause=f"hold #{hold.pk} released: plan {plan.ref} {plan.status}",
-                actor=system,
+            events.record(
+                case,
+                CaseEvent.Kind.HOLD,
+                hold.reason,
+                "released",
+                f"hold #{hold.pk} released: plan {plan.ref} {plan.status}",
+                system,
+                day,
+                key=f"{case.pk}:hold:{hold.pk}:released",
             )
     return released
 
