@@ -26,7 +26,7 @@ OUT = Path(__file__).resolve().parent / "out"
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--loans", type=int, default=1_000_000)
-    parser.add_argument("--engine", choices=["polars", "reference"], default="polars")
+    parser.add_argument("--engine", choices=["compiled", "reference"], default="compiled")
     parser.add_argument("--chunk-loans", type=int, default=1_000_000)
     parser.add_argument("--regenerate", action="store_true")
     args = parser.parse_args()

@@ -31,7 +31,7 @@ def _run(day: date, engine: str = "reference") -> None:
     evaluate_day(day)
 
 
-@pytest.mark.parametrize("engine", ["reference", "polars"])
+@pytest.mark.parametrize("engine", ["reference", "compiled"])
 def test_a_plan_in_force_quiets_the_case_and_a_broken_one_returns_it_to_the_ladder(
     case: Case, staff: dict[str, Collector], engine: str
 ) -> None:

@@ -76,3 +76,25 @@ def test_run_day_on_a_snapshot_needs_both_directories(tmp_path):
             "--out",
             str(tmp_path / "o"),
         )
+
+
+@pytest.mark.django_db
+def test_the_old_polars_engine_name_runs_compiled_and_says_it_is_deprecated():
+    from arrears.daily.models import DayRun
+
+    out, err = StringIO(), StringIO()
+    call_command("run-day", "--as-of", "2026-03-01", "--engine", "polars", stdout=out, stderr=err)
+    assert "--engine polars is deprecated" in err.getvalue()
+    assert "use --engine compiled" in err.getvalue()
+    assert out.getvalue().startswith("2026-03-01: 0 loans")
+    assert list(DayRun.objects.values_list("engine", flat=True)) == ["compiled"]
+
+
+@pytest.mark.django_db
+def test_the_compiled_engine_is_the_default_and_prints_no_notice():
+    from arrears.daily.models import DayRun
+
+    err = StringIO()
+    call_command("run-day", "--as-of", "2026-03-01", stdout=StringIO(), stderr=err)
+    assert err.getvalue() == ""
+    assert list(DayRun.objects.values_list("engine", flat=True)) == ["compiled"]

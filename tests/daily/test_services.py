@@ -16,7 +16,7 @@ from tests import factories
 FIRST_DUE = date(2026, 2, 15)
 
 
-@pytest.fixture(params=["polars", "reference"])
+@pytest.fixture(params=["compiled", "reference"])
 def engine(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 

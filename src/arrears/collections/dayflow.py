@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from arrears.daily.services import RunSummary, day_run
+from arrears.engine.names import COMPILED
 
 Step = Callable[[date], str]
 
@@ -83,7 +84,7 @@ class ClosedDay:
 def close_day(
     as_of: date,
     *,
-    engine: str = "polars",
+    engine: str = COMPILED,
     progress: Callable[[int, int], None] | None = None,
     workflow: bool = True,
 ) -> ClosedDay:

@@ -1,7 +1,8 @@
 """The two engines of the daily run, behind one shape: a frame of states plus a list of errors.
 
 ``reference`` replays each loan with the kernel (the semantics, slow and obviously right);
-``polars`` reads the ledger as frames and replays them in compiled code (``arrears.engine``),
+``compiled`` reads the ledger as frames and replays them in Numba-compiled code
+(``arrears.engine``; called ``polars`` until session 5, still accepted as an alias),
 handing any loan it cannot do exactly back to the kernel. Both return the same columns, so
 everything after them — storing, bucket history, reports — is shared.
 """
@@ -15,6 +16,7 @@ from datetime import date, timedelta
 import polars as pl
 from django.db.models import QuerySet
 
+from arrears.engine import names
 from arrears.engine.batch import run
 from arrears.engine.frames import batch_from_frames, results_frame
 from arrears.kernel.errors import ArrearsError
@@ -255,7 +257,7 @@ def _adjusted(loans: QuerySet[models.Loan]) -> list[int]:
     return sorted(selectors.loans_with_concessions(loans).values_list("id", flat=True))
 
 
-def polars_states(
+def compiled_states(
     loans: QuerySet[models.Loan], as_of: date, progress: Progress | None = None
 ) -> tuple[pl.DataFrame, Errors]:
     """Every loan replayed by the compiled engine in chunks; fallbacks go to the kernel."""
@@ -293,4 +295,4 @@ def polars_states(
     return states.sort("loan_id"), errors
 
 
-ENGINES = {"reference": reference_states, "polars": polars_states}
+ENGINES = {names.REFERENCE: reference_states, names.COMPILED: compiled_states}

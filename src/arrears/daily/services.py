@@ -22,6 +22,7 @@ from arrears import __version__
 from arrears.daily.engines import ENGINES
 from arrears.daily.models import DayRun
 from arrears.daily.store import STORED, replace_day
+from arrears.engine.names import COMPILED, canonical
 from arrears.ledger.models import Loan, Product
 
 STATE_FIELDS = tuple(STORED)
@@ -68,7 +69,7 @@ class RunSummary:
 
 
 def day_run(
-    *, as_of: date, engine: str = "polars", progress: Callable[[int, int], None] | None = None
+    *, as_of: date, engine: str = COMPILED, progress: Callable[[int, int], None] | None = None
 ) -> RunSummary:
     """Compute and store every loan's state at the end of ``as_of`` with ``engine``.
 
@@ -76,8 +77,7 @@ def day_run(
     rows are replaced in one transaction: a run killed midway leaves the previous rows intact
     and a ``running`` record, and running the day again completes it.
     """
-    if engine not in ENGINES:
-        raise ValueError(f"unknown engine {engine!r}: expected one of {', '.join(ENGINES)}")
+    engine = canonical(engine)  # an old name (``polars``) is recorded as the current one
     started = time.perf_counter()
     loans = Loan.objects.filter(start_date__lte=as_of)
     run = DayRun.objects.create(as_of=as_of, engine=engine, config=run_config(loans, engine))

@@ -19,6 +19,7 @@ import polars as pl
 import pyarrow.parquet as pq
 
 from arrears.engine.chunk import ERROR_SCHEMA, RESULT_SCHEMA, compute_chunk, kernel_chunk
+from arrears.engine.names import COMPILED, REFERENCE, canonical
 from arrears.engine.snapshot.read import iter_chunks
 
 TABLES = ("products", "loans", "instalments", "payments")
@@ -51,14 +52,15 @@ def run_snapshot(
     as_of: date,
     *,
     chunk_loans: int = 1_000_000,
-    engine: str = "polars",
+    engine: str = COMPILED,
     verify_checksums: bool = True,
     progress: Callable[[int, int], None] | None = None,
 ) -> RunStats:
     """Compute every loan of ``snapshot`` as of ``as_of`` into ``out/loan_state.parquet``
     (and ``out/errors.parquet``); the output is written to a temporary name and renamed, so a
     reader never sees half a file."""
-    compute = {"polars": compute_chunk, "reference": kernel_chunk}[engine]
+    engine = canonical(engine)
+    compute = {COMPILED: compute_chunk, REFERENCE: kernel_chunk}[engine]
     for table in TABLES:
         if not (snapshot / f"{table}.parquet").exists():
             raise FileNotFoundError(f"snapshot {snapshot} has no {table}.parquet")

@@ -24,6 +24,7 @@ from rich.progress import (
 )
 
 from arrears.collections.dayflow import close_day
+from arrears.engine import names
 from arrears.engine.runner import run_snapshot
 from arrears.kernel.calendar import parse_date
 from arrears.kernel.errors import ArrearsError, InvalidDate
@@ -41,10 +42,11 @@ class Command(BaseCommand):
         parser.add_argument("--to", dest="date_to", help="last date of a catch-up range")
         parser.add_argument(
             "--engine",
-            choices=["polars", "reference", "spark"],
-            default="polars",
-            help="polars: the compiled vectorised engine (default); reference: the kernel loop; "
-            "spark: the same engine per partition on a Spark cluster (needs --snapshot)",
+            choices=[*names.ENGINES, "spark", *names.ALIASES],
+            default=names.COMPILED,
+            help="compiled: the Numba-compiled replay (default); reference: the kernel loop; "
+            "spark: the compiled replay per partition on a Spark cluster (needs --snapshot); "
+            "polars: the old name of compiled (deprecated)",
         )
         parser.add_argument("--snapshot", help="run on a Parquet snapshot directory (no database)")
         parser.add_argument("--out", help="with --snapshot: where to write loan_state.parquet")
@@ -59,6 +61,10 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        notice = names.deprecation(options["engine"])
+        if notice is not None:
+            self.stderr.write(f"arrears run-day: {notice}")
+            options["engine"] = names.canonical(options["engine"])
         try:
             if options["as_of"]:
                 first = last = parse_date(options["as_of"], field_name="--as-of")
