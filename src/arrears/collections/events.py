@@ -6,6 +6,10 @@ that a re-run could write again (the daily run, a repeated transition, a retried
 a ``key``: the key is unique in the table, so the second write finds the first event and
 returns it instead of adding another. Events that are new every time (a collector's call)
 pass no key.
+
+A key also tells the audit chain (``audit.receivers``) that the event is the automation's: keyed
+events are counted per day, keyless ones recorded one by one. So a person's action is recorded
+without a key, even where a key would make a retry idempotent.
 """
 
 from __future__ import annotations

@@ -131,14 +131,12 @@ def _create(day: date, **fields: Any) -> Complaint:
     return Complaint.objects.create(reference=_next_reference(day), **fields)
 
 
-def _event(case: Case | None, reference: str, to: str, cause: str, actor: Any, day: date) -> None:
-    """The complaint's step on its case, once per complaint and step (a retried request
-    records nothing new)."""
+def _event(case: Case | None, to: str, cause: str, actor: Any, day: date) -> None:
+    """The complaint's step on its case: a person's action, so no key (the audit chain records
+    keyless events one by one and counts keyed ones, the automation's, per day)."""
     if case is None:
         return
-    kind = CaseEvent.Kind.COMPLAINT
-    key = f"{case.pk}:{kind}:{reference}:{to}"
-    events.record(case, kind, "complaint", to, cause[:2000], actor, day, key=key)
+    events.record(case, CaseEvent.Kind.COMPLAINT, "complaint", to, cause[:2000], actor, day)
 
 
 def file_complaint(
@@ -232,7 +230,6 @@ def file_complaint(
         messages.queue(complaint, "ack", today)
         _event(
             case,
-            complaint.reference,
             "received",
             f"{kind} {complaint.reference} ({category}) by {channel}; resolve by {resolve_by}",
             by,
@@ -293,7 +290,6 @@ def acknowledge(complaint: Complaint, by: Any) -> Complaint:
         complaint.save(update_fields=["status", "acknowledged_at", "acknowledged_by"])
         _event(
             complaint.case,
-            complaint.reference,
             "acknowledged",
             f"{complaint.reference} acknowledged",
             by,
@@ -334,7 +330,6 @@ def resolve(
         messages.queue(locked, "resolution", today)
         _event(
             locked.case,
-            locked.reference,
             "resolved",
             f"{locked.reference} resolved ({root_cause}, {'upheld' if upheld else 'not upheld'})",
             by,

@@ -417,7 +417,6 @@ def release_request_holds(plan: RepaymentPlan, day: date) -> int:
                 f"hold #{hold.pk} released: plan {plan.ref} {plan.status}",
                 system,
                 day,
-                key=f"{case.pk}:hold:{hold.pk}:released",
             )
     return released
 
