@@ -9,7 +9,7 @@ PYTEST_ARGS ?=
 # The demo's log channel writes every message here, so the portal's one-time codes can be read.
 DEMO_MESSAGES ?= $(CURDIR)/var/demo-messages.jsonl
 
-.PHONY: install demo serve test lint format clean
+.PHONY: install demo serve test test-quick lint format clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,11 @@ test: $(STAMP)
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+## The suite without the tests marked slow (child processes, Spark, browsers): a quick loop
+## while working; `make test` (and CI) still run everything.
+test-quick: $(STAMP)
+	$(BIN)/pytest -m "not slow" $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench

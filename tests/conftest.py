@@ -49,5 +49,53 @@ def _fast_password_hashing() -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+#: Fixtures that give a test the Django database. pytest-django's other fixtures that need it
+#: (``admin_user``, ``admin_client``…) request one of these, and ``item.fixturenames`` is the
+#: closure, so a project fixture that requests ``db`` counts too. Not ``django_db_blocker``: an
+#: autouse fixture of pytest-django requests it for every test.
+DATABASE_FIXTURES = frozenset(
+    {
+        "db",
+        "transactional_db",
+        "django_db_reset_sequences",
+        "django_db_serialized_rollback",
+        "live_server",
+        "django_db_setup",
+        "_django_db_helper",
+    }
+)
+
+
+def needs_database(item: pytest.Item) -> bool:
+    """Whether the test touches the Django database (so CI runs it on SQLite and PostgreSQL).
+
+    pytest-django blocks database access in a test with neither a ``django_db`` mark nor a
+    database fixture, so these two signs are complete: a test without them that queried the
+    database would fail on every backend. Anything else is *pure* and runs once in CI.
+    """
+    if item.get_closest_marker("django_db") is not None:
+        return True
+    return not DATABASE_FIXTURES.isdisjoint(getattr(item, "fixturenames", ()))
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark every test ``db`` or ``pure`` (exactly one) so CI can select with ``-m``.
+
+    Runs before ``-m`` deselects, and keeps each test's node id and markers in
+    :data:`COLLECTED` so ``tests/test_ci_split.py`` can check CI's selections against the whole
+    collection, not only the tests its own run selected.
+    """
+    for item in items:
+        item.add_marker(pytest.mark.db if needs_database(item) else pytest.mark.pure)
+    config.stash[COLLECTED] = {
+        item.nodeid: frozenset(mark.name for mark in item.iter_markers()) for item in items
+    }
+
+
+#: Every collected test's node id and marker names, before ``-m`` / ``-k`` deselected any.
+COLLECTED = pytest.StashKey[dict[str, frozenset[str]]]()
+
+
 def pytest_report_header() -> str:
     return f"clock frozen at {frozen_instant().isoformat()} (ARREARS_TEST_NOW)"

@@ -75,6 +75,7 @@ def test_an_empty_database_file_is_not_set_up_either(tmp_path: Path, elsewhere: 
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.slow
 def test_migrate_in_one_folder_and_explain_in_another_use_the_same_database(
     tmp_path: Path, elsewhere: Path
 ) -> None:
@@ -112,6 +113,7 @@ def test_pure_commands_need_no_database(tmp_path: Path, elsewhere: Path) -> None
     assert not data.exists()
 
 
+@pytest.mark.slow
 def test_the_default_data_directory_does_not_depend_on_the_working_directory(
     tmp_path: Path, elsewhere: Path
 ) -> None:

@@ -30,6 +30,7 @@ def agency_site(transactional_db: None, live_server: object, agencies: Agencies)
     return str(live_server.url)  # type: ignore[attr-defined]
 
 
+@pytest.mark.slow
 def test_an_agency_user_works_only_her_agencys_cases_in_both_languages(
     browser_page: object,
     agency_site: str,

@@ -14,6 +14,8 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from arrears.channels.local import read_log
 from tests.contact.test_end_to_end import DAY, email_strategy
 from tests.processes import check
@@ -38,6 +40,7 @@ def _rows(db: Path, sql: str) -> list[tuple[Any, ...]]:
         return connection.execute(sql).fetchall()
 
 
+@pytest.mark.slow
 def test_a_new_strategy_version_and_a_rerun_of_the_day_send_nothing_new(
     tmp_path: Path, mailbox: tuple[Mailbox, dict[str, str]]
 ) -> None:

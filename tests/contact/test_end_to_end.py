@@ -115,6 +115,7 @@ seed(6)
 """
 
 
+@pytest.mark.slow
 def test_a_killed_dispatcher_loses_nothing_and_sends_nothing_twice(
     tmp_path: Path, mailbox: tuple[Mailbox, dict[str, str]]
 ) -> None:

@@ -9,6 +9,8 @@ import subprocess
 import time
 from pathlib import Path
 
+import pytest
+
 from tests.processes import arrears, check
 
 AS_OF = "2026-11-29"
@@ -22,6 +24,7 @@ def table(db: Path, sql: str) -> list[tuple[object, ...]]:
 STATES = "SELECT loan_id, dpd, bucket, penalty_minor, total_due_minor FROM daily_loanstate "
 
 
+@pytest.mark.slow
 def test_a_run_killed_after_computing_leaves_nothing_half_written_and_a_rerun_completes(
     tmp_path: Path,
 ) -> None:

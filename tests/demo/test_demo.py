@@ -55,6 +55,7 @@ def test_generated_histories_produce_every_kind_of_state():
     assert delinquent and cured and current
 
 
+@pytest.mark.slow
 @pytest.mark.django_db
 def test_demo_seeds_once_runs_the_day_and_prints_logins(settings, tmp_path):
     settings.DATA_DIR = tmp_path
@@ -97,6 +98,7 @@ def test_demo_seeds_once_runs_the_day_and_prints_logins(settings, tmp_path):
     assert WorkItem.objects.count() == work  # the day's work is not created twice
 
 
+@pytest.mark.slow
 @pytest.mark.django_db
 def test_a_demo_of_a_past_day_sends_that_days_messages_on_that_day(settings, tmp_path):
     """The dispatcher runs on the demo's business date (10:00 there), so the day's messages

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from decimal import Decimal
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -58,6 +59,7 @@ def test_the_hand_checked_penalty_comes_out_of_the_engine_too():
 AGREE = settings(max_examples=200, deadline=None, suppress_health_check=list(HealthCheck))
 
 
+@pytest.mark.slow
 @AGREE
 @given(st.lists(loans_and_payments(), min_size=1, max_size=6), st.data())
 def test_engine_equals_kernel_on_generated_portfolios(cases, data):
@@ -69,6 +71,7 @@ def test_engine_equals_kernel_on_generated_portfolios(cases, data):
     assert engine_rows(book, as_of) == [expected(state(loan, p, as_of)) for loan, p in book]
 
 
+@pytest.mark.slow
 @AGREE
 @given(loans_and_payments(), st.data())
 def test_engine_equals_kernel_with_reversals_and_same_day_payments(case, data):
@@ -188,6 +191,7 @@ def calendar_loans(draw):
     st.lists(calendar_loans(), min_size=1, max_size=4, unique_by=lambda c: c[0].ref),
     st.integers(0, 500),
 )
+@pytest.mark.slow
 def test_engine_equals_kernel_with_holiday_shifted_month_end_schedules(book, offset):
     as_of = min(loan.start for loan, _ in book) + timedelta(days=offset)
     started = [(loan, p) for loan, p in book if loan.start <= as_of]

@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import polars as pl
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -104,6 +105,7 @@ def frames(book: list[tuple[LoanTerms, list[Payment]]]):
     )
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
 @given(st.lists(loans_and_payments(), min_size=1, max_size=5), st.booleans())
 def test_frames_through_the_engine_match_the_kernel(cases, annual):

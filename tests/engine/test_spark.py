@@ -137,6 +137,7 @@ def snapshot(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, tuple[pl.D
     return snap, tables
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("partitions", [3, None])
 def test_spark_run_writes_the_chunk_results_and_errors_of_the_whole_snapshot(
     spark, snapshot, tmp_path, partitions
@@ -171,6 +172,7 @@ def test_spark_run_writes_the_chunk_results_and_errors_of_the_whole_snapshot(
     assert sorted(errors["ref"]) == ["CORRUPT", "NOSCHEDULE"]
 
 
+@pytest.mark.slow
 def test_run_day_on_spark_prints_the_summary_the_polars_engine_prints(spark, snapshot, tmp_path):
     snap, tables = snapshot
     out = StringIO()
@@ -196,6 +198,7 @@ def test_run_day_on_spark_prints_the_summary_the_polars_engine_prints(spark, sna
     assert (tmp_path / "out" / "run.json").is_file()
 
 
+@pytest.mark.slow
 def test_colocated_rows_flatten_back_to_the_snapshot_exactly(spark, snapshot):
     """Decimals (scale 12 and 6), dates and nulls survive Spark and Arrow digit for digit."""
     snap, (products, loans, instalments, payments) = snapshot

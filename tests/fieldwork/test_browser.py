@@ -40,6 +40,7 @@ def _sign_in(page: Any, site: str, who: str) -> None:
     page.wait_for_selector("h1")
 
 
+@pytest.mark.slow
 def test_a_field_agent_walks_her_visit_from_check_in_to_report(
     browser_page: Any, field_site: str, field: Field, _frozen_clock: time_machine.Traveller
 ) -> None:

@@ -78,6 +78,7 @@ def explain_cli(ref: str, as_of: str) -> dict:
     return json.loads(out.getvalue())
 
 
+@pytest.mark.slow
 def test_a_borrower_signs_in_with_the_sms_code_and_sees_what_explain_says(
     phone_page, portal_site: str, book: Book
 ):
@@ -103,6 +104,7 @@ def test_a_borrower_signs_in_with_the_sms_code_and_sees_what_explain_says(
     accessible(page, "loan")
 
 
+@pytest.mark.slow
 def test_a_borrower_checks_a_visitor_and_complains_and_collection_stops(
     phone_page, portal_site: str, book: Book
 ):

@@ -172,6 +172,7 @@ _settings = settings(max_examples=200, deadline=None)
     sticky_days=st.integers(0, 10),
     reallocate=st.booleans(),
 )
+@pytest.mark.slow
 def test_allocate_agrees_with_the_per_case_loop(
     portfolio: tuple[list[Row], list[Row]], method: str, sticky_days: int, reallocate: bool
 ) -> None:
@@ -196,6 +197,7 @@ def test_allocate_agrees_with_the_per_case_loop(
     assert {k: v[:3] for k, v in _by_case(out).items()} == expected
 
 
+@pytest.mark.slow
 @_settings
 @given(portfolio=_portfolios(), method=st.sampled_from(METHODS), sticky_days=st.integers(0, 10))
 def test_no_collector_ever_goes_above_capacity_or_works_for_another_team(
@@ -232,6 +234,7 @@ def test_no_collector_ever_goes_above_capacity_or_works_for_another_team(
     method=st.sampled_from(METHODS),
     seed=st.integers(0, 2**32 - 1),
 )
+@pytest.mark.slow
 def test_shuffled_input_rows_give_the_same_output(
     portfolio: tuple[list[Row], list[Row]], method: str, seed: int
 ) -> None:

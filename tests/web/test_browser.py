@@ -57,6 +57,7 @@ def demo_site(transactional_db, live_server):
     return live_server.url
 
 
+@pytest.mark.slow
 def test_a_lead_logs_in_finds_the_loan_by_bucket_and_checks_the_penalty(browser_page, demo_site):
     page = browser_page
     page.goto(f"{demo_site}/loans/")
@@ -101,6 +102,7 @@ def _log_in(page, site: str, username: str) -> None:
 ARTEFACTS = Path(os.environ.get("ARREARS_TEST_ARTEFACTS", REPO / "var" / "test-artefacts"))
 
 
+@pytest.mark.slow
 def test_ann_sees_the_gate_deny_a_call_during_a_hold_in_chinese_and_cannot_approve_her_own_waiver(
     browser_page, collector_site, book
 ):
