@@ -233,3 +233,12 @@ def test_a_product_row_gives_what_the_ledger_product_gives(
         assert isinstance(got, type(expected)) and str(got) == str(expected)
     else:
         assert got == expected
+
+
+def test_the_snapshots_product_columns_are_the_kernels_product_keys():
+    """The export writes products as ``id`` then ``kernel.terms.PRODUCT_KEYS``, in that order: the
+    snapshot's columns must say the same, or a product's terms land in the wrong column."""
+    from arrears.engine.snapshot.format import COLUMNS, PRODUCTS
+    from arrears.kernel.terms import PRODUCT_KEYS
+
+    assert tuple(c.name for c in COLUMNS[PRODUCTS]) == ("product_id", *PRODUCT_KEYS)

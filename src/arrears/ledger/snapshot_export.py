@@ -24,6 +24,7 @@ from arrears.engine.snapshot import (
     SnapshotError,
     SnapshotWriter,
 )
+from arrears.kernel.terms import PRODUCT_KEYS
 from arrears.ledger import models, selectors
 
 
@@ -90,21 +91,7 @@ def export_snapshot(
         products = (
             models.Product.objects.filter(id__in=selected.values("product_id"))
             .order_by("id")
-            .values_list(
-                "id",
-                "code",
-                "version",
-                "penalty_multiplier",
-                "compound",
-                "grace_days",
-                "grace_retroactive",
-                "cost_cap_annual",
-                "rounding",
-                "accrual_rounding",
-                "allocation_order",
-                "tolerance_minor",
-                "buckets",
-            )
+            .values_list("id", *PRODUCT_KEYS)  # the snapshot's column order: id, then the terms
         )
         stream(
             PRODUCTS,
