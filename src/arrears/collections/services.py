@@ -485,22 +485,24 @@ def release_hold(hold: Hold, *, user: Any, today: date | None = None) -> Hold:
     with transaction.atomic():
         locked = Hold.objects.select_for_update().get(pk=hold.pk)
         holds.check_release(locked, user)
-        locked.released_on = max(day, locked.starts_on)
-        locked.released_by = user
-        locked.save(update_fields=["released_on", "released_by"])
-        for case in Case.objects.filter(borrower_id=hold.borrower_id, closed_on__isnull=True):
-            events.record(
-                case,
-                CaseEvent.Kind.HOLD,
-                hold.reason,
-                "released",
-                f"hold #{hold.pk} released by {user.get_username()}",
-                user,
-                day,
-            )
+        end_hold(
+            locked, by=user, day=day, cause=f"hold #{hold.pk} released by {user.get_username()}"
+        )
     hold.released_on, hold.released_by = locked.released_on, user
     reevaluate(hold.borrower_id, day)
     return hold
+
+
+def end_hold(locked: Hold, *, by: Any, day: date, cause: str) -> None:
+    """Record a hold's release on ``day`` (never before it started) by ``by``, with a case
+    event on each of the borrower's open cases. The caller holds the row lock and has decided
+    that ``by`` may release it (``release_hold`` checks a person's authority; a system release,
+    such as a portal request being decided, needs none)."""
+    locked.released_on = max(day, locked.starts_on)
+    locked.released_by = by
+    locked.save(update_fields=["released_on", "released_by"])
+    for case in Case.objects.filter(borrower_id=locked.borrower_id, closed_on__isnull=True):
+        events.record(case, CaseEvent.Kind.HOLD, locked.reason, "released", cause, by, day)
 
 
 def reassign(

@@ -37,8 +37,8 @@ from django.db import transaction
 from django.db.models.signals import post_save
 
 from arrears import errorcodes
-from arrears.collections import concessions, events, services
-from arrears.collections.models import Case, CaseEvent, Hold, Promise
+from arrears.collections import concessions, services
+from arrears.collections.models import Case, Hold, Promise
 from arrears.collections.workflow import REMINDER_CHANNELS, business_date, reevaluate
 from arrears.contact.models import OutboxMessage
 from arrears.contact.outbox import queue_notice
@@ -405,19 +405,9 @@ def release_request_holds(plan: RepaymentPlan, day: date) -> int:
         note__startswith=_hold_note(plan),
     )
     for hold in holds:
-        hold.released_on, hold.released_by = max(day, hold.starts_on), system
-        hold.save(update_fields=["released_on", "released_by"])
+        cause = f"hold #{hold.pk} released: plan {plan.ref} {plan.status}"
+        services.end_hold(hold, by=system, day=day, cause=cause)
         released += 1
-        for case in Case.objects.filter(borrower_id=hold.borrower_id, closed_on__isnull=True):
-            events.record(
-                case,
-                CaseEvent.Kind.HOLD,
-                hold.reason,
-                "released",
-                f"hold #{hold.pk} released: plan {plan.ref} {plan.status}",
-                system,
-                day,
-            )
     return released
 
 
