@@ -30,7 +30,6 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
@@ -46,6 +45,7 @@ from arrears.formatting import format_money
 from arrears.kernel.errors import ArrearsError
 from arrears.kernel.money import Money
 from arrears.ledger.models import Approval, Borrower, Loan, RepaymentPlan
+from arrears.portal.config import numbers
 
 #: The account that files a borrower's request (the maker) and the one that approves within
 #: bounds (the checker). Both are created on first use, inactive, without a password.
@@ -108,14 +108,7 @@ class Limits:
 def limits() -> Limits:
     """``ARREARS_PORTAL_PLANS`` over :data:`DEFAULTS`; an unknown key or a negative or
     non-integer value is a configuration error, not a silent default."""
-    given = dict(getattr(settings, "ARREARS_PORTAL_PLANS", {}) or {})
-    unknown = sorted(set(given) - set(DEFAULTS))
-    if unknown:
-        raise ImproperlyConfigured(f"ARREARS_PORTAL_PLANS: unknown key(s) {', '.join(unknown)}")
-    values = {**DEFAULTS, **given}
-    for key, value in values.items():
-        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-            raise ImproperlyConfigured(f"ARREARS_PORTAL_PLANS[{key!r}] must be an integer ≥ 0")
+    values = numbers("ARREARS_PORTAL_PLANS", DEFAULTS, minimum=0)
     if values["max_instalments"] < 1 or values["interval_days"] < 1:
         raise ImproperlyConfigured("ARREARS_PORTAL_PLANS: max_instalments, interval_days ≥ 1")
     if values["promise_max_days"] > services.PROMISE_MAX_DAYS:

@@ -28,7 +28,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.utils import timezone
 
@@ -37,6 +36,7 @@ from arrears.contact.models import OutboxMessage
 from arrears.contact.outbox import LOCALES
 from arrears.kernel.errors import ArrearsError
 from arrears.ledger.models import Loan
+from arrears.portal.config import numbers
 from arrears.portal.models import SignInChallenge, SignInEvent
 
 TEMPLATE = "portal_sign_in_code"
@@ -77,16 +77,7 @@ class SignInRefused(ArrearsError):
 def limits() -> dict[str, int]:
     """``ARREARS_PORTAL_SIGN_IN`` over :data:`DEFAULT_LIMITS`; an unknown key or a value that
     is not a whole number of at least 1 is a configuration error, never a silent default."""
-    given = dict(getattr(settings, "ARREARS_PORTAL_SIGN_IN", {}) or {})
-    unknown = sorted(set(given) - set(DEFAULT_LIMITS))
-    if unknown:
-        raise ImproperlyConfigured(f"ARREARS_PORTAL_SIGN_IN: unknown key(s) {', '.join(unknown)}")
-    bad = sorted(k for k, v in given.items() if type(v) is not int or v < 1)
-    if bad:
-        raise ImproperlyConfigured(
-            f"ARREARS_PORTAL_SIGN_IN: {', '.join(bad)} must be whole numbers of at least 1"
-        )
-    return {**DEFAULT_LIMITS, **given}
+    return numbers("ARREARS_PORTAL_SIGN_IN", DEFAULT_LIMITS, minimum=1)
 
 
 def normalise_ref(text: str) -> str:
