@@ -260,13 +260,7 @@ RULES = (
 #: Imports that break a rule today, each with the reason it is not fixed here. Keyed by
 #: (importing module, imported module); a key that no longer matches anything fails the test,
 #: so an exception disappears with its fix.
-EXCEPTIONS: dict[tuple[str, str], str] = {
-    # "Which cases may this user see" (``visible_cases``) lives in ``web.selectors``; the
-    # letters and visits services scope their lists with it. It belongs in
-    # ``collections.selectors``, a move across the web and collections apps left for later.
-    ("arrears.legal.selectors", "arrears.web.selectors"): "visible_cases lives in web",
-    ("arrears.fieldwork.services", "arrears.web.selectors"): "visible_cases lives in web",
-}
+EXCEPTIONS: dict[tuple[str, str], str] = {}
 
 
 # --- the checks ---------------------------------------------------------------------------------

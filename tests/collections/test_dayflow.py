@@ -16,7 +16,7 @@ from arrears.collections import dayflow, strategies
 from arrears.collections.models import Case, CaseEvent, WorkItem
 from arrears.contact.models import OutboxMessage
 from arrears.daily.models import DayRun, LoanState
-from arrears.daily.services import STATE_FIELDS
+from arrears.kernel.contract import STORED as STATE_FIELDS
 from arrears.ledger import services as ledger
 from tests import factories
 

@@ -324,7 +324,7 @@ def test_case_events_show_money_with_its_currency(case: Case, staff: dict[str, C
     state = LoanState.objects.get(loan__ref="L-1", as_of=DAY)
     opened = case.events.get(kind="opened")
     assert opened.on == DAY
-    total = f"{state.total_due_minor // 100:,}.{state.total_due_minor % 100:02d}"
+    total = f"{state.total_due // 100:,}.{state.total_due % 100:02d}"
     assert opened.cause.endswith(f"total due CN¥{total}"), opened.cause
 
     from arrears.collections import concessions

@@ -21,7 +21,7 @@ def table(db: Path, sql: str) -> list[tuple[object, ...]]:
         return connection.execute(sql).fetchall()
 
 
-STATES = "SELECT loan_id, dpd, bucket, penalty_minor, total_due_minor FROM daily_loanstate "
+STATES = "SELECT loan_id, dpd, bucket, penalty_outstanding, total_due FROM daily_loanstate "
 
 
 @pytest.mark.slow

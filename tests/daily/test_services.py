@@ -9,7 +9,8 @@ import pytest
 from django.core.management import call_command
 
 from arrears.daily.models import BucketChange, DayRun, LoanState
-from arrears.daily.services import STATE_FIELDS, day_run
+from arrears.daily.services import day_run
+from arrears.kernel.contract import STORED as STATE_FIELDS
 from arrears.ledger import models, services
 from tests import factories
 
@@ -50,7 +51,7 @@ def test_a_run_stores_each_loans_state_with_the_hand_checked_penalty(book, engin
     late = LoanState.objects.get(loan=book["late"], as_of=as_of)
     principal = book["late"].instalments.get(seq=1).principal_minor  # 833.33
     daily = (Decimal(principal) * Decimal("0.00075")).quantize(Decimal(1), ROUND_HALF_UP)
-    assert late.penalty_minor == 10 * int(daily) == 620
+    assert late.penalty_outstanding == 10 * int(daily) == 620
     assert (late.dpd, late.bucket) == (10, "M1")
     assert LoanState.objects.get(loan=book["paying"], as_of=as_of).bucket == "M0"
     run = DayRun.objects.get(as_of=as_of)

@@ -12,6 +12,7 @@ from django.core.management import call_command
 
 from arrears.agencies.models import Placement
 from arrears.collections.models import ApprovalLimit, Case, Collector, WorkItem
+from arrears.collections.selectors import visible_cases
 from arrears.contact.models import OutboxMessage
 from arrears.daily.models import LoanState
 from arrears.demo import partners
@@ -22,7 +23,6 @@ from arrears.kernel.state import state
 from arrears.kernel.terms import LoanTerms
 from arrears.ledger.models import Borrower, Loan, Payment
 from arrears.legal.models import LegalLetter
-from arrears.web.selectors import visible_cases
 
 AS_OF = date(2026, 11, 29)
 

@@ -185,9 +185,10 @@ def exposure(item: Waiver | RepaymentPlan, amount: int | None = None) -> approva
 
 
 def _candidates(item: Waiver | RepaymentPlan) -> list[Collector]:
-    """The collectors who can see ``item`` (the rule of ``web.selectors.visible_cases``): the
-    supervisors of the team working the borrower's case and the case's own collector; without a
-    case, the maker's team's supervisors."""
+    """The collectors who can see ``item`` (the rule of
+    ``collections.selectors.visible_cases``): the supervisors of the team working the
+    borrower's case and the case's own collector; without a case, the maker's team's
+    supervisors."""
     case = (
         Case.objects.filter(borrower_id=item.loan.borrower_id, closed_on__isnull=True).first()
         or Case.objects.filter(borrower_id=item.loan.borrower_id).order_by("-opened_on").first()

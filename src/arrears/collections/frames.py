@@ -15,6 +15,8 @@ import polars as pl
 
 from arrears.collections.models import Case, ContactAttempt, Hold, Promise
 from arrears.daily.models import LoanState
+from arrears.engine.contract import STORED_SCHEMA
+from arrears.kernel.contract import PER_BORROWER, PerBorrower
 from arrears.ledger import selectors
 from arrears.ledger.models import Instalment, Loan
 
@@ -37,39 +39,21 @@ FAILED = frozenset({ContactAttempt.Outcome.NO_ANSWER, ContactAttempt.Outcome.WRO
 
 
 def loan_frame(as_of: date, borrowers: Collection[int] | None = None) -> pl.DataFrame:
-    """Every stored loan state of ``as_of`` with its borrower, currency and principal."""
+    """Every stored loan state of ``as_of`` with its borrower, currency and principal
+    (``amount``), and the contract's per-borrower figures under their contract names."""
     rows = LoanState.objects.filter(as_of=as_of)
     if borrowers is not None:
         rows = rows.filter(loan__borrower_id__in=list(borrowers))
+    figures = [f.name for f in PER_BORROWER]
     values = rows.values_list(
-        "loan_id",
-        "loan__borrower_id",
-        "loan__currency",
-        "loan__principal_minor",
-        "dpd",
-        "bucket",
-        "overdue_principal_minor",
-        "overdue_interest_minor",
-        "penalty_minor",
-        "compound_minor",
-        "total_due_minor",
-        "principal_outstanding_minor",
-        "payoff_minor",
+        "loan_id", "loan__borrower_id", "loan__currency", "loan__principal_minor", *figures
     )
     schema = {
         "loan_id": pl.Int64,
         "borrower_id": pl.Int64,
         "currency": pl.String,
         "amount": pl.Int64,
-        "dpd": pl.Int64,
-        "bucket": pl.String,
-        "overdue_principal": pl.Int64,
-        "overdue_interest": pl.Int64,
-        "penalty": pl.Int64,
-        "compound": pl.Int64,
-        "total_due": pl.Int64,
-        "principal_outstanding": pl.Int64,
-        "payoff": pl.Int64,
+        **{name: STORED_SCHEMA[name] for name in figures},
     }
     frame = pl.DataFrame(list(values), schema=schema, orient="row")
     return frame.join(_next_due(as_of, frame["loan_id"].to_list()), on="loan_id", how="left")
@@ -90,30 +74,32 @@ def _next_due(as_of: date, loan_ids: list[int]) -> pl.DataFrame:
     )
 
 
-def borrower_frame(loans: pl.DataFrame) -> pl.DataFrame:
-    """Aggregate loan states per borrower: sums of amounts, the worst loan's dpd and bucket.
+_AGGREGATE = {PerBorrower.SUM: pl.Expr.sum, PerBorrower.MAX: pl.Expr.max}
 
-    Penalty here is 罚息 plus 复利 (both are penalty charges to the borrower).
-    """
+
+def borrower_frame(loans: pl.DataFrame) -> pl.DataFrame:
+    """Aggregate loan states per borrower, each contract figure as the contract says (sums of
+    amounts, the highest dpd, the bucket of the worst loan), plus what the strategy reads
+    about the borrower's loans (currencies, principal, loans overdue, next due date)."""
+    worst_fields = [f.name for f in PER_BORROWER if f.per_borrower is PerBorrower.WORST]
     worst = (
         loans.sort(["borrower_id", "dpd", "loan_id"], descending=[False, True, False])
         .group_by("borrower_id", maintain_order=True)
         .first()
-        .select("borrower_id", "bucket")
+        .select("borrower_id", *worst_fields)
     )
+    figures = [
+        _AGGREGATE[f.per_borrower](pl.col(f.name))
+        for f in PER_BORROWER
+        if f.per_borrower is not None and f.per_borrower is not PerBorrower.WORST
+    ]
     return (
         loans.group_by("borrower_id")
         .agg(
             pl.col("currency").first(),
             pl.col("currency").n_unique().alias("currencies"),
-            pl.col("dpd").max(),
-            pl.col("total_due").sum(),
-            pl.col("overdue_principal").sum(),
-            pl.col("overdue_interest").sum(),
-            (pl.col("penalty") + pl.col("compound")).sum().alias("penalty"),
-            pl.col("principal_outstanding").sum(),
+            *figures,
             pl.col("amount").sum(),
-            pl.col("payoff").sum(),
             (pl.col("dpd") > 0).sum().cast(pl.Int64).alias("loans_overdue"),
             pl.col("days_to_due").min(),
             pl.col("loan_id").filter(pl.col("dpd") > 0).alias("overdue_loans"),

@@ -15,12 +15,12 @@ from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from arrears import errorcodes
+from arrears.collections.selectors import visible_cases
 from arrears.collections.workflow import business_date
 from arrears.complaints import letter, services
 from arrears.complaints.forms import AcknowledgeForm, FileForm, ResolveForm
 from arrears.complaints.models import Complaint
 from arrears.kernel.errors import ArrearsError
-from arrears.web.selectors import visible_cases
 
 #: Most rows the register shows at once.
 LIST_LIMIT = 200

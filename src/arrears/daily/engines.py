@@ -16,38 +16,20 @@ from datetime import date, timedelta
 import polars as pl
 from django.db.models import QuerySet
 
-from arrears.engine import names
+from arrears.engine import contract, names
 from arrears.engine.batch import run
 from arrears.engine.frames import batch_from_frames, results_frame
+from arrears.kernel.contract import STORED
 from arrears.kernel.errors import ArrearsError
 from arrears.kernel.state import state
 from arrears.ledger import models, selectors
 
-#: Columns of a state frame (``loan_id`` + the stored fields of ``daily.LoanState``).
+#: Columns of a state frame: ``loan_id`` and the stored figures of the loan-state contract
+#: (``daily.LoanState``), then yesterday's bucket and dpd (for the bucket history).
 STATE_COLUMNS = {
-    "loan_id": pl.Int64,
-    "dpd": pl.Int64,
-    "bucket": pl.String,
-    "overdue_principal_minor": pl.Int64,
-    "overdue_interest_minor": pl.Int64,
-    "penalty_minor": pl.Int64,
-    "compound_minor": pl.Int64,
-    "total_due_minor": pl.Int64,
-    "principal_outstanding_minor": pl.Int64,
-    "payoff_minor": pl.Int64,
-    "credit_minor": pl.Int64,
+    **contract.STORED_SCHEMA,
     "previous_bucket": pl.String,
     "previous_dpd": pl.Int64,
-}
-ENGINE_TO_STATE = {
-    "overdue_principal": "overdue_principal_minor",
-    "overdue_interest": "overdue_interest_minor",
-    "penalty_outstanding": "penalty_minor",
-    "compound_outstanding": "compound_minor",
-    "total_due": "total_due_minor",
-    "principal_outstanding": "principal_outstanding_minor",
-    "payoff": "payoff_minor",
-    "credit": "credit_minor",
 }
 Errors = list[dict[str, str]]
 Progress = Callable[[int, int], None]
@@ -86,16 +68,7 @@ def reference_states(
         rows.append(
             (
                 entry.loan_id,
-                s.dpd,
-                s.bucket,
-                s.overdue_principal,
-                s.overdue_interest,
-                s.penalty_outstanding,
-                s.compound_outstanding,
-                s.total_due,
-                s.principal_outstanding,
-                s.payoff,
-                s.credit,
+                *(getattr(s, name) for name in STORED),
                 "M0" if before is None else before.bucket,
                 0 if before is None else before.dpd,
             )
@@ -246,7 +219,6 @@ def compiled_frame(
     return (
         today.join(previous, on="loan_id")
         .with_columns((pl.col("fallback") | pl.col("fallback_yesterday")).alias("fallback"))
-        .rename(ENGINE_TO_STATE)
         .select(*STATE_COLUMNS, "fallback")
     )
 

@@ -38,20 +38,23 @@ class DayRun(models.Model):
 
 
 class LoanState(models.Model):
-    """A loan's state at the end of ``as_of`` (amounts in minor units of the loan's currency)."""
+    """A loan's state at the end of ``as_of``: the stored figures of the loan-state contract
+    (:data:`arrears.kernel.contract.STORED`, same names; amounts in minor units of the loan's
+    currency; each figure's meaning is declared there, not repeated here, so no migration
+    follows a wording change). ``tests/kernel/test_contract.py`` checks the fields against it."""
 
     loan = models.ForeignKey("ledger.Loan", on_delete=models.CASCADE, related_name="states")
     as_of = models.DateField()
     dpd = models.PositiveIntegerField()
     bucket = models.CharField(max_length=16)
-    overdue_principal_minor = models.BigIntegerField()
-    overdue_interest_minor = models.BigIntegerField()
-    penalty_minor = models.BigIntegerField()
-    compound_minor = models.BigIntegerField()
-    total_due_minor = models.BigIntegerField()
-    principal_outstanding_minor = models.BigIntegerField()
-    payoff_minor = models.BigIntegerField()
-    credit_minor = models.BigIntegerField()
+    overdue_principal = models.BigIntegerField()
+    overdue_interest = models.BigIntegerField()
+    penalty_outstanding = models.BigIntegerField()
+    compound_outstanding = models.BigIntegerField()
+    total_due = models.BigIntegerField()
+    principal_outstanding = models.BigIntegerField()
+    payoff = models.BigIntegerField()
+    credit = models.BigIntegerField()
 
     class Meta:
         constraints = [

@@ -21,11 +21,9 @@ from django.utils import timezone
 from arrears import __version__
 from arrears.daily.engines import ENGINES
 from arrears.daily.models import DayRun
-from arrears.daily.store import STORED, replace_day
+from arrears.daily.store import replace_day
 from arrears.engine.names import COMPILED, canonical
 from arrears.ledger.models import Loan, Product
-
-STATE_FIELDS = tuple(STORED)
 
 
 def run_config(loans: QuerySet[Loan], engine: str) -> dict[str, object]:

@@ -13,26 +13,15 @@ import polars as pl
 from django.db import connection, transaction
 
 from arrears.daily.models import BucketChange, LoanState
+from arrears.engine.contract import STORED_SCHEMA
+from arrears.kernel.contract import STORED
 
-STORED = [
-    "dpd",
-    "bucket",
-    "overdue_principal_minor",
-    "overdue_interest_minor",
-    "penalty_minor",
-    "compound_minor",
-    "total_due_minor",
-    "principal_outstanding_minor",
-    "payoff_minor",
-    "credit_minor",
-]
 BATCH = 10_000
 
 
 def _existing(as_of: date) -> pl.DataFrame:
     rows = list(LoanState.objects.filter(as_of=as_of).values_list("loan_id", *STORED))
-    schema = {"loan_id": pl.Int64, **{c: pl.Int64 for c in STORED}, "bucket": pl.String}
-    return pl.DataFrame(rows, schema={k: schema[k] for k in ("loan_id", *STORED)}, orient="row")
+    return pl.DataFrame(rows, schema=STORED_SCHEMA, orient="row")
 
 
 def _insert(table: str, columns: list[str], frame: pl.DataFrame) -> None:

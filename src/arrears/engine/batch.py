@@ -15,6 +15,7 @@ from math import gcd
 import numpy as np
 
 from arrears.engine import replay
+from arrears.kernel.contract import LOAN_STATE
 from arrears.kernel.money import Rounding
 from arrears.kernel.terms import AccrualRounding, Component, LoanTerms, Payment, ProductTerms
 
@@ -36,24 +37,11 @@ COMPONENT_CODES = {
     Component.PRINCIPAL: replay.PRINCIPAL,
 }
 
-#: Names of the result columns, in ``replay.O_*`` order.
-RESULT_COLUMNS = (
-    "dpd",
-    "overdue_principal",
-    "overdue_interest",
-    "penalty_outstanding",
-    "compound_outstanding",
-    "total_due",
-    "principal_outstanding",
-    "accrued_interest",
-    "payoff",
-    "credit",
-    "penalty_accrued",
-    "compound_accrued",
-    "paid_total",
-    "settled_on",
-    "status",
-)
+#: Names of the result columns, in ``replay.O_*`` order: the contract's figures
+#: (:data:`arrears.kernel.contract.LOAN_STATE`) except the bucket, which is looked up from the dpd
+#: after the replay, then the replay's status. ``tests/kernel/test_contract.py`` ties the order to
+#: ``replay.O_*``.
+RESULT_COLUMNS = (*(f.name for f in LOAN_STATE if f.name != "bucket"), "status")
 
 
 def day_number(day: date) -> int:

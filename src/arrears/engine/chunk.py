@@ -12,8 +12,10 @@ from datetime import date
 
 import polars as pl
 
+from arrears.engine import contract
 from arrears.engine.batch import run
 from arrears.engine.frames import batch_from_frames, results_frame
+from arrears.kernel.contract import LOAN_STATE
 from arrears.kernel.errors import ArrearsError
 from arrears.kernel.state import state
 from arrears.kernel.terms import (
@@ -25,27 +27,8 @@ from arrears.kernel.terms import (
     product_terms_from,
 )
 
-#: The result file's columns (``loan_state.parquet``), in order.
-RESULT_SCHEMA: dict[str, pl.DataType] = {
-    "loan_id": pl.Int64(),
-    "ref": pl.String(),
-    "as_of": pl.Date(),
-    "dpd": pl.Int64(),
-    "bucket": pl.String(),
-    "overdue_principal": pl.Int64(),
-    "overdue_interest": pl.Int64(),
-    "penalty_outstanding": pl.Int64(),
-    "compound_outstanding": pl.Int64(),
-    "total_due": pl.Int64(),
-    "principal_outstanding": pl.Int64(),
-    "accrued_interest": pl.Int64(),
-    "payoff": pl.Int64(),
-    "credit": pl.Int64(),
-    "penalty_accrued": pl.Int64(),
-    "compound_accrued": pl.Int64(),
-    "paid_total": pl.Int64(),
-    "settled_on": pl.Date(),
-}
+#: The result file's columns (``loan_state.parquet``), in order: the loan-state contract.
+RESULT_SCHEMA: dict[str, pl.DataType] = contract.RESULT_SCHEMA
 ERROR_SCHEMA: dict[str, pl.DataType] = {
     "loan_id": pl.Int64(),
     "ref": pl.String(),
@@ -108,26 +91,8 @@ def _kernel_rows(
             )
             continue
         rows.append(
-            {
-                "loan_id": loan_id,
-                "ref": ref,
-                "as_of": as_of,
-                "dpd": s.dpd,
-                "bucket": s.bucket,
-                "overdue_principal": s.overdue_principal,
-                "overdue_interest": s.overdue_interest,
-                "penalty_outstanding": s.penalty_outstanding,
-                "compound_outstanding": s.compound_outstanding,
-                "total_due": s.total_due,
-                "principal_outstanding": s.principal_outstanding,
-                "accrued_interest": s.accrued_interest,
-                "payoff": s.payoff,
-                "credit": s.credit,
-                "penalty_accrued": s.penalty_accrued,
-                "compound_accrued": s.compound_accrued,
-                "paid_total": s.paid_total,
-                "settled_on": s.settled_on,
-            }
+            {"loan_id": loan_id, "ref": ref, "as_of": as_of}
+            | {f.name: getattr(s, f.name) for f in LOAN_STATE}
         )
     return rows, errors
 

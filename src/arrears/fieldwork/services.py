@@ -143,7 +143,7 @@ def _move(
 
 
 def _supervisor_over(user: Any, case: Case) -> None:
-    from arrears.web.selectors import visible_cases
+    from arrears.collections.selectors import visible_cases
 
     if not Collector.supervises(user) or not visible_cases(user).filter(pk=case.pk).exists():
         raise _refuse("visit-not-supervisor")
@@ -162,7 +162,7 @@ def _text(value: str, maximum: int, code: str, field: str) -> str:
 def request_visit(case: Case, *, by: Any, reason: str, as_of: date | None = None) -> FieldVisit:
     """A collector working ``case`` asks for a visit. Refused when the case is not eligible
     (the code names the failing conditions) or already has an open visit."""
-    from arrears.web.selectors import visible_cases
+    from arrears.collections.selectors import visible_cases
 
     if not visible_cases(by).filter(pk=case.pk).exists():
         raise _refuse("visit-not-working-case", case=case.pk)

@@ -1,7 +1,7 @@
 """Field-visit pages: the list, a visit with its actions, the request form, the letter.
 
 Who sees what: collectors, leads and managers see visits on the cases they may open
-(``web.selectors.visible_cases``); a field agent sees only the visits assigned to them, with
+(``collections.selectors.visible_cases``); a field agent sees only the visits assigned to them, with
 the minimum of the case (name, masked phone, address, amount due); anyone else gets 404, so a
 visit's existence is not revealed. Every action is a POST to the visit page that calls one
 service; a refusal is shown in the reader's language (``errorcodes.describe``).
@@ -23,11 +23,11 @@ from django.views.decorators.http import require_http_methods
 
 from arrears import errorcodes
 from arrears.collections.models import Collector
+from arrears.collections.selectors import visible_cases
 from arrears.fieldwork import eligibility, services
 from arrears.fieldwork.models import FieldAgent, FieldVisit
 from arrears.kernel.errors import ArrearsError
 from arrears.ledger.masking import mask_phone
-from arrears.web.selectors import visible_cases
 
 LIST_LIMIT = 200
 

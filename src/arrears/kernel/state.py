@@ -41,6 +41,7 @@ from enum import StrEnum
 from itertools import pairwise
 from typing import TypeVar
 
+from arrears.kernel import contract
 from arrears.kernel.accrual import PenaltyAccrual, PenaltyPeriod, cost_cap, interest_for_days_used
 from arrears.kernel.allocation import AllocationLine, allocate
 from arrears.kernel.delinquency import bucket_for, days_past_due
@@ -149,6 +150,10 @@ class WaiverApplication:
 
 @dataclass(frozen=True, slots=True)
 class LoanState:
+    """A loan's state at the end of ``as_of``: the contract's figures (documented below, from
+    :mod:`arrears.kernel.contract`), then the replay's detail — per instalment, per payment,
+    per waiver and per plan — that explanations and statements read."""
+
     ref: str
     currency: str
     as_of: date
@@ -197,6 +202,9 @@ class LoanState:
     def closed(self) -> bool:
         """Nothing owed now or later (paid off or settled early)."""
         return self.payoff == 0 and self.principal_outstanding == 0
+
+
+LoanState.__doc__ = f"{LoanState.__doc__}\n\n{contract.attributes_doc()}"
 
 
 class _Work:

@@ -16,8 +16,9 @@ def letters_for_case(case: Any) -> QuerySet[LegalLetter]:
 
 
 def visible_letter(user: Any, letter_id: int) -> LegalLetter | None:
-    """The letter if ``user`` may see its case (``web.selectors.visible_cases``), else None."""
-    from arrears.web.selectors import visible_cases
+    """The letter if ``user`` may see its case (``collections.selectors.visible_cases``),
+    else None."""
+    from arrears.collections.selectors import visible_cases
 
     return (
         LegalLetter.objects.filter(pk=letter_id, case__in=visible_cases(user))

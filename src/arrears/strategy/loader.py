@@ -9,6 +9,7 @@ an empty frame with the ``STATE_COLUMNS`` schema; nothing is ever passed to ``ev
 from __future__ import annotations
 
 from importlib import resources
+from typing import Final
 
 import polars as pl
 import yaml  # type: ignore[import-untyped]  # no types-PyYAML in the venv
@@ -49,6 +50,19 @@ class _Doc(StrictDoc):
         return self.integer(node, where)
 
 
+#: Columns renamed to the loan-state contract's names (issue 12), and what to write instead.
+RENAMED: Final[dict[str, str]] = {
+    "penalty": "penalty_outstanding + compound_outstanding (罚息 + 复利)",
+}
+
+
+def _unknown(column: str) -> str:
+    """The message for a column no strategy may name (with the new name of a renamed one)."""
+    if column in RENAMED:
+        return f"unknown column {column!r}: renamed, write {RENAMED[column]}"
+    return f"unknown column {column!r}"
+
+
 def _check_entry(doc: _Doc, node: yaml.Node, where: str) -> str:
     """Parse the SQL entry condition and prove it is a boolean over known state columns."""
     text = doc.string(node, where)
@@ -58,7 +72,7 @@ def _check_entry(doc: _Doc, node: yaml.Node, where: str) -> str:
         raise doc.fail(node, where, f"cannot parse {text!r}: {_first_line(exc)}") from exc
     for column in expr.meta.root_names():
         if column not in STATE_COLUMNS:
-            raise doc.fail(node, where, f"unknown column {column!r}")
+            raise doc.fail(node, where, _unknown(column))
     try:
         dtype = _EMPTY_STATE.select(expr.alias("entry")).schema["entry"]
     except pl.exceptions.PolarsError as exc:
@@ -179,7 +193,7 @@ def _priority(doc: _Doc, node: yaml.Node | None) -> dict[str, int]:
         if column in weights:
             raise doc.fail(key, "priority", f"duplicate key {column!r}")
         if column not in STATE_COLUMNS:
-            raise doc.fail(key, "priority", f"unknown column {column!r}")
+            raise doc.fail(key, "priority", _unknown(column))
         if column not in NUMERIC_COLUMNS:
             raise doc.fail(key, "priority", f"{column!r} is not a numeric column")
         weights[column] = doc.integer(value, f"priority: {column}")

@@ -15,6 +15,7 @@ from typing import Final
 
 import polars as pl
 
+from arrears.kernel.contract import PER_BORROWER, Unit
 from arrears.kernel.errors import ArrearsError
 
 CHANNELS: Final[frozenset[str]] = frozenset(
@@ -36,15 +37,19 @@ REFERENCES: Final[frozenset[str]] = frozenset({"dpd", "stage_day"})
 """What a stage's cadence offsets count: ``dpd`` (days past due, negative before the due date) or
 ``stage_day`` (days since the case entered the stage, 0 on the day of entry)."""
 
+_LEDGER_TYPES: Final[dict[Unit, type[pl.DataType]]] = {
+    Unit.MONEY: pl.Int64,
+    Unit.DAYS: pl.Int64,
+    Unit.TEXT: pl.String,
+}
+
 STATE_COLUMNS: Final[dict[str, type[pl.DataType]]] = {
-    # From the ledger state (amounts are int minor units, e.g. fen; never floats).
-    "dpd": pl.Int64,  # days past due of the oldest unpaid instalment; 0 when nothing is overdue
-    "bucket": pl.String,  # delinquency bucket name (M0, M1, ... M7+) from the product's buckets
-    "total_due": pl.Int64,  # everything overdue now: principal + interest + penalty + fees
-    "overdue_principal": pl.Int64,
-    "overdue_interest": pl.Int64,
-    "penalty": pl.Int64,  # penalty interest (罚息) accrued and unpaid
-    "principal_outstanding": pl.Int64,  # principal not yet repaid, due or not
+    # From the ledger state: the loan-state contract's per-borrower figures, under their
+    # contract names (``arrears.kernel.contract``: dpd, bucket, total_due, overdue_principal,
+    # overdue_interest, penalty_outstanding, compound_outstanding, principal_outstanding,
+    # payoff), summed per borrower (dpd: the highest; bucket: the worst loan's). Amounts are
+    # int minor units (e.g. fen); never floats.
+    **{f.name: _LEDGER_TYPES[f.unit] for f in PER_BORROWER},
     "amount": pl.Int64,  # original principal of the borrower's loans in the case
     # From the case and its contact history.
     "broken_promises": pl.Int64,

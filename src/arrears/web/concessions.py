@@ -229,7 +229,7 @@ def most_owed(loans: list[Loan]) -> Loan | None:
         found = (
             LoanState.objects.filter(loan=loan, as_of__lte=day)
             .order_by("-as_of")
-            .values_list("total_due_minor", "payoff_minor")
+            .values_list("total_due", "payoff")
             .first()
         )
         return (int(found[0]), int(found[1])) if found else (0, 0)

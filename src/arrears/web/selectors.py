@@ -1,5 +1,6 @@
-"""Reads for the web pages: bucket summaries and lists from the stored daily state, and who
-may see which case and which concession."""
+"""Reads for the web pages: bucket summaries and lists from the stored daily state, queues,
+and which concessions a user may see. Who may see which case is
+:mod:`arrears.collections.selectors` (re-exported here for the pages)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,6 @@ from django.db.models import (
     IntegerField,
     OuterRef,
     Prefetch,
-    Q,
     QuerySet,
     Subquery,
     Sum,
@@ -19,6 +19,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 
 from arrears.collections.models import Case, Collector, ContactAttempt, WorkItem
+from arrears.collections.selectors import collector_of, is_supervisor, visible_cases
 from arrears.daily.models import DayRun, LoanState
 from arrears.kernel.terms import DEFAULT_BUCKETS
 from arrears.ledger.models import Loan, Phone, PlanInstalment, RepaymentPlan, Waiver
@@ -37,9 +38,9 @@ def bucket_summary(as_of: date) -> list[dict[str, object]]:
         .values("bucket")
         .annotate(
             loans=Count("id"),
-            total_due=Sum("total_due_minor"),
-            penalty=Sum("penalty_minor"),
-            overdue_principal=Sum("overdue_principal_minor"),
+            total_due=Sum("total_due"),
+            penalty=Sum("penalty_outstanding"),
+            overdue_principal=Sum("overdue_principal"),
         )
     }
     known = [b.name for b in DEFAULT_BUCKETS]
@@ -56,7 +57,7 @@ def loans_in_bucket(as_of: date, bucket: str) -> QuerySet[LoanState]:
     return (
         LoanState.objects.filter(as_of=as_of, bucket=bucket)
         .select_related("loan", "loan__borrower")
-        .order_by("-dpd", "-total_due_minor", "loan__ref")
+        .order_by("-dpd", "-total_due", "loan__ref")
     )
 
 
@@ -64,46 +65,6 @@ def loans_in_bucket(as_of: date, bucket: str) -> QuerySet[LoanState]:
 #
 # Who sees which case is decided here, once, so the queue and the case page cannot disagree:
 # a page that lists a case the case page then refuses (or the reverse) is the classic leak.
-
-
-def collector_of(user: Any) -> Collector | None:
-    """The user's collector profile, or ``None`` for a user who works no cases."""
-    if not getattr(user, "is_authenticated", False):
-        return None
-    try:
-        profile: Collector = user.collector
-    except Collector.DoesNotExist:
-        return None
-    return profile
-
-
-def is_supervisor(profile: Collector | None) -> bool:
-    """Team leads and managers see and reassign their whole team's cases."""
-    return profile is not None and profile.role in (
-        Collector.Role.TEAM_LEAD,
-        Collector.Role.MANAGER,
-    )
-
-
-def visible_cases(user: Any) -> QuerySet[Case]:
-    """Every case (open or closed) ``user`` may open, or none.
-
-    A collector: the cases assigned to them. A team lead or manager: the cases of their team's
-    collectors, and the unassigned cases waiting in the stage their team works (so they can
-    hand them out). A superuser: everything. Anyone else: nothing — the caller answers 404, so
-    a case's existence is not revealed.
-    """
-    if getattr(user, "is_superuser", False):
-        return Case.objects.all()
-    profile = collector_of(user)
-    if profile is None:
-        return Case.objects.none()
-    if is_supervisor(profile):
-        return Case.objects.filter(
-            Q(collector__team_id=profile.team_id)
-            | Q(collector__isnull=True, owner=profile.team.owner)
-        )
-    return Case.objects.filter(collector=profile)
 
 
 def queue_collectors(user: Any) -> QuerySet[Collector]:
