@@ -16,6 +16,7 @@ LOOKUP_CHUNK = 500
 
 
 def chunks(values: Iterable[T]) -> Iterator[list[T]]:
+    """``values`` without repeats, in order, ``LOOKUP_CHUNK`` at a time."""
     items = list(dict.fromkeys(values))
     for start in range(0, len(items), LOOKUP_CHUNK):
         yield items[start : start + LOOKUP_CHUNK]
@@ -32,4 +33,5 @@ def fetch(
 
 
 def ids(model: Any, refs: Iterable[str]) -> dict[str, int]:
+    """Reference → primary key, for linking rows just written to the rows that point at them."""
     return dict(fetch(model.objects.all(), "ref", refs, lambda q: q.values_list("ref", "id")))

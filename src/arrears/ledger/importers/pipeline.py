@@ -1,7 +1,8 @@
 """The entry point: read a file, validate every row, write it all in one transaction, or refuse.
 
-Reading happens before the transaction (it touches no table); validation runs inside it so
-that what it read from the database cannot change before the plan is written.
+Reading touches no table, so it runs before the transaction; validation and writing share one,
+so a refused plan or a failing write leaves nothing behind. Another import committing the same
+references meanwhile shows up as an ``IntegrityError`` at the write, reported as a file error.
 """
 
 from __future__ import annotations

@@ -18,6 +18,8 @@ from arrears.ledger.importers.reading import Table
 
 @dataclass(frozen=True, slots=True)
 class ImportResult:
+    """What an applied file changed; ``batch_id`` is the :class:`~models.ImportBatch` kept."""
+
     kind: str
     file_name: str
     rows: int
@@ -36,6 +38,8 @@ class ImportResult:
 
 @dataclass(frozen=True, slots=True)
 class BorrowerRow:
+    """A borrower as a loans row gives it: several rows may name the same borrower."""
+
     ref: str
     name: str
     id_type: str
@@ -48,6 +52,8 @@ class BorrowerRow:
 
 @dataclass(frozen=True, slots=True)
 class LoanRow:
+    """A checked loan row, its schedule built (so writing computes nothing)."""
+
     row: int
     ref: str
     borrower: BorrowerRow
@@ -66,6 +72,9 @@ class LoanRow:
 
 @dataclass
 class LoanPlan:
+    """A validated loans file: every error found, and what is new to write (borrowers, phones,
+    loans, blank contact details to fill). Written only when ``errors`` is empty."""
+
     table: Table
     borrowers: list[BorrowerRow] = field(default_factory=list)
     phones: list[tuple[str, str]] = field(default_factory=list)
@@ -83,6 +92,8 @@ CONTACT_FIELDS = (("email", "email"), ("postal_address", "postal_address"))
 
 @dataclass(frozen=True, slots=True)
 class PaymentRow:
+    """A checked new payment, its loan already resolved to an id."""
+
     row: int
     ref: str
     loan_id: int
@@ -93,6 +104,8 @@ class PaymentRow:
 
 @dataclass(frozen=True, slots=True)
 class ReversalRow:
+    """A checked reversal: ``reverses`` names a stored payment or one new in the same file."""
+
     row: int
     ref: str
     reverses: str
@@ -101,6 +114,9 @@ class ReversalRow:
 
 @dataclass
 class PaymentPlan:
+    """A validated payments file: every error found, and the new payments and reversals to
+    write. Written only when ``errors`` is empty."""
+
     table: Table
     payments: list[PaymentRow] = field(default_factory=list)
     reversals: list[ReversalRow] = field(default_factory=list)
