@@ -11,10 +11,11 @@ The package follows the path of a file, one module per step, so each can change 
 
 * :mod:`~.reading` — a CSV or Parquet file → a :class:`Table` of text rows with row numbers
   (:mod:`~.formats` names the columns of each kind of file);
-* :mod:`~.parsers` — one row's fields, text → typed values, each bad field a :class:`RowError`;
-* :mod:`~.loan_validation`, :mod:`~.payment_validation` — the whole batch of rows against
-  itself and the database (:mod:`~.lookups`, one query per chunk), giving a plan
-  (:mod:`~.records`) that holds every error or, if none, exactly what to write;
+* :mod:`~.rows` — the first pass of validation, over the whole batch: every row's fields, text →
+  typed values (:mod:`~.parsers`), each bad field a :class:`RowError`;
+* :mod:`~.loan_validation`, :mod:`~.payment_validation` — the rows against each other and the
+  database (:mod:`~.lookups`, one query per chunk), giving a plan (:mod:`~.records`) that holds
+  every error and what to write, written only when there is no error;
 * :mod:`~.writing` — a plan without errors → rows, in bulk;
 * :mod:`~.pipeline` — :func:`import_file`: read, then validate and write in one transaction.
 

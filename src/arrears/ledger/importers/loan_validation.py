@@ -1,34 +1,24 @@
-"""Validating a loans file: every row against itself, the other rows and the database.
+"""Validating a loans file: its rows (parsed field by field in :mod:`~.rows`) against each
+other, the products, and the borrowers and loans already stored.
 
-The result is a :class:`LoanPlan` with every error found and, only if there is none, what to
-write. A loan already stored with identical data is skipped (so importing a file twice changes
-nothing); the same reference with different data is an error. Nothing is written here.
+The result is a :class:`LoanPlan` holding every error found and what is new to write;
+:mod:`~.writing` refuses a plan with any error. A loan already stored with identical data is
+skipped (so importing a file twice changes nothing); the same reference with different data is
+an error. Nothing is written here.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
 from decimal import Decimal
-from functools import partial
 from typing import Any
 
 from arrears.kernel.errors import ArrearsError
-from arrears.kernel.terms import DayCount, InterestRate, RateBasis, ScheduleMethod
+from arrears.kernel.terms import DayCount, InterestRate
 from arrears.ledger import models, services
-from arrears.ledger.importers import lookups, parsers
-from arrears.ledger.importers.errors import RowError
+from arrears.ledger.importers import lookups, parsers, rows
 from arrears.ledger.importers.reading import Table
 from arrears.ledger.importers.records import CONTACT_FIELDS, BorrowerRow, LoanPlan, LoanRow
-from arrears.ledger.validators import (
-    ID_TYPES,
-    LOCALES,
-    normalise_choice,
-    normalise_email,
-    normalise_phone,
-    normalise_postal_address,
-    normalise_time_zone,
-    parse_decimal,
-)
 
 _BORROWER_FIELDS = (
     ("name", "borrower_name"),
@@ -65,55 +55,10 @@ def _loan_differences(row: LoanRow, loan: models.Loan) -> list[str]:
     return [name for name, (mine, theirs) in pairs.items() if mine != theirs]
 
 
-def _loan_fields(f: parsers.Fields) -> dict[str, Any]:
-    """Each field of a loans row on its own (``None`` where it is bad, with the error noted)."""
-    id_type = f.parse("id_type", lambda t: normalise_choice(t, "id_type", ID_TYPES))
-    currency = f.parse("currency", parsers.currency)
-    return {
-        "loan_ref": f.ref("loan_ref"),
-        "borrower_ref": f.ref("borrower_ref"),
-        "name": f.text("borrower_name"),
-        "id_type": id_type,
-        "national_id": (
-            f.parse("national_id", partial(parsers.national_id, id_type=id_type))
-            if id_type
-            else f.text("national_id")
-        ),
-        "phone": f.parse("phone", normalise_phone),
-        "time_zone": f.parse("time_zone", normalise_time_zone, required=False),
-        "locale": f.parse("locale", lambda t: normalise_choice(t, "locale", LOCALES)),
-        "email": f.parse("email", normalise_email, required=False) or "",
-        "postal_address": f.parse("postal_address", normalise_postal_address, required=False) or "",
-        "product_code": f.text("product_code"),
-        "product_version": f.parse("product_version", parsers.integer(1, 2**31 - 1)),
-        "currency": currency,
-        "principal": f.parse("principal", parsers.positive_amount(currency, "principal")),
-        "rate_basis": f.parse("rate_basis", parsers.enum(RateBasis, "rate basis")),
-        "rate": f.parse("rate", lambda t: services.check_rate(parse_decimal(t, "rate"))),
-        "term": f.parse("term", parsers.integer(1, 600)),
-        "method": f.parse("method", parsers.enum(ScheduleMethod, "schedule method")),
-        "start_date": f.parse("start_date", parsers.date_for("start_date")),
-        "day_count": f.parse("day_count", parsers.enum(DayCount, "day count"), required=False),
-    }
-
-
-def _parse_rows(
-    table: Table, errors: list[RowError]
-) -> list[tuple[parsers.Fields, dict[str, Any]]]:
-    """Every field of every row on its own, before any row is compared with another or with the
-    database. It takes the whole batch, not one row, so that it can become one vectorised pass
-    over a frame without the checks below changing."""
-    parsed: list[tuple[parsers.Fields, dict[str, Any]]] = []
-    for row, values in table.numbered():
-        f = parsers.Fields(row, values, errors)
-        parsed.append((f, _loan_fields(f)))
-    return parsed
-
-
 def validate_loans(table: Table) -> LoanPlan:
     """Check every row of a loans file against itself, the other rows and the database."""
     plan = LoanPlan(table)
-    parsed = _parse_rows(table, plan.errors)
+    parsed = rows.loan_rows(table, plan.errors)
 
     loan_refs = [item["loan_ref"] for _, item in parsed if item["loan_ref"]]
     borrower_refs = [item["borrower_ref"] for _, item in parsed if item["borrower_ref"]]

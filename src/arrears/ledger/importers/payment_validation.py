@@ -1,8 +1,10 @@
-"""Validating a payments file: payments and reversals against each other and the database.
+"""Validating a payments file: its rows (parsed field by field in :mod:`~.rows`), payments
+and reversals, against each other, their loans and the payments already stored.
 
-The result is a :class:`PaymentPlan` with every error found and, only if there is none, what to
-write. A payment or reversal already stored with identical data is skipped; the same reference
-with different data is an error. Nothing is written here.
+The result is a :class:`PaymentPlan` holding every error found and what is new to write;
+:mod:`~.writing` refuses a plan with any error. A payment or reversal already stored with
+identical data is skipped; the same reference with different data is an error. Nothing is
+written here.
 """
 
 from __future__ import annotations
@@ -12,42 +14,15 @@ from typing import Any
 from django.db.models import Q
 
 from arrears.ledger import models
-from arrears.ledger.importers import lookups, parsers
-from arrears.ledger.importers.errors import RowError
+from arrears.ledger.importers import lookups, parsers, rows
 from arrears.ledger.importers.reading import Table
 from arrears.ledger.importers.records import PaymentPlan, PaymentRow, ReversalRow
-
-
-def _payment_fields(f: parsers.Fields) -> dict[str, Any]:
-    """Each field of a payments row on its own (``None`` where it is bad, with the error noted)."""
-    currency = f.parse("currency", parsers.currency)
-    return {
-        "ref": f.ref("payment_ref"),
-        "loan_ref": f.text("loan_ref"),
-        "value_date": f.parse("value_date", parsers.date_for("value_date")),
-        "amount": f.parse("amount", parsers.positive_amount(currency, "amount")),
-        "currency": currency,
-        "reverses": f.text("reverses", required=False),
-    }
-
-
-def _parse_rows(
-    table: Table, errors: list[RowError]
-) -> list[tuple[parsers.Fields, dict[str, Any]]]:
-    """Every field of every row on its own, before any row is compared with another or with the
-    database. It takes the whole batch, not one row, so that it can become one vectorised pass
-    over a frame without the checks below changing."""
-    parsed: list[tuple[parsers.Fields, dict[str, Any]]] = []
-    for row, values in table.numbered():
-        f = parsers.Fields(row, values, errors)
-        parsed.append((f, _payment_fields(f)))
-    return parsed
 
 
 def validate_payments(table: Table) -> PaymentPlan:
     """Check every row of a payments file (payments and reversals) before anything is written."""
     plan = PaymentPlan(table)
-    parsed = _parse_rows(table, plan.errors)
+    parsed = rows.payment_rows(table, plan.errors)
 
     loans = {
         row["ref"]: row
