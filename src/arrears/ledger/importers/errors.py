@@ -2,7 +2,7 @@
 
 The shape is beancount's: nothing stops at the first error, so a lender fixes a file in one go.
 Rows are numbered as a spreadsheet user sees them (the header is row 1); ``None`` is the file as
-a whole. Every module of the import raises these, so they sit apart from all of them.
+a whole. Reading, validation and writing all produce these, so they sit apart from all three.
 """
 
 from __future__ import annotations

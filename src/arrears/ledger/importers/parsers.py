@@ -1,7 +1,8 @@
 """One row's fields, text → typed values: each bad field noted as a :class:`RowError`.
 
 A row is read to the end whatever fails, so one pass reports every bad field of every row.
-These check a value on its own; what needs other rows or the database is the validators' job.
+These check a value on its own; what needs other rows or the database is checked in
+:mod:`~.loan_validation` and :mod:`~.payment_validation`.
 """
 
 from __future__ import annotations
