@@ -13,8 +13,29 @@ overflow int64 are flagged per loan (``status == FALLBACK``) and replayed by the
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+
 import numpy as np
-from numba import njit, prange
+import numpy.typing as npt
+from numba import prange
+
+if TYPE_CHECKING:
+    _F = TypeVar("_F", bound=Callable[..., Any])
+
+    def njit(*, cache: bool = ..., parallel: bool = ...) -> Callable[[_F], _F]:
+        """Numba's ``njit`` as mypy should see it: the compiled function keeps its signature
+        (Numba's own is untyped, so every call, here and in ``batch``, would go unchecked)."""
+else:
+    from numba import njit
+
+# Array types by dtype, as ``batch.run`` hands them over (``np.require`` fixes each one so Numba
+# compiles a single specialisation). Indexing one element gives ``Any`` to mypy, so the few
+# functions returning such a value name its type on a local first.
+I64 = npt.NDArray[np.int64]
+I32 = npt.NDArray[np.int32]
+I8 = npt.NDArray[np.int8]
+Flags = npt.NDArray[np.bool_]
 
 # Rounding rule codes (kernel ``Rounding``), accrual modes and component codes.
 HALF_UP, HALF_EVEN, DOWN, UP, FLOOR, CEILING = 0, 1, 2, 3, 4, 5
@@ -102,7 +123,7 @@ def times_rate(base: int, days: int, num: int, den: int, mode: int) -> int:
 
 @njit(cache=True)
 def run_amount(
-    w: np.ndarray, k: int, acc: int, days: int, num: int, den: int, mode: int, accrual: int
+    w: I64, k: int, acc: int, days: int, num: int, den: int, mode: int, accrual: int
 ) -> int:
     if days == 0:
         return 0
@@ -113,12 +134,13 @@ def run_amount(
 
 
 @njit(cache=True)
-def acc_total(w: np.ndarray, k: int, acc: int, num: int, den: int, mode: int, accrual: int) -> int:
-    return w[k, acc] + run_amount(w, k, acc, w[k, acc + 2], num, den, mode, accrual)
+def acc_total(w: I64, k: int, acc: int, num: int, den: int, mode: int, accrual: int) -> int:
+    total: int = w[k, acc] + run_amount(w, k, acc, w[k, acc + 2], num, den, mode, accrual)
+    return total
 
 
 @njit(cache=True)
-def acc_close(w: np.ndarray, k: int, acc: int, num: int, den: int, mode: int, accrual: int) -> None:
+def acc_close(w: I64, k: int, acc: int, num: int, den: int, mode: int, accrual: int) -> None:
     if w[k, acc + 2] != 0 and w[k, acc + 1] != NO_DATE:
         w[k, acc] += run_amount(w, k, acc, w[k, acc + 2], num, den, mode, accrual)
     w[k, acc + 1] = NO_DATE
@@ -127,17 +149,18 @@ def acc_close(w: np.ndarray, k: int, acc: int, num: int, den: int, mode: int, ac
 
 
 @njit(cache=True)
-def acc_continues(w: np.ndarray, k: int, acc: int, first: int, base: int) -> bool:
-    return (
+def acc_continues(w: I64, k: int, acc: int, first: int, base: int) -> bool:
+    continues: bool = (
         w[k, acc + 1] != NO_DATE
         and base == w[k, acc + 3]
         and w[k, acc + 1] + w[k, acc + 2] == first
     )
+    return continues
 
 
 @njit(cache=True)
 def acc_add(
-    w: np.ndarray,
+    w: I64,
     k: int,
     acc: int,
     first: int,
@@ -162,7 +185,7 @@ def acc_add(
 
 @njit(cache=True)
 def acc_increment(
-    w: np.ndarray,
+    w: I64,
     k: int,
     acc: int,
     first: int,
@@ -186,18 +209,21 @@ def acc_increment(
 
 
 @njit(cache=True)
-def owed(w: np.ndarray, k: int, c: int, num: int, den: int, mode: int, accrual: int) -> int:
+def owed(w: I64, k: int, c: int, num: int, den: int, mode: int, accrual: int) -> int:
+    amount: int
     if c == PENALTY:
-        return acc_total(w, k, ACC_PEN, num, den, mode, accrual) - w[k, PEN_PAID]
-    if c == COMPOUND:
-        return acc_total(w, k, ACC_COMP, num, den, mode, accrual) - w[k, COMP_PAID]
-    if c == INTEREST:
-        return w[k, I_DUE] - w[k, I_PAID]
-    return w[k, P_DUE] - w[k, P_PAID]
+        amount = acc_total(w, k, ACC_PEN, num, den, mode, accrual) - w[k, PEN_PAID]
+    elif c == COMPOUND:
+        amount = acc_total(w, k, ACC_COMP, num, den, mode, accrual) - w[k, COMP_PAID]
+    elif c == INTEREST:
+        amount = w[k, I_DUE] - w[k, I_PAID]
+    else:
+        amount = w[k, P_DUE] - w[k, P_PAID]
+    return amount
 
 
 @njit(cache=True)
-def outstanding(w: np.ndarray, k: int, num: int, den: int, mode: int, accrual: int) -> int:
+def outstanding(w: I64, k: int, num: int, den: int, mode: int, accrual: int) -> int:
     total = 0
     for c in range(4):
         total += owed(w, k, c, num, den, mode, accrual)
@@ -214,9 +240,9 @@ def cost_cap(principal: int, start: int, day: int, cap_num: int, cap_den: int) -
 
 @njit(cache=True)
 def total_cost(
-    w: np.ndarray,
+    w: I64,
     n: int,
-    due: np.ndarray,
+    due: I32,
     o: int,
     day: int,
     num: int,
@@ -235,16 +261,16 @@ def total_cost(
 
 @njit(cache=True)
 def replay_loan(
-    w: np.ndarray,
-    events: np.ndarray,
+    w: I64,
+    events: I32,
     n: int,
     o: int,
-    due: np.ndarray,
-    pstart: np.ndarray,
+    due: I32,
+    pstart: I32,
     p0: int,
     p1: int,
-    pvalue: np.ndarray,
-    pamount: np.ndarray,
+    pvalue: I32,
+    pamount: I64,
     start: int,
     principal: int,
     as_of: int,
@@ -259,9 +285,9 @@ def replay_loan(
     cap_den: int,
     mode: int,
     accrual: int,
-    order: np.ndarray,
+    order: I8,
     tolerance: int,
-    out: np.ndarray,
+    out: I64,
 ) -> None:
     capped = cap_den > 0
     # --- events: start, then the merge of three sorted streams (payment days clamped to the
@@ -540,11 +566,11 @@ def replay_loan(
 
 @njit(cache=True)
 def payoff_future(
-    w: np.ndarray,
+    w: I64,
     n: int,
     o: int,
-    due: np.ndarray,
-    pstart: np.ndarray,
+    due: I32,
+    pstart: I32,
     day: int,
     dnum: int,
     dden: int,
@@ -570,16 +596,16 @@ def payoff_future(
 
 @njit(cache=True)
 def allocate(
-    w: np.ndarray,
+    w: I64,
     n: int,
     o: int,
     lo: int,
-    due: np.ndarray,
-    pstart: np.ndarray,
+    due: I32,
+    pstart: I32,
     day: int,
     amount: int,
     credit: int,
-    order: np.ndarray,
+    order: I8,
     dnum: int,
     dden: int,
     num: int,
@@ -638,32 +664,32 @@ def allocate(
 
 @njit(cache=True, parallel=True)
 def replay_all(
-    loan_start: np.ndarray,
-    loan_principal: np.ndarray,
-    dnum: np.ndarray,
-    dden: np.ndarray,
-    pnum: np.ndarray,
-    pden: np.ndarray,
-    compound: np.ndarray,
-    grace: np.ndarray,
-    retro: np.ndarray,
-    cap_num: np.ndarray,
-    cap_den: np.ndarray,
-    rounding: np.ndarray,
-    accrual: np.ndarray,
-    order: np.ndarray,
-    tolerance: np.ndarray,
-    inst_off: np.ndarray,
-    due: np.ndarray,
-    pstart: np.ndarray,
-    iprincipal: np.ndarray,
-    iinterest: np.ndarray,
-    pay_off: np.ndarray,
-    pvalue: np.ndarray,
-    pamount: np.ndarray,
+    loan_start: I32,
+    loan_principal: I64,
+    dnum: I64,
+    dden: I64,
+    pnum: I64,
+    pden: I64,
+    compound: Flags,
+    grace: I32,
+    retro: Flags,
+    cap_num: I64,
+    cap_den: I64,
+    rounding: I8,
+    accrual: I8,
+    order: I8,
+    tolerance: I64,
+    inst_off: I64,
+    due: I32,
+    pstart: I32,
+    iprincipal: I64,
+    iinterest: I64,
+    pay_off: I64,
+    pvalue: I32,
+    pamount: I64,
     as_of: int,
     blocks: int,
-) -> np.ndarray:
+) -> I64:
     """Replay every loan; returns an (loans × NOUT) int64 array of results."""
     loans = loan_start.shape[0]
     out = np.zeros((loans, NOUT), dtype=np.int64)

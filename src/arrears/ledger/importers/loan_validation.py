@@ -1,0 +1,216 @@
+"""Validating a loans file: its rows (parsed field by field in :mod:`~.rows`) against each
+other, the products, and the borrowers and loans already stored.
+
+The result is a :class:`LoanPlan` holding every error found and what is new to write;
+:mod:`~.writing` refuses a plan with any error. A loan already stored with identical data is
+skipped (so importing a file twice changes nothing); the same reference with different data is
+an error. Nothing is written here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from decimal import Decimal
+from typing import Any
+
+from arrears.kernel.errors import ArrearsError
+from arrears.kernel.terms import DayCount, InterestRate
+from arrears.ledger import models, services
+from arrears.ledger.importers import lookups, parsers, rows
+from arrears.ledger.importers.reading import Table
+from arrears.ledger.importers.records import CONTACT_FIELDS, BorrowerRow, LoanPlan, LoanRow
+
+_BORROWER_FIELDS = (
+    ("name", "borrower_name"),
+    ("id_type", "id_type"),
+    ("national_id", "national_id"),
+    ("time_zone", "time_zone"),
+    ("locale", "locale"),
+)
+
+
+def _borrower_differences(a: BorrowerRow, b: Any) -> list[tuple[str, str]]:
+    """``(attribute, column)`` pairs where ``a`` and ``b`` (a row or a model) disagree."""
+    return [
+        (attr, column)
+        for attr, column in (*_BORROWER_FIELDS, *CONTACT_FIELDS)
+        if getattr(a, attr) != getattr(b, attr)
+    ]
+
+
+def _loan_differences(row: LoanRow, loan: models.Loan) -> list[str]:
+    pairs = {
+        "borrower_ref": (row.borrower.ref, loan.borrower.ref),
+        "product_code": (row.product.code, loan.product.code),
+        "product_version": (row.product.version, loan.product.version),
+        "currency": (row.currency, loan.currency),
+        "principal": (row.principal_minor, loan.principal_minor),
+        "rate": (row.rate, Decimal(loan.rate_value)),
+        "rate_basis": (row.rate_basis.value, loan.rate_basis),
+        "term": (row.term, loan.term),
+        "method": (row.method.value, loan.method),
+        "start_date": (row.start_date, loan.start_date),
+        "day_count": (row.day_count.value, loan.day_count),
+    }
+    return [name for name, (mine, theirs) in pairs.items() if mine != theirs]
+
+
+def validate_loans(table: Table) -> LoanPlan:
+    """Check every row of a loans file against itself, the other rows and the database."""
+    plan = LoanPlan(table)
+    parsed = rows.loan_rows(table, plan.errors)
+
+    loan_refs = [item["loan_ref"] for _, item in parsed if item["loan_ref"]]
+    borrower_refs = [item["borrower_ref"] for _, item in parsed if item["borrower_ref"]]
+    existing_loans = {
+        loan.ref: loan
+        for loan in lookups.fetch(
+            models.Loan.objects.select_related("borrower", "product"), "ref", loan_refs
+        )
+    }
+    existing_borrowers = {
+        b.ref: b for b in lookups.fetch(models.Borrower.objects.all(), "ref", borrower_refs)
+    }
+    existing_phones = set(
+        lookups.fetch(
+            models.Phone.objects.all(),
+            "borrower__ref",
+            existing_borrowers,
+            lambda q: q.values_list("borrower__ref", "number"),
+        )
+    )
+    codes = {item["product_code"] for _, item in parsed if item["product_code"]}
+    products = {
+        (p.code, p.version): p for p in lookups.fetch(models.Product.objects.all(), "code", codes)
+    }
+    product_errors: dict[int, str] = {}
+    for product in products.values():
+        try:
+            product.terms()
+        except ArrearsError as error:
+            product_errors[product.pk] = str(error)
+
+    first_loan_row: dict[str, int] = {}
+    borrowers_in_file: dict[str, tuple[int, BorrowerRow]] = {}
+    phones_planned: set[tuple[str, str]] = set()
+    for f, item in parsed:
+        ref = item["loan_ref"]
+        if ref:
+            if ref in first_loan_row:
+                f.error("loan_ref", f"{ref} appears again (first on row {first_loan_row[ref]})")
+            else:
+                first_loan_row[ref] = f.row
+        product = None
+        code, version = item["product_code"], item["product_version"]
+        if code and version is not None:
+            product = products.get((code, version))
+            if product is None:
+                column = (
+                    "product_version" if any(c == code for c, _ in products) else "product_code"
+                )
+                f.error(column, f"product {code} version {version} does not exist")
+            elif product.pk in product_errors:
+                f.error("product_code", f"product {code} v{version}: {product_errors[product.pk]}")
+        borrower = None
+        if all(item[k] for k in ("borrower_ref", "name", "id_type", "national_id", "locale")):
+            borrower = BorrowerRow(
+                ref=item["borrower_ref"],
+                name=item["name"],
+                id_type=item["id_type"],
+                national_id=item["national_id"],
+                time_zone=item["time_zone"],
+                locale=item["locale"],
+                email=item["email"],
+                postal_address=item["postal_address"],
+            )
+            _check_borrower(f, borrower, borrowers_in_file, existing_borrowers, plan)
+        if not f.ok or product is None or borrower is None:
+            continue
+        row = _loan_row(f, item, borrower, product)
+        existing = existing_loans.get(ref)
+        if existing is not None:
+            differences = _loan_differences(row, existing)
+            if differences:
+                f.error(
+                    "loan_ref",
+                    f"loan {ref} already exists with a different {', '.join(differences)}",
+                )
+            else:
+                plan.skipped += 1
+            continue
+        if not _build_schedule(f, row, plan):
+            continue
+        if borrower.ref not in existing_borrowers and borrowers_in_file[borrower.ref][0] == f.row:
+            plan.borrowers.append(borrower)
+        key = (borrower.ref, row.phone)
+        if key not in existing_phones and key not in phones_planned:
+            phones_planned.add(key)
+            plan.phones.append(key)
+    return plan
+
+
+def _check_borrower(
+    f: parsers.Fields,
+    borrower: BorrowerRow,
+    in_file: dict[str, tuple[int, BorrowerRow]],
+    in_db: dict[str, models.Borrower],
+    plan: LoanPlan,
+) -> None:
+    """A borrower on several rows is one person: the rows (and the database) must agree,
+    except that a stored borrower's blank e-mail or postal address is filled in."""
+    if not borrower.ref:
+        return
+    first = in_file.setdefault(borrower.ref, (f.row, borrower))
+    if first[0] != f.row:
+        for _, column in _borrower_differences(borrower, first[1]):
+            f.error(column, f"borrower {borrower.ref} has a different {column} on row {first[0]}")
+    stored = in_db.get(borrower.ref)
+    if stored is None:
+        return
+    contact = {attr for attr, _ in CONTACT_FIELDS}
+    for attr, column in _borrower_differences(borrower, stored):
+        if attr in contact and (not getattr(borrower, attr) or not getattr(stored, attr)):
+            if getattr(borrower, attr):  # a blank on file: fill it in, once per borrower
+                plan.contacts.setdefault(borrower.ref, {})[attr] = getattr(borrower, attr)
+            continue
+        f.error(column, f"borrower {borrower.ref} already exists with a different {column}")
+
+
+def _loan_row(
+    f: parsers.Fields, item: dict[str, Any], borrower: BorrowerRow, product: models.Product
+) -> LoanRow:
+    return LoanRow(
+        row=f.row,
+        ref=item["loan_ref"],
+        borrower=borrower,
+        phone=item["phone"],
+        product=product,
+        currency=item["currency"],
+        principal_minor=item["principal"],
+        rate=item["rate"],
+        rate_basis=item["rate_basis"],
+        term=item["term"],
+        method=item["method"],
+        start_date=item["start_date"],
+        day_count=item["day_count"] or DayCount(product.day_count),
+        schedule=(),
+    )
+
+
+def _build_schedule(f: parsers.Fields, row: LoanRow, plan: LoanPlan) -> bool:
+    try:
+        schedule = services.schedule_for(
+            product=row.product,
+            currency=row.currency,
+            principal_minor=row.principal_minor,
+            rate=InterestRate(row.rate, row.rate_basis),
+            term=row.term,
+            method=row.method,
+            start_date=row.start_date,
+            day_count=row.day_count,
+        )
+    except ArrearsError as error:
+        f.error("schedule", str(error))
+        return False
+    plan.loans.append(replace(row, schedule=schedule))
+    return True

@@ -1,0 +1,114 @@
+"""One row's fields, text → typed values: each bad field noted as a :class:`RowError`.
+
+A row is read to the end whatever fails, so one pass reports every bad field of every row.
+These check a value on its own; what needs other rows or the database is checked in
+:mod:`~.loan_validation` and :mod:`~.payment_validation`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import date
+from typing import TypeVar
+
+from arrears.kernel.calendar import parse_date
+from arrears.kernel.errors import ArrearsError, InvalidAmount, UnknownCurrency
+from arrears.kernel.money import CURRENCY_EXPONENTS, Money
+from arrears.ledger.importers.errors import RowError
+from arrears.ledger.validators import InvalidChoice, normalise_national_id, parse_decimal
+
+T = TypeVar("T")
+
+MAX_REF_LENGTH = 64
+
+
+def _message(error: ArrearsError, name: str) -> str:
+    text = str(error)
+    prefix = f"{name}: "
+    return text[len(prefix) :] if text.startswith(prefix) else text
+
+
+class Fields:
+    """Reads the fields of one row, recording an error per bad field and carrying on."""
+
+    def __init__(self, row: int, values: dict[str, str], errors: list[RowError]) -> None:
+        self.row = row
+        self.values = values
+        self.errors = errors
+        self.ok = True
+
+    def error(self, name: str, message: str) -> None:
+        self.ok = False
+        self.errors.append(RowError(self.row, name, message))
+
+    def text(self, name: str, *, required: bool = True) -> str:
+        value = self.values.get(name, "")
+        if required and not value:
+            self.error(name, "is required")
+        return value
+
+    def parse(self, name: str, parser: Callable[[str], T], *, required: bool = True) -> T | None:
+        value = self.text(name, required=required)
+        if not value:
+            return None
+        try:
+            return parser(value)
+        except ArrearsError as error:
+            self.error(name, _message(error, name))
+            return None
+
+    def ref(self, name: str) -> str:
+        value = self.text(name)
+        if len(value) > MAX_REF_LENGTH:
+            self.error(name, f"is longer than {MAX_REF_LENGTH} characters")
+        return value
+
+
+def national_id(text: str, *, id_type: str) -> str:
+    return normalise_national_id(text, id_type)
+
+
+def currency(text: str) -> str:
+    if text not in CURRENCY_EXPONENTS:
+        raise UnknownCurrency(f"{text!r} is not a supported ISO 4217 currency code (e.g. CNY, USD)")
+    return text
+
+
+def positive_amount(currency: str | None, name: str) -> Callable[[str], int | None]:
+    """Major units → minor units; refuses signs, zero, and more decimals than the currency has.
+    Without a valid currency only the number itself can be checked (``None`` is returned)."""
+
+    def parse(text: str) -> int | None:
+        value = parse_decimal(text, name)
+        if value < 0:
+            raise InvalidAmount(f"{text} is negative")
+        if value == 0:
+            raise InvalidAmount(f"{text} is zero; expected a positive amount")
+        return None if currency is None else Money.parse(text, currency).minor
+
+    return parse
+
+
+def integer(low: int, high: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        if not re.fullmatch(r"\d+", text) or not low <= int(text) <= high:
+            raise InvalidChoice(f"{text!r} is not a whole number from {low} to {high}")
+        return int(text)
+
+    return parse
+
+
+def enum(kind: type[T], label: str) -> Callable[[str], T]:
+    def parse(text: str) -> T:
+        try:
+            return kind(text)  # type: ignore[call-arg]
+        except ValueError:
+            allowed = ", ".join(str(v) for v in kind)  # type: ignore[attr-defined]
+            raise InvalidChoice(f"{text!r} is not a {label} (expected {allowed})") from None
+
+    return parse
+
+
+def date_for(name: str) -> Callable[[str], date]:
+    return lambda text: parse_date(text, field_name=name)

@@ -1,0 +1,124 @@
+"""The typed records and plans that validation hands to writing.
+
+A plan is the whole of what a file will change, checked; writing trusts it and only writes, so
+either side can change (a vectorised validator, bulk writes) as long as the plan stays the same.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from arrears.kernel.terms import DayCount, Instalment, RateBasis, ScheduleMethod
+from arrears.ledger import models
+from arrears.ledger.importers.errors import RowError
+from arrears.ledger.importers.reading import Table
+
+
+@dataclass(frozen=True, slots=True)
+class ImportResult:
+    """What an applied file changed; ``batch_id`` is the :class:`~models.ImportBatch` kept."""
+
+    kind: str
+    file_name: str
+    rows: int
+    applied: int
+    skipped: int
+    batch_id: int
+    #: known borrowers whose blank e-mail or postal address the file filled in
+    contacts_added: int = 0
+
+    def summary(self) -> str:
+        text = f"{self.kind} from {self.file_name}: applied {self.applied}, skipped {self.skipped}"
+        if self.contacts_added:
+            text += f"; contact details added to {self.contacts_added} known borrower(s)"
+        return text
+
+
+@dataclass(frozen=True, slots=True)
+class BorrowerRow:
+    """A borrower as a loans row gives it: several rows may name the same borrower."""
+
+    ref: str
+    name: str
+    id_type: str
+    national_id: str
+    time_zone: str | None
+    locale: str
+    email: str = ""
+    postal_address: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class LoanRow:
+    """A checked loan row, its schedule built (so writing computes nothing)."""
+
+    row: int
+    ref: str
+    borrower: BorrowerRow
+    phone: str
+    product: models.Product
+    currency: str
+    principal_minor: int
+    rate: Decimal
+    rate_basis: RateBasis
+    term: int
+    method: ScheduleMethod
+    start_date: date
+    day_count: DayCount
+    schedule: tuple[Instalment, ...]
+
+
+@dataclass
+class LoanPlan:
+    """A validated loans file: every error found, and what is new to write (borrowers, phones,
+    loans, blank contact details to fill). Written only when ``errors`` is empty."""
+
+    table: Table
+    borrowers: list[BorrowerRow] = field(default_factory=list)
+    phones: list[tuple[str, str]] = field(default_factory=list)
+    loans: list[LoanRow] = field(default_factory=list)
+    #: stored borrowers whose blank contact fields this file fills: ref → {field: value}
+    contacts: dict[str, dict[str, str]] = field(default_factory=dict)
+    skipped: int = 0
+    errors: list[RowError] = field(default_factory=list)
+
+
+#: Where a borrower is reached: a stored blank is filled in from a file, a stored value must
+#: match (a change of address is made on the borrower, not by a loans file).
+CONTACT_FIELDS = (("email", "email"), ("postal_address", "postal_address"))
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentRow:
+    """A checked new payment, its loan already resolved to an id."""
+
+    row: int
+    ref: str
+    loan_id: int
+    value_date: date
+    amount_minor: int
+    currency: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReversalRow:
+    """A checked reversal: ``reverses`` names a stored payment or one new in the same file."""
+
+    row: int
+    ref: str
+    reverses: str
+    reversed_on: date
+
+
+@dataclass
+class PaymentPlan:
+    """A validated payments file: every error found, and the new payments and reversals to
+    write. Written only when ``errors`` is empty."""
+
+    table: Table
+    payments: list[PaymentRow] = field(default_factory=list)
+    reversals: list[ReversalRow] = field(default_factory=list)
+    skipped: int = 0
+    errors: list[RowError] = field(default_factory=list)

@@ -1,0 +1,97 @@
+"""Rows → typed fields: the first pass of validation, over the whole batch of rows at once.
+
+Each value of each row is parsed on its own (:mod:`~.parsers`), every bad field noted as
+``row N, field F: reason`` and the row read to its end; nothing here compares rows with each
+other or with the database — that is :mod:`~.loan_validation` and :mod:`~.payment_validation`,
+which start from what this returns. The pass takes a :class:`~.reading.Table`, not a row, so it
+can become one vectorised pass over a frame by replacing this module alone.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+
+from arrears.kernel.terms import DayCount, RateBasis, ScheduleMethod
+from arrears.ledger import services
+from arrears.ledger.importers import parsers
+from arrears.ledger.importers.errors import RowError
+from arrears.ledger.importers.reading import Table
+from arrears.ledger.validators import (
+    ID_TYPES,
+    LOCALES,
+    normalise_choice,
+    normalise_email,
+    normalise_phone,
+    normalise_postal_address,
+    normalise_time_zone,
+    parse_decimal,
+)
+
+#: A row as parsed: its :class:`~.parsers.Fields` (the row number, whether every field was
+#: good, and where later checks add the row's errors) and its values by field name, each
+#: ``None`` (or blank) where it was missing or bad.
+Parsed = tuple[parsers.Fields, dict[str, Any]]
+
+
+def _loan_fields(f: parsers.Fields) -> dict[str, Any]:
+    """Each field of a loans row on its own (``None`` where it is bad, with the error noted)."""
+    id_type = f.parse("id_type", lambda t: normalise_choice(t, "id_type", ID_TYPES))
+    currency = f.parse("currency", parsers.currency)
+    return {
+        "loan_ref": f.ref("loan_ref"),
+        "borrower_ref": f.ref("borrower_ref"),
+        "name": f.text("borrower_name"),
+        "id_type": id_type,
+        "national_id": (
+            f.parse("national_id", partial(parsers.national_id, id_type=id_type))
+            if id_type
+            else f.text("national_id")
+        ),
+        "phone": f.parse("phone", normalise_phone),
+        "time_zone": f.parse("time_zone", normalise_time_zone, required=False),
+        "locale": f.parse("locale", lambda t: normalise_choice(t, "locale", LOCALES)),
+        "email": f.parse("email", normalise_email, required=False) or "",
+        "postal_address": f.parse("postal_address", normalise_postal_address, required=False) or "",
+        "product_code": f.text("product_code"),
+        "product_version": f.parse("product_version", parsers.integer(1, 2**31 - 1)),
+        "currency": currency,
+        "principal": f.parse("principal", parsers.positive_amount(currency, "principal")),
+        "rate_basis": f.parse("rate_basis", parsers.enum(RateBasis, "rate basis")),
+        "rate": f.parse("rate", lambda t: services.check_rate(parse_decimal(t, "rate"))),
+        "term": f.parse("term", parsers.integer(1, 600)),
+        "method": f.parse("method", parsers.enum(ScheduleMethod, "schedule method")),
+        "start_date": f.parse("start_date", parsers.date_for("start_date")),
+        "day_count": f.parse("day_count", parsers.enum(DayCount, "day count"), required=False),
+    }
+
+
+def loan_rows(table: Table, errors: list[RowError]) -> list[Parsed]:
+    """Every row of a loans file as typed fields, with its spreadsheet row number."""
+    parsed: list[Parsed] = []
+    for row, values in table.numbered():
+        f = parsers.Fields(row, values, errors)
+        parsed.append((f, _loan_fields(f)))
+    return parsed
+
+
+def _payment_fields(f: parsers.Fields) -> dict[str, Any]:
+    """Each field of a payments row on its own (``None`` where it is bad, with the error noted)."""
+    currency = f.parse("currency", parsers.currency)
+    return {
+        "ref": f.ref("payment_ref"),
+        "loan_ref": f.text("loan_ref"),
+        "value_date": f.parse("value_date", parsers.date_for("value_date")),
+        "amount": f.parse("amount", parsers.positive_amount(currency, "amount")),
+        "currency": currency,
+        "reverses": f.text("reverses", required=False),
+    }
+
+
+def payment_rows(table: Table, errors: list[RowError]) -> list[Parsed]:
+    """Every row of a payments file as typed fields, with its spreadsheet row number."""
+    parsed: list[Parsed] = []
+    for row, values in table.numbered():
+        f = parsers.Fields(row, values, errors)
+        parsed.append((f, _payment_fields(f)))
+    return parsed
