@@ -15,17 +15,17 @@ def valid_ric(body: str = "11010119900307451") -> str:
 
 
 def product(code: str = "PL", **kwargs: object) -> models.Product:
-    return services.product_create(
+    return services.create_product(
         code=code, version=1, name="Personal loan", effective_from=date(2026, 1, 1), **kwargs
     )
 
 
 def borrower(ref: str = "B1", phone: str | None = "+8613812345678") -> models.Borrower:
-    made = services.borrower_create(
+    made = services.create_borrower(
         ref=ref, name="张三", id_type="cn_ric", national_id=valid_ric(), time_zone="Asia/Shanghai"
     )
     if phone:
-        services.phone_add(borrower=made, number=phone)
+        services.add_phone(borrower=made, number=phone)
     return made
 
 
@@ -39,7 +39,7 @@ def loan(
     term: int = 12,
     method: str = "equal-principal",
 ) -> models.Loan:
-    return services.loan_create(
+    return services.create_loan(
         ref=ref,
         borrower=owner,
         product=of,

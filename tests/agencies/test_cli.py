@@ -94,7 +94,7 @@ def test_add_refuses_a_taken_code(db: None) -> None:
 def test_placements_statement_and_scorecard(pair: tuple[Agency, Agency], book: Book) -> None:
     loans = book(2)
     run(DAY)
-    ledger.payment_record(
+    ledger.record_payment(
         loan=loans[0], ref="P1", value_date=date(2026, 4, 25), amount_minor=80_005, currency="CNY"
     )
     listed = agency("placements", "alpha")

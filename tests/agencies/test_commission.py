@@ -22,7 +22,7 @@ TIERS = [Band(0, 1000), Band(100_000, 1500)]  # 10% up to CNY 1,000, 15% above
 
 
 def _pay(loan: models.Loan, day: date, amount: int) -> None:
-    ledger.payment_record(
+    ledger.record_payment(
         loan=loan, ref=f"P{day}", value_date=day, amount_minor=amount, currency="CNY"
     )
 
@@ -117,7 +117,7 @@ def test_a_reversal_after_the_month_claws_back_in_the_next(
     run(DAY)
     _pay(loan, date(2026, 4, 25), 50_000)
     payment = models.Payment.objects.get(ref="P2026-04-25")
-    ledger.payment_reverse(
+    ledger.reverse_payment(
         payment=payment, reversed_on=date(2026, 5, 3), reversal_ref="R1", reason="bounced"
     )
     alpha = Placement.objects.get().agency

@@ -350,7 +350,7 @@ def test_the_rows_take_the_same_queries_for_two_placements_or_five(agencies: Age
 def test_an_agencys_promise_is_kept_only_by_a_payment_in_the_ledger(
     agencies: Agencies, django_capture_on_commit_callbacks: Any
 ) -> None:
-    from arrears.ledger.services import payment_record
+    from arrears.ledger.services import record_payment
 
     today = agencies.book.today
     row = _row(
@@ -364,7 +364,7 @@ def test_an_agencys_promise_is_kept_only_by_a_payment_in_the_ledger(
     assert promise.status == Promise.Status.PENDING
     loan = agencies.book.cases[0].borrower.loans.get()
     with django_capture_on_commit_callbacks(execute=True):
-        payment_record(loan=loan, ref="P-1", value_date=today, amount_minor=50_000, currency="CNY")
+        record_payment(loan=loan, ref="P-1", value_date=today, amount_minor=50_000, currency="CNY")
     promise.refresh_from_db()
     assert (promise.status, promise.paid_minor) == (Promise.Status.KEPT, 50_000)
     assert promise.agency == agencies.acme

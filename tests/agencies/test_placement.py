@@ -188,7 +188,7 @@ def test_a_case_that_is_not_eligible_is_not_placed(pair: tuple[Agency, Agency], 
     # B1 paid most of it: still in external by dpd, but under CNY 500 due.
     from arrears.ledger import services as ledger
 
-    ledger.payment_record(
+    ledger.record_payment(
         loan=loans[1],
         ref="P1",
         value_date=DAY - timedelta(days=1),
@@ -259,7 +259,7 @@ def test_weighted_placement_follows_weight_and_recent_recovery(db: None, book: B
     from arrears.ledger import services as ledger
 
     half = -(-alpha.total_due_minor // 2)  # at least half, whatever the parity
-    ledger.payment_record(
+    ledger.record_payment(
         loan=loans[2],
         ref="P",
         value_date=DAY + timedelta(days=2),

@@ -90,7 +90,7 @@ def test_placed_round_robin_worked_by_the_agency_paid_on_the_ledger_and_recalled
     promise = Promise.objects.get(case=mine)
     assert (promise.agency, promise.status) == (alpha, Promise.Status.PENDING)
     _frozen_clock.move_to(_at(today + timedelta(days=2), 10))
-    ledger.payment_record(
+    ledger.record_payment(
         loan=loans[0],
         ref="PAY-1",
         value_date=today + timedelta(days=2),

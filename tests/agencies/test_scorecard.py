@@ -31,10 +31,10 @@ def test_scorecard_of_one_agency_for_april(pair: tuple[Agency, Agency], book: Bo
     run(DAY)  # B0 -> alpha, B1 -> beta
     mine = Placement.objects.get(agency=alpha)
     case = mine.case
-    ledger.payment_record(
+    ledger.record_payment(
         loan=loans[0], ref="P1", value_date=date(2026, 4, 25), amount_minor=50_000, currency="CNY"
     )
-    ledger.payment_record(  # beta's borrower: not alpha's recovery
+    ledger.record_payment(  # beta's borrower: not alpha's recovery
         loan=loans[1], ref="P2", value_date=date(2026, 4, 25), amount_minor=90_000, currency="CNY"
     )
     for status in ("kept", "broken", "pending"):

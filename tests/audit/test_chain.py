@@ -168,10 +168,10 @@ def test_login_and_failed_login_are_recorded_without_password() -> None:
 def test_payment_recorded_and_reversed_has_before_and_after() -> None:
     owner = factories.borrower()
     the_loan = factories.loan("L1", owner, factories.product())
-    pay = ledger.payment_record(
+    pay = ledger.record_payment(
         loan=the_loan, ref="P1", value_date=date(2026, 2, 1), amount_minor=5000, currency="CNY"
     )
-    ledger.payment_reverse(
+    ledger.reverse_payment(
         payment=pay, reversed_on=date(2026, 2, 3), reversal_ref="R1", reason="bounced"
     )
     rows = list(AuditEntry.objects.filter(subject_type="ledger.Payment").order_by("id"))

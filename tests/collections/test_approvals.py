@@ -398,7 +398,7 @@ def test_a_plan_on_a_loan_paid_off_since_the_proposal_is_refused_at_approval(
 ) -> None:
     plan = _plan(big_loan, staff["ann"])
     payoff = concessions.ledger_state(big_loan, AS_OF + timedelta(days=1)).payoff
-    ledger.payment_record(
+    ledger.record_payment(
         loan=big_loan,
         ref="PAY-OFF",
         value_date=AS_OF + timedelta(days=1),

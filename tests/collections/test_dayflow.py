@@ -35,7 +35,7 @@ def book(db: None) -> None:
         whole = first.principal_minor + first.interest_minor
         paid = {0: 0, 1: whole // 2, 2: whole}
         if paid[n]:
-            ledger.payment_record(
+            ledger.record_payment(
                 loan=loan,
                 ref=f"P{n}",
                 value_date=first.due_date,

@@ -40,7 +40,7 @@ def test_cases_split_between_arms_and_the_report_counts_each() -> None:
         owner = factories.borrower(f"B{n}", phone=None)
         loan = factories.loan(f"L{n}", owner, product)
         if n % 4 == 0:  # a quarter pay what they owe before the run: cured on the day
-            ledger.payment_record(
+            ledger.record_payment(
                 loan=loan, ref=f"P{n}", value_date=DAY, amount_minor=120_000, currency="CNY"
             )
     day_run(as_of=date(2026, 2, 16), engine="reference")

@@ -63,7 +63,7 @@ class Book:
 
     def record(self, day: date) -> None:
         for n, (who, amount) in enumerate(self.payments.get(day, [])):
-            ledger.payment_record(
+            ledger.record_payment(
                 loan=self.loans[who],
                 ref=f"P-{who}-{day.isoformat()}-{n}",
                 value_date=day,

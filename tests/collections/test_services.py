@@ -42,7 +42,7 @@ def test_a_wrong_number_is_flagged_for_every_borrower_who_has_it(
 ) -> None:
     phone = case.borrower.phones.get()
     other = factories.borrower("B-2", phone=None)
-    ledger.phone_add(borrower=other, number=phone.number)
+    ledger.add_phone(borrower=other, number=phone.number)
     services.log_contact(
         case,
         channel="call",
@@ -95,7 +95,7 @@ def test_a_promise_pays_off_at_once_when_the_payment_arrives(
     case.refresh_from_db()
     assert case.status == "promised"
     with django_capture_on_commit_callbacks(execute=True):
-        ledger.payment_record(
+        ledger.record_payment(
             loan=models.Loan.objects.get(ref="L-1"),
             ref="PAY-1",
             value_date=DAY,
@@ -292,7 +292,7 @@ def test_a_payment_on_the_due_date_keeps_the_promise(case: Case) -> None:
     promise = services.make_promise(case, amount_minor=90_000, due_date=due)
     _run(DAY + timedelta(1))
     _run(due)
-    ledger.payment_record(  # paid late in the evening, recorded after the day's run
+    ledger.record_payment(  # paid late in the evening, recorded after the day's run
         loan=models.Loan.objects.get(ref="L-1"),
         ref="PAY-LATE",
         value_date=due,

@@ -41,7 +41,7 @@ def test_messages_go_out_once_with_the_residual_as_of_sending(book: list[models.
 def test_a_borrower_who_paid_before_dispatch_gets_nothing(book: list[models.Borrower]) -> None:
     enqueue_due(DAY)
     loan = models.Loan.objects.get(ref="L0")
-    ledger.payment_record(
+    ledger.record_payment(
         loan=loan, ref="PAY", value_date=DAY, amount_minor=200_000, currency="CNY"
     )
     sms = Recorder()

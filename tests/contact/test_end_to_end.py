@@ -76,7 +76,7 @@ def test_one_email_per_borrower_with_the_residual_at_sending_time(
     seed(3)
     the_day()
     # after the work was made, one borrower pays part: the email must state what is left
-    ledger.payment_record(
+    ledger.record_payment(
         loan=models.Loan.objects.get(ref="L1"),
         ref="PART",
         value_date=DAY,

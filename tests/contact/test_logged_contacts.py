@@ -189,7 +189,7 @@ def test_consent_is_honoured_only_for_the_person_who_gave_it(case: Case) -> None
         callback_from=time(22, 0),
         callback_until=time(23, 0),
     )
-    friend = ledger.phone_add(
+    friend = ledger.add_phone(
         borrower=case.borrower, number="+8613900000009", source=models.Phone.Source.THIRD_PARTY
     )
     refused = _refusal(
@@ -284,10 +284,10 @@ def test_cn_counts_the_calls_the_borrower_answered_whatever_was_logged(
 
 @override_settings(ARREARS_POLICY_PACK="us-regf")
 def test_reg_f_third_parties_count_communications_not_unanswered_attempts(case: Case) -> None:
-    friend = ledger.phone_add(
+    friend = ledger.add_phone(
         borrower=case.borrower, number="+8613900000009", source=models.Phone.Source.THIRD_PARTY
     )
-    other = ledger.phone_add(
+    other = ledger.add_phone(
         borrower=case.borrower, number="+8613900000008", source=models.Phone.Source.THIRD_PARTY
     )
     _log(case, _at(DAY, 9), outcome="no_answer")  # the borrower does not answer: unreachable

@@ -63,7 +63,7 @@ def test_a_pre_due_reminder_states_the_amount_coming_due(pre_due: models.Borrowe
 
 
 def test_a_prepayment_lowers_the_amount_coming_due(pre_due: models.Borrower) -> None:
-    ledger.payment_record(
+    ledger.record_payment(
         loan=pre_due.loans.get(),
         ref="PART",
         value_date=REMIND,
@@ -78,7 +78,7 @@ def test_a_prepayment_lowers_the_amount_coming_due(pre_due: models.Borrower) -> 
 def test_a_pre_due_reminder_for_an_instalment_already_paid_says_so(
     pre_due: models.Borrower,
 ) -> None:
-    ledger.payment_record(
+    ledger.record_payment(
         loan=pre_due.loans.get(),
         ref="EARLY",
         value_date=REMIND,

@@ -29,7 +29,7 @@ def book(db: None) -> dict[str, models.Loan]:
     paying = factories.loan("PAYS", owner, product)
     late = factories.loan("LATE", owner, product)
     first = paying.instalments.get(seq=1)
-    services.payment_record(
+    services.record_payment(
         loan=paying,
         ref="P1",
         value_date=FIRST_DUE,
@@ -74,7 +74,7 @@ def test_running_a_day_twice_changes_nothing_and_says_so(book, engine):
 def test_a_back_dated_payment_changes_the_rerun(book, engine):
     as_of = FIRST_DUE + timedelta(days=5)
     day_run(engine=engine, as_of=as_of)
-    services.payment_record(
+    services.record_payment(
         loan=book["late"],
         ref="P2",
         value_date=FIRST_DUE + timedelta(days=1),

@@ -26,7 +26,7 @@ def test_every_demo_borrower_has_an_address_and_an_email_the_import_accepts():
 
 @pytest.mark.django_db
 def test_the_demo_files_carry_the_addresses_into_the_ledger(tmp_path: Path):
-    product = services.product_create(
+    product = services.create_product(
         code="demo", version=1, name="demo", effective_from=date(2020, 1, 1)
     )
     portfolio = list(generate(borrowers=15, as_of=AS_OF, seed=7))

@@ -23,7 +23,7 @@ def test_explain_prints_each_penalty_period_as_a_formula(late_loan):
 
 
 def test_explain_json_carries_minor_units_and_decimal_strings(late_loan):
-    services.payment_record(
+    services.record_payment(
         loan=late_loan,
         ref="P1",
         value_date=date(2026, 2, 20),

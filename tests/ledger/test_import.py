@@ -38,7 +38,7 @@ def bad_ric() -> str:
 
 @pytest.fixture(autouse=True)
 def product(db: None) -> models.Product:
-    return services.product_create(
+    return services.create_product(
         code="PL", version=1, name="Personal loan", effective_from=date(2026, 1, 1)
     )
 
@@ -444,10 +444,10 @@ def test_validation_and_writes_do_not_grow_with_the_number_of_rows(tmp_path: Pat
 
 @pytest.fixture
 def loans(product: models.Product) -> dict[str, models.Loan]:
-    borrower = services.borrower_create(ref="B", name="B", id_type="other", national_id="E1")
+    borrower = services.create_borrower(ref="B", name="B", id_type="other", national_id="E1")
     made = {}
     for ref, currency in (("L1", "CNY"), ("L2", "CNY"), ("LJ", "JPY")):
-        made[ref] = services.loan_create(
+        made[ref] = services.create_loan(
             ref=ref,
             borrower=borrower,
             product=product,

@@ -39,14 +39,14 @@ START = date(2026, 1, 31)
 
 @pytest.fixture
 def product(db: None) -> models.Product:
-    return services.product_create(
+    return services.create_product(
         code="PL", version=1, name="Personal loan", effective_from=date(2026, 1, 1)
     )
 
 
 @pytest.fixture
 def borrower(db: None) -> models.Borrower:
-    return services.borrower_create(
+    return services.create_borrower(
         ref="B1",
         name="张三",
         id_type="cn_ric",
@@ -57,7 +57,7 @@ def borrower(db: None) -> models.Borrower:
 
 @pytest.fixture
 def loan(borrower: models.Borrower, product: models.Product) -> models.Loan:
-    return services.loan_create(
+    return services.create_loan(
         ref="L1",
         borrower=borrower,
         product=product,
@@ -141,14 +141,14 @@ def test_a_product_the_kernel_refuses_cannot_be_saved_through_validation(
 
 
 def test_a_product_without_loans_can_be_edited(product: models.Product) -> None:
-    services.product_update(product=product, grace_days=3)
+    services.update_product(product=product, grace_days=3)
     product.refresh_from_db()
     assert product.grace_days == 3
 
 
 def test_a_product_version_with_loans_is_frozen(loan: models.Loan) -> None:
     with pytest.raises(services.ProductInUse, match="new version"):
-        services.product_update(product=loan.product, grace_days=3)
+        services.update_product(product=loan.product, grace_days=3)
     loan.product.refresh_from_db()
     assert loan.product.grace_days == 0
 
@@ -156,7 +156,7 @@ def test_a_product_version_with_loans_is_frozen(loan: models.Loan) -> None:
 def test_a_new_version_carries_the_change_and_leaves_the_old_one_alone(
     loan: models.Loan,
 ) -> None:
-    newer = services.product_new_version(
+    newer = services.add_product_version(
         product=loan.product, effective_from=date(2026, 6, 1), grace_days=3
     )
     assert (newer.code, newer.version, newer.grace_days) == ("PL", 2, 3)
@@ -166,7 +166,7 @@ def test_a_new_version_carries_the_change_and_leaves_the_old_one_alone(
 
 def test_code_and_version_are_unique(product: models.Product) -> None:
     with pytest.raises(services.InvalidRecord):
-        services.product_create(code="PL", version=1, name="again", effective_from=START)
+        services.create_product(code="PL", version=1, name="again", effective_from=START)
     assert models.Product.objects.count() == 1
 
 
@@ -182,20 +182,20 @@ def test_a_borrower_is_shown_with_a_masked_id(borrower: models.Borrower) -> None
 def test_a_borrower_with_a_bad_checksum_is_refused(db: None) -> None:
     bad = valid_ric()[:-1] + ("0" if valid_ric()[-1] != "0" else "1")
     with pytest.raises(services.InvalidRecord, match="national_id"):
-        services.borrower_create(ref="B2", name="李四", id_type="cn_ric", national_id=bad)
+        services.create_borrower(ref="B2", name="李四", id_type="cn_ric", national_id=bad)
     assert not models.Borrower.objects.exists()
 
 
 def test_a_borrower_with_an_unknown_time_zone_is_refused(db: None) -> None:
     with pytest.raises(services.InvalidRecord, match="time_zone"):
-        services.borrower_create(
+        services.create_borrower(
             ref="B2", name="Li", id_type="other", national_id="E1", time_zone="Mars/Base"
         )
 
 
 def test_phones_are_stored_in_e164_once_per_borrower(borrower: models.Borrower) -> None:
-    first = services.phone_add(borrower=borrower, number="138 1234 5678")
-    again = services.phone_add(borrower=borrower, number="+8613812345678")
+    first = services.add_phone(borrower=borrower, number="138 1234 5678")
+    again = services.add_phone(borrower=borrower, number="+8613812345678")
     assert first.number == "+8613812345678"
     assert again.pk == first.pk
     assert str(first) == "+86138****5678"
@@ -203,7 +203,7 @@ def test_phones_are_stored_in_e164_once_per_borrower(borrower: models.Borrower) 
 
 def test_an_invalid_phone_is_refused(borrower: models.Borrower) -> None:
     with pytest.raises(services.InvalidRecord, match="number"):
-        services.phone_add(borrower=borrower, number="12345")
+        services.add_phone(borrower=borrower, number="12345")
 
 
 # --- loans ------------------------------------------------------------------------------
@@ -235,7 +235,7 @@ def test_a_loan_stores_the_schedule_the_kernel_builds(loan: models.Loan) -> None
 def test_a_loan_takes_the_product_calendar_into_account(
     borrower: models.Borrower, db: None
 ) -> None:
-    product = services.product_create(
+    product = services.create_product(
         code="CN",
         version=1,
         name="with holidays",
@@ -243,7 +243,7 @@ def test_a_loan_takes_the_product_calendar_into_account(
         calendar="cn",
         convention="following",
     )
-    loan = services.loan_create(
+    loan = services.create_loan(
         ref="L-CN",
         borrower=borrower,
         product=product,
@@ -265,7 +265,7 @@ def test_a_loan_in_an_unknown_currency_is_refused(
     borrower: models.Borrower, product: models.Product
 ) -> None:
     with pytest.raises(UnknownCurrency):
-        services.loan_create(
+        services.create_loan(
             ref="L9",
             borrower=borrower,
             product=product,
@@ -284,7 +284,7 @@ def test_a_rate_that_would_be_rounded_on_storage_is_refused(
     borrower: models.Borrower, product: models.Product
 ) -> None:
     with pytest.raises(InvalidTerms, match="8 decimal places"):
-        services.loan_create(
+        services.create_loan(
             ref="L9",
             borrower=borrower,
             product=product,
@@ -300,7 +300,7 @@ def test_a_rate_that_would_be_rounded_on_storage_is_refused(
 
 def test_a_loan_ref_is_used_once(loan: models.Loan) -> None:
     with pytest.raises(services.DuplicateReference):
-        services.loan_create(
+        services.create_loan(
             ref="L1",
             borrower=loan.borrower,
             product=loan.product,
@@ -319,7 +319,7 @@ def test_a_loan_ref_is_used_once(loan: models.Loan) -> None:
 
 def test_a_payment_in_another_currency_is_refused(loan: models.Loan) -> None:
     with pytest.raises(CurrencyMismatch):
-        services.payment_record(
+        services.record_payment(
             loan=loan, ref="P1", value_date=START, amount_minor=100, currency="USD"
         )
 
@@ -327,14 +327,14 @@ def test_a_payment_in_another_currency_is_refused(loan: models.Loan) -> None:
 @pytest.mark.parametrize("amount", [0, -1])
 def test_a_payment_must_be_positive(loan: models.Loan, amount: int) -> None:
     with pytest.raises(services.InvalidPayment, match="positive"):
-        services.payment_record(
+        services.record_payment(
             loan=loan, ref="P1", value_date=START, amount_minor=amount, currency="CNY"
         )
 
 
 def test_a_payment_before_the_loan_started_is_refused(loan: models.Loan) -> None:
     with pytest.raises(services.InvalidPayment, match="before loan L1 started"):
-        services.payment_record(
+        services.record_payment(
             loan=loan, ref="P1", value_date=date(2026, 1, 30), amount_minor=1, currency="CNY"
         )
 
@@ -344,7 +344,7 @@ def test_a_refusal_carries_its_code_field_and_parameters_in_both_languages(
 ) -> None:
     """A page shows ``errorcodes.describe`` and marks ``error.field``: it never parses text."""
     with pytest.raises(services.InvalidPayment) as caught:
-        services.payment_record(
+        services.record_payment(
             loan=loan, ref="P1", value_date=date(2026, 1, 30), amount_minor=1, currency="CNY"
         )
     error = caught.value
@@ -356,33 +356,33 @@ def test_a_refusal_carries_its_code_field_and_parameters_in_both_languages(
     with translation.override("en"):
         assert errorcodes.describe(error) == str(error).removeprefix("value_date: ")
     with pytest.raises(services.ProductInUse) as in_use:
-        services.product_update(product=loan.product, grace_days=3)
+        services.update_product(product=loan.product, grace_days=3)
     assert in_use.value.params["count"] == 1 and in_use.value.code == "ledger-product-in-use"
 
 
 def test_a_payment_ref_names_one_event(loan: models.Loan) -> None:
-    payment = services.payment_record(
+    payment = services.record_payment(
         loan=loan, ref="P1", value_date=START, amount_minor=1, currency="CNY"
     )
-    services.payment_reverse(
+    services.reverse_payment(
         payment=payment, reversed_on=START, reversal_ref="R1", reason="bounced"
     )
     for ref in ("P1", "R1"):
         with pytest.raises(services.DuplicateReference):
-            services.payment_record(
+            services.record_payment(
                 loan=loan, ref=ref, value_date=START, amount_minor=1, currency="CNY"
             )
 
 
 def test_a_reversal_is_recorded_on_the_payment_once(loan: models.Loan) -> None:
-    payment = services.payment_record(
+    payment = services.record_payment(
         loan=loan, ref="P1", value_date=date(2026, 3, 1), amount_minor=5000, currency="CNY"
     )
     with pytest.raises(services.InvalidReversal, match="before payment P1's value date"):
-        services.payment_reverse(
+        services.reverse_payment(
             payment=payment, reversed_on=date(2026, 2, 28), reversal_ref="R1", reason="x"
         )
-    reversed_payment = services.payment_reverse(
+    reversed_payment = services.reverse_payment(
         payment=payment, reversed_on=date(2026, 3, 4), reversal_ref="R1", reason="bounced"
     )
     assert (reversed_payment.reversed_on, reversed_payment.reversal_ref) == (
@@ -390,7 +390,7 @@ def test_a_reversal_is_recorded_on_the_payment_once(loan: models.Loan) -> None:
         "R1",
     )
     with pytest.raises(services.InvalidReversal, match="already reversed"):
-        services.payment_reverse(
+        services.reverse_payment(
             payment=payment, reversed_on=date(2026, 3, 5), reversal_ref="R2", reason="again"
         )
 
@@ -429,8 +429,8 @@ def admin_client_logged_in(db: None) -> Client:
 
 
 def test_every_admin_page_loads(admin_client_logged_in: Client, loan: models.Loan) -> None:
-    services.phone_add(borrower=loan.borrower, number="13812345678")
-    payment = services.payment_record(
+    services.add_phone(borrower=loan.borrower, number="13812345678")
+    payment = services.record_payment(
         loan=loan, ref="P1", value_date=START, amount_minor=100, currency="CNY"
     )
     models.ImportBatch.objects.create(
@@ -461,7 +461,7 @@ def test_every_admin_page_loads(admin_client_logged_in: Client, loan: models.Loa
 def test_admin_lists_never_show_full_ids_or_numbers(
     admin_client_logged_in: Client, loan: models.Loan
 ) -> None:
-    services.phone_add(borrower=loan.borrower, number="13812345678")
+    services.add_phone(borrower=loan.borrower, number="13812345678")
     for name in ("borrower", "phone", "loan"):
         page = admin_client_logged_in.get(reverse(f"admin:ledger_{name}_changelist"))
         text = page.content.decode()

@@ -27,7 +27,7 @@ START = date(2026, 1, 15)
 
 @pytest.fixture
 def product(db: None) -> models.Product:
-    return services.product_create(
+    return services.create_product(
         code="PL", version=1, name="Personal loan", effective_from=date(2026, 1, 1)
     )
 
@@ -36,13 +36,13 @@ def make_loans(product: models.Product, count: int, first: int = 1) -> list[mode
     loans = []
     for n in range(first, first + count):
         body = f"110101199001{n % 28 + 1:02d}{n % 1000:03d}"
-        borrower = services.borrower_create(
+        borrower = services.create_borrower(
             ref=f"B{n}",
             name=f"Borrower {n}",
             id_type="cn_ric",
             national_id=valid_ric(body),
         )
-        loan = services.loan_create(
+        loan = services.create_loan(
             ref=f"L{n}",
             borrower=borrower,
             product=product,
@@ -54,14 +54,14 @@ def make_loans(product: models.Product, count: int, first: int = 1) -> list[mode
             method="equal-principal",
             start_date=START,
         )
-        services.payment_record(
+        services.record_payment(
             loan=loan,
             ref=f"P{n}-2",
             value_date=START + timedelta(days=40),
             amount_minor=500,
             currency="CNY",
         )
-        services.payment_record(
+        services.record_payment(
             loan=loan,
             ref=f"P{n}-1",
             value_date=START + timedelta(days=20),
@@ -95,7 +95,7 @@ def test_loan_payments_are_in_value_date_order_with_their_reversal(
     product: models.Product,
 ) -> None:
     (loan,) = make_loans(product, 1)
-    services.payment_reverse(
+    services.reverse_payment(
         payment=loan.payments.get(ref="P1-2"),
         reversed_on=START + timedelta(days=45),
         reversal_ref="R1",
@@ -140,8 +140,8 @@ def test_the_portfolio_yields_what_the_single_loan_selectors_yield(
 def test_a_reversal_read_back_from_the_ledger_makes_the_loan_overdue_again(
     product: models.Product, db: None
 ) -> None:
-    borrower = services.borrower_create(ref="B", name="B", id_type="other", national_id="E1")
-    loan = services.loan_create(
+    borrower = services.create_borrower(ref="B", name="B", id_type="other", national_id="E1")
+    loan = services.create_loan(
         ref="L",
         borrower=borrower,
         product=product,
@@ -154,7 +154,7 @@ def test_a_reversal_read_back_from_the_ledger_makes_the_loan_overdue_again(
         start_date=START,
     )
     first = loan.instalments.get(seq=1)
-    payment = services.payment_record(
+    payment = services.record_payment(
         loan=loan,
         ref="P",
         value_date=first.due_date,
@@ -164,7 +164,7 @@ def test_a_reversal_read_back_from_the_ledger_makes_the_loan_overdue_again(
     as_of = first.due_date + timedelta(days=5)
     paid = state(selectors.loan_terms(loan), selectors.loan_payments(loan), as_of)
     assert paid.dpd == 0
-    services.payment_reverse(
+    services.reverse_payment(
         payment=payment,
         reversed_on=first.due_date + timedelta(days=1),
         reversal_ref="R",

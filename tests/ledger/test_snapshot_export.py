@@ -40,7 +40,7 @@ def ledger_book() -> list[models.Loan]:
     """Two versions of a product, both schedule methods, an annual rate, a USD loan, a
     reversed payment and two same-day payments whose refs sort differently by collation."""
     first = factories.product()
-    second = services.product_new_version(
+    second = services.add_product_version(
         product=first,
         effective_from=date(2026, 3, 1),
         penalty_multiplier=Decimal("1.3"),
@@ -63,7 +63,7 @@ def ledger_book() -> list[models.Loan]:
         factories.loan("L-EP", owner, first),
         factories.loan("L-EI", owner, first, method="equal-instalment", principal_minor=777_777),
         factories.loan("L-V2", owner, second, start=date(2026, 3, 10), term=6),
-        services.loan_create(
+        services.create_loan(
             ref="L-ANNUAL",
             borrower=owner,
             product=second,
@@ -84,20 +84,20 @@ def ledger_book() -> list[models.Loan]:
         ("P-2", due.due_date, 60_000),
         ("P-3", due.due_date + timedelta(days=40), 90_000),
     ]:
-        services.payment_record(
+        services.record_payment(
             loan=loans[0], ref=ref, value_date=day, amount_minor=amount, currency="CNY"
         )
-    bounced = services.payment_record(
+    bounced = services.record_payment(
         loan=loans[2],
         ref="BOUNCE",
         value_date=date(2026, 4, 10),
         amount_minor=5_000,
         currency="CNY",
     )
-    services.payment_reverse(
+    services.reverse_payment(
         payment=bounced, reversed_on=date(2026, 4, 13), reversal_ref="R-1", reason="NSF"
     )
-    services.payment_record(
+    services.record_payment(
         loan=loans[3],
         ref="USD-1",
         value_date=date(2026, 3, 28),

@@ -411,7 +411,7 @@ def test_the_plan_form_offers_the_loan_that_owes_the_most(book: Book) -> None:
     paid = factories.loan(
         "L-0", case.borrower, _loan(case).product, start=book.today - timedelta(50)
     )
-    services_ledger.payment_record(
+    services_ledger.record_payment(
         loan=paid,
         ref="PAY-L-0",
         value_date=book.today - timedelta(49),

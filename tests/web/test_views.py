@@ -77,7 +77,7 @@ def _words(text: str, words: set[str]) -> set[str]:
 
 def test_the_explain_page_in_chinese_has_no_english_status_or_rounding_words(client_in):
     factories.loan("PAID", factories.borrower("B2"), models.Product.objects.get())
-    services.payment_record(
+    services.record_payment(
         loan=models.Loan.objects.get(ref="PAID"),
         ref="P1",
         value_date=FIRST_DUE,

@@ -30,6 +30,7 @@ from arrears.kernel.terms import (
     RateBasis,
     ScheduleMethod,
     ScheduleTerms,
+    loan_terms_from,
 )
 
 
@@ -215,16 +216,17 @@ def generate(
 
 
 def _terms(ref: str, schedule_terms: ScheduleTerms, product: ProductTerms) -> LoanTerms:
-    return LoanTerms(
-        ref=ref,
-        currency=schedule_terms.currency,
-        principal=schedule_terms.principal,
-        start=schedule_terms.start,
-        rate=schedule_terms.rate,
-        day_count=schedule_terms.day_count,
-        schedule=build_schedule(schedule_terms),
-        product=product,
-    )
+    """The demo loan's terms, through the kernel's one builder (as the ledger would store it)."""
+    row = {
+        "ref": ref,
+        "currency": schedule_terms.currency,
+        "principal_minor": schedule_terms.principal,
+        "start_date": schedule_terms.start,
+        "rate_value": schedule_terms.rate.value,
+        "rate_basis": schedule_terms.rate.basis.value,
+        "day_count": schedule_terms.day_count.value,
+    }
+    return loan_terms_from(row, product, build_schedule(schedule_terms))
 
 
 def _large(

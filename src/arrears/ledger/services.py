@@ -133,7 +133,7 @@ def product_fields(terms: ProductTerms) -> dict[str, Any]:
 
 
 @transaction.atomic
-def product_create(
+def create_product(
     *,
     code: str,
     version: int,
@@ -175,7 +175,7 @@ def _editable(changes: dict[str, Any]) -> None:
 
 
 @transaction.atomic
-def product_update(*, product: models.Product, **changes: Any) -> models.Product:
+def update_product(*, product: models.Product, **changes: Any) -> models.Product:
     """Change a product version that no loan uses yet; a used version is frozen."""
     product = models.Product.objects.select_for_update().get(pk=product.pk)
     count = product.loans.count()
@@ -196,7 +196,7 @@ def product_update(*, product: models.Product, **changes: Any) -> models.Product
 
 
 @transaction.atomic
-def product_new_version(
+def add_product_version(
     *, product: models.Product, effective_from: date, **changes: Any
 ) -> models.Product:
     """A copy of ``product`` as the next version of its code, with ``changes`` applied."""
@@ -218,7 +218,7 @@ def product_new_version(
 
 
 @transaction.atomic
-def borrower_create(
+def create_borrower(
     *,
     ref: str,
     name: str,
@@ -241,7 +241,7 @@ def borrower_create(
 
 
 @transaction.atomic
-def phone_add(
+def add_phone(
     *,
     borrower: models.Borrower,
     number: str,
@@ -346,7 +346,7 @@ def instalment_rows(loan: models.Loan, schedule: tuple[Instalment, ...]) -> list
 
 
 @transaction.atomic
-def loan_create(
+def create_loan(
     *,
     ref: str,
     borrower: models.Borrower,
@@ -407,7 +407,7 @@ def reference_taken(ref: str) -> bool:
 
 
 @transaction.atomic
-def payment_record(
+def record_payment(
     *,
     loan: models.Loan,
     ref: str,
@@ -465,7 +465,7 @@ def _announce(payment: models.Payment, change: str) -> None:
 
 
 @transaction.atomic
-def payment_reverse(
+def reverse_payment(
     *, payment: models.Payment, reversed_on: date, reversal_ref: str, reason: str
 ) -> models.Payment:
     """Reverse a payment (bounce, chargeback) from ``reversed_on``: from that date on the
