@@ -5,7 +5,7 @@ without our database. The package is split along its seams, each module with one
 
 * :mod:`.format` — the format itself (files, columns, types, manifest; its docstring is the
   specification);
-* :mod:`.write` — :class:`SnapshotWriter`, the four files in batches, then the manifest;
+* :mod:`.write` — :class:`SnapshotWriter`, the data files in batches, then the manifest;
 * :mod:`.read` — :func:`read_snapshot` (a whole snapshot) and :func:`iter_chunks` (a range of
   loans at a time, in bounded memory), both through
 * :mod:`.validate` — the row checks both readers share, so they refuse with one message;
@@ -17,6 +17,7 @@ Writing one from our database (``arrears snapshot export``) is the ledger's job
 
 from arrears.engine.snapshot.format import (
     COLUMNS,
+    CONCESSION_TABLES,
     DECIMAL_PRODUCT,
     DECIMAL_RATE,
     DICTIONARY_COLUMNS,
@@ -26,13 +27,18 @@ from arrears.engine.snapshot.format import (
     MANIFEST,
     MONEY,
     PAYMENTS,
+    PLAN_INSTALMENTS,
+    PLANS,
     PRODUCTS,
     SCHEMAS,
     TABLES,
+    TABLES_OF_VERSION,
     VERSION,
+    WAIVERS,
     Column,
     Snapshot,
     SnapshotError,
+    empty_frame,
     file_name,
     sha256_of,
 )
@@ -42,6 +48,7 @@ from arrears.engine.snapshot.write import SnapshotWriter
 
 __all__ = [
     "COLUMNS",
+    "CONCESSION_TABLES",
     "DECIMAL_PRODUCT",
     "DECIMAL_RATE",
     "DICTIONARY_COLUMNS",
@@ -51,14 +58,19 @@ __all__ = [
     "MANIFEST",
     "MONEY",
     "PAYMENTS",
+    "PLANS",
+    "PLAN_INSTALMENTS",
     "PRODUCTS",
     "SCHEMAS",
     "TABLES",
+    "TABLES_OF_VERSION",
     "VERSION",
+    "WAIVERS",
     "Column",
     "Snapshot",
     "SnapshotError",
     "SnapshotWriter",
+    "empty_frame",
     "file_name",
     "iter_chunks",
     "loan_terms_from_snapshot",
