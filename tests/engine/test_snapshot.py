@@ -217,7 +217,10 @@ def _other_format(base: Snapshot, directory: Path) -> None:
 
 BROKEN: dict[str, tuple[Breaker, str]] = {
     "no manifest": (_no_manifest, r"manifest\.json is missing: the export did not finish"),
-    "other version": (_other_format, r'manifest\.json: "version" 3 is not supported \(expected 1 or 2\)'),
+    "other version": (
+        _other_format,
+        r'manifest\.json: "version" 3 is not supported \(expected 1 or 2\)',
+    ),
     "missing file": (_no_file, r"payments\.parquet is missing$"),
     "checksum": (_tampered, r"instalments\.parquet: checksum mismatch \(sha256 [0-9a-f]{64}"),
     "count": (_miscounted, r"loans\.parquet has 20 rows but manifest\.json counts 21"),

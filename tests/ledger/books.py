@@ -170,7 +170,12 @@ def concession_book(loans: int = 36, seed: int = 12) -> list[models.Loan]:
     _waiver(book[1], "W-CMP", "compound", 300, after(book[1], 50))
     _waiver(book[2], "W-PRI", "principal", 50_000, after(book[2], 70))
     _waiver(
-        book[3], "W-REV", "penalty", 1_500, after(book[3], 40), models.Approval.REVERSED,
+        book[3],
+        "W-REV",
+        "penalty",
+        1_500,
+        after(book[3], 40),
+        models.Approval.REVERSED,
         after(book[3], 60),
     )
     _waiver(book[4], "W-ASKED", "penalty", 9_999, after(book[4], 30), models.Approval.REQUESTED)

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import polars as pl
 
@@ -88,7 +89,7 @@ def product_terms(products: pl.DataFrame) -> dict[int, ProductTerms | ArrearsErr
     return result
 
 
-def _waiver(row: Mapping[str, object]) -> Waiver:
+def _waiver(row: Mapping[str, Any]) -> Waiver:
     try:
         component = Component(row["component"])
     except ValueError:
@@ -96,11 +97,7 @@ def _waiver(row: Mapping[str, object]) -> Waiver:
             f"waiver {row['ref']}: component {row['component']!r} is not a component"
         ) from None
     return Waiver(
-        row["ref"],  # type: ignore[arg-type]
-        row["effective_on"],  # type: ignore[arg-type]
-        component,
-        row["amount_minor"],  # type: ignore[arg-type]
-        row["reversed_on"],  # type: ignore[arg-type]
+        row["ref"], row["effective_on"], component, row["amount_minor"], row["reversed_on"]
     )
 
 
@@ -216,9 +213,7 @@ def _kernel_rows(
         try:
             if isinstance(entry.terms, ArrearsError):
                 raise entry.terms
-            s = state(
-                entry.terms, entry.payments, as_of, waivers=entry.waivers, plans=entry.plans
-            )
+            s = state(entry.terms, entry.payments, as_of, waivers=entry.waivers, plans=entry.plans)
         except ArrearsError as error:
             errors.append(
                 {"loan_id": loan_id, "ref": ref, "code": error.code, "message": str(error)}
@@ -275,7 +270,9 @@ def compute_chunk(
         return pl.DataFrame(schema=RESULT_SCHEMA), pl.DataFrame(schema=ERROR_SCHEMA)
     waivers = empty_frame(WAIVERS) if waivers is None else waivers
     plans = empty_frame(PLANS) if plans is None else plans
-    plan_instalments = empty_frame(PLAN_INSTALMENTS) if plan_instalments is None else plan_instalments
+    plan_instalments = (
+        empty_frame(PLAN_INSTALMENTS) if plan_instalments is None else plan_instalments
+    )
     terms = product_terms(products)
     bad = [product_id for product_id, value in terms.items() if isinstance(value, ArrearsError)]
     compiled_loans, compiled_instalments, compiled_payments = loans, instalments, payments
@@ -303,9 +300,7 @@ def compute_chunk(
         redo_ids = results.filter(pl.col("fallback"))["loan_id"]
     started = loans.filter(pl.col("start_date") <= as_of)
     if bad:
-        redo_ids = pl.concat(
-            [redo_ids, started.filter(pl.col("product_id").is_in(bad))["loan_id"]]
-        )
+        redo_ids = pl.concat([redo_ids, started.filter(pl.col("product_id").is_in(bad))["loan_id"]])
     if len(redo_ids) == 0:
         return fast, pl.DataFrame(schema=ERROR_SCHEMA)
     entries = kernel_terms(

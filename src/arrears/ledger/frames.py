@@ -16,7 +16,7 @@ Python converters). Every read of one call runs in one read-only transaction, ``
 READ`` on PostgreSQL, so the tables agree with each other while payments keep arriving.
 
 Which concessions are read is the ledger's one definition of "in force"
-(:data:`~arrears.ledger.selectors.WAIVERS_IN_FORCE`, :data:`~arrears.ledger.selectors.PLANS_IN_FORCE`).
+(``selectors.WAIVERS_IN_FORCE``, ``selectors.PLANS_IN_FORCE``).
 """
 
 from __future__ import annotations
@@ -76,13 +76,13 @@ class _Sql:
 
     @staticmethod
     def name(text: str) -> str:
-        return connection.ops.quote_name(text)
+        return str(connection.ops.quote_name(text))
 
     def table(self, model: type[Model]) -> str:
         return self.name(model._meta.db_table)
 
     def column(self, alias: str, model: type[Model], field: str) -> str:
-        return f"{alias}.{self.name(model._meta.get_field(field).column)}"  # type: ignore[union-attr]
+        return f"{alias}.{self.name(model._meta.get_field(field).column)}"
 
     def date(self, alias: str, model: type[Model], field: str) -> str:
         """Days since 1970-01-01 (an int, cast to a date by Polars)."""
@@ -97,7 +97,7 @@ class _Sql:
         column = self.column(alias, model, field)
         if self.vendor == "postgresql":
             return f"CAST({column} AS TEXT)"
-        places = model._meta.get_field(field).decimal_places  # type: ignore[union-attr]
+        places = model._meta.get_field(field).decimal_places
         return f"CASE WHEN {column} IS NULL THEN NULL ELSE printf('%%.{places}f', {column}) END"
 
     def boolean(self, alias: str, model: type[Model], field: str) -> str:
@@ -233,7 +233,7 @@ class LedgerReader:
     ) -> Snapshot:
         """The selected loans with ``low <= loan_id < high`` and their rows, as frames."""
         s = self.sql
-        L, I, Pay = models.Loan, models.Instalment, models.Payment
+        L, Ins, Pay = models.Loan, models.Instalment, models.Payment
         W, R, RI = models.Waiver, models.RepaymentPlan, models.PlanInstalment
         where, params = self._where(low, high, "l.id")
         loans = _fetch(
@@ -257,10 +257,10 @@ class LedgerReader:
         )
         owner, owned = self._where(low, high, "i.loan_id")
         instalments = _fetch(
-            f"SELECT i.loan_id, {s.column('i', I, 'seq')}, {s.date('i', I, 'due_date')}, "
-            f"{s.column('i', I, 'principal_minor')}, {s.column('i', I, 'interest_minor')}, "
-            f"{s.date('i', I, 'period_start')}, {s.date('i', I, 'period_end')} "
-            f"FROM {s.table(I)} i WHERE {owner} ORDER BY i.loan_id, i.seq",
+            f"SELECT i.loan_id, {s.column('i', Ins, 'seq')}, {s.date('i', Ins, 'due_date')}, "
+            f"{s.column('i', Ins, 'principal_minor')}, {s.column('i', Ins, 'interest_minor')}, "
+            f"{s.date('i', Ins, 'period_start')}, {s.date('i', Ins, 'period_end')} "
+            f"FROM {s.table(Ins)} i WHERE {owner} ORDER BY i.loan_id, i.seq",
             owned,
             [
                 "loan_id",
@@ -330,6 +330,7 @@ class LedgerReader:
             _typed(PLANS, plans),
             _typed(PLAN_INSTALMENTS, plan_instalments),
         )
+
 
 def read_frames(
     loans: QuerySet[models.Loan] | None = None,

@@ -5,15 +5,16 @@ says what a snapshot is. Reading (:mod:`.read`, checked by :mod:`.validate`) and
 Format, version 2
 -----------------
 A snapshot is a directory with eight files (version 1: the first four data files and the
-manifest; a reader still reads it, as a portfolio without waivers and plans); other files in it are ignored, and so are columns
-not listed below. Money is always an ``int64`` count of minor units of the loan's currency
-(fen, cent) and rates are exact decimals: a float column is refused. A column marked nullable
-may hold nulls; no other column may (our writer marks them ``REQUIRED`` in Parquet; a reader
-accepts optional columns as long as they hold no null). A reader also accepts, and widens
-exactly to the listed type: a narrower signed integer (``int32`` for ``int64``);
-``large_string``, ``string_view`` or a dictionary of strings for ``string``; a decimal with
-no more integer digits and no more decimal places than listed (``decimal128(8, 4)`` for
-``decimal128(12, 6)``). Our writer compresses with zstd; any Parquet codec reads.
+manifest; a reader still reads it, as a portfolio without waivers and plans); other files in
+it are ignored, and so are columns not listed below. Money is always an ``int64`` count of
+minor units of the loan's currency (fen, cent) and rates are exact decimals: a float column is
+refused. A column marked nullable may hold nulls; no other column may (our writer marks them
+``REQUIRED`` in Parquet; a reader accepts optional columns as long as they hold no null). A
+reader also accepts, and widens exactly to the listed type: a narrower signed integer
+(``int32`` for ``int64``); ``large_string``, ``string_view`` or a dictionary of strings for
+``string``; a decimal with no more integer digits and no more decimal places than listed
+(``decimal128(8, 4)`` for ``decimal128(12, 6)``). Our writer compresses with zstd; any Parquet
+codec reads.
 
 ``products.parquet`` — one row per product version (the rules a loan is computed by):
 

@@ -92,9 +92,7 @@ class _Reader:
         version = manifest.get("version")
         if type(version) is not int or version not in TABLES_OF_VERSION:
             supported = " or ".join(str(v) for v in TABLES_OF_VERSION)
-            self.fail(
-                f'{MANIFEST}: "version" {version!r} is not supported (expected {supported})'
-            )
+            self.fail(f'{MANIFEST}: "version" {version!r} is not supported (expected {supported})')
         for key in ("counts", "files"):
             if not isinstance(manifest.get(key), dict):
                 self.fail(f'{MANIFEST}: "{key}" must be an object')
