@@ -23,7 +23,8 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -113,8 +114,25 @@ class _Sql:
         return f'{column} COLLATE "{collation}"' if collation else column
 
 
-def _fetch(sql: str, params: Sequence[Any], names: Sequence[str]) -> pl.DataFrame:
-    """The rows of one SELECT as a frame of raw (string / int) columns."""
+def _raw_schema(table: str) -> dict[str, pl.DataType]:
+    """The types the SQL returns ``table``'s columns in: a date as its day number, a boolean as
+    an int, a decimal as text; everything else as the format has it."""
+    raw: dict[str, pl.DataType] = {}
+    for name, dtype in empty_frame(table).schema.items():
+        if dtype == pl.Date:
+            raw[name] = pl.Int32()
+        elif dtype == pl.Boolean:
+            raw[name] = pl.Int64()
+        elif isinstance(dtype, pl.Decimal):
+            raw[name] = pl.String()
+        else:
+            raw[name] = dtype
+    return raw
+
+
+def _fetch(sql: str, params: Sequence[Any], schema: Mapping[str, pl.DataType]) -> pl.DataFrame:
+    """The rows of one SELECT as a frame of the given (raw) column types, built column-typed
+    in one pass (no type inference, no per-value Python conversion)."""
     if connection.vendor == "postgresql":
         buffer = bytearray()
         with connection.cursor() as cursor:
@@ -123,41 +141,24 @@ def _fetch(sql: str, params: Sequence[Any], names: Sequence[str]) -> pl.DataFram
                 for block in copy:
                     buffer += block
         if not buffer:
-            return pl.DataFrame({name: [] for name in names})
+            return pl.DataFrame(schema=dict(schema))
         return pl.read_csv(
             io.BytesIO(bytes(buffer)),
             has_header=False,
-            new_columns=list(names),
-            infer_schema=False,  # every column as text; cast to the format's types below
+            new_columns=list(schema),
+            schema=dict(schema),
         )
     with connection.cursor() as cursor:
         cursor.execute(sql, list(params))  # always formatted: "%%" is "%"
         rows = cursor.fetchall()
-    if not rows:
-        return pl.DataFrame({name: [] for name in names})
-    return pl.DataFrame(
-        dict(zip(names, (list(column) for column in zip(*rows, strict=True)), strict=True)),
-        strict=False,
-    )
+    return pl.DataFrame(rows, schema=dict(schema), orient="row")
 
 
 def _typed(table: str, frame: pl.DataFrame) -> pl.DataFrame:
-    """``frame`` cast column by column to the snapshot format's types for ``table``."""
-    schema = empty_frame(table).schema
-    casts = []
-    for name, dtype in schema.items():
-        column = pl.col(name)
-        current = frame.schema[name]
-        if dtype == pl.Date:
-            if current == pl.String:
-                column = column.cast(pl.Int32)
-            column = column.cast(pl.Int32).cast(pl.Date)
-        elif dtype == pl.Boolean:
-            column = column.cast(pl.Int8).cast(pl.Boolean)
-        elif isinstance(dtype, pl.Decimal) and current != pl.String:
-            column = column.cast(pl.String)
-        casts.append(column.cast(dtype).alias(name))
-    return frame.select(casts)
+    """``frame`` (of :func:`_raw_schema` types) cast to the snapshot format's types."""
+    return frame.select(
+        pl.col(name).cast(dtype) for name, dtype in empty_frame(table).schema.items()
+    )
 
 
 class LedgerReader:
@@ -166,6 +167,9 @@ class LedgerReader:
 
     def __init__(self, loans: QuerySet[models.Loan] | None = None) -> None:
         self.sql = _Sql(connection.vendor)
+        #: Seconds spent reading each table and the rows read (for benchmarks and progress).
+        self.seconds: dict[str, float] = dict.fromkeys(TABLES, 0.0)
+        self.rows: dict[str, int] = dict.fromkeys(TABLES, 0)
         self.selection, self.params = "", []
         query = None if loans is None else loans.order_by().values("id").query
         if query is not None and (query.where or query.low_mark or query.high_mark is not None):
@@ -188,15 +192,25 @@ class LedgerReader:
             params.append(high)
         return (" AND ".join(parts) or "1 = 1"), params
 
+    def _read(self, table: str, sql: str, params: Sequence[Any]) -> pl.DataFrame:
+        """The rows of ``sql``, which selects ``table``'s columns in the format's order."""
+        started = time.perf_counter()
+        frame = _fetch(sql, params, _raw_schema(table))
+        if table != PRODUCTS:  # products are few; their JSON is normalised by the caller
+            frame = _typed(table, frame)
+        self.seconds[table] += time.perf_counter() - started
+        self.rows[table] += len(frame)
+        return frame
+
     def loan_ids(self) -> list[int]:
         """The selected loans' ids, ascending."""
         where, params = self._where(None, None, "l.id")
         frame = _fetch(
             f"SELECT l.id FROM {self.sql.table(models.Loan)} l WHERE {where} ORDER BY l.id",
             params,
-            ["loan_id"],
+            {"loan_id": pl.Int64()},
         )
-        return [int(v) for v in frame["loan_id"].cast(pl.Int64).to_list()]
+        return frame["loan_id"].to_list()
 
     def products(self) -> pl.DataFrame:
         """The products of the selected loans (every column of the format), by product_id."""
@@ -217,7 +231,7 @@ class LedgerReader:
             f"SELECT {', '.join(columns)} FROM {s.table(P)} p WHERE p.id IN "
             f"(SELECT l.product_id FROM {loan} l WHERE {where}) ORDER BY p.id"
         )
-        frame = _fetch(sql, params, ["product_id", *PRODUCT_KEYS])
+        frame = self._read(PRODUCTS, sql, params)
         if len(frame):  # few rows: one JSON spelling, whatever the database stores
             frame = frame.with_columns(
                 pl.Series(
@@ -236,100 +250,66 @@ class LedgerReader:
         L, Ins, Pay = models.Loan, models.Instalment, models.Payment
         W, R, RI = models.Waiver, models.RepaymentPlan, models.PlanInstalment
         where, params = self._where(low, high, "l.id")
-        loans = _fetch(
+        loans = self._read(
+            LOANS,
             f"SELECT {s.column('l', L, 'id')}, {s.column('l', L, 'ref')}, "
             f"{s.column('l', L, 'product')}, {s.column('l', L, 'currency')}, "
             f"{s.column('l', L, 'principal_minor')}, {s.decimal('l', L, 'rate_value')}, "
             f"{s.column('l', L, 'rate_basis')}, {s.column('l', L, 'day_count')}, "
             f"{s.date('l', L, 'start_date')} FROM {s.table(L)} l WHERE {where} ORDER BY l.id",
             params,
-            [
-                "loan_id",
-                "ref",
-                "product_id",
-                "currency",
-                "principal_minor",
-                "rate_value",
-                "rate_basis",
-                "day_count",
-                "start_date",
-            ],
         )
         owner, owned = self._where(low, high, "i.loan_id")
-        instalments = _fetch(
+        instalments = self._read(
+            INSTALMENTS,
             f"SELECT i.loan_id, {s.column('i', Ins, 'seq')}, {s.date('i', Ins, 'due_date')}, "
             f"{s.column('i', Ins, 'principal_minor')}, {s.column('i', Ins, 'interest_minor')}, "
             f"{s.date('i', Ins, 'period_start')}, {s.date('i', Ins, 'period_end')} "
             f"FROM {s.table(Ins)} i WHERE {owner} ORDER BY i.loan_id, i.seq",
             owned,
-            [
-                "loan_id",
-                "seq",
-                "due_date",
-                "principal_minor",
-                "interest_minor",
-                "period_start",
-                "period_end",
-            ],
         )
         owner, owned = self._where(low, high, "y.loan_id")
-        payments = _fetch(
+        payments = self._read(
+            PAYMENTS,
             f"SELECT y.loan_id, {s.column('y', Pay, 'ref')}, {s.date('y', Pay, 'value_date')}, "
             f"{s.column('y', Pay, 'amount_minor')}, {s.date('y', Pay, 'reversed_on')} "
             f"FROM {s.table(Pay)} y WHERE {owner} "
             f"ORDER BY y.loan_id, y.value_date, {s.ordered_ref('y', Pay)}",
             owned,
-            ["loan_id", "ref", "value_date", "amount_minor", "reversed_on"],
         )
         owner, owned = self._where(low, high, "w.loan_id")
         waived = sorted(selectors.WAIVERS_IN_FORCE)
-        waivers = _fetch(
+        waivers = self._read(
+            WAIVERS,
             f"SELECT w.loan_id, {s.column('w', W, 'ref')}, {s.date('w', W, 'effective_on')}, "
             f"{s.column('w', W, 'component')}, {s.column('w', W, 'amount_minor')}, "
             f"{s.date('w', W, 'reversed_on')} FROM {s.table(W)} w "
             f"WHERE {s.column('w', W, 'status')} IN ({', '.join(['%s'] * len(waived))}) "
             f"AND {owner} ORDER BY w.loan_id, w.effective_on, {s.ordered_ref('w', W)}",
             [*waived, *owned],
-            ["loan_id", "ref", "effective_on", "component", "amount_minor", "reversed_on"],
         )
         owner, owned = self._where(low, high, "r.loan_id")
         planned = sorted(selectors.PLANS_IN_FORCE)
         in_force = (
             f"{s.column('r', R, 'status')} IN ({', '.join(['%s'] * len(planned))}) AND {owner}"
         )
-        plans = _fetch(
+        plans = self._read(
+            PLANS,
             f"SELECT r.loan_id, r.id, {s.column('r', R, 'ref')}, "
             f"{s.date('r', R, 'effective_on')}, {s.column('r', R, 'grace_days')}, "
             f"{s.column('r', R, 'tolerance_minor')}, {s.boolean('r', R, 'waive_rest')} "
             f"FROM {s.table(R)} r WHERE {in_force} ORDER BY r.loan_id, r.id",
             [*planned, *owned],
-            [
-                "loan_id",
-                "plan_id",
-                "ref",
-                "effective_on",
-                "grace_days",
-                "tolerance_minor",
-                "waive_rest",
-            ],
         )
-        plan_instalments = _fetch(
+        plan_instalments = self._read(
+            PLAN_INSTALMENTS,
             f"SELECT r.loan_id, pi.plan_id, {s.column('pi', RI, 'seq')}, "
             f"{s.date('pi', RI, 'due_date')}, {s.column('pi', RI, 'amount_minor')} "
             f"FROM {s.table(RI)} pi JOIN {s.table(R)} r ON r.id = pi.plan_id "
             f"WHERE {in_force} ORDER BY r.loan_id, pi.plan_id, pi.seq",
             [*planned, *owned],
-            ["loan_id", "plan_id", "seq", "due_date", "amount_minor"],
         )
-        return Snapshot(
-            products,
-            _typed(LOANS, loans),
-            _typed(INSTALMENTS, instalments),
-            _typed(PAYMENTS, payments),
-            _typed(WAIVERS, waivers),
-            _typed(PLANS, plans),
-            _typed(PLAN_INSTALMENTS, plan_instalments),
-        )
+        return Snapshot(products, loans, instalments, payments, waivers, plans, plan_instalments)
 
 
 def read_frames(
