@@ -283,22 +283,26 @@ def compute_chunk(
     adjusted = pl.concat([waivers["loan_id"], plans["loan_id"]]).unique()
     fast = pl.DataFrame(schema=RESULT_SCHEMA)
     redo_ids = pl.Series("loan_id", [], dtype=pl.Int64)
-    if len(compiled_loans):
-        batch, order, good = batch_from_frames(
-            products.filter(~pl.col("product_id").is_in(bad)),
-            compiled_loans,
-            compiled_instalments,
-            compiled_payments,
-            as_of,
-            validated=validated,
-        )
-        results = results_frame(order, run(batch, as_of), as_of, good, batch.suspect)
-        results = results.filter(pl.col("started")).with_columns(
-            pl.col("fallback") | pl.col("loan_id").is_in(adjusted.implode())
-        )
-        fast = results.filter(~pl.col("fallback")).select(list(RESULT_SCHEMA))
-        redo_ids = results.filter(pl.col("fallback"))["loan_id"]
     started = loans.filter(pl.col("start_date") <= as_of)
+    if len(compiled_loans):
+        try:
+            batch, order, good = batch_from_frames(
+                products.filter(~pl.col("product_id").is_in(bad)),
+                compiled_loans,
+                compiled_instalments,
+                compiled_payments,
+                as_of,
+                validated=validated,
+            )
+        except ArrearsError:  # a row the compiled path refuses (a negative rate): the kernel
+            redo_ids = compiled_loans.filter(pl.col("start_date") <= as_of)["loan_id"]
+        else:  # says which loan, and computes the others
+            results = results_frame(order, run(batch, as_of), as_of, good, batch.suspect)
+            results = results.filter(pl.col("started")).with_columns(
+                pl.col("fallback") | pl.col("loan_id").is_in(adjusted.implode())
+            )
+            fast = results.filter(~pl.col("fallback")).select(list(RESULT_SCHEMA))
+            redo_ids = results.filter(pl.col("fallback"))["loan_id"]
     if bad:
         redo_ids = pl.concat([redo_ids, started.filter(pl.col("product_id").is_in(bad))["loan_id"]])
     if len(redo_ids) == 0:
