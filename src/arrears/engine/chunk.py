@@ -11,30 +11,26 @@ the loan.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
 import polars as pl
 
 from arrears.engine.batch import run
 from arrears.engine.frames import batch_from_frames, results_frame
 from arrears.engine.snapshot.format import PLAN_INSTALMENTS, PLANS, WAIVERS, empty_frame
-from arrears.kernel.errors import ArrearsError, InvalidTerms
+from arrears.engine.snapshot.terms import KernelEntry, kernel_terms, product_terms
+from arrears.kernel.errors import ArrearsError
 from arrears.kernel.state import state
-from arrears.kernel.terms import (
-    Component,
-    Instalment,
-    LoanTerms,
-    Payment,
-    PlanInstalment,
-    ProductTerms,
-    RepaymentPlan,
-    Waiver,
-    loan_terms_from,
-    product_terms_from,
-)
+
+__all__ = [
+    "ERROR_SCHEMA",
+    "RESULT_SCHEMA",
+    "KernelEntry",
+    "compute_chunk",
+    "kernel_chunk",
+    "kernel_terms",
+    "product_terms",
+]
 
 #: The result file's columns (``loan_state.parquet``), in order.
 RESULT_SCHEMA: dict[str, pl.DataType] = {
@@ -63,145 +59,6 @@ ERROR_SCHEMA: dict[str, pl.DataType] = {
     "code": pl.String(),
     "message": pl.String(),
 }
-
-
-@dataclass(frozen=True, slots=True)
-class KernelEntry:
-    """One loan as the kernel's input: its terms (or the error that stopped building them),
-    every payment (reversed ones included) and the concessions the kernel replays."""
-
-    ref: str
-    terms: LoanTerms | ArrearsError
-    payments: tuple[Payment, ...]
-    waivers: tuple[Waiver, ...] = ()
-    plans: tuple[RepaymentPlan, ...] = ()
-
-
-def product_terms(products: pl.DataFrame) -> dict[int, ProductTerms | ArrearsError]:
-    """Every product's kernel terms, or the error that stopped building them: a bad product
-    is an error on each of its loans, never the end of the chunk."""
-    result: dict[int, ProductTerms | ArrearsError] = {}
-    for row in products.iter_rows(named=True):
-        try:
-            result[row["product_id"]] = product_terms_from(row)
-        except ArrearsError as error:
-            result[row["product_id"]] = error
-    return result
-
-
-def _waiver(row: Mapping[str, Any]) -> Waiver:
-    try:
-        component = Component(row["component"])
-    except ValueError:
-        raise InvalidTerms(
-            f"waiver {row['ref']}: component {row['component']!r} is not a component"
-        ) from None
-    return Waiver(
-        row["ref"], row["effective_on"], component, row["amount_minor"], row["reversed_on"]
-    )
-
-
-def _concessions(
-    waivers: pl.DataFrame, plans: pl.DataFrame, plan_instalments: pl.DataFrame
-) -> tuple[dict[int, list[Waiver]], dict[int, list[RepaymentPlan]], dict[int, ArrearsError]]:
-    """Waivers and plans (with their instalments) by loan_id, in (effective_on, ref) order as
-    ``ledger.selectors`` gives them; a row the kernel refuses is that loan's error."""
-    problems: dict[int, ArrearsError] = {}
-    by_loan: dict[int, list[Waiver]] = {}
-    for row in waivers.sort(["loan_id", "effective_on", "ref"]).iter_rows(named=True):
-        try:
-            by_loan.setdefault(row["loan_id"], []).append(_waiver(row))
-        except ArrearsError as error:
-            problems.setdefault(row["loan_id"], error)
-    parts: dict[tuple[int, int], list[PlanInstalment]] = {}
-    for row in plan_instalments.sort(["loan_id", "plan_id", "seq"]).iter_rows(named=True):
-        key = (row["loan_id"], row["plan_id"])
-        try:
-            parts.setdefault(key, []).append(PlanInstalment(row["due_date"], row["amount_minor"]))
-        except ArrearsError as error:
-            problems.setdefault(row["loan_id"], error)
-    planned: dict[int, list[RepaymentPlan]] = {}
-    for row in plans.sort(["loan_id", "effective_on", "ref"]).iter_rows(named=True):
-        loan_id = row["loan_id"]
-        try:
-            planned.setdefault(loan_id, []).append(
-                RepaymentPlan(
-                    row["ref"],
-                    row["effective_on"],
-                    tuple(parts.get((loan_id, row["plan_id"]), ())),
-                    grace_days=row["grace_days"],
-                    tolerance=row["tolerance_minor"],
-                    waive_rest=row["waive_rest"],
-                )
-            )
-        except ArrearsError as error:
-            problems.setdefault(loan_id, error)
-    return by_loan, planned, problems
-
-
-def kernel_terms(
-    loans: pl.DataFrame,
-    instalments: pl.DataFrame,
-    payments: pl.DataFrame,
-    terms: Mapping[int, ProductTerms | ArrearsError],
-    *,
-    waivers: pl.DataFrame | None = None,
-    plans: pl.DataFrame | None = None,
-    plan_instalments: pl.DataFrame | None = None,
-) -> dict[int, KernelEntry]:
-    """The kernel's input for (few) loans given as snapshot frames, keyed by loan_id — the one
-    builder every runner's kernel replay uses, so it is exact for every loan."""
-    schedules: dict[int, list[Instalment]] = {}
-    for row in instalments.sort(["loan_id", "seq"]).iter_rows(named=True):
-        schedules.setdefault(row["loan_id"], []).append(
-            Instalment(
-                row["seq"],
-                row["due_date"],
-                row["principal_minor"],
-                row["interest_minor"],
-                row["period_start"],
-                row["period_end"],
-            )
-        )
-    histories: dict[int, list[Payment]] = {}
-    problems: dict[int, ArrearsError] = {}
-    for row in payments.iter_rows(named=True):
-        try:
-            histories.setdefault(row["loan_id"], []).append(
-                Payment(row["ref"], row["value_date"], row["amount_minor"], row["reversed_on"])
-            )
-        except ArrearsError as error:
-            problems.setdefault(row["loan_id"], error)
-    waived, planned, refused = _concessions(
-        empty_frame(WAIVERS) if waivers is None else waivers,
-        empty_frame(PLANS) if plans is None else plans,
-        empty_frame(PLAN_INSTALMENTS) if plan_instalments is None else plan_instalments,
-    )
-    result: dict[int, KernelEntry] = {}
-    for row in loans.iter_rows(named=True):
-        loan_id, ref = row["loan_id"], row["ref"]
-        history = tuple(histories.get(loan_id, ()))
-        try:
-            if loan_id in problems or loan_id in refused:
-                raise problems.get(loan_id) or refused[loan_id]
-            product = terms.get(row["product_id"])
-            if product is None:
-                raise InvalidTerms(f"loan {ref}: product_id {row['product_id']} is not a product")
-            if isinstance(product, ArrearsError):
-                raise product
-            value: LoanTerms | ArrearsError = loan_terms_from(
-                row, product, schedules.get(loan_id, ())
-            )
-        except ArrearsError as error:
-            value = error
-        result[loan_id] = KernelEntry(
-            ref,
-            value,
-            history,
-            tuple(waived.get(loan_id, ())),
-            tuple(planned.get(loan_id, ())),
-        )
-    return result
 
 
 def _kernel_rows(
