@@ -30,7 +30,10 @@ def export(*args: str) -> str:
 def test_export_writes_a_snapshot_and_prints_its_counts(tmp_path: Path) -> None:
     target = tmp_path / "snap"
     output = export(str(target))
-    assert output == f"exported 1 products, 2 loans, 18 instalments, 0 payments to {target}\n"
+    assert output == (
+        "exported 1 products, 2 loans, 18 instalments, 0 payments, 0 waivers, 0 plans, "
+        f"0 plan_instalments to {target}\n"
+    )
     assert read_snapshot(target).loans["ref"].to_list() == ["L1", "L2"]
 
 
@@ -65,7 +68,7 @@ def test_export_refuses_a_file_and_a_missing_action(tmp_path: Path) -> None:
 
 
 @pytest.mark.usefixtures("two_loans")
-def test_loans_with_waivers_are_refused_or_left_out_never_exported_wrong(tmp_path: Path) -> None:
+def test_loans_with_waivers_are_exported_with_them(tmp_path: Path) -> None:
     from datetime import date
 
     from django.contrib.auth.models import User
@@ -82,9 +85,9 @@ def test_loans_with_waivers_are_refused_or_left_out_never_exported_wrong(tmp_pat
         status="approved",
         requested_by=User.objects.create_user("maker"),
     )
-    with pytest.raises(CommandError, match=r"1 loan\(s\) have waivers .* \(L2…\)"):
-        export(str(tmp_path / "refused"))
-    assert not (tmp_path / "refused" / "manifest.json").exists()
-    target = tmp_path / "others"
-    assert "1 loans" in export(str(target), "--exclude-adjusted")
-    assert read_snapshot(target).loans["ref"].to_list() == ["L1"]
+    assert "1 waivers" in export(str(tmp_path / "all"))
+    read = read_snapshot(tmp_path / "all")
+    assert read.loans["ref"].to_list() == ["L1", "L2"]
+    assert read.waivers["ref"].to_list() == ["L2-W1"]
+    # the old flag is a no-op for one release: nothing is left out any more
+    assert "2 loans" in export(str(tmp_path / "flag"), "--exclude-adjusted")

@@ -46,3 +46,31 @@ def test_loans_not_started_by_the_date_are_left_out():
     late = replace(make_loan(ref="LATE", start=date(2026, 6, 1)))
     results, errors = compute_chunk(*frames([(early, []), (late, [])]), AS_OF)
     assert results["ref"].to_list() == ["EARLY"] and len(errors) == 0
+
+
+def test_a_row_the_compiled_path_refuses_is_one_loans_error_not_the_chunks():
+    book = [(make_loan(ref="GOOD"), []), (make_loan(ref="NEGATIVE"), [])]
+    products, loans, instalments, payments = frames(book)
+    loans = loans.with_columns(
+        pl.when(pl.col("ref") == "NEGATIVE")
+        .then(-pl.col("rate_value"))
+        .otherwise(pl.col("rate_value"))
+        .alias("rate_value")
+    )
+    results, errors = compute_chunk(products, loans, instalments, payments, AS_OF)
+    assert results["ref"].to_list() == ["GOOD"]
+    assert errors["ref"].to_list() == ["NEGATIVE"] and "negative" in errors["message"][0]
+
+
+def test_a_product_the_kernel_refuses_is_an_error_on_its_loans_only():
+    book = [(make_loan(ref="A"), []), (make_loan(ref="B"), [])]
+    products, loans, instalments, payments = frames(book)
+    products = products.with_columns(
+        pl.when(pl.col("product_id") == 2)
+        .then(pl.lit("interest"))
+        .otherwise(pl.col("allocation_order"))
+        .alias("allocation_order")
+    )
+    results, errors = compute_chunk(products, loans, instalments, payments, AS_OF)
+    assert results["ref"].to_list() == ["A"]
+    assert errors["ref"].to_list() == ["B"] and "allocation_order" in errors["message"][0]

@@ -90,13 +90,14 @@ def base(tmp_path_factory: pytest.TempPathFactory) -> Snapshot:
 
 
 def write_raw(directory: Path, frames: dict[str, pl.DataFrame]) -> None:
-    """Write frames as they are (any types) with a manifest that matches them."""
+    """Write frames as they are (any types) with a manifest that matches them: version 2 when
+    the concession files are among them, else version 1."""
     directory.mkdir(parents=True, exist_ok=True)
     for name, frame in frames.items():
         frame.write_parquet(directory / f"{name}.parquet", row_group_size=16)
     manifest = {
         "format": "arrears-snapshot",
-        "version": 1,
+        "version": 2 if "waivers" in frames else 1,
         "exported_at": "2026-06-30T00:00:00+00:00",
         "counts": {name: frame.height for name, frame in frames.items()},
         "files": {f"{n}.parquet": snap.sha256_of(directory / f"{n}.parquet") for n in frames},
@@ -105,7 +106,7 @@ def write_raw(directory: Path, frames: dict[str, pl.DataFrame]) -> None:
 
 
 def frames_of(snapshot: Snapshot, **changes: pl.DataFrame) -> dict[str, pl.DataFrame]:
-    frames = dict(zip(snap.TABLES, snapshot.frames, strict=True))
+    frames = dict(snapshot.tables)
     frames.update(changes)
     return frames
 
@@ -210,13 +211,16 @@ def _miscounted(base: Snapshot, directory: Path) -> None:
 def _other_format(base: Snapshot, directory: Path) -> None:
     write_raw(directory, frames_of(base))
     manifest = json.loads((directory / "manifest.json").read_text())
-    manifest["version"] = 2
+    manifest["version"] = 3
     (directory / "manifest.json").write_text(json.dumps(manifest))
 
 
 BROKEN: dict[str, tuple[Breaker, str]] = {
     "no manifest": (_no_manifest, r"manifest\.json is missing: the export did not finish"),
-    "other version": (_other_format, r'manifest\.json: "version" 2 is not supported'),
+    "other version": (
+        _other_format,
+        r'manifest\.json: "version" 3 is not supported \(expected 1 or 2\)',
+    ),
     "missing file": (_no_file, r"payments\.parquet is missing$"),
     "checksum": (_tampered, r"instalments\.parquet: checksum mismatch \(sha256 [0-9a-f]{64}"),
     "count": (_miscounted, r"loans\.parquet has 20 rows but manifest\.json counts 21"),

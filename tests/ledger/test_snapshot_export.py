@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from hypothesis import given, settings
@@ -116,9 +117,12 @@ def test_an_exported_ledger_reads_back_as_the_selectors_kernel_values(tmp_path: 
         "loans": len(loans),
         "instalments": models.Instalment.objects.count(),
         "payments": 5,
+        "waivers": 0,
+        "plans": 0,
+        "plan_instalments": 0,
     }
     manifest = json.loads((tmp_path / "manifest.json").read_text())
-    assert manifest["format"] == "arrears-snapshot" and manifest["version"] == 1
+    assert manifest["format"] == "arrears-snapshot" and manifest["version"] == 2
     assert manifest["counts"] == counts
     assert pq.ParquetFile(tmp_path / "loans.parquet").num_row_groups == 3  # batches of 2
 
@@ -149,14 +153,14 @@ def test_an_export_that_fails_leaves_no_manifest(
 ) -> None:
     ledger_book()
     export_snapshot(tmp_path)
-    original = snap.SnapshotWriter.write_rows
+    original = snap.SnapshotWriter.write
 
-    def failing(self: snap.SnapshotWriter, name: str, rows: list[tuple[object, ...]]) -> None:
+    def failing(self: snap.SnapshotWriter, name: str, table: pa.Table) -> None:
         if name == "payments":
             raise OSError("disk full")
-        original(self, name, rows)
+        original(self, name, table)
 
-    monkeypatch.setattr(snap.SnapshotWriter, "write_rows", failing)
+    monkeypatch.setattr(snap.SnapshotWriter, "write", failing)
     with pytest.raises(OSError, match="disk full"):
         export_snapshot(tmp_path)
     with pytest.raises(SnapshotError, match=r"manifest\.json is missing"):

@@ -1,9 +1,12 @@
 """One chunk of a portfolio, from snapshot frames to result rows: the unit every runner maps.
 
 The Polars runner maps it over chunks of a snapshot on one machine; the Spark runner maps the
-very same function over partitions of loans on a cluster. Loans the compiled replay hands back
-(int64 limits, rows the kernel would refuse) are replayed by the kernel here, so a chunk's
-result is always complete: a row per loan, or an error naming the loan.
+very same function over partitions of loans on a cluster; the daily run on the database maps it
+over chunks of ``ledger.frames``. Loans the compiled replay hands back (int64 limits, rows the
+kernel would refuse), loans with waivers or repayment plans (the compiled replay does not model
+them) and loans of a product the kernel refuses are replayed by the kernel here, from the same
+frames, so a chunk's result is always complete and exact: a row per loan, or an error naming
+the loan.
 """
 
 from __future__ import annotations
@@ -15,17 +18,21 @@ import polars as pl
 from arrears.engine import contract
 from arrears.engine.batch import run
 from arrears.engine.frames import batch_from_frames, results_frame
+from arrears.engine.snapshot.format import PLAN_INSTALMENTS, PLANS, WAIVERS, empty_frame
+from arrears.engine.snapshot.terms import KernelEntry, kernel_terms, product_terms
 from arrears.kernel.contract import LOAN_STATE
 from arrears.kernel.errors import ArrearsError
 from arrears.kernel.state import state
-from arrears.kernel.terms import (
-    Instalment,
-    LoanTerms,
-    Payment,
-    ProductTerms,
-    loan_terms_from,
-    product_terms_from,
-)
+
+__all__ = [
+    "ERROR_SCHEMA",
+    "RESULT_SCHEMA",
+    "KernelEntry",
+    "compute_chunk",
+    "kernel_chunk",
+    "kernel_terms",
+    "product_terms",
+]
 
 #: The result file's columns (``loan_state.parquet``), in order: the loan-state contract.
 RESULT_SCHEMA: dict[str, pl.DataType] = contract.RESULT_SCHEMA
@@ -37,54 +44,16 @@ ERROR_SCHEMA: dict[str, pl.DataType] = {
 }
 
 
-def kernel_terms(
-    loans: pl.DataFrame,
-    instalments: pl.DataFrame,
-    payments: pl.DataFrame,
-    terms: dict[int, ProductTerms],
-) -> dict[int, tuple[str, LoanTerms | ArrearsError, tuple[Payment, ...]]]:
-    """Kernel values for (few) loans given as snapshot frames, keyed by loan_id."""
-    schedules: dict[int, list[Instalment]] = {}
-    for row in instalments.sort(["loan_id", "seq"]).iter_rows(named=True):
-        schedules.setdefault(row["loan_id"], []).append(
-            Instalment(
-                row["seq"],
-                row["due_date"],
-                row["principal_minor"],
-                row["interest_minor"],
-                row["period_start"],
-                row["period_end"],
-            )
-        )
-    histories: dict[int, list[Payment]] = {}
-    for row in payments.iter_rows(named=True):
-        histories.setdefault(row["loan_id"], []).append(
-            Payment(row["ref"], row["value_date"], row["amount_minor"], row["reversed_on"])
-        )
-    result: dict[int, tuple[str, LoanTerms | ArrearsError, tuple[Payment, ...]]] = {}
-    for row in loans.iter_rows(named=True):
-        loan_id, ref = row["loan_id"], row["ref"]
-        history = tuple(histories.get(loan_id, ()))
-        try:
-            value: LoanTerms | ArrearsError = loan_terms_from(
-                row, terms[row["product_id"]], schedules.get(loan_id, ())
-            )
-        except ArrearsError as error:
-            value = error
-        result[loan_id] = (ref, value, history)
-    return result
-
-
 def _kernel_rows(
-    entries: dict[int, tuple[str, LoanTerms | ArrearsError, tuple[Payment, ...]]],
-    as_of: date,
+    entries: dict[int, KernelEntry], as_of: date
 ) -> tuple[list[dict[str, object]], list[dict[str, object]]]:
     rows, errors = [], []
-    for loan_id, (ref, terms, history) in entries.items():
+    for loan_id, entry in entries.items():
+        ref = entry.ref
         try:
-            if isinstance(terms, ArrearsError):
-                raise terms
-            s = state(terms, history, as_of)
+            if isinstance(entry.terms, ArrearsError):
+                raise entry.terms
+            s = state(entry.terms, entry.payments, as_of, waivers=entry.waivers, plans=entry.plans)
         except ArrearsError as error:
             errors.append(
                 {"loan_id": loan_id, "ref": ref, "code": error.code, "message": str(error)}
@@ -97,6 +66,10 @@ def _kernel_rows(
     return rows, errors
 
 
+def _of(frame: pl.DataFrame, ids: pl.Series) -> pl.DataFrame:
+    return frame.filter(pl.col("loan_id").is_in(ids.implode()))
+
+
 def compute_chunk(
     products: pl.DataFrame,
     loans: pl.DataFrame,
@@ -105,27 +78,65 @@ def compute_chunk(
     as_of: date,
     *,
     validated: bool = False,
+    waivers: pl.DataFrame | None = None,
+    plans: pl.DataFrame | None = None,
+    plan_instalments: pl.DataFrame | None = None,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(results, errors) for the loans of one chunk that had started by ``as_of``
-    (``validated``: the frames come from the snapshot reader; see ``batch_from_frames``)."""
+    (``validated``: the frames come from the snapshot reader; see ``batch_from_frames``).
+
+    ``waivers``, ``plans`` and ``plan_instalments`` (snapshot format version 2; none by
+    default) are the chunk's concessions: a loan with any of them is replayed by the kernel
+    with them, as is a loan whose product the kernel refuses."""
     if len(loans) == 0:
         return pl.DataFrame(schema=RESULT_SCHEMA), pl.DataFrame(schema=ERROR_SCHEMA)
-    batch, order, terms = batch_from_frames(
-        products, loans, instalments, payments, as_of, validated=validated
+    waivers = empty_frame(WAIVERS) if waivers is None else waivers
+    plans = empty_frame(PLANS) if plans is None else plans
+    plan_instalments = (
+        empty_frame(PLAN_INSTALMENTS) if plan_instalments is None else plan_instalments
     )
-    results = results_frame(order, run(batch, as_of), as_of, terms, batch.suspect)
-    results = results.filter(pl.col("started"))
-    fast = results.filter(~pl.col("fallback")).select(list(RESULT_SCHEMA))
-    redo_ids = results.filter(pl.col("fallback"))["loan_id"]
-    loans = loans.filter(pl.col("start_date") <= as_of)
+    terms = product_terms(products)
+    bad = [product_id for product_id, value in terms.items() if isinstance(value, ArrearsError)]
+    compiled_loans, compiled_instalments, compiled_payments = loans, instalments, payments
+    if bad:  # the compiled replay needs every product's terms: leave those loans out
+        compiled_loans = loans.filter(~pl.col("product_id").is_in(bad))
+        kept = compiled_loans["loan_id"]
+        compiled_instalments, compiled_payments = _of(instalments, kept), _of(payments, kept)
+    adjusted = pl.concat([waivers["loan_id"], plans["loan_id"]]).unique()
+    fast = pl.DataFrame(schema=RESULT_SCHEMA)
+    redo_ids = pl.Series("loan_id", [], dtype=pl.Int64)
+    started = loans.filter(pl.col("start_date") <= as_of)
+    if len(compiled_loans):
+        try:
+            batch, order, good = batch_from_frames(
+                products.filter(~pl.col("product_id").is_in(bad)),
+                compiled_loans,
+                compiled_instalments,
+                compiled_payments,
+                as_of,
+                validated=validated,
+            )
+        except ArrearsError:  # a row the compiled path refuses (a negative rate): the kernel
+            redo_ids = compiled_loans.filter(pl.col("start_date") <= as_of)["loan_id"]
+        else:  # says which loan, and computes the others
+            results = results_frame(order, run(batch, as_of), as_of, good, batch.suspect)
+            results = results.filter(pl.col("started")).with_columns(
+                pl.col("fallback") | pl.col("loan_id").is_in(adjusted.implode())
+            )
+            fast = results.filter(~pl.col("fallback")).select(list(RESULT_SCHEMA))
+            redo_ids = results.filter(pl.col("fallback"))["loan_id"]
+    if bad:
+        redo_ids = pl.concat([redo_ids, started.filter(pl.col("product_id").is_in(bad))["loan_id"]])
     if len(redo_ids) == 0:
         return fast, pl.DataFrame(schema=ERROR_SCHEMA)
-    ids = redo_ids.implode()
     entries = kernel_terms(
-        loans.filter(pl.col("loan_id").is_in(ids)),
-        instalments.filter(pl.col("loan_id").is_in(ids)),
-        payments.filter(pl.col("loan_id").is_in(ids)),
+        _of(started, redo_ids).sort("loan_id"),
+        _of(instalments, redo_ids),
+        _of(payments, redo_ids),
         terms,
+        waivers=_of(waivers, redo_ids),
+        plans=_of(plans, redo_ids),
+        plan_instalments=_of(plan_instalments, redo_ids),
     )
     rows, errors = _kernel_rows(entries, as_of)
     slow = pl.DataFrame(rows, schema=RESULT_SCHEMA)
@@ -143,11 +154,22 @@ def kernel_chunk(
     as_of: date,
     *,
     validated: bool = False,
+    waivers: pl.DataFrame | None = None,
+    plans: pl.DataFrame | None = None,
+    plan_instalments: pl.DataFrame | None = None,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """The same as :func:`compute_chunk`, every loan replayed by the kernel (for checking)."""
-    loans = loans.filter(pl.col("start_date") <= as_of)
-    terms = {row["product_id"]: product_terms_from(row) for row in products.iter_rows(named=True)}
-    rows, errors = _kernel_rows(kernel_terms(loans, instalments, payments, terms), as_of)
+    loans = loans.filter(pl.col("start_date") <= as_of).sort("loan_id")
+    entries = kernel_terms(
+        loans,
+        instalments,
+        payments,
+        product_terms(products),
+        waivers=waivers,
+        plans=plans,
+        plan_instalments=plan_instalments,
+    )
+    rows, errors = _kernel_rows(entries, as_of)
     return (
         pl.DataFrame(rows, schema=RESULT_SCHEMA).sort("loan_id"),
         pl.DataFrame(errors, schema=ERROR_SCHEMA),

@@ -3,7 +3,9 @@
 Loans are taken in loan_id ranges of ``chunk_loans``; each chunk's instalments and payments are
 read with a range filter that Parquet row-group statistics make cheap (the snapshot files are
 sorted by loan_id), computed by :func:`arrears.engine.chunk.compute_chunk` and appended to the
-output file, so peak memory is one chunk, not the portfolio.
+output file, so peak memory is one chunk, not the portfolio. A version 2 snapshot's waivers and
+plans go with their chunk, so those loans are replayed by the kernel with them: every loan's
+figures are the database path's.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from arrears.engine.chunk import ERROR_SCHEMA, RESULT_SCHEMA, compute_chunk, ker
 from arrears.engine.names import COMPILED, REFERENCE, canonical
 from arrears.engine.snapshot.read import iter_chunks
 
+#: The files every snapshot has (version 1 and 2); the reader checks the rest by version.
 TABLES = ("products", "loans", "instalments", "payments")
 
 
@@ -84,7 +87,9 @@ def run_snapshot(
                 break
             done += 1
             tock = time.perf_counter()
-            results, chunk_errors = compute(*chunk.frames, as_of, validated=True)
+            results, chunk_errors = compute(
+                *chunk.frames, as_of, validated=True, **chunk.concessions
+            )
             computed = time.perf_counter()
             writer.write_table(results.to_arrow())
             stats.seconds["read"] += tock - tick

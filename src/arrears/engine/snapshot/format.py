@@ -2,17 +2,19 @@
 says what a snapshot is. Reading (:mod:`.read`, checked by :mod:`.validate`) and writing
 (:mod:`.write`) both take every name and type from here.
 
-Format, version 1
+Format, version 2
 -----------------
-A snapshot is a directory with five files; other files in it are ignored, and so are columns
-not listed below. Money is always an ``int64`` count of minor units of the loan's currency
-(fen, cent) and rates are exact decimals: a float column is refused. A column marked nullable
-may hold nulls; no other column may (our writer marks them ``REQUIRED`` in Parquet; a reader
-accepts optional columns as long as they hold no null). A reader also accepts, and widens
-exactly to the listed type: a narrower signed integer (``int32`` for ``int64``);
-``large_string``, ``string_view`` or a dictionary of strings for ``string``; a decimal with
-no more integer digits and no more decimal places than listed (``decimal128(8, 4)`` for
-``decimal128(12, 6)``). Our writer compresses with zstd; any Parquet codec reads.
+A snapshot is a directory with eight files (version 1: the first four data files and the
+manifest; a reader still reads it, as a portfolio without waivers and plans); other files in
+it are ignored, and so are columns not listed below. Money is always an ``int64`` count of
+minor units of the loan's currency (fen, cent) and rates are exact decimals: a float column is
+refused. A column marked nullable may hold nulls; no other column may (our writer marks them
+``REQUIRED`` in Parquet; a reader accepts optional columns as long as they hold no null). A
+reader also accepts, and widens exactly to the listed type: a narrower signed integer
+(``int32`` for ``int64``); ``large_string``, ``string_view`` or a dictionary of strings for
+``string``; a decimal with no more integer digits and no more decimal places than listed
+(``decimal128(8, 4)`` for ``decimal128(12, 6)``). Our writer compresses with zstd; any Parquet
+codec reads.
 
 ``products.parquet`` — one row per product version (the rules a loan is computed by):
 
@@ -77,35 +79,82 @@ reversed_on         date32            nullable; ≥ value_date; from this date o
                                       counts as never made (bounce, chargeback)
 =================== ================= ===========================================================
 
+``waivers.parquet`` (new in version 2) — the waivers (减免) the kernel replays: approved ones
+and approved-then-reversed ones (the replay needs those to compute the days before the reversal);
+requested or rejected waivers are not exported. **Sorted by (loan_id, effective_on, ref)**
+(``ref`` by code point), each key once:
+
+=================== ================= ===========================================================
+loan_id             int64             a ``loans.loan_id``
+ref                 string            the waiver's reference
+effective_on        date32            the day it reduces the debt (after that day's accrual)
+component           string            ``penalty``, ``compound``, ``interest`` or ``principal``
+amount_minor        int64             > 0
+reversed_on         date32            nullable; from this date on it counts as never made
+=================== ================= ===========================================================
+
+``plans.parquet`` (new in version 2) — the repayment plans (分期协商) and settlements (结清减免)
+in force (approved; a plan never needs reversing, it breaks or completes in the replay).
+**Sorted by (loan_id, plan_id)**, each pair once (a plan is named by the pair):
+
+=================== ================= ===========================================================
+loan_id             int64             a ``loans.loan_id``
+plan_id             int64             the plan's id; ``plan_instalments`` name it with loan_id
+ref                 string            the plan's reference (its settlement waiver is ``ref:rest``)
+effective_on        date32            the day the plan starts
+grace_days          int32             ≥ 0; days after a plan due date before the plan breaks
+tolerance_minor     int64             ≥ 0; shortfall that still counts as covered
+waive_rest          bool              a settlement: what remains is waived once the plan is paid
+=================== ================= ===========================================================
+
+``plan_instalments.parquet`` (new in version 2) — the plans' instalments, **sorted by (loan_id,
+plan_id, seq)**, each triple once; every row names a plan (loan_id, plan_id) of plans.parquet:
+
+=================== ================= ===========================================================
+loan_id             int64             the plan's ``loan_id``
+plan_id             int64             a ``plans.plan_id``
+seq                 int32             1, 2, … within the plan
+due_date            date32            strictly increasing within a plan (checked per loan by the
+                                      kernel)
+amount_minor        int64             > 0
+=================== ================= ===========================================================
+
 ``manifest.json`` — written last, so a directory without it is an unfinished export;
 ``exported_at`` is the UTC time of the export, ``counts`` the row count of each file and
 ``files`` the SHA-256 (hex) of each file's bytes, both checked by every reader::
 
-    {"format": "arrears-snapshot", "version": 1,
+    {"format": "arrears-snapshot", "version": 2,
      "exported_at": "2026-03-01T02:00:00+00:00",
-     "counts": {"products": 2, "loans": 10, "instalments": 120, "payments": 57},
+     "counts": {"products": 2, "loans": 10, "instalments": 120, "payments": 57,
+                "waivers": 1, "plans": 1, "plan_instalments": 3},
      "files": {"products.parquet": "<sha256 hex>", "loans.parquet": "…",
-               "instalments.parquet": "…", "payments.parquet": "…"}}
+               "instalments.parquet": "…", "payments.parquet": "…", "waivers.parquet": "…",
+               "plans.parquet": "…", "plan_instalments.parquet": "…"}}
 
-The four data files may have any number of row groups. Because they are sorted by loan_id,
+A version 1 manifest lists only the first four files, and the reader reads none of the other
+three (a version 1 snapshot has no concessions, whatever else lies in the directory).
+
+The data files may have any number of row groups. Because they are sorted by loan_id,
 row-group statistics let a reader fetch one range of loans without reading the rest.
 
 A reader refuses a snapshot (:class:`SnapshotError`, code ``snapshot-invalid``, naming the
 file, the column and the first offending row — counted from 0 in the file — with its loan_id)
 when a file or the manifest is missing, a column is missing or of the wrong type, a checksum
 or a count does not match the manifest, a required column holds a null, a key is duplicated or
-out of order, a row refers to an unknown loan or product, an amount has the wrong sign, or a
-payment is reversed before its value date. Rules the kernel checks (a known currency, rate
-basis, day count, rounding, bucket ladder and allocation order, the ≥ 0 / > 0 rules on rates
-and product figures, a schedule that sums to the principal) are reported per loan by
-:func:`loan_terms_from_snapshot`, so one bad loan never stops a portfolio run.
+out of order, a row refers to an unknown loan, product or plan (or a plan of another loan), an
+amount has the wrong sign, a waiver names an unknown component, or a payment is reversed before
+its value date. Rules the kernel checks (a known currency, rate basis, day count, rounding,
+bucket ladder and allocation order, the ≥ 0 / > 0 rules on rates and product figures, a
+schedule that sums to the principal, a plan with instalments in strictly increasing due-date
+order) are reported per loan by :func:`loan_terms_from_snapshot` and the runners, so one bad
+loan never stops a portfolio run.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
@@ -114,10 +163,20 @@ import pyarrow as pa
 from arrears.kernel.errors import ArrearsError
 
 FORMAT = "arrears-snapshot"
-VERSION = 1
+#: The version our writer writes; a reader reads every version in :data:`TABLES_OF_VERSION`.
+VERSION = 2
 MANIFEST = "manifest.json"
 PRODUCTS, LOANS, INSTALMENTS, PAYMENTS = "products", "loans", "instalments", "payments"
-TABLES = (PRODUCTS, LOANS, INSTALMENTS, PAYMENTS)
+WAIVERS, PLANS, PLAN_INSTALMENTS = "waivers", "plans", "plan_instalments"
+#: The concessions (new in version 2): replayed by the kernel, never by the compiled engine.
+CONCESSION_TABLES = (WAIVERS, PLANS, PLAN_INSTALMENTS)
+#: Every data file of the current version, in the order they are written and listed.
+TABLES = (PRODUCTS, LOANS, INSTALMENTS, PAYMENTS, *CONCESSION_TABLES)
+#: The data files each readable version has.
+TABLES_OF_VERSION: dict[int, tuple[str, ...]] = {
+    1: (PRODUCTS, LOANS, INSTALMENTS, PAYMENTS),
+    2: TABLES,
+}
 
 
 class SnapshotError(ArrearsError):
@@ -184,6 +243,30 @@ COLUMNS: dict[str, tuple[Column, ...]] = {
         Column("amount_minor", MONEY),
         Column("reversed_on", pa.date32(), nullable=True),
     ),
+    WAIVERS: (
+        Column("loan_id", pa.int64()),
+        Column("ref", pa.string()),
+        Column("effective_on", pa.date32()),
+        Column("component", pa.string()),
+        Column("amount_minor", MONEY),
+        Column("reversed_on", pa.date32(), nullable=True),
+    ),
+    PLANS: (
+        Column("loan_id", pa.int64()),
+        Column("plan_id", pa.int64()),
+        Column("ref", pa.string()),
+        Column("effective_on", pa.date32()),
+        Column("grace_days", pa.int32()),
+        Column("tolerance_minor", MONEY),
+        Column("waive_rest", pa.bool_()),
+    ),
+    PLAN_INSTALMENTS: (
+        Column("loan_id", pa.int64()),
+        Column("plan_id", pa.int64()),
+        Column("seq", pa.int32()),
+        Column("due_date", pa.date32()),
+        Column("amount_minor", MONEY),
+    ),
 }
 SCHEMAS: dict[str, pa.Schema] = {name: _schema(columns) for name, columns in COLUMNS.items()}
 
@@ -194,6 +277,9 @@ DICTIONARY_COLUMNS: dict[str, list[str]] = {
     LOANS: ["currency", "rate_basis", "day_count"],
     INSTALMENTS: [],
     PAYMENTS: [],
+    WAIVERS: ["component"],
+    PLANS: [],
+    PLAN_INSTALMENTS: [],
 }
 
 
@@ -219,16 +305,45 @@ def describe(column: Column) -> str:
     return text
 
 
+def empty_frame(table: str) -> pl.DataFrame:
+    """A frame with ``table``'s columns and no rows (a version 1 snapshot's concessions)."""
+    return pl.from_arrow(SCHEMAS[table].empty_table())  # type: ignore[return-value]
+
+
 @dataclass(frozen=True, slots=True, eq=False)
 class Snapshot:
-    """A portfolio (or one chunk of it) as four validated frames in the snapshot format."""
+    """A portfolio (or one chunk of it) as validated frames in the snapshot format; the
+    concession frames are empty for a version 1 snapshot."""
 
     products: pl.DataFrame
     loans: pl.DataFrame
     instalments: pl.DataFrame
     payments: pl.DataFrame
+    waivers: pl.DataFrame = field(default_factory=lambda: empty_frame(WAIVERS))
+    plans: pl.DataFrame = field(default_factory=lambda: empty_frame(PLANS))
+    plan_instalments: pl.DataFrame = field(default_factory=lambda: empty_frame(PLAN_INSTALMENTS))
 
     @property
     def frames(self) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame]:
-        """``(products, loans, instalments, payments)``, the engine's argument order."""
+        """``(products, loans, instalments, payments)``, the engine's positional arguments."""
         return self.products, self.loans, self.instalments, self.payments
+
+    @property
+    def concessions(self) -> dict[str, pl.DataFrame]:
+        """``waivers``, ``plans`` and ``plan_instalments``: the engine's keyword arguments."""
+        return {
+            WAIVERS: self.waivers,
+            PLANS: self.plans,
+            PLAN_INSTALMENTS: self.plan_instalments,
+        }
+
+    @property
+    def tables(self) -> dict[str, pl.DataFrame]:
+        """Every frame by its file's table name (:data:`TABLES` order)."""
+        return {
+            PRODUCTS: self.products,
+            LOANS: self.loans,
+            INSTALMENTS: self.instalments,
+            PAYMENTS: self.payments,
+            **self.concessions,
+        }

@@ -16,23 +16,28 @@ import pyarrow.parquet as pq
 
 from arrears.engine.snapshot.format import (
     COLUMNS,
+    CONCESSION_TABLES,
     FORMAT,
     INSTALMENTS,
     LOANS,
     MANIFEST,
     PAYMENTS,
+    PLAN_INSTALMENTS,
+    PLANS,
     PRODUCTS,
-    TABLES,
-    VERSION,
+    TABLES_OF_VERSION,
+    WAIVERS,
     Snapshot,
     SnapshotError,
     describe,
+    empty_frame,
     file_name,
     sha256_of,
 )
 from arrears.engine.snapshot.validate import (
     ROW,
     check_children,
+    check_concessions,
     check_loans,
     check_products,
     order_problem,
@@ -55,8 +60,9 @@ class _Reader:
     def __init__(self, directory: Path, *, verify_checksums: bool = True) -> None:
         self.directory = Path(directory)
         self.manifest = self._manifest()
+        self.tables = TABLES_OF_VERSION[self.manifest["version"]]
         self.types: dict[str, dict[str, pa.DataType]] = {}
-        for name in TABLES:
+        for name in self.tables:
             path = self.path(name)
             if not path.is_file():
                 self.fail(f"{file_name(name)} is missing")
@@ -83,11 +89,10 @@ class _Reader:
             self.fail(f"{MANIFEST} is not valid JSON ({error})")
         if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
             self.fail(f'{MANIFEST}: "format" must be "{FORMAT}"')
-        if manifest.get("version") != VERSION:
-            self.fail(
-                f'{MANIFEST}: "version" {manifest.get("version")!r} is not supported '
-                f"(expected {VERSION})"
-            )
+        version = manifest.get("version")
+        if type(version) is not int or version not in TABLES_OF_VERSION:
+            supported = " or ".join(str(v) for v in TABLES_OF_VERSION)
+            self.fail(f'{MANIFEST}: "version" {version!r} is not supported (expected {supported})')
         for key in ("counts", "files"):
             if not isinstance(manifest.get(key), dict):
                 self.fail(f'{MANIFEST}: "{key}" must be an object')
@@ -147,6 +152,17 @@ class _Reader:
         ]
         return collected.with_columns(casts) if casts else collected
 
+    def concessions(
+        self, loan_ids: pl.Series, low: int | None = None, high: int | None = None
+    ) -> dict[str, pl.DataFrame]:
+        """The concession frames (validated, without ``__row``) of the loans in range; empty
+        frames for a version 1 snapshot, which has none."""
+        if WAIVERS not in self.tables:
+            return {name: empty_frame(name) for name in CONCESSION_TABLES}
+        frames = {name: self.scan(name, low, high) for name in CONCESSION_TABLES}
+        check_concessions(self, frames[WAIVERS], frames[PLANS], frames[PLAN_INSTALMENTS], loan_ids)
+        return {name: frame.drop(ROW) for name, frame in frames.items()}
+
 
 def _accepts(expected: pa.DataType, actual: pa.DataType) -> bool:
     """Whether ``actual`` widens to ``expected`` without losing or inventing a digit."""
@@ -182,7 +198,14 @@ def read_snapshot(directory: Path, *, verify_checksums: bool = True) -> Snapshot
     instalments = reader.scan(INSTALMENTS)
     payments = reader.scan(PAYMENTS)
     check_children(reader, instalments, payments, loans["loan_id"])
-    return Snapshot(products.drop(ROW), loans.drop(ROW), instalments.drop(ROW), payments.drop(ROW))
+    concessions = reader.concessions(loans["loan_id"])
+    return Snapshot(
+        products.drop(ROW),
+        loans.drop(ROW),
+        instalments.drop(ROW),
+        payments.drop(ROW),
+        **concessions,
+    )
 
 
 def _chunk_starts(reader: _Reader, chunk_loans: int) -> list[int]:
@@ -232,7 +255,8 @@ def iter_chunks(
     """Sub-snapshots of at most ``chunk_loans`` loans each, in loan_id order, each with its
     loans' instalments and payments and every product.
 
-    Each chunk is one lazy Parquet scan per file filtered on a loan_id range, which row-group
+    Each chunk is one lazy Parquet scan per file (the concession files too, for version 2)
+    filtered on a loan_id range, which row-group
     statistics turn into reading only the row groups that hold the range; the chunks' ranges
     cover every loan_id, so every instalment and payment row is validated exactly once.
     """
@@ -249,6 +273,7 @@ def iter_chunks(
             reader.scan(PAYMENTS),
             pl.Series("loan_id", [], dtype=pl.Int64),
         )
+        reader.concessions(pl.Series("loan_id", [], dtype=pl.Int64))
         return
     products = products.drop(ROW)
     for index, start in enumerate(starts):
@@ -259,4 +284,7 @@ def iter_chunks(
         instalments = reader.scan(INSTALMENTS, low, high)
         payments = reader.scan(PAYMENTS, low, high)
         check_children(reader, instalments, payments, loans["loan_id"])
-        yield Snapshot(products, loans.drop(ROW), instalments.drop(ROW), payments.drop(ROW))
+        concessions = reader.concessions(loans["loan_id"], low, high)
+        yield Snapshot(
+            products, loans.drop(ROW), instalments.drop(ROW), payments.drop(ROW), **concessions
+        )

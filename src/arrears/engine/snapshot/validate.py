@@ -15,9 +15,13 @@ from arrears.engine.snapshot.format import (
     INSTALMENTS,
     LOANS,
     PAYMENTS,
+    PLAN_INSTALMENTS,
+    PLANS,
     PRODUCTS,
+    WAIVERS,
     file_name,
 )
+from arrears.kernel.terms import Component
 
 #: The row index column a reader adds to every scanned frame, so a message can name the row.
 ROW = "__row"
@@ -55,9 +59,10 @@ def _check_sign(
     row = _first(frame, condition)
     if row is not None:
         wanted = "a positive" if positive else "a non-negative"
+        unit = " of minor units" if column.endswith("_minor") else ""
         reader.fail(
             f"{file_name(name)}: column {column}: {_where(row)} is {row[column]}; expected "
-            f"{wanted} int of minor units"
+            f"{wanted} int{unit}"
         )
 
 
@@ -179,3 +184,55 @@ def check_children(
             f"{file_name(PAYMENTS)}: column reversed_on: {_where(row)} is {row['reversed_on']}, "
             f"before the value date {row['value_date']}"
         )
+
+
+def _check_plan_known(reader: Refuser, plan_instalments: pl.DataFrame, plans: pl.DataFrame) -> None:
+    """Every plan instalment names a plan of its own loan (the pair loan_id, plan_id)."""
+    if plan_instalments.is_empty():
+        return
+    orphans = plan_instalments.join(
+        plans.select("loan_id", "plan_id"), on=["loan_id", "plan_id"], how="anti"
+    ).sort(ROW)
+    if not orphans.is_empty():
+        row = orphans.row(0, named=True)
+        reader.fail(
+            f"{file_name(PLAN_INSTALMENTS)}: column plan_id: {_where(row)} refers to unknown "
+            f"plan_id {row['plan_id']} of loan_id {row['loan_id']} (not in {file_name(PLANS)})"
+        )
+
+
+def check_concessions(
+    reader: Refuser,
+    waivers: pl.DataFrame,
+    plans: pl.DataFrame,
+    plan_instalments: pl.DataFrame,
+    loan_ids: pl.Series,
+) -> None:
+    """The version 2 files: owned by known loans (and plans), sorted, signs, components."""
+    _check_nulls(reader, WAIVERS, waivers)
+    _check_order(reader, WAIVERS, waivers, ["loan_id", "effective_on", "ref"], "waiver")
+    _check_owned(reader, WAIVERS, waivers, loan_ids)
+    _check_sign(reader, WAIVERS, waivers, "amount_minor", positive=True)
+    components = [c.value for c in Component]
+    row = _first(waivers, ~pl.col("component").is_in(components))
+    if row is not None:
+        reader.fail(
+            f"{file_name(WAIVERS)}: column component: {_where(row)} is {row['component']!r}; "
+            f"expected one of {', '.join(components)}"
+        )
+    _check_nulls(reader, PLANS, plans)
+    _check_order(reader, PLANS, plans, ["loan_id", "plan_id"], "plan")
+    _check_owned(reader, PLANS, plans, loan_ids)
+    _check_sign(reader, PLANS, plans, "grace_days", positive=False)
+    _check_sign(reader, PLANS, plans, "tolerance_minor", positive=False)
+    _check_nulls(reader, PLAN_INSTALMENTS, plan_instalments)
+    _check_order(
+        reader,
+        PLAN_INSTALMENTS,
+        plan_instalments,
+        ["loan_id", "plan_id", "seq"],
+        "plan instalment",
+    )
+    _check_owned(reader, PLAN_INSTALMENTS, plan_instalments, loan_ids)
+    _check_plan_known(reader, plan_instalments, plans)
+    _check_sign(reader, PLAN_INSTALMENTS, plan_instalments, "amount_minor", positive=True)

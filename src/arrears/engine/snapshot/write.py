@@ -1,4 +1,4 @@
-"""Writing a snapshot: the four files in batches, then the manifest, last and atomically."""
+"""Writing a snapshot: the data files in batches, then the manifest, last and atomically."""
 
 from __future__ import annotations
 
@@ -28,7 +28,8 @@ from arrears.engine.snapshot.format import (
 
 
 class SnapshotWriter:
-    """Writes the four files of a snapshot in batches, then the manifest (last, atomically).
+    """Writes the data files of a snapshot (format version 2) in batches, then the manifest
+    (last, atomically).
 
     ``row_group_rows`` set: rows are buffered into row groups of exactly that many rows (the
     last one of a file may be shorter); unset: each written batch is one row group. A writer

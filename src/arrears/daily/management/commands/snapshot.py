@@ -13,15 +13,19 @@ from arrears.ledger.snapshot_export import export_snapshot
 
 
 class Command(BaseCommand):
-    help = "Export the portfolio as a Parquet snapshot (products, loans, instalments, payments)."
+    help = (
+        "Export the portfolio as a Parquet snapshot (products, loans, instalments, payments, "
+        "waivers, plans, plan instalments)."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
         export = actions.add_parser(
             "export",
-            help="write every loan with its product, schedule and payments to DIR",
-            description="Write every loan with its product, schedule and payments to DIR as a "
-            "snapshot: four Parquet files and manifest.json (written last).",
+            help="write every loan with its product, schedule, payments and concessions to DIR",
+            description="Write every loan with its product, schedule, payments, waivers and "
+            "repayment plans to DIR as a snapshot (format version 2): seven Parquet files and "
+            "manifest.json (written last).",
         )
         export.add_argument("directory", metavar="DIR", type=Path)
         export.add_argument(
@@ -33,13 +37,13 @@ class Command(BaseCommand):
             "--batch-size",
             type=int,
             default=100_000,
-            help="rows read and written at a time (default 100000)",
+            help="loans read and written at a time (default 100000)",
         )
         export.add_argument(
             "--exclude-adjusted",
             action="store_true",
-            help="leave out loans with waivers or repayment plans (the format cannot carry "
-            "them); without it such loans make the export fail",
+            help="no effect (kept for one release): the snapshot format carries waivers and "
+            "plans since version 2, so no loan is left out",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
