@@ -40,6 +40,7 @@ from tests.kernel.factories import make_loan
 
 pytest.importorskip("pyspark")
 
+from arrears.engine import spark as spark_module
 from arrears.engine.spark import (
     TABLES,
     colocated,
@@ -329,6 +330,22 @@ def test_the_submit_entry_point_runs_without_django(spark, snapshot, tmp_path, c
     assert capsys.readouterr().out.startswith(local_stats.line(AS_OF).split(" [")[0])
     got, _ = read_output(tmp_path / "out")
     assert_frame_equal(got.sort("loan_id").collect(), expected)
+
+
+@pytest.mark.slow
+def test_the_run_record_goes_through_hadoop_for_a_remote_uri(spark, tmp_path, monkeypatch):
+    """For ``s3a://`` or ``hdfs://`` the record is written, checked and deleted through Hadoop's
+    file system API; here Hadoop's local file system stands in for the remote one."""
+    monkeypatch.setattr(spark_module, "is_local", lambda where: False)
+    record = f"{(tmp_path / 'out').as_uri()}/run.json"
+    assert not spark_module._exists(spark, record)
+    spark_module._put_text(spark, record, '{"as_of": "2026-06-20"}')
+    spark_module._put_text(spark, record, '{"as_of": "2026-06-21"}')  # replaces
+    assert spark_module._exists(spark, record)
+    assert json.loads((tmp_path / "out" / "run.json").read_text("utf-8")) == {"as_of": "2026-06-21"}
+    assert not (tmp_path / "out" / ".run.json.partial").exists()
+    spark_module._delete(spark, record)
+    assert not (tmp_path / "out" / "run.json").exists()
 
 
 def test_locations_keep_uris_and_make_paths_absolute(tmp_path, monkeypatch):

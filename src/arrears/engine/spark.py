@@ -222,6 +222,7 @@ def is_local(where: str) -> bool:
 
 
 def local_path(where: str) -> Path:
+    """The path of a local :func:`location` (``file:///tmp/x`` and ``/tmp/x`` alike)."""
     return Path(where.removeprefix("file://").removeprefix("file:"))
 
 
