@@ -319,6 +319,38 @@ def test_run_day_on_spark_takes_a_master_and_an_output_uri(spark, snapshot, tmp_
 
 
 @pytest.mark.slow
+def test_run_day_on_spark_over_a_range_writes_a_dated_output_per_day(spark, snapshot, tmp_path):
+    snap, _ = snapshot
+    out = StringIO()
+    call_command(
+        "run-day",
+        "--from",
+        AS_OF.isoformat(),
+        "--to",
+        (AS_OF + timedelta(days=1)).isoformat(),
+        "--snapshot",
+        snap.as_uri(),
+        "--out",
+        (tmp_path / "runs").as_uri() + "/",
+        "--engine",
+        "spark",
+        "--spark-master",  # the old spelling of --master
+        "local[2]",
+        stdout=out,
+    )
+    days = [AS_OF, AS_OF + timedelta(days=1)]
+    assert [line.split(":")[0] for line in out.getvalue().splitlines()] == [
+        d.isoformat() for d in days
+    ]
+    for day in days:
+        record = json.loads((tmp_path / "runs" / day.isoformat() / "run.json").read_text("utf-8"))
+        assert record["as_of"] == day.isoformat()
+        assert partition_dirs(tmp_path / "runs" / day.isoformat() / "loan_state") >= {
+            f"as_of={day}/bucket=M0"
+        }
+
+
+@pytest.mark.slow
 def test_the_submit_entry_point_runs_without_django(spark, snapshot, tmp_path, capsys):
     """``spark-submit …/engine/spark.py`` calls ``main``: the same run, the same line."""
     snap, _ = snapshot
