@@ -1,4 +1,5 @@
-"""The Spark runner gives exactly the rows ``compute_chunk`` gives for the whole snapshot.
+"""The Spark runner's executors write, as partitioned Parquet, exactly the rows the local
+runner writes for the whole snapshot; the driver never holds a loan row.
 
 One local Spark session serves the module (its start-up dominates the time); batches of two
 loans force several ``compute_chunk`` calls per partition, so the test would notice a loan
@@ -10,17 +11,20 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from io import StringIO
 from pathlib import Path
 
 import polars as pl
+import pyarrow.dataset as ds
 import pytest
 from django.core.management import call_command
 from polars.testing import assert_frame_equal
 
-from arrears.engine.chunk import compute_chunk
+from arrears.engine.chunk import ERROR_SCHEMA, RESULT_SCHEMA, compute_chunk
+from arrears.engine.runner import RunStats, run_snapshot
+from arrears.engine.snapshot import SnapshotWriter
 from arrears.kernel.money import Rounding
 from arrears.kernel.terms import (
     AccrualRounding,
@@ -36,10 +40,16 @@ from tests.kernel.factories import make_loan
 
 pytest.importorskip("pyspark")
 
+from arrears.engine import spark as spark_module
 from arrears.engine.spark import (
     TABLES,
     colocated,
     flat_frames,
+    is_local,
+    local_path,
+    location,
+    main,
+    read_output,
     run_snapshot_spark,
     spark_session,
 )
@@ -129,51 +139,155 @@ def spark() -> Iterator[object]:
 
 @pytest.fixture(scope="module")
 def snapshot(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, tuple[pl.DataFrame, ...]]:
+    """The portfolio as a valid snapshot (sorted files and a manifest), which the local
+    runner reads too."""
     snap = tmp_path_factory.mktemp("snapshot") / "snap"
-    snap.mkdir()
-    tables = portfolio()
-    for name, frame in zip(TABLES, tables, strict=True):
-        frame.write_parquet(snap / f"{name}.parquet")
+    products, loans, instalments, payments = portfolio()
+    tables = (
+        products,
+        loans.sort("loan_id"),
+        instalments.sort("loan_id", "seq"),
+        payments.sort("loan_id", "value_date", "ref"),
+    )
+    with SnapshotWriter(snap) as writer:
+        for name, frame in zip(TABLES, tables, strict=True):
+            writer.write(name, frame.to_arrow())
     return snap, tables
+
+
+def local_run(snap: Path, out: Path, as_of: date) -> tuple[pl.DataFrame, pl.DataFrame, RunStats]:
+    """What the local (chunked Polars) runner writes for the snapshot, sorted by loan_id."""
+    stats = run_snapshot(snap, out, as_of, chunk_loans=4)
+    return (
+        pl.read_parquet(out / "loan_state.parquet").sort("loan_id"),
+        pl.read_parquet(out / "errors.parquet").sort("loan_id"),
+        stats,
+    )
+
+
+def partition_dirs(dataset: Path) -> set[str]:
+    """The Hive partition directories of a dataset, relative to it (``as_of=…/bucket=…``)."""
+    return {str(f.parent.relative_to(dataset)) for f in dataset.rglob("*.parquet")}
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("partitions", [3, None])
-def test_spark_run_writes_the_chunk_results_and_errors_of_the_whole_snapshot(
+def test_executors_write_partitioned_results_equal_to_the_local_runner(
     spark, snapshot, tmp_path, partitions
 ):
     snap, tables = snapshot
-    stats = run_snapshot_spark(snap, tmp_path / "out", AS_OF, partitions=partitions)
+    out = tmp_path / "spark"
+    stats = run_snapshot_spark(snap, out, AS_OF, partitions=partitions)
 
-    expected, expected_errors = compute_chunk(*tables, AS_OF)
-    results = pl.read_parquet(tmp_path / "out" / "loan_state.parquet")
-    errors = pl.read_parquet(tmp_path / "out" / "errors.parquet")
-    assert_frame_equal(results, expected.sort("loan_id"))
-    assert_frame_equal(errors, expected_errors.sort("loan_id"))
-    buckets = dict(sorted(expected.group_by("bucket").len().iter_rows()))
-    assert (stats.loans, stats.delinquent, stats.errors, stats.per_bucket) == (
-        len(expected),
-        int((expected["dpd"] > 0).sum()),
-        len(expected_errors),
-        buckets,
+    expected, expected_errors, local_stats = local_run(snap, tmp_path / "local", AS_OF)
+    # read back as any Hive-aware reader would: Polars, with the partition types given
+    hive = {"as_of": pl.Date, "bucket": pl.String}
+    results = (
+        pl.scan_parquet(
+            out / "loan_state" / "**" / "*.parquet", hive_partitioning=True, hive_schema=hive
+        )
+        .select(expected.columns)
+        .sort("loan_id")
+        .collect()
     )
-    # the same run record the Polars runner writes
-    assert json.loads((tmp_path / "out" / "run.json").read_text("utf-8")) == {
-        "as_of": AS_OF.isoformat(),
+    assert_frame_equal(results, expected)  # row for row, column for column, types and all
+    errors = ds.dataset(out / "errors", format="parquet", partitioning="hive").to_table()
+    assert_frame_equal(
+        pl.from_arrow(errors).select(expected_errors.columns).sort("loan_id"), expected_errors
+    )
+    got, got_errors = read_output(out)
+    assert_frame_equal(got.sort("loan_id").collect(), expected)
+    assert_frame_equal(got_errors.sort("loan_id").collect(), expected_errors)
+    # the same as one big chunk, too
+    whole, whole_errors = compute_chunk(*tables, AS_OF)
+    assert_frame_equal(expected, whole.sort("loan_id"))
+    assert_frame_equal(expected_errors, whole_errors.sort("loan_id"))
+
+    # partitioned by as_of and bucket (results) and by code (errors); no driver-written file
+    buckets = dict(sorted(expected.group_by("bucket").len().iter_rows()))
+    assert partition_dirs(out / "loan_state") == {
+        f"as_of={AS_OF}/bucket={bucket}" for bucket in buckets
+    }
+    assert partition_dirs(out / "errors") == {"code=loan-invalid-terms"}
+    assert not (out / "loan_state.parquet").exists()
+    # the summary and the run record are the local runner's
+    assert (stats.loans, stats.delinquent, stats.errors, stats.per_bucket) == (
+        local_stats.loans,
+        local_stats.delinquent,
+        local_stats.errors,
+        local_stats.per_bucket,
+    )
+    assert stats.per_bucket == buckets
+    record = json.loads((out / "run.json").read_text("utf-8"))
+    assert record == {
+        **json.loads((tmp_path / "local" / "run.json").read_text("utf-8")),
         "engine": "spark",
-        "loans": len(expected),
-        "delinquent": stats.delinquent,
-        "errors": len(expected_errors),
-        "per_bucket": buckets,
     }
     # the portfolio exercises what it claims: arrears, a settled loan, a kernel fallback, errors
     assert results["dpd"].max() > 0 and results["settled_on"].is_not_null().any()
     assert "HUGE" in results["ref"] and "FUTURE" not in results["ref"]
-    assert sorted(errors["ref"]) == ["CORRUPT", "NOSCHEDULE"]
+    assert sorted(errors["ref"].to_pylist()) == ["CORRUPT", "NOSCHEDULE"]
 
 
 @pytest.mark.slow
-def test_run_day_on_spark_prints_the_summary_the_polars_engine_prints(spark, snapshot, tmp_path):
+def test_a_second_run_into_the_same_output_replaces_it_whole(spark, snapshot, tmp_path):
+    """Static overwrite: a later day's run leaves nothing of the earlier one — not its as_of
+    directory, not a bucket the later day no longer has, not a stale record."""
+    snap, _ = snapshot
+    out = tmp_path / "spark"
+    run_snapshot_spark(snap, out, AS_OF, partitions=2)
+    later = AS_OF + timedelta(days=75)
+    before = partition_dirs(out / "loan_state")
+    stats = run_snapshot_spark(snap, out, later, partitions=2)
+
+    expected, expected_errors, _ = local_run(snap, tmp_path / "local", later)
+    after = partition_dirs(out / "loan_state")
+    assert after == {f"as_of={later}/bucket={b}" for b in expected["bucket"].unique()}
+    assert before.isdisjoint(after)
+    got, got_errors = read_output(out)
+    assert_frame_equal(got.sort("loan_id").collect(), expected)
+    assert_frame_equal(got_errors.sort("loan_id").collect(), expected_errors)
+    assert json.loads((out / "run.json").read_text("utf-8"))["as_of"] == later.isoformat()
+    assert stats.loans == len(expected)
+    assert not list(out.glob(".*.partial"))
+
+
+@pytest.mark.slow
+def test_the_driver_never_receives_a_loan_row(spark, snapshot, tmp_path, monkeypatch):
+    """Every DataFrame the run brings to the driver (collect, toArrow, toPandas, take…) is
+    spied on: only the products table and a summary of a row per bucket (and errors) come."""
+    snap, _ = snapshot
+    classic = type(spark.range(1))
+    fetched: list[tuple[str, list[str], int]] = []
+
+    def spy(name: str):
+        original = getattr(classic, name)
+
+        def fetch(self, *args, **kwargs):
+            value = original(self, *args, **kwargs)
+            rows = value.num_rows if hasattr(value, "num_rows") else len(value)
+            fetched.append((name, list(self.columns), rows))
+            return value
+
+        return fetch
+
+    for name in ("collect", "toArrow", "toPandas", "toLocalIterator", "take", "head", "tail"):
+        monkeypatch.setattr(classic, name, spy(name))
+    stats = run_snapshot_spark(snap, tmp_path / "out", AS_OF, partitions=3)
+
+    assert fetched, "the spy saw nothing: is the DataFrame class right?"
+    for name, columns, _ in fetched:
+        assert "loan_id" not in columns and "ref" not in columns, (name, columns)
+    # the products table (shipped to the executors) and a summary row per bucket and errors
+    (products, product_columns, _), (summary, summary_columns, summary_rows) = fetched
+    assert summary_columns == ["failed", "bucket", "n", "late"]
+    assert (products, summary) == ("toArrow", "collect")
+    assert product_columns == snapshot[1][0].columns
+    assert summary_rows <= len(stats.per_bucket) + 1
+
+
+@pytest.mark.slow
+def test_run_day_on_spark_takes_a_master_and_an_output_uri(spark, snapshot, tmp_path):
     snap, tables = snapshot
     out = StringIO()
     call_command(
@@ -183,9 +297,13 @@ def test_run_day_on_spark_prints_the_summary_the_polars_engine_prints(spark, sna
         "--snapshot",
         str(snap),
         "--out",
-        str(tmp_path / "out"),
+        (tmp_path / "out").as_uri(),  # file:///…, as s3a://bucket/run would be given
         "--engine",
         "spark",
+        "--master",
+        "local[2]",
+        "--partitions",
+        "2",
         stdout=out,
     )
     expected, errors = compute_chunk(*tables, AS_OF)
@@ -196,12 +314,101 @@ def test_run_day_on_spark_prints_the_summary_the_polars_engine_prints(spark, sna
         f"{len(errors)} errors ["
     )
     assert (tmp_path / "out" / "run.json").is_file()
+    got, _ = read_output(tmp_path / "out")
+    assert_frame_equal(got.sort("loan_id").collect(), expected.sort("loan_id"))
+
+
+@pytest.mark.slow
+def test_run_day_on_spark_over_a_range_writes_a_dated_output_per_day(spark, snapshot, tmp_path):
+    snap, _ = snapshot
+    out = StringIO()
+    call_command(
+        "run-day",
+        "--from",
+        AS_OF.isoformat(),
+        "--to",
+        (AS_OF + timedelta(days=1)).isoformat(),
+        "--snapshot",
+        snap.as_uri(),
+        "--out",
+        (tmp_path / "runs").as_uri() + "/",
+        "--engine",
+        "spark",
+        "--spark-master",  # the old spelling of --master
+        "local[2]",
+        stdout=out,
+    )
+    days = [AS_OF, AS_OF + timedelta(days=1)]
+    assert [line.split(":")[0] for line in out.getvalue().splitlines()] == [
+        d.isoformat() for d in days
+    ]
+    for day in days:
+        record = json.loads((tmp_path / "runs" / day.isoformat() / "run.json").read_text("utf-8"))
+        assert record["as_of"] == day.isoformat()
+        assert partition_dirs(tmp_path / "runs" / day.isoformat() / "loan_state") >= {
+            f"as_of={day}/bucket=M0"
+        }
+
+
+@pytest.mark.slow
+def test_the_submit_entry_point_runs_without_django(spark, snapshot, tmp_path, capsys):
+    """``spark-submit …/engine/spark.py`` calls ``main``: the same run, the same line."""
+    snap, _ = snapshot
+    assert (
+        main(["--snapshot", str(snap), "--out", str(tmp_path / "out"), "--as-of", "2026-06-20"])
+        == 0
+    )
+    expected, _, local_stats = local_run(snap, tmp_path / "local", AS_OF)
+    assert capsys.readouterr().out.startswith(local_stats.line(AS_OF).split(" [")[0])
+    got, _ = read_output(tmp_path / "out")
+    assert_frame_equal(got.sort("loan_id").collect(), expected)
+
+
+@pytest.mark.slow
+def test_the_run_record_goes_through_hadoop_for_a_remote_uri(spark, tmp_path, monkeypatch):
+    """For ``s3a://`` or ``hdfs://`` the record is written, checked and deleted through Hadoop's
+    file system API; here Hadoop's local file system stands in for the remote one."""
+    monkeypatch.setattr(spark_module, "is_local", lambda where: False)
+    record = f"{(tmp_path / 'out').as_uri()}/run.json"
+    assert not spark_module._exists(spark, record)
+    spark_module._put_text(spark, record, '{"as_of": "2026-06-20"}')
+    spark_module._put_text(spark, record, '{"as_of": "2026-06-21"}')  # replaces
+    assert spark_module._exists(spark, record)
+    assert json.loads((tmp_path / "out" / "run.json").read_text("utf-8")) == {"as_of": "2026-06-21"}
+    assert not (tmp_path / "out" / ".run.json.partial").exists()
+    spark_module._delete(spark, record)
+    assert not (tmp_path / "out" / "run.json").exists()
+
+
+def test_locations_keep_uris_and_make_paths_absolute(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert location("s3a://bucket/runs/day/") == "s3a://bucket/runs/day"
+    assert location("hdfs://nn:8020/runs") == "hdfs://nn:8020/runs"
+    assert location("out") == str(tmp_path / "out")
+    assert location(Path("out")) == str(tmp_path / "out")
+    assert is_local(location("out")) and is_local("file:///tmp/x")
+    assert not is_local("s3a://bucket/x") and not is_local("hdfs://nn/x")
+    assert local_path("file:///tmp/x") == local_path("/tmp/x") == Path("/tmp/x")
+
+
+def test_reading_an_output_without_rows_gives_the_schemas(tmp_path):
+    """Spark writes no Parquet file for an empty dataset (only ``_SUCCESS``)."""
+    for name in ("loan_state", "errors"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "_SUCCESS").touch()
+    results, errors = read_output(tmp_path)
+    assert results.collect().schema == pl.Schema(RESULT_SCHEMA)
+    assert errors.collect().schema == pl.Schema(ERROR_SCHEMA)
 
 
 @pytest.mark.slow
 def test_colocated_rows_flatten_back_to_the_snapshot_exactly(spark, snapshot):
-    """Decimals (scale 12 and 6), dates and nulls survive Spark and Arrow digit for digit."""
-    snap, (products, loans, instalments, payments) = snapshot
+    """Decimals (scale 12 and 6), dates and nulls survive Spark and Arrow digit for digit:
+    the nested rows flatten back to the snapshot's files, values and types."""
+    snap, _ = snapshot
+    products, loans, instalments, payments = (
+        pl.read_parquet(snap / f"{name}.parquet") for name in TABLES
+    )
     table = colocated(spark, snap, partitions=3).toArrow()
     back = flat_frames(pl.from_arrow(table))
     for got, want, keys in zip(

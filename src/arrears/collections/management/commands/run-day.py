@@ -48,12 +48,33 @@ class Command(BaseCommand):
             "spark: the compiled replay per partition on a Spark cluster (needs --snapshot); "
             "polars: the old name of compiled (deprecated)",
         )
-        parser.add_argument("--snapshot", help="run on a Parquet snapshot directory (no database)")
-        parser.add_argument("--out", help="with --snapshot: where to write loan_state.parquet")
+        parser.add_argument(
+            "--snapshot",
+            help="run on a Parquet snapshot directory (no database); with --engine spark also "
+            "a URI Spark reads (s3a://, hdfs://)",
+        )
+        parser.add_argument(
+            "--out",
+            help="with --snapshot: where to write loan_state.parquet; with --engine spark a "
+            "directory or URI (s3a://, hdfs://) the executors write partitioned Parquet to, "
+            "replaced on a rerun",
+        )
         parser.add_argument(
             "--chunk-loans", type=int, default=1_000_000, help="loans per chunk (--snapshot)"
         )
-        parser.add_argument("--spark-master", default="local[2]", help="Spark master URL")
+        parser.add_argument(
+            "--master",
+            "--spark-master",
+            dest="spark_master",
+            default="local[2]",
+            help="with --engine spark: the master URL (local[2], spark://host:7077, yarn, k8s://…)",
+        )
+        parser.add_argument(
+            "--partitions",
+            type=int,
+            default=None,
+            help="with --engine spark: partitions of loans (default: spark.sql.shuffle.partitions)",
+        )
         parser.add_argument(
             "--no-workflow",
             action="store_true",
@@ -112,6 +133,9 @@ class Command(BaseCommand):
     def _snapshot_days(self, first: date, last: date, options: dict[str, Any]) -> None:
         if not (options["snapshot"] and options["out"]):
             raise CommandError("--snapshot and --out go together")
+        if options["engine"] == "spark":
+            self._spark_days(first, last, options)
+            return
         snapshot, out = Path(options["snapshot"]), Path(options["out"])
         if not snapshot.is_dir():
             raise CommandError(f"--snapshot: {snapshot} is not a directory")
@@ -119,21 +143,38 @@ class Command(BaseCommand):
         while day <= last:
             target = out if first == last else out / day.isoformat()
             try:
-                if options["engine"] == "spark":
-                    from arrears.engine.spark import run_snapshot_spark
-
-                    stats = run_snapshot_spark(
-                        snapshot, target, day, master=options["spark_master"]
-                    )
-                else:
-                    stats = run_snapshot(
-                        snapshot,
-                        target,
-                        day,
-                        chunk_loans=options["chunk_loans"],
-                        engine=options["engine"],
-                    )
+                stats = run_snapshot(
+                    snapshot,
+                    target,
+                    day,
+                    chunk_loans=options["chunk_loans"],
+                    engine=options["engine"],
+                )
                 self.stdout.write(stats.line(day))
             except (FileNotFoundError, ArrearsError) as error:
                 raise CommandError(str(error)) from None
+            day += timedelta(days=1)
+
+    def _spark_days(self, first: date, last: date, options: dict[str, Any]) -> None:
+        """The snapshot run on Spark: ``--snapshot`` and ``--out`` may be URIs (kept as text,
+        which ``Path`` would fold), read and written by the executors."""
+        from arrears.engine.spark import is_local, local_path, location, run_snapshot_spark
+
+        snapshot, out = location(options["snapshot"]), location(options["out"])
+        if is_local(snapshot) and not local_path(snapshot).is_dir():
+            raise CommandError(f"--snapshot: {options['snapshot']} is not a directory")
+        day = first
+        while day <= last:
+            target = out if first == last else f"{out}/{day.isoformat()}"
+            try:
+                stats = run_snapshot_spark(
+                    snapshot,
+                    target,
+                    day,
+                    master=options["spark_master"],
+                    partitions=options["partitions"],
+                )
+            except (FileNotFoundError, ArrearsError) as error:
+                raise CommandError(str(error)) from None
+            self.stdout.write(stats.line(day))
             day += timedelta(days=1)
