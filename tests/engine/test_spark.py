@@ -22,7 +22,7 @@ import pytest
 from django.core.management import call_command
 from polars.testing import assert_frame_equal
 
-from arrears.engine.chunk import ERROR_SCHEMA, RESULT_SCHEMA, compute_chunk
+from arrears.engine.chunk import ERROR_SCHEMA, RESULT_SCHEMA, compute_chunk, kernel_chunk
 from arrears.engine.runner import RunStats, run_snapshot
 from arrears.engine.snapshot import SnapshotWriter
 from arrears.kernel.money import Rounding
@@ -36,6 +36,8 @@ from arrears.kernel.terms import (
     RateBasis,
 )
 from tests.engine.test_frames import frames
+from tests.engine.test_snapshot_v2 import AS_OF as V2_AS_OF
+from tests.engine.test_snapshot_v2 import base  # noqa: F401  (fixture)
 from tests.kernel.factories import make_loan
 
 pytest.importorskip("pyspark")
@@ -410,9 +412,10 @@ def test_colocated_rows_flatten_back_to_the_snapshot_exactly(spark, snapshot):
         pl.read_parquet(snap / f"{name}.parquet") for name in TABLES
     )
     table = colocated(spark, snap, partitions=3).toArrow()
-    back = flat_frames(pl.from_arrow(table))
+    flat_loans, children = flat_frames(pl.from_arrow(table))
+    assert set(children) == {"instalments", "payments"}
     for got, want, keys in zip(
-        back,
+        (flat_loans, children["instalments"], children["payments"]),
         (loans, instalments, payments),
         (["loan_id"], ["loan_id", "seq"], ["loan_id", "ref"]),
         strict=True,
@@ -421,3 +424,28 @@ def test_colocated_rows_flatten_back_to_the_snapshot_exactly(spark, snapshot):
     assert_frame_equal(
         pl.from_arrow(spark.read.parquet(str(snap / "products.parquet")).toArrow()), products
     )
+
+
+@pytest.mark.slow
+def test_a_v2_snapshot_with_concessions_gives_the_local_runners_figures(
+    spark,
+    base,
+    tmp_path,  # noqa: F811  (the imported fixture)
+):
+    """Waivers, plans and plan instalments travel with their loans to the executors, which
+    replay those loans through the kernel: every figure equals the local runner's and the
+    kernel's, and the concessions change what the loans owe."""
+    snap = tmp_path / "v2"
+    with SnapshotWriter(snap, row_group_rows=4) as writer:
+        for name, frame in base.tables.items():
+            writer.write(name, frame.to_arrow())
+    out = tmp_path / "spark"
+    run_snapshot_spark(snap, out, V2_AS_OF, partitions=3)
+    got, got_errors = read_output(out)
+    expected, expected_errors, _ = local_run(snap, tmp_path / "local", V2_AS_OF)
+    assert_frame_equal(got.sort("loan_id").collect(), expected)
+    assert_frame_equal(got_errors.sort("loan_id").collect(), expected_errors)
+    kernel, _ = kernel_chunk(*base.frames, V2_AS_OF, **base.concessions)
+    assert_frame_equal(expected, kernel)
+    bare, _ = compute_chunk(*base.frames, V2_AS_OF)
+    assert not expected.equals(bare.sort("loan_id")), "the concessions were applied"

@@ -26,12 +26,13 @@ The partition columns are columns of the schemas, so a Hive-partitioned read
 from __future__ import annotations
 
 import io
+import json
 import logging
 import os
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -41,14 +42,25 @@ import pyarrow as pa
 
 from arrears.engine.chunk import ERROR_SCHEMA, RESULT_SCHEMA, compute_chunk
 from arrears.engine.runner import RunStats, write_run_record
+from arrears.engine.snapshot.format import (
+    CONCESSION_TABLES,
+    MANIFEST,
+    PLAN_INSTALMENTS,
+    PLANS,
+    TABLES_OF_VERSION,
+    WAIVERS,
+)
+from arrears.engine.snapshot.format import INSTALMENTS as INSTALMENTS_TABLE
+from arrears.engine.snapshot.format import PAYMENTS as PAYMENTS_TABLE
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
-TABLES = ("products", "loans", "instalments", "payments")
-#: The nested columns that carry a loan's instalments and payments through the shuffle.
-INSTALMENTS = "_instalments"
-PAYMENTS = "_payments"
+#: The files every snapshot has; version 2 adds the concessions (read when the manifest says so).
+TABLES = TABLES_OF_VERSION[1]
+#: A loan's rows of each child table travel nested in one column through the shuffle.
+CHILDREN = (INSTALMENTS_TABLE, PAYMENTS_TABLE, *CONCESSION_TABLES)
+NESTED = {name: f"_{name}" for name in CHILDREN}
 
 #: Output of the mapped function: the result columns plus the error of a loan that failed.
 _ARROW_TYPES: dict[type[pl.DataType], pa.DataType] = {
@@ -117,13 +129,18 @@ def spark_session(
 
 
 def colocated(
-    spark: SparkSession, snapshot: str | Path, partitions: int | None = None
+    spark: SparkSession,
+    snapshot: str | Path,
+    partitions: int | None = None,
+    children: Sequence[str] = (INSTALMENTS_TABLE, PAYMENTS_TABLE),
 ) -> DataFrame:
-    """One row per loan with its instalments and payments nested, hash-partitioned by loan_id
-    (``snapshot``: a directory or a URI Spark reads, see :func:`location`).
+    """One row per loan with its rows of each of ``children`` nested (instalments and
+    payments; for a version 2 snapshot also waivers, plans and plan instalments),
+    hash-partitioned by loan_id (``snapshot``: a directory or a URI Spark reads, see
+    :func:`location`).
 
-    A loan without instalments or payments gets a null array (left joins); instalments and
-    payments of loans missing from ``loans`` are dropped, as ``compute_chunk`` would ignore them.
+    A loan without rows in a child table gets a null array (left joins); child rows of loans
+    missing from ``loans`` are dropped, as ``compute_chunk`` would ignore them.
     """
     from pyspark.sql import functions as F
 
@@ -134,18 +151,16 @@ def colocated(
         fields = [c for c in frame.columns if c != "loan_id"]
         return frame.groupBy("loan_id").agg(F.collect_list(F.struct(*fields)).alias(alias))
 
-    joined = (
-        read("loans")
-        .join(nest(read("instalments"), INSTALMENTS), "loan_id", "left")
-        .join(nest(read("payments"), PAYMENTS), "loan_id", "left")
-    )
+    joined = read("loans")
+    for name in children:
+        joined = joined.join(nest(read(name), NESTED[name]), "loan_id", "left")
     if partitions is None:
         return joined.repartition("loan_id")
     return joined.repartition(partitions, "loan_id")
 
 
-def flat_frames(frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
-    """The loans, instalments and payments frames of a batch of co-located rows."""
+def flat_frames(frame: pl.DataFrame) -> tuple[pl.DataFrame, dict[str, pl.DataFrame]]:
+    """The loans of a batch of co-located rows, and each nested child table as a frame."""
 
     def flatten(column: str) -> pl.DataFrame:
         return (
@@ -155,8 +170,9 @@ def flat_frames(frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, pl.Dat
             .unnest(column)
         )
 
-    loans = frame.drop(INSTALMENTS, PAYMENTS)
-    return loans, flatten(INSTALMENTS), flatten(PAYMENTS)
+    nested = [name for name in CHILDREN if NESTED[name] in frame.columns]
+    loans = frame.drop(*(NESTED[name] for name in nested))
+    return loans, {name: flatten(NESTED[name]) for name in nested}
 
 
 def _output_batches(results: pl.DataFrame, errors: pl.DataFrame) -> list[pa.RecordBatch]:
@@ -192,12 +208,31 @@ def chunk_mapper(
             assert isinstance(frame, pl.DataFrame)
             if frame.height == 0:
                 continue
-            loans, instalments, payments = flat_frames(frame)
+            loans, children = flat_frames(frame)
             yield from _output_batches(
-                *compute_chunk(products, loans, instalments, payments, as_of)
+                *compute_chunk(
+                    products,
+                    loans,
+                    children[INSTALMENTS_TABLE],
+                    children[PAYMENTS_TABLE],
+                    as_of,
+                    waivers=children.get(WAIVERS),
+                    plans=children.get(PLANS),
+                    plan_instalments=children.get(PLAN_INSTALMENTS),
+                )
             )
 
     return run_partition
+
+
+def _local_tables(source: str) -> tuple[str, ...]:
+    """The files of a local snapshot by its manifest's version (a version 1 snapshot has no
+    concessions, whatever else lies in its directory); without a manifest, the four."""
+    manifest = local_path(f"{source}/{MANIFEST}")
+    if not manifest.exists():
+        return TABLES
+    version = json.loads(manifest.read_text()).get("version", 1)
+    return TABLES_OF_VERSION.get(version, TABLES)
 
 
 def _spark_schema() -> str:
@@ -332,6 +367,7 @@ def run_snapshot_spark(
     source, target = location(snapshot), location(out)
     tables = {name: f"{source}/{name}.parquet" for name in TABLES}
     if is_local(source):  # fail before starting a JVM
+        tables = {name: f"{source}/{name}.parquet" for name in _local_tables(source)}
         for name, where in tables.items():
             if not local_path(where).exists():
                 raise FileNotFoundError(f"snapshot {snapshot} has no {name}.parquet")
@@ -342,12 +378,15 @@ def run_snapshot_spark(
         for name, where in tables.items():
             if not _exists(spark, where):
                 raise FileNotFoundError(f"snapshot {snapshot} has no {name}.parquet")
+        for name in CONCESSION_TABLES:  # a version 2 snapshot on object storage
+            if _exists(spark, f"{source}/{name}.parquet"):
+                tables[name] = f"{source}/{name}.parquet"
     products = pl.from_arrow(spark.read.parquet(tables["products"]).toArrow())
     assert isinstance(products, pl.DataFrame)
     buffer = io.BytesIO()
     products.write_ipc(buffer)
     mapped = (
-        colocated(spark, source, partitions)
+        colocated(spark, source, partitions, [name for name in CHILDREN if name in tables])
         .mapInArrow(chunk_mapper(buffer.getvalue(), as_of), _spark_schema())
         .persist(StorageLevel.MEMORY_AND_DISK)
     )
