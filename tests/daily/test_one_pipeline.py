@@ -2,7 +2,8 @@
 plans (active, broken, completed, settlement), reversals and back-dated payments,
 
 * the database path (``compiled``: ``ledger.frames`` → ``engine.chunk.compute_chunk``),
-* ``snapshot export`` + ``run_snapshot`` (the no-database path; format version 2), and
+* ``snapshot export`` + ``run_snapshot`` (the no-database path; format version 2),
+* the same snapshot on Spark (``local[2]``; executors write partitioned Parquet), and
 * the kernel (``reference``: every loan replayed from the ORM's kernel values)
 
 agree on every loan and every figure, for several as-of dates. CI runs it on SQLite and on
@@ -21,10 +22,12 @@ from arrears.daily.engines import compiled_states, reference_states
 from arrears.engine.chunk import RESULT_SCHEMA, compute_chunk, kernel_chunk
 from arrears.engine.runner import run_snapshot
 from arrears.engine.snapshot import read_snapshot
+from arrears.engine.spark import read_output, run_snapshot_spark, spark_session
 from arrears.kernel.contract import STORED
 from arrears.ledger import models
 from arrears.ledger.frames import read_frames
 from arrears.ledger.snapshot_export import export_snapshot
+from tests.engine.test_spark import FAST_JVM
 from tests.ledger.books import AS_OF_DATES, concession_book
 
 pytestmark = pytest.mark.slow
@@ -75,6 +78,17 @@ def test_database_path_equals_snapshot_path_equals_kernel(tmp_path: Path) -> Non
         adjusted = {loan.id for loan in book[:12]}
         adjusted_states += fast.filter(pl.col("loan_id").is_in(adjusted)).height
     assert adjusted_states > 30  # the concession loans were computed, not dropped as errors
+
+    # and Spark's executors, on the same exported snapshot, for the last date: the partitioned
+    # output read back is the local runner's (so the database path's and the kernel's)
+    session = spark_session("local[2]", FAST_JVM)
+    try:
+        run_snapshot_spark(snapshot_dir, tmp_path / "spark", as_of, partitions=2)
+    finally:
+        session.stop()
+    results, errors = read_output(tmp_path / "spark")
+    assert_frame_equal(results.sort("loan_id").collect(), ran)
+    assert errors.collect().height == len(compiled_errors)
 
 
 @pytest.mark.django_db
