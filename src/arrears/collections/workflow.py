@@ -340,17 +340,23 @@ def _open_cases(
     rows = newly.filter(~pl.col("borrower_id").is_in(list(written_off))).select(
         "borrower_id", "currency", "loans_overdue", "dpd", "total_due"
     )
-    created = Case.objects.bulk_create(
-        [Case(borrower_id=b, currency=c, opened_on=as_of) for b, c, *_ in rows.iter_rows()],
-        batch_size=bulk.BATCH,
+    bulk.insert_rows(
+        Case,
+        ["borrower", "currency", "opened_on"],
+        [(b, c, as_of) for b, c, *_ in rows.iter_rows()],
     )
+    ids: dict[int, int] = {}
+    for part in bulk.chunks(rows["borrower_id"].to_list()):
+        ids.update(
+            Case.objects.filter(
+                closed_on__isnull=True, opened_on=as_of, borrower_id__in=list(part)
+            ).values_list("borrower_id", "id")
+        )
     opened = []
-    for case, (borrower_id, currency, overdue, dpd, total_due) in zip(
-        created, rows.iter_rows(), strict=True
-    ):
+    for borrower_id, currency, overdue, dpd, total_due in rows.iter_rows():
         opened.append(
             events.DayEvent(
-                case.pk,
+                ids[borrower_id],
                 CaseEvent.Kind.OPENED,
                 "",
                 Case.Status.OPEN,
@@ -360,7 +366,7 @@ def _open_cases(
         )
         open_ids.add(borrower_id)
     events.record_day(opened, as_of, strategy=label)
-    summary.opened += len(created)
+    summary.opened += len(rows)
 
 
 #: What a day's evaluation may change on an open case, in the order of ``_update_cases``' rows.
@@ -670,31 +676,54 @@ def _create_work(
     for hold in active_holds(as_of, due["borrower_id"].unique().to_list()):
         holds.setdefault(hold.borrower_id, []).append(hold)
     fresh = []
+    suppressed = 0
     for row in due.iter_rows(named=True):
         why_not = _suppression(row, row["channel"], holds.get(row["borrower_id"], []))
+        suppressed += bool(why_not)
         fresh.append(
-            WorkItem(
-                key=row["key"],
-                case_id=row["case_pk"],
-                borrower_id=row["borrower_id"],
-                due_on=as_of,
-                stage=row["stage"],
-                treatment=row["treatment"],
-                channel=row["channel"],
-                template=row["template"],
-                owner=row["owner"],
-                collector_id=row["collector_id"],
-                status=WorkItem.Status.SUPPRESSED if why_not else WorkItem.Status.PENDING,
-                status_reason=why_not,
-                reason=f"{row['reason']}; cadence day {row['day']}",
-                strategy=label,
-                variant=row["variant"],
-                priority=row["case_priority"] if row["case_pk"] is not None else 0,
+            (
+                row["key"],
+                row["case_pk"],
+                row["borrower_id"],
+                as_of,
+                row["stage"],
+                row["treatment"],
+                row["channel"],
+                row["template"],
+                row["owner"],
+                row["collector_id"],
+                WorkItem.Status.SUPPRESSED if why_not else WorkItem.Status.PENDING,
+                why_not,
+                f"{row['reason']}; cadence day {row['day']}",
+                label,
+                row["variant"],
+                row["case_priority"] if row["case_pk"] is not None else 0,
             )
         )
-    WorkItem.objects.bulk_create(fresh, ignore_conflicts=True, batch_size=2000)
+    bulk.insert_rows(WorkItem, _WORK_FIELDS, fresh)
     summary.work_created = len(fresh)
-    summary.work_suppressed = sum(1 for i in fresh if i.status == WorkItem.Status.SUPPRESSED)
+    summary.work_suppressed = suppressed
+
+
+#: The columns ``_create_work`` writes for a work item, in its rows' order.
+_WORK_FIELDS = [
+    "key",
+    "case",
+    "borrower",
+    "due_on",
+    "stage",
+    "treatment",
+    "channel",
+    "template",
+    "owner",
+    "collector",
+    "status",
+    "status_reason",
+    "reason",
+    "strategy",
+    "variant",
+    "priority",
+]
 
 
 def business_date() -> date:
