@@ -8,10 +8,10 @@ and cheap on both SQLite (``executemany``) and PostgreSQL (psycopg pipelines ``e
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
-from django.db import connection
+from django.db import connection, models
 from django.db.models import Model
 
 #: Rows per ``executemany`` call, ids per ``IN (…)`` list.
@@ -25,6 +25,35 @@ def chunks(items: Sequence[T], size: int = BATCH) -> Iterator[Sequence[T]]:
     limit on parameters)."""
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+def _preparer(field: Any) -> Callable[[Any], Any]:
+    """How a value of ``field`` is made ready for the driver, decided once per column.
+
+    Strings, integers, booleans and ids go as they are (what ``get_db_prep_save`` returns for
+    them anyway); dates and times through the backend's adapters; anything else through the
+    field itself. Calling ``get_db_prep_save`` for every value costs microseconds each, which
+    adds up to seconds over a day's hundreds of thousands of values.
+    """
+    ops = connection.ops
+    if isinstance(field, models.DateTimeField):
+        return ops.adapt_datetimefield_value  # type: ignore[no-any-return]
+    if isinstance(field, models.DateField):
+        return ops.adapt_datefield_value  # type: ignore[no-any-return]
+    if isinstance(field, models.CharField | models.TextField):
+        return _text
+    if isinstance(field, models.IntegerField | models.BooleanField | models.ForeignKey):
+        return _same
+    return lambda value: field.get_db_prep_save(value, connection)
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def _text(value: Any) -> Any:
+    """A string as the driver wants it: a choices member (a ``str`` subclass) as its value."""
+    return value if value is None or type(value) is str else str(value)
 
 
 def update_rows(model: type[Model], names: Sequence[str], rows: Sequence[Sequence[Any]]) -> int:
@@ -42,12 +71,10 @@ def update_rows(model: type[Model], names: Sequence[str], rows: Sequence[Sequenc
     quote = connection.ops.quote_name
     sets = ", ".join(f"{quote(f.column)} = %s" for f in fields)  # type: ignore[union-attr]
     sql = f"UPDATE {quote(model._meta.db_table)} SET {sets} WHERE id = %s"
+    preparers = [_preparer(field) for field in fields]
+    width = len(fields)
     prepared = [
-        [
-            field.get_db_prep_save(value, connection)  # type: ignore[union-attr]
-            for field, value in zip(fields, row, strict=False)
-        ]
-        + [row[len(fields)]]
+        [prepare(value) for prepare, value in zip(preparers, row, strict=False)] + [row[width]]
         for row in rows
     ]
     with connection.cursor() as cursor:
@@ -91,12 +118,9 @@ def insert_rows(model: type[Model], names: Sequence[str], rows: Sequence[Sequenc
         f"VALUES ({marks}) ON CONFLICT DO NOTHING"
     )
     tail = [value for _, value in rest]
+    preparers = [_preparer(field) for field in given]
     prepared = [
-        [
-            field.get_db_prep_save(value, connection)  # type: ignore[union-attr]
-            for field, value in zip(given, row, strict=True)
-        ]
-        + tail
+        [prepare(value) for prepare, value in zip(preparers, row, strict=True)] + tail
         for row in rows
     ]
     with connection.cursor() as cursor:
