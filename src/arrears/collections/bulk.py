@@ -135,7 +135,8 @@ def insert_rows(model: type[Model], names: Sequence[str], rows: Sequence[Sequenc
     SELECT`` from a table filled by ``COPY`` (PostgreSQL); returns how many rows were given
     (a row whose unique key exists already is skipped by the database).
 
-    Every other concrete column gets its field's default — computed once, not per row;
+    Every other concrete column gets its field's default — computed once, not per row (so a
+    column whose default must differ per row, a token say, has to be given);
     ``auto_now_add`` columns get the time of the call — and the primary key its sequence.
     Why not ``bulk_create``: it compiles each value of each row through the ORM (about ten
     microseconds each), which made the day's events and work items cost seconds; here a
