@@ -39,9 +39,9 @@ def _preparer(field: Any) -> Callable[[Any], Any]:
     """
     ops = connection.ops
     if isinstance(field, models.DateTimeField):
-        return ops.adapt_datetimefield_value  # type: ignore[no-any-return]
+        return ops.adapt_datetimefield_value
     if isinstance(field, models.DateField):
-        return ops.adapt_datefield_value  # type: ignore[no-any-return]
+        return ops.adapt_datefield_value
     if isinstance(field, models.CharField | models.TextField):
         return _text
     if isinstance(field, models.IntegerField | models.BooleanField | models.ForeignKey):
@@ -72,7 +72,7 @@ def update_rows(model: type[Model], names: Sequence[str], rows: Sequence[Sequenc
         return 0
     fields = [model._meta.get_field(name) for name in names]
     quote = connection.ops.quote_name
-    sets = ", ".join(f"{quote(f.column)} = %s" for f in fields)  # type: ignore[union-attr]
+    sets = ", ".join(f"{quote(f.column)} = %s" for f in fields)
     sql = f"UPDATE {quote(model._meta.db_table)} SET {sets} WHERE id = %s"
     preparers = [_preparer(field) for field in fields]
     width = len(fields)
@@ -82,7 +82,7 @@ def update_rows(model: type[Model], names: Sequence[str], rows: Sequence[Sequenc
     ]
     if connection.vendor == "postgresql":
         table = quote(model._meta.db_table)
-        columns = ["id", *(f.column for f in fields)]  # type: ignore[union-attr]
+        columns = ["id", *(f.column for f in fields)]
         sets = ", ".join(f"{quote(c)} = s.{quote(c)}" for c in columns[1:])
         with transaction.atomic(), connection.cursor() as cursor:
             staged = _stage(table, columns, [[row[-1], *row[:-1]] for row in prepared])
@@ -159,7 +159,7 @@ def insert_rows(model: type[Model], names: Sequence[str], rows: Sequence[Sequenc
             value = field.get_default()
         rest.append((field, field.get_db_prep_save(value, connection)))
     quote = connection.ops.quote_name
-    columns = [f.column for f in given] + [f.column for f, _ in rest]  # type: ignore[union-attr]
+    columns = [f.column for f in given] + [f.column for f, _ in rest]
     marks = ", ".join("%s" for _ in columns)
     sql = (
         f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(c) for c in columns)}) "
