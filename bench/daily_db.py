@@ -46,7 +46,9 @@ BATCH = 50_000
 
 def _options() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--borrowers", type=int, default=100_000)
+    parser.add_argument(
+        "--borrowers", "--loans", type=int, default=100_000, help="one loan each, so also loans"
+    )
     parser.add_argument("--instalments", type=int, default=10)
     parser.add_argument("--unpaid", type=float, default=0.1, help="share of loans in arrears")
     parser.add_argument("--as-of", type=date.fromisoformat, default=AS_OF)
