@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from arrears.collections import services, strategies
+from arrears.collections import frames, services, strategies
 from arrears.collections.models import Case, CaseEvent, Collector, Promise, WorkItem
 from arrears.collections.workflow import evaluate_day
 from arrears.daily.services import day_run
@@ -127,7 +127,13 @@ def _collector_actions(book: Book, day: date, ann: Collector) -> None:
 
 @pytest.mark.slow
 @pytest.mark.django_db
-def test_a_hundred_and_twenty_days(staff: dict[str, Collector]) -> None:
+@pytest.mark.parametrize("large_in", [frames.LARGE_IN, 0], ids=["in-lists", "whole-book"])
+def test_a_hundred_and_twenty_days(
+    staff: dict[str, Collector], large_in: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # With LARGE_IN 0 every frame reads the whole book and filters in Polars, as a big book
+    # does: both ways must tell the same story.
+    monkeypatch.setattr(frames, "LARGE_IN", large_in)
     book = Book()
     day = FIRST
     for _ in range(DAYS):

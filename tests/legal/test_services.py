@@ -208,3 +208,14 @@ def test_every_overdue_contract_is_listed_and_the_total_adds_them(
     text = pdf_text(services.letter_pdf(letter))
     assert "L-2026-0001" in text and "L-2026-0002" in text
     assert format_money(Money(letter.total_minor, "CNY"), "zh-CN") in text
+
+
+def test_without_a_firm_the_days_letters_are_refused_with_the_reason(case: Case) -> None:
+    item = _work_item(case)
+    assert dataflow_line(services.letters_day) == f"{DAY}: 0 letter(s) issued, 1 refused"
+    item.refresh_from_db()
+    assert item.status == WorkItem.Status.CANCELLED
+    assert item.status_reason.startswith("cannot issue the letter: ")
+    assert "firm" in item.status_reason
+    assert LegalLetter.objects.count() == OutboxMessage.objects.count() == 0
+    assert dataflow_line(services.letters_day) == f"{DAY}: 0 letter(s) issued, 0 refused"

@@ -14,7 +14,7 @@ from datetime import date
 import polars as pl
 from django.db.models import Count, Q
 
-from arrears.collections import events
+from arrears.collections import bulk, events
 from arrears.collections.models import Case, CaseEvent, Collector, Team
 from arrears.strategy.allocation import allocate
 from arrears.strategy.model import Strategy
@@ -94,48 +94,65 @@ def allocate_cases(
     return changed
 
 
-def _assignment_event(
-    case: Case, as_of: date, before: str, after: str, cause: str, label: str
-) -> None:
-    """The day's (idempotent) record that a case changed hands."""
-    key = events.day_key(case, CaseEvent.Kind.ASSIGNED, after, as_of)
-    events.record(
-        case, CaseEvent.Kind.ASSIGNED, before, after, cause, None, as_of, key=key, strategy=label
-    )
-
-
 def _release_unallocated(
     as_of: date, strategy: Strategy, label: str, subset: Collection[int] | None
 ) -> int:
-    """Cases that moved to a stage no collector works (an agency's, say) leave their collector."""
+    """Cases that moved to a stage no collector works (an agency's, say) leave their collector.
+
+    One read, the ``assigned`` events in bulk, one UPDATE per thousands of cases."""
     manual = [s.name for s in strategy.stages if s.allocation is not None]
     held = Case.objects.filter(_OPEN, collector__isnull=False).exclude(stage__in=manual)
     if subset is not None:
         held = held.filter(borrower_id__in=list(subset))
-    released = 0
-    for case in held.select_related("collector__user"):
-        before = case.collector.user.get_username() if case.collector else ""
-        cause = f"released: stage {case.stage!r} is not worked by collectors"
-        _assignment_event(case, as_of, before, "", cause, label)
-        Case.objects.filter(pk=case.pk).update(collector=None, assigned_on=None)
-        released += 1
-    return released
+    rows = list(held.values_list("id", "stage", "collector__user__username"))
+    events.record_day(
+        (
+            events.DayEvent(
+                case_id,
+                CaseEvent.Kind.ASSIGNED,
+                username or "",
+                "",
+                f"released: stage {stage!r} is not worked by collectors",
+            )
+            for case_id, stage, username in rows
+        ),
+        as_of,
+        strategy=label,
+    )
+    ids = [row[0] for row in rows]
+    for part in bulk.chunks(ids):
+        Case.objects.filter(id__in=list(part)).update(collector=None, assigned_on=None)
+    return len(ids)
 
 
 def _apply(as_of: date, decided: pl.DataFrame, label: str) -> int:
+    """Write the allocator's changes: an ``assigned`` event each (in bulk) and the cases'
+    collector and date (one prepared UPDATE)."""
     changes = decided.filter(pl.col("action") != "kept")
-    cases = Case.objects.in_bulk(changes["case_id"].to_list())
+    ids = changes["case_id"].to_list()
+    current: dict[int, int | None] = {}
+    for part in bulk.chunks(ids):
+        current.update(Case.objects.filter(id__in=list(part)).values_list("id", "collector_id"))
     names = dict(Collector.objects.values_list("id", "user__username"))
-    changed = 0
+    moves: list[events.DayEvent] = []
+    updates: list[tuple[object, ...]] = []
     for row in changes.iter_rows(named=True):
-        case = cases[row["case_id"]]
-        before = names.get(case.collector_id, "") if case.collector_id else ""
+        case_id = row["case_id"]
+        collector_id = current[case_id]
+        before = names.get(collector_id, "") if collector_id else ""
         after = names.get(row["collector_id"], "") if row["collector_id"] else ""
-        if case.collector_id == row["collector_id"]:
+        if collector_id == row["collector_id"]:
             continue
-        changed += 1
-        _assignment_event(case, as_of, before, after, f"{row['action']}: {row['reason']}", label)
-        Case.objects.filter(pk=case.pk).update(
-            collector_id=row["collector_id"], assigned_on=row["assigned_on"]
+        moves.append(
+            events.DayEvent(
+                case_id,
+                CaseEvent.Kind.ASSIGNED,
+                before,
+                after,
+                f"{row['action']}: {row['reason']}",
+            )
         )
-    return changed
+        updates.append((row["collector_id"], row["assigned_on"], case_id))
+    events.record_day(moves, as_of, strategy=label)
+    bulk.update_rows(Case, ["collector", "assigned_on"], updates)
+    return len(updates)

@@ -27,14 +27,15 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import Any
 
 import polars as pl
 from django.conf import settings
-from django.db import connection, transaction
-from django.db.models import Max
+from django.db import transaction
+from django.db.models import Max, QuerySet
 
 from arrears import errorcodes
-from arrears.collections import events, strategies
+from arrears.collections import bulk, events, strategies
 from arrears.collections.allocation import allocate_cases
 from arrears.collections.frames import active_holds, borrower_frame, case_frame, loan_frame
 from arrears.collections.models import Case, CaseEvent, Hold, Promise, StrategyVersion, WorkItem
@@ -123,12 +124,6 @@ class WorkflowSummary:
         )
 
 
-def _event(case: Case, on: date, kind: str, frm: str, to: str, cause: str, strategy: str) -> None:
-    """The run's change to ``case``, at most once per case, kind, value and day."""
-    key = events.day_key(case, kind, to, on)
-    events.record(case, kind, frm, to, cause, None, on, key=key, strategy=strategy)
-
-
 def judge_promises(as_of: date, borrowers: Collection[int] | None, label: str) -> int:
     """Judge pending promises on ``as_of``; returns how many were judged.
 
@@ -138,18 +133,37 @@ def judge_promises(as_of: date, borrowers: Collection[int] | None, label: str) -
     day, and the first run after it judges it *partially kept* (something arrived) or
     *broken*: a promise due 06-05 is kept by a payment on 06-05, and judged broken by the
     06-06 run, never by the 06-05 one (the borrower still had the day to pay).
+
+    Three statements whatever the count: the pending promises, their borrowers' payments
+    (summed per promise here, as ``ledger.selectors.paid_between`` sums them for one), one
+    prepared UPDATE for the judged ones; their events go through :func:`events.record_day`.
     """
     pending = Promise.objects.filter(status=Promise.Status.PENDING, made_on__lte=as_of)
     if borrowers is not None:
         pending = pending.filter(case__borrower_id__in=list(borrowers))
-    grace = timedelta(days=promise_grace_days())
-    judged = 0
-    for promise in pending.select_related("case"):
-        deadline = promise.due_date + grace
-        paid = selectors.paid_between(
-            promise.case.borrower_id, promise.made_on, min(as_of, deadline), as_of
+    promises = list(
+        pending.order_by("id").values_list(
+            "id",
+            "case_id",
+            "case__borrower_id",
+            "case__currency",
+            "made_on",
+            "due_date",
+            "amount_minor",
+            "tolerance_minor",
         )
-        if paid >= promise.amount_minor - promise.tolerance_minor:
+    )
+    if not promises:
+        return 0
+    grace = timedelta(days=promise_grace_days())
+    paid_by = _payments_of({p[2] for p in promises}, min(p[4] for p in promises), as_of)
+    judged: list[tuple[str, int, date, int]] = []
+    changes: list[events.DayEvent] = []
+    for pk, case_id, borrower_id, currency, made_on, due_date, amount, tolerance in promises:
+        deadline = due_date + grace
+        last = min(as_of, deadline)
+        paid = sum(value for on, value in paid_by.get(borrower_id, ()) if made_on <= on <= last)
+        if paid >= amount - tolerance:
             status = Promise.Status.KEPT
         elif as_of <= deadline:
             continue  # the borrower still has until the end of the deadline
@@ -157,24 +171,41 @@ def judge_promises(as_of: date, borrowers: Collection[int] | None, label: str) -
             status = Promise.Status.PARTIAL
         else:
             status = Promise.Status.BROKEN
-        Promise.objects.filter(pk=promise.pk).update(
-            status=status, paid_minor=paid, resolved_on=as_of
-        )
-        currency = promise.case.currency
+        judged.append((status, paid, as_of, pk))
         after = f" + {grace.days} day(s) grace" if grace else ""
-        _event(
-            promise.case,
-            as_of,
-            CaseEvent.Kind.PROMISE,
-            Promise.Status.PENDING,
-            status,
-            f"promise #{promise.pk} of {money_text(promise.amount_minor, currency)} due "
-            f"{promise.due_date}{after}: paid {money_text(paid, currency)} "
-            f"(tolerance {money_text(promise.tolerance_minor, currency)})",
-            label,
+        changes.append(
+            events.DayEvent(
+                case_id,
+                CaseEvent.Kind.PROMISE,
+                Promise.Status.PENDING,
+                status,
+                f"promise #{pk} of {money_text(amount, currency)} due {due_date}{after}: "
+                f"paid {money_text(paid, currency)} (tolerance {money_text(tolerance, currency)})",
+            )
         )
-        judged += 1
-    return judged
+    bulk.update_rows(Promise, ["status", "paid_minor", "resolved_on"], judged)
+    events.record_day(changes, as_of, strategy=label)
+    return len(judged)
+
+
+def _payments_of(
+    borrowers: Collection[int], first: date, as_of: date
+) -> dict[int, list[tuple[date, int]]]:
+    """Borrower → (value date, amount) of the cash on their loans from ``first`` to ``as_of``,
+    as known on ``as_of`` (reversed by then: left out) — ``selectors.paid_between``'s rows."""
+    from arrears.ledger.models import Payment
+
+    rows = (
+        Payment.objects.filter(
+            loan__borrower_id__in=list(borrowers), value_date__gte=first, value_date__lte=as_of
+        )
+        .exclude(reversed_on__lte=as_of)
+        .values_list("loan__borrower_id", "value_date", "amount_minor")
+    )
+    found: dict[int, list[tuple[date, int]]] = {}
+    for borrower_id, value_date, amount in rows:
+        found.setdefault(borrower_id, []).append((value_date, amount))
+    return found
 
 
 def strategy_frame(as_of: date, borrowers: pl.DataFrame, cases: pl.DataFrame) -> pl.DataFrame:
@@ -239,7 +270,12 @@ def _latest_evaluated() -> date | None:
 
 
 def evaluate_day(as_of: date, *, borrowers: Iterable[int] | None = None) -> WorkflowSummary:
-    """Run the workflow for ``as_of`` (all borrowers, or only ``borrowers`` after a change)."""
+    """Run the workflow for ``as_of`` (all borrowers, or only ``borrowers`` after a change).
+
+    The book is read in a few bulk queries into Polars frames, the decisions are made on the
+    frames, and only what changed is written, in bulk: a re-run of the day finds every case,
+    event and work item already as it should be and writes nothing.
+    """
     subset = None if borrowers is None else sorted(set(borrowers))
     summary = WorkflowSummary(as_of=as_of)
     latest = _latest_evaluated()
@@ -253,13 +289,7 @@ def evaluate_day(as_of: date, *, borrowers: Iterable[int] | None = None) -> Work
         summary.promises_judged = judge_promises(as_of, subset, label)
         loans = loan_frame(as_of, subset)
         people = borrower_frame(loans)
-        open_ids = set(
-            Case.objects.filter(closed_on__isnull=True).values_list("borrower_id", flat=True)
-            if subset is None
-            else Case.objects.filter(closed_on__isnull=True, borrower_id__in=subset).values_list(
-                "borrower_id", flat=True
-            )
-        )
+        open_ids = set(_open_cases_query(subset).values_list("borrower_id", flat=True))
         wanted = people.filter(
             (pl.col("dpd") > 0)
             | pl.col("borrower_id").is_in(list(open_ids))
@@ -276,10 +306,16 @@ def evaluate_day(as_of: date, *, borrowers: Iterable[int] | None = None) -> Work
             ),
             label,
         )
-        moved = _update_cases(as_of, assigned, record, strategy, summary)
+        moved = _update_cases(as_of, assigned, record, strategy, summary, subset)
         summary.assigned = allocate_cases(as_of, strategy, label, moved, subset)
-        _create_work(as_of, assigned, record, strategy, summary)
+        _create_work(as_of, assigned, record, strategy, summary, subset)
     return summary
+
+
+def _open_cases_query(subset: Collection[int] | None) -> QuerySet[Case]:
+    """The open cases, of ``subset``'s borrowers only when given."""
+    query = Case.objects.filter(closed_on__isnull=True)
+    return query if subset is None else query.filter(borrower_id__in=list(subset))
 
 
 def _open_cases(
@@ -289,118 +325,51 @@ def _open_cases(
 
     A borrower whose debt was written off gets no new case automatically: recovery after a
     write-off is a separate decision, not the ladder starting again the next morning.
+    The cases are inserted in bulk, each with its keyed ``opened`` event.
     """
-    delinquent = people.filter(pl.col("dpd") > 0)
-    written_off = set(
-        Case.objects.filter(
-            status=Case.Status.WRITTEN_OFF,
-            borrower_id__in=delinquent["borrower_id"].to_list(),
-        ).values_list("borrower_id", flat=True)
+    newly = people.filter((pl.col("dpd") > 0) & ~pl.col("borrower_id").is_in(list(open_ids)))
+    if newly.is_empty():
+        return
+    written_off: set[int] = set()
+    for part in bulk.chunks(newly["borrower_id"].to_list()):
+        written_off.update(
+            Case.objects.filter(
+                status=Case.Status.WRITTEN_OFF, borrower_id__in=list(part)
+            ).values_list("borrower_id", flat=True)
+        )
+    rows = newly.filter(~pl.col("borrower_id").is_in(list(written_off))).select(
+        "borrower_id", "currency", "loans_overdue", "dpd", "total_due"
     )
-    for row in delinquent.iter_rows(named=True):
-        if row["borrower_id"] in open_ids or row["borrower_id"] in written_off:
-            continue
-        case = Case.objects.create(
-            borrower_id=row["borrower_id"], currency=row["currency"], opened_on=as_of
+    bulk.insert_rows(
+        Case,
+        ["borrower", "currency", "opened_on"],
+        [(b, c, as_of) for b, c, *_ in rows.iter_rows()],
+    )
+    ids: dict[int, int] = {}
+    for part in bulk.chunks(rows["borrower_id"].to_list()):
+        ids.update(
+            Case.objects.filter(
+                closed_on__isnull=True, opened_on=as_of, borrower_id__in=list(part)
+            ).values_list("borrower_id", "id")
         )
-        _event(
-            case,
-            as_of,
-            CaseEvent.Kind.OPENED,
-            "",
-            Case.Status.OPEN,
-            f"{row['loans_overdue']} loan(s) overdue, dpd {row['dpd']}, "
-            f"total due {money_text(row['total_due'], row['currency'])}",
-            label,
-        )
-        open_ids.add(row["borrower_id"])
-        summary.opened += 1
-
-
-def _update_cases(
-    as_of: date,
-    assigned: pl.DataFrame,
-    record: StrategyVersion,
-    strategy: Strategy,
-    summary: WorkflowSummary,
-) -> set[int]:
-    """Resolve cured cases; move stages and statuses, each with an event naming its cause.
-
-    Returns the cases whose bucket changed today (allocation may hand them to another team).
-    """
-    moved: set[int] = set()
-    touched: list[Case] = []
-    label = strategies.label(record)
-    cases = {
-        c.borrower_id: c
-        for c in Case.objects.filter(
-            closed_on__isnull=True, borrower_id__in=assigned["borrower_id"].to_list()
-        )
-    }
-    for row in assigned.iter_rows(named=True):
-        case = cases.get(row["borrower_id"])
-        if case is None:
-            continue
-        stage = row["stage"]
-        if row["dpd"] == 0 and not row["in_plan"]:
-            _resolve(case, as_of, row, label)
-            summary.resolved += 1
-            continue
-        if stage is not None and stage != case.stage:
-            _event(
-                case,
-                as_of,
-                CaseEvent.Kind.STAGE,
-                case.stage,
-                stage,
-                row["reason"],
-                label,
+    opened = []
+    for borrower_id, currency, overdue, dpd, total_due in rows.iter_rows():
+        opened.append(
+            events.DayEvent(
+                ids[borrower_id],
+                CaseEvent.Kind.OPENED,
+                "",
+                Case.Status.OPEN,
+                f"{overdue} loan(s) overdue, dpd {dpd}, "
+                f"total due {money_text(total_due, currency)}",
             )
-            case.stage, case.stage_since, case.owner = stage, as_of, row["owner"]
-            summary.stage_changes += 1
-        status, why = _status(row, stage)
-        before = case.status
-        if case.status == Case.Status.IN_PLAN and status != Case.Status.IN_PLAN:
-            why = f"{plan_outcome(case.borrower_id, as_of)}; {why}"
-        if status != case.status:
-            _event(case, as_of, CaseEvent.Kind.STATUS, case.status, status, why, label)
-            case.status = status
-            summary.status_changes += 1
-        entering_or_leaving_plan = Case.Status.IN_PLAN in (before, status)
-        if case.bucket and case.bucket != row["bucket"] and not entering_or_leaving_plan:
-            moved.add(case.pk)  # a plan changes the bucket, not who should work the case
-        case.strategy = record
-        case.variant = row["variant"]
-        case.dpd, case.bucket, case.total_due_minor = row["dpd"], row["bucket"], row["total_due"]
-        case.priority = row["priority"]
-        case.evaluated_on = as_of
-        touched.append(case)
-        if stage is not None:
-            summary.per_stage[stage] = summary.per_stage.get(stage, 0) + 1
-    _save_cases(touched)
-    return moved
+        )
+        open_ids.add(borrower_id)
+    events.record_day(opened, as_of, strategy=label)
+    summary.opened += len(rows)
 
 
-def _save_cases(cases: list[Case]) -> None:
-    """Write the day's case fields with one prepared UPDATE executed for every case.
-
-    Django's ``bulk_update`` builds a CASE expression per field and row, which costs seconds
-    per few thousand cases; ``executemany`` of one statement is linear and cheap on both
-    SQLite and PostgreSQL.
-    """
-    fields = [Case._meta.get_field(name) for name in _CASE_FIELDS]
-    sets = ", ".join(f"{connection.ops.quote_name(f.column)} = %s" for f in fields)
-    sql = f"UPDATE {connection.ops.quote_name(Case._meta.db_table)} SET {sets} WHERE id = %s"
-    rows = [
-        [f.get_db_prep_save(getattr(case, f.attname), connection) for f in fields] + [case.pk]
-        for case in cases
-    ]
-    with connection.cursor() as cursor:
-        for start in range(0, len(rows), 5000):
-            cursor.executemany(sql, rows[start : start + 5000])
-
-
-#: What a day's evaluation may change on an open case (one bulk UPDATE per thousand cases).
+#: What a day's evaluation may change on an open case, in the order of ``_update_cases``' rows.
 _CASE_FIELDS = [
     "stage",
     "stage_since",
@@ -414,12 +383,160 @@ _CASE_FIELDS = [
     "priority",
     "evaluated_on",
 ]
+#: What resolving a case changes.
+_RESOLVED_FIELDS = ["status", "resolution", "closed_on", "dpd", "total_due_minor", "evaluated_on"]
+#: The open cases' stored columns ``_update_cases`` compares the day's decisions with.
+_STORED = {
+    "case_pk": pl.Int64,
+    "borrower_id": pl.Int64,
+    "c_status": pl.String,
+    "c_stage": pl.String,
+    "c_stage_since": pl.Date,
+    "c_owner": pl.String,
+    "c_strategy": pl.Int64,
+    "c_variant": pl.String,
+    "c_dpd": pl.Int64,
+    "c_bucket": pl.String,
+    "c_total_due": pl.Int64,
+    "c_priority": pl.Int64,
+    "c_evaluated_on": pl.Date,
+}
+
+
+def _status_expr() -> pl.Expr:
+    """:func:`_status`'s first answer, for a whole frame at once."""
+    stage = pl.col("stage")
+    return (
+        pl.when(pl.col("on_hold"))
+        .then(pl.lit(Case.Status.ON_HOLD.value))
+        .when(pl.col("in_plan"))
+        .then(pl.lit(Case.Status.IN_PLAN.value))
+        .when(pl.col("active_promise"))
+        .then(pl.lit(Case.Status.PROMISED.value))
+        .when(stage.is_in(list(FIELD_STAGES)).fill_null(False))
+        .then(pl.lit(Case.Status.FIELD.value))
+        .when(stage.is_in(list(PLACED_STAGES)).fill_null(False))
+        .then(pl.lit(Case.Status.PLACED.value))
+        .otherwise(pl.lit(Case.Status.OPEN.value))
+    )
+
+
+def _update_cases(
+    as_of: date,
+    assigned: pl.DataFrame,
+    record: StrategyVersion,
+    strategy: Strategy,
+    summary: WorkflowSummary,
+    subset: Collection[int] | None = None,
+) -> set[int]:
+    """Resolve cured cases; move stages and statuses, each with an event naming its cause.
+
+    Returns the cases whose bucket changed today (allocation may hand them to another team).
+    The open cases are read as one frame and compared with the day's decisions there; only the
+    cases where something differs are looked at row by row (in Python, no query) and written,
+    with one prepared UPDATE for all of them and their events in bulk — so a re-run of an
+    unchanged day writes nothing.
+    """
+    label = strategies.label(record)
+    stored = pl.DataFrame(
+        list(
+            _open_cases_query(subset).values_list(
+                "id",
+                "borrower_id",
+                "status",
+                "stage",
+                "stage_since",
+                "owner",
+                "strategy_id",
+                "variant",
+                "dpd",
+                "bucket",
+                "total_due_minor",
+                "priority",
+                "evaluated_on",
+            )
+        ),
+        schema=_STORED,
+        orient="row",
+    )
+    joined = assigned.join(stored, on="borrower_id", how="inner", maintain_order="left")
+    resolve = (pl.col("dpd") == 0) & ~pl.col("in_plan")
+    moves = pl.col("stage").is_not_null() & (pl.col("stage") != pl.col("c_stage"))
+    differs = [
+        moves,
+        _status_expr() != pl.col("c_status"),
+        pl.col("c_strategy").ne_missing(record.pk),
+        pl.col("variant").ne_missing(pl.col("c_variant")),
+        pl.col("dpd").ne_missing(pl.col("c_dpd")),
+        pl.col("bucket").ne_missing(pl.col("c_bucket")),
+        pl.col("total_due").ne_missing(pl.col("c_total_due")),
+        pl.col("priority").ne_missing(pl.col("c_priority")),
+        pl.col("c_evaluated_on").ne_missing(pl.lit(as_of)),
+    ]
+    joined = joined.with_columns(resolve.alias("_resolve"))
+    staying = joined.filter(~pl.col("_resolve") & pl.col("stage").is_not_null())
+    for stage, count in staying.group_by("stage").len().iter_rows():
+        summary.per_stage[stage] = summary.per_stage.get(stage, 0) + count
+    changed = joined.filter(pl.col("_resolve") | pl.any_horizontal(differs))
+    moved: set[int] = set()
+    changes: list[events.DayEvent] = []
+    updates: list[tuple[object, ...]] = []
+    resolved: list[tuple[object, ...]] = []
+    for row in changed.iter_rows(named=True):
+        case_id = row["case_pk"]
+        if row["_resolve"]:
+            resolved.append(_resolve(case_id, as_of, row, changes))
+            summary.resolved += 1
+            continue
+        stage = row["stage"]
+        case_stage, stage_since, owner = row["c_stage"], row["c_stage_since"], row["c_owner"]
+        if stage is not None and stage != case_stage:
+            changes.append(
+                events.DayEvent(case_id, CaseEvent.Kind.STAGE, case_stage, stage, row["reason"])
+            )
+            case_stage, stage_since, owner = stage, as_of, row["owner"]
+            summary.stage_changes += 1
+        status, why = _status(row, stage)
+        before = row["c_status"]
+        if before == Case.Status.IN_PLAN and status != Case.Status.IN_PLAN:
+            why = f"{plan_outcome(row['borrower_id'], as_of)}; {why}"
+        if status != before:
+            changes.append(events.DayEvent(case_id, CaseEvent.Kind.STATUS, before, status, why))
+            summary.status_changes += 1
+        entering_or_leaving_plan = Case.Status.IN_PLAN in (before, status)
+        if row["c_bucket"] and row["c_bucket"] != row["bucket"] and not entering_or_leaving_plan:
+            moved.add(case_id)  # a plan changes the bucket, not who should work the case
+        updates.append(
+            (
+                case_stage,
+                stage_since,
+                owner,
+                status,
+                record.pk,
+                row["variant"],
+                row["dpd"],
+                row["bucket"],
+                row["total_due"],
+                row["priority"],
+                as_of,
+                case_id,
+            )
+        )
+    events.record_day(changes, as_of, strategy=label)
+    if resolved:
+        ids = [row[-1] for row in resolved]
+        for part in bulk.chunks(ids):
+            WorkItem.objects.filter(case_id__in=list(part), status=WorkItem.Status.PENDING).update(
+                status=WorkItem.Status.CANCELLED, status_reason=f"case resolved on {as_of}"
+            )
+    bulk.update_rows(Case, _RESOLVED_FIELDS, resolved)
+    bulk.update_rows(Case, _CASE_FIELDS, updates)
+    return moved
 
 
 def plan_outcome(borrower_id: int, as_of: date) -> str:
     """How the borrower's latest plan ended, from the kernel's replay: which instalment broke
     it and how much it lacked, or when it completed."""
-    from arrears.ledger import selectors
     from arrears.ledger.models import Loan
 
     notes = []
@@ -448,21 +565,24 @@ def plan_outcome(borrower_id: int, as_of: date) -> str:
     return "; ".join(notes) or "no plan in force"
 
 
-def _resolve(case: Case, as_of: date, row: dict[str, object], label: str) -> None:
-    paid = int(row["payoff"] or 0) == 0  # type: ignore[call-overload]
+def _resolve(
+    case_id: int, as_of: date, row: dict[str, Any], changes: list[events.DayEvent]
+) -> tuple[object, ...]:
+    """The ``closed`` event of a case nothing is overdue on (appended to ``changes``) and its
+    row for ``_RESOLVED_FIELDS``: resolved, paid when every loan is paid off, else cured."""
+    paid = int(row["payoff"] or 0) == 0
     resolution = Case.Resolution.PAID if paid else Case.Resolution.CURED
     cause = (
         "every loan paid off"
         if paid
         else f"nothing overdue as of {as_of} (dpd 0 on all loans): cured"
     )
-    _event(case, as_of, CaseEvent.Kind.CLOSED, case.status, Case.Status.RESOLVED, cause, label)
-    WorkItem.objects.filter(case=case, status=WorkItem.Status.PENDING).update(
-        status=WorkItem.Status.CANCELLED, status_reason=f"case resolved on {as_of}"
+    changes.append(
+        events.DayEvent(
+            case_id, CaseEvent.Kind.CLOSED, row["c_status"], Case.Status.RESOLVED, cause
+        )
     )
-    case.status, case.resolution, case.closed_on = Case.Status.RESOLVED, resolution, as_of
-    case.dpd, case.total_due_minor, case.evaluated_on = 0, 0, as_of
-    case.save()
+    return (Case.Status.RESOLVED, resolution, as_of, 0, 0, as_of, case_id)
 
 
 def _suppression(row: dict[str, object], channel: str, holds: list[Hold]) -> str:
@@ -485,24 +605,38 @@ def _create_work(
     record: StrategyVersion,
     strategy: Strategy,
     summary: WorkflowSummary,
+    subset: Collection[int] | None = None,
 ) -> None:
     """A work item for every treatment due today, keyed by :func:`contact_key` so a re-run —
     under this strategy version or a later one — adds nothing. Cases following a repayment
-    plan get none (the plan drives them; see :func:`_plan_keeps_stage`)."""
+    plan get none (the plan drives them; see :func:`_plan_keeps_stage`).
+
+    Due treatments come from one frame; their keys are looked up in bulk and only the items
+    not stored yet are built (with their suppression) and inserted in bulk."""
     label = strategies.label(record)
-    cases = {
-        c.borrower_id: c
-        for c in Case.objects.filter(borrower_id__in=assigned["borrower_id"].to_list()).filter(
-            closed_on__isnull=True
-        )
-    }
-    stage_day = [
-        (as_of - cases[b].stage_since).days
-        if b in cases and cases[b].stage_since is not None
-        else 0
-        for b in assigned["borrower_id"].to_list()
-    ]
-    due = treatments_due(strategy, assigned.with_columns(pl.Series("stage_day", stage_day)))
+    cases = pl.DataFrame(
+        list(
+            _open_cases_query(subset).values_list(
+                "borrower_id", "id", "stage_since", "collector_id", "priority"
+            )
+        ),
+        schema={
+            "borrower_id": pl.Int64,
+            "case_pk": pl.Int64,
+            "stage_since": pl.Date,
+            "collector_id": pl.Int64,
+            "case_priority": pl.Int64,
+        },
+        orient="row",
+    )
+    stage_day = (
+        assigned.select("borrower_id")
+        .join(cases, on="borrower_id", how="left", maintain_order="left")
+        .select((pl.lit(as_of) - pl.col("stage_since")).dt.total_days().fill_null(0))
+        .to_series()
+        .alias("stage_day")
+    )
+    due = treatments_due(strategy, assigned.with_columns(stage_day))
     due = due.filter(pl.col("due")).join(
         assigned.filter(~pl.col("in_plan")).select("case_id"), on="case_id", how="semi"
     )
@@ -520,47 +654,76 @@ def _create_work(
         ),
         on="case_id",
     )
+    due = due.join(
+        cases.select("borrower_id", "case_pk", "collector_id", "case_priority"),
+        on="borrower_id",
+        how="left",
+        maintain_order="left",
+    ).filter(~((pl.col("dpd") > 0) & pl.col("case_pk").is_null()))  # resolved today
+    keys = [
+        contact_key(b, c, t, as_of)
+        for b, c, t in due.select("borrower_id", "channel", "template").iter_rows()
+    ]
+    # two treatments of one stage asking for the same contact: one contact
+    due = due.with_columns(pl.Series("key", keys, dtype=pl.String)).unique(
+        subset="key", keep="first", maintain_order=True
+    )
+    existing: set[str] = set()
+    for part in bulk.chunks(due["key"].to_list()):
+        existing.update(WorkItem.objects.filter(key__in=list(part)).values_list("key", flat=True))
+    due = due.filter(~pl.col("key").is_in(list(existing)))
     holds: dict[int, list[Hold]] = {}
     for hold in active_holds(as_of, due["borrower_id"].unique().to_list()):
         holds.setdefault(hold.borrower_id, []).append(hold)
-    items = []
-    keys: set[str] = set()
+    fresh = []
+    suppressed = 0
     for row in due.iter_rows(named=True):
-        case = cases.get(row["borrower_id"])
-        if row["dpd"] > 0 and case is None:
-            continue  # resolved today
-        key = contact_key(row["borrower_id"], row["channel"], row["template"], as_of)
-        if key in keys:
-            continue  # two treatments of one stage asking for the same contact: one contact
-        keys.add(key)
         why_not = _suppression(row, row["channel"], holds.get(row["borrower_id"], []))
-        items.append(
-            WorkItem(
-                key=key,
-                case=case,
-                borrower_id=row["borrower_id"],
-                due_on=as_of,
-                stage=row["stage"],
-                treatment=row["treatment"],
-                channel=row["channel"],
-                template=row["template"],
-                owner=row["owner"],
-                collector=case.collector if case is not None else None,
-                status=WorkItem.Status.SUPPRESSED if why_not else WorkItem.Status.PENDING,
-                status_reason=why_not,
-                reason=f"{row['reason']}; cadence day {row['day']}",
-                strategy=label,
-                variant=row["variant"],
-                priority=case.priority if case is not None else 0,
+        suppressed += bool(why_not)
+        fresh.append(
+            (
+                row["key"],
+                row["case_pk"],
+                row["borrower_id"],
+                as_of,
+                row["stage"],
+                row["treatment"],
+                row["channel"],
+                row["template"],
+                row["owner"],
+                row["collector_id"],
+                WorkItem.Status.SUPPRESSED if why_not else WorkItem.Status.PENDING,
+                why_not,
+                f"{row['reason']}; cadence day {row['day']}",
+                label,
+                row["variant"],
+                row["case_priority"] if row["case_pk"] is not None else 0,
             )
         )
-    existing = set(
-        WorkItem.objects.filter(key__in=[i.key for i in items]).values_list("key", flat=True)
-    )
-    fresh = [i for i in items if i.key not in existing]
-    WorkItem.objects.bulk_create(fresh, ignore_conflicts=True, batch_size=2000)
+    bulk.insert_rows(WorkItem, _WORK_FIELDS, fresh)
     summary.work_created = len(fresh)
-    summary.work_suppressed = sum(1 for i in fresh if i.status == WorkItem.Status.SUPPRESSED)
+    summary.work_suppressed = suppressed
+
+
+#: The columns ``_create_work`` writes for a work item, in its rows' order.
+_WORK_FIELDS = [
+    "key",
+    "case",
+    "borrower",
+    "due_on",
+    "stage",
+    "treatment",
+    "channel",
+    "template",
+    "owner",
+    "collector",
+    "status",
+    "status_reason",
+    "reason",
+    "strategy",
+    "variant",
+    "priority",
+]
 
 
 def business_date() -> date:

@@ -27,8 +27,9 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 
+from arrears.collections import bulk
 from arrears.collections.models import WorkItem
-from arrears.contact.models import OutboxMessage
+from arrears.contact.models import ContactPreference, OutboxMessage
 
 #: Work-item channels that become messages (the rest are tasks for people).
 MESSAGE_CHANNELS = frozenset({"sms", "voice", "email", "letter", "in_app"})
@@ -63,35 +64,83 @@ def valid_until(channel: str, template: str, day: date) -> datetime:
 
 def enqueue_due(day: date) -> int:
     """Queue a message for every pending message work item due on ``day``; returns how many
-    new messages were queued (0 on a re-run)."""
+    new messages were queued (0 on a re-run).
+
+    The day's items are read as rows, not model instances; only the few whose borrower has a
+    preferred channel are loaded whole for :func:`preferred_routes`. The messages are
+    inserted in bulk (``collections.bulk.insert_rows``), keyed so a re-run adds nothing."""
     items = list(
         WorkItem.objects.filter(
             due_on=day, status=WorkItem.Status.PENDING, channel__in=MESSAGE_CHANNELS
         )
         .exclude(messages__isnull=False)  # a work item is one message, whatever its key became
-        .select_related("borrower")
-    )
-    start = timezone.make_aware(datetime.combine(day, time.min))  # due from that day on
-    route = preferred_routes(items)
-    keys = [f"wi:{item.key}" for item in items]
-    existing = set(OutboxMessage.objects.filter(key__in=keys).values_list("key", flat=True))
-    fresh = [
-        OutboxMessage(
-            key=key,
-            work_item=item,
-            borrower=item.borrower,
-            case_id=item.case_id,
-            channel=route.get(item.pk, item.channel),
-            template=item.template,
-            locale=LOCALES.get(item.borrower.locale, "zh-CN"),
-            not_before=start,
-            due_on=day,
-            expires_at=valid_until(route.get(item.pk, item.channel), item.template, day),
+        .values_list(
+            "id", "key", "borrower_id", "case_id", "channel", "template", "borrower__locale"
         )
-        for key, item in zip(keys, items, strict=True)
-        if key not in existing
-    ]
-    OutboxMessage.objects.bulk_create(fresh, ignore_conflicts=True, batch_size=2000)
+    )
+    if not items:
+        return 0
+    start = timezone.make_aware(datetime.combine(day, time.min))  # due from that day on
+    borrowers = sorted({row[2] for row in items})
+    preferring: set[int] = set()
+    stored: set[str] = set()
+    for part in bulk.chunks(borrowers):
+        preferring.update(
+            ContactPreference.objects.filter(
+                borrower_id__in=list(part), preferred_channel__in=MESSAGE_CHANNELS
+            ).values_list("borrower_id", flat=True)
+        )
+    keys = [f"wi:{row[1]}" for row in items]
+    for part in bulk.chunks(keys):
+        stored.update(
+            OutboxMessage.objects.filter(key__in=list(part)).values_list("key", flat=True)
+        )
+    routed = [row[0] for row in items if row[2] in preferring]
+    route = (
+        preferred_routes(list(WorkItem.objects.filter(pk__in=routed).select_related("borrower")))
+        if routed
+        else {}
+    )
+    expiry: dict[tuple[str, str], datetime] = {}
+    fresh = []
+    for key, (pk, _, borrower_id, case_id, channel, template, locale) in zip(
+        keys, items, strict=True
+    ):
+        if key in stored:
+            continue
+        channel = route.get(pk, channel)
+        if (channel, template) not in expiry:
+            expiry[channel, template] = valid_until(channel, template, day)
+        fresh.append(
+            (
+                key,
+                pk,
+                borrower_id,
+                case_id,
+                channel,
+                template,
+                LOCALES.get(locale, "zh-CN"),
+                start,
+                day,
+                expiry[channel, template],
+            )
+        )
+    bulk.insert_rows(
+        OutboxMessage,
+        [
+            "key",
+            "work_item",
+            "borrower",
+            "case",
+            "channel",
+            "template",
+            "locale",
+            "not_before",
+            "due_on",
+            "expires_at",
+        ],
+        fresh,
+    )
     return len(fresh)
 
 
@@ -107,7 +156,6 @@ def preferred_routes(items: list[WorkItem]) -> dict[int, str]:
     the message on the channel it actually uses, and the message's channel differing from its
     work item's is the record that the preference moved it.
     """
-    from arrears.contact.models import ContactPreference
     from arrears.contact.render import address
     from arrears.notices.models import MessageTemplate
 

@@ -397,8 +397,12 @@ def withdraw_letter(letter: LegalLetter, *, by: Any, reason: str, at: datetime) 
 def letters_day(day: date) -> str:
     """The day step: every pending letter work item of ``day`` becomes a letter and its message
     (re-running the day issues nothing new). A work item whose letter cannot be issued is
-    cancelled with the reason, so the outbox does not send a text-only letter in its place."""
-    items = (
+    cancelled with the reason, so the outbox does not send a text-only letter in its place.
+
+    When no firm is active, every item that would be issued now (no letter yet, a letter
+    locale) is refused for that one reason in one UPDATE, instead of asking for the firm
+    once per item: a book's first day can ask for thousands of letters."""
+    items = list(
         WorkItem.objects.filter(
             due_on=day,
             status=WorkItem.Status.PENDING,
@@ -409,9 +413,33 @@ def letters_day(day: date) -> str:
         .exclude(messages__isnull=False)
         .select_related("case__borrower")
     )
+    no_firm = None
+    if items:
+        try:
+            _firm(None)
+        except ArrearsError as error:
+            no_firm = error
+    issued_before: set[tuple[int, str]] = set()
+    if no_firm is not None:
+        cases = sorted({item.case_id for item in items if item.case_id is not None})
+        for start in range(0, len(cases), 5000):
+            issued_before.update(
+                LegalLetter.objects.filter(
+                    case_id__in=cases[start : start + 5000], letter_date=day
+                ).values_list("case_id", "template")
+            )
     issued = refused = 0
+    unissuable: list[int] = []
     for item in items:
         assert item.case is not None
+        locale = LOCALES.get(item.case.borrower.locale, "zh-CN")
+        if (
+            no_firm is not None
+            and (item.case_id, item.template) not in issued_before
+            and locale in LETTER_LOCALES
+        ):
+            unissuable.append(item.pk)
+            continue
         try:
             issue_letter(item.case, day, template=item.template, work_item=item)
         except ArrearsError as error:
@@ -423,6 +451,14 @@ def letters_day(day: date) -> str:
             refused += 1
             continue
         issued += 1
+    for start in range(0, len(unissuable), 5000):
+        refused += WorkItem.objects.filter(
+            pk__in=unissuable[start : start + 5000], status=WorkItem.Status.PENDING
+        ).update(
+            status=WorkItem.Status.CANCELLED,
+            status_reason=f"cannot issue the letter: {no_firm}"[:200],
+            completed_at=timezone.now(),
+        )
     return f"{day}: {issued} letter(s) issued, {refused} refused"
 
 
