@@ -107,6 +107,7 @@ def test_verify_warns_of_entries_left_unsealed_for_a_minute(
         "id": None,
         "why": None,
         "unsealed_stale": 0,
+        "altered_days": [],
     }
 
 

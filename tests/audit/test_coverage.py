@@ -56,6 +56,27 @@ def test_the_day_runs_automatic_events_are_one_summary_entry(case: Case) -> None
     assert services.verify_chain() is None
 
 
+def test_the_summary_digest_names_a_day_whose_automatic_events_were_altered(case: Case) -> None:
+    """The workflow's bulk writes (cases opened, stage moves) have no entry each; the day's
+    digest makes them tamper-evident: editing, deleting or adding a keyed event is found."""
+    from django.core.management import call_command
+
+    today = timezone.localdate()
+    summary = AuditEntry.objects.get(action=daysummary.ACTION, subject_id=today.isoformat())
+    assert summary.after is not None and len(summary.after["digest"]) == 64
+    assert daysummary.altered_days() == []
+    opened = CaseEvent.objects.get(case=case, kind="opened")
+    original = opened.cause
+    CaseEvent.objects.filter(pk=opened.pk).update(cause=original + " (edited)")
+    assert daysummary.altered_days() == [today.isoformat()]
+    with pytest.raises(SystemExit):
+        call_command("audit", "verify", "--no-seal")
+    CaseEvent.objects.filter(pk=opened.pk).update(cause=original)
+    assert daysummary.altered_days() == []
+    CaseEvent.objects.filter(pk=opened.pk).delete()
+    assert daysummary.altered_days() == [today.isoformat()]
+
+
 def test_a_complaint_its_hold_and_its_event_are_recorded(case: Case) -> None:
     lead = User.objects.create_user("lead-a", is_staff=True)
     complaint = complaints.file_complaint(

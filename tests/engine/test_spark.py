@@ -35,9 +35,8 @@ from arrears.kernel.terms import (
     ProductTerms,
     RateBasis,
 )
+from tests.engine.conftest import AS_OF as V2_AS_OF
 from tests.engine.test_frames import frames
-from tests.engine.test_snapshot_v2 import AS_OF as V2_AS_OF
-from tests.engine.test_snapshot_v2 import base  # noqa: F401  (fixture)
 from tests.kernel.factories import make_loan
 
 pytest.importorskip("pyspark")
@@ -430,7 +429,7 @@ def test_colocated_rows_flatten_back_to_the_snapshot_exactly(spark, snapshot):
 def test_a_v2_snapshot_with_concessions_gives_the_local_runners_figures(
     spark,
     base,
-    tmp_path,  # noqa: F811  (the imported fixture)
+    tmp_path,
 ):
     """Waivers, plans and plan instalments travel with their loans to the executors, which
     replay those loans through the kernel: every figure equals the local runner's and the

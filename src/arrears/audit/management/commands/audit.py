@@ -13,7 +13,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from arrears.audit import chain
+from arrears.audit import chain, daysummary
 from arrears.audit.export import export_case
 from arrears.audit.models import AuditEntry
 from arrears.audit.services import seal, stale_unsealed, verify_chain
@@ -57,6 +57,7 @@ class Command(BaseCommand):
 
     def _verify(self, as_json: bool) -> None:
         broken = verify_chain()
+        altered = daysummary.altered_days()
         count = AuditEntry.objects.filter(seq__isnull=False).count()
         stale = stale_unsealed()
         row = None
@@ -66,12 +67,13 @@ class Command(BaseCommand):
             self.stdout.write(
                 json.dumps(
                     {
-                        "ok": broken is None,
+                        "ok": broken is None and not altered,
                         "entries": count,
                         "seq": broken.seq if broken else None,
                         "id": row,
                         "why": broken.why if broken else None,
                         "unsealed_stale": stale,
+                        "altered_days": altered,
                     }
                 )
             )
@@ -79,10 +81,14 @@ class Command(BaseCommand):
             self.stdout.write(f"chain holds: {count} entries")
         else:
             self.stdout.write(f"chain broken at {broken} (id {row})")
+        if altered and not as_json:
+            self.stdout.write(
+                "automatic case events changed since their day's summary: " + ", ".join(altered)
+            )
         if stale and not as_json:
             self.stderr.write(
                 f"warning: {stale} entries unsealed for over a minute "
                 "(their writers committed but no seal ran; `arrears audit seal` places them)"
             )
-        if broken is not None:
+        if broken is not None or altered:
             sys.exit(1)
