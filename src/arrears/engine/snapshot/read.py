@@ -9,7 +9,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, NoReturn
 
-import numpy as np
 import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -35,7 +34,6 @@ from arrears.engine.snapshot.validate import (
     check_children,
     check_loans,
     check_products,
-    order_problem,
 )
 
 POLARS_TYPES: dict[str, pl.DataType] = {
@@ -130,11 +128,21 @@ class _Reader:
                 f"{expected}): the file changed or was truncated after export"
             )
 
-    def scan(self, name: str, low: int | None = None, high: int | None = None) -> pl.DataFrame:
+    def scan(
+        self,
+        name: str,
+        low: int | None = None,
+        high: int | None = None,
+        *,
+        rows: tuple[int, int] | None = None,
+    ) -> pl.DataFrame:
         """The file's columns (widened to the format's types) with a ``__row`` index; only the
-        rows with ``low <= loan_id < high`` when bounds are given."""
+        rows with ``low <= loan_id < high`` when bounds are given, and only ``rows`` (offset,
+        length) of the file when given."""
         names = [c.name for c in COLUMNS[name]]
         frame = pl.scan_parquet(self.path(name), row_index_name=ROW).select(ROW, *names)
+        if rows is not None:
+            frame = frame.slice(*rows)
         if low is not None:
             frame = frame.filter(pl.col("loan_id") >= low)
         if high is not None:
@@ -185,64 +193,27 @@ def read_snapshot(directory: Path, *, verify_checksums: bool = True) -> Snapshot
     return Snapshot(products.drop(ROW), loans.drop(ROW), instalments.drop(ROW), payments.drop(ROW))
 
 
-def _chunk_starts(reader: _Reader, chunk_loans: int) -> list[int]:
-    """The first loan_id of every chunk, streaming only the loan_id column (memory: one record
-    batch plus one id per chunk); also proves loan_id is unique and ascending file-wide."""
-    starts: list[int] = []
-    previous: int | None = None
-    row = 0
-    source = pq.ParquetFile(reader.path(LOANS))
-    for batch in source.iter_batches(batch_size=1 << 16, columns=["loan_id"]):
-        ids = batch.column(0)
-        if ids.null_count:
-            at = row + next(i for i, v in enumerate(ids.is_valid().to_pylist()) if not v)
-            reader.fail(f"{file_name(LOANS)}: column loan_id: row {at} is null")
-        values = ids.to_numpy(zero_copy_only=False).astype("int64", copy=False)
-        if len(values) == 0:
-            continue
-        bad = np.flatnonzero(values[1:] <= values[:-1])
-        problem: int | None = None
-        if previous is not None and values[0] <= previous:
-            problem = 0
-        elif len(bad):
-            problem = int(bad[0]) + 1
-        if problem is not None:
-            before = previous if problem == 0 else int(values[problem - 1])
-            value = int(values[problem])
-            reader.fail(
-                order_problem(
-                    LOANS,
-                    f"row {row + problem} (loan_id {value})",
-                    ["loan_id"],
-                    {"loan_id": value},
-                    {"loan_id": before},
-                    "loan_id",
-                )
-            )
-        first_index = (-row) % chunk_loans
-        starts.extend(int(v) for v in values[first_index::chunk_loans])
-        previous = int(values[-1])
-        row += len(values)
-    return starts
-
-
 def iter_chunks(
     snapshot_dir: Path, chunk_loans: int, *, verify_checksums: bool = True
 ) -> Iterator[Snapshot]:
     """Sub-snapshots of at most ``chunk_loans`` loans each, in loan_id order, each with its
     loans' instalments and payments and every product.
 
-    Each chunk is one lazy Parquet scan per file filtered on a loan_id range, which row-group
-    statistics turn into reading only the row groups that hold the range; the chunks' ranges
-    cover every loan_id, so every instalment and payment row is validated exactly once.
+    A chunk's loans are the next ``chunk_loans`` rows of the loans file (a slice, which reads
+    only the row groups that hold it); its instalments and payments are one lazy Parquet scan
+    per file filtered on the loan_id range from after the previous chunk's last loan to this
+    chunk's last, which row-group statistics turn into reading only the row groups that hold
+    the range. Every file is scanned once and every row validated once, in the scan that reads
+    it (the order of loan_id across chunks by comparing each chunk's first loan with the
+    previous chunk's last).
     """
     if chunk_loans < 1:
         raise ValueError("chunk_loans must be positive")
     reader = _Reader(snapshot_dir, verify_checksums=verify_checksums)
     products = reader.scan(PRODUCTS)
     check_products(reader, products)
-    starts = _chunk_starts(reader, chunk_loans)
-    if not starts:  # no loans: every instalment or payment is an orphan
+    total = reader.manifest["counts"][LOANS]  # the file's row count (checked by _Reader)
+    if total == 0:  # no loans: every instalment or payment is an orphan
         check_children(
             reader,
             reader.scan(INSTALMENTS),
@@ -251,11 +222,16 @@ def iter_chunks(
         )
         return
     products = products.drop(ROW)
-    for index, start in enumerate(starts):
-        low = None if index == 0 else start
-        high = starts[index + 1] if index + 1 < len(starts) else None
-        loans = reader.scan(LOANS, low, high)
-        check_loans(reader, loans, products, ordered=False)  # order checked by _chunk_starts
+    last: int | None = None  # the previous chunk's last loan_id
+    for offset in range(0, total, chunk_loans):
+        loans = reader.scan(LOANS, rows=(offset, chunk_loans))
+        check_loans(reader, loans, products, after=last)
+        # (last, this chunk's last loan_id]: the ranges cover every loan_id, so every child
+        # row is read and validated by exactly one chunk; one that refers to no loan of the
+        # chunk refers to no loan at all.
+        low = None if last is None else last + 1
+        last = int(loans["loan_id"][-1])
+        high = None if offset + chunk_loans >= total else last + 1
         instalments = reader.scan(INSTALMENTS, low, high)
         payments = reader.scan(PAYMENTS, low, high)
         check_children(reader, instalments, payments, loans["loan_id"])
