@@ -175,10 +175,12 @@ def batch_from_frames(
         loans = loans.sort("loan_id")
     codes = _loan_codes(loans, terms)
     loan_ids = loans["loan_id"].to_numpy()
-    effective = payments.filter(
+    in_force = payments.select(
         (pl.col("value_date") <= as_of)
         & (pl.col("reversed_on").is_null() | (pl.col("reversed_on") > as_of))
-    )
+    ).to_series()
+    # (Usually every payment counts, and the frame is used as it is, without a copy.)
+    effective = payments if in_force.all() else payments.filter(in_force)
     if validated:
         inst = instalments
         if not _due_order_holds(inst):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -32,10 +33,12 @@ from arrears.engine.snapshot.format import (
 from arrears.engine.snapshot.validate import (
     ROW,
     check_children,
+    check_file_order,
     check_loans,
     check_products,
 )
 
+PAYMENT_ORDER = ["loan_id", "value_date", "ref"]
 POLARS_TYPES: dict[str, pl.DataType] = {
     "int64": pl.Int64(),
     "int32": pl.Int32(),
@@ -53,15 +56,28 @@ class _Reader:
     def __init__(self, directory: Path, *, verify_checksums: bool = True) -> None:
         self.directory = Path(directory)
         self.manifest = self._manifest()
+        self.digests: dict[str, Future[str]] = {}
         self.types: dict[str, dict[str, pa.DataType]] = {}
-        for name in TABLES:
-            path = self.path(name)
-            if not path.is_file():
-                self.fail(f"{file_name(name)} is missing")
-            self.types[name] = self._check_schema(name)
-            self._check_count(name)
-            if verify_checksums:
-                self._check_checksum(name)
+        # The files are hashed two at a time in the background (hashlib lets go of the GIL)
+        # while the schemas are read; the checks still fail in file order.
+        with ThreadPoolExecutor(2 if verify_checksums else 1) as hashing:
+            self.digests |= {
+                name: hashing.submit(sha256_of, self.path(name))
+                for name in TABLES
+                if verify_checksums and self.path(name).is_file()
+            }
+            try:
+                for name in TABLES:
+                    path = self.path(name)
+                    if not path.is_file():
+                        self.fail(f"{file_name(name)} is missing")
+                    self.types[name] = self._check_schema(name)
+                    self._check_count(name)
+                    if verify_checksums:
+                        self._check_checksum(name)
+            finally:
+                for digest in self.digests.values():
+                    digest.cancel()
 
     def path(self, name: str) -> Path:
         return self.directory / file_name(name)
@@ -121,7 +137,7 @@ class _Reader:
 
     def _check_checksum(self, name: str) -> None:
         expected = self.manifest["files"].get(file_name(name))
-        actual = sha256_of(self.path(name))
+        actual = self.digests[name].result()
         if expected != actual:
             self.fail(
                 f"{file_name(name)}: checksum mismatch (sha256 {actual}, {MANIFEST} says "
@@ -147,7 +163,9 @@ class _Reader:
             frame = frame.filter(pl.col("loan_id") >= low)
         if high is not None:
             frame = frame.filter(pl.col("loan_id") < high)
-        collected = frame.collect()
+        # One contiguous buffer per column (a scan returns hundreds of pieces): every check
+        # and the replay then read the columns as NumPy arrays without another copy.
+        collected = frame.collect().rechunk()
         casts = [
             pl.col(c.name).cast(POLARS_TYPES[str(c.type)])
             for c in COLUMNS[name]
@@ -223,6 +241,7 @@ def iter_chunks(
         return
     products = products.drop(ROW)
     last: int | None = None  # the previous chunk's last loan_id
+    seen = {INSTALMENTS: 0, PAYMENTS: 0}  # rows of each file in the chunks so far
     for offset in range(0, total, chunk_loans):
         loans = reader.scan(LOANS, rows=(offset, chunk_loans))
         check_loans(reader, loans, products, after=last)
@@ -235,4 +254,13 @@ def iter_chunks(
         instalments = reader.scan(INSTALMENTS, low, high)
         payments = reader.scan(PAYMENTS, low, high)
         check_children(reader, instalments, payments, loans["loan_id"])
-        yield Snapshot(products, loans.drop(ROW), instalments.drop(ROW), payments.drop(ROW))
+        seen[INSTALMENTS] = check_file_order(
+            reader, INSTALMENTS, instalments, seen[INSTALMENTS], ["loan_id", "seq"], "instalment"
+        )
+        seen[PAYMENTS] = check_file_order(
+            reader, PAYMENTS, payments, seen[PAYMENTS], PAYMENT_ORDER, "payment"
+        )
+        chunk = Snapshot(products, loans.drop(ROW), instalments.drop(ROW), payments.drop(ROW))
+        del loans, instalments, payments  # (held while suspended, they would outlive the chunk)
+        yield chunk
+        del chunk
