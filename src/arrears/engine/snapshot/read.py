@@ -10,6 +10,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, NoReturn
 
+import numpy as np
 import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -32,13 +33,12 @@ from arrears.engine.snapshot.format import (
 )
 from arrears.engine.snapshot.validate import (
     ROW,
+    check_after,
     check_children,
-    check_file_order,
     check_loans,
     check_products,
 )
 
-PAYMENT_ORDER = ["loan_id", "value_date", "ref"]
 POLARS_TYPES: dict[str, pl.DataType] = {
     "int64": pl.Int64(),
     "int32": pl.Int32(),
@@ -151,6 +151,7 @@ class _Reader:
         high: int | None = None,
         *,
         rows: tuple[int, int] | None = None,
+        rechunk: bool = True,
     ) -> pl.DataFrame:
         """The file's columns (widened to the format's types) with a ``__row`` index; only the
         rows with ``low <= loan_id < high`` when bounds are given, and only ``rows`` (offset,
@@ -165,7 +166,9 @@ class _Reader:
             frame = frame.filter(pl.col("loan_id") < high)
         # One contiguous buffer per column (a scan returns hundreds of pieces): every check
         # and the replay then read the columns as NumPy arrays without another copy.
-        collected = frame.collect().rechunk()
+        collected = frame.collect()
+        if rechunk:
+            collected = collected.rechunk()
         casts = [
             pl.col(c.name).cast(POLARS_TYPES[str(c.type)])
             for c in COLUMNS[name]
@@ -197,6 +200,73 @@ def _accepts(expected: pa.DataType, actual: pa.DataType) -> bool:
     return False
 
 
+class _FileInOrder:
+    """One child file (instalments or payments) read front to back, chunk after chunk: each
+    row group is decoded once, and the rows after a chunk's last loan wait for the next chunk.
+
+    ``take(last)`` reads whole row groups until it holds a row with a loan_id above ``last``
+    (or the file ends), and returns the rows before the first such row; the rest are carried.
+    In a file sorted by loan_id those are exactly the rows of loans up to ``last``; in one
+    that is not, a smaller loan_id after the split is out of order in the next chunk (whose
+    first row is greater), and the pair across a split is checked here — so every adjacent
+    pair of rows of the file is compared once, as a whole-file read compares them."""
+
+    def __init__(self, reader: _Reader, name: str, keys: list[str], what: str) -> None:
+        self.reader, self.name, self.keys, self.what = reader, name, keys, what
+        metadata = pq.ParquetFile(reader.path(name)).metadata
+        self.bounds = np.cumsum(
+            [0] + [metadata.row_group(g).num_rows for g in range(metadata.num_row_groups)]
+        )
+        self.group = 0
+        self.held: list[pl.DataFrame] = []
+        self.previous: dict[str, Any] | None = None  # the last row handed out
+
+    def _read_group(self) -> pl.DataFrame:
+        start, end = int(self.bounds[self.group]), int(self.bounds[self.group + 1])
+        self.group += 1
+        return self.reader.scan(self.name, rows=(start, end - start), rechunk=False)
+
+    def take(self, last: int | None) -> pl.DataFrame:
+        """The next rows up to loan ``last`` (every remaining row when None), with contiguous
+        columns."""
+        groups = len(self.bounds) - 1
+        while self.group < groups and (last is None or not self._beyond(last)):
+            group = self._read_group()
+            if group.height:
+                self.held.append(group)
+        held = pl.concat(self.held) if self.held else self.reader.scan(self.name, rows=(0, 0))
+        split = held.height
+        if last is not None:
+            above = (held["loan_id"] > last).fill_null(False).to_numpy()
+            if above.any():
+                split = int(np.argmax(above))
+        rows, rest = held.slice(0, split), held.slice(split)
+        # Contiguous numbers and dates, which the checks and the replay read as NumPy arrays;
+        # strings and the row index are only looked at on a tie or a failure.
+        rows = rows.with_columns(
+            rows[name].rechunk()
+            for name, dtype in rows.schema.items()
+            if name != ROW and dtype != pl.String
+        )
+        self.held = [rest] if rest.height else []
+        return rows
+
+    def _beyond(self, last: int) -> bool:
+        """Whether the rows held end with a loan after ``last`` (a null loan_id does not: it
+        is reported by the chunk that gets it)."""
+        if not self.held:
+            return False
+        final = self.held[-1]["loan_id"][-1]
+        return final is not None and final > last
+
+    def follows(self, rows: pl.DataFrame) -> None:
+        """Check that ``rows`` (taken, then checked within themselves) come after the rows
+        handed out before them, and remember their last row for the next chunk."""
+        if rows.height:
+            check_after(self.reader, self.name, rows, self.previous, self.keys, self.what)
+            self.previous = rows.row(rows.height - 1, named=True)
+
+
 def read_snapshot(directory: Path, *, verify_checksums: bool = True) -> Snapshot:
     """The whole snapshot in ``directory``, validated (see the module docstring for every
     check); raises :class:`SnapshotError` at the first problem."""
@@ -218,12 +288,11 @@ def iter_chunks(
     loans' instalments and payments and every product.
 
     A chunk's loans are the next ``chunk_loans`` rows of the loans file (a slice, which reads
-    only the row groups that hold it); its instalments and payments are one lazy Parquet scan
-    per file filtered on the loan_id range from after the previous chunk's last loan to this
-    chunk's last, which row-group statistics turn into reading only the row groups that hold
-    the range. Every file is scanned once and every row validated once, in the scan that reads
-    it (the order of loan_id across chunks by comparing each chunk's first loan with the
-    previous chunk's last).
+    only the row groups that hold it); its instalments and payments are the next rows of their
+    files up to the chunk's last loan (:class:`_FileInOrder`: each row group is decoded once,
+    the rows of later loans wait for the next chunk). Every file is read once and every row
+    validated once, in the read that decodes it; each chunk's first rows are compared with the
+    previous chunk's last, so the files' order is proved whole, as :func:`read_snapshot` does.
     """
     if chunk_loans < 1:
         raise ValueError("chunk_loans must be positive")
@@ -240,26 +309,20 @@ def iter_chunks(
         )
         return
     products = products.drop(ROW)
+    children = [
+        _FileInOrder(reader, INSTALMENTS, ["loan_id", "seq"], "instalment"),
+        _FileInOrder(reader, PAYMENTS, ["loan_id", "value_date", "ref"], "payment"),
+    ]
     last: int | None = None  # the previous chunk's last loan_id
-    seen = {INSTALMENTS: 0, PAYMENTS: 0}  # rows of each file in the chunks so far
     for offset in range(0, total, chunk_loans):
         loans = reader.scan(LOANS, rows=(offset, chunk_loans))
         check_loans(reader, loans, products, after=last)
-        # (last, this chunk's last loan_id]: the ranges cover every loan_id, so every child
-        # row is read and validated by exactly one chunk; one that refers to no loan of the
-        # chunk refers to no loan at all.
-        low = None if last is None else last + 1
         last = int(loans["loan_id"][-1])
-        high = None if offset + chunk_loans >= total else last + 1
-        instalments = reader.scan(INSTALMENTS, low, high)
-        payments = reader.scan(PAYMENTS, low, high)
+        final = offset + chunk_loans >= total
+        instalments, payments = (file.take(None if final else last) for file in children)
         check_children(reader, instalments, payments, loans["loan_id"])
-        seen[INSTALMENTS] = check_file_order(
-            reader, INSTALMENTS, instalments, seen[INSTALMENTS], ["loan_id", "seq"], "instalment"
-        )
-        seen[PAYMENTS] = check_file_order(
-            reader, PAYMENTS, payments, seen[PAYMENTS], PAYMENT_ORDER, "payment"
-        )
+        for file, rows in zip(children, (instalments, payments), strict=True):
+            file.follows(rows)
         chunk = Snapshot(products, loans.drop(ROW), instalments.drop(ROW), payments.drop(ROW))
         del loans, instalments, payments  # (held while suspended, they would outlive the chunk)
         yield chunk

@@ -191,21 +191,23 @@ def check_children(
         )
 
 
-def check_file_order(
-    reader: Refuser, name: str, frame: pl.DataFrame, first: int, keys: Sequence[str], what: str
-) -> int:
-    """The rows of one loan_id range, read by a filtered scan, are the file's rows ``first``,
-    ``first + 1``, … (``first``: how many rows the earlier ranges had); returns the next
-    range's ``first``. A chunk's own rows are checked in order by :func:`check_children`, but
-    a row of a later range sitting among them would not be seen there: it shows here as a gap
-    in the row numbers, and the row after the gap is out of order (the one before it, of a
-    later range, has a greater loan_id), which is what a whole-file read reports too."""
-    if frame.is_empty():
-        return first
-    rows = frame[ROW].to_numpy()
-    if rows[0] == first and rows[-1] - rows[0] == len(rows) - 1:  # (rows ascend in a scan)
-        return first + len(rows)
-    at = int(np.argmax(rows != first + np.arange(len(rows))))
-    row = frame.row(at, named=True)
-    later = {k: row[k] for k in keys} | {"loan_id": None}  # a greater loan_id, unknown here
-    reader.fail(order_problem(name, _where(row), keys, row, later, what))
+def check_after(
+    reader: Refuser,
+    name: str,
+    frame: pl.DataFrame,
+    previous: Mapping[str, Any] | None,
+    keys: Sequence[str],
+    what: str,
+) -> None:
+    """The frame's first row comes strictly after ``previous`` (the row before it in the file,
+    read with an earlier chunk) in ``keys`` order: with :func:`check_children`'s order check
+    within each chunk, this proves the whole file's order."""
+    if previous is None or frame.is_empty():
+        return
+    row = frame.row(0, named=True)
+    for key in keys:
+        if row[key] != previous[key]:
+            if row[key] > previous[key]:
+                return
+            break
+    reader.fail(order_problem(name, _where(row), keys, row, previous, what))
