@@ -159,3 +159,31 @@ def test_reversed_and_future_payments_are_left_out_by_date():
             s.paid_total,
         )
     assert date(2026, 2, 15) == due
+
+
+def test_the_snapshot_readers_frames_give_the_same_batch_as_unchecked_frames():
+    """``validated=True`` skips the sorts and ownership checks the reader has already done,
+    but not the due-date order within a loan (a snapshot is sorted by seq): a schedule whose
+    due dates fall within a loan is replayed in due-date order either way."""
+    import numpy as np
+
+    from tests.kernel.factories import make_loan
+
+    book = []
+    for n in range(4):
+        loan = make_loan(ref=f"V{n}", principal=100_000 * (n + 1))
+        history = [Payment(f"V{n}-P", loan.schedule[0].due_date, loan.schedule[0].total)]
+        book.append((loan, history))
+    products, loans, instalments, payments = frames(book)
+    # Loan 2's first two instalments swap due dates: seq order is no longer due-date order.
+    dues = instalments["due_date"].to_list()
+    first = instalments["loan_id"].to_list().index(2)
+    dues[first], dues[first + 1] = dues[first + 1], dues[first]
+    instalments = instalments.with_columns(pl.Series("due_date", dues))
+    as_of = max(loan.schedule[-1].due_date for loan, _ in book)
+    checked, _, _ = batch_from_frames(products, loans, instalments, payments, as_of)
+    trusted, _, _ = batch_from_frames(products, loans, instalments, payments, as_of, validated=True)
+    for name in ("inst_off", "due", "pstart", "iprincipal", "pay_off", "pvalue", "dnum", "order"):
+        assert np.array_equal(getattr(checked, name), getattr(trusted, name)), name
+    assert np.array_equal(run(checked, as_of), run(trusted, as_of))
+    assert np.all(np.diff(trusted.due[trusted.inst_off[1] : trusted.inst_off[2]]) >= 0)

@@ -88,3 +88,65 @@ def test_a_malformed_snapshot_is_refused_with_the_file_and_row_named(tmp_path):
     with pytest.raises(SnapshotError, match=r"loans\.parquet: column principal_minor: row 0"):
         run_snapshot(tmp_path / "bad", tmp_path / "out", AS_OF)
     assert not (tmp_path / "out" / "loan_state.parquet").exists()
+
+
+def test_a_chunk_that_fails_validation_midway_leaves_no_result_file(tmp_path):
+    """The reader thread's error surfaces in the run, at the chunk it concerns, and the
+    partial output is never renamed into place."""
+    import pytest
+
+    from arrears.engine.snapshot import SnapshotError
+
+    book = [(make_loan(ref=f"M{n:02d}", principal=100_000 * (n + 1)), []) for n in range(9)]
+    tables = write_snapshot(tmp_path / "snap", book)
+    bad = tables[1].with_columns(
+        pl.when(pl.col("loan_id") == 8)
+        .then(pl.lit(0, dtype=pl.Int64))
+        .otherwise(pl.col("principal_minor"))
+        .alias("principal_minor")
+    )
+    with SnapshotWriter(tmp_path / "bad") as writer:
+        for name, frame in zip(TABLES, (tables[0], bad, *tables[2:]), strict=True):
+            writer.write(name, frame.to_arrow())
+    with pytest.raises(SnapshotError, match=r"principal_minor: row 7 \(loan_id 8\) is 0"):
+        run_snapshot(tmp_path / "bad", tmp_path / "out", AS_OF, chunk_loans=3)
+    assert not (tmp_path / "out" / "loan_state.parquet").exists()
+
+
+def test_the_reader_runs_one_chunk_ahead_and_no_further():
+    """Memory holds the chunk being computed and the next one, not the whole snapshot."""
+    from arrears.engine.runner import _read_ahead
+
+    produced: list[int] = []
+
+    def chunks():
+        for n in range(5):
+            produced.append(n)
+            yield n
+
+    seconds = {"read": 0.0, "wait": 0.0}
+    seen = []
+    for chunk in _read_ahead(chunks(), seconds):  # type: ignore[arg-type]
+        import time
+
+        time.sleep(0.02)  # the reader has had time to run ahead, were it allowed to
+        assert len(produced) <= chunk + 2
+        seen.append(chunk)
+    assert seen == [0, 1, 2, 3, 4] and produced == seen
+
+
+def test_a_consumer_that_stops_early_stops_the_reader():
+    from arrears.engine.runner import _read_ahead
+
+    closed = []
+
+    def chunks():
+        try:
+            yield from range(100)
+        finally:
+            closed.append(True)
+
+    ahead = _read_ahead(chunks(), {"read": 0.0, "wait": 0.0})  # type: ignore[arg-type]
+    assert next(ahead) == 0
+    ahead.close()
+    assert closed == [True]

@@ -318,6 +318,17 @@ BROKEN: dict[str, tuple[Breaker, str]] = {
         r"instalments\.parquet: column seq: row 13 \(loan_id 2\) is a duplicate instalment "
         r"\(loan_id 2, seq 1\)",
     ),
+    "an instalment of a later chunk among an earlier one's": (
+        # Loan 8's first instalment (row 84) moved between loans 2 and 3: each chunk's own
+        # rows are still in order, but the file is not.
+        _rewrite(
+            instalments=lambda b: pl.concat(
+                [b.instalments[:24], b.instalments[84:85], b.instalments[24:84], b.instalments[85:]]
+            )
+        ),
+        r"instalments\.parquet: column loan_id: row 25 \(loan_id 3\) is out of order; "
+        r"the file must be sorted by \(loan_id, seq\)",
+    ),
     "unsorted payments": (
         _rewrite(
             payments=lambda b: with_value(

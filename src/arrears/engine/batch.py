@@ -6,7 +6,7 @@ grouped by loan, in the kernel's processing order) with every rate as an exact i
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -101,7 +101,8 @@ class ProductCodes:
 class Batch:
     """One chunk of loans in the compiled replay's layout."""
 
-    refs: list[str]
+    #: The loans' references (a list, or a frame's column: no Python string per loan).
+    refs: Collection[str]
     loan_start: np.ndarray
     loan_principal: np.ndarray
     dnum: np.ndarray
@@ -130,7 +131,7 @@ class Batch:
     suspect: np.ndarray | None = None
 
     def __len__(self) -> int:
-        return len(self.refs)
+        return len(self.loan_start)
 
 
 def from_kernel(loans: Sequence[tuple[LoanTerms, Sequence[Payment]]], as_of: date) -> Batch:
@@ -235,10 +236,16 @@ def run(batch: Batch, as_of: date, *, blocks: int | None = None) -> np.ndarray:
     blocks = blocks or max(1, min(len(batch), numba.get_num_threads() * 8))
 
     def c(values: np.ndarray, dtype: type) -> np.ndarray:
-        # One array type for the compiled function whatever produced the column (Arrow
-        # buffers are read-only, slices may be strided): otherwise Numba compiles, and
-        # caches, a new specialisation for every combination it meets.
-        return np.require(values, dtype=dtype, requirements=["C", "W", "A"])
+        # One array type for the compiled function whatever produced the column: C-contiguous
+        # and read-only. Numba compiles, and caches, a specialisation per combination of
+        # array types it meets; read-only everywhere (rather than writable everywhere) lets
+        # Arrow's read-only buffers through without a copy (about 400 MB a million loans),
+        # and the replay only reads its inputs (a write to one would not compile).
+        array = np.require(values, dtype=dtype, requirements=["C", "A"])
+        if array.flags.writeable:
+            array = array.view()
+            array.flags.writeable = False
+        return array
 
     i64, i32, i8, flag = np.int64, np.int32, np.int8, np.bool_
     result: np.ndarray = replay.replay_all(

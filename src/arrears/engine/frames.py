@@ -24,89 +24,75 @@ from arrears.kernel.terms import (
     product_terms_from,
 )
 
-
-def _product_table(products: pl.DataFrame) -> tuple[pl.DataFrame, dict[int, ProductTerms]]:
-    rows, terms = [], {}
-    for row in products.iter_rows(named=True):
-        product = terms[row["product_id"]] = product_terms_from(row)
-        codes = ProductCodes.of(product)
-        rows.append(
-            {
-                "product_id": row["product_id"],
-                "compound": codes.compound,
-                "grace": codes.grace,
-                "retro": codes.retro,
-                "cap_num": codes.cap[0],
-                "cap_den": codes.cap[1],
-                "rounding": codes.rounding,
-                "accrual": codes.accrual,
-                "o0": codes.order[0],
-                "o1": codes.order[1],
-                "o2": codes.order[2],
-                "o3": codes.order[3],
-                "tolerance": codes.tolerance,
-            }
-        )
-    schema = {
-        "product_id": pl.Int64,
-        "compound": pl.Boolean,
-        "grace": pl.Int32,
-        "retro": pl.Boolean,
-        "cap_num": pl.Int64,
-        "cap_den": pl.Int64,
-        "rounding": pl.Int8,
-        "accrual": pl.Int8,
-        "o0": pl.Int8,
-        "o1": pl.Int8,
-        "o2": pl.Int8,
-        "o3": pl.Int8,
-        "tolerance": pl.Int64,
-    }
-    return pl.DataFrame(rows, schema=schema), terms
+#: What makes a loan's rate fractions and product codes: the distinct keys are few.
+_RATE_KEY = ["rate_value", "rate_basis", "day_count", "product_id"]
+#: The per-loan codes (and their array types) taken from a loan's key.
+_CODE_TYPES: dict[str, type] = {
+    "dnum": np.int64,
+    "dden": np.int64,
+    "pnum": np.int64,
+    "pden": np.int64,
+    "compound": np.bool_,
+    "grace": np.int32,
+    "retro": np.bool_,
+    "cap_num": np.int64,
+    "cap_den": np.int64,
+    "rounding": np.int8,
+    "accrual": np.int8,
+    "tolerance": np.int64,
+}
 
 
-def _rate_table(loans: pl.DataFrame, terms: dict[int, ProductTerms]) -> pl.DataFrame:
-    """Exact daily and penalty rate fractions for each distinct (rate, basis, day count,
-    product) — a few dozen rows for a whole portfolio."""
-    keys = loans.select(
-        pl.col("rate_value").cast(pl.String).alias("rate_text"),
-        "rate_value",
-        "rate_basis",
-        "day_count",
-        "product_id",
-    ).unique(subset=["rate_text", "rate_basis", "day_count", "product_id"])
-    rows = []
-    for row in keys.iter_rows(named=True):
-        rate = InterestRate(Decimal(row["rate_text"]), RateBasis(row["rate_basis"]))
-        daily = rate.daily(DayCount(row["day_count"]))
-        penalty = daily * terms[row["product_id"]].penalty_multiplier
-        (dnum, dden), (pnum, pden) = fraction(daily), fraction(penalty)
-        rows.append(
-            (
-                row["rate_text"],
-                row["rate_basis"],
-                row["day_count"],
-                row["product_id"],
-                dnum,
-                dden,
-                pnum,
-                pden,
-            )
-        )
-    return pl.DataFrame(
-        rows,
-        schema={
-            "rate_text": pl.String,
-            "rate_basis": pl.String,
-            "day_count": pl.String,
-            "product_id": pl.Int64,
-            "dnum": pl.Int64,
-            "dden": pl.Int64,
-            "pnum": pl.Int64,
-            "pden": pl.Int64,
-        },
-        orient="row",
+def _product_terms(products: pl.DataFrame) -> dict[int, ProductTerms]:
+    return {row["product_id"]: product_terms_from(row) for row in products.iter_rows(named=True)}
+
+
+def _loan_codes(loans: pl.DataFrame, terms: dict[int, ProductTerms]) -> dict[str, np.ndarray]:
+    """Each loan's product codes and exact rate fractions, as arrays in ``loans`` order.
+
+    Only the distinct (rate, basis, day count, product) keys — a few dozen for a whole
+    portfolio — go through Python (:class:`InterestRate`, :func:`fraction`); every loan then
+    takes its key's values by one NumPy gather, so the per-loan work is one hash of the key.
+    A product_id with no product row raises ``KeyError``, as a lookup in ``terms`` would."""
+    keys = loans.select(_RATE_KEY).unique(maintain_order=True)
+    index = (
+        loans.select(_RATE_KEY)
+        .join(keys.with_row_index("key"), on=_RATE_KEY, how="left", maintain_order="left")["key"]
+        .to_numpy()
     )
+    columns: dict[str, list[int]] = {name: [] for name in _CODE_TYPES}
+    order: list[tuple[int, int, int, int]] = []
+    codes_of: dict[int, ProductCodes] = {}
+    for row in keys.with_columns(pl.col("rate_value").cast(pl.String)).iter_rows(named=True):
+        product = terms[row["product_id"]]
+        codes = codes_of.get(row["product_id"])
+        if codes is None:
+            codes = codes_of[row["product_id"]] = ProductCodes.of(product)
+        rate = InterestRate(Decimal(row["rate_value"]), RateBasis(row["rate_basis"]))
+        daily = rate.daily(DayCount(row["day_count"]))
+        penalty = daily * product.penalty_multiplier
+        (dnum, dden), (pnum, pden) = fraction(daily), fraction(penalty)
+        for name, value in (
+            ("compound", codes.compound),
+            ("grace", codes.grace),
+            ("retro", codes.retro),
+            ("cap_num", codes.cap[0]),
+            ("cap_den", codes.cap[1]),
+            ("rounding", codes.rounding),
+            ("accrual", codes.accrual),
+            ("tolerance", codes.tolerance),
+            ("dnum", dnum),
+            ("dden", dden),
+            ("pnum", pnum),
+            ("pden", pden),
+        ):
+            columns[name].append(int(value))
+        order.append(codes.order)
+    arrays = {
+        name: np.asarray(values, dtype=_CODE_TYPES[name])[index] for name, values in columns.items()
+    }
+    arrays["order"] = np.asarray(order, dtype=np.int8).reshape(len(keys), 4)[index]
+    return arrays
 
 
 def _sorted_by(frame: pl.DataFrame, keys: list[str]) -> bool:
@@ -157,6 +143,16 @@ def _offsets(owner: np.ndarray, loan_ids: np.ndarray) -> np.ndarray:
     return offsets
 
 
+def _due_order_holds(instalments: pl.DataFrame) -> bool:
+    """Whether instalments already sorted by (loan_id, seq) are also in (loan_id, due_date,
+    seq) order: due dates never fall within a loan (a snapshot's usually do not)."""
+    if len(instalments) < 2:
+        return True
+    owner = instalments["loan_id"].to_numpy()
+    due = instalments["due_date"].to_physical().to_numpy()
+    return not np.any((owner[1:] == owner[:-1]) & (due[1:] < due[:-1]))
+
+
 def batch_from_frames(
     products: pl.DataFrame,
     loans: pl.DataFrame,
@@ -168,27 +164,26 @@ def batch_from_frames(
 ) -> tuple[Batch, pl.DataFrame, dict[int, ProductTerms]]:
     """The batch for one chunk, the loans frame in batch order, and the product terms.
 
-    ``validated``: the frames come from the snapshot reader, which has already proved them
-    sorted and every row owned by a loan of the chunk, so those checks are skipped."""
-    table, terms = _product_table(products)
-    loans = (
-        loans.sort("loan_id")
-        .with_columns(pl.col("rate_value").cast(pl.String).alias("rate_text"))
-        .join(table, on="product_id", how="left")
-        .join(
-            _rate_table(loans, terms),
-            on=["rate_text", "rate_basis", "day_count", "product_id"],
-            how="left",
-        )
-    )
+    ``validated``: the frames come from the snapshot reader, which has already proved loans
+    sorted by loan_id, instalments by (loan_id, seq), payments by (loan_id, value_date, ref)
+    and every row owned by a loan of the chunk, so those checks and sorts are skipped (only
+    the due-date order within a loan is left to check). The arrays are the frames' own
+    buffers wherever the type already fits (no copy; :func:`arrears.engine.batch.run` takes
+    them read-only)."""
+    terms = _product_terms(products)
+    if not validated:
+        loans = loans.sort("loan_id")
+    codes = _loan_codes(loans, terms)
     loan_ids = loans["loan_id"].to_numpy()
-    effective = payments.filter(
+    in_force = payments.select(
         (pl.col("value_date") <= as_of)
         & (pl.col("reversed_on").is_null() | (pl.col("reversed_on") > as_of))
-    )
-    if validated:  # sorted by (loan_id, seq); due dates only need checking, not refs
+    ).to_series()
+    # (Usually every payment counts, and the frame is used as it is, without a copy.)
+    effective = payments if in_force.all() else payments.filter(in_force)
+    if validated:
         inst = instalments
-        if not _sorted_by(inst, ["loan_id", "due_date", "seq"]):
+        if not _due_order_holds(inst):
             inst = inst.sort(["loan_id", "due_date", "seq"])
         pays = effective
     else:
@@ -204,37 +199,37 @@ def batch_from_frames(
     suspect = ~nonempty | (scheduled != loans["principal_minor"].to_numpy())
 
     def days(frame: pl.DataFrame, column: str) -> np.ndarray:
-        return frame[column].cast(pl.Int32).to_numpy().astype(np.int32, copy=False)
+        return frame[column].cast(pl.Int32).to_numpy()
 
-    def ints(frame: pl.DataFrame, column: str, dtype: type = np.int64) -> np.ndarray:
-        return frame[column].to_numpy().astype(dtype, copy=False)
+    def ints(frame: pl.DataFrame, column: str) -> np.ndarray:
+        return frame[column].to_numpy()
 
     batch = Batch(
-        refs=loans["ref"].to_list(),
+        refs=loans["ref"],
         loan_start=days(loans, "start_date"),
         loan_principal=ints(loans, "principal_minor"),
-        dnum=ints(loans, "dnum"),
-        dden=ints(loans, "dden"),
-        pnum=ints(loans, "pnum"),
-        pden=ints(loans, "pden"),
-        compound=ints(loans, "compound", np.bool_),
-        grace=ints(loans, "grace", np.int32),
-        retro=ints(loans, "retro", np.bool_),
-        cap_num=ints(loans, "cap_num"),
-        cap_den=ints(loans, "cap_den"),
-        rounding=ints(loans, "rounding", np.int8),
-        accrual=ints(loans, "accrual", np.int8),
-        order=loans.select("o0", "o1", "o2", "o3").to_numpy().astype(np.int8),
-        tolerance=ints(loans, "tolerance"),
         inst_off=inst_off,
         due=days(inst, "due_date"),
         pstart=days(inst, "period_start"),
-        iprincipal=ints(inst, "principal_minor"),
+        iprincipal=iprincipal,
         iinterest=ints(inst, "interest_minor"),
         pay_off=_offsets(pays["loan_id"].to_numpy(), loan_ids),
         pvalue=days(pays, "value_date"),
         pamount=ints(pays, "amount_minor"),
         suspect=suspect,
+        dnum=codes["dnum"],
+        dden=codes["dden"],
+        pnum=codes["pnum"],
+        pden=codes["pden"],
+        compound=codes["compound"],
+        grace=codes["grace"],
+        retro=codes["retro"],
+        cap_num=codes["cap_num"],
+        cap_den=codes["cap_den"],
+        rounding=codes["rounding"],
+        accrual=codes["accrual"],
+        order=codes["order"],
+        tolerance=codes["tolerance"],
     )
     return batch, loans.select("loan_id", "ref", "product_id"), terms
 
@@ -269,7 +264,10 @@ def results_frame(
         .otherwise(pl.col("settled_on"))
         .alias("settled_on")
     )
-    bucket = np.empty(len(frame), dtype=object)
+    # Each loan's bucket as an index into every product's bucket names, then one gather of
+    # the names (no Python string per loan); a loan of no known product has none.
+    names: list[str] = []
+    codes = np.full(len(frame), -1, dtype=np.int64)
     dpd = results[:, replay.O_DPD]
     product_ids = frame["product_id"].to_numpy()
     for product_id, product in terms.items():
@@ -277,6 +275,14 @@ def results_frame(
         if not mask.any():
             continue
         mins = np.array([b.min_dpd for b in product.buckets])
-        names = np.array([b.name for b in product.buckets], dtype=object)
-        bucket[mask] = names[np.searchsorted(mins, dpd[mask], side="right") - 1]
-    return frame.with_columns(pl.Series("bucket", bucket, dtype=pl.String))
+        local = np.searchsorted(mins, dpd[mask], side="right") - 1
+        codes[mask] = len(names) + local % len(mins)  # (below the first bucket: the last)
+        names.extend(b.name for b in product.buckets)
+    if not names:
+        return frame.with_columns(pl.lit(None, dtype=pl.String).alias("bucket"))
+    bucket = pl.Series("bucket", names, dtype=pl.String).gather(np.maximum(codes, 0))
+    if len(codes) and codes.min() < 0:
+        bucket = pl.select(
+            pl.when(pl.Series(codes >= 0)).then(bucket).otherwise(None).alias("bucket")
+        ).to_series()
+    return frame.with_columns(bucket)

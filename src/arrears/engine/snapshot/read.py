@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -36,11 +37,11 @@ from arrears.engine.snapshot.format import (
 )
 from arrears.engine.snapshot.validate import (
     ROW,
+    check_after,
     check_children,
     check_concessions,
     check_loans,
     check_products,
-    order_problem,
 )
 
 POLARS_TYPES: dict[str, pl.DataType] = {
@@ -61,15 +62,28 @@ class _Reader:
         self.directory = Path(directory)
         self.manifest = self._manifest()
         self.tables = TABLES_OF_VERSION[self.manifest["version"]]
+        self.digests: dict[str, Future[str]] = {}
         self.types: dict[str, dict[str, pa.DataType]] = {}
-        for name in self.tables:
-            path = self.path(name)
-            if not path.is_file():
-                self.fail(f"{file_name(name)} is missing")
-            self.types[name] = self._check_schema(name)
-            self._check_count(name)
-            if verify_checksums:
-                self._check_checksum(name)
+        # The files are hashed two at a time in the background (hashlib lets go of the GIL)
+        # while the schemas are read; the checks still fail in file order.
+        with ThreadPoolExecutor(2 if verify_checksums else 1) as hashing:
+            self.digests |= {
+                name: hashing.submit(sha256_of, self.path(name))
+                for name in self.tables
+                if verify_checksums and self.path(name).is_file()
+            }
+            try:
+                for name in self.tables:
+                    path = self.path(name)
+                    if not path.is_file():
+                        self.fail(f"{file_name(name)} is missing")
+                    self.types[name] = self._check_schema(name)
+                    self._check_count(name)
+                    if verify_checksums:
+                        self._check_checksum(name)
+            finally:
+                for digest in self.digests.values():
+                    digest.cancel()
 
     def path(self, name: str) -> Path:
         return self.directory / file_name(name)
@@ -128,23 +142,38 @@ class _Reader:
 
     def _check_checksum(self, name: str) -> None:
         expected = self.manifest["files"].get(file_name(name))
-        actual = sha256_of(self.path(name))
+        actual = self.digests[name].result()
         if expected != actual:
             self.fail(
                 f"{file_name(name)}: checksum mismatch (sha256 {actual}, {MANIFEST} says "
                 f"{expected}): the file changed or was truncated after export"
             )
 
-    def scan(self, name: str, low: int | None = None, high: int | None = None) -> pl.DataFrame:
+    def scan(
+        self,
+        name: str,
+        low: int | None = None,
+        high: int | None = None,
+        *,
+        rows: tuple[int, int] | None = None,
+        rechunk: bool = True,
+    ) -> pl.DataFrame:
         """The file's columns (widened to the format's types) with a ``__row`` index; only the
-        rows with ``low <= loan_id < high`` when bounds are given."""
+        rows with ``low <= loan_id < high`` when bounds are given, and only ``rows`` (offset,
+        length) of the file when given."""
         names = [c.name for c in COLUMNS[name]]
         frame = pl.scan_parquet(self.path(name), row_index_name=ROW).select(ROW, *names)
+        if rows is not None:
+            frame = frame.slice(*rows)
         if low is not None:
             frame = frame.filter(pl.col("loan_id") >= low)
         if high is not None:
             frame = frame.filter(pl.col("loan_id") < high)
+        # One contiguous buffer per column (a scan returns hundreds of pieces): every check
+        # and the replay then read the columns as NumPy arrays without another copy.
         collected = frame.collect()
+        if rechunk:
+            collected = collected.rechunk()
         casts = [
             pl.col(c.name).cast(POLARS_TYPES[str(c.type)])
             for c in COLUMNS[name]
@@ -187,6 +216,73 @@ def _accepts(expected: pa.DataType, actual: pa.DataType) -> bool:
     return False
 
 
+class _FileInOrder:
+    """One child file (instalments or payments) read front to back, chunk after chunk: each
+    row group is decoded once, and the rows after a chunk's last loan wait for the next chunk.
+
+    ``take(last)`` reads whole row groups until it holds a row with a loan_id above ``last``
+    (or the file ends), and returns the rows before the first such row; the rest are carried.
+    In a file sorted by loan_id those are exactly the rows of loans up to ``last``; in one
+    that is not, a smaller loan_id after the split is out of order in the next chunk (whose
+    first row is greater), and the pair across a split is checked here — so every adjacent
+    pair of rows of the file is compared once, as a whole-file read compares them."""
+
+    def __init__(self, reader: _Reader, name: str, keys: list[str], what: str) -> None:
+        self.reader, self.name, self.keys, self.what = reader, name, keys, what
+        metadata = pq.ParquetFile(reader.path(name)).metadata
+        self.bounds = np.cumsum(
+            [0] + [metadata.row_group(g).num_rows for g in range(metadata.num_row_groups)]
+        )
+        self.group = 0
+        self.held: list[pl.DataFrame] = []
+        self.previous: dict[str, Any] | None = None  # the last row handed out
+
+    def _read_group(self) -> pl.DataFrame:
+        start, end = int(self.bounds[self.group]), int(self.bounds[self.group + 1])
+        self.group += 1
+        return self.reader.scan(self.name, rows=(start, end - start), rechunk=False)
+
+    def take(self, last: int | None) -> pl.DataFrame:
+        """The next rows up to loan ``last`` (every remaining row when None), with contiguous
+        columns."""
+        groups = len(self.bounds) - 1
+        while self.group < groups and (last is None or not self._beyond(last)):
+            group = self._read_group()
+            if group.height:
+                self.held.append(group)
+        held = pl.concat(self.held) if self.held else self.reader.scan(self.name, rows=(0, 0))
+        split = held.height
+        if last is not None:
+            above = (held["loan_id"] > last).fill_null(False).to_numpy()
+            if above.any():
+                split = int(np.argmax(above))
+        rows, rest = held.slice(0, split), held.slice(split)
+        # Contiguous numbers and dates, which the checks and the replay read as NumPy arrays;
+        # strings and the row index are only looked at on a tie or a failure.
+        rows = rows.with_columns(
+            rows[name].rechunk()
+            for name, dtype in rows.schema.items()
+            if name != ROW and dtype != pl.String
+        )
+        self.held = [rest] if rest.height else []
+        return rows
+
+    def _beyond(self, last: int) -> bool:
+        """Whether the rows held end with a loan after ``last`` (a null loan_id does not: it
+        is reported by the chunk that gets it)."""
+        if not self.held:
+            return False
+        final = self.held[-1]["loan_id"][-1]
+        return final is not None and final > last
+
+    def follows(self, rows: pl.DataFrame) -> None:
+        """Check that ``rows`` (taken, then checked within themselves) come after the rows
+        handed out before them, and remember their last row for the next chunk."""
+        if rows.height:
+            check_after(self.reader, self.name, rows, self.previous, self.keys, self.what)
+            self.previous = rows.row(rows.height - 1, named=True)
+
+
 def read_snapshot(directory: Path, *, verify_checksums: bool = True) -> Snapshot:
     """The whole snapshot in ``directory``, validated (see the module docstring for every
     check); raises :class:`SnapshotError` at the first problem."""
@@ -208,65 +304,29 @@ def read_snapshot(directory: Path, *, verify_checksums: bool = True) -> Snapshot
     )
 
 
-def _chunk_starts(reader: _Reader, chunk_loans: int) -> list[int]:
-    """The first loan_id of every chunk, streaming only the loan_id column (memory: one record
-    batch plus one id per chunk); also proves loan_id is unique and ascending file-wide."""
-    starts: list[int] = []
-    previous: int | None = None
-    row = 0
-    source = pq.ParquetFile(reader.path(LOANS))
-    for batch in source.iter_batches(batch_size=1 << 16, columns=["loan_id"]):
-        ids = batch.column(0)
-        if ids.null_count:
-            at = row + next(i for i, v in enumerate(ids.is_valid().to_pylist()) if not v)
-            reader.fail(f"{file_name(LOANS)}: column loan_id: row {at} is null")
-        values = ids.to_numpy(zero_copy_only=False).astype("int64", copy=False)
-        if len(values) == 0:
-            continue
-        bad = np.flatnonzero(values[1:] <= values[:-1])
-        problem: int | None = None
-        if previous is not None and values[0] <= previous:
-            problem = 0
-        elif len(bad):
-            problem = int(bad[0]) + 1
-        if problem is not None:
-            before = previous if problem == 0 else int(values[problem - 1])
-            value = int(values[problem])
-            reader.fail(
-                order_problem(
-                    LOANS,
-                    f"row {row + problem} (loan_id {value})",
-                    ["loan_id"],
-                    {"loan_id": value},
-                    {"loan_id": before},
-                    "loan_id",
-                )
-            )
-        first_index = (-row) % chunk_loans
-        starts.extend(int(v) for v in values[first_index::chunk_loans])
-        previous = int(values[-1])
-        row += len(values)
-    return starts
-
-
 def iter_chunks(
     snapshot_dir: Path, chunk_loans: int, *, verify_checksums: bool = True
 ) -> Iterator[Snapshot]:
     """Sub-snapshots of at most ``chunk_loans`` loans each, in loan_id order, each with its
     loans' instalments and payments and every product.
 
-    Each chunk is one lazy Parquet scan per file (the concession files too, for version 2)
-    filtered on a loan_id range, which row-group
-    statistics turn into reading only the row groups that hold the range; the chunks' ranges
-    cover every loan_id, so every instalment and payment row is validated exactly once.
+    A chunk's loans are the next ``chunk_loans`` rows of the loans file (a slice, which reads
+    only the row groups that hold it); its instalments and payments are the next rows of their
+    files up to the chunk's last loan (:class:`_FileInOrder`: each row group is decoded once,
+    the rows of later loans wait for the next chunk). Every file is read once and every row
+    validated once, in the read that decodes it; each chunk's first rows are compared with the
+    previous chunk's last, so the files' order is proved whole, as :func:`read_snapshot` does.
+    A version 2 snapshot's concession files (small) are read per chunk with a loan_id range
+    filter covering the chunk's loans (after the previous chunk's last loan, up to this one's
+    last), so every row is read and validated once, in order within its chunk.
     """
     if chunk_loans < 1:
         raise ValueError("chunk_loans must be positive")
     reader = _Reader(snapshot_dir, verify_checksums=verify_checksums)
     products = reader.scan(PRODUCTS)
     check_products(reader, products)
-    starts = _chunk_starts(reader, chunk_loans)
-    if not starts:  # no loans: every instalment or payment is an orphan
+    total = reader.manifest["counts"][LOANS]  # the file's row count (checked by _Reader)
+    if total == 0:  # no loans: every instalment or payment is an orphan
         check_children(
             reader,
             reader.scan(INSTALMENTS),
@@ -276,15 +336,28 @@ def iter_chunks(
         reader.concessions(pl.Series("loan_id", [], dtype=pl.Int64))
         return
     products = products.drop(ROW)
-    for index, start in enumerate(starts):
-        low = None if index == 0 else start
-        high = starts[index + 1] if index + 1 < len(starts) else None
-        loans = reader.scan(LOANS, low, high)
-        check_loans(reader, loans, products, ordered=False)  # order checked by _chunk_starts
-        instalments = reader.scan(INSTALMENTS, low, high)
-        payments = reader.scan(PAYMENTS, low, high)
+    children = [
+        _FileInOrder(reader, INSTALMENTS, ["loan_id", "seq"], "instalment"),
+        _FileInOrder(reader, PAYMENTS, ["loan_id", "value_date", "ref"], "payment"),
+    ]
+    last: int | None = None  # the last loan_id read so far
+    for offset in range(0, total, chunk_loans):
+        loans = reader.scan(LOANS, rows=(offset, chunk_loans))
+        check_loans(reader, loans, products, after=last)
+        before = last  # the previous chunk's last loan_id
+        last = int(loans["loan_id"][-1])
+        final = offset + chunk_loans >= total
+        instalments, payments = (file.take(None if final else last) for file in children)
         check_children(reader, instalments, payments, loans["loan_id"])
+        for file, rows in zip(children, (instalments, payments), strict=True):
+            file.follows(rows)
+        low = None if before is None else before + 1
+        high = None if final else last + 1
         concessions = reader.concessions(loans["loan_id"], low, high)
-        yield Snapshot(
+        chunk = Snapshot(
             products, loans.drop(ROW), instalments.drop(ROW), payments.drop(ROW), **concessions
         )
+        # (held while the generator is suspended, they would outlive the chunk)
+        del loans, instalments, payments, concessions
+        yield chunk
+        del chunk

@@ -39,8 +39,12 @@ def _where(row: Mapping[str, Any]) -> str:
 
 
 def _first(frame: pl.DataFrame, condition: pl.Expr) -> dict[str, Any] | None:
-    bad = frame.filter(condition).head(1)
-    return None if bad.is_empty() else bad.row(0, named=True)
+    """The first row where ``condition`` holds (null counts as not), or None. The condition
+    alone is evaluated over the frame; rows are only gathered when one fails."""
+    mask = frame.select(condition).to_series()
+    if not mask.any():
+        return None
+    return frame.row(int(mask.arg_true()[0]), named=True)
 
 
 def _check_nulls(reader: Refuser, name: str, frame: pl.DataFrame) -> None:
@@ -157,11 +161,17 @@ def check_products(reader: Refuser, frame: pl.DataFrame) -> None:
 
 
 def check_loans(
-    reader: Refuser, frame: pl.DataFrame, products: pl.DataFrame, *, ordered: bool = True
+    reader: Refuser, frame: pl.DataFrame, products: pl.DataFrame, *, after: int | None = None
 ) -> None:
+    """``after``: the loan_id of the row before the frame's first (the previous chunk's last),
+    which the first loan_id must exceed."""
     _check_nulls(reader, LOANS, frame)
-    if ordered:
-        _check_order(reader, LOANS, frame, ["loan_id"], "loan_id")
+    _check_order(reader, LOANS, frame, ["loan_id"], "loan_id")
+    if after is not None and len(frame) and frame["loan_id"][0] <= after:
+        row = frame.row(0, named=True)
+        reader.fail(
+            order_problem(LOANS, _where(row), ["loan_id"], row, {"loan_id": after}, "loan_id")
+        )
     _check_product_known(reader, frame, products)
     _check_sign(reader, LOANS, frame, "principal_minor", positive=True)
 
@@ -236,3 +246,25 @@ def check_concessions(
     _check_owned(reader, PLAN_INSTALMENTS, plan_instalments, loan_ids)
     _check_plan_known(reader, plan_instalments, plans)
     _check_sign(reader, PLAN_INSTALMENTS, plan_instalments, "amount_minor", positive=True)
+
+
+def check_after(
+    reader: Refuser,
+    name: str,
+    frame: pl.DataFrame,
+    previous: Mapping[str, Any] | None,
+    keys: Sequence[str],
+    what: str,
+) -> None:
+    """The frame's first row comes strictly after ``previous`` (the row before it in the file,
+    read with an earlier chunk) in ``keys`` order: with :func:`check_children`'s order check
+    within each chunk, this proves the whole file's order."""
+    if previous is None or frame.is_empty():
+        return
+    row = frame.row(0, named=True)
+    for key in keys:
+        if row[key] != previous[key]:
+            if row[key] > previous[key]:
+                return
+            break
+    reader.fail(order_problem(name, _where(row), keys, row, previous, what))
