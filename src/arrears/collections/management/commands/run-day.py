@@ -25,7 +25,7 @@ from rich.progress import (
 
 from arrears.collections.dayflow import close_day
 from arrears.engine import names
-from arrears.engine.runner import run_snapshot
+from arrears.engine.runner import CHUNK_LOANS, run_snapshot
 from arrears.kernel.calendar import parse_date
 from arrears.kernel.errors import ArrearsError, InvalidDate
 
@@ -60,7 +60,7 @@ class Command(BaseCommand):
             "replaced on a rerun",
         )
         parser.add_argument(
-            "--chunk-loans", type=int, default=1_000_000, help="loans per chunk (--snapshot)"
+            "--chunk-loans", type=int, default=CHUNK_LOANS, help="loans per chunk (--snapshot)"
         )
         parser.add_argument(
             "--master",
