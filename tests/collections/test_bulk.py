@@ -70,7 +70,7 @@ def test_inserted_rows_get_their_fields_defaults_and_a_repeated_key_is_skipped(
     row += ["why", "default v1", "champion"]
     before = timezone.now()
     assert bulk.insert_rows(WorkItem, names, [row, ["k2", *row[1:]]]) == 2
-    assert bulk.insert_rows(WorkItem, names, [row]) == 1  # given, and skipped by the database
+    assert bulk.insert_rows(WorkItem, names, [row]) == 0  # its key is stored: skipped, not counted
     item = WorkItem.objects.get(key="k1")
     assert (item.status, item.status_reason, item.priority, item.case, item.collector) == (
         WorkItem.Status.PENDING,

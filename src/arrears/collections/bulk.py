@@ -96,11 +96,13 @@ def update_rows(model: type[Model], names: Sequence[str], rows: Sequence[Sequenc
                 f"INSERT INTO {quote(model._meta.db_table)} ({listed}) "
                 f"SELECT {listed} FROM {staged} ON CONFLICT DO NOTHING"
             )
-        return len(rows)
+            return int(cursor.rowcount)
+    inserted = 0
     with connection.cursor() as cursor:
         for part in chunks(prepared):
             cursor.executemany(sql, part)
-    return len(rows)
+            inserted += int(cursor.rowcount)  # sqlite3: the rows this executemany changed
+    return inserted
 
 
 def _stage(table: str, columns: list[str], rows: list[list[Any]]) -> str:
@@ -132,8 +134,8 @@ _STAGED = itertools.count(1)
 def insert_rows(model: type[Model], names: Sequence[str], rows: Sequence[Sequence[Any]]) -> int:
     """``INSERT INTO <model> … ON CONFLICT DO NOTHING`` of ``rows`` (values in ``names``
     order) as one prepared statement run with ``executemany`` (SQLite) or one ``INSERT …
-    SELECT`` from a table filled by ``COPY`` (PostgreSQL); returns how many rows were given
-    (a row whose unique key exists already is skipped by the database).
+    SELECT`` from a table filled by ``COPY`` (PostgreSQL); returns how many rows were inserted
+    (a row whose unique key exists already is skipped by the database and not counted).
 
     Every other concrete column gets its field's default — computed once, not per row (so a
     column whose default must differ per row, a token say, has to be given);
@@ -179,8 +181,10 @@ def insert_rows(model: type[Model], names: Sequence[str], rows: Sequence[Sequenc
                 f"INSERT INTO {quote(model._meta.db_table)} ({listed}) "
                 f"SELECT {listed} FROM {staged} ON CONFLICT DO NOTHING"
             )
-        return len(rows)
+            return int(cursor.rowcount)
+    inserted = 0
     with connection.cursor() as cursor:
         for part in chunks(prepared):
             cursor.executemany(sql, part)
-    return len(rows)
+            inserted += int(cursor.rowcount)  # sqlite3: the rows this executemany changed
+    return inserted

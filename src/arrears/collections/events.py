@@ -22,10 +22,6 @@ from typing import Any
 from arrears.collections import bulk
 from arrears.collections.models import Case, CaseEvent
 
-#: Keys looked up, and events inserted, per statement by :func:`record_day`.
-BATCH = 2000
-
-
 def day_key(case: Case | int, kind: str, to: str, on: date) -> str:
     """The key of a change a daily run makes at most once per case, kind, value and day (so
     re-running the day writes nothing new). ``case`` is the case or its id."""
@@ -50,30 +46,25 @@ def record_day(events: Iterable[DayEvent], on: date, *, strategy: str = "") -> i
 
     The same as calling :func:`record` with the day key for each, in order, without a query
     per event: a key already stored (an earlier run of the day) or repeated in ``events`` is
-    written once, its first values winning. The day's thousands of events then cost one
-    lookup per :data:`BATCH` and one prepared insert (:func:`bulk.insert_rows`). No
+    written once, its first values winning — repeats are dropped here, stored keys by the
+    insert's ``ON CONFLICT DO NOTHING`` on the unique key, which also gives the count. The
+    day's thousands of events cost one prepared insert (:func:`bulk.insert_rows`) and no
+    lookup. No
     ``post_save`` signals fire, which is what the audit receivers want of keyed events anyway
     (they count them per day instead).
     """
     wanted: dict[str, DayEvent] = {}
     for event in events:
         wanted.setdefault(day_key(event.case_id, event.kind, event.to, on), event)
-    keys = list(wanted)
-    stored: set[str] = set()
-    for start in range(0, len(keys), BATCH):
-        chunk = keys[start : start + BATCH]
-        stored.update(CaseEvent.objects.filter(key__in=chunk).values_list("key", flat=True))
-    fresh = [
+    rows = [
         (event.case_id, on, event.kind, event.frm, event.to, event.cause, strategy, key)
         for key, event in wanted.items()
-        if key not in stored
     ]
-    bulk.insert_rows(
+    return bulk.insert_rows(
         CaseEvent,
         ["case", "on", "kind", "from_value", "to_value", "cause", "strategy", "key"],
-        fresh,
+        rows,
     )
-    return len(fresh)
 
 
 def record(

@@ -330,13 +330,10 @@ def _open_cases(
     newly = people.filter((pl.col("dpd") > 0) & ~pl.col("borrower_id").is_in(list(open_ids)))
     if newly.is_empty():
         return
-    written_off: set[int] = set()
-    for part in bulk.chunks(newly["borrower_id"].to_list()):
-        written_off.update(
-            Case.objects.filter(
-                status=Case.Status.WRITTEN_OFF, borrower_id__in=list(part)
-            ).values_list("borrower_id", flat=True)
-        )
+    # one query for every written-off borrower (few) rather than IN lists of the many new ones
+    written_off = set(
+        Case.objects.filter(status=Case.Status.WRITTEN_OFF).values_list("borrower_id", flat=True)
+    )
     rows = newly.filter(~pl.col("borrower_id").is_in(list(written_off))).select(
         "borrower_id", "currency", "loans_overdue", "dpd", "total_due"
     )
@@ -345,13 +342,12 @@ def _open_cases(
         ["borrower", "currency", "opened_on"],
         [(b, c, as_of) for b, c, *_ in rows.iter_rows()],
     )
-    ids: dict[int, int] = {}
-    for part in bulk.chunks(rows["borrower_id"].to_list()):
-        ids.update(
-            Case.objects.filter(
-                closed_on__isnull=True, opened_on=as_of, borrower_id__in=list(part)
-            ).values_list("borrower_id", "id")
+    # the ids of the open cases opened today: one query, no IN list of the new borrowers
+    ids: dict[int, int] = dict(
+        Case.objects.filter(closed_on__isnull=True, opened_on=as_of).values_list(
+            "borrower_id", "id"
         )
+    )
     opened = []
     for borrower_id, currency, overdue, dpd, total_due in rows.iter_rows():
         opened.append(
