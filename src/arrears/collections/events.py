@@ -22,6 +22,7 @@ from typing import Any
 from arrears.collections import bulk
 from arrears.collections.models import Case, CaseEvent
 
+
 def day_key(case: Case | int, kind: str, to: str, on: date) -> str:
     """The key of a change a daily run makes at most once per case, kind, value and day (so
     re-running the day writes nothing new). ``case`` is the case or its id."""
