@@ -105,3 +105,13 @@ def test_updated_rows_change_the_named_fields_only(cases: list[Case]) -> None:
 
 def test_chunks_cover_every_item_once() -> None:
     assert [list(c) for c in bulk.chunks(list(range(5)), 2)] == [[0, 1], [2, 3], [4]]
+
+
+def test_existing_names_the_stored_values_of_a_unique_column(cases: list[Case]) -> None:
+    borrower = cases[0].borrower_id
+    names = ["key", "borrower", "due_on", "stage", "treatment", "channel", "template", "owner"]
+    row = ["stored", borrower, DAY, "reminder", 0, "sms", "overdue_reminder", "reminders"]
+    bulk.insert_rows(WorkItem, names, [row])
+    asked = ["stored", "new", *(f"n{i}" for i in range(2000))]  # more than one SQLite batch
+    assert bulk.existing(WorkItem, "key", asked) == {"stored"}
+    assert bulk.existing(WorkItem, "key", []) == set()

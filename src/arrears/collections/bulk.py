@@ -29,6 +29,32 @@ def chunks(items: Sequence[T], size: int = BATCH) -> Iterator[Sequence[T]]:
         yield items[start : start + size]
 
 
+def existing(model: type[Model], field: str, values: Sequence[Any]) -> set[Any]:
+    """Which of ``values`` the unique column ``field`` of ``model`` holds already.
+
+    One ``= ANY(%s)`` query on PostgreSQL (the list goes as one array parameter), raw
+    ``IN (…)`` lists of :data:`BATCH` on SQLite: the ORM's ``__in`` prepares each value
+    through the lookup machinery (microseconds each), which at a million borrowers' work items
+    cost seconds for a question the index answers at once.
+    """
+    if not values:
+        return set()
+    quote = connection.ops.quote_name
+    column = quote(model._meta.get_field(field).column)
+    table = quote(model._meta.db_table)
+    found: set[Any] = set()
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(f"SELECT {column} FROM {table} WHERE {column} = ANY(%s)", [list(values)])
+            found.update(row[0] for row in cursor.fetchall())
+            return found
+        for part in chunks(values, 900):  # under SQLite's limit on parameters
+            marks = ", ".join("%s" for _ in part)
+            cursor.execute(f"SELECT {column} FROM {table} WHERE {column} IN ({marks})", list(part))
+            found.update(row[0] for row in cursor.fetchall())
+    return found
+
+
 def _preparer(field: Any) -> Callable[[Any], Any]:
     """How a value of ``field`` is made ready for the driver, decided once per column.
 

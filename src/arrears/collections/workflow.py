@@ -664,9 +664,7 @@ def _create_work(
     due = due.with_columns(pl.Series("key", keys, dtype=pl.String)).unique(
         subset="key", keep="first", maintain_order=True
     )
-    existing: set[str] = set()
-    for part in bulk.chunks(due["key"].to_list()):
-        existing.update(WorkItem.objects.filter(key__in=list(part)).values_list("key", flat=True))
+    existing = bulk.existing(WorkItem, "key", due["key"].to_list())
     due = due.filter(~pl.col("key").is_in(list(existing)))
     holds: dict[int, list[Hold]] = {}
     for hold in active_holds(as_of, due["borrower_id"].unique().to_list()):
