@@ -302,11 +302,19 @@ def test_the_revision_is_stored_from_the_same_read_as_the_figures(book):
         orient="row",
     )
     kept = pl.DataFrame(
-        list(LoanState.objects.filter(as_of=AS_OF).order_by("loan_id").values_list("loan_id", "revision")),
+        list(
+            LoanState.objects.filter(as_of=AS_OF)
+            .order_by("loan_id")
+            .values_list("loan_id", "revision")
+        ),
         schema=["loan_id", "revision"],
         orient="row",
     )
-    assert kept.join(now, on="loan_id").filter(pl.col("revision") != pl.col("revision_right")).is_empty()
+    assert (
+        kept.join(now, on="loan_id")
+        .filter(pl.col("revision") != pl.col("revision_right"))
+        .is_empty()
+    )
 
 
 def test_run_day_full_recomputes_every_loan(book, capsys):

@@ -97,7 +97,9 @@ END $$""",
     ]
     for table in (*CHILDREN, PLAN_INSTALMENT):
         function = (
-            "ledger_loan_rev_plan_instalment" if table == PLAN_INSTALMENT else "ledger_loan_rev_child"
+            "ledger_loan_rev_plan_instalment"
+            if table == PLAN_INSTALMENT
+            else "ledger_loan_rev_child"
         )
         sql += [
             f"CREATE TRIGGER {table}_rev AFTER INSERT OR UPDATE OR DELETE ON {table} "
