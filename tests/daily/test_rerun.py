@@ -258,7 +258,7 @@ def test_without_the_revision_triggers_the_rerun_is_a_full_run(book):
     if connection.vendor == "sqlite":
         raw("DROP TRIGGER ledger_payment_rev_ins", [])
     else:
-        raw("DROP TRIGGER ledger_payment_rev ON ledger_payment", [])
+        raw("DROP TRIGGER ledger_payment_rev_ins ON ledger_payment", [])
     assert not services.revision_triggers_present()
     assert day_run(as_of=AS_OF).recomputed is None
 
@@ -323,3 +323,17 @@ def test_run_day_full_recomputes_every_loan(book, capsys):
     assert "rerun: 0 recomputed" in capsys.readouterr().out
     call_command("run-day", "--as-of", AS_OF.isoformat(), "--no-workflow", "--full")
     assert "recomputed" not in capsys.readouterr().out
+
+
+def test_one_statement_writing_rows_of_many_loans_bumps_each_of_them(book):
+    paid = sorted(set(models.Payment.objects.values_list("loan_id", flat=True)))[:4]
+    other = [loan.id for loan in book if loan.id not in paid]
+    before = dict(models.Loan.objects.values_list("id", "revision"))
+    marks = ", ".join(["%s"] * len(paid))
+    raw(f"UPDATE ledger_payment SET source = 'bulk' WHERE loan_id IN ({marks})", paid)
+    after = dict(models.Loan.objects.values_list("id", "revision"))
+    assert all(after[loan] > before[loan] for loan in paid)
+    assert all(after[loan] == before[loan] for loan in other)
+    raw(f"DELETE FROM ledger_instalment WHERE loan_id IN ({marks})", paid)
+    gone = dict(models.Loan.objects.values_list("id", "revision"))
+    assert all(gone[loan] > after[loan] for loan in paid)

@@ -53,7 +53,7 @@ REVISION_TRIGGERS = {
         + ["ledger_loan_rev_upd", "ledger_product_rev_upd"]
     ),
     "postgresql": frozenset(
-        [f"ledger_{t}_rev{suffix}" for t in _CHILDREN for suffix in ("", "_truncate")]
+        [f"ledger_{t}_rev_{op}" for t in _CHILDREN for op in ("ins", "upd", "del", "truncate")]
         + ["ledger_loan_rev", "ledger_product_rev"]
     ),
 }

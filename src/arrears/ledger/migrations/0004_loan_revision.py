@@ -3,8 +3,10 @@ loan's computed state — the loan itself, its product, and its instalments, pay
 repayment plans and plan instalments.
 
 Triggers, not application code, so every write path counts (services, bulk imports, raw SQL,
-the admin). Each write bumps only its own loan's row (no global hot row: payment intake on
+the admin). Each write bumps only its own loans' rows (no global hot row: payment intake on
 PostgreSQL stays concurrent across loans); a product update bumps every loan of the product.
+SQLite has only row triggers; PostgreSQL's are per statement with transition tables, so a bulk
+write bumps each loan it touched once.
 The counter only grows: an update of the loan that would keep or lower it (a stale ``save()``)
 is raised past the old value, so a revision never comes back to one a stored state was
 computed at.
@@ -59,26 +61,36 @@ def _sqlite_drop() -> list[str]:
     return [f"DROP TRIGGER IF EXISTS {name}" for name in names]
 
 
+#: PostgreSQL: per statement, with transition tables (one UPDATE of the loans a statement
+#: touched, however many rows it wrote: a ``COPY`` of a million payments bumps each loan once).
+PG_EVENTS = {
+    "ins": ("INSERT", "REFERENCING NEW TABLE AS new_rows"),
+    "upd": ("UPDATE", "REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows"),
+    "del": ("DELETE", "REFERENCING OLD TABLE AS old_rows"),
+}
+PG_ROWS = {"ins": ("new_rows",), "upd": ("old_rows", "new_rows"), "del": ("old_rows",)}
+
+
+def _pg_function(name: str, loans: str) -> str:
+    return (
+        f"CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$ "
+        f"BEGIN {BUMP} WHERE id IN ({loans}); RETURN NULL; END $$"
+    )
+
+
 def _postgresql() -> list[str]:
-    sql = [
-        f"""CREATE FUNCTION ledger_loan_rev_child() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  IF TG_OP <> 'INSERT' THEN {BUMP} WHERE id = OLD.loan_id; END IF;
-  IF TG_OP = 'INSERT' OR (TG_OP = 'UPDATE' AND NEW.loan_id IS DISTINCT FROM OLD.loan_id) THEN
-    {BUMP} WHERE id = NEW.loan_id;
-  END IF;
-  RETURN NULL;
-END $$""",
-        f"""CREATE FUNCTION ledger_loan_rev_plan_instalment() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  IF TG_OP <> 'INSERT' THEN
-    {BUMP} WHERE id IN (SELECT loan_id FROM ledger_repaymentplan WHERE id = OLD.plan_id);
-  END IF;
-  IF TG_OP = 'INSERT' OR (TG_OP = 'UPDATE' AND NEW.plan_id IS DISTINCT FROM OLD.plan_id) THEN
-    {BUMP} WHERE id IN (SELECT loan_id FROM ledger_repaymentplan WHERE id = NEW.plan_id);
-  END IF;
-  RETURN NULL;
-END $$""",
+    sql: list[str] = []
+    for op, rows in PG_ROWS.items():
+        direct = " UNION ".join(f"SELECT loan_id FROM {table}" for table in rows)
+        via_plan = " UNION ".join(
+            f"SELECT r.loan_id FROM {table} t JOIN ledger_repaymentplan r ON r.id = t.plan_id"
+            for table in rows
+        )
+        sql += [
+            _pg_function(f"ledger_loan_rev_child_{op}", direct),
+            _pg_function(f"ledger_loan_rev_plan_instalment_{op}", via_plan),
+        ]
+    sql += [
         """CREATE FUNCTION ledger_loan_rev_self() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   IF NEW.revision <= OLD.revision THEN NEW.revision := OLD.revision + 1; END IF;
@@ -96,18 +108,17 @@ BEGIN
 END $$""",
     ]
     for table in (*CHILDREN, PLAN_INSTALMENT):
-        function = (
-            "ledger_loan_rev_plan_instalment"
-            if table == PLAN_INSTALMENT
-            else "ledger_loan_rev_child"
-        )
-        sql += [
-            f"CREATE TRIGGER {table}_rev AFTER INSERT OR UPDATE OR DELETE ON {table} "
-            f"FOR EACH ROW EXECUTE FUNCTION {function}()",
-            # TRUNCATE fires no row trigger: it changes (potentially) every loan
+        kind = "plan_instalment" if table == PLAN_INSTALMENT else "child"
+        for op, (event, referencing) in PG_EVENTS.items():
+            sql.append(
+                f"CREATE TRIGGER {table}_rev_{op} AFTER {event} ON {table} {referencing} "
+                f"FOR EACH STATEMENT EXECUTE FUNCTION ledger_loan_rev_{kind}_{op}()"
+            )
+        # TRUNCATE fires no row trigger: it changes (potentially) every loan
+        sql.append(
             f"CREATE TRIGGER {table}_rev_truncate AFTER TRUNCATE ON {table} "
-            "FOR EACH STATEMENT EXECUTE FUNCTION ledger_loan_rev_all()",
-        ]
+            "FOR EACH STATEMENT EXECUTE FUNCTION ledger_loan_rev_all()"
+        )
     sql += [
         "CREATE TRIGGER ledger_loan_rev BEFORE UPDATE ON ledger_loan "
         "FOR EACH ROW EXECUTE FUNCTION ledger_loan_rev_self()",
@@ -119,15 +130,16 @@ END $$""",
 
 def _postgresql_drop() -> list[str]:
     sql = [
-        f"DROP TRIGGER IF EXISTS {t}_rev{suffix} ON {t}"
+        f"DROP TRIGGER IF EXISTS {t}_rev_{op} ON {t}"
         for t in (*CHILDREN, PLAN_INSTALMENT)
-        for suffix in ("", "_truncate")
+        for op in (*PG_EVENTS, "truncate")
     ]
     sql += [
         "DROP TRIGGER IF EXISTS ledger_loan_rev ON ledger_loan",
         "DROP TRIGGER IF EXISTS ledger_product_rev ON ledger_product",
     ]
-    functions = ("child", "plan_instalment", "self", "product", "all")
+    functions = [f"{kind}_{op}" for kind in ("child", "plan_instalment") for op in PG_ROWS]
+    functions += ["self", "product", "all"]
     return sql + [f"DROP FUNCTION IF EXISTS ledger_loan_rev_{name}()" for name in functions]
 
 
