@@ -61,13 +61,13 @@ REVISION_TRIGGERS = {
 
 @cache
 def code_digest() -> str:
-    """A digest of the code the figures come from (the kernel, the engine, the daily run and the
-    ledger's readers): a rerun trusts stored states only from the same code, even when a
-    developer changed it without a version bump."""
+    """A digest of the code the stored rows come from (the kernel, the engine, the daily run and
+    its store, the ledger's readers): a rerun trusts stored states only from the same code, even
+    when a developer changed it without a version bump."""
     root = Path(arrears.__file__).resolve().parent
     files = sorted(
         [*(root / "kernel").rglob("*.py"), *(root / "engine").rglob("*.py")]
-        + [root / "daily" / "engines.py", root / "daily" / "services.py"]
+        + [root / "daily" / name for name in ("engines.py", "services.py", "store.py")]
         + [root / "ledger" / name for name in ("frames.py", "selectors.py", "models.py")]
     )
     digest = hashlib.sha256()
