@@ -25,7 +25,7 @@ from pathlib import Path
 
 import polars as pl
 from django.db import connection, transaction
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
 import arrears
@@ -138,25 +138,35 @@ class RunSummary:
         )
 
 
-def _stored_revisions(as_of: date) -> pl.DataFrame:
-    """``loan_id`` and ``revision`` of the states stored for ``as_of`` (revision null: unknown)."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT loan_id, revision FROM {LoanState._meta.db_table} WHERE as_of = %s",
-            [connection.ops.adapt_datefield_value(as_of)],
-        )
-        rows = cursor.fetchall()
-    return pl.DataFrame(rows, schema={"loan_id": pl.Int64, "revision": pl.Int64}, orient="row")
-
-
-def _can_rerun(as_of: date, engine: str, config: dict[str, object], full: bool) -> bool:
-    """Whether stored states of ``as_of`` may be kept for loans whose revision is unchanged:
-    the latest completed run of the day had this configuration and the triggers are there."""
+def _may_rerun(engine: str, full: bool) -> bool:
+    """Whether this run may keep stored states at all: not forced full, the compiled engine,
+    and every revision trigger in place."""
     if full or os.environ.get(FULL_ENV, "") not in {"", "0"} or engine != COMPILED:
         return False
+    return revision_triggers_present()
+
+
+def _same_config(as_of: date, config: dict[str, object]) -> bool:
+    """Whether the latest completed run of ``as_of`` — the one whose rows are stored (a run
+    marks itself completed in the transaction that replaces them) — had ``config``."""
     last = DayRun.objects.filter(as_of=as_of, status=DayRun.Status.COMPLETED).order_by("-pk")
-    previous = last.values_list("config", flat=True).first()
-    return previous == config and revision_triggers_present()
+    return last.values_list("config", flat=True).first() == config
+
+
+def _stale_and_gone(loans: QuerySet[Loan], as_of: date) -> tuple[pl.DataFrame, list[int]]:
+    """The loans of ``loans`` without a stored state of ``as_of`` at their current revision
+    (changed, new, failing, or stored with no revision), as ``loan_id`` and ``revision``; and
+    the loans with a stored state of the day that are no longer among ``loans``. Both found
+    by the database (anti-joins on the states' ``(loan, as_of)`` index), so only the few
+    changed rows leave it."""
+    kept = LoanState.objects.filter(loan=OuterRef("pk"), as_of=as_of, revision=OuterRef("revision"))
+    stale = read_revisions(loans.exclude(Exists(kept)))
+    gone = (
+        LoanState.objects.filter(as_of=as_of)
+        .exclude(Exists(loans.filter(pk=OuterRef("loan_id"))))
+        .values_list("loan_id", flat=True)
+    )
+    return stale, list(gone)
 
 
 def _compute(
@@ -165,36 +175,38 @@ def _compute(
     engine: str,
     progress: Callable[[int, int], None] | None,
     rerun: bool,
+    config: dict[str, object],
 ) -> tuple[pl.DataFrame, Errors, list[int] | None]:
     """The states (with the ledger revision each came from) and errors of the loans to compute,
     and the loans whose stored rows they replace (``None``: every row of the day).
 
-    Revisions, stored revisions and the ledger frames are read in one consistent transaction,
-    so a stored revision is exactly the one of the rows its state was computed from."""
+    Revisions, the previous run's configuration, the stored revisions and the ledger frames
+    are read in one consistent transaction, so a stored revision is exactly the one of the
+    rows its state was computed from."""
     with consistent_read():
-        current = read_revisions(loans)
-        stale: list[int] | None = None
-        if rerun:
-            stored = _stored_revisions(as_of)
-            # a null stored revision matches nothing: such a row is recomputed
-            changed = current.join(stored, on=["loan_id", "revision"], how="anti")["loan_id"]
-            gone = stored.join(current, on="loan_id", how="anti")["loan_id"]
-            if len(changed) <= RERUN_MAX_SHARE * len(current):
-                stale = changed.sort().to_list()
-                only = sorted({*stale, *gone.to_list()})
+        stale: pl.DataFrame | None = None
+        only: list[int] | None = None
+        if rerun and _same_config(as_of, config):
+            stale, gone = _stale_and_gone(loans, as_of)
+            if len(stale) > RERUN_MAX_SHARE * loans.count():
+                stale = None
+            else:
+                only = sorted({*stale["loan_id"].to_list(), *gone})
         if stale is None:
+            current = read_revisions(loans)
             states, errors = ENGINES[engine](loans, as_of, progress)
-            only = None
         else:
+            current = stale
+            ids = stale["loan_id"].to_list()
             parts: list[pl.DataFrame] = [pl.DataFrame(schema=STATE_COLUMNS)]
             errors = []
-            for offset in range(0, len(stale), RERUN_BATCH):
-                batch = stale[offset : offset + RERUN_BATCH]
+            for offset in range(0, len(ids), RERUN_BATCH):
+                batch = ids[offset : offset + RERUN_BATCH]
                 part, part_errors = ENGINES[engine](Loan.objects.filter(id__in=batch), as_of, None)
                 parts.append(part)
                 errors.extend(part_errors)
                 if progress:
-                    progress(min(offset + RERUN_BATCH, len(stale)), len(stale))
+                    progress(min(offset + RERUN_BATCH, len(ids)), len(ids))
             states = pl.concat(parts).sort("loan_id")
     return states.join(current, on="loan_id", how="left"), errors, only
 
@@ -221,9 +233,9 @@ def day_run(
     started = time.perf_counter()
     loans = Loan.objects.filter(start_date__lte=as_of)
     config = run_config(loans, engine)
-    rerun = _can_rerun(as_of, engine, config, full)
+    rerun = _may_rerun(engine, full)
     run = DayRun.objects.create(as_of=as_of, engine=engine, config=config)
-    states, errors, only = _compute(loans, as_of, engine, progress, rerun)
+    states, errors, only = _compute(loans, as_of, engine, progress, rerun, config)
     fault_point("computed")
     summary = RunSummary(as_of=as_of, errors=errors)
     computed = len(states) + len(errors)
