@@ -221,14 +221,28 @@ def test_after_a_change_exactly_the_affected_loans_are_recomputed_and_match_a_fu
     assert day_run(as_of=AS_OF).recomputed == 0
 
 
+def test_many_changes_at_once_recompute_their_loans_and_match_a_full_run(book, computed):
+    day_run(as_of=AS_OF)
+    affected: set[int] = set()
+    for change in CHANGES.values():
+        affected |= change(book)
+    del computed[:]
+    rerun = day_run(as_of=AS_OF)
+    assert set().union(*computed) == affected
+    rows = stored()
+    full = day_run(as_of=AS_OF, full=True)
+    assert stored() == rows
+    assert figures(rerun) == figures(full)
+
+
 def test_a_rerun_counts_the_changed_rows_as_a_full_run_would(book):
     day_run(as_of=AS_OF)
     _payment(book)
     rerun = day_run(as_of=AS_OF)
     day_run(as_of=AS_OF)  # the rows are back to the rerun's (nothing changed since)
     raw("UPDATE daily_loanstate SET revision = NULL WHERE as_of = %s", [AS_OF])
-    _payment_revert = models.Payment.objects.get(ref="NEW-P")
-    raw("DELETE FROM ledger_payment WHERE id = %s", [_payment_revert.pk])
+    payment = models.Payment.objects.get(ref="NEW-P")
+    raw("DELETE FROM ledger_payment WHERE id = %s", [payment.pk])
     undone = day_run(as_of=AS_OF)  # every loan recomputed: one loan's row changes back
     assert rerun.changed == undone.changed == 2
 
