@@ -99,10 +99,12 @@ def close_day(
     engine: str = COMPILED,
     progress: Callable[[int, int], None] | None = None,
     workflow: bool = True,
+    full: bool = False,
 ) -> ClosedDay:
     """Close ``as_of``: compute and store every loan's state with ``engine``, then (unless
     ``workflow`` is false: the ledger state only) run every registered step — the workflow,
     the apps' steps, the outbox. Every part is idempotent, so closing a day twice changes
-    nothing the second time."""
-    ledger = day_run(as_of=as_of, engine=engine, progress=progress)
+    nothing the second time. ``full`` recomputes every loan's state even on a rerun of a day
+    (see :func:`arrears.daily.services.day_run`)."""
+    ledger = day_run(as_of=as_of, engine=engine, progress=progress, full=full)
     return ClosedDay(ledger, tuple(run(as_of)) if workflow else ())

@@ -24,6 +24,10 @@ class DayRun(models.Model):
     loans = models.PositiveIntegerField(default=0)
     delinquent = models.PositiveIntegerField(default=0)
     changed = models.PositiveIntegerField(default=0)
+    #: Loans the run computed (states plus errors): every loan of a full run; on a rerun of a
+    #: completed day only those whose ledger revision moved since, the new, failing and gone
+    #: ones (null on runs recorded before it was counted).
+    recomputed = models.PositiveIntegerField(null=True, blank=True)
     errors = models.JSONField(default=list, blank=True)
     #: What produced the numbers: code version, engine, and the product versions in force.
     config = models.JSONField(default=dict, blank=True)
@@ -55,6 +59,10 @@ class LoanState(models.Model):
     principal_outstanding = models.BigIntegerField()
     payoff = models.BigIntegerField()
     credit = models.BigIntegerField()
+    #: The loan's ``ledger.Loan.revision`` the row was computed from (read in the same
+    #: consistent transaction as the ledger rows); not a figure of the state. Null when unknown
+    #: (a mid-day replacement), which makes the next rerun of the day recompute the loan.
+    revision = models.BigIntegerField(null=True, blank=True, editable=False)
 
     class Meta:
         constraints = [

@@ -3,39 +3,107 @@
 Results for a date are replaced atomically (delete + insert in one transaction), so running the
 same date twice leaves identical rows and reports that nothing changed. A loan whose data the
 kernel rejects is reported in the run's ``errors`` and skipped; it never blocks the others.
+
+A rerun of a date that already has a completed run with the same configuration recomputes only
+the loans whose ledger revision (``ledger.Loan.revision``, bumped by database triggers on every
+write to the loan's rows) differs from the one stored with their state, plus loans with no
+stored state (new, or failing) and loans gone from the day; every other row stays. Anything
+that cannot be vouched for — another configuration, no completed run, the reference engine,
+missing triggers, ``full=True`` or ``ARREARS_FULL_DAY_RUN=1`` — is a full run.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cache
 from pathlib import Path
 
-from django.db import transaction
-from django.db.models import QuerySet
+import polars as pl
+from django.db import connection, transaction
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
+import arrears
 from arrears import __version__
-from arrears.daily.engines import ENGINES
-from arrears.daily.models import DayRun
-from arrears.daily.store import replace_day
+from arrears.daily.engines import ENGINES, STATE_COLUMNS, Errors
+from arrears.daily.models import DayRun, LoanState
+from arrears.daily.store import day_figures, replace_day
 from arrears.engine.names import COMPILED, canonical
+from arrears.ledger.frames import consistent_read, read_revisions
 from arrears.ledger.models import Loan, Product
+
+#: The environment variable that makes every run a full one (as ``run-day --full``).
+FULL_ENV = "ARREARS_FULL_DAY_RUN"
+#: Above this share of stale loans a rerun is a full run (as cheap, and simpler).
+RERUN_MAX_SHARE = 0.25
+#: Loans per engine call when a rerun recomputes a subset (an ``IN (…)`` list per table read).
+RERUN_BATCH = 5_000
+#: The triggers of ``ledger/migrations/0004_loan_revision`` that keep ``Loan.revision`` honest,
+#: per vendor. A rerun trusts stored states only while all are there (a SQLite table rebuild
+#: by a later migration would drop them silently).
+_CHILDREN = ("instalment", "payment", "waiver", "repaymentplan", "planinstalment")
+REVISION_TRIGGERS = {
+    "sqlite": frozenset(
+        [f"ledger_{t}_rev_{op}" for t in _CHILDREN for op in ("ins", "upd", "del")]
+        + ["ledger_loan_rev_upd", "ledger_product_rev_upd"]
+    ),
+    "postgresql": frozenset(
+        [f"ledger_{t}_rev_{op}" for t in _CHILDREN for op in ("ins", "upd", "del", "truncate")]
+        + ["ledger_loan_rev", "ledger_product_rev"]
+    ),
+}
+
+
+@cache
+def code_digest() -> str:
+    """A digest of the code the stored rows come from (the kernel, the engine, the daily run and
+    its store, the ledger's readers): a rerun trusts stored states only from the same code, even
+    when a developer changed it without a version bump."""
+    root = Path(arrears.__file__).resolve().parent
+    files = sorted(
+        [*(root / "kernel").rglob("*.py"), *(root / "engine").rglob("*.py")]
+        + [root / "daily" / name for name in ("engines.py", "services.py", "store.py")]
+        + [root / "ledger" / name for name in ("frames.py", "selectors.py", "models.py")]
+    )
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(str(path.relative_to(root)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def run_config(loans: QuerySet[Loan], engine: str) -> dict[str, object]:
     """The versions a run's numbers depend on, recorded with the run so any figure can be
-    traced to the code and the product rules that made it."""
+    traced to the code and the product rules that made it (and so a rerun knows whether the
+    stored states came from the same ones)."""
     products = sorted(
         f"{code} v{version}"
         for code, version in Product.objects.filter(loans__in=loans)
         .values_list("code", "version")
         .distinct()
     )
-    return {"arrears": __version__, "engine": engine, "products": products}
+    return {"arrears": __version__, "code": code_digest(), "engine": engine, "products": products}
+
+
+def revision_triggers_present() -> bool:
+    """Whether the database has every trigger that bumps ``Loan.revision``."""
+    expected = REVISION_TRIGGERS.get(connection.vendor)
+    if expected is None:
+        return False
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+        else:
+            cursor.execute(
+                "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal AND tgenabled <> 'D'"
+            )
+        present = {str(name) for (name,) in cursor.fetchall()}
+    return expected <= present
 
 
 def fault_point(stage: str) -> None:
@@ -56,37 +124,133 @@ class RunSummary:
     per_bucket: dict[str, int] = field(default_factory=dict)
     errors: list[dict[str, str]] = field(default_factory=list)
     seconds: float = 0.0
+    #: Loans computed by this run; ``None`` for a full run (every loan), a count for a rerun
+    #: that recomputed only the loans whose ledger rows changed.
+    recomputed: int | None = None
 
     def line(self) -> str:
         buckets = " ".join(f"{k}={v}" for k, v in sorted(self.per_bucket.items()))
+        rerun = "" if self.recomputed is None else f", rerun: {self.recomputed} recomputed"
         return (
             f"{self.as_of}: {self.loans} loans, {self.delinquent} delinquent, "
             f"{self.changed} changed, {len(self.errors)} errors [{buckets}] "
-            f"in {self.seconds:.2f}s"
+            f"in {self.seconds:.2f}s{rerun}"
         )
 
 
+def _may_rerun(engine: str, full: bool) -> bool:
+    """Whether this run may keep stored states at all: not forced full, the compiled engine,
+    and every revision trigger in place."""
+    if full or os.environ.get(FULL_ENV, "") not in {"", "0"} or engine != COMPILED:
+        return False
+    return revision_triggers_present()
+
+
+def _same_config(as_of: date, config: dict[str, object]) -> bool:
+    """Whether the latest completed run of ``as_of`` — the one whose rows are stored (a run
+    marks itself completed in the transaction that replaces them) — had ``config``."""
+    last = DayRun.objects.filter(as_of=as_of, status=DayRun.Status.COMPLETED).order_by("-pk")
+    return last.values_list("config", flat=True).first() == config
+
+
+def _stale_and_gone(loans: QuerySet[Loan], as_of: date) -> tuple[pl.DataFrame, list[int]]:
+    """The loans of ``loans`` without a stored state of ``as_of`` at their current revision
+    (changed, new, failing, or stored with no revision), as ``loan_id`` and ``revision``; and
+    the loans with a stored state of the day that are no longer among ``loans``. Both found
+    by the database (anti-joins on the states' ``(loan, as_of)`` index), so only the few
+    changed rows leave it."""
+    kept = LoanState.objects.filter(loan=OuterRef("pk"), as_of=as_of, revision=OuterRef("revision"))
+    stale = read_revisions(loans.exclude(Exists(kept)))
+    gone = (
+        LoanState.objects.filter(as_of=as_of)
+        .exclude(Exists(loans.filter(pk=OuterRef("loan_id"))))
+        .values_list("loan_id", flat=True)
+    )
+    return stale, list(gone)
+
+
+def _compute(
+    loans: QuerySet[Loan],
+    as_of: date,
+    engine: str,
+    progress: Callable[[int, int], None] | None,
+    rerun: bool,
+    config: dict[str, object],
+) -> tuple[pl.DataFrame, Errors, list[int] | None]:
+    """The states (with the ledger revision each came from) and errors of the loans to compute,
+    and the loans whose stored rows they replace (``None``: every row of the day).
+
+    Revisions, the previous run's configuration, the stored revisions and the ledger frames
+    are read in one consistent transaction, so a stored revision is exactly the one of the
+    rows its state was computed from."""
+    with consistent_read():
+        stale: pl.DataFrame | None = None
+        only: list[int] | None = None
+        if rerun and _same_config(as_of, config):
+            stale, gone = _stale_and_gone(loans, as_of)
+            if len(stale) > RERUN_MAX_SHARE * loans.count():
+                stale = None
+            else:
+                only = sorted({*stale["loan_id"].to_list(), *gone})
+        if stale is None:
+            current = read_revisions(loans)
+            states, errors = ENGINES[engine](loans, as_of, progress)
+        else:
+            current = stale
+            ids = stale["loan_id"].to_list()
+            parts: list[pl.DataFrame] = [pl.DataFrame(schema=STATE_COLUMNS)]
+            errors = []
+            for offset in range(0, len(ids), RERUN_BATCH):
+                batch = ids[offset : offset + RERUN_BATCH]
+                part, part_errors = ENGINES[engine](Loan.objects.filter(id__in=batch), as_of, None)
+                parts.append(part)
+                errors.extend(part_errors)
+                if progress:
+                    progress(min(offset + RERUN_BATCH, len(ids)), len(ids))
+            states = pl.concat(parts).sort("loan_id")
+    return states.join(current, on="loan_id", how="left"), errors, only
+
+
 def day_run(
-    *, as_of: date, engine: str = COMPILED, progress: Callable[[int, int], None] | None = None
+    *,
+    as_of: date,
+    engine: str = COMPILED,
+    progress: Callable[[int, int], None] | None = None,
+    full: bool = False,
 ) -> RunSummary:
     """Compute and store every loan's state at the end of ``as_of`` with ``engine``.
 
     The run is recorded first (status ``running``) and marked completed only after the day's
     rows are replaced in one transaction: a run killed midway leaves the previous rows intact
     and a ``running`` record, and running the day again completes it.
+
+    Rerunning a day whose latest completed run had the same configuration recomputes only the
+    loans whose ledger rows changed since (see the module docstring); the summary still
+    counts the whole day, from the stored rows. ``full`` (or ``ARREARS_FULL_DAY_RUN=1``)
+    recomputes every loan.
     """
     engine = canonical(engine)  # an old name (``polars``) is recorded as the current one
     started = time.perf_counter()
     loans = Loan.objects.filter(start_date__lte=as_of)
-    run = DayRun.objects.create(as_of=as_of, engine=engine, config=run_config(loans, engine))
-    states, errors = ENGINES[engine](loans, as_of, progress)
+    config = run_config(loans, engine)
+    rerun = _may_rerun(engine, full)
+    run = DayRun.objects.create(as_of=as_of, engine=engine, config=config)
+    states, errors, only = _compute(loans, as_of, engine, progress, rerun, config)
     fault_point("computed")
     summary = RunSummary(as_of=as_of, errors=errors)
-    summary.loans = len(states)
-    summary.delinquent = int((states["dpd"] > 0).sum()) if len(states) else 0
-    summary.per_bucket = dict(states.group_by("bucket").len().iter_rows()) if len(states) else {}
+    computed = len(states) + len(errors)
+    if only is not None:
+        summary.recomputed = computed
     with transaction.atomic():
-        summary.changed = replace_day(as_of, states)
+        summary.changed = replace_day(as_of, states, only)
+        if only is None:
+            summary.loans = len(states)
+            summary.delinquent = int((states["dpd"] > 0).sum()) if len(states) else 0
+            summary.per_bucket = (
+                dict(states.group_by("bucket").len().iter_rows()) if len(states) else {}
+            )
+        else:
+            summary.loans, summary.delinquent, summary.per_bucket = day_figures(as_of)
         summary.seconds = time.perf_counter() - started
         DayRun.objects.filter(pk=run.pk).update(
             status=DayRun.Status.COMPLETED,
@@ -94,6 +258,7 @@ def day_run(
             delinquent=summary.delinquent,
             changed=summary.changed,
             errors=summary.errors,
+            recomputed=computed,
             finished_at=timezone.now(),
         )
         DayRun.objects.filter(as_of=as_of, status=DayRun.Status.RUNNING, pk__lt=run.pk).update(

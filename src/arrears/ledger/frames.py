@@ -346,6 +346,17 @@ def iter_frames(
             yield reader.chunk(products, start, high)
 
 
+def read_revisions(loans: QuerySet[models.Loan] | None = None) -> pl.DataFrame:
+    """``loan_id`` and ``revision`` (:attr:`~arrears.ledger.models.Loan.revision`) of ``loans``
+    (default: every loan), by loan_id. Called inside the :func:`consistent_read` that reads the
+    frames, it gives the revision each loan's frames are at (what the daily run stores with the
+    states, so a rerun knows which loans changed since)."""
+    selection = models.Loan.objects.all() if loans is None else loans
+    query = selection.order_by("id").values_list("id", "revision").query
+    sql, params = query.get_compiler(connection=connection).as_sql()
+    return _fetch(sql, params, {"loan_id": pl.Int64(), "revision": pl.Int64()})
+
+
 def frame_counts(snapshot: Snapshot) -> dict[str, int]:
     """Rows per table (in :data:`~arrears.engine.snapshot.format.TABLES` order)."""
     tables = snapshot.tables

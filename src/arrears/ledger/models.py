@@ -235,6 +235,11 @@ class Loan(models.Model):
     day_count = models.CharField(max_length=12, choices=_choices(DayCount))
     start_date = models.DateField()
     created_at = models.DateTimeField(auto_now_add=True)
+    #: Bumped by database triggers (migration ``0004_loan_revision``) on every write to the
+    #: loan, its product, instalments, payments, waivers, plans and plan instalments, whatever
+    #: the write path. It only ever grows, so a stored daily state computed at this revision
+    #: is still exact while the revision is unchanged (the daily rerun skips such loans).
+    revision = models.BigIntegerField(default=0, db_default=0, editable=False)
 
     class Meta:
         ordering = ("ref",)

@@ -76,6 +76,13 @@ class Command(BaseCommand):
             help="with --engine spark: partitions of loans (default: spark.sql.shuffle.partitions)",
         )
         parser.add_argument(
+            "--full",
+            action="store_true",
+            help="recompute every loan's state, even on a rerun of a day that already ran "
+            "(a rerun otherwise recomputes only the loans whose ledger rows changed since); "
+            "also ARREARS_FULL_DAY_RUN=1",
+        )
+        parser.add_argument(
             "--no-workflow",
             action="store_true",
             help="only the ledger state: skip cases, the strategy and work items",
@@ -124,6 +131,7 @@ class Command(BaseCommand):
                     engine=options["engine"],
                     progress=progress,
                     workflow=not options["no_workflow"],
+                    full=options["full"],
                 )
                 bar.remove_task(task)
                 for line in closed.lines():
