@@ -38,6 +38,9 @@ TABLES = ("products", "loans", "instalments", "payments")
 #: about three chunks are in memory (some 0.6 GiB each at this size); smaller chunks cost a
 #: little more Parquet decoding at their edges, larger ones more memory for no speed.
 CHUNK_LOANS = 500_000
+#: The result columns whose row-group statistics (min, max) are written: the ones a reader of
+#: ``loan_state.parquet`` filters on.
+STATISTICS = ("loan_id", "as_of", "dpd", "bucket")
 
 
 @dataclass
@@ -94,10 +97,13 @@ def run_snapshot(
     target, partial = out / "loan_state.parquet", out / ".loan_state.parquet.partial"
     # Dictionary encoding only where it pays (one date, a few bucket names): tried on the
     # figures, it would be attempted and given up per column — a third of the write's CPU.
+    # Row-group statistics only for the columns a reader filters on (loan_id ranges, the day,
+    # delinquency): the min and max of every figure cost a sixth of the write for no reader.
     writer = pq.ParquetWriter(
         partial,
         pl.DataFrame(schema=RESULT_SCHEMA).to_arrow().schema,
         use_dictionary=["as_of", "bucket"],
+        write_statistics=list(STATISTICS),
     )
     errors: list[pl.DataFrame] = []
     buckets: list[pl.DataFrame] = []
