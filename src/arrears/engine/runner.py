@@ -27,6 +27,7 @@ from pathlib import Path
 import polars as pl
 import pyarrow.parquet as pq
 
+from arrears.engine.batch import warm_up
 from arrears.engine.chunk import ERROR_SCHEMA, RESULT_SCHEMA, compute_chunk, kernel_chunk
 from arrears.engine.names import COMPILED, REFERENCE, canonical
 from arrears.engine.snapshot.format import Snapshot
@@ -115,7 +116,10 @@ def run_snapshot(
 
     with (
         ThreadPoolExecutor(1, thread_name_prefix="arrears-write") as background,
-        closing(_read_ahead(chunks, stats.seconds)) as ahead,
+        # (the compiled replay loads while the first chunk is read)
+        closing(
+            _read_ahead(chunks, stats.seconds, warm_up if engine == COMPILED else None)
+        ) as ahead,
     ):
         writing: Future[None] | None = None
         try:
@@ -160,13 +164,17 @@ def run_snapshot(
 
 
 def _read_ahead(
-    chunks: Iterator[Snapshot], seconds: dict[str, float]
+    chunks: Iterator[Snapshot],
+    seconds: dict[str, float],
+    meanwhile: Callable[[], None] | None = None,
 ) -> Generator[Snapshot, None, None]:
     """The chunks of ``chunks``, each read (and validated) by a background thread while the
     caller works on the one before: one chunk ahead, never more, so memory holds at most the
     chunk in hand and the next one. ``seconds["read"]`` adds the reader's time and
-    ``seconds["wait"]`` the caller's time waiting for it. A reader error (a broken snapshot)
-    is raised here, in the caller's thread, at the chunk it concerns."""
+    ``seconds["wait"]`` the caller's time waiting for it. ``meanwhile`` runs in the caller's
+    thread once the first read has started (work that need not wait for a chunk). A reader
+    error (a broken snapshot) is raised here, in the caller's thread, at the chunk it
+    concerns."""
 
     def read() -> Snapshot | None:
         tick = time.perf_counter()
@@ -177,6 +185,8 @@ def _read_ahead(
     with ThreadPoolExecutor(1, thread_name_prefix="arrears-read") as background:
         reading = background.submit(read)
         try:
+            if meanwhile is not None:
+                meanwhile()
             while True:
                 tick = time.perf_counter()
                 chunk = reading.result()
