@@ -150,3 +150,35 @@ def test_a_consumer_that_stops_early_stops_the_reader():
     assert next(ahead) == 0
     ahead.close()
     assert closed == [True]
+
+
+def test_work_given_to_the_reader_runs_once_while_the_first_chunk_is_read():
+    from threading import Event
+
+    from arrears.engine.runner import _read_ahead
+
+    started, calls = Event(), []
+
+    def chunks():
+        started.set()
+        yield from range(3)
+
+    def meanwhile():
+        assert started.wait(5)  # the first read is under way in the reader's thread
+        calls.append(True)
+
+    seen = list(_read_ahead(chunks(), {"read": 0.0, "wait": 0.0}, meanwhile))  # type: ignore[arg-type]
+    assert seen == [0, 1, 2] and calls == [True]
+
+
+def test_after_the_warm_up_a_real_batch_needs_no_new_compilation():
+    from arrears.engine import replay
+    from arrears.engine.batch import run, warm_up
+    from arrears.engine.frames import batch_from_frames
+
+    warm_up()
+    known = set(replay.replay_all.signatures)
+    loan = make_loan(ref="W1", principal=120_000)
+    batch, _, _ = batch_from_frames(*frames([(loan, [])]), AS_OF)
+    run(batch, AS_OF)
+    assert set(replay.replay_all.signatures) == known

@@ -227,6 +227,43 @@ def from_kernel(loans: Sequence[tuple[LoanTerms, Sequence[Payment]]], as_of: dat
     )
 
 
+def warm_up() -> None:
+    """Load the compiled replay (from Numba's cache, or compile it) and start its threads now,
+    with one loan that has not started: the first real call then computes at once. The
+    runner does this while its reader decodes the first chunk, so the load (some 0.4 s of
+    CPU) overlaps the read instead of following it."""
+    loans, none = np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    run(
+        Batch(
+            refs=["warm-up"],
+            loan_start=np.ones(1, dtype=np.int32),  # day 1 > as_of (day 0): not started
+            loan_principal=loans,
+            dnum=loans,
+            dden=np.ones(1, dtype=np.int64),
+            pnum=loans,
+            pden=np.ones(1, dtype=np.int64),
+            compound=np.zeros(1, dtype=np.bool_),
+            grace=np.zeros(1, dtype=np.int32),
+            retro=np.zeros(1, dtype=np.bool_),
+            cap_num=loans,
+            cap_den=loans,
+            rounding=np.zeros(1, dtype=np.int8),
+            accrual=np.zeros(1, dtype=np.int8),
+            order=np.zeros((1, 4), dtype=np.int8),
+            tolerance=loans,
+            inst_off=np.zeros(2, dtype=np.int64),
+            due=none.astype(np.int32),
+            pstart=none.astype(np.int32),
+            iprincipal=none,
+            iinterest=none,
+            pay_off=np.zeros(2, dtype=np.int64),
+            pvalue=none.astype(np.int32),
+            pamount=none,
+        ),
+        from_day_number(0),
+    )
+
+
 def run(batch: Batch, as_of: date, *, blocks: int | None = None) -> np.ndarray:
     """Replay a batch; returns (loans × len(RESULT_COLUMNS)) int64 results."""
     import numba

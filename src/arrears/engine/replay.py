@@ -117,6 +117,8 @@ def times_rate(base: int, days: int, num: int, den: int, mode: int) -> int:
     """round(base × days × num / den) exactly, without overflowing int64."""
     q1 = (base * num) // den
     r1 = (base * num) % den
+    if days == 1:  # (one day, a daily accrual's step: ``r1 // den`` is 0, one division saved)
+        return round_qr(q1, r1, den, mode)
     extra = days * r1
     return round_qr(days * q1 + extra // den, extra % den, den, mode)
 
@@ -291,7 +293,8 @@ def replay_loan(
 ) -> None:
     capped = cap_den > 0
     # --- events: start, then the merge of three sorted streams (payment days clamped to the
-    # start, due dates, grace ends), then as_of; days outside [start, as_of] are skipped below
+    # start, due dates, grace ends) up to as_of, then as_of; days before the start are skipped
+    # below (the streams are sorted, so the merge stops where all three have passed as_of)
     m = 0
     events[m] = start
     m += 1
@@ -301,7 +304,7 @@ def replay_loan(
         a = max(pvalue[i], start) if i < p1 else big
         b = due[o + j] if j < n else big
         c = due[o + g] + grace + 1 if (grace > 0 and g < n) else big
-        if a == big and b == big and c == big:
+        if a > as_of and b > as_of and c > as_of:
             break
         if a <= b and a <= c:
             events[m] = a
@@ -533,7 +536,17 @@ def replay_loan(
         d = due[o + k]
         pen_t = acc_total(w, k, ACC_PEN, num, den, mode, accrual)
         comp_t = acc_total(w, k, ACC_COMP, num, den, mode, accrual)
-        out_k = outstanding(w, k, num, den, mode, accrual)
+        # (``outstanding``, from the totals just computed)
+        out_k = (
+            pen_t
+            - w[k, PEN_PAID]
+            + comp_t
+            - w[k, COMP_PAID]
+            + w[k, I_DUE]
+            - w[k, I_PAID]
+            + w[k, P_DUE]
+            - w[k, P_PAID]
+        )
         if d < as_of and out_k > tolerance and (earliest == NO_DATE or d < earliest):
             earliest = d
         if d < as_of:

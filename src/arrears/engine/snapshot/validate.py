@@ -70,6 +70,29 @@ def _check_sign(
         )
 
 
+def _check_signs(
+    reader: Refuser,
+    name: str,
+    frame: pl.DataFrame,
+    columns: Sequence[tuple[str, bool]],
+    extra: pl.Expr | None = None,
+) -> bool:
+    """:func:`_check_sign` for each ``(column, positive)``, in one pass over the frame: one
+    select answers whether any row breaks each rule (and ``extra``, when given: returned, for
+    the caller's own message), and only a broken rule is looked at again to name its row."""
+    rules = [
+        (pl.col(column) <= 0 if positive else pl.col(column) < 0).any().alias(f"{i}")
+        for i, (column, positive) in enumerate(columns)
+    ]
+    if extra is not None:
+        rules.append(extra.any().alias("extra"))
+    found = frame.select(rules).row(0)
+    for (column, positive), broken in zip(columns, found, strict=False):
+        if broken:
+            _check_sign(reader, name, frame, column, positive=positive)
+    return extra is not None and bool(found[-1])
+
+
 def order_problem(
     name: str,
     where: str,
@@ -182,14 +205,16 @@ def check_children(
     _check_nulls(reader, INSTALMENTS, instalments)
     _check_order(reader, INSTALMENTS, instalments, ["loan_id", "seq"], "instalment")
     _check_owned(reader, INSTALMENTS, instalments, loan_ids)
-    _check_sign(reader, INSTALMENTS, instalments, "principal_minor", positive=False)
-    _check_sign(reader, INSTALMENTS, instalments, "interest_minor", positive=False)
+    _check_signs(
+        reader, INSTALMENTS, instalments, [("principal_minor", False), ("interest_minor", False)]
+    )
     _check_nulls(reader, PAYMENTS, payments)
     _check_order(reader, PAYMENTS, payments, ["loan_id", "value_date", "ref"], "payment")
     _check_owned(reader, PAYMENTS, payments, loan_ids)
-    _check_sign(reader, PAYMENTS, payments, "amount_minor", positive=True)
-    row = _first(payments, pl.col("reversed_on") < pl.col("value_date"))
-    if row is not None:
+    early = pl.col("reversed_on") < pl.col("value_date")
+    if _check_signs(reader, PAYMENTS, payments, [("amount_minor", True)], early):
+        row = _first(payments, early)
+        assert row is not None
         reader.fail(
             f"{file_name(PAYMENTS)}: column reversed_on: {_where(row)} is {row['reversed_on']}, "
             f"before the value date {row['value_date']}"
