@@ -16,7 +16,6 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from django.db import connection
 from polars.testing import assert_frame_equal
 
 from arrears.daily.engines import compiled_states, reference_states
@@ -81,11 +80,7 @@ def test_database_path_equals_snapshot_path_equals_kernel(tmp_path: Path) -> Non
     assert adjusted_states > 30  # the concession loans were computed, not dropped as errors
 
     # and Spark's executors, on the same exported snapshot, for the last date: the partitioned
-    # output read back is the local runner's (so the database path's and the kernel's). Spark
-    # reads the snapshot's files, not the database, so one backend's run of this test checks
-    # it: SQLite's (CI's PostgreSQL job is its longest; the JVM would add a quarter minute).
-    if connection.vendor != "sqlite":
-        return
+    # output read back is the local runner's (so the database path's and the kernel's)
     session = spark_session("local[2]", FAST_JVM)
     try:
         run_snapshot_spark(snapshot_dir, tmp_path / "spark", as_of, partitions=2)
