@@ -114,21 +114,10 @@ def update_rows(model: type[Model], names: Sequence[str], rows: Sequence[Sequenc
             staged = _stage(table, columns, [[row[-1], *row[:-1]] for row in prepared])
             cursor.execute(f"UPDATE {table} AS t SET {sets} FROM {staged} AS s WHERE t.id = s.id")
         return len(rows)
-    if connection.vendor == "postgresql":
-        listed = ", ".join(quote(c) for c in columns)
-        with transaction.atomic(), connection.cursor() as cursor:
-            staged = _stage(quote(model._meta.db_table), columns, prepared)
-            cursor.execute(
-                f"INSERT INTO {quote(model._meta.db_table)} ({listed}) "
-                f"SELECT {listed} FROM {staged} ON CONFLICT DO NOTHING"
-            )
-            return int(cursor.rowcount)
-    inserted = 0
     with connection.cursor() as cursor:
         for part in chunks(prepared):
             cursor.executemany(sql, part)
-            inserted += int(cursor.rowcount)  # sqlite3: the rows this executemany changed
-    return inserted
+    return len(rows)
 
 
 def _stage(table: str, columns: list[str], rows: list[list[Any]]) -> str:
