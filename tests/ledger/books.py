@@ -26,11 +26,15 @@ AS_OF_DATES = (
 )
 
 
-def _products() -> tuple[models.Product, models.Product]:
-    first = factories.product()
-    second = services.add_product_version(
-        product=first,
-        effective_from=date(2026, 2, 1),
+def every_rule_version(
+    product: models.Product, effective_from: date, buckets: list[dict[str, object]]
+) -> models.Product:
+    """A new version of ``product`` that differs from the default in every rule the replay
+    reads (penalty, compound, retroactive grace, cost cap, rounding, period accrual, principal
+    first, tolerance) and has its own ``buckets``."""
+    return services.add_product_version(
+        product=product,
+        effective_from=effective_from,
         penalty_multiplier=Decimal("1.3"),
         compound=True,
         grace_days=3,
@@ -40,7 +44,16 @@ def _products() -> tuple[models.Product, models.Product]:
         accrual_rounding=AccrualRounding.PERIOD.value,
         allocation_order=",".join(c.value for c in PRINCIPAL_FIRST),
         tolerance_minor=100,
-        buckets=[
+        buckets=buckets,
+    )
+
+
+def _products() -> tuple[models.Product, models.Product]:
+    first = factories.product()
+    second = every_rule_version(
+        first,
+        date(2026, 2, 1),
+        [
             {"name": "M0", "min_dpd": 0, "max_dpd": 0},
             {"name": "早期", "min_dpd": 1, "max_dpd": 60},
             {"name": "M3+", "min_dpd": 61, "max_dpd": None},

@@ -23,7 +23,6 @@ from arrears.engine.snapshot import (
 from arrears.kernel.errors import ArrearsError
 from arrears.kernel.money import Rounding
 from arrears.kernel.terms import (
-    PRINCIPAL_FIRST,
     AccrualRounding,
     Component,
     DayCount,
@@ -33,6 +32,7 @@ from arrears.kernel.terms import (
 from arrears.ledger import models, selectors, services
 from arrears.ledger.snapshot_export import export_snapshot
 from tests import factories
+from tests.ledger.books import every_rule_version
 
 # --- a ledger exported and read back ------------------------------------------------------
 
@@ -41,19 +41,10 @@ def ledger_book() -> list[models.Loan]:
     """Two versions of a product, both schedule methods, an annual rate, a USD loan, a
     reversed payment and two same-day payments whose refs sort differently by collation."""
     first = factories.product()
-    second = services.add_product_version(
-        product=first,
-        effective_from=date(2026, 3, 1),
-        penalty_multiplier=Decimal("1.3"),
-        compound=True,
-        grace_days=3,
-        grace_retroactive=True,
-        cost_cap_annual=Decimal("0.24"),
-        rounding=Rounding.HALF_EVEN.value,
-        accrual_rounding=AccrualRounding.PERIOD.value,
-        allocation_order=",".join(c.value for c in PRINCIPAL_FIRST),
-        tolerance_minor=100,
-        buckets=[
+    second = every_rule_version(
+        first,
+        date(2026, 3, 1),
+        [
             {"name": "current", "min_dpd": 0, "max_dpd": 0},
             {"name": "早期", "min_dpd": 1, "max_dpd": 89},
             {"name": "late", "min_dpd": 90, "max_dpd": None},
