@@ -78,9 +78,18 @@ def needs_database(item: pytest.Item) -> bool:
     return not DATABASE_FIXTURES.isdisjoint(getattr(item, "fixturenames", ()))
 
 
+def drives_a_browser(item: pytest.Item) -> bool:
+    """Whether the test drives a real browser against a live server (``live_server`` in its
+    fixture closure). CI runs these once, on SQLite: they check what a person sees and does,
+    and the queries behind each page run on both databases in the web tests without a
+    browser."""
+    return "live_server" in getattr(item, "fixturenames", ())
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Mark every test ``db`` or ``pure`` (exactly one) so CI can select with ``-m``.
+    """Mark every test ``db`` or ``pure`` (exactly one), and browser tests ``browser`` too, so
+    CI can select with ``-m``.
 
     Runs before ``-m`` deselects, and keeps each test's node id and markers in
     :data:`COLLECTED` so ``tests/test_ci_split.py`` can check CI's selections against the whole
@@ -88,6 +97,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     """
     for item in items:
         item.add_marker(pytest.mark.db if needs_database(item) else pytest.mark.pure)
+        if drives_a_browser(item):
+            item.add_marker(pytest.mark.browser)
     config.stash[COLLECTED] = {
         item.nodeid: frozenset(mark.name for mark in item.iter_markers()) for item in items
     }

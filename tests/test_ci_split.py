@@ -3,9 +3,9 @@
 ``tests/conftest.py`` marks every collected test ``db`` (it touches the Django database) or
 ``pure``; ``.ci/run`` selects with ``-m`` expressions it declares as ``SELECT_*`` variables.
 These tests hold the selections to the rule in ``.ci/run``: every database test runs on SQLite
-and on PostgreSQL, every pure test runs exactly once. They check the whole collection of the run
-they are in (the markers are kept before ``-m`` deselects anything), so in CI, which collects the
-whole suite, no test can fall between the selections.
+and on PostgreSQL (a browser test on SQLite only), every pure test runs exactly once. They
+check the whole collection of the run they are in (the markers are kept before ``-m`` deselects
+anything), so in CI, which collects the whole suite, no test can fall between the selections.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import cast
 import pytest
 from _pytest.mark.expression import Expression  # pytest's own ``-m`` grammar and evaluation
 
-from tests.conftest import COLLECTED, needs_database
+from tests.conftest import COLLECTED, drives_a_browser, needs_database
 
 CI_RUN = Path(__file__).resolve().parents[1] / ".ci" / "run"
 
@@ -45,7 +45,7 @@ def test_every_collected_test_is_either_db_or_pure(collected: dict[str, frozense
 
 def test_ci_declares_the_database_and_the_pure_selections() -> None:
     names = selections()
-    assert "DB" in names
+    assert {"DB", "DB_PG"} <= set(names)
     assert [name for name in names if name.startswith("PURE")], names
 
 
@@ -57,7 +57,12 @@ def test_every_database_test_runs_on_both_databases_and_every_pure_test_once(
     wrong: list[str] = []
     for node, marks in collected.items():
         if "db" in marks and not selected(names["DB"], marks):
-            wrong.append(f"{node}: a database test the database passes do not select")
+            wrong.append(f"{node}: a database test the SQLite pass does not select")
+        on_postgres = selected(names["DB_PG"], marks)
+        if "db" in marks and on_postgres == ("browser" in marks):
+            wrong.append(f"{node}: on PostgreSQL unless it drives a browser, got {on_postgres}")
+        if "pure" in marks and on_postgres:
+            wrong.append(f"{node}: a pure test selected by the PostgreSQL pass")
         runs = sum(selected(expression, marks) for expression in pure_selections)
         if "pure" in marks and (runs != 1 or selected(names["DB"], marks)):
             wrong.append(f"{node}: a pure test selected {runs} times by the pure selections")
@@ -97,3 +102,15 @@ def test_needs_database_reads_the_django_db_mark_and_the_fixture_closure(
 ) -> None:
     item = cast(pytest.Item, FakeItem(fixturenames, marks))
     assert needs_database(item) is expected
+
+
+@pytest.mark.parametrize(
+    ("fixturenames", "expected"),
+    [
+        ([*AUTOUSE, "live_server", "transactional_db"], True),
+        ([*AUTOUSE, "transactional_db", "client"], False),
+        (AUTOUSE, False),
+    ],
+)
+def test_a_browser_test_is_one_with_a_live_server(fixturenames: list[str], expected: bool) -> None:
+    assert drives_a_browser(cast(pytest.Item, FakeItem(fixturenames))) is expected

@@ -8,6 +8,7 @@ SHA-256); the daily run picks up the version active when it starts, i.e. from th
 from __future__ import annotations
 
 import hashlib
+from functools import lru_cache
 from importlib import resources
 from typing import Any
 
@@ -67,7 +68,16 @@ def active() -> tuple[StrategyVersion, Strategy]:
     record = StrategyVersion.objects.filter(active=True).first()
     if record is None:
         record = publish(default_source(), source_name="default.yaml", note="shipped default")
-    return record, load_strategy(record.source, source=f"{record.name} v{record.version}")
+    return record, _parsed(record.source, f"{record.name} v{record.version}")
+
+
+@lru_cache(maxsize=8)
+def _parsed(source: str, label: str) -> Strategy:
+    """A stored version's text parsed once per process: the workflow asks for the active
+    strategy after every logged contact, and parsing the YAML costs more than evaluating one
+    borrower. Keyed by the exact text, so a new version (or an edited row) is parsed anew; the
+    parsed form is frozen dataclasses, so sharing it is safe."""
+    return load_strategy(source, source=label)
 
 
 def label(record: StrategyVersion) -> str:
