@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 import time_machine
@@ -37,6 +38,22 @@ def _frozen_clock() -> Iterator[time_machine.Traveller]:
     """Start every test at :func:`frozen_instant`, ticking from there."""
     with time_machine.travel(frozen_instant(), tick=True) as traveller:
         yield traveller
+
+
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An SQLite file `arrears migrate` set up in a child process, once a session: the tests
+    that run the real command on their own database copy it (``processes.migrated_copy``)
+    instead of each migrating anew — migrating is seconds of fsyncs, and what they test comes
+    after it (``tests/test_cli.py`` still migrates from scratch)."""
+    from tests.processes import check
+
+    folder = tmp_path_factory.mktemp("migrated")
+    db = folder / "arrears.sqlite3"
+    env = {**os.environ, "ARREARS_DATA_DIR": str(folder), "DATABASE_URL": f"sqlite:///{db}"}
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    check(env, "migrate", "--no-input", "-v", "0")
+    return db
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -23,3 +24,8 @@ def check(env: dict[str, str], *args: str) -> str:
     output, _ = process.communicate(timeout=300)
     assert process.returncode == 0, output.decode()
     return output.decode()
+
+
+def migrated_copy(template: Path, db: Path) -> None:
+    """Put a migrated SQLite database at ``db``: a copy of the session's ``template``."""
+    shutil.copyfile(template, db)

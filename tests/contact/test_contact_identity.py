@@ -18,7 +18,7 @@ import pytest
 
 from arrears.channels.local import read_log
 from tests.contact.test_end_to_end import DAY, email_strategy
-from tests.processes import check
+from tests.processes import check, migrated_copy
 from tests.smtp import Mailbox
 
 SEED = """
@@ -42,7 +42,7 @@ def _rows(db: Path, sql: str) -> list[tuple[Any, ...]]:
 
 @pytest.mark.slow
 def test_a_new_strategy_version_and_a_rerun_of_the_day_send_nothing_new(
-    tmp_path: Path, mailbox: tuple[Mailbox, dict[str, str]]
+    tmp_path: Path, mailbox: tuple[Mailbox, dict[str, str]], migrated_sqlite: Path
 ) -> None:
     box, smtp = mailbox
     db, sms_log = tmp_path / "arrears.sqlite3", tmp_path / "channels.jsonl"
@@ -54,7 +54,7 @@ def test_a_new_strategy_version_and_a_rerun_of_the_day_send_nothing_new(
         "ARREARS_CHANNEL_LOG": str(sms_log),
     }
     env.pop("DJANGO_SETTINGS_MODULE", None)
-    check(env, "migrate", "--no-input", "-v", "0")
+    migrated_copy(migrated_sqlite, db)
     check(env, "shell", "-c", SEED)
     v2, v3 = tmp_path / "v2.yaml", tmp_path / "v3.yaml"
     v2.write_text(email_strategy(), "utf-8")

@@ -30,7 +30,7 @@ from arrears.kernel.money import Money
 from arrears.ledger import models, selectors
 from arrears.ledger import services as ledger
 from tests import factories
-from tests.processes import arrears, check
+from tests.processes import arrears, check, migrated_copy
 from tests.smtp import Mailbox
 
 DAY = date(2026, 2, 16)
@@ -117,7 +117,7 @@ seed(6)
 
 @pytest.mark.slow
 def test_a_killed_dispatcher_loses_nothing_and_sends_nothing_twice(
-    tmp_path: Path, mailbox: tuple[Mailbox, dict[str, str]]
+    tmp_path: Path, mailbox: tuple[Mailbox, dict[str, str]], migrated_sqlite: Path
 ) -> None:
     box, smtp = mailbox
     db = tmp_path / "arrears.sqlite3"
@@ -128,7 +128,7 @@ def test_a_killed_dispatcher_loses_nothing_and_sends_nothing_twice(
         "DATABASE_URL": f"sqlite:///{db}",
     }
     env.pop("DJANGO_SETTINGS_MODULE", None)
-    check(env, "migrate", "--no-input", "-v", "0")
+    migrated_copy(migrated_sqlite, db)
     check(env, "shell", "-c", SEED)
     strategy = tmp_path / "email.yaml"
     strategy.write_text(email_strategy(), "utf-8")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.processes import arrears, check
+from tests.processes import arrears, check, migrated_copy
 
 AS_OF = "2026-11-29"
 
@@ -26,7 +26,7 @@ STATES = "SELECT loan_id, dpd, bucket, penalty_outstanding, total_due FROM daily
 
 @pytest.mark.slow
 def test_a_run_killed_after_computing_leaves_nothing_half_written_and_a_rerun_completes(
-    tmp_path: Path,
+    tmp_path: Path, migrated_sqlite: Path
 ) -> None:
     db = tmp_path / "arrears.sqlite3"
     env = {
@@ -35,7 +35,7 @@ def test_a_run_killed_after_computing_leaves_nothing_half_written_and_a_rerun_co
         "DATABASE_URL": f"sqlite:///{db}",
     }
     env.pop("DJANGO_SETTINGS_MODULE", None)
-    check(env, "migrate", "--no-input", "-v", "0")
+    migrated_copy(migrated_sqlite, db)
     check(env, "demo", "--borrowers", "60", "--as-of", "2026-11-28")
     before = table(db, STATES + f"WHERE as_of = '{AS_OF}'")
     assert before == []
