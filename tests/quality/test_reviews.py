@@ -105,7 +105,11 @@ def test_a_review_keeps_its_answers_score_and_scorecard_and_is_audited(
     review = services.review_contact(
         call, officer, answers(options="fail"), finding="  no plan offered  "
     )
-    assert (review.score, review.finding, review.scorecard) == (90, "no plan offered", "contact-qa v1")
+    assert (review.score, review.finding, review.scorecard) == (
+        90,
+        "no plan offered",
+        "contact-qa v1",
+    )
     entry = AuditEntry.objects.get(action="contactreview.created", subject_id=str(review.pk))
     assert (entry.actor, entry.case_id) == ("system", call.case_id)
     assert entry.after is not None and entry.after["score"] == 90 and entry.before is None

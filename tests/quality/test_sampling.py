@@ -127,9 +127,7 @@ def test_a_drawn_sample_is_kept_and_audited(pool: dict[str, list[int]]) -> None:
     assert entry.after is not None and entry.after["contacts"] == expected
 
 
-def test_drawing_from_the_page_opens_the_sample(
-    pool: dict[str, list[int]], officer: User
-) -> None:
+def test_drawing_from_the_page_opens_the_sample(pool: dict[str, list[int]], officer: User) -> None:
     client = client_for(officer)
     response = client.post(
         "/compliance/reviews/",

@@ -24,7 +24,7 @@ def _allowed(user: Any, *perms: str) -> bool:
         return False
     if user.is_superuser:
         return True
-    if Collector.role_of(user) == Collector.Role.COLLECTOR:
+    if Collector.role_of(user) == str(Collector.Role.COLLECTOR):
         return False
     return all(user.has_perm(p) for p in perms)
 

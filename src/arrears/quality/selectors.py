@@ -75,7 +75,7 @@ def rule_counts(rows: QuerySet[GateLogEntry]) -> list[tuple[str, int]]:
 def override_reason(entry: GateLogEntry) -> str:
     """The reason a collector gave for contacting against the gate ('' when none)."""
     if entry.contact is not None and entry.contact.override_reason:
-        return entry.contact.override_reason
+        return str(entry.contact.override_reason)
     request = entry.decision.request if isinstance(entry.decision.request, dict) else {}
     return str(request.get("override_reason") or "")
 
@@ -117,26 +117,34 @@ def contact_history(given: dict[str, Any]) -> Any:
     contacts = _range(contacts, "at", given.get("date_from"), given.get("date_to"))
     messages = _range(messages, "sent_at", given.get("date_from"), given.get("date_to"))
     text = CharField()
-    left = contacts.order_by().annotate(
-        h_kind=Value("contact", output_field=text),
-        h_id=F("id"),
-        h_at=F("at"),
-        h_channel=F("channel"),
-        h_result=F("outcome"),
-        h_case=F("case_id"),
-        h_who=Cast("collector__username", text),
-        h_to=Cast("phone__number", text),
-    ).values_list(*HISTORY_COLUMNS)
-    right = messages.order_by().annotate(
-        h_kind=Value("message", output_field=text),
-        h_id=F("id"),
-        h_at=F("sent_at"),
-        h_channel=F("channel"),
-        h_result=F("status"),
-        h_case=F("case_id"),
-        h_who=Value(None, output_field=text),
-        h_to=F("to_address"),
-    ).values_list(*HISTORY_COLUMNS)
+    left = (
+        contacts.order_by()
+        .annotate(
+            h_kind=Value("contact", output_field=text),
+            h_id=F("id"),
+            h_at=F("at"),
+            h_channel=F("channel"),
+            h_result=F("outcome"),
+            h_case=F("case_id"),
+            h_who=Cast("collector__username", text),
+            h_to=Cast("phone__number", text),
+        )
+        .values_list(*HISTORY_COLUMNS)
+    )
+    right = (
+        messages.order_by()
+        .annotate(
+            h_kind=Value("message", output_field=text),
+            h_id=F("id"),
+            h_at=F("sent_at"),
+            h_channel=F("channel"),
+            h_result=F("status"),
+            h_case=F("case_id"),
+            h_who=Value(None, output_field=text),
+            h_to=F("to_address"),
+        )
+        .values_list(*HISTORY_COLUMNS)
+    )
     return left.union(right, all=True).order_by("-h_at", "-h_id")
 
 

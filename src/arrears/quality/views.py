@@ -55,7 +55,7 @@ def _query_without_page(request: HttpRequest) -> str:
     query = request.GET.copy()
     query.pop("page", None)
     query.pop("format", None)
-    return query.urlencode()
+    return str(query.urlencode())
 
 
 def _filters(form: Any) -> dict[str, Any] | None:
@@ -70,7 +70,7 @@ def _masked_to(entry: GateLogEntry) -> str:
     if entry.contact is not None and entry.contact.phone is not None:
         return mask_phone(entry.contact.phone.number)
     if entry.message is not None:
-        return entry.message.masked_address
+        return str(entry.message.masked_address)
     return ""
 
 
