@@ -88,3 +88,13 @@ def test_the_navigation_links_the_pages_for_the_officer_only(officer: User, ann:
     assert b'id="nav-compliance"' in client_for(officer).get("/compliance/contacts/").content
     home = client_for(ann).get("/")
     assert b'id="nav-compliance"' not in home.content
+
+
+def test_the_pages_read_in_chinese(officer: User) -> None:
+    from django.test import Client
+
+    client = Client(HTTP_ACCEPT_LANGUAGE="zh-hans")
+    client.force_login(officer)
+    assert "合规闸门决定" in client.get("/compliance/decisions/").content.decode()
+    scorecards = client.get("/compliance/reviews/scorecards/").content.decode()
+    assert "无威胁或辱骂性语言" in scorecards and "（关键项：不合格则总分为 0）" in scorecards
