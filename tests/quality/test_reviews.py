@@ -226,3 +226,20 @@ def test_an_average_rounds_half_up() -> None:
     card = selectors.CollectorCard(1, "x", count=4, total=3 * 100 + 81)  # 95.25 → 95.3
     assert card.average == Decimal("95.3")
     assert selectors.CollectorCard(1, "x", count=8, total=761).average == Decimal("95.1")
+
+
+def test_scoring_from_a_sample_goes_back_to_it(
+    call: ContactAttempt, case: Case, bob: User, officer: User
+) -> None:
+    contact(case, bob, at(DAY, 11))
+    drawn = services.draw_sample(officer, DAY, DAY, per_collector=5)
+    client = client_for(officer)
+    listing = client.get(f"/compliance/reviews/samples/{drawn.pk}/")
+    link = f"/compliance/reviews/contacts/{call.pk}/?sample={drawn.pk}"
+    assert link.encode() in listing.content
+    posted = {f"c_{k}": v for k, v in ALL_PASS.items()}
+    response = client.post(link, posted)
+    assert response["Location"] == f"/compliance/reviews/samples/{drawn.pk}/"
+    assert ContactReview.objects.get().sample == drawn
+    after = client.get(f"/compliance/reviews/samples/{drawn.pk}/")
+    assert [row["review"] is not None for row in after.context["rows"]] == [True, False]
