@@ -243,3 +243,13 @@ def test_the_migration_indexes_decisions_recorded_before_the_app(
     assert GateLogEntry.objects.count() == 5
     assert GateLogRule.objects.filter(rule="cn.hours").count() == 2
     assert GateLogEntry.objects.get(decision=log["bob"]).overridden
+
+
+def test_a_changed_decision_is_indexed_again(log: dict[str, GateDecision]) -> None:
+    decision = log["deny"]
+    decision.outcome, decision.rules = "allow", [{"id": "cn.quiet", "message": ""}]
+    decision.save()
+    entry = GateLogEntry.objects.get(decision=decision)
+    assert entry.outcome == "allow"
+    assert list(entry.fired.values_list("rule", flat=True)) == ["cn.quiet"]
+    assert GateLogEntry.objects.count() == 5

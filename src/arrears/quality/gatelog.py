@@ -59,17 +59,33 @@ def index(decision: Any, entry_model: Any, rule_model: Any, contact_model: Any) 
         decision_id=decision.pk, defaults=entry_fields(decision, contact_model)
     )
     rule_model.objects.filter(entry=entry).delete()
-    rule_model.objects.bulk_create([rule_model(entry=entry, rule=r) for r in rule_ids(decision)])
+    _add_rules(entry, decision, rule_model)
     return entry
 
 
-def _on_save(sender: Any, instance: Any, raw: bool = False, **kwargs: Any) -> None:
+def _add_rules(entry: Any, decision: Any, rule_model: Any) -> None:
+    rules = rule_ids(decision)
+    if rules:
+        rule_model.objects.bulk_create([rule_model(entry=entry, rule=r) for r in rules])
+
+
+def _on_save(
+    sender: Any, instance: Any, created: bool = False, raw: bool = False, **kwargs: Any
+) -> None:
+    """A new decision is two inserts at most (three with a logged contact to look up); a
+    changed one (the gate never changes one, the admin is read-only) is indexed again."""
     if raw:  # loading a fixture: the index is filled by the migration, not row by row
         return
     from arrears.collections.models import ContactAttempt
     from arrears.quality.models import GateLogEntry, GateLogRule
 
-    index(instance, GateLogEntry, GateLogRule, ContactAttempt)
+    if not created:
+        index(instance, GateLogEntry, GateLogRule, ContactAttempt)
+        return
+    entry = GateLogEntry.objects.create(
+        decision_id=instance.pk, **entry_fields(instance, ContactAttempt)
+    )
+    _add_rules(entry, instance, GateLogRule)
 
 
 def connect() -> None:
