@@ -109,7 +109,7 @@ def decisions(request: HttpRequest) -> HttpResponse:
             "form": form,
             "page": page,
             "shown": [_decision_row(entry) for entry in page.object_list],
-            "counts": selectors.rule_counts(rows) if given is not None else [],
+            "counts": selectors.rule_counts(given) if given is not None else [],
             "query": _query_without_page(request),
             "csv_limit": CSV_LIMIT,
         },
