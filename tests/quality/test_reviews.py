@@ -243,3 +243,15 @@ def test_scoring_from_a_sample_goes_back_to_it(
     assert ContactReview.objects.get().sample == drawn
     after = client.get(f"/compliance/reviews/samples/{drawn.pk}/")
     assert [row["review"] is not None for row in after.context["rows"]] == [True, False]
+
+
+def test_a_review_is_never_changed_or_deleted(call: ContactAttempt, officer: User) -> None:
+    from arrears.quality.models import ReviewIsFinal
+
+    review = services.review_contact(call, officer, ALL_PASS)
+    review.score = 0
+    with pytest.raises(ReviewIsFinal):
+        review.save()
+    with pytest.raises(ReviewIsFinal):
+        review.delete()
+    assert ContactReview.objects.get().score == 100

@@ -8,11 +8,14 @@ row. It is written by a ``post_save`` receiver when the gate records a decision
 (``gatelog``) and filled for older decisions by this app's migration; the decision itself stays
 the record.
 
-A ``ContactReview`` is append-only: a correction is a new review that ``supersedes`` the old
+A ``ContactReview`` is append-only (``save`` inserts only, ``delete`` refuses): a correction is
+a new review that ``supersedes`` the old
 one, and only a review nobody superseded (``current``) counts in the scorecard.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -153,3 +156,16 @@ class ContactReview(models.Model):
 
     def __str__(self) -> str:
         return f"review {self.pk} of contact {self.contact_id}: {self.score}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Insert only: a review once written is never changed (correct it with a new one)."""
+        if not self._state.adding:
+            raise ReviewIsFinal(f"review {self.pk} is final: correct it with a new review")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        raise ReviewIsFinal(f"review {self.pk} is final: it is never deleted")
+
+
+class ReviewIsFinal(Exception):
+    """A programming error: code tried to change or delete a review (they are append-only)."""
