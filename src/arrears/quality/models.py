@@ -9,8 +9,8 @@ row. It is written by a ``post_save`` receiver when the gate records a decision
 the record.
 
 A ``ContactReview`` is append-only (``save`` inserts only, ``delete`` refuses): a correction is
-a new review that ``supersedes`` the old
-one, and only a review nobody superseded (``current``) counts in the scorecard.
+a new review that ``supersedes`` the old one, and only a review nobody superseded
+(``current``) counts in the scorecard.
 """
 
 from __future__ import annotations
