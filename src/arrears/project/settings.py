@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "arrears.fieldwork",
     "arrears.complaints",
     "arrears.legal",
+    "arrears.quality",
     "arrears.portal",
     "arrears.demo",
     "arrears.web",

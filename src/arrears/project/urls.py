@@ -14,6 +14,7 @@ urlpatterns = [
     path("", include("arrears.complaints.urls")),
     path("", include("arrears.audit.urls")),
     path("", include("arrears.legal.urls")),
+    path("", include("arrears.quality.urls")),
     path("agency/", include("arrears.agencies.urls")),
     path("my/", include("arrears.portal.urls")),
     path("api/v1/agency/", agency_api.urls),
