@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "arrears.portal",
     "arrears.demo",
     "arrears.web",
+    "arrears.api",
 ]
 
 MIDDLEWARE = [
