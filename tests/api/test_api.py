@@ -185,6 +185,9 @@ def test_a_loan_is_created_with_the_schedule_the_ledger_makes(book: Book) -> Non
     assert (again.status_code, again.json()) == (201, data)
     assert again["Idempotent-Replayed"] == "true"
     assert client.get(BASE + "loans/L2").json() == data
+    product = post(client, "loans", {**body, "ref": "L4", "product": "CAR"})
+    assert product.json()["error"]["code"] == "api-unknown-product"
+    assert product.json()["error"]["field"] == "product"
     unknown = post(client, "loans", {**body, "ref": "L3", "borrower": "NOBODY"})
     assert unknown.status_code == 422
     assert unknown.json()["error"] | {"message": ""} == {

@@ -91,13 +91,13 @@ errorcodes.define(
         "api-not-found": "no such %(what)s",
         "api-cursor": "this cursor is not one this API gave",
         "api-unknown-borrower": "no borrower with reference %(ref)s",
-        "api-unknown-product": "no product %(code)s in force on %(day)s",
+        "api-unknown-product": "no product %(product)s in force on %(day)s",
         "api-contact-at": "a contact's time must be within the last %(days)s days, not later",
         "api-error": "the request failed (%(status)s)",
     }
 )
 
-RefPath = Annotated[str, Path(..., max_length=64)]
+RefPath = Annotated[str, Path(..., max_length=64, examples=["L1"])]
 Channel = Literal["call", "sms", "email", "letter", "visit", "in_app"]
 Party = Literal["borrower", "co_borrower", "emergency_contact", "third_party"]
 
@@ -328,7 +328,9 @@ def _product(code: str, version: int | None, day: date) -> Product:
         rows = rows.filter(version=version)
     found = rows.filter(effective_from__lte=day).order_by("-version").first()
     if found is None:
-        raise errorcodes.refuse(Invalid, "api-unknown-product", field="product", code=code, day=day)
+        raise errorcodes.refuse(
+            Invalid, "api-unknown-product", field="product", product=code, day=day
+        )
     return found
 
 
@@ -753,7 +755,7 @@ def place_hold(request: HttpRequest, body: HoldIn) -> HttpResponse:
 )
 def gate_check(
     request: HttpRequest,
-    borrower: Annotated[str, Query(..., min_length=1, max_length=64)],
+    borrower: Annotated[str, Query(..., min_length=1, max_length=64, examples=["B1"])],
     channel: Channel = "call",
     party: Party = "borrower",
 ) -> HttpResponse:

@@ -59,9 +59,13 @@ class PageQuery(Schema):
 
 
 class LoanIn(Schema):
-    ref: Ref
-    borrower: Ref = Field(description="the borrower's reference (an existing borrower)")
-    product: Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_-]+$")]
+    ref: Ref = Field(examples=["L-2026-0001"])
+    borrower: Ref = Field(
+        description="the borrower's reference (an existing borrower)", examples=["B1"]
+    )
+    product: Annotated[
+        str, Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_-]+$", examples=["PL"])
+    ]
     product_version: int | None = Field(
         None, ge=1, le=10_000, description="default: the latest in force on start_date"
     )
@@ -102,8 +106,10 @@ class LoanOut(Schema):
 
 
 class PaymentIn(Schema):
-    reference: Ref = Field(description="your reference: a retry with it is answered once")
-    loan: Ref
+    reference: Ref = Field(
+        description="your reference: a retry with it is answered once", examples=["BANK-1"]
+    )
+    loan: Ref = Field(examples=["L1"])
     value_date: Day
     amount_minor: Amount
     currency: Currency
@@ -252,7 +258,7 @@ class PlanPage(Schema):
 
 
 class HoldIn(Schema):
-    borrower: Ref
+    borrower: Ref = Field(examples=["B1"])
     loan: Ref | None = Field(None, description="only this loan (default: all the borrower's)")
     reason: Literal["complaint", "dispute", "hardship", "deceased", "legal"]
     starts_on: Day
