@@ -94,6 +94,7 @@ errorcodes.define(
         "api-unknown-product": "no product %(product)s in force on %(day)s",
         "api-contact-at": "a contact's time must be within the last %(days)s days, not later",
         "api-error": "the request failed (%(status)s)",
+        "api-malformed": "the body is not valid JSON",
     }
 )
 
@@ -163,7 +164,7 @@ api = NinjaAPI(
 
 #: The error answers every operation may give (documented in the OpenAPI document).
 ERRORS: dict[int, Any] = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut, 429: ErrorOut}
-WRITE_ERRORS: dict[int, Any] = {**ERRORS, 409: ErrorOut}
+WRITE_ERRORS: dict[int, Any] = {**ERRORS, 400: ErrorOut, 409: ErrorOut}
 
 
 # --- errors --------------------------------------------------------------------------------
@@ -251,7 +252,10 @@ def _invalid(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
 @api.exception_handler(HttpError)
 def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     """Ninja's own refusals (a body that is not JSON…) in the one error format."""
-    error = errorcodes.refuse(Invalid, "api-error", status=exc.status_code)
+    if exc.status_code == 400:
+        error = errorcodes.refuse(Invalid, "api-malformed")
+    else:
+        error = errorcodes.refuse(Invalid, "api-error", status=exc.status_code)
     return error_json(error.code, errorcodes.describe(error), exc.status_code, errors=[])
 
 
