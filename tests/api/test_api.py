@@ -89,6 +89,12 @@ def test_a_key_is_stored_hashed_and_shown_once(book: Book) -> None:
     assert post(book.client(key), "payments", payment()).status_code == 201
     stored.refresh_from_db()
     assert stored.last_used is not None
+    listing = StringIO()
+    call_command("api", "token", "list", stdout=listing)
+    line = next(row for row in listing.getvalue().splitlines() if "gateway" in row)
+    assert f"…{key[-4:]}" in line and "active" in line and key not in listing.getvalue()
+    call_command("api", "token", "revoke", str(stored.pk), stdout=StringIO())
+    assert post(book.client(key), "payments", payment("BANK-2")).status_code == 401
 
 
 def test_the_command_refuses_an_unknown_scope(db: None) -> None:
