@@ -64,6 +64,7 @@ def test_each_endpoint_needs_its_scope(book: Book) -> None:
     assert refused.json()["error"]["code"] == "api-scope"
     assert "payments:write" in refused.json()["error"]["message"]
     assert not Payment.objects.exists()
+    assert post(reader, "payments", {}).status_code == 403  # the scope before the body
     for path in ("cases", "holds", f"cases/{book.case.pk}/contacts", "gate/check?borrower=B1"):
         assert reader.get(BASE + path).status_code == 403, path
     assert book.client(key_with("cases:read")).get(BASE + "cases").status_code == 200

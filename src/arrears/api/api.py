@@ -42,7 +42,7 @@ from ninja.security import HttpBearer
 
 from arrears import errorcodes
 from arrears.api import access, idempotency
-from arrears.api.common import error_json
+from arrears.api.common import error_body, error_json
 from arrears.api.models import IntegrationToken
 from arrears.api.schemas import (
     FIRST_DAY,
@@ -137,8 +137,13 @@ class Invalid(ApiRefused):
 
 
 class KeyAuth(HttpBearer):
-    """An integration key; ``request.auth`` becomes its :class:`IntegrationToken`. The request
-    is counted against the key's rate limit here, before any other work."""
+    """An integration key holding ``scope``; ``request.auth`` becomes its
+    :class:`IntegrationToken`. The request is counted against the key's rate limit, then the
+    scope is checked (403 ``api-scope``) — both before the body is read or validated."""
+
+    def __init__(self, scope: str = "") -> None:
+        super().__init__()
+        self.scope = scope
 
     def authenticate(self, request: HttpRequest, token: str) -> IntegrationToken | None:
         found = access.token_for(token.strip())
@@ -151,7 +156,16 @@ class KeyAuth(HttpBearer):
             )
             refused.retry_after = check.retry_after
             raise refused
+        if self.scope and self.scope not in (found.scopes or []):
+            raise errorcodes.refuse(ScopeMissing, "api-scope", scope=self.scope)
         return found
+
+
+def scoped(scope: str) -> KeyAuth:
+    """The authentication of an operation that needs ``scope``."""
+    if scope not in access.SCOPES:
+        raise ValueError(f"unknown scope {scope!r}")
+    return KeyAuth(scope)
 
 
 api = NinjaAPI(
@@ -181,12 +195,9 @@ def status_of(error: ArrearsError) -> int:
 def error_document(
     error: ArrearsError, errors: list[dict[str, str]] | None = None
 ) -> dict[str, Any]:
+    """``{"error": …}`` for ``error``, its message in the request's language."""
     message = errorcodes.describe(error)
-    body: dict[str, Any] = {"code": error.code, "message": message}
-    if error.field:
-        body["field"] = error.field
-    body["errors"] = errors or []
-    return {"error": body}
+    return error_body(error.code, message, field=error.field, errors=errors or [])
 
 
 def refusal(error: ArrearsError) -> tuple[int, dict[str, Any]]:
@@ -195,14 +206,14 @@ def refusal(error: ArrearsError) -> tuple[int, dict[str, Any]]:
 
 
 def error_response(error: ArrearsError, errors: list[dict[str, str]] | None = None) -> HttpResponse:
-    document = error_document(error, errors)["error"]
     headers = {"Retry-After": str(error.retry_after)} if isinstance(error, RateLimited) else {}
+    message = errorcodes.describe(error)
     return error_json(
-        document["code"],
-        document["message"],
+        error.code,
+        message,
         status_of(error),
-        field=document.get("field"),
-        errors=document["errors"],
+        field=error.field,
+        errors=errors or [],
         headers=headers,
     )
 
@@ -259,12 +270,9 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     return error_json(error.code, errorcodes.describe(error), exc.status_code, errors=[])
 
 
-def need(request: HttpRequest, scope: str) -> IntegrationToken:
-    """The request's key, if it has ``scope``; 403 ``api-scope`` otherwise."""
-    token: IntegrationToken = request.auth  # type: ignore[attr-defined]
-    if scope not in (token.scopes or []):
-        raise errorcodes.refuse(ScopeMissing, "api-scope", scope=scope)
-    return token
+def token_of(request: HttpRequest) -> IntegrationToken:
+    """The request's key (authenticated, counted and checked for the operation's scope)."""
+    return request.auth  # type: ignore[attr-defined,no-any-return]
 
 
 # --- pagination ----------------------------------------------------------------------------
@@ -471,9 +479,10 @@ def answered(answer: idempotency.Answer) -> HttpResponse:
     "loans",
     response={201: LoanOut, 200: LoanOut, **WRITE_ERRORS},
     summary="Create a loan; the ledger builds its schedule (idempotent by ref)",
+    auth=scoped("loans:write"),
 )
 def create_loan(request: HttpRequest, body: LoanIn) -> HttpResponse:
-    token = need(request, "loans:write")
+    token = token_of(request)
     payload = body.model_dump(mode="json")
     owner = _borrower(body.borrower)
     product = _product(body.product, body.product_version, body.start_date)
@@ -499,9 +508,13 @@ def create_loan(request: HttpRequest, body: LoanIn) -> HttpResponse:
     )
 
 
-@api.get("loans/{ref}", response={200: LoanOut, **ERRORS}, summary="A loan and its schedule")
+@api.get(
+    "loans/{ref}",
+    response={200: LoanOut, **ERRORS},
+    summary="A loan and its schedule",
+    auth=scoped("loans:read"),
+)
 def get_loan(request: HttpRequest, ref: RefPath) -> HttpResponse:
-    need(request, "loans:read")
     return JsonResponse(loan_body(_loan(ref)))
 
 
@@ -509,13 +522,13 @@ def get_loan(request: HttpRequest, ref: RefPath) -> HttpResponse:
     "loans/{ref}/state",
     response={200: StateOut, **ERRORS},
     summary="The loan's state as of a date (the same document as `arrears explain --json`)",
+    auth=scoped("loans:read"),
 )
 def loan_state(
     request: HttpRequest,
     ref: RefPath,
     as_of: Annotated[date | None, Query(None, ge=FIRST_DAY, le=LAST_DAY)] = None,
 ) -> HttpResponse:
-    need(request, "loans:read")
     loan = _loan(ref)
     day = as_of or timezone.localdate()
     data = explain(*ledger_selectors.loan_state(loan, day))
@@ -529,9 +542,10 @@ def loan_state(
     "payments",
     response={201: PaymentOut, **WRITE_ERRORS},
     summary="Record a payment (idempotent by your reference)",
+    auth=scoped("payments:write"),
 )
 def create_payment(request: HttpRequest, body: PaymentIn) -> HttpResponse:
-    token = need(request, "payments:write")
+    token = token_of(request)
     loan = _loan(body.loan)
     payload = body.model_dump(mode="json")
 
@@ -554,9 +568,9 @@ def create_payment(request: HttpRequest, body: PaymentIn) -> HttpResponse:
     "payments/{reference}",
     response={200: PaymentOut, **ERRORS},
     summary="A payment by its reference",
+    auth=scoped("payments:read"),
 )
 def get_payment(request: HttpRequest, reference: RefPath) -> HttpResponse:
-    need(request, "payments:read")
     found = Payment.objects.select_related("loan").filter(ref=reference).first()
     if found is None:
         raise Http404("payment")
@@ -567,9 +581,10 @@ def get_payment(request: HttpRequest, reference: RefPath) -> HttpResponse:
     "payments/{reference}/reversal",
     response={201: PaymentOut, **WRITE_ERRORS},
     summary="Reverse a payment (bounce, chargeback); idempotent by reversal_ref",
+    auth=scoped("payments:write"),
 )
 def reverse_payment(request: HttpRequest, body: ReversalIn, reference: RefPath) -> HttpResponse:
-    token = need(request, "payments:write")
+    token = token_of(request)
     found = Payment.objects.select_related("loan").filter(ref=reference).first()
     if found is None:
         raise Http404("payment")
@@ -593,14 +608,15 @@ def reverse_payment(request: HttpRequest, body: ReversalIn, reference: RefPath) 
 # --- cases ---------------------------------------------------------------------------------
 
 
-@api.get("cases", response={200: CasePage, **ERRORS}, summary="Cases, by id")
+@api.get(
+    "cases", response={200: CasePage, **ERRORS}, summary="Cases, by id", auth=scoped("cases:read")
+)
 def list_cases(
     request: HttpRequest,
     page: Query[PageQuery],
     status: Annotated[str | None, Query(None, max_length=12)] = None,
     borrower: Annotated[str | None, Query(None, max_length=64)] = None,
 ) -> HttpResponse:
-    need(request, "cases:read")
     rows = Case.objects.select_related("borrower", "collector__user")
     if status:
         rows = rows.filter(status=status)
@@ -609,9 +625,13 @@ def list_cases(
     return JsonResponse(paginate(rows, page, case_body))
 
 
-@api.get("cases/{case_id}", response={200: CaseOut, **ERRORS}, summary="One case")
+@api.get(
+    "cases/{case_id}",
+    response={200: CaseOut, **ERRORS},
+    summary="One case",
+    auth=scoped("cases:read"),
+)
 def get_case(request: HttpRequest, case_id: Id) -> HttpResponse:
-    need(request, "cases:read")
     return JsonResponse(case_body(_case(case_id)))
 
 
@@ -619,9 +639,9 @@ def get_case(request: HttpRequest, case_id: Id) -> HttpResponse:
     "cases/{case_id}/contacts",
     response={200: ContactPage, **ERRORS},
     summary="The case's contact attempts, by id",
+    auth=scoped("contacts:read"),
 )
 def list_contacts(request: HttpRequest, case_id: Id, page: Query[PageQuery]) -> HttpResponse:
-    need(request, "contacts:read")
     case = _case(case_id)
     rows = ContactAttempt.objects.filter(case=case).select_related("phone")
     return JsonResponse(paginate(rows, page, contact_body))
@@ -631,9 +651,9 @@ def list_contacts(request: HttpRequest, case_id: Id, page: Query[PageQuery]) -> 
     "cases/{case_id}/contacts",
     response={201: ContactOut, **WRITE_ERRORS},
     summary="Log a contact attempt (put to the compliance gate like a collector's)",
+    auth=scoped("contacts:write"),
 )
 def log_contact(request: HttpRequest, case_id: Id, body: ContactIn) -> HttpResponse:
-    need(request, "contacts:write")
     case = _case(case_id)
     now = timezone.now()
     at = body.at or now
@@ -657,9 +677,9 @@ def log_contact(request: HttpRequest, case_id: Id, body: ContactIn) -> HttpRespo
     "cases/{case_id}/promises",
     response={200: PromisePage, **ERRORS},
     summary="The case's promises to pay, by id",
+    auth=scoped("promises:read"),
 )
 def list_promises(request: HttpRequest, case_id: Id, page: Query[PageQuery]) -> HttpResponse:
-    need(request, "promises:read")
     rows = Promise.objects.filter(case=_case(case_id))
     return JsonResponse(paginate(rows, page, promise_body))
 
@@ -668,9 +688,10 @@ def list_promises(request: HttpRequest, case_id: Id, page: Query[PageQuery]) -> 
     "cases/{case_id}/promises",
     response={201: PromiseOut, **WRITE_ERRORS},
     summary="Record a promise to pay (replaces the case's pending one)",
+    auth=scoped("promises:write"),
 )
 def make_promise(request: HttpRequest, case_id: Id, body: PromiseIn) -> HttpResponse:
-    token = need(request, "promises:write")
+    token = token_of(request)
     promise = services.make_promise(
         _case(case_id),
         amount_minor=body.amount_minor,
@@ -684,9 +705,13 @@ def make_promise(request: HttpRequest, case_id: Id, body: PromiseIn) -> HttpResp
 # --- plans and holds -----------------------------------------------------------------------
 
 
-@api.get("loans/{ref}/plans", response={200: PlanPage, **ERRORS}, summary="The loan's plans, by id")
+@api.get(
+    "loans/{ref}/plans",
+    response={200: PlanPage, **ERRORS},
+    summary="The loan's plans, by id",
+    auth=scoped("plans:read"),
+)
 def list_plans(request: HttpRequest, page: Query[PageQuery], ref: RefPath) -> HttpResponse:
-    need(request, "plans:read")
     rows = RepaymentPlan.objects.filter(loan=_loan(ref)).select_related("loan")
     return JsonResponse(paginate(rows, page, plan_body))
 
@@ -695,9 +720,10 @@ def list_plans(request: HttpRequest, page: Query[PageQuery], ref: RefPath) -> Ht
     "loans/{ref}/plans",
     response={201: PlanOut, **WRITE_ERRORS},
     summary="Propose a repayment plan (it waits for approval like a collector's)",
+    auth=scoped("plans:write"),
 )
 def propose_plan(request: HttpRequest, body: PlanIn, ref: RefPath) -> HttpResponse:
-    token = need(request, "plans:write")
+    token = token_of(request)
     plan = concessions.propose_plan(
         _loan(ref),
         user=token.integration.user,
@@ -711,22 +737,28 @@ def propose_plan(request: HttpRequest, body: PlanIn, ref: RefPath) -> HttpRespon
     return JsonResponse(plan_body(plan), status=201)
 
 
-@api.get("holds", response={200: HoldPage, **ERRORS}, summary="Holds, by id")
+@api.get(
+    "holds", response={200: HoldPage, **ERRORS}, summary="Holds, by id", auth=scoped("holds:read")
+)
 def list_holds(
     request: HttpRequest,
     page: Query[PageQuery],
     borrower: Annotated[str | None, Query(None, max_length=64)] = None,
 ) -> HttpResponse:
-    need(request, "holds:read")
     rows = Hold.objects.select_related("borrower", "loan")
     if borrower:
         rows = rows.filter(borrower__ref=borrower)
     return JsonResponse(paginate(rows, page, hold_body))
 
 
-@api.post("holds", response={201: HoldOut, **WRITE_ERRORS}, summary="Place a hold")
+@api.post(
+    "holds",
+    response={201: HoldOut, **WRITE_ERRORS},
+    summary="Place a hold",
+    auth=scoped("holds:write"),
+)
 def place_hold(request: HttpRequest, body: HoldIn) -> HttpResponse:
-    token = need(request, "holds:write")
+    token = token_of(request)
     owner = _borrower(body.borrower)
     loan_id = None
     if body.loan:
@@ -756,6 +788,7 @@ def place_hold(request: HttpRequest, body: HoldIn) -> HttpResponse:
     "gate/check",
     response={200: GateOut, **ERRORS},
     summary="May I contact this borrower by this channel now? (records nothing)",
+    auth=scoped("gate:read"),
 )
 def gate_check(
     request: HttpRequest,
@@ -763,7 +796,6 @@ def gate_check(
     channel: Channel = "call",
     party: Party = "borrower",
 ) -> HttpResponse:
-    need(request, "gate:read")
     found = Borrower.objects.filter(ref=borrower).first()
     if found is None:
         raise Http404("borrower")
