@@ -99,11 +99,15 @@ def _seed(loans: int) -> dict[str, Any]:
     from django.db import connection
 
     from arrears.api import access
+    from arrears.collections import strategies
     from arrears.collections.models import Case, Collector, Team
     from arrears.ledger import services
     from tests import factories
 
     call_command("migrate", verbosity=0)
+    # Publish the shipped strategy now, as a deployment's first day run would: published lazily
+    # by the first payments' re-evaluation, two workers race to create the same version.
+    strategies.active()
     product = factories.product()
     user = get_user_model().objects.create_user("bench", password="x")
     team = Team.objects.create(code="T1", name="Team 1", owner="early")
@@ -270,7 +274,10 @@ def _client_loop(
                     tally.errors += 1
                 continue
             elapsed = time.perf_counter() - started
-            answer = response.json() if response.content else {}
+            try:
+                answer = response.json()
+            except ValueError:  # a 500 page, say
+                answer = {}
             with tally.lock:
                 tally.latencies[kind].append(elapsed)
                 tally.statuses[kind][response.status_code] += 1

@@ -7,7 +7,10 @@ until the first commits and then fails, so it reads the stored answer instead of
 write again (no check-then-insert window). A replay with the same digest gets the original
 status and body; the same reference with another digest is refused (409,
 ``api-idempotency-conflict``). A refusal by the service (4xx) is an answer like any other and
-is stored too; a crash (5xx) rolls everything back, so the caller may retry.
+is stored too; a crash inside the work (5xx) rolls everything back, so the caller may retry.
+What runs after the commit (the workflow's re-evaluation on ``payment_changed``) cannot undo it:
+if that fails the caller sees a 5xx, but the payment and its answer are recorded, and the retry
+gets the stored answer.
 """
 
 from __future__ import annotations
