@@ -27,7 +27,9 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def _race(key: str, bodies: list[dict[str, Any]]) -> list[tuple[int, Any]]:
+def _race(
+    key: str, bodies: list[dict[str, Any]], path: str = "/api/v1/payments"
+) -> list[tuple[int, Any]]:
     barrier = threading.Barrier(len(bodies))
     results: list[tuple[int, Any]] = [(0, None)] * len(bodies)
 
@@ -35,9 +37,7 @@ def _race(key: str, bodies: list[dict[str, Any]]) -> list[tuple[int, Any]]:
         client = Client(HTTP_AUTHORIZATION=f"Bearer {key}", HTTP_ACCEPT_LANGUAGE="en")
         try:
             barrier.wait(timeout=30)
-            response = client.post(
-                "/api/v1/payments", json.dumps(bodies[n]), content_type="application/json"
-            )
+            response = client.post(path, json.dumps(bodies[n]), content_type="application/json")
             results[n] = (response.status_code, response.json())
         finally:
             connections.close_all()
@@ -76,3 +76,12 @@ def test_concurrent_replays_record_one_payment_and_conflicts_are_409() -> None:
     assert statuses == [201] + [409] * 7
     assert {a["error"]["code"] for s, a in mixed if s == 409} == {"api-idempotency-conflict"}
     assert Payment.objects.filter(ref="RACE-2").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_rate_limit_holds_under_concurrent_requests() -> None:
+    """Twelve requests at once against a limit of five: exactly five get through."""
+    key = access.create_token(access.integration("core"), ["payments:write"], rate_limit=5)
+    answers = _race(key, [{}] * 12)  # an empty body: 422 once past the key and its limit
+    statuses = sorted(status for status, _ in answers)
+    assert statuses == [422] * 5 + [429] * 7

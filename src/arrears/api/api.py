@@ -101,6 +101,9 @@ errorcodes.define(
 RefPath = Annotated[str, Path(..., max_length=64, examples=["L1"])]
 Channel = Literal["call", "sms", "email", "letter", "visit", "in_app"]
 Party = Literal["borrower", "co_borrower", "emergency_contact", "third_party"]
+CaseStatus = Literal[
+    "open", "promised", "in_plan", "on_hold", "placed", "field", "resolved", "written_off"
+]
 
 #: How far back a contact may be logged.
 CONTACT_BACKDATE_DAYS = 31
@@ -614,7 +617,7 @@ def reverse_payment(request: HttpRequest, body: ReversalIn, reference: RefPath) 
 def list_cases(
     request: HttpRequest,
     page: Query[PageQuery],
-    status: Annotated[str | None, Query(None, max_length=12)] = None,
+    status: CaseStatus | None = None,
     borrower: Annotated[str | None, Query(None, max_length=64)] = None,
 ) -> HttpResponse:
     rows = Case.objects.select_related("borrower", "collector__user")
