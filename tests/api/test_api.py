@@ -455,3 +455,51 @@ def test_the_openapi_document_and_docs_are_served(book: Book) -> None:
         Client().get("/api/v1/agency/openapi.json").json()["info"]["title"]
         != schema.json()["info"]["title"]
     )
+
+
+#: Every operation with the scope it needs (checked against the OpenAPI document below).
+OPERATIONS = (
+    ("post", "loans", "loans:write"),
+    ("get", "loans/L1", "loans:read"),
+    ("get", "loans/L1/state", "loans:read"),
+    ("post", "payments", "payments:write"),
+    ("get", "payments/BANK-1", "payments:read"),
+    ("post", "payments/BANK-1/reversal", "payments:write"),
+    ("get", "cases", "cases:read"),
+    ("get", "cases/{case}", "cases:read"),
+    ("get", "cases/{case}/contacts", "contacts:read"),
+    ("post", "cases/{case}/contacts", "contacts:write"),
+    ("get", "cases/{case}/promises", "promises:read"),
+    ("post", "cases/{case}/promises", "promises:write"),
+    ("get", "loans/L1/plans", "plans:read"),
+    ("post", "loans/L1/plans", "plans:write"),
+    ("get", "holds", "holds:read"),
+    ("post", "holds", "holds:write"),
+    ("get", "gate/check?borrower=B1", "gate:read"),
+)
+
+
+def test_the_scope_matrix_covers_every_operation(book: Book) -> None:
+    """Each operation refuses a key with every scope but its own (403, nothing written) and
+    accepts its own scope alone (anything but 401/403)."""
+    documented = {
+        (method, path)
+        for path, item in Client().get(BASE + "openapi.json").json()["paths"].items()
+        for method in item
+    }
+    assert len(documented) == len(OPERATIONS)
+    for method, path, scope in OPERATIONS:
+        others = book.client(key_with(*(s for s in access.SCOPES if s != scope), name="others"))
+        only = book.client(key_with(scope, name="only"))
+        url = BASE + path.format(case=book.case.pk)
+        for client, refused in ((others, True), (only, False)):
+            if method == "get":
+                response = client.get(url)
+            else:
+                response = client.post(url, "{}", content_type="application/json")
+            if refused:
+                assert response.status_code == 403, (method, path)
+                assert response.json()["error"]["code"] == "api-scope"
+            else:
+                assert response.status_code not in (401, 403), (method, path, response.json())
+    assert not Payment.objects.exists() and not Promise.objects.exists()
