@@ -320,7 +320,10 @@ def test_lists_page_by_an_opaque_cursor_in_id_order(book: Book) -> None:
 
 def test_the_rate_limit_is_429_with_retry_after(book: Book) -> None:
     client = book.client(key_with("loans:read", rate_limit=3))
-    assert [client.get(BASE + "loans/L1").status_code for _ in range(3)] == [200] * 3
+    answers = [client.get(BASE + "loans/L1") for _ in range(3)]
+    assert [a.status_code for a in answers] == [200] * 3
+    assert [a["X-RateLimit-Remaining"] for a in answers] == ["2", "1", "0"]
+    assert answers[0]["X-RateLimit-Limit"] == "3"
     limited = client.get(BASE + "loans/L1")
     assert limited.status_code == 429
     assert limited.json()["error"]["code"] == "api-rate-limited"

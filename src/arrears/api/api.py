@@ -30,10 +30,12 @@ import base64
 import binascii
 from collections.abc import Callable, Iterable
 from datetime import date, timedelta
+from functools import wraps
 from typing import Annotated, Any, Literal, TypeVar
 
 from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.urls import URLPattern
 from django.utils import timezone
 from ninja import NinjaAPI, Path, Query
 from ninja.errors import AuthenticationError, HttpError
@@ -153,6 +155,7 @@ class KeyAuth(HttpBearer):
         if found is None:
             return None
         check = access.count_request(found)
+        request.rate_check = check  # type: ignore[attr-defined]  # for the X-RateLimit headers
         if not check.allowed:
             refused = errorcodes.refuse(
                 RateLimited, "api-rate-limited", limit=check.limit, seconds=check.retry_after
@@ -824,3 +827,33 @@ def gate_check(
         },
         json_dumps_params={"ensure_ascii": False},
     )
+
+
+# --- the URLs, with the rate-limit headers -------------------------------------------------
+
+
+def _rate_headers(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Add ``X-RateLimit-Limit`` and ``X-RateLimit-Remaining`` to every answer to a key."""
+
+    @wraps(view)
+    def answer(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response = view(request, *args, **kwargs)
+        check = getattr(request, "rate_check", None)
+        if isinstance(check, access.RateCheck):
+            response["X-RateLimit-Limit"] = str(check.limit)
+            response["X-RateLimit-Remaining"] = str(check.remaining)
+        return response
+
+    return answer
+
+
+def urls() -> tuple[list[Any], str, str]:
+    """``api.urls`` (for ``include``) with every view answering the rate-limit headers."""
+    patterns, app_name, namespace = api.urls
+    wrapped = [
+        URLPattern(p.pattern, _rate_headers(p.callback), p.default_args, p.name)
+        if isinstance(p, URLPattern)
+        else p
+        for p in patterns
+    ]
+    return wrapped, app_name, namespace
