@@ -506,3 +506,45 @@ def test_the_scope_matrix_covers_every_operation(book: Book) -> None:
             else:
                 assert response.status_code not in (401, 403), (method, path, response.json())
     assert not Payment.objects.exists() and not Promise.objects.exists()
+
+
+def _unbounded(schema: dict[str, Any], components: dict[str, Any], where: str) -> list[str]:
+    """Inputs in ``schema`` without an upper bound (strings without ``maxLength`` or a fixed
+    set of values, integers without ``maximum``, arrays without ``maxItems``). Dates are
+    bounded by the server (FIRST_DAY … LAST_DAY): JSON Schema cannot say so."""
+    if "$ref" in schema:
+        name = schema["$ref"].rsplit("/", 1)[-1]
+        return _unbounded(components[name], components, f"{where}({name})")
+    found: list[str] = []
+    for option in schema.get("anyOf", []):
+        found += _unbounded(option, components, where)
+    kind = schema.get("type")
+    if kind == "string" and "enum" not in schema and "const" not in schema:
+        if schema.get("format") not in ("date", "date-time") and "maxLength" not in schema:
+            found.append(where)
+    elif kind == "integer" and "maximum" not in schema:
+        found.append(where)
+    elif kind == "array":
+        if "maxItems" not in schema:
+            found.append(where)
+        found += _unbounded(schema.get("items", {}), components, f"{where}[]")
+    for name, sub in schema.get("properties", {}).items():
+        found += _unbounded(sub, components, f"{where}.{name}")
+    return found
+
+
+def test_every_input_in_the_openapi_document_is_bounded(db: None) -> None:
+    document = Client().get(BASE + "openapi.json").json()
+    components = document["components"]["schemas"]
+    unbounded: list[str] = []
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            where = f"{method.upper()} {path}"
+            for parameter in operation.get("parameters", []):
+                unbounded += _unbounded(
+                    parameter["schema"], components, f"{where} {parameter['name']}"
+                )
+            body = operation.get("requestBody", {}).get("content", {})
+            for media in body.values():
+                unbounded += _unbounded(media["schema"], components, f"{where} body")
+    assert unbounded == []

@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from ninja import Schema
-from pydantic import AwareDatetime, Field
+from pydantic import AwareDatetime, Field, WithJsonSchema
 
 #: The largest amount accepted anywhere (minor units): 10 billion in a two-decimal currency.
 MAX_AMOUNT_MINOR = 1_000_000_000_000
@@ -31,6 +31,23 @@ Currency = Annotated[str, Field(min_length=3, max_length=3, pattern=r"^[A-Z]{3}$
 #: Free text: printable, no control characters but newline and tab.
 Text = Annotated[str, Field(max_length=2000, pattern=r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$")]
 Id = Annotated[int, Field(ge=1, le=2_147_483_647)]
+#: A rate per period (0 … 1, at most 8 places), as a JSON number or, to keep it exact, a string.
+Rate = Annotated[
+    Decimal,
+    Field(ge=0, le=1, max_digits=12, decimal_places=8, examples=["0.0005"]),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "number", "minimum": 0, "maximum": 1},
+                {
+                    "type": "string",
+                    "maxLength": 10,
+                    "pattern": r"^(0(\.[0-9]{1,8})?|1(\.0{1,8})?)$",
+                },
+            ]
+        }
+    ),
+]
 
 
 class ErrorItem(Schema):
@@ -71,7 +88,7 @@ class LoanIn(Schema):
     )
     currency: Currency
     principal_minor: Amount
-    rate_value: Decimal = Field(ge=0, le=1, max_digits=12, decimal_places=8)
+    rate_value: Rate
     rate_basis: Literal["daily", "annual"]
     term: int = Field(ge=1, le=360, description="instalments")
     method: Literal["equal-instalment", "equal-principal", "interest-first", "bullet"]
