@@ -77,8 +77,8 @@ def integration(name: str) -> Integration:
         return found
     users = get_user_model()
     with transaction.atomic():
-        user, _ = users.objects.get_or_create(username=f"api:{name}"[:150])
-        if user.has_usable_password():
+        user, made = users.objects.get_or_create(username=f"api:{name}"[:150])
+        if made:  # a service account: nobody signs in with it
             user.set_unusable_password()
             user.save()
         return Integration.objects.create(name=name, user=user)
