@@ -27,7 +27,6 @@ their SHA-256 (a database leak yields no usable key).
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -40,6 +39,7 @@ from django.utils import timezone
 
 from arrears import errorcodes
 from arrears.agencies.models import Agency, AgencyMember, AgencyToken, Placement
+from arrears.api.common import hash_key
 from arrears.collections.models import Case, ContactAttempt
 from arrears.kernel.errors import ArrearsError
 from arrears.ledger.masking import mask_national_id, mask_phone
@@ -198,7 +198,7 @@ def person(agency: Agency, borrower: Borrower) -> Person:
 
 
 def _hash(key: str) -> str:
-    return hashlib.sha256(key.encode()).hexdigest()
+    return hash_key(key)
 
 
 def create_token(agency: Agency, name: str, scopes: list[str] | tuple[str, ...]) -> str:

@@ -17,7 +17,6 @@ checked, all-or-nothing, idempotent by reference (a resend returns the original 
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from ninja import NinjaAPI
@@ -27,6 +26,7 @@ from ninja.security import HttpBearer
 from arrears import errorcodes
 from arrears.agencies import access, exchange
 from arrears.agencies.models import AgencyToken, ResultBatch
+from arrears.api.common import error_json
 from arrears.collections.workflow import business_date
 from arrears.kernel.errors import ArrearsError
 
@@ -75,11 +75,8 @@ def error_response(
     text = str(error)
     if error.field and text.startswith(f"{error.field}: "):
         text = text[len(error.field) + 2 :]
-    body: dict[str, Any] = {"code": error.code, "message": text}
-    if error.field:
-        body["field"] = error.field
-    body["errors"] = [row.as_dict() for row in rows or []]
-    return JsonResponse({"error": body}, status=status)
+    errors = [row.as_dict() for row in rows or []]
+    return error_json(error.code, text, status, field=error.field, errors=errors)
 
 
 @api.exception_handler(AuthenticationError)

@@ -11,7 +11,6 @@ shape: ``{"error": {"code", "message", "field"}}`` with the stable codes of ``er
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from ninja import NinjaAPI, Schema
@@ -19,6 +18,7 @@ from ninja.errors import AuthenticationError
 from ninja.security import HttpBearer
 
 from arrears import errorcodes
+from arrears.api.common import error_json
 from arrears.kernel.errors import ArrearsError
 from arrears.ledger.models import Borrower
 from arrears.portal import selectors, session, signin
@@ -50,10 +50,7 @@ api = NinjaAPI(
 
 def error_response(error: ArrearsError, status: int) -> JsonResponse:
     """The one error shape (the message in the request's language)."""
-    body: dict[str, Any] = {"code": error.code, "message": errorcodes.describe(error)}
-    if error.field:
-        body["field"] = error.field
-    return JsonResponse({"error": body}, status=status)
+    return error_json(error.code, errorcodes.describe(error), status, field=error.field)
 
 
 @api.exception_handler(AuthenticationError)

@@ -10,7 +10,6 @@ looked up among the borrower's own records.
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -22,6 +21,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils import timezone
 
+from arrears.api.common import hash_key
 from arrears.ledger.models import Borrower, Loan
 from arrears.portal.models import ApiToken
 
@@ -86,7 +86,7 @@ def issue_token(loan: Loan) -> str:
     token = secrets.token_urlsafe(32)
     now = timezone.now()
     ApiToken.objects.create(
-        digest=hashlib.sha256(token.encode()).hexdigest(),
+        digest=hash_key(token),
         borrower_id=loan.borrower_id,
         loan=loan,
         created_at=now,
@@ -97,7 +97,7 @@ def issue_token(loan: Loan) -> str:
 
 def token_borrower(token: str) -> Borrower | None:
     """The borrower a live token belongs to; each use extends it by the idle limit."""
-    digest = hashlib.sha256(token.encode()).hexdigest()
+    digest = hash_key(token)
     now = timezone.now()
     row = (
         ApiToken.objects.select_related("borrower")
@@ -111,7 +111,7 @@ def token_borrower(token: str) -> Borrower | None:
 
 
 def revoke_token(token: str) -> None:
-    digest = hashlib.sha256(token.encode()).hexdigest()
+    digest = hash_key(token)
     ApiToken.objects.filter(digest=digest, revoked_at__isnull=True).update(
         revoked_at=timezone.now()
     )

@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "arrears.portal",
     "arrears.demo",
     "arrears.web",
+    "arrears.api",
 ]
 
 MIDDLEWARE = [

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from arrears.agencies.api import api as agency_api
+from arrears.api.api import urls as integration_urls
 from arrears.portal.api import api as portal_api
 
 urlpatterns = [
@@ -19,5 +20,6 @@ urlpatterns = [
     path("my/", include("arrears.portal.urls")),
     path("api/v1/agency/", agency_api.urls),
     path("api/v1/my/", portal_api.urls),
+    path("api/v1/", integration_urls()),
     path("", include("arrears.web.urls")),
 ]
