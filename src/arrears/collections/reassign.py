@@ -26,7 +26,7 @@ from django.db import transaction
 
 from arrears import errorcodes
 from arrears.collections import events
-from arrears.collections.models import Case, CaseEvent, Collector, WorkItem
+from arrears.collections.models import CaseEvent, Collector, WorkItem
 from arrears.collections.selectors import collector_of, visible_cases
 from arrears.collections.services import CollectionsError
 from arrears.collections.workflow import business_date
