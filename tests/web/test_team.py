@@ -56,7 +56,7 @@ def test_reassigning_to_the_same_collector_again_records_nothing(team_book):
     book = team_book
     ids = [c.pk for c in book.cases[:4]]
     reassign_many(ids, book.staff["bob"], by=book.staff["lead"].user)
-    again = reassign_many(ids + [book.cases[4].pk], book.staff["bob"], by=book.staff["lead"].user)
+    again = reassign_many([*ids, book.cases[4].pk], book.staff["bob"], by=book.staff["lead"].user)
     assert again.moved == [book.cases[4].pk]
     assert sorted(again.unchanged) == sorted(ids)
     assert _assigned_events(book) == 5
@@ -294,8 +294,8 @@ def test_the_dashboard_shows_the_team_s_figures_in_its_tables(team_book):
     assert f"figures as of the run of {book.today:%Y-%m-%d}" in page
     queue = _table(page, "queue")
     assert (
-        '<th scope="row">Internal collection</th><td class="num">10</td><td class="num">2</td><td class="num">12</td>'
-        in queue
+        '<th scope="row">Internal collection</th><td class="num">10</td>'
+        '<td class="num">2</td><td class="num">12</td>' in queue
     )
     contacts = _table(page, "contacts")
     assert '<th scope="row">ann</th><td class="num">3</td><td class="num">2</td>' in contacts
