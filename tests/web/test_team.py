@@ -3,18 +3,18 @@ figures and access, and the approvals page's badge and filters."""
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import User
 from django.utils import timezone
 
-from arrears.collections.models import Case, CaseEvent, ContactAttempt, Promise, WorkItem
+from arrears.collections.models import Case, CaseEvent, WorkItem
 from arrears.collections.reassign import MAX_BATCH, reassign_many
 from arrears.collections.services import CollectionsError
-from arrears.ledger.models import Loan, Payment, Waiver
+from arrears.ledger.models import Loan, Waiver
 from arrears.web import dashboard as figures
-from tests.web.team_book import TARGET_MINOR, TeamBook, make_team_book
+from tests.web.team_book import TARGET_MINOR, TeamBook, make_team_book, seed_figures
 
 
 @pytest.fixture
@@ -218,70 +218,6 @@ def test_a_superuser_picks_the_team(team_book):
 # --- the dashboard ----------------------------------------------------------------------------
 
 
-def _at(day, hour: int) -> datetime:
-    return datetime.combine(day, time(hour), tzinfo=timezone.get_current_timezone())
-
-
-def _seed_figures(book: TeamBook) -> None:
-    """Three attempts by ann today (two reach the borrower), one by bob, one by ann
-    yesterday; promises made and resolved today and earlier; payments this month."""
-    today, case = book.today, book.cases[0]
-    ann, bob = book.staff["ann"].user, book.staff["bob"].user
-    for who, at, outcome in [
-        (ann, _at(today, 9), "rpc"),
-        (ann, _at(today, 10), "promise"),
-        (ann, _at(today, 11), "no_answer"),
-        (bob, _at(today, 12), "wrong_number"),
-        (ann, _at(today - timedelta(days=1), 11), "rpc"),
-    ]:
-        ContactAttempt.objects.create(
-            case=case,
-            collector=who,
-            at=at,
-            channel="call",
-            direction="outbound",
-            party="borrower",
-            outcome=outcome,
-        )
-    for made, status, resolved in [
-        (today, "pending", None),
-        (today, "pending", None),
-        (today - timedelta(days=6), "kept", today),
-        (today - timedelta(days=9), "broken", today - timedelta(days=4)),
-        (today - timedelta(days=12), "partially_kept", today - timedelta(days=2)),
-        (today - timedelta(days=45), "broken", today - timedelta(days=35)),
-    ]:
-        Promise.objects.create(
-            case=book.cases[1],
-            amount_minor=10_000,
-            made_on=made,
-            due_date=resolved or today + timedelta(days=3),
-            status=status,
-            resolved_on=resolved,
-        )
-    loan = Loan.objects.get(ref="L-03")
-    month_start = today.replace(day=1)
-    Payment.objects.create(
-        ref="P-1", loan=loan, value_date=month_start, amount_minor=123_456, currency="CNY"
-    )
-    Payment.objects.create(
-        ref="P-2",
-        loan=loan,
-        value_date=today,
-        amount_minor=50_000,
-        currency="CNY",
-        reversed_on=today,
-        reversal_ref="R-2",
-    )
-    Payment.objects.create(
-        ref="P-3",
-        loan=loan,
-        value_date=month_start - timedelta(days=1),
-        amount_minor=70_000,
-        currency="CNY",
-    )
-
-
 def _table(page: str, name: str) -> str:
     start = page.index(f'id="table-{name}"')
     return page[start : page.index("</table>", start)]
@@ -289,7 +225,7 @@ def _table(page: str, name: str) -> str:
 
 def test_the_dashboard_shows_the_team_s_figures_in_its_tables(team_book):
     book = team_book
-    _seed_figures(book)
+    seed_figures(book)
     page = book.client("lead").get("/team/dashboard/").content.decode()
     assert f"figures as of the run of {book.today:%Y-%m-%d}" in page
     queue = _table(page, "queue")
@@ -325,7 +261,7 @@ def test_the_dashboard_shows_the_team_s_figures_in_its_tables(team_book):
 
 def test_the_figures_cost_a_bounded_number_of_queries(team_book, django_assert_max_num_queries):
     book = team_book
-    _seed_figures(book)
+    seed_figures(book)
     with django_assert_max_num_queries(8):
         board = figures.dashboard(book.team, book.today)
     assert board.collected.collected_minor == 123_456
