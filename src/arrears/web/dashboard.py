@@ -173,12 +173,13 @@ class Dashboard:
 
 def latest_run() -> date | None:
     """The as-of date of the latest completed daily run (what the stored figures reflect)."""
-    return (
+    found: date | None = (
         DayRun.objects.filter(status=DayRun.Status.COMPLETED)
         .order_by("-as_of")
         .values_list("as_of", flat=True)
         .first()
     )
+    return found
 
 
 def queue_figures(cases: QuerySet[Case]) -> QueueFigures:

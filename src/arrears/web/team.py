@@ -31,13 +31,13 @@ from django.utils.translation import gettext as _
 from arrears import errorcodes
 from arrears.collections.models import Collector, Team
 from arrears.collections.reassign import MAX_BATCH, reassign_many
+from arrears.collections.selectors import visible_cases
 from arrears.collections.services import CollectionsError
 from arrears.collections.workflow import business_date
 from arrears.formatting import format_money
 from arrears.kernel.money import Money
 from arrears.ledger.masking import mask_phone
 from arrears.web import dashboard as figures
-from arrears.web.selectors import visible_cases
 from arrears.web.workbench import label
 
 #: Rows per page of the team list; a whole page can be reassigned at once (below the

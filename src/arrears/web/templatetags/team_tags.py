@@ -19,7 +19,7 @@ def approvals_waiting(user: Any) -> int:
     someone who approves nothing; two count queries for those who do)."""
     if not getattr(user, "is_authenticated", False) or not selectors.is_approver(user):
         return 0
-    return (
+    return int(
         selectors.visible_waivers(user).filter(status=Approval.REQUESTED).count()
         + selectors.visible_plans(user).filter(status=Approval.REQUESTED).count()
     )
