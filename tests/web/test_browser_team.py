@@ -48,6 +48,18 @@ def browser_page():
         browser.close()
 
 
+def _axe_serious(page) -> list[str]:
+    """axe-core's serious and critical violations on the page as it is."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page)
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:3]}"
+        for v in results.response["violations"]
+        if v.get("impact") in ("serious", "critical")
+    ]
+
+
 @pytest.mark.slow
 def test_a_lead_reassigns_ten_cases_in_bulk_and_sees_the_dashboard_charts(
     browser_page, team_site, tmp_path
@@ -86,6 +98,7 @@ def test_a_lead_reassigns_ten_cases_in_bulk_and_sees_the_dashboard_charts(
         .count()
         == 10
     )
+    assert _axe_serious(page) == []
     shot_team = tmp_path / "team-reassigned.png"
     page.screenshot(path=str(shot_team), full_page=True)
 
@@ -117,6 +130,7 @@ def test_a_lead_reassigns_ten_cases_in_bulk_and_sees_the_dashboard_charts(
     assert "M0" in roll and "100.00%" in roll, roll
     assert "数据来自日终批处理" in page.inner_text("#as-of")
     assert errors == []
+    assert _axe_serious(page) == []
     shot = tmp_path / "team-dashboard-zh.png"
     page.screenshot(path=str(shot), full_page=True)
     assert shot.stat().st_size > 20_000

@@ -244,10 +244,16 @@ def promise_figures(cases: QuerySet[Case], day: date) -> tuple[PromiseFigures, P
             "id", filter=Q(status=status, resolved_on__gte=since, resolved_on__lte=day)
         )
     totals = Promise.objects.filter(case_id__in=cases.values("pk")).aggregate(**aggregates)
-    return tuple(  # type: ignore[return-value]
-        PromiseFigures(*(totals[f"{name}_{when}"] for name in ("made", *statuses)))
-        for when in ("day", "window")
-    )
+
+    def figures_of(when: str) -> PromiseFigures:
+        return PromiseFigures(
+            made=totals[f"made_{when}"],
+            kept=totals[f"kept_{when}"],
+            partial=totals[f"partial_{when}"],
+            broken=totals[f"broken_{when}"],
+        )
+
+    return figures_of("day"), figures_of("window")
 
 
 def collected(team: Team, cases: QuerySet[Case], day: date) -> Collected:
