@@ -116,7 +116,7 @@ def team_list(request: HttpRequest) -> HttpResponse:
         .prefetch_related("borrower__phones")
         .order_by("-priority", "id")
     )
-    stages = sorted(set(cases.values_list("stage", flat=True).order_by()))
+    stages = sorted(cases.order_by().values_list("stage", flat=True).distinct())
     if chosen == "none":
         cases = cases.filter(collector__isnull=True)
     elif chosen.isdigit():
