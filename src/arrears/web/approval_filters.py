@@ -36,10 +36,18 @@ class ApprovalFilterForm(forms.Form):
         ],
     )
     min_amount = forms.DecimalField(
-        label=gettext_lazy("Amount from"), required=False, min_value=Decimal(0), decimal_places=4
+        label=gettext_lazy("Amount from"),
+        required=False,
+        min_value=Decimal(0),
+        decimal_places=4,
+        widget=forms.NumberInput(attrs={"step": "any"}),
     )
     max_amount = forms.DecimalField(
-        label=gettext_lazy("Amount up to"), required=False, min_value=Decimal(0), decimal_places=4
+        label=gettext_lazy("Amount up to"),
+        required=False,
+        min_value=Decimal(0),
+        decimal_places=4,
+        widget=forms.NumberInput(attrs={"step": "any"}),
     )
     min_days = forms.IntegerField(
         label=gettext_lazy("Waiting at least (days)"), required=False, min_value=0, max_value=3650
