@@ -45,7 +45,7 @@ class ControlAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 @admin.register(models.Team)
 class TeamAdmin(ControlAdmin):
-    list_display = ("code", "name", "owner")
+    list_display = ("code", "name", "owner", "monthly_target_minor", "target_currency")
 
 
 @admin.register(models.Collector)

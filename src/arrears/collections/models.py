@@ -49,9 +49,22 @@ class Team(models.Model):
     code = models.CharField(max_length=40, unique=True)
     name = models.CharField(max_length=120)
     owner = models.CharField(max_length=40, db_index=True, help_text="strategy stage owner")
+    #: What the team should collect in a calendar month, in minor units of ``target_currency``
+    #: (the team dashboard sets the month's payments against it); 0 means no target set.
+    monthly_target_minor = models.BigIntegerField(
+        default=0,
+        help_text="payments the team should collect in a month, in minor units "
+        "(100000 = CNY 1,000.00); 0: no target",
+    )
+    target_currency = models.CharField(max_length=3, default="CNY")
 
     class Meta:
         ordering = ("code",)
+        constraints = (
+            models.CheckConstraint(
+                condition=Q(monthly_target_minor__gte=0), name="team_target_not_negative"
+            ),
+        )
 
     def __str__(self) -> str:
         return self.name

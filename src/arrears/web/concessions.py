@@ -51,7 +51,7 @@ from arrears.kernel.money import Money
 from arrears.kernel.terms import Component
 from arrears.ledger.masking import mask_text
 from arrears.ledger.models import Approval, Loan, RepaymentPlan, Waiver
-from arrears.web import selectors
+from arrears.web import approval_filters, selectors
 
 #: The most instalments a plan typed on the workbench may have (a year of monthly payments);
 #: longer arrangements are restructurings, not collection plans.
@@ -573,12 +573,10 @@ def approvals(request: HttpRequest) -> HttpResponse:
             messages.success(request, done)
             return redirect("web:approvals")
         status = 400
-    return render(
-        request,
-        "web/approvals.html",
-        _approvals_context(user, waivers, plans, bound),
-        status=status,
-    )
+    shown_waivers, shown_plans, filters = approval_filters.apply(request.GET, waivers, plans)
+    context = _approvals_context(user, shown_waivers, shown_plans, bound)
+    context["filters"] = filters
+    return render(request, "web/approvals.html", context, status=status)
 
 
 def _prefix(action: str, kind: str, pk: int) -> str:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from arrears.web import concessions, outbox, views, workbench
+from arrears.web import concessions, outbox, team, views, workbench
 
 app_name = "web"
 urlpatterns = [
@@ -11,4 +11,6 @@ urlpatterns = [
     path("cases/<int:case_id>/", workbench.case_detail, name="case"),
     path("approvals/", concessions.approvals, name="approvals"),
     path("messages/", outbox.outbox, name="outbox"),
+    path("team/", team.team_list, name="team"),
+    path("team/dashboard/", team.team_dashboard, name="team-dashboard"),
 ]

@@ -93,7 +93,12 @@ class Command(BaseCommand):
                         username, password=password, is_staff=access == "staff"
                     )
         team, _ = Team.objects.get_or_create(
-            code="internal", defaults={"name": "内催一组 Internal team", "owner": "internal_team"}
+            code="internal",
+            defaults={
+                "name": "内催一组 Internal team",
+                "owner": "internal_team",
+                "monthly_target_minor": 50_000_000,  # CNY 500,000.00: the dashboard's target
+            },
         )
         for username, role, capacity in DEMO_TEAM:
             Collector.objects.get_or_create(
