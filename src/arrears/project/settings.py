@@ -310,3 +310,5 @@ if not DEBUG:
 #: the header itself when there is no such proxy).
 if _flag("ARREARS_BEHIND_TLS_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+#: django-axes logs every reset at INFO; its warnings (lockouts) are what an operator needs.
+LOGGING["loggers"] = {"axes": {"level": "WARNING"}}
