@@ -1,3 +1,4 @@
+# ruff: noqa: E501 (the matrix is a table: one row a line, its columns aligned)
 """The permission matrix: every role (and an anonymous visitor, and a borrower signed in to the
 portal) against every page and API endpoint, with the answer each must get.
 
@@ -189,9 +190,7 @@ class World:
     clients: dict[str, Client]
 
 
-def _case(
-    ref: str, collector: Collector | None, owner: str, stage: str = "internal"
-) -> Case:
+def _case(ref: str, collector: Collector | None, owner: str, stage: str = "internal") -> Case:
     today = timezone.localdate()
     product = Product.objects.first() or factories.product()
     borrower = factories.borrower(f"B-{ref}", phone=f"+86138{abs(hash(ref)) % 10**8:08d}")
@@ -308,7 +307,7 @@ def answer(client: Client, path: str) -> str:
 def test_the_matrix(world: World) -> None:
     """Every cell at once, so one run shows every disagreement (not only the first)."""
     wrong = []
-    for route, path, cells in MATRIX:
+    for _route, path, cells in MATRIX:
         url = path.format(**world.ids)
         for subject, expected in zip(SUBJECTS, cells.split(), strict=True):
             got = answer(world.clients[str(subject)], url)

@@ -24,7 +24,9 @@ def test_the_500_page_renders_alone_with_no_request_and_no_database() -> None:
 
 @pytest.mark.django_db
 @CRASHING
-@pytest.mark.parametrize(("language", "text"), [("en", "Something went wrong"), ("zh-hans", "出错了")])
+@pytest.mark.parametrize(
+    ("language", "text"), [("en", "Something went wrong"), ("zh-hans", "出错了")]
+)
 def test_a_crash_shows_the_500_page_and_no_detail(language: str, text: str) -> None:
     client = Client(raise_request_exception=False, HTTP_ACCEPT_LANGUAGE=language)
     response = client.get("/test-crash/")

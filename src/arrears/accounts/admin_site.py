@@ -20,4 +20,3 @@ class ArrearsAdminSite(admin.AdminSite):
 
     def has_permission(self, request: HttpRequest) -> bool:
         return may_enter_admin(request.user)
-

@@ -14,4 +14,3 @@ class AccountsConfig(AppConfig):
 
         post_migrate.connect(membership.after_migrate, sender=self, dispatch_uid="accounts:sync")
         membership.connect()
-

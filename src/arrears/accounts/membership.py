@@ -31,9 +31,7 @@ def _set(user: Any, role: Role, held: bool) -> None:
         user.groups.remove(*user.groups.filter(name=role.value))
 
 
-def _collector_saved(
-    sender: Any, instance: Any, update_fields: Any = None, **kwargs: Any
-) -> None:
+def _collector_saved(sender: Any, instance: Any, update_fields: Any = None, **kwargs: Any) -> None:
     """The user is in exactly the group of their collections role (a change of role moves
     them). A save of other fields only (``available``, ``capacity``) changes nothing here."""
     if update_fields is not None and "role" not in update_fields:
