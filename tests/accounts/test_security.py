@@ -174,4 +174,5 @@ def test_settings_are_secure_when_not_in_debug() -> None:
     assert behind["SESSION_COOKIE_AGE"] == 2 * 3600
     debug = _settings_with({"ARREARS_DEBUG": "1"})
     assert "SESSION_COOKIE_SECURE" not in debug  # Django's default (off): local http works
+    assert "SESSION_COOKIE_AGE" not in debug  # Django's two weeks
     assert debug["X_FRAME_OPTIONS"] == "DENY"

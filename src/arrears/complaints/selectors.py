@@ -1,10 +1,9 @@
 """Which complaints a user may see (the register, one complaint, its letter).
 
-Compliance (``complaints.view_complaint`` without a collections profile) and superusers see the
-whole register: complaints are what they oversee. A team lead or manager handles the complaints
-of borrowers whose cases they may open (``collections.selectors.visible_cases``), not another
-team's: their group also holds ``complaints.view_complaint`` (for the admin), so the profile is
-asked first. Anyone else sees none, and the pages answer 404.
+Compliance (``complaints.view_complaint``, their group's) and superusers see the whole
+register: complaints are what they oversee. A team lead or manager handles the complaints of
+borrowers whose cases they may open (``collections.selectors.visible_cases``), not another
+team's. Anyone else sees none, and the pages answer 404.
 """
 
 from __future__ import annotations
@@ -21,12 +20,8 @@ from arrears.complaints.models import Complaint
 def visible_complaints(user: Any) -> QuerySet[Complaint]:
     if not getattr(user, "is_authenticated", False):
         return Complaint.objects.none()
-    if getattr(user, "is_superuser", False):
+    if user.is_superuser or user.has_perm("complaints.view_complaint"):
         return Complaint.objects.all()
-    if Collector.role_of(user):
-        if not Collector.supervises(user):
-            return Complaint.objects.none()
+    if Collector.supervises(user):
         return Complaint.objects.filter(borrower_id__in=visible_cases(user).values("borrower_id"))
-    if user.has_perm("complaints.view_complaint"):
-        return Complaint.objects.all()
     return Complaint.objects.none()

@@ -289,9 +289,12 @@ AXES_VERBOSE = False
 #: Believe ``X-Forwarded-For`` for the client address (only behind a proxy you run).
 ARREARS_TRUST_X_FORWARDED_FOR = _flag("ARREARS_TRUST_X_FORWARDED_FOR", False)
 
-#: A staff session lasts ``ARREARS_SESSION_HOURS`` (default a working day) and ends with the
-#: browser.
-SESSION_COOKIE_AGE = int(float(os.environ.get("ARREARS_SESSION_HOURS", "9")) * 3600)
+#: A session lasts ``ARREARS_SESSION_HOURS`` (with ``ARREARS_DEBUG=0`` by default a working
+#: day, 9; in debug Django's two weeks, so a demo left overnight stays signed in) and ends with
+#: the browser.
+_SESSION_HOURS = os.environ.get("ARREARS_SESSION_HOURS") or ("" if DEBUG else "9")
+if _SESSION_HOURS:
+    SESSION_COOKIE_AGE = int(float(_SESSION_HOURS) * 3600)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
