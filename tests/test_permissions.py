@@ -319,3 +319,37 @@ def test_the_matrix(world: World) -> None:
             if got != expected:
                 wrong.append(f"{url} as {subject}: expected {expected}, got {got}")
     assert not wrong, "\n".join(wrong)
+
+
+#: Writes are scoped like reads: (subject, path, form) → status. A POST on someone else's
+#: object is the same 404 as the GET; a role without the action is refused.
+WRITES: list[tuple[str, str, dict[str, str], int]] = [
+    (Role.COLLECTOR, "/queue/", {"case": "{own}", "collector": ""}, 403),
+    (Role.TEAM_LEAD, "/queue/", {"case": "{north}", "collector": ""}, 404),
+    (Role.TEAM_LEAD, "/cases/{north}/", {"action": "note"}, 404),
+    (Role.TEAM_LEAD, "/complaints/case/{north}/new/", {}, 404),
+    (Role.TEAM_LEAD, "/complaints/{complaint_north}/", {"action": "acknowledge"}, 404),
+    (Role.COLLECTOR, "/visits/new/?case={mate}", {"reason": "x"}, 404),
+    (Role.AGENCY_USER, "/agency/cases/{bolt}/", {"action": "contact"}, 404),
+    (Role.FIELD_AGENT, "/visits/{visit_north}/", {"action": "check_in"}, 404),
+    (Role.COMPLIANCE_OFFICER, "/approvals/", {"action": "approve"}, 403),
+]
+
+
+def test_writes_on_someone_elses_objects_are_refused(world: World) -> None:
+    wrong = []
+    for subject, path, form, expected in WRITES:
+        url = path.format(**world.ids)
+        data = {key: value.format(**world.ids) for key, value in form.items()}
+        got = world.clients[str(subject)].post(url, data).status_code
+        if got != expected:
+            wrong.append(f"POST {url} as {subject}: expected {expected}, got {got}")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_the_lead_of_the_case_team_may_reassign_it(world: World) -> None:
+    """The control for the 404 above: the same POST by the case's own lead goes through."""
+    lead = world.clients[str(Role.TEAM_LEAD)]
+    response = lead.post("/queue/", {"case": str(world.ids["own"]), "collector": ""})
+    assert response.status_code == 302
+    assert Case.objects.get(pk=world.ids["own"]).collector is None

@@ -6,9 +6,11 @@ Two things decide what a user may do, and they are kept apart on purpose:
   field-visit selectors) scope every page to the user's own cases, placements and visits, from
   the *profiles* (``Collector``, ``AgencyMember``, ``FieldAgent``); someone else's object is a
   404;
-* **which kinds of thing** — the groups below carry Django model permissions (``has_perm``),
-  which the admin, the audit trail (``audit.view_auditentry``), the complaint register
-  (``complaints.view_complaint``) and the hold release (``collections.release_any_hold``) check.
+* **which kinds of thing, book-wide** — the groups below carry Django model permissions
+  (``has_perm``), which the admin, the audit trail (``audit.view_auditentry``), the complaint
+  register (``complaints.view_complaint``), the messages page (``contact.view_outboxmessage``)
+  and the hold release (``collections.release_any_hold``) check. A model permission has no
+  object, so a group holds only what its role may do across the whole book.
 
 :func:`roles_of` reads both the groups and the profiles, so data made before the groups existed
 (a ``Collector`` with no group) still has its role. The borrower is not a Django user at all:
@@ -43,37 +45,14 @@ class Role(StrEnum):
 #: Every permission there is (the admin group's set): spelled once, read by :func:`sync_groups`.
 EVERYTHING = "*"
 
-#: What a collector does on their own cases. Collectors never enter the admin, so these are
-#: not book-wide there; which cases is the selectors' answer.
-_WORKING_A_CASE = (
-    "collections.view_case",
-    "collections.view_caseevent",
-    "collections.view_workitem",
-    "collections.change_workitem",
-    "collections.view_contactattempt",
-    "collections.add_contactattempt",
-    "collections.view_promise",
-    "collections.add_promise",
-    "collections.view_hold",
-    "collections.add_hold",
-    "ledger.view_borrower",
-    "ledger.view_phone",
-    "ledger.view_loan",
-    "ledger.view_instalment",
-    "ledger.view_payment",
-    "ledger.view_waiver",
-    "ledger.add_waiver",
-    "ledger.view_repaymentplan",
-    "ledger.add_repaymentplan",
-    "complaints.add_complaint",
-    "fieldwork.add_fieldvisit",
-)
-
-#: Team leads and managers enter the admin (``security.ADMIN_ROLES``), and the admin lists a
-#: model's rows book-wide: their groups hold no permission on a model with case or borrower
-#: data (they work their team's cases on the pages, scoped by the selectors). Teams,
-#: collectors and limits are seen, never changed by someone they bind (segregation of duties,
-#: ``collections.admin.ControlAdmin``).
+#: A model permission is book-wide: the admin lists every row of a model one may view, and a
+#: ``has_perm`` check has no object. So a group holds only what its role may see or do across
+#: the whole book. A collector's, agency user's or field agent's work is all on their own
+#: objects (their cases, placements, visits), which their profile and the selectors decide:
+#: their groups hold no permission (an empty group still says who holds the role). Team leads
+#: and managers enter the admin (``security.ADMIN_ROLES``): they see teams, collectors and
+#: limits, never changed by someone they bind (segregation of duties,
+#: ``collections.admin.ControlAdmin``), and no model with case or borrower data.
 _LEADING_A_TEAM = (
     "collections.view_team",
     "collections.view_collector",
@@ -82,7 +61,7 @@ _LEADING_A_TEAM = (
 
 #: The model permissions (``app_label.codename``) each role's group holds, exactly.
 GROUP_PERMISSIONS: dict[Role, tuple[str, ...]] = {
-    Role.COLLECTOR: _WORKING_A_CASE,
+    Role.COLLECTOR: (),
     Role.TEAM_LEAD: _LEADING_A_TEAM,
     Role.MANAGER: (
         *_LEADING_A_TEAM,
@@ -90,19 +69,8 @@ GROUP_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "agencies.view_commissiontier",
         "daily.view_dayrun",
     ),
-    Role.AGENCY_USER: (
-        "agencies.view_placement",
-        "agencies.view_resultbatch",
-        "agencies.add_resultbatch",
-        "collections.add_contactattempt",
-        "collections.add_promise",
-        "ledger.add_repaymentplan",
-    ),
-    Role.FIELD_AGENT: (
-        "fieldwork.view_fieldvisit",
-        "fieldwork.change_fieldvisit",
-        "fieldwork.view_visitauthorisation",
-    ),
+    Role.AGENCY_USER: (),
+    Role.FIELD_AGENT: (),
     # book-wide by design: compliance oversees every team's conduct
     Role.COMPLIANCE_OFFICER: (
         "contact.view_gatedecision",
