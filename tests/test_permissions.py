@@ -353,3 +353,18 @@ def test_the_lead_of_the_case_team_may_reassign_it(world: World) -> None:
     response = lead.post("/queue/", {"case": str(world.ids["own"]), "collector": ""})
     assert response.status_code == 302
     assert Case.objects.get(pk=world.ids["own"]).collector is None
+
+
+def test_the_start_page_sends_each_role_to_its_work(world: World) -> None:
+    expected = {
+        "anonymous": "/loans/",  # and from there to the sign-in
+        Role.COLLECTOR: "/queue/",
+        Role.TEAM_LEAD: "/queue/",
+        Role.MANAGER: "/queue/",
+        Role.AGENCY_USER: "/agency/",
+        Role.FIELD_AGENT: "/visits/",
+        Role.COMPLIANCE_OFFICER: "/messages/",
+        Role.ADMIN: "/loans/",
+    }
+    got = {who: world.clients[str(who)].get("/")["Location"] for who in expected}
+    assert got == expected

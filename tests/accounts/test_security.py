@@ -176,3 +176,18 @@ def test_settings_are_secure_when_not_in_debug() -> None:
     assert "SESSION_COOKIE_SECURE" not in debug  # Django's default (off): local http works
     assert "SESSION_COOKIE_AGE" not in debug  # Django's two weeks
     assert debug["X_FRAME_OPTIONS"] == "DENY"
+
+
+def test_the_admin_lets_in_the_roles_that_work_there_without_the_staff_flag(db: None) -> None:
+    lead = make_user(Role.TEAM_LEAD, username="lee")
+    ann = make_user(Role.COLLECTOR, username="ann")
+    for user in (lead, ann):
+        user.set_password(PASSWORD)
+        user.save()
+    assert not lead.is_staff
+    signed_in = Client()
+    response = signed_in.post("/admin/login/", {"username": "lee", "password": PASSWORD})
+    assert response.status_code == 302
+    assert signed_in.get("/admin/collections/team/").status_code == 200
+    refused = Client().post("/admin/login/", {"username": "ann", "password": PASSWORD})
+    assert refused.status_code == 200 and "errornote" in refused.content.decode()
