@@ -1,4 +1,4 @@
-"""The roles: one Django group per role, holding the model permissions the role needs.
+"""The roles: one Django group per role, holding the book-wide model permissions of the role.
 
 Two things decide what a user may do, and they are kept apart on purpose:
 
