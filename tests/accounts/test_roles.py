@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from io import StringIO
+from typing import Any
 
 import pytest
 from django.contrib.auth.models import Group, Permission, User
@@ -178,3 +179,31 @@ def test_only_compliance_and_admins_hold_permissions_on_case_or_borrower_data() 
             ).content_type.model
             assert not carries_personal_data(f"{app_label}.{model}"), (role, name)
     assert carries_personal_data("collections.contactattempt")  # the check can say yes
+
+
+@pytest.mark.django_db
+def test_roles_are_read_once_per_user_object(django_assert_num_queries: Any) -> None:
+    """The header asks on every page; the second ask is free, a fresh object asks again."""
+    user = User.objects.get(pk=make_user(Role.AGENCY_USER).pk)
+    with django_assert_num_queries(4):
+        assert roles_of(user) == {Role.AGENCY_USER}
+    with django_assert_num_queries(0):
+        assert has_role(user, Role.AGENCY_USER)
+    member = AgencyMember.objects.get(user=user)
+    member.active = False
+    member.save()
+    assert has_role(user, Role.AGENCY_USER)  # this object's answer is kept…
+    assert roles_of(User.objects.get(pk=user.pk)) == frozenset()  # …the next request's is new
+
+
+@pytest.mark.django_db
+def test_the_admins_door_agrees_with_the_roles() -> None:
+    from arrears.accounts.security import ADMIN_ROLES, may_enter_admin
+
+    for role in Role:
+        user = make_user(role)
+        fresh = User.objects.get(pk=user.pk)
+        assert may_enter_admin(fresh) == has_role(User.objects.get(pk=user.pk), *ADMIN_ROLES)
+        assert may_enter_admin(fresh) == (role in ADMIN_ROLES), role
+    clerk = User.objects.create_user("clerk", is_staff=True)
+    assert may_enter_admin(clerk) and not roles_of(clerk)

@@ -139,12 +139,21 @@ def sync_groups(using: str = "default") -> dict[Role, int]:
     return held
 
 
+#: Where :func:`roles_of` keeps its answer on the user object, like Django's permission cache:
+#: a request's user is asked on every page (the header's admin link), a fresh user object (the
+#: next request) asks the database again.
+CACHE = "_arrears_roles"
+
+
 def roles_of(user: Any) -> frozenset[Role]:
     """Every role ``user`` holds: their role groups, their profiles (an active ``Collector``'s
     role, an active agency membership, an active field-agent profile) and ``admin`` for a
     superuser. Anonymous or inactive users hold none."""
     if not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", False):
         return frozenset()
+    cached: frozenset[Role] | None = getattr(user, CACHE, None)
+    if cached is not None:
+        return cached
     from arrears.agencies.models import AgencyMember
     from arrears.collections.models import Collector
     from arrears.fieldwork.models import FieldAgent
@@ -161,6 +170,7 @@ def roles_of(user: Any) -> frozenset[Role]:
         found.add(Role.AGENCY_USER)
     if FieldAgent.of(user) is not None:
         found.add(Role.FIELD_AGENT)
+    setattr(user, CACHE, frozenset(found))
     return frozenset(found)
 
 

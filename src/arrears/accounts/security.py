@@ -16,7 +16,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from arrears.accounts.network import client_ip
-from arrears.accounts.roles import Role, has_role
+from arrears.accounts.roles import Role
+from arrears.collections.models import Collector
 
 __all__ = ["ADMIN_ROLES", "LockoutBackend", "client_ip", "lockout_response", "may_enter_admin"]
 
@@ -46,10 +47,19 @@ class LockoutBackend(AxesStandaloneBackend):
 
 
 def may_enter_admin(user: Any) -> bool:
-    """Staff, and the roles that work in the admin (:data:`ADMIN_ROLES`)."""
-    if not getattr(user, "is_active", False):
+    """Staff, and the roles that work in the admin (:data:`ADMIN_ROLES`).
+
+    The same answer as ``has_role(user, *ADMIN_ROLES)``, asked in the order that costs least:
+    the header asks it on every page, and a collector's page has already loaded their profile,
+    so it costs one query (their groups), not a read of every profile.
+    """
+    if not getattr(user, "is_active", False) or not getattr(user, "is_authenticated", False):
         return False
-    return bool(user.is_staff or has_role(user, *ADMIN_ROLES))
+    if user.is_staff or user.is_superuser:
+        return True
+    if Collector.role_of(user) in (Role.TEAM_LEAD, Role.MANAGER):
+        return True
+    return bool(user.groups.filter(name__in=[role.value for role in ADMIN_ROLES]).exists())
 
 
 class AdminLoginForm(AdminAuthenticationForm):
