@@ -191,3 +191,11 @@ def test_the_admin_lets_in_the_roles_that_work_there_without_the_staff_flag(db: 
     assert signed_in.get("/admin/collections/team/").status_code == 200
     refused = Client().post("/admin/login/", {"username": "ann", "password": PASSWORD})
     assert refused.status_code == 200 and "errornote" in refused.content.decode()
+
+
+def test_the_lockout_can_be_switched_off(ann: User, settings: object) -> None:
+    settings.AXES_FAILURE_LIMIT = 2  # type: ignore[attr-defined]
+    settings.AXES_ENABLED = False  # type: ignore[attr-defined]  # ARREARS_LOGIN_LOCKOUT=0
+    client = Client()
+    assert [_sign_in(client, "ann", "guess") for _ in range(4)] == [200] * 4
+    assert _sign_in(client, "ann", PASSWORD) == 302
