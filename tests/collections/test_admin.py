@@ -88,12 +88,16 @@ def test_a_staff_user_outside_the_chain_may_be_given_the_limits(db: None) -> Non
 def test_the_admin_link_is_shown_only_to_those_the_admin_has_something_for(
     staff: dict[str, Collector],
 ) -> None:
-    """The lead is staff (for the back-office pages) but holds no admin permission: the link
-    used to open "You don't have permission to view or edit anything"."""
-    lead = staff["lead"].user
-    lead.is_staff = True
-    lead.save()
-    assert 'href="/admin/"' not in _client(lead).get("/queue/").content.decode()
+    """A collector made staff (for the back-office pages) holds no admin permission: the link
+    used to open "You don't have permission to view or edit anything". A lead's group lets
+    them see teams, collectors and limits (``arrears.accounts.roles``), so theirs is shown."""
+    ann = staff["ann"].user
+    ann.is_staff = True
+    ann.save()
+    assert 'href="/admin/"' not in _client(ann).get("/queue/").content.decode()
+    lead = _client(staff["lead"].user)
+    assert 'href="/admin/"' in lead.get("/queue/").content.decode()
+    assert "Approval limits" in lead.get("/admin/").content.decode()
     root = User.objects.create_superuser("root", password="pw-root-123")
     assert 'href="/admin/"' in _client(root).get("/queue/").content.decode()
     clerk = _grant(User.objects.create_user("risk", is_staff=True), "view_approvallimit")

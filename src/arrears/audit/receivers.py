@@ -147,7 +147,9 @@ def _logged_in(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
     if not enabled():
         return
     name = user.get_username()
-    services.record("login", subject_type="auth.User", subject_id=user.pk, actor=name)
+    services.record(
+        "login", subject_type="auth.User", subject_id=user.pk, actor=name, after=_where(request)
+    )
 
 
 def _logged_out(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
@@ -156,15 +158,35 @@ def _logged_out(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
     if user is None:
         return
     name = user.get_username()
-    services.record("logout", subject_type="auth.User", subject_id=user.pk, actor=name)
+    services.record(
+        "logout", subject_type="auth.User", subject_id=user.pk, actor=name, after=_where(request)
+    )
 
 
-def _login_failed(sender: Any, credentials: dict[str, Any], **kwargs: Any) -> None:
-    """Only the username is kept: never the password."""
+def _login_failed(
+    sender: Any, credentials: dict[str, Any], request: Any = None, **kwargs: Any
+) -> None:
+    """Only the username and the address are kept: never the password."""
     if not enabled():
         return
     name = str(credentials.get("username", ""))[:150]
-    services.record("login.failed", subject_type="auth.User", subject_id=name, actor=name)
+    services.record(
+        "login.failed",
+        subject_type="auth.User",
+        subject_id=name,
+        actor=name,
+        after=_where(request),
+    )
+
+
+def _where(request: Any) -> dict[str, Any] | None:
+    """The sign-in's client address (``accounts.network.client_ip``: the same address the
+    lockout counts against), or nothing for a sign-in made in the process (no request)."""
+    if request is None:
+        return None
+    from arrears.accounts.network import client_ip
+
+    return {"ip": client_ip(request)}
 
 
 def enabled() -> bool:

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from arrears import errorcodes
 from arrears.collections.selectors import visible_cases
 from arrears.collections.workflow import business_date
-from arrears.complaints import letter, services
+from arrears.complaints import letter, selectors, services
 from arrears.complaints.forms import AcknowledgeForm, FileForm, ResolveForm
 from arrears.complaints.models import Complaint
 from arrears.kernel.errors import ArrearsError
@@ -38,12 +38,13 @@ def complaint_list(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status", "")
     category = request.GET.get("category", "")
     only_overdue = request.GET.get("overdue") == "1"
-    rows = services.overdue(today) if only_overdue else Complaint.objects.all()
+    mine = selectors.visible_complaints(request.user)
+    rows = services.overdue(today).filter(pk__in=mine) if only_overdue else mine
     if status in Complaint.Status.values:
         rows = rows.filter(status=status)
     if category in Complaint.Category.values:
         rows = rows.filter(category=category)
-    overdue_ids = set(services.overdue(today).values_list("pk", flat=True))
+    overdue_ids = set(services.overdue(today).filter(pk__in=mine).values_list("pk", flat=True))
     found = list(rows.select_related("borrower")[:LIST_LIMIT])
     return render(
         request,
@@ -65,7 +66,9 @@ def complaint_list(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def complaint_detail(request: HttpRequest, complaint_id: int) -> HttpResponse:
     _staff_only(request.user)
-    complaint = get_object_or_404(Complaint.objects.select_related("borrower"), pk=complaint_id)
+    complaint = get_object_or_404(
+        selectors.visible_complaints(request.user).select_related("borrower"), pk=complaint_id
+    )
     ack_form: AcknowledgeForm = AcknowledgeForm()
     resolve_form = ResolveForm()
     if request.method == "POST":
@@ -143,7 +146,7 @@ def resolution_letter(request: HttpRequest, complaint_id: int) -> HttpResponse:
     """The resolution letter PDF, in the borrower's language (resolved complaints only)."""
     _staff_only(request.user)
     complaint = get_object_or_404(
-        Complaint.objects.select_related("borrower"),
+        selectors.visible_complaints(request.user).select_related("borrower"),
         pk=complaint_id,
         status=Complaint.Status.RESOLVED,
     )

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -52,7 +53,7 @@ ALLOWED_HOSTS = [
 ]
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "arrears.accounts.admin_config.ArrearsAdminConfig",  # django.contrib.admin, roles' door
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -75,6 +76,8 @@ INSTALLED_APPS = [
     "arrears.demo",
     "arrears.web",
     "arrears.api",
+    "axes",
+    "arrears.accounts",
 ]
 
 MIDDLEWARE = [
@@ -89,6 +92,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # a view's 404 is the friendly page with DEBUG on too (not Django's technical page)
     "arrears.web.middleware.FriendlyNotFoundMiddleware",
+    # last, as django-axes asks: turns a locked-out sign-in into the lockout page
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "arrears.project.urls"
@@ -255,3 +260,60 @@ ARREARS_PORTAL_SIGN_IN: dict[str, int] = json.loads(os.environ.get("ARREARS_PORT
 ARREARS_PORTAL_IDLE_MINUTES = int(os.environ.get("ARREARS_PORTAL_IDLE_MINUTES", "15"))
 ARREARS_PORTAL_QUOTE_DAYS = int(os.environ.get("ARREARS_PORTAL_QUOTE_DAYS", "7"))
 ARREARS_PORTAL_PLANS: dict[str, int] = json.loads(os.environ.get("ARREARS_PORTAL_PLANS", "{}"))
+
+# --- sign-in security (docs/security.md) ------------------------------------------------------
+
+#: Argon2id first: new and changed passwords are hashed with it, and an old PBKDF2 hash is
+#: upgraded at the user's next sign-in. Tests swap in a fast hasher (tests/conftest.py).
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
+#: The lockout check (django-axes) comes first, then Django's own user check.
+AUTHENTICATION_BACKENDS = [
+    "arrears.accounts.security.LockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+#: Staff sign-in throttling: after ``ARREARS_LOGIN_FAILURE_LIMIT`` failed sign-ins for one
+#: username from one address, that pair is locked out for ``ARREARS_LOGIN_COOLOFF_MINUTES``.
+#: Keyed by username *and* address, so a guesser cannot lock a colleague out from elsewhere.
+AXES_ENABLED = _flag("ARREARS_LOGIN_LOCKOUT", True)
+AXES_FAILURE_LIMIT = int(os.environ.get("ARREARS_LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("ARREARS_LOGIN_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "arrears.accounts.security.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "arrears.accounts.network.client_ip"
+AXES_DISABLE_ACCESS_LOG = True  # every sign-in is in the audit chain already
+AXES_VERBOSE = False
+#: Believe ``X-Forwarded-For`` for the client address (only behind a proxy you run).
+ARREARS_TRUST_X_FORWARDED_FOR = _flag("ARREARS_TRUST_X_FORWARDED_FOR", False)
+
+#: A session lasts ``ARREARS_SESSION_HOURS`` (with ``ARREARS_DEBUG=0`` by default a working
+#: day, 9; in debug Django's two weeks, so a demo left overnight stays signed in) and ends with
+#: the browser.
+_SESSION_HOURS = os.environ.get("ARREARS_SESSION_HOURS") or ("" if DEBUG else "9")
+if _SESSION_HOURS:
+    SESSION_COOKIE_AGE = int(float(_SESSION_HOURS) * 3600)
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+if not DEBUG:
+    # Served over HTTPS: cookies never travel in clear, browsers remember to use HTTPS.
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = int(os.environ.get("ARREARS_HSTS_SECONDS", str(365 * 24 * 3600)))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = _flag("ARREARS_HSTS_INCLUDE_SUBDOMAINS", False)
+    SECURE_SSL_REDIRECT = _flag("ARREARS_SSL_REDIRECT", False)
+#: Behind a TLS-terminating proxy that sets ``X-Forwarded-Proto`` (opt in: a client could set
+#: the header itself when there is no such proxy).
+if _flag("ARREARS_BEHIND_TLS_PROXY", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+#: django-axes logs every reset at INFO; its warnings (lockouts) are what an operator needs.
+LOGGING["loggers"] = {"axes": {"level": "WARNING"}}

@@ -17,6 +17,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
 from arrears import errorcodes
+from arrears.accounts.roles import Role, has_role
 from arrears.kernel.calendar import parse_date
 from arrears.kernel.errors import InvalidDate
 from arrears.kernel.explain import explain
@@ -30,9 +31,12 @@ errorcodes.define({"web-invalid-date": "%(value)s is not a date (YYYY-MM-DD)"})
 
 def home(request: HttpRequest) -> HttpResponse:
     """Where the logo (and a login) leads: staff to the book, an agency user to their placed
-    cases, a field agent to their visits, everyone else to their queue."""
+    cases, a field agent to their visits, a compliance officer (no cases of their own) to the
+    messages and gate decisions, everyone else to their queue."""
     user = request.user
     if user.is_authenticated and not user.is_staff:
+        if not hasattr(user, "collector") and has_role(user, Role.COMPLIANCE_OFFICER):
+            return redirect("web:outbox")
         if getattr(getattr(user, "agency_member", None), "active", False):
             return redirect("agencies:home")
         if getattr(getattr(user, "field_agent", None), "active", False) and not hasattr(
