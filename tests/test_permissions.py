@@ -157,6 +157,35 @@ MATRIX: list[tuple[str, str, str]] = [
     ("cases/<int:case_id>/",              "/cases/999999/",                      "login 404   404   404   404   404   404   404   login"),
     ("approvals/",                        "/approvals/",                         "login 403   200   200   403   403   403   200   login"),
     ("messages/",                         "/messages/",                          "login 403   403   403   403   403   200   200   login"),
+    # a team lead's and a manager's pages: their own team only
+    ("team/",                             "/team/",                              "login 403   200   200   403   403   403   200   login"),
+    ("team/",                             "/team/?team=north",                   "login 403   404   404   403   403   403   200   login"),
+    ("team/dashboard/",                   "/team/dashboard/",                    "login 403   200   200   403   403   403   200   login"),
+    ("team/dashboard/",                   "/team/dashboard/?team=north",         "login 403   404   404   403   403   403   200   login"),
+    # the compliance officer's pages
+    ("compliance/decisions/",             "/compliance/decisions/",              "login 403   403   403   403   403   200   200   login"),
+    ("compliance/contacts/",              "/compliance/contacts/",               "login 403   403   403   403   403   200   200   login"),
+    ("compliance/reviews/",               "/compliance/reviews/",                "login 403   403   403   403   403   200   200   login"),
+    ("compliance/reviews/scorecards/",    "/compliance/reviews/scorecards/",     "login 403   403   403   403   403   200   200   login"),
+    ("compliance/reviews/samples/<int:sample_id>/", "/compliance/reviews/samples/999999/", "login 403 403 403 403 403   404   404   login"),
+    ("compliance/reviews/contacts/<int:contact_id>/", "/compliance/reviews/contacts/999999/", "login 403 403 403 403 403 404   404   login"),
+    # the integrators' API: its own keys (scopes per operation: tests/api); a session opens nothing
+    ("api/v1/",                           "/api/v1/",                            "404   404   404   404   404   404   404   404   404"),
+    ("api/v1/openapi.json",               "/api/v1/openapi.json",                "200   200   200   200   200   200   200   200   200"),
+    ("api/v1/docs",                       "/api/v1/docs",                        "200   200   200   200   200   200   200   200   200"),
+    ("api/v1/loans",                      "/api/v1/loans",                       "405   405   405   405   405   405   405   405   405"),
+    ("api/v1/loans/<ref>",                "/api/v1/loans/L-own",                 "401   401   401   401   401   401   401   401   401"),
+    ("api/v1/loans/<ref>/state",          "/api/v1/loans/L-own/state",           "401   401   401   401   401   401   401   401   401"),
+    ("api/v1/loans/<ref>/plans",          "/api/v1/loans/L-own/plans",           "401   401   401   401   401   401   401   401   401"),
+    ("api/v1/payments",                   "/api/v1/payments",                    "405   405   405   405   405   405   405   405   405"),
+    ("api/v1/payments/<reference>",       "/api/v1/payments/P1",                 "401   401   401   401   401   401   401   401   401"),
+    ("api/v1/payments/<reference>/reversal", "/api/v1/payments/P1/reversal",     "405   405   405   405   405   405   405   405   405"),
+    ("api/v1/cases",                      "/api/v1/cases",                       "401   401   401   401   401   401   401   401   401"),
+    ("api/v1/cases/<case_id>",            "/api/v1/cases/{own}",                 "401   401   401   401   401   401   401   401   401"),
+    ("api/v1/cases/<case_id>/contacts",   "/api/v1/cases/{own}/contacts",        "401   401   401   401   401   401   401   401   401"),
+    ("api/v1/cases/<case_id>/promises",   "/api/v1/cases/{own}/promises",        "401   401   401   401   401   401   401   401   401"),
+    ("api/v1/holds",                      "/api/v1/holds",                       "401   401   401   401   401   401   401   401   401"),
+    ("api/v1/gate/check",                 "/api/v1/gate/check",                  "401   401   401   401   401   401   401   401   401"),
 ]
 # fmt: on
 
@@ -279,6 +308,7 @@ def world(db: None) -> World:
         )
     agent = users[Role.FIELD_AGENT].field_agent
     ids: dict[str, object] = {key: case.pk for key, case in cases.items()}
+    ids["ann"] = users[Role.COLLECTOR].collector.pk
     ids["visit_own"] = _visit(cases["own"], users[Role.COLLECTOR], agent).pk
     ids["visit_north"] = _visit(cases["north"], nick, None).pk
     for key in ("own", "north"):
@@ -333,6 +363,10 @@ WRITES: list[tuple[str, str, dict[str, str], int]] = [
     (Role.AGENCY_USER, "/agency/cases/{bolt}/", {"action": "contact"}, 404),
     (Role.FIELD_AGENT, "/visits/{visit_north}/", {"action": "check_in"}, 404),
     (Role.COMPLIANCE_OFFICER, "/approvals/", {"action": "approve"}, 403),
+    # a bulk reassignment naming one case of another team is refused whole (and moves nothing)
+    (Role.TEAM_LEAD, "/team/", {"cases": "{north}", "collector": "{ann}"}, 400),
+    (Role.COLLECTOR, "/team/", {"cases": "{own}", "collector": "{ann}"}, 403),
+    (Role.TEAM_LEAD, "/compliance/reviews/", {"size": "5"}, 403),
 ]
 
 
@@ -345,6 +379,7 @@ def test_writes_on_someone_elses_objects_are_refused(world: World) -> None:
         if got != expected:
             wrong.append(f"POST {url} as {subject}: expected {expected}, got {got}")
     assert not wrong, "\n".join(wrong)
+    assert Case.objects.get(pk=world.ids["north"]).collector.user.username == "nick"
 
 
 def test_the_lead_of_the_case_team_may_reassign_it(world: World) -> None:

@@ -62,3 +62,22 @@ def test_a_published_version_is_immutable() -> None:
     # republishing the same text re-activates it rather than duplicating it
     assert strategies.publish(strategies.default_source()).version == 1
     assert StrategyVersion.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_two_first_uses_at_once_both_get_the_shipped_default(monkeypatch) -> None:
+    """Two requests on a fresh database both find no active strategy and both publish the
+    shipped default; the second insert breaks the unique name/version. It then uses the row
+    the first committed instead of failing the request (seen as a 500 under the API's load)."""
+    from django.db import IntegrityError
+
+    real_publish = strategies.publish
+
+    def publish_losing_the_race(source: str, **kwargs: object) -> StrategyVersion:
+        real_publish(source, **kwargs)  # the other request commits first
+        raise IntegrityError("duplicate key value violates unique constraint")
+
+    monkeypatch.setattr(strategies, "publish", publish_losing_the_race)
+    record, strategy = strategies.active()
+    assert (record.name, record.version, record.active) == (strategy.name, strategy.version, True)
+    assert StrategyVersion.objects.count() == 1

@@ -12,7 +12,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from arrears.collections.models import StrategyVersion
 from arrears.strategy.loader import load_strategy
@@ -67,7 +67,12 @@ def active() -> tuple[StrategyVersion, Strategy]:
     """The active strategy (record and parsed form); the shipped default on first use."""
     record = StrategyVersion.objects.filter(active=True).first()
     if record is None:
-        record = publish(default_source(), source_name="default.yaml", note="shipped default")
+        try:
+            record = publish(default_source(), source_name="default.yaml", note="shipped default")
+        except IntegrityError:
+            # Another process published the shipped default between our read and our insert
+            # (two first requests at once): theirs is the same text, so use it.
+            record = StrategyVersion.objects.get(active=True)
     return record, _parsed(record.source, f"{record.name} v{record.version}")
 
 

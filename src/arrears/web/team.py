@@ -83,7 +83,13 @@ def team_list(request: HttpRequest) -> HttpResponse:
     status = 200
     ticked: set[int] = set()
     if request.method == "POST":
-        ticked = {int(v) for v in request.POST.getlist("cases") if v.isdigit()}
+        # ids as the page wrote them: ASCII digits of a bounded length (an id past what the
+        # database stores is no case, not an overflow)
+        ticked = {
+            int(v)
+            for v in request.POST.getlist("cases")[: MAX_BATCH + 1]
+            if v.isascii() and v.isdigit() and len(v) <= 18
+        }
         wanted = request.POST.get("collector", "")
         target = next((c for c in collectors if str(c.pk) == wanted), None)
         if target is None:
