@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "arrears.portal",
     "arrears.demo",
     "arrears.web",
+    "django_htmx",
 ]
 
 MIDDLEWARE = [
@@ -87,6 +88,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # a view's 404 is the friendly page with DEBUG on too (not Django's technical page)
     "arrears.web.middleware.FriendlyNotFoundMiddleware",
+    # request.htmx: the workbench answers an HTMX request with a fragment, not the whole page
+    "django_htmx.middleware.HtmxMiddleware",
 ]
 
 ROOT_URLCONF = "arrears.project.urls"

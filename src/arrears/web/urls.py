@@ -1,6 +1,6 @@
 from django.urls import path
 
-from arrears.web import concessions, outbox, views, workbench
+from arrears.web import concessions, outbox, queueview, search, today, views, workbench
 
 app_name = "web"
 urlpatterns = [
@@ -11,4 +11,8 @@ urlpatterns = [
     path("cases/<int:case_id>/", workbench.case_detail, name="case"),
     path("approvals/", concessions.approvals, name="approvals"),
     path("messages/", outbox.outbox, name="outbox"),
+    path("search/", search.search, name="search"),
+    path("today/", today.today, name="today"),
+    path("queue/views/", queueview.save_view, name="queue-view-save"),
+    path("queue/views/<int:view_id>/delete/", queueview.delete_view, name="queue-view-delete"),
 ]
