@@ -154,3 +154,22 @@ def test_every_search_lookup_reads_an_index_not_a_table(book: Book, query: str) 
         assert not [step for step in plan if step.startswith("SCAN")], plan
         if terms.digits:
             assert any("number_tail" in step for step in plan)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's plan text")
+@pytest.mark.parametrize("query", ["00000001", "11010119900307451", "张三", "L-1"])
+def test_on_postgresql_every_search_lookup_can_use_an_index(book: Book, query: str) -> None:
+    """PostgreSQL seq-scans a three-row table whatever the indexes, so the plan is asked with
+    sequential scans priced out: a ``Seq Scan`` left on a ledger table means no index fits."""
+    terms = selectors.SearchTerms.of(query)
+    root = User.objects.create_superuser(f"su{len(query)}")
+    for rows in (selectors.search_loans(root, terms), selectors.search_cases(root, terms)):
+        sql, params = rows.query.sql_with_params()
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            cursor.execute("EXPLAIN " + sql, params)
+            plan = "\n".join(str(row[0]) for row in cursor.fetchall())
+        for table in ("ledger_phone", "ledger_borrower", "ledger_loan", "collections_case"):
+            assert f"Seq Scan on {table}" not in plan, plan
+        if terms.digits:
+            assert "number_tail" in plan, plan
