@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from django.db import connection
 from django.db.models import (
     Count,
     Exists,
@@ -307,12 +308,17 @@ class SearchTerms:
 
 
 def _prefix(field: str, text: str) -> Q:
-    """``field`` starts with ``text``, as a range the field's btree index answers (the
-    ``startswith`` keeps it exact whatever the collation; SQLite's case-blind ``LIKE`` alone
-    would read the whole table)."""
-    return Q(**{f"{field}__gte": text, f"{field}__lt": text + "\U0010ffff"}) & Q(
-        **{f"{field}__startswith": text}
-    )
+    """``field`` starts with ``text``, in the form the backend's index answers.
+
+    PostgreSQL: ``LIKE 'text%'``, which the ``varchar_pattern_ops`` indexes answer (Django adds
+    one to every unique or indexed text column; ``Borrower.name`` has its own) under any
+    collation. SQLite's ``LIKE`` is case-blind and reads the whole table, so there the prefix
+    is also a btree range (``>= text`` and ``< text + U+10FFFF``), with the ``LIKE`` kept to
+    stay exact; that range is only safe on SQLite's binary order, hence the two forms."""
+    starts = Q(**{f"{field}__startswith": text})
+    if connection.vendor != "sqlite":
+        return starts
+    return Q(**{f"{field}__gte": text, f"{field}__lt": text + "\U0010ffff"}) & starts
 
 
 def matching_borrower_ids(terms: SearchTerms, *, loan_refs: bool = True) -> QuerySet[Any]:

@@ -248,6 +248,8 @@ class ContactForm(forms.Form):
         fields["direction"].choices = _choices("direction", ContactAttempt.Direction.values)
         fields["party"].choices = _choices("party", ContactAttempt.Party.values)
         fields["outcome"].choices = _choices("outcome", ContactAttempt.Outcome.values)
+        # the case page's shortcuts set this field (see case.html); screen readers announce them
+        fields["outcome"].widget.attrs["aria-keyshortcuts"] = "R N W C P"
         self.phones = {str(phone.pk): phone for phone in phones}
         fields["phone"].choices = [("", "—")] + [
             (key, _phone_label(phone)) for key, phone in self.phones.items()
