@@ -8,7 +8,7 @@ Screenshots go to ``ARREARS_SCREENSHOT_DIR`` (or the test's ``tmp_path``); the p
 from __future__ import annotations
 
 import os
-from datetime import datetime, time, timedelta
+from datetime import datetime, time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -102,12 +102,19 @@ def test_a_collector_finds_a_borrower_by_phone_suffix_and_logs_a_promise_without
     assert "spoke with him, will pay on Friday" in page.inner_text("#contacts")
     assert page.evaluate("() => window.__workbenchMarker") == "no reload"
 
-    # P: to the promise form's amount
+    # P: to the promise form's amount; a refused amount comes back in the form, in place
     page.click("h1")
     page.keyboard.press("p")
     assert page.evaluate("() => document.activeElement.name") == "promise-amount"
-    page.keyboard.type("800.00")
-    due = book.today + timedelta(days=2)
+    page.keyboard.type("8OO")
+    due = book.today  # "I'll pay this afternoon": it is on today's list
+    page.fill("[name='promise-due_date']", due.isoformat())
+    page.click("#promise-submit")
+    page.wait_for_selector("#promise-form .errorlist")
+    assert "Not an amount" in page.inner_text("#promise-form")
+    assert page.input_value("[name='promise-amount']") == "8OO"
+    assert page.evaluate("() => window.__workbenchMarker") == "no reload"
+    page.fill("[name='promise-amount']", "800.00")
     page.fill("[name='promise-due_date']", due.isoformat())
     page.click("#promise-submit")
     page.wait_for_selector("#promises td:has-text('800.00')")
@@ -116,6 +123,12 @@ def test_a_collector_finds_a_borrower_by_phone_suffix_and_logs_a_promise_without
     assert "Promised to pay" in page.inner_text("#case-status")
     assert page.evaluate("() => window.__workbenchMarker") == "no reload"
     page.screenshot(path=str(shots / "2-contact-and-promise-in-timeline.png"), full_page=True)
+
+    # the promise due today is on the "Today" page
+    page.click("#nav-today")
+    page.wait_for_selector("#today-promises")
+    assert page.locator(f"#today-promises tr[data-case='{case.pk}']").count() == 1
+    page.screenshot(path=str(shots / "3-today.png"), full_page=True)
 
     contact = ContactAttempt.objects.get(case=case)
     assert (contact.outcome, contact.party, contact.note, contact.phone) == (
@@ -126,5 +139,9 @@ def test_a_collector_finds_a_borrower_by_phone_suffix_and_logs_a_promise_without
     )
     promise = Promise.objects.get(case=case)
     assert (promise.amount_minor, promise.due_date) == (80_000, due)
-    for name in ("1-search-by-phone-suffix.png", "2-contact-and-promise-in-timeline.png"):
+    for name in (
+        "1-search-by-phone-suffix.png",
+        "2-contact-and-promise-in-timeline.png",
+        "3-today.png",
+    ):
         assert (shots / name).stat().st_size > 10_000
