@@ -30,6 +30,8 @@ def test_a_collector_finds_her_case_by_phone_suffix_and_not_someone_elses(book: 
     assert _found(ann, "00000002")[:2] == (200, [book.cases[1].pk])
     assert _found(ann, "0003")[:2] == (200, [])
     assert _found(bob, "0003")[:2] == (200, [book.cases[2].pk])
+    # full-width digits (a Chinese input method's) are digits
+    assert _found(ann, "０００２")[:2] == (200, [book.cases[1].pk])
     # a longer suffix is checked in full, not only its last four digits
     assert _found(ann, "90002")[:2] == (200, [])
 

@@ -4,6 +4,7 @@ and which concessions a user may see. Who may see which case is
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -296,11 +297,16 @@ class SearchTerms:
     @classmethod
     def of(cls, query: str) -> SearchTerms:
         text = query.strip()
-        compact = "".join(ch for ch in text if ch not in " -()+\u3000")
-        digits = compact if compact.isdigit() and len(compact) >= SUFFIX_MIN else ""
+        # NFKC: the full-width digits a Chinese input method types are the ASCII ones
+        compact = "".join(
+            ch for ch in unicodedata.normalize("NFKC", text) if ch not in " -()+\u3000"
+        )
+        digits = compact if compact.isascii() and compact.isdigit() else ""
+        digits = digits if len(digits) >= SUFFIX_MIN else ""
         upper = compact.upper()
         id_like = (
-            len(upper) >= SUFFIX_MIN
+            upper.isascii()
+            and len(upper) >= SUFFIX_MIN
             and upper[:-1].isdigit()
             and (upper[-1].isdigit() or upper[-1] == "X")
         )
