@@ -71,6 +71,15 @@ def test_a_collector_finds_a_borrower_by_phone_suffix_and_logs_a_promise_without
     page.fill("#id_password", "pw-ann")
     page.click("button[type=submit]")
     page.wait_for_selector("#queue")
+    # the queue sorted by DPD, kept as a saved view
+    page.select_option("#queue-filter select[name=sort]", "dpd")
+    page.click("#queue-filter button[type=submit]")
+    page.wait_for_url("**/queue/?sort=dpd")
+    page.fill("#save-view input[name=name]", "By DPD")
+    page.click("#save-view button[type=submit]")
+    page.wait_for_selector("#saved-views a:text('By DPD')")
+    assert page.get_attribute("#saved-views a:text('By DPD')", "href") == "/queue/?sort=dpd"
+    page.screenshot(path=str(shots / "0-queue-with-saved-view.png"), full_page=True)
 
     # the header's search box, by the phone's last four digits
     page.fill("#search-q", "0002")
@@ -140,6 +149,7 @@ def test_a_collector_finds_a_borrower_by_phone_suffix_and_logs_a_promise_without
     promise = Promise.objects.get(case=case)
     assert (promise.amount_minor, promise.due_date) == (80_000, due)
     for name in (
+        "0-queue-with-saved-view.png",
         "1-search-by-phone-suffix.png",
         "2-contact-and-promise-in-timeline.png",
         "3-today.png",

@@ -215,3 +215,13 @@ def test_the_queue_makes_a_bounded_number_of_queries(
             assert len(re.findall(r'<tr data-case="(\d+)"', page)) == n + 1
             counts.append(len(queries.captured_queries))
     assert counts[0] == counts[1]
+
+
+def test_the_filter_forms_empty_fields_redirect_to_the_tidy_address(book: Book) -> None:
+    lead = book.client("lead")
+    response = lead.get("/queue/?collector=&bucket=&stage=&dpd_min=&idle=&sort=dpd")
+    assert response.status_code == 302 and response["Location"] == "/queue/?sort=dpd"
+    response = lead.get("/queue/?bucket=&page=2")
+    assert response["Location"] == "/queue/?page=2"
+    # with a bad value the page answers (400, with the message) rather than redirecting
+    assert lead.get("/queue/?bucket=&dpd_min=x").status_code == 400

@@ -367,6 +367,13 @@ def queue(request: HttpRequest) -> HttpResponse:
         return redirect(reverse("web:queue") + (f"?{query}" if query else ""))
     day = business_date()
     parsed = queueview.parse(request.GET, supervisor=supervisor)
+    if not parsed.problems and any(not value for value in request.GET.values()):
+        # the filter form sends its empty fields too: answer with the tidy address, which is
+        # what a bookmark or a saved view should hold
+        query = queueview.normalised(parsed.values)
+        if page_number := request.GET.get("page"):
+            query = f"{query}&page={page_number}" if query else f"page={page_number}"
+        return redirect(reverse("web:queue") + (f"?{query}" if query else ""))
     for problem in parsed.problems:
         messages.error(request, problem)
     chosen = parsed.values.get("collector", "")
