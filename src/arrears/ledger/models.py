@@ -17,6 +17,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Right
 
 from arrears.calendars import CALENDAR_NAMES
 from arrears.kernel.calendar import BusinessDayConvention
@@ -153,9 +154,23 @@ class Borrower(models.Model):
     email = models.EmailField(blank=True, default="", help_text="for email notices; optional")
     postal_address = models.TextField(blank=True, default="", help_text="for letters; optional")
     created_at = models.DateTimeField(auto_now_add=True)
+    #: The ID's last four characters, computed by the database (every write path keeps it) and
+    #: indexed: the workbench search finds a borrower by an ID suffix without reading every ID.
+    national_id_tail = models.GeneratedField(
+        expression=Right("national_id", 4),
+        output_field=models.CharField(max_length=4),
+        db_persist=True,
+        db_index=True,
+    )
 
     class Meta:
         ordering = ("ref",)
+        # the workbench search's name prefix (PostgreSQL's LIKE 'x%' needs the pattern opclass)
+        indexes = (
+            models.Index(
+                fields=["name"], name="borrower_name_prefix", opclasses=["varchar_pattern_ops"]
+            ),
+        )
 
     def __str__(self) -> str:
         return f"{self.ref} {self.name} ({self.masked_national_id})"
@@ -197,6 +212,14 @@ class Phone(models.Model):
     source = models.CharField(max_length=20, choices=Source.choices, default=Source.APPLICATION)
     is_valid = models.BooleanField(default=True, help_text="off: known wrong number")
     created_at = models.DateTimeField(auto_now_add=True)
+    #: The number's last four digits, computed by the database and indexed, for the workbench
+    #: search by phone suffix (a suffix cannot use an index on the number itself).
+    number_tail = models.GeneratedField(
+        expression=Right("number", 4),
+        output_field=models.CharField(max_length=4),
+        db_persist=True,
+        db_index=True,
+    )
 
     class Meta:
         ordering = ("borrower_id", "id")

@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "arrears.api",
     "axes",
     "arrears.accounts",
+    "django_htmx",
 ]
 
 MIDDLEWARE = [
@@ -92,6 +93,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # a view's 404 is the friendly page with DEBUG on too (not Django's technical page)
     "arrears.web.middleware.FriendlyNotFoundMiddleware",
+    # request.htmx: the workbench answers an HTMX request with a fragment, not the whole page
+    "django_htmx.middleware.HtmxMiddleware",
     # last, as django-axes asks: turns a locked-out sign-in into the lockout page
     "axes.middleware.AxesMiddleware",
 ]

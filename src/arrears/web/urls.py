@@ -1,6 +1,6 @@
 from django.urls import path
 
-from arrears.web import concessions, outbox, team, views, workbench
+from arrears.web import concessions, outbox, queueview, search, team, today, views, workbench
 
 app_name = "web"
 urlpatterns = [
@@ -13,4 +13,8 @@ urlpatterns = [
     path("messages/", outbox.outbox, name="outbox"),
     path("team/", team.team_list, name="team"),
     path("team/dashboard/", team.team_dashboard, name="team-dashboard"),
+    path("search/", search.search, name="search"),
+    path("today/", today.today, name="today"),
+    path("queue/views/", queueview.save_view, name="queue-view-save"),
+    path("queue/views/<int:view_id>/delete/", queueview.delete_view, name="queue-view-delete"),
 ]

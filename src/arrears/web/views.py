@@ -117,6 +117,10 @@ def loan_explain(request: HttpRequest, ref: str) -> HttpResponse:
             "problem": problem,
             "payoff_parts": _payoff_parts(data),
             "product": loan.product,
+            # the borrower's case, when the reader may open it (issue 13: loan → case)
+            "case_id": selectors.case_of_borrowers(request.user, {loan.borrower_id}).get(
+                loan.borrower_id
+            ),
         },
         status=400 if problem else 200,
     )

@@ -54,7 +54,7 @@ from arrears.kernel.money import Money
 from arrears.ledger.masking import mask_national_id, mask_phone, mask_text
 from arrears.ledger.models import Loan, Phone, PlanInstalment, RepaymentPlan, Waiver
 from arrears.strategy.model import CHANNELS
-from arrears.web import concessions, panels, selectors
+from arrears.web import concessions, panels, queueview, selectors
 
 #: Cases per queue page; a team's queue can hold thousands of cases.
 QUEUE_PAGE_SIZE = 50
@@ -248,6 +248,8 @@ class ContactForm(forms.Form):
         fields["direction"].choices = _choices("direction", ContactAttempt.Direction.values)
         fields["party"].choices = _choices("party", ContactAttempt.Party.values)
         fields["outcome"].choices = _choices("outcome", ContactAttempt.Outcome.values)
+        # the case page's shortcuts set this field (see case.html); screen readers announce them
+        fields["outcome"].widget.attrs["aria-keyshortcuts"] = "R N W C P"
         self.phones = {str(phone.pk): phone for phone in phones}
         fields["phone"].choices = [("", "—")] + [
             (key, _phone_label(phone)) for key, phone in self.phones.items()
@@ -348,7 +350,10 @@ def _refused(form: forms.Form, error: ArrearsError) -> None:
 @require_http_methods(["GET", "POST"])
 def queue(request: HttpRequest) -> HttpResponse:
     """My queue: a collector's open cases in work order; a supervisor's whole team, with a
-    filter by collector and a reassign form per case; a superuser's everything."""
+    filter by collector and a reassign form per case; a superuser's everything.
+
+    Filters, sort and saved views are :mod:`arrears.web.queueview`'s: a bad filter value is
+    dropped with a message and the page answers 400; pagination links keep the filters."""
     user: Any = request.user
     profile = selectors.collector_of(user)
     if profile is None and not user.is_superuser:
@@ -361,10 +366,20 @@ def queue(request: HttpRequest) -> HttpResponse:
         query = request.GET.urlencode()
         return redirect(reverse("web:queue") + (f"?{query}" if query else ""))
     day = business_date()
-    chosen = request.GET.get("collector", "") if supervisor else ""
-    page = Paginator(selectors.queue(user, day, collector=chosen), QUEUE_PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    parsed = queueview.parse(request.GET, supervisor=supervisor)
+    if not parsed.problems and any(not value for value in request.GET.values()):
+        # the filter form sends its empty fields too: answer with the tidy address, which is
+        # what a bookmark or a saved view should hold
+        query = queueview.normalised(parsed.values)
+        if page_number := request.GET.get("page"):
+            query = f"{query}&page={page_number}" if query else f"page={page_number}"
+        return redirect(reverse("web:queue") + (f"?{query}" if query else ""))
+    for problem in parsed.problems:
+        messages.error(request, problem)
+    chosen = parsed.values.get("collector", "")
+    page = Paginator(
+        selectors.queue(user, day, collector=chosen, filters=parsed.filters), QUEUE_PAGE_SIZE
+    ).get_page(request.GET.get("page"))
     for case in page.object_list:
         phones = list(case.borrower.phones.all())
         phone = next((p for p in phones if p.is_valid), phones[0] if phones else None)
@@ -372,6 +387,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         case.status_label = label("case_status", case.status)
         case.stage_label = label("stage", case.stage)
     collectors = list(selectors.queue_collectors(user)) if supervisor else []
+    query = queueview.normalised(parsed.values)
     return render(
         request,
         "web/queue.html",
@@ -382,8 +398,17 @@ def queue(request: HttpRequest) -> HttpResponse:
             "collectors": collectors,
             "assignable": [c for c in collectors if c.available],
             "chosen": chosen,
-            "query": request.GET.urlencode(),
+            "query": query,
+            "values": parsed.values,
+            "buckets": queueview.bucket_names(),
+            "stages": _choices("stage", list(LABELS["stage"])),
+            "statuses": _choices("case_status", Case.Status.values),
+            "promises": list(queueview.PROMISE_CHOICES.items()),
+            "sorts": list(queueview.SORT_CHOICES.items()),
+            "saved_views": queueview.saved_views(user),
+            "filtered": any(k != "sort" for k in parsed.values),
         },
+        status=400 if parsed.problems else 200,
     )
 
 
@@ -487,8 +512,12 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
                 else:
                     if not previewing:
                         messages.success(request, done)
+                        if _partial(request, action):
+                            return _activity(request, case, day, phones)
                         return redirect("web:case", case_id=case.pk)
             status = 200 if preview is not None else 400
+            if status == 400 and _partial(request, action):
+                return _refused_form(request, case, action, bound)
     context = _case_context(case, day, phones)
     if case.is_open:  # asked before anyone dials; a page view records nothing
         context["call"] = _calling_now(case, timezone.now())
@@ -505,6 +534,46 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
         panels=panels.render(case, request),
     )
     return render(request, "web/case.html", context, status=status)
+
+
+#: The actions an HTMX request may log without a reload: they only add rows to the timeline and
+#: the contact and promise lists (and may change the case's status), which the fragment holds.
+_PARTIAL_ACTIONS = ("contact", "promise")
+
+
+def _partial(request: HttpRequest, action: str) -> bool:
+    """Whether to answer with a fragment: an HTMX request for a contact or a promise. Any other
+    request (no JavaScript, or another action) keeps the redirect or the full page."""
+    return bool(getattr(request, "htmx", False)) and action in _PARTIAL_ACTIONS
+
+
+def _activity(request: HttpRequest, case: Case, day: date, phones: list[Phone]) -> HttpResponse:
+    """The fragment after an accepted contact or promise: the message, timeline, contacts and
+    promises for ``#case-activity``, plus fresh contact and promise forms and the case's status
+    swapped out of band (the forms' task list and the status may have changed)."""
+    case.refresh_from_db()
+    tasks = list(
+        case.work_items.filter(status=WorkItem.Status.PENDING, due_on__lte=day).order_by(
+            "due_on", "id"
+        )
+    )
+    context = _case_context(case, day, phones)
+    context.update(
+        fragment=True,
+        contact_form=ContactForm(prefix="contact", phones=phones, tasks=tasks),
+        promise_form=PromiseForm(prefix="promise", currency=case.currency),
+    )
+    return render(request, "web/_case_activity_swap.html", context)
+
+
+def _refused_form(request: HttpRequest, case: Case, action: str, form: forms.Form) -> HttpResponse:
+    """A refused contact or promise over HTMX: the form again, with its errors and the typed
+    input, swapped in place of the form (status 400; the page's htmx config swaps a 400)."""
+    context = {"case": case, f"{action}_form": form}
+    response = render(request, f"web/_{action}_form.html", context, status=400)
+    response["HX-Retarget"] = f"#{action}-form"
+    response["HX-Reswap"] = "outerHTML"
+    return response
 
 
 def _calling_now(case: Case, now: datetime) -> dict[str, Any]:
