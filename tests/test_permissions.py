@@ -157,6 +157,12 @@ MATRIX: list[tuple[str, str, str]] = [
     ("cases/<int:case_id>/",              "/cases/999999/",                      "login 404   404   404   404   404   404   404   login"),
     ("approvals/",                        "/approvals/",                         "login 403   200   200   403   403   403   200   login"),
     ("messages/",                         "/messages/",                          "login 403   403   403   403   403   200   200   login"),
+    # the collector's workbench: search and today over the cases the reader may open
+    ("search/",                           "/search/?q=L-own",                    "login 200   200   200   200   200   200   200   login"),
+    ("search/",                           "/search/?q=L-north",                  "login 200   200   200   200   200   200   200   login"),
+    ("today/",                            "/today/",                             "login 200   200   200   403   403   403   200   login"),
+    ("queue/views/",                      "/queue/views/",                       "login 405   405   405   405   405   405   405   login"),
+    ("queue/views/<int:view_id>/delete/", "/queue/views/999999/delete/",         "login 405   405   405   405   405   405   405   login"),
     # a team lead's and a manager's pages: their own team only
     ("team/",                             "/team/",                              "login 403   200   200   403   403   403   200   login"),
     ("team/",                             "/team/?team=north",                   "login 403   404   404   403   403   403   200   login"),
@@ -403,3 +409,26 @@ def test_the_start_page_sends_each_role_to_its_work(world: World) -> None:
     }
     got = {who: world.clients[str(who)].get("/")["Location"] for who in expected}
     assert got == expected
+
+
+def test_search_finds_only_what_the_reader_may_open(world: World) -> None:
+    """Search answers everyone signed in, and shows a case only to those who may open it: the
+    matrix's 200s for other roles are empty result lists, never someone else's loan."""
+
+    def shown(subject: object, key: str) -> bool:
+        page = world.clients[str(subject)].get(f"/search/?q=L-{key}").text
+        return f'data-case="{world.ids[key]}"' in page or f'data-loan="L-{key}"' in page
+
+    found = {
+        str(subject): {f"L-{key}" for key in ("own", "mate", "north") if shown(subject, key)}
+        for subject in SUBJECTS[1:-1]
+    }
+    assert found == {
+        Role.COLLECTOR: {"L-own"},
+        Role.TEAM_LEAD: {"L-own", "L-mate"},
+        Role.MANAGER: {"L-own", "L-mate"},
+        Role.AGENCY_USER: set(),
+        Role.FIELD_AGENT: set(),
+        Role.COMPLIANCE_OFFICER: set(),
+        Role.ADMIN: {"L-own", "L-mate", "L-north"},
+    }
