@@ -23,6 +23,7 @@ from arrears.kernel.state import state
 from arrears.kernel.terms import LoanTerms
 from arrears.ledger.models import Borrower, Loan, Payment
 from arrears.legal.models import LegalLetter
+from arrears.quality.access import may_review, may_view_decisions
 
 AS_OF = date(2026, 11, 29)
 
@@ -99,6 +100,10 @@ def test_demo_seeds_once_runs_the_day_and_prints_logins(settings, tmp_path):
     vera = get_user_model().objects.get(username="vera")
     assert visible_cases(vera).filter(pk=placed.case_id).exists()  # she oversees placed cases
     assert FieldVisit.objects.exists() and LegalLetter.objects.exists()
+    # issue 13: a compliance officer, who opens the gate log and nothing of the collectors'
+    assert "cora / arrears-demo" in text
+    cora = get_user_model().objects.get(username="cora")
+    assert may_view_decisions(cora) and may_review(cora) and not visible_cases(cora).exists()
     call_command("demo", "--borrowers", "40", "--as-of", str(AS_OF), stdout=StringIO())
     assert (Loan.objects.count(), Payment.objects.count()) == (loans, payments)
     assert WorkItem.objects.count() == work  # the day's work is not created twice

@@ -7,10 +7,12 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
+from arrears.accounts.roles import Role
 from arrears.channels import from_env
 from arrears.collections import dayflow
 from arrears.collections.models import Collector, Team
@@ -25,12 +27,13 @@ from arrears.ledger.models import Loan, Product
 DEMO_PRODUCT = "weilidai-like"
 DEMO_USERS = (
     # (username, password, access, what they do): access is superuser, staff (back office: the
-    # whole book) or collector
+    # whole book), collector, or compliance (the compliance officer's group: its pages only)
     ("admin", "arrears-admin", "superuser", "admin: teams, roles, approval limits"),
     ("boss", "arrears-demo", "staff", "collections manager: approves above the lead's limit"),
     ("lead", "arrears-demo", "staff", "team lead: approves the team's waivers and plans"),
     ("ann", "arrears-demo", "collector", "collector"),
     ("bob", "arrears-demo", "collector", "collector"),
+    ("cora", "arrears-demo", "compliance", "compliance officer: gate log, contact history, QA"),
 )
 #: (username, role, capacity) of the demo's internal collection team (内催). The manager takes
 #: no cases of their own (capacity 0); approval limits are the data migration's defaults.
@@ -89,9 +92,11 @@ class Command(BaseCommand):
                 if access == "superuser":
                     users.objects.create_superuser(username, password=password)
                 else:
-                    users.objects.create_user(
+                    user = users.objects.create_user(
                         username, password=password, is_staff=access == "staff"
                     )
+                    if access == "compliance":
+                        user.groups.add(Group.objects.get(name=Role.COMPLIANCE_OFFICER))
         team, _ = Team.objects.get_or_create(
             code="internal",
             defaults={
