@@ -176,7 +176,7 @@ def test_the_query_count_does_not_grow_with_the_rows(case: Case, ann: User, offi
     few = _page_queries(officer, {"rule": "cn.hours"})
     add(2, 30)
     many = _page_queries(officer, {"rule": "cn.hours"})
-    assert many == few <= 10
+    assert many == few <= 12  # the page and the header (the admin link, the approvals badge)
 
 
 def test_pages_of_fifty(case: Case, ann: User, officer: User) -> None:
