@@ -155,6 +155,10 @@ def test_no_consumer_of_the_daily_state_spells_an_old_name() -> None:
             if path.suffix not in {".py", ".html"} or "migrations" in path.parts:
                 continue
             for number, line in enumerate(path.read_text().splitlines(), start=1):
-                if OLD_NAMES.search(line) and "_minor" in line and "loan__principal" not in line:
+                if (
+                    OLD_NAMES.search(line)
+                    and "loan__principal" not in line
+                    and "# Case field" not in line  # a case's own total, not the loan state
+                ):
                     found.append(f"{path.relative_to(SRC)}:{number}: {line.strip()}")
     assert not found, "\n".join(found)

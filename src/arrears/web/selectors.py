@@ -156,7 +156,7 @@ def queue(
 QUEUE_SORTS: dict[str, tuple[Any, ...]] = {
     "priority": ("-priority", "id"),
     "dpd": ("-dpd", "-priority", "id"),
-    "total_due": ("-total_due_minor", "-priority", "id"),
+    "total_due": ("-total_due_minor", "-priority", "id"),  # Case field
     "last_contact": (F("last_contact_at").asc(nulls_first=True), "-priority", "id"),
     "promise_due": (F("next_promise_due").asc(nulls_last=True), "-priority", "id"),
 }
