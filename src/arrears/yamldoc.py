@@ -97,8 +97,8 @@ class StrictDoc:
         if len(text) > MAX_BYTES:
             raise self.error(f"{self.source}: larger than {MAX_BYTES:,} characters")
         if "\x00" in text:
-            line = text.count("\n", 0, text.index("\x00")) + 1
-            raise self.error(f"{self.source}:{line}: a NUL character is not allowed")
+            nul = text.count("\n", 0, text.index("\x00")) + 1
+            raise self.error(f"{self.source}:{nul}: a NUL character is not allowed")
         try:
             self._check_nesting(text)
             node = yaml.compose(text, Loader=yaml.SafeLoader)
@@ -106,6 +106,14 @@ class StrictDoc:
             mark = exc.problem_mark or exc.context_mark
             line = f"{mark.line + 1}" if mark is not None else "?"
             raise self.error(f"{self.source}:{line}: not valid YAML: {exc.problem}") from exc
+        except yaml.reader.ReaderError as exc:  # a control character the YAML reader refuses
+            line = str(text.count("\n", 0, max(exc.position, 0)) + 1)
+            raise self.error(
+                f"{self.source}:{line}: not valid YAML: character #x{exc.character:04x} "
+                "is not allowed"
+            ) from exc
+        except yaml.YAMLError as exc:
+            raise self.error(f"{self.source}: not valid YAML: {exc}") from exc
         except RecursionError:  # a bound below should make this unreachable; never a traceback
             raise self.error(f"{self.source}: nested too deeply") from None
         if node is None:
@@ -186,9 +194,7 @@ class StrictDoc:
             raise self.fail(node, where, f"expected a non-empty string, got {shown(node)}")
         value = str(node.value).strip()
         if len(value) > max_chars:
-            raise self.fail(
-                node, where, f"longer than {max_chars:,} characters ({len(value):,})"
-            )
+            raise self.fail(node, where, f"longer than {max_chars:,} characters ({len(value):,})")
         return value
 
     def name(self, node: yaml.Node, where: str) -> str:

@@ -15,16 +15,17 @@ official collection account, which must not be flagged as a private bank account
 A pack's own ``patterns`` are compiled by ``compile_pattern`` with RE2 (``google-re2``), whose
 matching time is linear in the text whatever the pattern: ``(a+)+$`` on a 29-character message
 took Python's backtracking engine 42 s (issue 14). RE2 has no lookaround or backreferences; a
-pattern that needs lookaround (the shipped card-number pattern, ``(?<!\d)…(?!\d)``) runs in
-Python's ``re`` only if no quantified part of it can itself repeat or branch — the shape every
-catastrophic pattern has — and backreferences are refused.
+pattern that needs lookaround (the shipped card-number pattern looks behind and ahead for
+digits) runs in Python's ``re`` only if no quantified part of it can itself repeat or branch —
+the shape every catastrophic pattern has — and backreferences are refused.
 """
 
 from __future__ import annotations
 
 import re
-import re._parser as sre_parse
+import re._parser as sre_parse  # type: ignore[import-not-found]  # no stub for the parser
 import unicodedata
+import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
@@ -55,7 +56,9 @@ def compile_pattern(text: str) -> SafePattern:
     except re2.error as exc:
         refused = exc.args[0].decode() if exc.args and isinstance(exc.args[0], bytes) else str(exc)
     try:
-        compiled = re.compile(text)
+        with warnings.catch_warnings():  # "possible nested set": the pack author's business
+            warnings.simplefilter("ignore", FutureWarning)
+            compiled = re.compile(text)
     except re.error as exc:
         raise PatternError(f"bad regular expression {text!r}: {exc}") from exc
     problem = _backtrack_problem(sre_parse.parse(text))
@@ -74,7 +77,7 @@ def _backtrack_problem(items: Any, inside_repeat: bool = False) -> str | None:
         if op in (sre_parse.GROUPREF, sre_parse.GROUPREF_EXISTS):
             return "uses a backreference"
         if op in _REPEATS:
-            low, high, body = av
+            _low, high, body = av
             repeats = high > 1
             if repeats and inside_repeat:
                 return "repeats inside a repetition"
@@ -101,6 +104,7 @@ def _backtrack_problem(items: Any, inside_repeat: bool = False) -> str | None:
             if problem is not None:
                 return problem
     return None
+
 
 _SPACE = re.compile(r"\s+")
 _SEPARATORS = re.compile(r"[\s\-_*.·•|/\\、，,。:：;；'\"“”‘’()（）\[\]【】<>《》~～!！?？]+")

@@ -34,7 +34,7 @@ MAX_DEPTH: Final = 32
 #: Longest single term (a comparison, a function call): its arithmetic is parsed by Polars.
 MAX_TERM_CHARS: Final = 1_000
 
-_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_WORD = re.compile(r"[^\W\d]\w*")
 
 
 class ConditionError(ValueError):
@@ -77,7 +77,9 @@ def _scan(text: str) -> tuple[list[tuple[int, int, str]], int]:
                 raise ConditionError("unbalanced ')'")
         elif ch.isalpha() or ch == "_":
             match = _WORD.match(text, i)
-            assert match is not None
+            if match is None:  # a letter \w does not count (rare marks): not a keyword
+                i += 1
+                continue
             word = match.group(0).upper()
             if word == "CASE":
                 depth += 1

@@ -88,7 +88,9 @@ def _check_entry(doc: _Doc, node: yaml.Node, where: str) -> str:
         try:
             expr = pl.sql_expr(term)
         except pl.exceptions.PolarsError as exc:
-            raise doc.fail(node, where, f"cannot parse {_quoted(term)}: {_first_line(exc)}") from exc
+            raise doc.fail(
+                node, where, f"cannot parse {_quoted(term)}: {_first_line(exc)}"
+            ) from exc
         for column in expr.meta.root_names():
             if column not in STATE_COLUMNS:
                 raise doc.fail(node, where, _unknown(column))
@@ -97,7 +99,9 @@ def _check_entry(doc: _Doc, node: yaml.Node, where: str) -> str:
         schema = _EMPTY_STATE.select(exprs).schema
         _EMPTY_STATE.select(conditions.to_expr(tree))
     except pl.exceptions.PolarsError as exc:
-        raise doc.fail(node, where, f"invalid condition {_quoted(text)}: {_first_line(exc)}") from exc
+        raise doc.fail(
+            node, where, f"invalid condition {_quoted(text)}: {_first_line(exc)}"
+        ) from exc
     for index, term in enumerate(leaves):
         dtype = schema[f"t{index}"]
         if dtype != pl.Boolean:
@@ -313,9 +317,7 @@ def load_strategy(text: str, *, source: str = "<string>") -> Strategy:
     name = doc.name(fields["name"], "name")
     version = doc.integer(fields["version"], "version")
     if not 1 <= version <= MAX_VERSION:
-        raise doc.fail(
-            fields["version"], "version", f"must be 1 to {MAX_VERSION:,}, got {version}"
-        )
+        raise doc.fail(fields["version"], "version", f"must be 1 to {MAX_VERSION:,}, got {version}")
     stages = _stages(doc, fields["stages"])
     variants = _variants(doc, fields.get("variants"))
     priority = _priority(doc, fields.get("priority"))
