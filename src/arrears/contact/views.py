@@ -96,9 +96,12 @@ def receipts(request: HttpRequest, provider: str) -> HttpResponse:
                 status_reason=f"provider reported failure: {receipt.detail}"[:2000],
             )
         counts["updated"] += moved
-        if not moved and OutboxMessage.objects.filter(
-            provider_ref=receipt.provider_ref,
-            status=_Status.DELIVERED if receipt.status == "delivered" else _Status.FAILED,
-        ).exists():
+        if (
+            not moved
+            and OutboxMessage.objects.filter(
+                provider_ref=receipt.provider_ref,
+                status=_Status.DELIVERED if receipt.status == "delivered" else _Status.FAILED,
+            ).exists()
+        ):
             counts["duplicate"] += 1
     return JsonResponse(counts)
