@@ -2,8 +2,10 @@
 
 The document is walked as a ``yaml.compose`` node tree (not ``safe_load``) so each error can point
 at the line of the offending node, e.g. ``default.yaml:14: stage 'internal': entry: unknown column
-'dpdd'``. Entry conditions are parsed by ``polars.sql_expr`` and type-checked by evaluating them on
-an empty frame with the ``STATE_COLUMNS`` schema; nothing is ever passed to ``eval``.
+'dpdd'``. Entry conditions are split into their AND/OR/NOT structure by ``conditions`` (bounded,
+linear), each term parsed by ``polars.sql_expr`` and type-checked by evaluating them on an empty
+frame with the ``STATE_COLUMNS`` schema; nothing is ever passed to ``eval``. The document's size,
+encoding, nesting, names and numbers are bounded by ``arrears.yamldoc``.
 """
 
 from __future__ import annotations
