@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given
@@ -17,6 +19,8 @@ from arrears.channels import (
     verify_twilio,
 )
 from arrears.channels.signing import twilio_signature
+
+CHINA = ZoneInfo("Asia/Shanghai")
 
 # Twilio's published validation example (see test_signing.py).
 URL = "https://mycompany.com/myapp.php?foo=1&bar=2"
@@ -134,7 +138,7 @@ def test_aliyun_smsreport() -> None:
         ensure_ascii=False,
     ).encode()
     assert parse_receipts("aliyun", payload) == [
-        Receipt("12345", "delivered", "DELIVERED"),
+        Receipt("12345", "delivered", "DELIVERED", datetime(2017, 1, 1, tzinfo=CHINA)),
         Receipt("12346", "failed", "MK:0001: 空号"),
     ]
 
@@ -154,7 +158,7 @@ def test_tencent_callback() -> None:
         {"report_status": "FAIL", "errmsg": "MN:0001", "description": "空号", "sid": "yyy"},
     ]
     assert parse_receipts("tencent", json.dumps(payload)) == [
-        Receipt("xxxxxxx", "delivered", "DELIVRD"),
+        Receipt("xxxxxxx", "delivered", "DELIVRD", datetime(2015, 10, 17, 8, 3, 4, tzinfo=CHINA)),
         Receipt("yyy", "failed", "MN:0001: 空号"),
     ]
 
@@ -185,3 +189,26 @@ def test_gateway_receipts() -> None:
 def test_garbage_is_refused(provider: str, payload: bytes) -> None:
     with pytest.raises(ReceiptError):
         parse_receipts(provider, payload)
+
+
+def test_receipts_carry_the_providers_event_time() -> None:
+    aliyun = [{"biz_id": "1", "success": True, "report_time": "2026-02-16 10:00:05"}]
+    gateway = [
+        {"id": "c1", "status": "completed", "timestamp": "2026-02-16T02:00:05Z"},
+        {"id": "c2", "status": "busy", "timestamp": 1771207205},
+    ]
+    [receipt] = parse_receipts("aliyun", json.dumps(aliyun))
+    assert receipt.at == datetime(2026, 2, 16, 10, 0, 5, tzinfo=CHINA)
+    first, second = parse_receipts("voice", json.dumps(gateway))
+    assert first.at == receipt.at and second.at == receipt.at
+    with pytest.raises(ReceiptError, match="report_time: not a time"):
+        parse_receipts("aliyun", [{"biz_id": "1", "success": True, "report_time": "soon"}])
+
+
+@pytest.mark.parametrize("depth", [17, 100_000])
+def test_deeply_nested_json_is_a_receipt_error(depth: int) -> None:
+    with pytest.raises(ReceiptError, match="nested more than 16 levels"):
+        parse_receipts("voice", "[" * depth + "]" * depth)
+    # brackets inside strings do not count
+    deep_text = json.dumps([{"id": "c1", "status": "completed", "detail": "[" * depth}])
+    assert parse_receipts("voice", deep_text)[0].provider_ref == "c1"

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import sys
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -64,3 +66,45 @@ def test_the_logging_filter_masks_arguments_before_any_handler_sees_them() -> No
     )
     assert MaskPIIFilter().filter(record) is True
     assert record.getMessage() == "id 110101********451X phone 138****5678"
+
+
+# Issue 14 item 7: the ways people write numbers, all masked.
+WRITTEN = {
+    "+12125551234": "+121****1234",
+    "123-45-6789": "***-**-6789",
+    "138-1234-5678": "138-****-5678",
+    "138 1234 5678": "138 **** 5678",
+    "+86 138 1234 5678": "+86 138 **** 5678",
+    "(212) 555-1234": "(21*) ***-1234",
+    "11010119900307451X": "110101********451X",
+    "110101900307451": "110101*****7451",
+}
+
+
+@pytest.mark.parametrize(("written", "masked"), WRITTEN.items())
+def test_mask_text_masks_numbers_as_people_write_them(written: str, masked: str) -> None:
+    assert mask_text(f"note: call {written} today") == f"note: call {masked} today"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "loan WL260000001 paid 1234567.89 on 2026-12-06",
+        "promise 50000 fen, plan 12 instalments",
+        "case 4711 reassigned",
+    ],
+)
+def test_mask_text_leaves_references_amounts_and_dates_alone(text: str) -> None:
+    assert mask_text(text) == text
+
+
+def test_the_logging_filter_masks_an_exception_traceback() -> None:
+    try:
+        raise ValueError("no borrower with phone 13812345678")
+    except ValueError:
+        record = logging.LogRecord(
+            "arrears", logging.ERROR, __file__, 1, "failed", (), sys.exc_info()
+        )
+    MaskPIIFilter().filter(record)
+    assert record.exc_text is not None
+    assert "13812345678" not in record.exc_text and "138****5678" in record.exc_text

@@ -10,7 +10,7 @@ import arrears.policy
 from tests.kernel.test_purity import imported_roots
 
 POLICY = Path(arrears.policy.__file__).parent
-ALLOWED_THIRD_PARTY = {"yaml", "tzdata", "polars", "numpy"}
+ALLOWED_THIRD_PARTY = {"yaml", "tzdata", "polars", "numpy", "re2"}  # re2: content patterns
 
 
 def test_every_policy_module_imports_only_stdlib_kernel_policy_and_allowed_libraries() -> None:

@@ -17,6 +17,12 @@ The webhook view (Django side) calls these and updates the outbox message whose
 
 Aliyun and Tencent do not sign their callbacks; protect those endpoints with a secret path
 token or the providers' published source addresses (docs/channels.md).
+
+A signature proves who sent a receipt, not when: a captured, genuine callback can be posted
+again later (issue 14). So each ``Receipt`` carries the time the provider reports (``at``:
+Aliyun ``report_time``, Tencent ``user_receive_time``, our gateway's ``timestamp``; Twilio sends
+none) for the webhook to refuse stale ones, and the payload is bounded (size, JSON nesting)
+before it is parsed, so a hostile body is a ``ReceiptError`` (400), never a ``RecursionError``.
 """
 
 from __future__ import annotations
@@ -25,18 +31,30 @@ import hashlib
 import hmac
 import json
 from collections.abc import Iterable, Mapping
-from typing import Any, Literal, NamedTuple
+from datetime import UTC, datetime
+from typing import Any, Final, Literal, NamedTuple
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
+from zoneinfo import ZoneInfo
 
 from arrears.channels.signing import Params, twilio_signature
 
 DeliveryStatus = Literal["delivered", "failed"]
 
 
+#: Largest receipt body (bytes): a provider batches at most a few hundred items.
+MAX_BODY: Final = 1_000_000
+#: Deepest JSON nesting read (a receipt is a list of flat objects).
+MAX_NESTING: Final = 16
+#: The zone Aliyun and Tencent write their report times in.
+_CHINA = ZoneInfo("Asia/Shanghai")
+
+
 class Receipt(NamedTuple):
     provider_ref: str
     status: DeliveryStatus
     detail: str = ""
+    #: When the provider says the outcome happened (aware), or ``None`` when it does not say.
+    at: datetime | None = None
 
 
 class ReceiptError(ValueError):
@@ -102,13 +120,64 @@ GATEWAY_FAILED = frozenset(
 )
 
 
+def _nesting(text: str | bytes) -> int:
+    """How deeply the JSON text nests arrays and objects (brackets inside strings skipped)."""
+    data = text.encode("utf-8", "replace") if isinstance(text, str) else text
+    depth = deepest = 0
+    in_string = escaped = False
+    for byte in data:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:  # backslash
+                escaped = True
+            elif byte == 0x22:
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x5B, 0x7B):
+            depth += 1
+            if depth > deepest:
+                deepest = depth
+                if deepest > MAX_NESTING:
+                    return deepest
+        elif byte in (0x5D, 0x7D):
+            depth -= 1
+    return deepest
+
+
 def _json(payload: bytes | str | Any) -> Any:
     if isinstance(payload, bytes | str):
+        if len(payload) > MAX_BODY:
+            raise ReceiptError(f"larger than {MAX_BODY:,} bytes")
+        if _nesting(payload) > MAX_NESTING:
+            raise ReceiptError(f"JSON nested more than {MAX_NESTING} levels deep")
         try:
             return json.loads(payload)
-        except ValueError as exc:
-            raise ReceiptError(f"not JSON: {exc}") from exc
+        except (ValueError, RecursionError) as exc:
+            raise ReceiptError(f"not JSON: {str(exc)[:200]}") from None
     return payload
+
+
+def _when(value: Any, what: str, zone: ZoneInfo = _CHINA) -> datetime | None:
+    """A provider's event time: ``YYYY-MM-DD HH:MM:SS`` (in ``zone`` unless it has an offset),
+    ISO 8601, or Unix seconds; ``None`` when absent."""
+    if value is None or value == "":
+        return None
+    try:
+        if isinstance(value, bool):
+            raise ValueError("a boolean")
+        if isinstance(value, int | float):
+            return datetime.fromtimestamp(float(value), UTC)
+        text = str(value).strip()
+        if len(text) > 40:
+            raise ValueError("too long")
+        if text.isdigit():
+            return datetime.fromtimestamp(int(text), UTC)
+        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except (ValueError, OverflowError, OSError) as exc:
+        raise ReceiptError(f"{what}: not a time: {str(value)[:40]!r} ({exc})") from None
+    return when if when.tzinfo is not None else when.replace(tzinfo=zone)
 
 
 def _items(payload: bytes | str | Any, provider: str) -> list[Mapping[str, Any]]:
@@ -122,7 +191,7 @@ def _items(payload: bytes | str | Any, provider: str) -> list[Mapping[str, Any]]
 
 def _twilio(payload: bytes | str | Mapping[str, str] | Iterable[tuple[str, str]]) -> list[Receipt]:
     if isinstance(payload, bytes):
-        payload = payload.decode()
+        payload = payload.decode("utf-8", "replace")
     if isinstance(payload, str):
         params = dict(parse_qsl(payload, keep_blank_values=True))
     elif isinstance(payload, Mapping):
@@ -154,10 +223,11 @@ def _aliyun(payload: bytes | str | Any) -> list[Receipt]:
         if not ref or "success" not in item:
             raise ReceiptError("an Aliyun SmsReport item has biz_id and success")
         code, text = str(item.get("err_code", "")), str(item.get("err_msg", ""))
+        at = _when(item.get("report_time"), "report_time")
         if _truthy(item["success"]):
-            receipts.append(Receipt(ref, "delivered", code))
+            receipts.append(Receipt(ref, "delivered", code, at))
         else:
-            receipts.append(Receipt(ref, "failed", f"{code}: {text}".strip(": ")))
+            receipts.append(Receipt(ref, "failed", f"{code}: {text}".strip(": "), at))
     return receipts
 
 
@@ -169,10 +239,11 @@ def _tencent(payload: bytes | str | Any) -> list[Receipt]:
         if not ref or status not in {"SUCCESS", "FAIL"}:
             raise ReceiptError("a Tencent callback item has sid and report_status SUCCESS|FAIL")
         code, text = str(item.get("errmsg", "")), str(item.get("description", ""))
+        at = _when(item.get("user_receive_time"), "user_receive_time")
         if status == "SUCCESS":
-            receipts.append(Receipt(ref, "delivered", code))
+            receipts.append(Receipt(ref, "delivered", code, at))
         else:
-            receipts.append(Receipt(ref, "failed", f"{code}: {text}".strip(": ")))
+            receipts.append(Receipt(ref, "failed", f"{code}: {text}".strip(": "), at))
     return receipts
 
 
@@ -184,10 +255,11 @@ def _gateway(payload: bytes | str | Any) -> list[Receipt]:
         if not ref or not status:
             raise ReceiptError("a gateway receipt has id and status")
         detail = str(item.get("detail", ""))
+        at = _when(item.get("timestamp"), "timestamp", ZoneInfo("UTC"))
         if status in GATEWAY_DELIVERED:
-            receipts.append(Receipt(ref, "delivered", detail or status))
+            receipts.append(Receipt(ref, "delivered", detail or status, at))
         elif status in GATEWAY_FAILED:
-            receipts.append(Receipt(ref, "failed", f"{status}: {detail}" if detail else status))
+            receipts.append(Receipt(ref, "failed", f"{status}: {detail}" if detail else status, at))
     return receipts
 
 

@@ -5,11 +5,22 @@ Aliyun and Tencent do not, so their callbacks — and our own voice gateway's �
 ``X-Arrears-Signature``: hex HMAC-SHA256 of the raw body with ``ARREARS_RECEIPT_SECRET`` (a
 relay in front of the provider adds it). Anything unsigned or wrongly signed is refused (403)
 and changes nothing.
+
+A genuine receipt can still be replayed (issue 14), so a receipt also has to be *new*:
+
+* one whose provider time is older than ``ARREARS_RECEIPT_MAX_AGE`` seconds (default 86400),
+  or more than five minutes in the future, is ignored and counted as ``stale``;
+* a message only moves forward: sent/uncertain → delivered or failed, failed → delivered (a
+  carrier's later retry got through); a delivered message never changes again. So a replay of
+  an event already applied — the same provider message id and event — changes nothing and is
+  counted as ``duplicate``, as is a repeat within one callback;
+* a body that is too large or nested too deeply is a 400, like any malformed receipt.
 """
 
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
@@ -19,12 +30,25 @@ from django.views.decorators.http import require_POST
 from arrears.channels import ReceiptError, parse_receipts, verify_hmac, verify_twilio
 from arrears.contact.models import OutboxMessage
 
-#: A receipt may only move a message that has left (never one still queued or suppressed).
-_RECEIVABLE = (
-    OutboxMessage.Status.SENT,
-    OutboxMessage.Status.UNCERTAIN,
-    OutboxMessage.Status.DELIVERED,
-)
+_Status = OutboxMessage.Status
+#: The states a receipt may move a message from, by the event: only forward, and only once it
+#: has left (never one still queued or suppressed). Delivered is final.
+_FROM = {
+    "delivered": (_Status.SENT, _Status.UNCERTAIN, _Status.FAILED),
+    "failed": (_Status.SENT, _Status.UNCERTAIN),
+}
+#: How far in the future a provider's clock may be.
+_SKEW = timedelta(minutes=5)
+
+
+def max_age() -> timedelta:
+    """``ARREARS_RECEIPT_MAX_AGE`` (seconds, default a day): older receipts are ignored."""
+    raw = os.environ.get("ARREARS_RECEIPT_MAX_AGE", "86400")
+    try:
+        seconds = int(raw)
+    except ValueError:
+        raise RuntimeError(f"ARREARS_RECEIPT_MAX_AGE must be whole seconds, got {raw!r}") from None
+    return timedelta(seconds=max(seconds, 1))
 
 
 def _genuine(request: HttpRequest, provider: str) -> bool:
@@ -48,18 +72,36 @@ def receipts(request: HttpRequest, provider: str) -> HttpResponse:
         found = parse_receipts(provider, payload)
     except ReceiptError as error:
         return JsonResponse({"error": str(error)}, status=400)
-    updated = 0
+    now = timezone.now()
+    window = max_age()
+    counts = {"receipts": len(found), "updated": 0, "duplicate": 0, "stale": 0}
+    seen: set[tuple[str, str]] = set()
     for receipt in found:
+        event = (receipt.provider_ref, receipt.status)
+        if not receipt.provider_ref or event in seen:
+            counts["duplicate"] += 1
+            continue
+        seen.add(event)
+        if receipt.at is not None and not now - window <= receipt.at <= now + _SKEW:
+            counts["stale"] += 1
+            continue
         messages = OutboxMessage.objects.filter(
-            provider_ref=receipt.provider_ref, status__in=_RECEIVABLE
-        ).exclude(provider_ref="")
+            provider_ref=receipt.provider_ref, status__in=_FROM[receipt.status]
+        )
         if receipt.status == "delivered":
-            updated += messages.update(
-                status=OutboxMessage.Status.DELIVERED, delivered_at=timezone.now()
-            )
+            moved = messages.update(status=_Status.DELIVERED, delivered_at=now)
         else:
-            updated += messages.update(
-                status=OutboxMessage.Status.FAILED,
-                status_reason=f"provider reported failure: {receipt.detail}",
+            moved = messages.update(
+                status=_Status.FAILED,
+                status_reason=f"provider reported failure: {receipt.detail}"[:2000],
             )
-    return JsonResponse({"receipts": len(found), "updated": updated})
+        counts["updated"] += moved
+        if (
+            not moved
+            and OutboxMessage.objects.filter(
+                provider_ref=receipt.provider_ref,
+                status=_Status.DELIVERED if receipt.status == "delivered" else _Status.FAILED,
+            ).exists()
+        ):
+            counts["duplicate"] += 1
+    return JsonResponse(counts)

@@ -10,14 +10,26 @@ write to the loan's rows) differs from the one stored with their state, plus loa
 stored state (new, or failing) and loans gone from the day; every other row stays. Anything
 that cannot be vouched for — another configuration, no completed run, the reference engine,
 missing triggers, ``full=True`` or ``ARREARS_FULL_DAY_RUN=1`` — is a full run.
+
+Only one run of a date at a time (issue 14: two PostgreSQL runs of one date raced into a
+``UniqueViolation`` on the day's states and left a run ``running``). ``day_lock`` holds a lock
+per date for the whole run — a PostgreSQL session advisory lock on a connection of its own, or
+on SQLite an ``flock`` on a file next to the database — so a second run of the date is refused
+at once with ``DayRunBusy`` ("already running"), or waits with ``wait=True``. Both locks die with
+the process that holds them, which is how a dead run is told from a live one: a ``running``
+record found while holding the date's lock belongs to a process that is gone, so the new run
+marks it ``abandoned`` and completes the day (the rerun is the resume).
 """
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
+import socket
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
@@ -29,11 +41,12 @@ from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
 import arrears
-from arrears import __version__
+from arrears import __version__, errorcodes
 from arrears.daily.engines import ENGINES, STATE_COLUMNS, Errors
 from arrears.daily.models import DayRun, LoanState
 from arrears.daily.store import day_figures, replace_day
 from arrears.engine.names import COMPILED, canonical
+from arrears.kernel.errors import ArrearsError
 from arrears.ledger.frames import consistent_read, read_revisions
 from arrears.ledger.models import Loan, Product
 
@@ -57,6 +70,110 @@ REVISION_TRIGGERS = {
         + ["ledger_loan_rev", "ledger_product_rev"]
     ),
 }
+
+
+#: The advisory-lock namespace of day runs (``'ARRE'``); the second key is the date's ordinal.
+_LOCK_SPACE = 0x41525245
+
+errorcodes.define(
+    {
+        "day-run-busy": "a run of %(as_of)s is already running (%(holder)s); "
+        "wait for it to finish, or run the date again afterwards",
+    }
+)
+
+
+class DayRunBusy(ArrearsError):
+    """Another process is running the same date now."""
+
+    code = "day-run-busy"
+
+
+@contextmanager
+def day_lock(as_of: date, *, wait: bool = False) -> Iterator[None]:
+    """Hold the lock of ``as_of`` for the block; ``DayRunBusy`` when another process holds it
+    (or, with ``wait``, block until it is free). Released when the block ends or the process
+    dies — never left behind by a killed run."""
+    if connection.vendor == "postgresql":
+        with _advisory_lock(as_of, wait):
+            yield
+    else:
+        with _file_lock(as_of, wait):
+            yield
+
+
+@contextmanager
+def _advisory_lock(as_of: date, wait: bool) -> Iterator[None]:
+    """A session advisory lock on a connection of its own: the run's own connection commits,
+    may be closed and reopened, and a transaction-scoped lock would end with each transaction."""
+    connection.ensure_connection()
+    own = connection.get_new_connection(connection.get_connection_params())
+    try:
+        own.autocommit = True
+        with own.cursor() as cursor:
+            key = (_LOCK_SPACE, as_of.toordinal())
+            if wait:
+                cursor.execute("SELECT pg_advisory_lock(%s, %s)", key)
+            else:
+                cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", key)
+                (held,) = cursor.fetchone()
+                if not held:
+                    raise errorcodes.refuse(
+                        DayRunBusy, "day-run-busy", as_of=as_of, holder=_holder(as_of)
+                    )
+            try:
+                yield
+            finally:
+                cursor.execute("SELECT pg_advisory_unlock(%s, %s)", key)
+    finally:
+        own.close()
+
+
+@contextmanager
+def _file_lock(as_of: date, wait: bool) -> Iterator[None]:
+    """An ``flock`` on ``<database>.dayrun-<date>.lock`` (SQLite: one host). SQLite's write lock
+    alone serialises the day's replacement but not the runs: both would compute, and the
+    second could wait past the busy timeout ("database is locked") or mark the first
+    abandoned while it still runs."""
+    name = str(connection.settings_dict.get("NAME") or "")
+    if not name or name == ":memory:" or "mode=memory" in name:
+        yield  # an in-memory database (tests): no other process can open it
+        return
+    path = Path(name).with_name(f"{Path(name).name}.dayrun-{as_of.isoformat()}.lock")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            handle.seek(0)
+            raise errorcodes.refuse(
+                DayRunBusy, "day-run-busy", as_of=as_of, holder=handle.read().strip() or "?"
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()} on {socket.gethostname()}\n")
+        handle.flush()
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _holder(as_of: date) -> str:
+    """Who holds the date's advisory lock, as PostgreSQL sees it (its server process and the
+    client's address and start), for the "already running" message."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT a.pid, coalesce(host(a.client_addr), 'local'), a.backend_start "
+            "FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+            "WHERE l.locktype = 'advisory' AND l.granted AND l.classid = %s AND l.objid = %s",
+            [_LOCK_SPACE, as_of.toordinal()],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return "?"
+    pid, host, started = row
+    return f"server process {pid} for {host}, connected {started:%Y-%m-%d %H:%M:%S}"
 
 
 @cache
@@ -217,6 +334,24 @@ def day_run(
     engine: str = COMPILED,
     progress: Callable[[int, int], None] | None = None,
     full: bool = False,
+    wait: bool = False,
+) -> RunSummary:
+    """Run ``as_of`` holding its lock (see ``day_lock``): ``DayRunBusy`` when another process
+    is running the date, unless ``wait``. Runs of it left ``running`` by a dead process are
+    marked ``abandoned`` first; this run completes the day."""
+    with day_lock(as_of, wait=wait):
+        DayRun.objects.filter(as_of=as_of, status=DayRun.Status.RUNNING).update(
+            status=DayRun.Status.ABANDONED
+        )
+        return _day_run(as_of=as_of, engine=engine, progress=progress, full=full)
+
+
+def _day_run(
+    *,
+    as_of: date,
+    engine: str,
+    progress: Callable[[int, int], None] | None,
+    full: bool,
 ) -> RunSummary:
     """Compute and store every loan's state at the end of ``as_of`` with ``engine``.
 

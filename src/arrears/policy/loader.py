@@ -21,7 +21,14 @@ from pathlib import Path
 
 import yaml  # type: ignore[import-untyped]  # no types-PyYAML in the venv
 
-from arrears.policy.content import compact, keyword_patterns, normalise
+from arrears.policy.content import (
+    MAX_PATTERN_CHARS,
+    PatternError,
+    compact,
+    compile_pattern,
+    keyword_patterns,
+    normalise,
+)
 from arrears.policy.model import (
     ACTIONS,
     CHANNELS,
@@ -53,6 +60,7 @@ from arrears.policy.model import (
     QuietDaysParams,
     RequiredParams,
     Rule,
+    SafePattern,
     Selector,
     VisitorsParams,
     Window,
@@ -120,14 +128,15 @@ class _Doc(StrictDoc):
         fields = self.mapping(node, where, {"en", "zh"})
         return self.string(fields["en"], f"{where}: en"), self.string(fields["zh"], f"{where}: zh")
 
-    def regex(self, node: yaml.Node, where: str) -> re.Pattern[str]:
-        text = self.string(node, where)
+    def regex(self, node: yaml.Node, where: str) -> SafePattern:
+        """A content pattern, compiled so that no message can make it backtrack for ever."""
+        text = self.string(node, where, max_chars=MAX_PATTERN_CHARS)
         try:
-            return re.compile(text)
-        except re.error as exc:
-            raise self.fail(node, where, f"bad regular expression {text!r}: {exc}") from exc
+            return compile_pattern(text)
+        except PatternError as exc:
+            raise self.fail(node, where, str(exc)) from exc
 
-    def regexes(self, node: yaml.Node | None, where: str) -> tuple[re.Pattern[str], ...]:
+    def regexes(self, node: yaml.Node | None, where: str) -> tuple[SafePattern, ...]:
         if node is None:
             return ()
         return tuple(self.regex(item, where) for item in self.sequence(node, where))
@@ -302,10 +311,10 @@ def _required(doc: _Doc, node: yaml.Node, where: str) -> RequiredParams:
     for i, item in enumerate(doc.sequence(fields["elements"], f"{where}: elements")):
         w = f"{where}: elements #{i + 1}"
         spec = doc.mapping(item, w, {"id", "description"}, {"patterns", "fact"})
-        element_id = doc.string(spec["id"], f"{w}: id")
+        element_id = doc.name(spec["id"], f"{w}: id")
         en, zh = doc.text_pair(spec["description"], f"{w}: description")
         patterns = doc.regexes(spec.get("patterns"), f"{w}: patterns")
-        fact = doc.string(spec["fact"], f"{w}: fact") if "fact" in spec else None
+        fact = doc.name(spec["fact"], f"{w}: fact") if "fact" in spec else None
         if not patterns and fact is None:
             raise doc.fail(item, w, "an element needs patterns, a fact, or both")
         if any(e.id == element_id for e in elements):
@@ -329,7 +338,7 @@ def _forbidden(doc: _Doc, node: yaml.Node, where: str) -> ForbiddenParams:
         spec = doc.mapping(
             item, w, {"id", "description"}, {"keywords", "patterns", "allow", "except_facts"}
         )
-        category_id = doc.string(spec["id"], f"{w}: id")
+        category_id = doc.name(spec["id"], f"{w}: id")
         en, zh = doc.text_pair(spec["description"], f"{w}: description")
         keywords = doc.strings(spec.get("keywords"), f"{w}: keywords")
         patterns = doc.regexes(spec.get("patterns"), f"{w}: patterns")
@@ -483,7 +492,7 @@ def _rule(doc: _Doc, node: yaml.Node, index: int) -> Rule:
         {"id", "kind", "description", "citation", "confidence"},
         {"applies_to", "params"},
     )
-    rule_id = doc.string(fields["id"], f"rule #{index + 1}: id")
+    rule_id = doc.name(fields["id"], f"rule #{index + 1}: id")
     if not _ID.match(rule_id):
         raise doc.fail(fields["id"], f"rule #{index + 1}: id", f"ids are lower-case: {rule_id!r}")
     where = f"rule {rule_id!r}"
@@ -530,7 +539,7 @@ def load_pack_text(text: str, *, source: str = "<string>") -> Pack:
     fields = doc.mapping(
         root, "", {"name", "version", "effective", "title", "rules"}, {"horizon_days"}
     )
-    name = doc.string(fields["name"], "name")
+    name = doc.name(fields["name"], "name")
     if not _ID.match(name):
         raise doc.fail(fields["name"], "name", f"pack names are lower-case: {name!r}")
     version = doc.integer(fields["version"], "version", 1, 1_000_000)
@@ -572,4 +581,4 @@ def load_pack(name_or_path: str | os.PathLike[str]) -> Pack:
     if not path.is_file():
         shipped = ", ".join(available_packs())
         raise PolicyError(f"no pack {str(name_or_path)!r}: not a shipped pack ({shipped}) or file")
-    return load_pack_text(path.read_text(encoding="utf-8"), source=path.name)
+    return load_pack_text(_Doc(path.name).read(path), source=path.name)

@@ -32,11 +32,11 @@ through inside the window, and only for the person who consented. A visit reques
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from types import MappingProxyType
-from typing import Final, Literal
+from typing import Any, Final, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from arrears.kernel.errors import ArrearsError
@@ -259,6 +259,36 @@ class HoldsParams:
     kinds: Mapping[str, HoldStop]
 
 
+class SafePattern:
+    """A pack's content pattern, compiled by ``content.compile_pattern`` with an engine that
+    cannot backtrack catastrophically (RE2, or Python's ``re`` for a checked lookaround pattern).
+
+    Compared and hashed by its source text, as ``re.Pattern`` is, so two loads of a pack are
+    equal."""
+
+    __slots__ = ("_compiled", "engine", "pattern")
+
+    def __init__(self, pattern: str, compiled: Any, engine: str) -> None:
+        self.pattern = pattern
+        self.engine = engine
+        self._compiled = compiled
+
+    def search(self, text: str) -> Any:
+        return self._compiled.search(text)
+
+    def finditer(self, text: str) -> Iterator[Any]:
+        return iter(self._compiled.finditer(text))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, SafePattern) and other.pattern == self.pattern
+
+    def __hash__(self) -> int:
+        return hash(self.pattern)
+
+    def __repr__(self) -> str:
+        return f"SafePattern({self.pattern!r}, engine={self.engine!r})"
+
+
 @dataclass(frozen=True, slots=True)
 class Element:
     """One required disclosure: some pattern must match, and the fact's value must appear."""
@@ -266,7 +296,7 @@ class Element:
     id: str
     description_en: str
     description_zh: str
-    patterns: tuple[re.Pattern[str], ...]
+    patterns: tuple[SafePattern, ...]
     fact: str | None
 
 
@@ -285,7 +315,7 @@ class Category:
     description_zh: str
     keywords: re.Pattern[str] | None
     compact_keywords: re.Pattern[str] | None
-    patterns: tuple[re.Pattern[str], ...]
+    patterns: tuple[SafePattern, ...]
     allow: tuple[str, ...] = ()
     except_facts: tuple[str, ...] = ()
 

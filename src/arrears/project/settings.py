@@ -154,6 +154,9 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": os.environ.get("ARREARS_LOG_LEVEL", "INFO")},
 }
+#: Django's own handlers (the runserver access line, the debug console printing "Not Found"
+#: paths) are masked too: this applies LOGGING, then puts MaskPIIFilter on every handler.
+LOGGING_CONFIG = "arrears.ledger.masking.configure_logging"
 
 #: Concessions above these amounts (minor units) need two approvers other than the maker
 #: (``ARREARS_DUAL_APPROVAL_ABOVE='{"waiver": 100000, "plan": 500000}'``).

@@ -2,18 +2,23 @@
 
 The document is walked as a ``yaml.compose`` node tree (not ``safe_load``) so each error can point
 at the line of the offending node, e.g. ``default.yaml:14: stage 'internal': entry: unknown column
-'dpdd'``. Entry conditions are parsed by ``polars.sql_expr`` and type-checked by evaluating them on
-an empty frame with the ``STATE_COLUMNS`` schema; nothing is ever passed to ``eval``.
+'dpdd'``. Entry conditions are split into their AND/OR/NOT structure by ``conditions`` (bounded,
+linear), each term parsed by ``polars.sql_expr`` and type-checked by evaluating them on an empty
+frame with the ``STATE_COLUMNS`` schema; nothing is ever passed to ``eval``. The document's size,
+encoding, nesting, names and numbers are bounded by ``arrears.yamldoc``.
 """
 
 from __future__ import annotations
 
+import os
 from importlib import resources
+from pathlib import Path
 from typing import Final
 
 import polars as pl
 import yaml  # type: ignore[import-untyped]  # no types-PyYAML in the venv
 
+from arrears.strategy import conditions
 from arrears.strategy.model import (
     ALLOCATION_METHODS,
     CHANNELS,
@@ -34,6 +39,10 @@ from arrears.strategy.model import (
 from arrears.yamldoc import NULL, STR, StrictDoc
 
 _EMPTY_STATE = pl.DataFrame(schema=STATE_COLUMNS)
+#: Highest strategy version (a bump per published change; the database column is 32-bit).
+MAX_VERSION: Final = 1_000_000
+#: Largest cadence day (about a century): the day arithmetic stays far inside int64.
+MAX_DAYS: Final = 36_600
 
 
 class _Doc(StrictDoc):
@@ -64,22 +73,50 @@ def _unknown(column: str) -> str:
 
 
 def _check_entry(doc: _Doc, node: yaml.Node, where: str) -> str:
-    """Parse the SQL entry condition and prove it is a boolean over known state columns."""
-    text = doc.string(node, where)
+    """Parse the SQL entry condition and prove it is a boolean over known state columns.
+
+    The text is split into its AND/OR/NOT structure by ``conditions.parse`` (bounded, linear)
+    and each term is parsed and type-checked by Polars on its own, in one ``select`` over an
+    empty frame: the cost grows with the number of terms, not its square (see ``conditions``).
+    """
+    text = doc.string(node, where, max_chars=conditions.MAX_CHARS)
     try:
-        expr = pl.sql_expr(text)
-    except pl.exceptions.PolarsError as exc:
-        raise doc.fail(node, where, f"cannot parse {text!r}: {_first_line(exc)}") from exc
-    for column in expr.meta.root_names():
-        if column not in STATE_COLUMNS:
-            raise doc.fail(node, where, _unknown(column))
+        tree = conditions.parse(text)
+    except conditions.ConditionError as exc:
+        raise doc.fail(node, where, f"{exc}: {_quoted(text)}") from exc
+    leaves = conditions.terms(tree)
+    exprs: list[pl.Expr] = []
+    for index, term in enumerate(leaves):
+        try:
+            expr = pl.sql_expr(term)
+        except pl.exceptions.PolarsError as exc:
+            raise doc.fail(
+                node, where, f"cannot parse {_quoted(term)}: {_first_line(exc)}"
+            ) from exc
+        for column in expr.meta.root_names():
+            if column not in STATE_COLUMNS:
+                raise doc.fail(node, where, _unknown(column))
+        exprs.append(expr.alias(f"t{index}"))
     try:
-        dtype = _EMPTY_STATE.select(expr.alias("entry")).schema["entry"]
+        schema = _EMPTY_STATE.select(exprs).schema
+        _EMPTY_STATE.select(conditions.to_expr(tree))
     except pl.exceptions.PolarsError as exc:
-        raise doc.fail(node, where, f"invalid condition {text!r}: {_first_line(exc)}") from exc
-    if dtype != pl.Boolean:
-        raise doc.fail(node, where, f"must be a boolean condition, {text!r} gives {dtype}")
+        raise doc.fail(
+            node, where, f"invalid condition {_quoted(text)}: {_first_line(exc)}"
+        ) from exc
+    for index, term in enumerate(leaves):
+        dtype = schema[f"t{index}"]
+        if dtype != pl.Boolean:
+            shown = text if len(leaves) == 1 else term
+            raise doc.fail(
+                node, where, f"must be a boolean condition, {_quoted(shown)} gives {dtype}"
+            )
     return text
+
+
+def _quoted(text: str) -> str:
+    """A condition as an error quotes it: whole when short, its start when not."""
+    return repr(text) if len(text) <= 200 else repr(text[:200]) + f"… ({len(text):,} characters)"
 
 
 def _first_line(exc: Exception) -> str:
@@ -91,6 +128,9 @@ def _cadence(doc: _Doc, node: yaml.Node, where: str) -> Cadence:
     first = doc.integer(fields["first"], f"{where}: first")
     every = doc.optional_integer(fields.get("every"), f"{where}: every")
     until = doc.optional_integer(fields.get("until"), f"{where}: until")
+    for key, value in (("first", first), ("every", every), ("until", until)):
+        if value is not None and abs(value) > MAX_DAYS:
+            raise doc.fail(fields[key], f"{where}: {key}", f"must be within ±{MAX_DAYS:,} days")
     if every is not None and every < 1:
         raise doc.fail(fields["every"], f"{where}: every", f"must be at least 1 day, got {every}")
     if until is not None and until < first:
@@ -100,13 +140,13 @@ def _cadence(doc: _Doc, node: yaml.Node, where: str) -> Cadence:
 
 def _treatment(doc: _Doc, node: yaml.Node, where: str) -> Treatment:
     fields = doc.mapping(node, where, {"channel", "template", "cadence"})
-    channel = doc.string(fields["channel"], f"{where}: channel")
+    channel = doc.name(fields["channel"], f"{where}: channel")
     if channel not in CHANNELS:
         allowed = ", ".join(sorted(CHANNELS))
         raise doc.fail(
             fields["channel"], f"{where}: channel", f"unknown channel {channel!r} ({allowed})"
         )
-    template = doc.string(fields["template"], f"{where}: template")
+    template = doc.name(fields["template"], f"{where}: template")
     return Treatment(channel, template, _cadence(doc, fields["cadence"], f"{where}: cadence"))
 
 
@@ -163,8 +203,8 @@ def _placement(doc: _Doc, node: yaml.Node, where: str) -> Placement:
     for name in arms:
         if name not in fields:
             raise doc.fail(node, where, f"champion_challenger needs {name!r}")
-    champion = doc.string(fields["champion"], f"{where}: champion")
-    challenger = doc.string(fields["challenger"], f"{where}: challenger")
+    champion = doc.name(fields["champion"], f"{where}: champion")
+    challenger = doc.name(fields["challenger"], f"{where}: challenger")
     if champion == challenger:
         raise doc.fail(fields["challenger"], f"{where}: challenger", "must differ from champion")
     share = doc.integer(fields["challenger_share"], f"{where}: challenger_share")
@@ -207,10 +247,10 @@ def _stage(doc: _Doc, node: yaml.Node, index: int) -> Stage:
         {"name", "entry", "owner", "treatments"},
         {"reference", "allocation", "placement"},
     )
-    name = doc.string(fields["name"], f"stage #{index + 1}: name")
+    name = doc.name(fields["name"], f"stage #{index + 1}: name")
     where = f"stage {name!r}"
     entry = _check_entry(doc, fields["entry"], f"{where}: entry")
-    owner = doc.string(fields["owner"], f"{where}: owner")
+    owner = doc.name(fields["owner"], f"{where}: owner")
     reference = "dpd"
     if "reference" in fields:
         reference = doc.string(fields["reference"], f"{where}: reference")
@@ -258,7 +298,7 @@ def _variants(doc: _Doc, node: yaml.Node | None) -> tuple[Variant, ...]:
     variants: list[Variant] = []
     for i, item in enumerate(doc.sequence(node, "variants")):
         fields = doc.mapping(item, f"variant #{i + 1}", {"name", "share"})
-        name = doc.string(fields["name"], f"variant #{i + 1}: name")
+        name = doc.name(fields["name"], f"variant #{i + 1}: name")
         share = doc.integer(fields["share"], f"variant {name!r}: share")
         if not 1 <= share <= 100:
             raise doc.fail(fields["share"], f"variant {name!r}: share", "must be 1 to 100")
@@ -276,14 +316,20 @@ def load_strategy(text: str, *, source: str = "<string>") -> Strategy:
     doc = _Doc(source)
     root = doc.root(text)
     fields = doc.mapping(root, "", {"name", "version", "stages"}, {"variants", "priority"})
-    name = doc.string(fields["name"], "name")
+    name = doc.name(fields["name"], "name")
     version = doc.integer(fields["version"], "version")
-    if version < 1:
-        raise doc.fail(fields["version"], "version", f"must be at least 1, got {version}")
+    if not 1 <= version <= MAX_VERSION:
+        raise doc.fail(fields["version"], "version", f"must be 1 to {MAX_VERSION:,}, got {version}")
     stages = _stages(doc, fields["stages"])
     variants = _variants(doc, fields.get("variants"))
     priority = _priority(doc, fields.get("priority"))
     return Strategy(name, version, stages, variants, priority)
+
+
+def read_strategy_file(path: str | os.PathLike[str]) -> str:
+    """A strategy file's text: at most ``yamldoc.MAX_BYTES`` and UTF-8, or ``StrategyError``
+    with the file and line of the first bad byte."""
+    return _Doc(Path(path).name).read(path)
 
 
 def load_default() -> Strategy:

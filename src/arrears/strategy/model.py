@@ -17,6 +17,7 @@ import polars as pl
 
 from arrears.kernel.contract import PER_BORROWER, Unit
 from arrears.kernel.errors import ArrearsError
+from arrears.strategy.conditions import compile_condition
 
 CHANNELS: Final[frozenset[str]] = frozenset(
     {"sms", "voice", "email", "letter", "in_app", "call_task", "placement", "visit_request"}
@@ -190,8 +191,8 @@ class Placement:
                 )
 
     def condition(self) -> pl.Expr:
-        """The eligibility condition as a Polars expression (``pl.sql_expr``, never eval)."""
-        return pl.sql_expr(self.eligible)
+        """The eligibility condition as a flat Polars expression (``conditions``, never eval)."""
+        return compile_condition(self.eligible)
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,8 +214,8 @@ class Stage:
             raise StrategyError(f"stage {self.name!r}: unknown reference {self.reference!r}")
 
     def condition(self) -> pl.Expr:
-        """The entry condition as a Polars expression (parsed by ``pl.sql_expr``, never eval)."""
-        return pl.sql_expr(self.entry)
+        """The entry condition as a flat Polars expression (``conditions``, never eval)."""
+        return compile_condition(self.entry)
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,6 +24,7 @@ from rich.progress import (
 )
 
 from arrears.collections.dayflow import close_day
+from arrears.daily.services import DayRunBusy
 from arrears.engine import names
 from arrears.engine.runner import CHUNK_LOANS, run_snapshot
 from arrears.kernel.calendar import parse_date
@@ -126,13 +127,16 @@ class Command(BaseCommand):
                 def progress(done: int, total: int, task: TaskID = task) -> None:
                     bar.update(task, completed=done, total=total)
 
-                closed = close_day(
-                    day,
-                    engine=options["engine"],
-                    progress=progress,
-                    workflow=not options["no_workflow"],
-                    full=options["full"],
-                )
+                try:
+                    closed = close_day(
+                        day,
+                        engine=options["engine"],
+                        progress=progress,
+                        workflow=not options["no_workflow"],
+                        full=options["full"],
+                    )
+                except DayRunBusy as error:  # another process is running this date
+                    raise CommandError(str(error)) from None
                 bar.remove_task(task)
                 for line in closed.lines():
                     self.stdout.write(line)

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from arrears.collections import strategies
 from arrears.collections.models import StrategyVersion
+from arrears.strategy.loader import read_strategy_file
 from arrears.strategy.model import StrategyError
 
 
@@ -37,7 +38,7 @@ class Command(BaseCommand):
                 raise CommandError(f"{path}: no such file")
             try:
                 record = strategies.publish(
-                    path.read_text("utf-8"), source_name=path.name, note=options["note"]
+                    read_strategy_file(path), source_name=path.name, note=options["note"]
                 )
             except StrategyError as error:
                 active = StrategyVersion.objects.filter(active=True).first()
