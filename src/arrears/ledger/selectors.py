@@ -13,6 +13,7 @@ from datetime import date
 from django.db.models import Prefetch, Q, QuerySet, Sum
 
 from arrears.kernel.errors import ArrearsError
+from arrears.kernel.limits import COMPUTE_FAILURES, not_computable
 from arrears.kernel.state import LoanState, state
 from arrears.kernel.terms import (
     LOAN_KEYS,
@@ -219,8 +220,8 @@ def portfolio_entries(
                 waivers=loan_waivers(loan),
                 plans=loan_plans(loan),
             )
-        except ArrearsError as error:
-            yield PortfolioEntry(loan.id, loan.ref, None, (), error)
+        except (ArrearsError, *COMPUTE_FAILURES) as error:  # absurd stored values included
+            yield PortfolioEntry(loan.id, loan.ref, None, (), not_computable(error))
 
 
 def portfolio(
