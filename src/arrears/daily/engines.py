@@ -20,8 +20,8 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from arrears.engine import contract, names
 from arrears.engine.chunk import compute_chunk
 from arrears.engine.snapshot import Snapshot
-from arrears.kernel.contract import STORED
 from arrears.kernel import limits
+from arrears.kernel.contract import STORED
 from arrears.kernel.limits import COMPUTE_FAILURES, INT64_MAX, LoanNotComputable, not_computable
 from arrears.kernel.state import state
 from arrears.ledger import models, selectors

@@ -241,8 +241,8 @@ def day_run(
 
     The run is recorded first (status ``running``) and marked completed (``completed with
     errors`` when a loan failed: reported in ``errors``, skipped, everyone else stored) only
-    after the day's rows are replaced in one transaction: a run killed midway leaves the previous rows intact
-    and a ``running`` record, and running the day again completes it.
+    after the day's rows are replaced in one transaction: a run killed midway leaves the
+    previous rows intact and a ``running`` record, and running the day again completes it.
 
     Rerunning a day whose latest completed run had the same configuration recomputes only the
     loans whose ledger rows changed since (see the module docstring); the summary still

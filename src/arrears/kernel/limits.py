@@ -38,7 +38,7 @@ RATE_YEAR_DAYS = 365
 #: References (loans, borrowers, payments): letters, digits, ``-``, ``_`` and ``.``, starting
 #: with a letter or digit (so ``/loans/<ref>/`` always routes and ``..`` is never a reference).
 MAX_REF_LENGTH = 64
-REF_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,%d}" % (MAX_REF_LENGTH - 1), re.ASCII)
+REF_PATTERN = re.compile(rf"[A-Za-z0-9][A-Za-z0-9._-]{{0,{MAX_REF_LENGTH - 1}}}", re.ASCII)
 REF_ALPHABET = "letters, digits, '-', '_' and '.'"
 #: Names and other free text the ledger stores in a 200-character column.
 MAX_NAME_LENGTH = 200

@@ -77,6 +77,5 @@ def import_file(kind: str, path: Path | str) -> ImportResult:
         # a full or read-only disk, a lost connection, a value the database still refuses:
         # the transaction rolled back, so one clear line says so instead of a traceback
         raise file_error(
-            f"the database could not store the file ({first_line(error)}); nothing was "
-            "imported"
+            f"the database could not store the file ({first_line(error)}); nothing was imported"
         ) from None
