@@ -129,6 +129,8 @@ def check_ref(value: str, *, name: str = "ref") -> str:
     """A reference of at most 64 letters, digits, ``-``, ``_`` and ``.`` (no ``/``, no NUL)."""
     if len(value) > MAX_REF_LENGTH:
         raise LimitExceeded(f"is longer than {MAX_REF_LENGTH} characters", field=name)
+    if has_control(value):
+        raise LimitExceeded("holds a control character (NUL, tab, newline…)", field=name)
     if not REF_PATTERN.fullmatch(value):
         raise LimitExceeded(
             f"may hold only {REF_ALPHABET}, starting with a letter or digit", field=name
