@@ -42,6 +42,10 @@ REF_PATTERN = re.compile(rf"[A-Za-z0-9][A-Za-z0-9._-]{{0,{MAX_REF_LENGTH - 1}}}"
 REF_ALPHABET = "letters, digits, '-', '_' and '.'"
 #: Names and other free text the ledger stores in a 200-character column.
 MAX_NAME_LENGTH = 200
+#: Any one value of an import file (the longest column, a postal address, holds 300).
+MAX_FIELD_LENGTH = 1_000
+#: Error messages quote at most this much of a bad value.
+MAX_QUOTED = 300
 #: Every value that reaches a 64-bit column or the engines' integer frames must fit this.
 INT64_MAX = 2**63 - 1
 

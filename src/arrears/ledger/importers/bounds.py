@@ -33,6 +33,8 @@ DATE_COLUMNS = {"loans": ("start_date",), "payments": ("value_date",)}
 MULTILINE = frozenset({"postal_address"})
 
 _CONTROL = r"[\p{Cc}]"
+#: The errors of the first checks, which win over the later ones for the same field.
+_FIRST = ("holds a control character", f"is longer than {limits.MAX_FIELD_LENGTH} characters")
 _NUL_OR_CONTROL_BUT_NEWLINE = r"[\x00-\x09\x0b\x0c\x0e-\x1f\x7f-\x9f]"
 _AMOUNT = r"^\+?0*(\d*)(?:\.\d+)?$"
 _DATE = r"^\d{4}-\d{2}-\d{2}$"
@@ -63,6 +65,12 @@ def bound_errors(table: Table, kind: str) -> list[RowError]:
             column,
             pl.col(column).str.contains(pattern),
             "holds a control character (NUL, tab, newline…)",
+        )
+        errors += _hits(
+            frame,
+            column,
+            pl.col(column).str.len_chars() > limits.MAX_FIELD_LENGTH,
+            f"is longer than {limits.MAX_FIELD_LENGTH} characters",
         )
     flagged = {(e.row, e.field) for e in errors}
     for column in REF_COLUMNS[kind]:
@@ -119,7 +127,7 @@ def bound_errors(table: Table, kind: str) -> list[RowError]:
     unique: dict[tuple[int | None, str], RowError] = {}
     for error in errors:
         key = (error.row, error.field)
-        if key not in unique and (key not in flagged or "control" in error.message):
+        if key not in unique and (key not in flagged or error.message.startswith(_FIRST)):
             unique[key] = error
     return sorted(unique.values(), key=lambda e: (e.row or 0, _order(table, e.field)))
 

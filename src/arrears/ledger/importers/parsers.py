@@ -40,7 +40,11 @@ class Fields:
         self.ok = True
 
     def error(self, name: str, message: str) -> None:
+        """Note a bad field; a message quoting a huge value is cut (a 100 000-character value
+        must not become a 100 000-character error)."""
         self.ok = False
+        if len(message) > limits.MAX_QUOTED:
+            message = message[: limits.MAX_QUOTED] + "…"
         self.errors.append(RowError(self.row, name, message))
 
     def text(self, name: str, *, required: bool = True) -> str:
