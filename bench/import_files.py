@@ -31,6 +31,12 @@ OUT = Path(__file__).resolve().parent / "out"
 def _options() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=100_000, help="loans (and payments)")
+    parser.add_argument(
+        "--stages",
+        default="bad-last,loans,payments",
+        help="comma-separated, in order: bad-last (refuse the file with a bad last row), "
+        "loans, payments (needs loans first)",
+    )
     return parser.parse_args()
 
 
@@ -135,9 +141,14 @@ def main() -> None:
         )
         sys.stdout.flush()
 
-    stage("bad-last", "loans", bad)
-    stage("loans", "loans", loans)
-    stage("payments", "payments", payments)
+    files = {
+        "bad-last": ("loans", bad),
+        "loans": ("loans", loans),
+        "payments": ("payments", payments),
+    }
+    for name in options.stages.split(","):
+        kind, path = files[name]
+        stage(name, kind, path)
 
 
 if __name__ == "__main__":
