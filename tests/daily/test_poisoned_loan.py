@@ -16,7 +16,9 @@ from django.db import OperationalError
 from arrears.daily import engines
 from arrears.daily.models import DayRun, LoanState
 from arrears.daily.services import day_run
+from arrears.engine.chunk import compute_chunk, isolating
 from arrears.ledger import models
+from arrears.ledger.frames import iter_frames
 from tests import factories
 
 AS_OF = date(2026, 3, 1)
@@ -148,3 +150,24 @@ def test_a_clean_day_is_still_plainly_completed(book):
     summary = day_run(engine="compiled", as_of=AS_OF)
     assert summary.errors == [] and "completed with errors" not in summary.line()
     assert DayRun.objects.get(as_of=AS_OF).status == DayRun.Status.COMPLETED
+
+
+def test_the_snapshot_runners_chunk_isolates_a_loan_that_fails_it(book):
+    """``engine.chunk.isolating`` (what ``run-day --snapshot`` computes with): a chunk that
+    fails for one loan is halved until that loan is an error row; the others are computed."""
+    [snapshot] = list(iter_frames(models.Loan.objects.all(), 10))
+    poisoned = book["POISON"].pk
+    calls = []
+
+    def compute(products, loans, *rest, **options):
+        calls.append(len(loans))
+        if poisoned in loans["loan_id"].to_list():
+            raise OverflowError("date value out of range")
+        return compute_chunk(products, loans, *rest, **options)
+
+    results, errors = isolating(compute)(
+        *snapshot.frames, AS_OF, validated=True, **snapshot.concessions
+    )
+    assert sorted(results["loan_id"].to_list()) == sorted([book["GOOD1"].pk, book["GOOD2"].pk])
+    assert errors.select("ref", "code").rows() == [("POISON", "loan-not-computable")]
+    assert calls[0] == 3 and len(calls) > 1
