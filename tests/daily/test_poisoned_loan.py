@@ -43,11 +43,24 @@ def poison_amounts(loan: models.Loan) -> None:
     models.Instalment.objects.filter(loan=loan).update(principal_minor=huge)
 
 
+def poison_instalments(loan: models.Loan) -> None:
+    """Only the schedule: the loan's own row is within the limits."""
+    models.Instalment.objects.filter(loan=loan, seq=1).update(principal_minor=2**62)
+
+
+def poison_payment(loan: models.Loan) -> None:
+    models.Payment.objects.create(
+        loan=loan, ref="PX", value_date=date(2026, 2, 1), amount_minor=2**63 - 1, currency="CNY"
+    )
+
+
 def poison_start(loan: models.Loan) -> None:
     models.Loan.objects.filter(pk=loan.pk).update(start_date=date(1, 1, 1))
 
 
-@pytest.mark.parametrize("poison", [poison_amounts, poison_start])
+@pytest.mark.parametrize(
+    "poison", [poison_amounts, poison_start, poison_instalments, poison_payment]
+)
 def test_a_poisoned_loan_is_isolated_and_the_day_completes_with_errors(book, engine, poison):
     poison(book["POISON"])
     summary = day_run(engine=engine, as_of=AS_OF)
