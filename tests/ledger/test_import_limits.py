@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 
 from arrears.kernel import limits
 from arrears.ledger import models
-from arrears.ledger.importers import ImportRejected, import_file, writing
+from arrears.ledger.importers import ImportRejected, import_file, pipeline, writing
 from tests.ledger.test_import import (  # noqa: F401 - ``product`` is an autouse fixture
     counts,
     loan_row,
@@ -164,3 +164,24 @@ def test_bytes_that_are_no_text_encoding_are_refused_clearly(tmp_path: Path) -> 
     message = rejected("loans", path)
     assert message.startswith("1 error(s)") or "row 1" in message
     assert "Traceback" not in message
+
+
+def test_a_long_file_refused_by_the_bounds_pass_has_only_its_bad_rows_checked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Above ``FULL_FIELD_PASS_ROWS`` the rows with a value out of bounds are parsed in full
+    (every error of theirs, with their own row numbers) and the file says the rest waits."""
+    monkeypatch.setattr(pipeline, "FULL_FIELD_PASS_ROWS", 3)
+    rows = [loan_row(n) for n in range(6)]
+    rows[1]["phone"] = "not a phone"  # not a limit: unchecked this time
+    rows[4].update(principal="92233720368547758.07", locale="xx")
+    with CaptureQueriesContext(connection) as captured, pytest.raises(ImportRejected) as caught:
+        import_file("loans", write_csv(tmp_path / "loans.csv", rows))
+    lines = [str(e) for e in caught.value.errors]
+    assert lines[0].startswith("row 6, field locale: ")
+    assert lines[1].startswith("row 6, field principal: is too large")
+    assert lines[2] == (
+        "file: only the 1 row(s) with a value outside the ledger's limits were checked in full "
+        "(the file has 6 rows); fix them and import again to check the rest"
+    )
+    assert len(lines) == 3 and captured.captured_queries == []
