@@ -185,3 +185,11 @@ def test_a_long_file_refused_by_the_bounds_pass_has_only_its_bad_rows_checked(
         "(the file has 6 rows); fix them and import again to check the rest"
     )
     assert len(lines) == 3 and captured.captured_queries == []
+
+
+def test_a_huge_unknown_column_name_is_not_echoed_whole(tmp_path: Path) -> None:
+    path = tmp_path / "loans.csv"
+    path.write_text("x" * 100_000 + ",loan_ref\n1,2\n")
+    message = rejected("loans", path)
+    assert f"row 1, field {'x' * 64}…: unknown column" in message
+    assert len(message) < 5_000

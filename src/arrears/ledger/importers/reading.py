@@ -93,7 +93,8 @@ def read_table(path: Path | str, *, required: Sequence[str], optional: Sequence[
             base = duplicate.group(1) if duplicate else name
             errors.append(RowError(1, base, "column appears more than once"))
         elif name not in known:
-            errors.append(RowError(1, name, f"unknown column (expected {', '.join(known)})"))
+            shown = name if len(name) <= 64 else name[:64] + "…"  # a header is no place for 100k
+            errors.append(RowError(1, shown, f"unknown column (expected {', '.join(known)})"))
         seen.add(name)
     errors.extend(
         RowError(1, name, "required column is missing") for name in required if name not in seen
