@@ -228,6 +228,8 @@ def create_borrower(
     time_zone: str | None = None,
     locale: str = "zh-hans",
 ) -> models.Borrower:
+    limits.check_ref(ref, name="borrower_ref")
+    limits.check_text(name, name="name")
     borrower = models.Borrower(
         ref=ref,
         name=name,
