@@ -15,12 +15,14 @@ class DayRun(models.Model):
     class Status(models.TextChoices):
         RUNNING = "running"
         COMPLETED = "completed"
+        #: every loan computed and stored but those in ``errors`` (reported and skipped)
+        COMPLETED_WITH_ERRORS = "completed_with_errors", "Completed with errors"
         FAILED = "failed"
         ABANDONED = "abandoned"  # never finished (killed); a later run completed the date
 
     as_of = models.DateField()
     engine = models.CharField(max_length=20)
-    status = models.CharField(max_length=20, choices=Status.choices, default=Status.RUNNING)
+    status = models.CharField(max_length=32, choices=Status.choices, default=Status.RUNNING)
     loans = models.PositiveIntegerField(default=0)
     delinquent = models.PositiveIntegerField(default=0)
     changed = models.PositiveIntegerField(default=0)
@@ -36,6 +38,9 @@ class DayRun(models.Model):
 
     class Meta:
         ordering = ["-as_of", "-started_at"]
+
+    #: The statuses of a run whose rows are stored (the day's latest such run is its result).
+    FINISHED = (Status.COMPLETED, Status.COMPLETED_WITH_ERRORS)
 
     def __str__(self) -> str:
         return f"run {self.as_of} ({self.engine}, {self.status})"

@@ -52,6 +52,8 @@ from arrears.ledger.models import Loan, Product
 
 #: The environment variable that makes every run a full one (as ``run-day --full``).
 FULL_ENV = "ARREARS_FULL_DAY_RUN"
+#: Failing loans ``run-day`` lists one per line (all of them are stored with the run).
+MAX_ERRORS_SHOWN = 20
 #: Above this share of stale loans a rerun is a full run (as cheap, and simpler).
 RERUN_MAX_SHARE = 0.25
 #: Loans per engine call when a rerun recomputes a subset (an ``IN (…)`` list per table read).
@@ -245,14 +247,31 @@ class RunSummary:
     #: that recomputed only the loans whose ledger rows changed.
     recomputed: int | None = None
 
+    @property
+    def status(self) -> str:
+        """``completed``, or ``completed_with_errors`` when any loan was reported and skipped."""
+        if self.errors:
+            return DayRun.Status.COMPLETED_WITH_ERRORS
+        return DayRun.Status.COMPLETED
+
     def line(self) -> str:
+        """The run's summary line; with errors, a line per failing loan after it (reference,
+        code and message), so ``run-day`` names every loan it skipped."""
         buckets = " ".join(f"{k}={v}" for k, v in sorted(self.per_bucket.items()))
         rerun = "" if self.recomputed is None else f", rerun: {self.recomputed} recomputed"
-        return (
+        text = (
             f"{self.as_of}: {self.loans} loans, {self.delinquent} delinquent, "
             f"{self.changed} changed, {len(self.errors)} errors [{buckets}] "
             f"in {self.seconds:.2f}s{rerun}"
         )
+        if not self.errors:
+            return text
+        shown = self.errors[:MAX_ERRORS_SHOWN]
+        lines = [f"{text}; completed with errors, {len(self.errors)} loan(s) skipped:"]
+        lines += [f"  loan {e['loan']}: [{e['code']}] {e['message']}" for e in shown]
+        if len(self.errors) > len(shown):
+            lines.append(f"  … and {len(self.errors) - len(shown)} more (see the day run)")
+        return "\n".join(lines)
 
 
 def _may_rerun(engine: str, full: bool) -> bool:
@@ -266,7 +285,7 @@ def _may_rerun(engine: str, full: bool) -> bool:
 def _same_config(as_of: date, config: dict[str, object]) -> bool:
     """Whether the latest completed run of ``as_of`` — the one whose rows are stored (a run
     marks itself completed in the transaction that replaces them) — had ``config``."""
-    last = DayRun.objects.filter(as_of=as_of, status=DayRun.Status.COMPLETED).order_by("-pk")
+    last = DayRun.objects.filter(as_of=as_of, status__in=DayRun.FINISHED).order_by("-pk")
     return last.values_list("config", flat=True).first() == config
 
 
@@ -355,9 +374,10 @@ def _day_run(
 ) -> RunSummary:
     """Compute and store every loan's state at the end of ``as_of`` with ``engine``.
 
-    The run is recorded first (status ``running``) and marked completed only after the day's
-    rows are replaced in one transaction: a run killed midway leaves the previous rows intact
-    and a ``running`` record, and running the day again completes it.
+    The run is recorded first (status ``running``) and marked completed (``completed with
+    errors`` when a loan failed: reported in ``errors``, skipped, everyone else stored) only
+    after the day's rows are replaced in one transaction: a run killed midway leaves the
+    previous rows intact and a ``running`` record, and running the day again completes it.
 
     Rerunning a day whose latest completed run had the same configuration recomputes only the
     loans whose ledger rows changed since (see the module docstring); the summary still
@@ -370,7 +390,15 @@ def _day_run(
     config = run_config(loans, engine)
     rerun = _may_rerun(engine, full)
     run = DayRun.objects.create(as_of=as_of, engine=engine, config=config)
-    states, errors, only = _compute(loans, as_of, engine, progress, rerun, config)
+    try:
+        states, errors, only = _compute(loans, as_of, engine, progress, rerun, config)
+    except Exception:
+        # not one loan's failure (those are isolated in the engines): the run itself failed,
+        # and says so rather than staying ``running``
+        DayRun.objects.filter(pk=run.pk).update(
+            status=DayRun.Status.FAILED, finished_at=timezone.now()
+        )
+        raise
     fault_point("computed")
     summary = RunSummary(as_of=as_of, errors=errors)
     computed = len(states) + len(errors)
@@ -388,7 +416,7 @@ def _day_run(
             summary.loans, summary.delinquent, summary.per_bucket = day_figures(as_of)
         summary.seconds = time.perf_counter() - started
         DayRun.objects.filter(pk=run.pk).update(
-            status=DayRun.Status.COMPLETED,
+            status=summary.status,
             loans=summary.loans,
             delinquent=summary.delinquent,
             changed=summary.changed,

@@ -11,7 +11,9 @@ the loan.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
+from typing import Any
 
 import polars as pl
 
@@ -22,6 +24,7 @@ from arrears.engine.snapshot.format import PLAN_INSTALMENTS, PLANS, WAIVERS, emp
 from arrears.engine.snapshot.terms import KernelEntry, kernel_terms, product_terms
 from arrears.kernel.contract import LOAN_STATE
 from arrears.kernel.errors import ArrearsError
+from arrears.kernel.limits import COMPUTE_FAILURES, not_computable
 from arrears.kernel.state import state
 
 __all__ = [
@@ -29,6 +32,7 @@ __all__ = [
     "RESULT_SCHEMA",
     "KernelEntry",
     "compute_chunk",
+    "isolating",
     "kernel_chunk",
     "kernel_terms",
     "product_terms",
@@ -42,6 +46,10 @@ ERROR_SCHEMA: dict[str, pl.DataType] = {
     "code": pl.String(),
     "message": pl.String(),
 }
+
+
+#: A chunk's computation: frames and a date → (results, errors).
+ChunkCompute = Callable[..., tuple[pl.DataFrame, pl.DataFrame]]
 
 
 def _kernel_rows(
@@ -174,3 +182,65 @@ def kernel_chunk(
         pl.DataFrame(rows, schema=RESULT_SCHEMA).sort("loan_id"),
         pl.DataFrame(errors, schema=ERROR_SCHEMA),
     )
+
+
+#: What one loan's absurd stored values may raise in a chunk's computation besides a domain
+#: error (which the chunk already reports per loan): see :mod:`arrears.kernel.limits`.
+CHUNK_FAILURES: tuple[type[BaseException], ...] = (
+    *COMPUTE_FAILURES,
+    pl.exceptions.PolarsError,
+    pl.exceptions.PanicException,
+)
+
+
+def isolating(compute: ChunkCompute) -> ChunkCompute:
+    """``compute`` (:func:`compute_chunk` or :func:`kernel_chunk`) that never fails a whole
+    chunk for one loan: when the chunk fails with one of :data:`CHUNK_FAILURES` it is halved,
+    and halved again, until the loan that fails is alone and becomes an error row (code
+    ``loan-not-computable``); every other loan is computed. Nothing extra happens without a
+    failure; one bad loan costs about ``2·log2(chunk)`` smaller computations."""
+
+    def wrapped(
+        products: pl.DataFrame,
+        loans: pl.DataFrame,
+        instalments: pl.DataFrame,
+        payments: pl.DataFrame,
+        as_of: date,
+        **options: Any,
+    ) -> tuple[pl.DataFrame, pl.DataFrame]:
+        try:
+            return compute(products, loans, instalments, payments, as_of, **options)
+        except CHUNK_FAILURES as error:
+            if len(loans) == 0:
+                raise
+            if len(loans) == 1:
+                known = not_computable(error)
+                row = {
+                    "loan_id": loans["loan_id"][0],
+                    "ref": loans["ref"][0],
+                    "code": known.code,
+                    "message": str(known),
+                }
+                return pl.DataFrame(schema=RESULT_SCHEMA), pl.DataFrame([row], schema=ERROR_SCHEMA)
+        half = len(loans) // 2
+        results, errors = [], []
+        for part in (loans[:half], loans[half:]):
+            ids = part["loan_id"].implode()
+            mine = {
+                name: frame.filter(pl.col("loan_id").is_in(ids))
+                for name, frame in options.items()
+                if isinstance(frame, pl.DataFrame)
+            }
+            done, failed = wrapped(
+                products,
+                part,
+                instalments.filter(pl.col("loan_id").is_in(ids)),
+                payments.filter(pl.col("loan_id").is_in(ids)),
+                as_of,
+                **{**options, **mine},
+            )
+            results.append(done)
+            errors.append(failed)
+        return pl.concat(results), pl.concat(errors)
+
+    return wrapped

@@ -28,7 +28,13 @@ import polars as pl
 import pyarrow.parquet as pq
 
 from arrears.engine.batch import warm_up
-from arrears.engine.chunk import ERROR_SCHEMA, RESULT_SCHEMA, compute_chunk, kernel_chunk
+from arrears.engine.chunk import (
+    ERROR_SCHEMA,
+    RESULT_SCHEMA,
+    compute_chunk,
+    isolating,
+    kernel_chunk,
+)
 from arrears.engine.names import COMPILED, REFERENCE, canonical
 from arrears.engine.snapshot.format import Snapshot
 from arrears.engine.snapshot.read import iter_chunks
@@ -84,7 +90,8 @@ def run_snapshot(
     (and ``out/errors.parquet``); the output is written to a temporary name and renamed, so a
     reader never sees half a file."""
     engine = canonical(engine)
-    compute = {COMPILED: compute_chunk, REFERENCE: kernel_chunk}[engine]
+    # a loan that fails the whole chunk (values past validation) becomes an error row
+    compute = isolating({COMPILED: compute_chunk, REFERENCE: kernel_chunk}[engine])
     for table in TABLES:
         if not (snapshot / f"{table}.parquet").exists():
             raise FileNotFoundError(f"snapshot {snapshot} has no {table}.parquet")

@@ -12,7 +12,9 @@ from datetime import date
 
 from django.db.models import Prefetch, Q, QuerySet, Sum
 
+from arrears.kernel import limits
 from arrears.kernel.errors import ArrearsError
+from arrears.kernel.limits import COMPUTE_FAILURES, not_computable
 from arrears.kernel.state import LoanState, state
 from arrears.kernel.terms import (
     LOAN_KEYS,
@@ -150,15 +152,27 @@ def loan_state(
 ) -> tuple[LoanTerms, LoanState]:
     """The loan's terms and its state as of ``as_of`` from its whole ledger history (payments,
     waivers, plans), plus hypothetical ``payments``/``waivers`` and, when given, ``plans``
-    instead of the recorded ones (previews use these; nothing is stored)."""
-    terms = loan_terms(loan)
-    current = state(
-        terms,
-        (*loan_payments(loan), *payments),
-        as_of,
-        waivers=(*loan_waivers(loan), *waivers),
-        plans=loan_plans(loan) if plans is None else plans,
-    )
+    instead of the recorded ones (previews use these; nothing is stored).
+
+    A loan whose stored values are outside the ledger's limits or that the kernel cannot
+    compute raises one :class:`~arrears.kernel.errors.ArrearsError` saying so (the daily run
+    skips such a loan; ``explain`` shows the line instead of a traceback)."""
+    try:
+        limits.check_amount(loan.principal_minor, name="principal")
+        limits.check_date(loan.start_date, name="start_date")
+        terms = loan_terms(loan)
+        current = state(
+            terms,
+            (*loan_payments(loan), *payments),
+            as_of,
+            waivers=(*loan_waivers(loan), *waivers),
+            plans=loan_plans(loan) if plans is None else plans,
+        )
+    except (ArrearsError, *COMPUTE_FAILURES) as error:
+        raise limits.LoanNotComputable(
+            f"loan {loan.ref} cannot be computed: {not_computable(error)}",
+            params={"loan": loan.ref},
+        ) from None
     return terms, current
 
 
@@ -219,8 +233,8 @@ def portfolio_entries(
                 waivers=loan_waivers(loan),
                 plans=loan_plans(loan),
             )
-        except ArrearsError as error:
-            yield PortfolioEntry(loan.id, loan.ref, None, (), error)
+        except (ArrearsError, *COMPUTE_FAILURES) as error:  # absurd stored values included
+            yield PortfolioEntry(loan.id, loan.ref, None, (), not_computable(error))
 
 
 def portfolio(

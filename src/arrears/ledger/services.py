@@ -22,6 +22,7 @@ from django.db.models import Max, Q
 
 from arrears import errorcodes
 from arrears.calendars import by_name
+from arrears.kernel import limits
 from arrears.kernel.calendar import BusinessDayConvention
 from arrears.kernel.errors import ArrearsError, CurrencyMismatch, InvalidTerms
 from arrears.kernel.money import Rounding, exponent
@@ -227,6 +228,8 @@ def create_borrower(
     time_zone: str | None = None,
     locale: str = "zh-hans",
 ) -> models.Borrower:
+    limits.check_ref(ref, name="borrower_ref")
+    limits.check_text(name, name="name")
     borrower = models.Borrower(
         ref=ref,
         name=name,
@@ -364,6 +367,11 @@ def create_loan(
     to the product's). The product is currency-agnostic; the loan's currency must be known."""
     exponent(currency)
     check_rate(rate_value)
+    # the ledger's limits (arrears.kernel.limits), before the database or the kernel sees them
+    limits.check_ref(ref, name="loan_ref")
+    limits.check_amount(principal_minor, name="principal")
+    limits.check_date(start_date, name="start_date")
+    limits.check_daily_rate(rate_value, str(rate_basis))
     if models.Loan.objects.filter(ref=ref).exists():
         raise errorcodes.refuse(DuplicateReference, "ledger-loan-exists", field="loan_ref", ref=ref)
     basis = _choice(RateBasis, rate_basis, "rate_basis")
@@ -432,6 +440,8 @@ def record_payment(
         raise errorcodes.refuse(
             InvalidPayment, "ledger-payment-not-positive", field="amount", ref=ref
         )
+    limits.check_amount(amount_minor, name="amount")
+    limits.check_date(value_date, name="value_date")
     if value_date < loan.start_date:
         raise errorcodes.refuse(
             InvalidPayment,

@@ -162,10 +162,12 @@ def normalise_time_zone(value: str) -> str:
     """An IANA time zone name known to ``zoneinfo`` (``Asia/Shanghai``), returned as given."""
     text = (value or "").strip()
     try:
+        if len(text) > 64:  # the column's length; a long name is no zone (and no file name)
+            raise ValueError(text)
         zoneinfo.ZoneInfo(text)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
         raise UnknownTimeZone(
-            f"time_zone: {text!r} is not an IANA time zone (e.g. Asia/Shanghai)"
+            f"time_zone: {text[:64]!r} is not an IANA time zone (e.g. Asia/Shanghai)"
         ) from None
     return text
 

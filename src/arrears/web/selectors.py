@@ -48,7 +48,7 @@ from arrears.ledger.models import (
 
 
 def latest_run_date() -> date | None:
-    run = DayRun.objects.filter(status=DayRun.Status.COMPLETED).order_by("-as_of").first()
+    run = DayRun.objects.filter(status__in=DayRun.FINISHED).order_by("-as_of").first()
     return run.as_of if run else None
 
 

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from arrears import errorcodes
 from arrears.accounts.roles import Role, has_role
 from arrears.kernel.calendar import parse_date
-from arrears.kernel.errors import InvalidDate
+from arrears.kernel.errors import ArrearsError, InvalidDate
 from arrears.kernel.explain import explain
 from arrears.ledger import selectors as ledger_selectors
 from arrears.ledger.masking import mask_phone
@@ -102,7 +102,13 @@ def loan_explain(request: HttpRequest, ref: str) -> HttpResponse:
         as_of = loan.start_date
     if problem and request.GET.get("format") == "json":
         return JsonResponse({"error": problem, "field": "as_of"}, status=400)
-    data = explain(*ledger_selectors.loan_state(loan, as_of))
+    try:
+        data = explain(*ledger_selectors.loan_state(loan, as_of))
+    except ArrearsError as error:  # stored values the ledger cannot compute: one clear line
+        reason = _("This loan cannot be computed: %(reason)s") % {"reason": str(error)}
+        if request.GET.get("format") == "json":
+            return JsonResponse({"error": reason, "code": error.code}, status=422)
+        return HttpResponse(reason, status=422, content_type="text/plain; charset=utf-8")
     if request.GET.get("format") == "json":
         return JsonResponse(data, json_dumps_params={"ensure_ascii": False, "indent": 2})
     phone = loan.borrower.phones.first()

@@ -198,19 +198,36 @@ def _loan_row(
 
 
 def _build_schedule(f: parsers.Fields, row: LoanRow, plan: LoanPlan) -> bool:
-    try:
-        schedule = services.schedule_for(
-            product=row.product,
-            currency=row.currency,
-            principal_minor=row.principal_minor,
-            rate=InterestRate(row.rate, row.rate_basis),
-            term=row.term,
-            method=row.method,
-            start_date=row.start_date,
-            day_count=row.day_count,
-        )
-    except ArrearsError as error:
-        f.error("schedule", str(error))
-        return False
+    """The row's schedule from the kernel, once per distinct set of terms in the file: a
+    schedule is a function of exactly these values, and lenders' files repeat them (the same
+    product, amount and disbursement day), so a repeat costs a dictionary lookup."""
+    key = (
+        row.product.pk,
+        row.currency,
+        row.principal_minor,
+        row.rate,
+        row.rate_basis,
+        row.term,
+        row.method,
+        row.start_date,
+        row.day_count,
+    )
+    schedule = plan.schedules.get(key)
+    if schedule is None:
+        try:
+            schedule = services.schedule_for(
+                product=row.product,
+                currency=row.currency,
+                principal_minor=row.principal_minor,
+                rate=InterestRate(row.rate, row.rate_basis),
+                term=row.term,
+                method=row.method,
+                start_date=row.start_date,
+                day_count=row.day_count,
+            )
+        except ArrearsError as error:
+            f.error("schedule", str(error))
+            return False
+        plan.schedules[key] = schedule
     plan.loans.append(replace(row, schedule=schedule))
     return True

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import TypeVar
 
+from arrears.kernel import limits
 from arrears.kernel.calendar import parse_date
 from arrears.kernel.errors import ArrearsError, InvalidAmount, UnknownCurrency
 from arrears.kernel.money import CURRENCY_EXPONENTS, Money
@@ -20,7 +21,7 @@ from arrears.ledger.validators import InvalidChoice, normalise_national_id, pars
 
 T = TypeVar("T")
 
-MAX_REF_LENGTH = 64
+MAX_REF_LENGTH = limits.MAX_REF_LENGTH
 
 
 def _message(error: ArrearsError, name: str) -> str:
@@ -39,7 +40,11 @@ class Fields:
         self.ok = True
 
     def error(self, name: str, message: str) -> None:
+        """Note a bad field; a message quoting a huge value is cut (a 100 000-character value
+        must not become a 100 000-character error)."""
         self.ok = False
+        if len(message) > limits.MAX_QUOTED:
+            message = message[: limits.MAX_QUOTED] + "…"
         self.errors.append(RowError(self.row, name, message))
 
     def text(self, name: str, *, required: bool = True) -> str:
@@ -58,10 +63,24 @@ class Fields:
             self.error(name, _message(error, name))
             return None
 
-    def ref(self, name: str) -> str:
+    def ref(self, name: str, *, required: bool = True) -> str:
+        """A reference in the ledger's alphabet (:func:`~arrears.kernel.limits.check_ref`)."""
+        value = self.text(name, required=required)
+        if value:
+            try:
+                limits.check_ref(value, name=name)
+            except ArrearsError as error:
+                self.error(name, str(error))
+        return value
+
+    def name(self, name: str) -> str:
+        """Free text of at most 200 characters and no control character."""
         value = self.text(name)
-        if len(value) > MAX_REF_LENGTH:
-            self.error(name, f"is longer than {MAX_REF_LENGTH} characters")
+        if value:
+            try:
+                limits.check_text(value, name=name)
+            except ArrearsError as error:
+                self.error(name, str(error))
         return value
 
 
@@ -85,7 +104,9 @@ def positive_amount(currency: str | None, name: str) -> Callable[[str], int | No
             raise InvalidAmount(f"{text} is negative")
         if value == 0:
             raise InvalidAmount(f"{text} is zero; expected a positive amount")
-        return None if currency is None else Money.parse(text, currency).minor
+        if currency is None:
+            return None
+        return limits.check_amount(Money.parse(text, currency).minor, name=name)
 
     return parse
 
@@ -111,4 +132,5 @@ def enum(kind: type[T], label: str) -> Callable[[str], T]:
 
 
 def date_for(name: str) -> Callable[[str], date]:
-    return lambda text: parse_date(text, field_name=name)
+    """An ISO date from 1970-01-01 to 2199-12-31 (:data:`~arrears.kernel.limits.MIN_DATE`)."""
+    return lambda text: limits.check_date(parse_date(text, field_name=name), name=name)

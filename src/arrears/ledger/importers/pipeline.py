@@ -3,6 +3,11 @@
 Reading touches no table, so it runs before the transaction; validation and writing share one,
 so a refused plan or a failing write leaves nothing behind. Another import committing the same
 references meanwhile shows up as an ``IntegrityError`` at the write, reported as a file error.
+
+Before any of that, :mod:`~.bounds` checks the whole file against the ledger's limits in one
+vectorised pass and refuses it there, so a bad value is reported before the database or the
+kernel sees it (and identically on SQLite and PostgreSQL). A full or read-only disk, or a lost
+database, is one line saying nothing was imported.
 """
 
 from __future__ import annotations
@@ -11,8 +16,10 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import DataError, IntegrityError, OperationalError, transaction
 
+from arrears.ledger.importers import rows
+from arrears.ledger.importers.bounds import bound_errors
 from arrears.ledger.importers.errors import ImportRejected, RowError, file_error, first_line
 from arrears.ledger.importers.formats import (
     LOAN_COLUMNS,
@@ -22,7 +29,7 @@ from arrears.ledger.importers.formats import (
 )
 from arrears.ledger.importers.loan_validation import validate_loans
 from arrears.ledger.importers.payment_validation import validate_payments
-from arrears.ledger.importers.reading import Table, read_table
+from arrears.ledger.importers.reading import FIRST_DATA_ROW, Table, read_table
 from arrears.ledger.importers.records import ImportResult
 from arrears.ledger.importers.writing import apply_loans, apply_payments
 
@@ -35,6 +42,42 @@ _KINDS: dict[
 IMPORT_KINDS: tuple[str, ...] = tuple(_KINDS)
 
 
+#: Up to this many rows, a file refused by the bounds pass still has every field of every row
+#: parsed, so all its errors come at once; a longer one has only the rows with a value out of
+#: bounds parsed (a 100 000-row file is refused in a second, not after a full field pass).
+FULL_FIELD_PASS_ROWS = 10_000
+
+
+def _field_errors(table: Table, kind: str, out_of_bounds: list[RowError]) -> list[RowError]:
+    """A file the bounds pass refused: each field's own error (as a lender fixes a file in one
+    go), without the lookups and schedules that only matter for a file that can be applied.
+    The bounds pass's errors are kept for any field the rows missed."""
+    errors: list[RowError] = []
+    parse = rows.loan_rows if kind == "loans" else rows.payment_rows
+    if len(table.rows) <= FULL_FIELD_PASS_ROWS:
+        parse(table, errors)
+        note: list[RowError] = []
+    else:
+        flagged = sorted({e.row for e in out_of_bounds if e.row is not None})
+        first = FIRST_DATA_ROW
+        subset = [table.rows[row - first] for row in flagged]
+        parse(Table(table.file_name, table.sha256, tuple(subset)), errors)
+        renumber = dict(enumerate(flagged, start=first))
+        errors = [RowError(renumber.get(e.row or 0, e.row), e.field, e.message) for e in errors]
+        note = [
+            RowError(
+                None,
+                "file",
+                f"only the {len(flagged)} row(s) with a value outside the ledger's limits were "
+                f"checked in full (the file has {len(table.rows)} rows); fix them and import "
+                "again to check the rest",
+            )
+        ]
+    seen = {(e.row, e.field) for e in errors}
+    errors += [e for e in out_of_bounds if (e.row, e.field) not in seen]
+    return sorted(errors, key=lambda e: e.row or 0) + note
+
+
 def import_file(kind: str, path: Path | str) -> ImportResult:
     """Import a loans or payments file: all rows or none (:class:`ImportRejected` lists why)."""
     if kind not in _KINDS:
@@ -43,6 +86,9 @@ def import_file(kind: str, path: Path | str) -> ImportResult:
         )
     required, optional, validate, apply = _KINDS[kind]
     table = read_table(path, required=required, optional=optional)
+    out_of_bounds = bound_errors(table, kind)
+    if out_of_bounds:
+        raise ImportRejected(_field_errors(table, kind, out_of_bounds))
     try:
         with transaction.atomic():
             plan = validate(table)
@@ -51,4 +97,10 @@ def import_file(kind: str, path: Path | str) -> ImportResult:
         raise file_error(
             "the database changed while the file was being imported (another import at the "
             f"same time?); nothing was imported, run it again ({first_line(error)})"
+        ) from None
+    except (OperationalError, DataError, OSError) as error:
+        # a full or read-only disk, a lost connection, a value the database still refuses:
+        # the transaction rolled back, so one clear line says so instead of a traceback
+        raise file_error(
+            f"the database could not store the file ({first_line(error)}); nothing was imported"
         ) from None

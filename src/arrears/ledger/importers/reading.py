@@ -28,10 +28,27 @@ class Table:
     file_name: str
     sha256: str
     rows: tuple[dict[str, str], ...]
+    #: The same values as one frame of text columns (named as in the file's header, stripped,
+    #: nulls as ``""``): what the vectorised bounds pass (:mod:`~.bounds`) reads.
+    frame: pl.DataFrame | None = None
 
     def numbered(self) -> Iterator[tuple[int, dict[str, str]]]:
         """Each row with the number a spreadsheet shows for it (the header is row 1)."""
         return enumerate(self.rows, start=FIRST_DATA_ROW)
+
+
+def _utf8(data: bytes) -> bytes:
+    """``data`` as UTF-8: as it is when it already is, else decoded as GB18030 — the superset
+    of the GBK that Excel writes on a Chinese Windows ("CSV" without "UTF-8") — when that
+    decodes it strictly. Anything else is left for the CSV reader to refuse as not UTF-8."""
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        try:
+            return data.decode("gb18030").encode("utf-8")
+        except UnicodeDecodeError:
+            return data
+    return data
 
 
 def _read_frame(path: Path, data: bytes) -> pl.DataFrame:
@@ -39,7 +56,7 @@ def _read_frame(path: Path, data: bytes) -> pl.DataFrame:
     try:
         if suffix == ".csv":
             # Every column as text: nothing is coerced (leading zeros, "1e3", 0.1) behind our back.
-            return pl.read_csv(io.BytesIO(data), infer_schema=False, encoding="utf8")
+            return pl.read_csv(io.BytesIO(_utf8(data)), infer_schema=False, encoding="utf8")
         if suffix in {".parquet", ".pq"}:
             frame = pl.read_parquet(io.BytesIO(data))
             floats = [name for name, dtype in frame.schema.items() if dtype.is_float()]
@@ -76,18 +93,16 @@ def read_table(path: Path | str, *, required: Sequence[str], optional: Sequence[
             base = duplicate.group(1) if duplicate else name
             errors.append(RowError(1, base, "column appears more than once"))
         elif name not in known:
-            errors.append(RowError(1, name, f"unknown column (expected {', '.join(known)})"))
+            shown = name if len(name) <= 64 else name[:64] + "…"  # a header is no place for 100k
+            errors.append(RowError(1, shown, f"unknown column (expected {', '.join(known)})"))
         seen.add(name)
     errors.extend(
         RowError(1, name, "required column is missing") for name in required if name not in seen
     )
     if errors:
         raise ImportRejected(errors)
-    rows = tuple(
-        {
-            name: ("" if value is None else str(value).strip())
-            for name, value in zip(names, values, strict=True)
-        }
-        for values in frame.iter_rows()
+    frame = frame.rename(dict(zip(frame.columns, names, strict=True))).select(
+        pl.all().cast(pl.String).fill_null("").str.strip_chars()
     )
-    return Table(path.name, hashlib.sha256(data).hexdigest(), rows)
+    rows = tuple(frame.iter_rows(named=True))
+    return Table(path.name, hashlib.sha256(data).hexdigest(), rows, frame)

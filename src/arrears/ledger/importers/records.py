@@ -83,6 +83,8 @@ class LoanPlan:
     contacts: dict[str, dict[str, str]] = field(default_factory=dict)
     skipped: int = 0
     errors: list[RowError] = field(default_factory=list)
+    #: the kernel's schedules by the terms they were built from (a file repeats terms)
+    schedules: dict[tuple[object, ...], tuple[Instalment, ...]] = field(default_factory=dict)
 
 
 #: Where a borrower is reached: a stored blank is filled in from a file, a stored value must

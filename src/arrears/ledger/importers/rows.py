@@ -12,6 +12,8 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
+from arrears.kernel import limits
+from arrears.kernel.errors import ArrearsError
 from arrears.kernel.terms import DayCount, RateBasis, ScheduleMethod
 from arrears.ledger import services
 from arrears.ledger.importers import parsers
@@ -38,10 +40,10 @@ def _loan_fields(f: parsers.Fields) -> dict[str, Any]:
     """Each field of a loans row on its own (``None`` where it is bad, with the error noted)."""
     id_type = f.parse("id_type", lambda t: normalise_choice(t, "id_type", ID_TYPES))
     currency = f.parse("currency", parsers.currency)
-    return {
+    fields = {
         "loan_ref": f.ref("loan_ref"),
         "borrower_ref": f.ref("borrower_ref"),
-        "name": f.text("borrower_name"),
+        "name": f.name("borrower_name"),
         "id_type": id_type,
         "national_id": (
             f.parse("national_id", partial(parsers.national_id, id_type=id_type))
@@ -64,6 +66,12 @@ def _loan_fields(f: parsers.Fields) -> dict[str, Any]:
         "start_date": f.parse("start_date", parsers.date_for("start_date")),
         "day_count": f.parse("day_count", parsers.enum(DayCount, "day count"), required=False),
     }
+    if fields["rate"] is not None and fields["rate_basis"] is not None:
+        try:
+            limits.check_daily_rate(fields["rate"], fields["rate_basis"].value)
+        except ArrearsError as error:
+            f.error("rate", str(error))
+    return fields
 
 
 def loan_rows(table: Table, errors: list[RowError]) -> list[Parsed]:
@@ -80,11 +88,11 @@ def _payment_fields(f: parsers.Fields) -> dict[str, Any]:
     currency = f.parse("currency", parsers.currency)
     return {
         "ref": f.ref("payment_ref"),
-        "loan_ref": f.text("loan_ref"),
+        "loan_ref": f.ref("loan_ref"),
         "value_date": f.parse("value_date", parsers.date_for("value_date")),
         "amount": f.parse("amount", parsers.positive_amount(currency, "amount")),
         "currency": currency,
-        "reverses": f.text("reverses", required=False),
+        "reverses": f.ref("reverses", required=False),
     }
 
 

@@ -2,8 +2,10 @@
 
 Called inside the transaction :func:`~arrears.ledger.importers.pipeline.import_file` opens, so
 a file is applied whole or not at all. It trusts the plan (validation is done); what it does is
-write many rows with few statements: ``bulk_create``, and for instalments ``COPY`` or
-``executemany``.
+write many rows with few statements: borrowers, phones, loans and instalments by ``COPY``
+(PostgreSQL) or ``executemany`` (SQLite) of values adapted once, without a model instance per
+row (``bulk_create`` compiled one per row and was a fifth of an import's time); payments the
+same way (half of a payments import was ``bulk_create``).
 """
 
 from __future__ import annotations
@@ -14,12 +16,19 @@ from itertools import islice
 from typing import Any
 
 from django.db import connection
+from django.utils import timezone
 
 from arrears.ledger import models
 from arrears.ledger.importers import lookups
 from arrears.ledger.importers.errors import ImportRejected
 from arrears.ledger.importers.reading import Table
-from arrears.ledger.importers.records import CONTACT_FIELDS, ImportResult, LoanPlan, PaymentPlan
+from arrears.ledger.importers.records import (
+    CONTACT_FIELDS,
+    ImportResult,
+    LoanPlan,
+    PaymentPlan,
+    PaymentRow,
+)
 
 BULK_BATCH = 1000
 INSERT_BATCH = 5000
@@ -29,22 +38,18 @@ def apply_loans(plan: LoanPlan) -> ImportResult:
     """Write a plan without errors: new borrowers, phones, loans and their schedules."""
     if plan.errors:
         raise ImportRejected(plan.errors)
-    models.Borrower.objects.bulk_create(
-        [
-            models.Borrower(
-                ref=b.ref,
-                name=b.name,
-                id_type=b.id_type,
-                national_id=b.national_id,
-                time_zone=b.time_zone,
-                locale=b.locale,
-                email=b.email,
-                postal_address=b.postal_address,
-            )
+    ops = connection.ops
+    now = ops.adapt_datetimefield_value(timezone.now())
+    _insert_rows(
+        models.Borrower,
+        ("ref", "name", "id_type", "national_id", "time_zone", "locale", "email",
+         "postal_address", "created_at"),
+        (
+            (b.ref, b.name, b.id_type, b.national_id, b.time_zone, b.locale, b.email,
+             b.postal_address, now)
             for b in plan.borrowers
-        ],
-        batch_size=BULK_BATCH,
-    )
+        ),
+    )  # fmt: skip
     filled = lookups.fetch(models.Borrower.objects.all(), "ref", plan.contacts)
     for borrower in filled:
         for attr, value in plan.contacts[borrower.ref].items():
@@ -55,39 +60,29 @@ def apply_loans(plan: LoanPlan) -> ImportResult:
     borrower_ids = lookups.ids(
         models.Borrower, [ref for ref, _ in plan.phones] + [row.borrower.ref for row in plan.loans]
     )
-    models.Phone.objects.bulk_create(
-        [
-            models.Phone(
-                borrower_id=borrower_ids[ref],
-                number=number,
-                kind=models.Phone.Kind.MOBILE,
-                source=models.Phone.Source.APPLICATION,
-            )
+    _insert_rows(
+        models.Phone,
+        ("borrower", "number", "kind", "source", "is_valid", "created_at"),
+        (
+            (borrower_ids[ref], number, models.Phone.Kind.MOBILE.value,
+             models.Phone.Source.APPLICATION.value, True, now)
             for ref, number in plan.phones
-        ],
-        batch_size=BULK_BATCH,
-    )
-    models.Loan.objects.bulk_create(
-        [
-            models.Loan(
-                ref=row.ref,
-                borrower_id=borrower_ids[row.borrower.ref],
-                product=row.product,
-                currency=row.currency,
-                principal_minor=row.principal_minor,
-                rate_value=row.rate,
-                rate_basis=row.rate_basis.value,
-                term=row.term,
-                method=row.method.value,
-                day_count=row.day_count.value,
-                start_date=row.start_date,
-            )
+        ),
+    )  # fmt: skip
+    day = ops.adapt_datefield_value
+    _insert_rows(
+        models.Loan,
+        ("ref", "borrower", "product", "currency", "principal_minor", "rate_value",
+         "rate_basis", "term", "method", "day_count", "start_date", "created_at", "revision"),
+        (
+            (row.ref, borrower_ids[row.borrower.ref], row.product.pk, row.currency,
+             row.principal_minor, ops.adapt_decimalfield_value(row.rate, 12, 8),
+             row.rate_basis.value, row.term, row.method.value, row.day_count.value,
+             day(row.start_date), now, 0)
             for row in plan.loans
-        ],
-        batch_size=BULK_BATCH,
-    )
+        ),
+    )  # fmt: skip
     loan_ids = lookups.ids(models.Loan, [row.ref for row in plan.loans])
-    day = connection.ops.adapt_datefield_value
     _insert_rows(
         models.Instalment,
         ("loan", "seq", "due_date", "principal_minor", "interest_minor", "period_start",
@@ -143,24 +138,25 @@ def apply_payments(plan: PaymentPlan) -> ImportResult:
     if plan.errors:
         raise ImportRejected(plan.errors)
     reversal_of = {r.reverses: r for r in plan.reversals}
-    reason = f"imported from {plan.table.file_name}"
-    new = []
-    for row in plan.payments:
+    reason = f"imported from {plan.table.file_name}"[:200]
+    source = plan.table.file_name[:200]  # the columns' length, on both databases
+    ops = connection.ops
+    day, now = ops.adapt_datefield_value, ops.adapt_datetimefield_value(timezone.now())
+
+    def row_of(row: PaymentRow) -> tuple[Any, ...]:
         reversal = reversal_of.pop(row.ref, None)
-        new.append(
-            models.Payment(
-                ref=row.ref,
-                loan_id=row.loan_id,
-                value_date=row.value_date,
-                amount_minor=row.amount_minor,
-                currency=row.currency,
-                source=plan.table.file_name,
-                reversed_on=reversal.reversed_on if reversal else None,
-                reversal_ref=reversal.ref if reversal else None,
-                reversal_reason=reason if reversal else "",
-            )
-        )
-    models.Payment.objects.bulk_create(new, batch_size=BULK_BATCH)
+        return (
+            row.ref, row.loan_id, day(row.value_date), row.amount_minor, row.currency,
+            source, day(reversal.reversed_on) if reversal else None,
+            reversal.ref if reversal else None, reason if reversal else "", now,
+        )  # fmt: skip
+
+    _insert_rows(
+        models.Payment,
+        ("ref", "loan", "value_date", "amount_minor", "currency", "source", "reversed_on",
+         "reversal_ref", "reversal_reason", "created_at"),
+        [row_of(row) for row in plan.payments],
+    )  # fmt: skip
     targets = lookups.fetch(models.Payment.objects.all(), "ref", reversal_of)
     for payment in targets:
         reversal = reversal_of[payment.ref]

@@ -9,6 +9,7 @@ from django.utils import timezone
 from arrears.kernel.calendar import parse_date
 from arrears.kernel.errors import ArrearsError
 from arrears.kernel.explain import explain, render_text
+from arrears.kernel.limits import COMPUTE_FAILURES, not_computable
 from arrears.ledger import selectors
 from arrears.ledger.models import Loan
 
@@ -33,8 +34,8 @@ class Command(BaseCommand):
                 else timezone.localdate()
             )
             data = explain(*selectors.loan_state(loan, as_of))
-        except ArrearsError as error:
-            raise CommandError(str(error)) from None
+        except (ArrearsError, *COMPUTE_FAILURES) as error:
+            raise CommandError(str(not_computable(error))) from None
         if options["json"]:
             self.stdout.write(json.dumps(data, ensure_ascii=False, indent=2))
         else:

@@ -1,0 +1,155 @@
+"""Benchmark: ``arrears import`` of a loans file and a payments file, and refusing a bad last row.
+
+Run (SQLite, the default): ``PYTHONPATH=src:. .venv/bin/python bench/import_files.py --rows
+100000``; on PostgreSQL set ``DATABASE_URL=postgres://…/NAME`` (the bench owns that database:
+it is dropped and created again). On SQLite the database is ``bench/out/import.sqlite3``,
+created afresh each run.
+
+It writes ``--rows`` loans (one borrower each, 12 monthly instalments) and one payment per loan
+as CSV under ``bench/out/import/``, then prints one line per stage with seconds, rows per second
+and the process's peak RSS so far: the loans file, the payments file, and the same loans file
+again with its last row broken (which must be refused without writing anything). The issue's
+goal is ≥ 20 000 rows/s with memory proportional to a chunk.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import resource
+import sys
+import time
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+OUT = Path(__file__).resolve().parent / "out"
+
+
+def _options() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rows", type=int, default=100_000, help="loans (and payments)")
+    parser.add_argument(
+        "--stages",
+        default="bad-last,loans,payments",
+        help="comma-separated, in order: bad-last (refuse the file with a bad last row), "
+        "loans, payments (needs loans first)",
+    )
+    return parser.parse_args()
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _ric(n: int) -> str:
+    from stdnum.cn import ric
+
+    body = f"110101{date(1960, 1, 1) + timedelta(days=n % 15000):%Y%m%d}{n % 1000:03d}"
+    return body + ric.calc_check_digit(body + "0")
+
+
+def write_files(rows: int, directory: Path) -> tuple[Path, Path, Path]:
+    """``loans.csv``, ``payments.csv`` and ``loans_bad_last.csv`` (the last row's principal
+    above the limit) with ``rows`` rows each."""
+    from arrears.ledger.importers import LOAN_COLUMNS, LOAN_OPTIONAL, PAYMENT_COLUMNS
+
+    directory.mkdir(parents=True, exist_ok=True)
+    loans, payments, bad = (directory / n for n in ("loans.csv", "payments.csv", "bad.csv"))
+    header = [*LOAN_COLUMNS, *LOAN_OPTIONAL]
+    with loans.open("w", newline="") as lf, bad.open("w", newline="") as bf:
+        good_writer, bad_writer = csv.writer(lf), csv.writer(bf)
+        good_writer.writerow(header)
+        bad_writer.writerow(header)
+        for n in range(rows):
+            start = date(2025, 1, 1) + timedelta(days=n % 300)
+            row = [
+                f"L{n:08d}", f"B{n:08d}", f"借款人{n}", "cn_ric", _ric(n),
+                f"138{n:08d}", "Asia/Shanghai", "zh-hans", "PL", "1", "CNY",
+                f"{1000 + n % 50000}.00", "daily", "0.0005", "12", "equal-instalment",
+                start.isoformat(), "", "", "",
+            ]  # fmt: skip
+            good_writer.writerow(row)
+            if n == rows - 1:
+                row[11] = "92233720368547758.07"
+            bad_writer.writerow(row)
+    with payments.open("w", newline="") as pf:
+        writer = csv.writer(pf)
+        writer.writerow(PAYMENT_COLUMNS)
+        for n in range(rows):
+            value_date = date(2025, 2, 1) + timedelta(days=n % 300)
+            writer.writerow([f"P{n:08d}", f"L{n:08d}", value_date.isoformat(), "100.00", "CNY"])
+    return loans, payments, bad
+
+
+def _fresh_database() -> str:
+    url = os.environ.get("DATABASE_URL", "")
+    if url.startswith("postgres"):
+        import psycopg
+
+        parts = urlparse(url)
+        name = parts.path.lstrip("/")
+        params: dict[str, Any] = {
+            "host": parts.hostname or "127.0.0.1",
+            "port": parts.port or 5432,
+            "user": parts.username or "postgres",
+            "password": parts.password,
+            "dbname": "postgres",
+            "autocommit": True,
+        }
+        with psycopg.connect(**params) as conn:
+            conn.execute(f'drop database if exists "{name}" with (force)')
+            conn.execute(f'create database "{name}"')
+        return "postgresql"
+    path = OUT / "import.sqlite3"
+    OUT.mkdir(parents=True, exist_ok=True)
+    path.unlink(missing_ok=True)
+    os.environ["DATABASE_URL"] = f"sqlite:///{path}"
+    return "sqlite"
+
+
+def main() -> None:
+    options = _options()
+    vendor = _fresh_database()
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "arrears.project.settings")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    from arrears.ledger import services
+    from arrears.ledger.importers import ImportRejected, import_file
+
+    call_command("migrate", verbosity=0)
+    services.create_product(code="PL", version=1, name="PL", effective_from=date(2020, 1, 1))
+    loans, payments, bad = write_files(options.rows, OUT / "import")
+    print(f"{vendor}: {options.rows} rows per file; peak RSS before importing {_peak_mb():.0f} MB")
+
+    def stage(name: str, kind: str, path: Path) -> None:
+        started = time.perf_counter()
+        try:
+            result = import_file(kind, path)
+            outcome = f"applied {result.applied}"
+        except ImportRejected as error:
+            outcome = f"refused ({len(error.errors)} error: {error.errors[0]})"
+        seconds = time.perf_counter() - started
+        print(
+            f"{name:<10} {seconds:7.2f}s {options.rows / seconds:9.0f} rows/s "
+            f"peak RSS {_peak_mb():6.0f} MB  {outcome}"
+        )
+        sys.stdout.flush()
+
+    files = {
+        "bad-last": ("loans", bad),
+        "loans": ("loans", loans),
+        "payments": ("payments", payments),
+    }
+    for name in options.stages.split(","):
+        kind, path = files[name]
+        stage(name, kind, path)
+
+
+if __name__ == "__main__":
+    main()

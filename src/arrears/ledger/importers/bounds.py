@@ -1,0 +1,137 @@
+"""The vectorised first pass: every value of the whole file against the ledger's limits at once.
+
+One Polars expression per column finds the rows whose value is outside
+:mod:`arrears.kernel.limits` — a NUL or control character, a reference outside the alphabet, a
+name over 200 characters, an amount of 10^13 minor units or more, a date outside 1970–2199 —
+without building a Python value per row, looking anything up or computing a schedule. A file
+with any such value is refused right here, with every one of them as ``row N, field F: reason``:
+refusing a 100 000-row file for its last row costs one pass over the columns, not the full
+validation. Values this pass lets through are parsed row by row (:mod:`~.rows`), which checks the
+same limits again (the per-row parsers are also what the services use), so a gap here can
+never let a value in — only make a refusal slower.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from arrears.kernel import limits
+from arrears.kernel.money import CURRENCY_EXPONENTS
+from arrears.ledger.importers.errors import RowError
+from arrears.ledger.importers.reading import FIRST_DATA_ROW, Table
+
+#: Columns holding references, per kind of file.
+REF_COLUMNS = {
+    "loans": ("loan_ref", "borrower_ref"),
+    "payments": ("payment_ref", "loan_ref", "reverses"),
+}
+#: Free-text columns bounded to :data:`~arrears.kernel.limits.MAX_NAME_LENGTH` characters.
+TEXT_COLUMNS = {"loans": ("borrower_name",), "payments": ()}
+AMOUNT_COLUMNS = {"loans": ("principal",), "payments": ("amount",)}
+DATE_COLUMNS = {"loans": ("start_date",), "payments": ("value_date",)}
+#: ``postal_address`` keeps its line breaks; every other column may hold no control character.
+MULTILINE = frozenset({"postal_address"})
+
+_CONTROL = r"[\p{Cc}]"
+#: The errors of the first checks, which win over the later ones for the same field.
+_FIRST = ("holds a control character", f"is longer than {limits.MAX_FIELD_LENGTH} characters")
+_NUL_OR_CONTROL_BUT_NEWLINE = r"[\x00-\x09\x0b\x0c\x0e-\x1f\x7f-\x9f]"
+_AMOUNT = r"^\+?0*(\d*)(?:\.\d+)?$"
+_DATE = r"^\d{4}-\d{2}-\d{2}$"
+
+
+def _hits(frame: pl.DataFrame, column: str, bad: pl.Expr, message: str) -> list[RowError]:
+    """A :class:`RowError` for each row where ``bad`` holds, numbered as a spreadsheet does."""
+    rows = (
+        frame.select(pl.int_range(pl.len()).alias("_i"), bad.alias("_bad"))
+        .filter(pl.col("_bad").fill_null(False))
+        .get_column("_i")
+        .to_list()
+    )
+    return [RowError(i + FIRST_DATA_ROW, column, message) for i in rows]
+
+
+def bound_errors(table: Table, kind: str) -> list[RowError]:
+    """Every value of ``table`` outside the ledger's limits, in row order then column order."""
+    frame = table.frame
+    if frame is None or frame.height == 0:
+        return []
+    present = set(frame.columns)
+    errors: list[RowError] = []
+    for column in frame.columns:
+        pattern = _NUL_OR_CONTROL_BUT_NEWLINE if column in MULTILINE else _CONTROL
+        errors += _hits(
+            frame,
+            column,
+            pl.col(column).str.contains(pattern),
+            "holds a control character (NUL, tab, newline…)",
+        )
+        errors += _hits(
+            frame,
+            column,
+            pl.col(column).str.len_chars() > limits.MAX_FIELD_LENGTH,
+            f"is longer than {limits.MAX_FIELD_LENGTH} characters",
+        )
+    flagged = {(e.row, e.field) for e in errors}
+    for column in REF_COLUMNS[kind]:
+        if column not in present:
+            continue
+        value = pl.col(column)
+        errors += _hits(
+            frame,
+            column,
+            (value.str.len_chars() > limits.MAX_REF_LENGTH),
+            f"is longer than {limits.MAX_REF_LENGTH} characters",
+        )
+        errors += _hits(
+            frame,
+            column,
+            (value != "")
+            & (value.str.len_chars() <= limits.MAX_REF_LENGTH)
+            & ~value.str.contains(f"^{limits.REF_PATTERN.pattern}$"),
+            f"may hold only {limits.REF_ALPHABET}, starting with a letter or digit",
+        )
+    for column in TEXT_COLUMNS[kind]:
+        if column in present:
+            errors += _hits(
+                frame,
+                column,
+                pl.col(column).str.len_chars() > limits.MAX_NAME_LENGTH,
+                f"is longer than {limits.MAX_NAME_LENGTH} characters",
+            )
+    if "currency" in present:
+        exponent = pl.col("currency").replace_strict(
+            CURRENCY_EXPONENTS, default=0, return_dtype=pl.Int64
+        )
+        digits = 13 - exponent  # minor < 10^13 ⇔ the whole part has at most 13 − exponent digits
+        for column in AMOUNT_COLUMNS[kind]:
+            if column in present:
+                whole = pl.col(column).str.extract(_AMOUNT, 1)
+                errors += _hits(
+                    frame,
+                    column,
+                    whole.str.len_chars() > digits,
+                    f"is too large (at most {limits.MAX_AMOUNT_MINOR} minor units, below 10^13)",
+                )
+    low, high = limits.MIN_DATE.isoformat(), limits.MAX_DATE.isoformat()
+    for column in DATE_COLUMNS[kind]:
+        if column in present:
+            value = pl.col(column)
+            errors += _hits(
+                frame,
+                column,
+                value.str.contains(_DATE) & ((value < low) | (value > high)),
+                f"is outside {low}..{high}",
+            )
+    # one error per field, the first found (a NUL in a reference is not also "bad alphabet")
+    unique: dict[tuple[int | None, str], RowError] = {}
+    for error in errors:
+        key = (error.row, error.field)
+        if key not in unique and (key not in flagged or error.message.startswith(_FIRST)):
+            unique[key] = error
+    return sorted(unique.values(), key=lambda e: (e.row or 0, _order(table, e.field)))
+
+
+def _order(table: Table, column: str) -> int:
+    columns = table.frame.columns if table.frame is not None else []
+    return columns.index(column) if column in columns else len(columns)
