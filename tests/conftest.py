@@ -11,20 +11,12 @@ start one pass ``--as-of`` / ``--now`` explicitly.
 from __future__ import annotations
 
 import os
-import zlib
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 import time_machine
-from hypothesis import settings
-
-#: Hypothesis's default deadline (200 ms an example) measures the machine, not the code: CI runs
-#: several jobs on two cores, where a 50 ms example can take 300 ms. Five seconds still catches
-#: an example that hangs; a test may set its own.
-settings.register_profile("arrears", deadline=timedelta(seconds=5))
-settings.load_profile("arrears")
 
 #: The default instant: Wednesday 2 December 2026, 15:00 in Shanghai (a working day).
 DAYTIME = "2026-12-02T15:00:00+08:00"
@@ -111,36 +103,10 @@ def drives_a_browser(item: pytest.Item) -> bool:
     return "live_server" in getattr(item, "fixturenames", ())
 
 
-def shard_of(nodeid: str, shards: int) -> int:
-    """The shard (0…shards-1) a test belongs to: a stable hash of its node id, so a split run
-    is a partition of the whole whatever tests are added, and the same test lands in the same
-    shard on every machine (Python's own ``hash`` of a string changes per process)."""
-    return zlib.crc32(nodeid.encode("utf-8")) % shards
-
-
-def _shard(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """``ARREARS_TEST_SHARD=k/n`` keeps the tests of shard k (1-based) of n: CI splits a long
-    database pass in two jobs that run side by side."""
-    text = os.environ.get("ARREARS_TEST_SHARD", "").strip()
-    if not text:
-        return
-    try:
-        k, n = (int(part) for part in text.split("/"))
-    except ValueError:
-        raise pytest.UsageError(f"ARREARS_TEST_SHARD={text!r}: give k/n, e.g. 1/2") from None
-    if not 1 <= k <= n:
-        raise pytest.UsageError(f"ARREARS_TEST_SHARD={text!r}: k must be 1…n")
-    keep = [item for item in items if shard_of(item.nodeid, n) == k - 1]
-    dropped = [item for item in items if shard_of(item.nodeid, n) != k - 1]
-    if dropped:
-        config.hook.pytest_deselected(items=dropped)
-        items[:] = keep
-
-
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Mark every test ``db`` or ``pure`` (exactly one), and browser tests ``browser`` too, so
-    CI can select with ``-m``; then keep this job's shard (``ARREARS_TEST_SHARD``).
+    CI can select with ``-m``.
 
     Runs before ``-m`` deselects, and keeps each test's node id and markers in
     :data:`COLLECTED` so ``tests/test_ci_split.py`` can check CI's selections against the whole
@@ -153,9 +119,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     config.stash[COLLECTED] = {
         item.nodeid: frozenset(mark.name for mark in item.iter_markers()) for item in items
     }
-    # a shard of the whole collection, before ``-m`` selects: the shards of one selection are
-    # then a partition of it
-    _shard(config, items)
 
 
 #: Every collected test's node id and marker names, before ``-m`` / ``-k`` deselected any.

@@ -17,7 +17,7 @@ from typing import cast
 import pytest
 from _pytest.mark.expression import Expression  # pytest's own ``-m`` grammar and evaluation
 
-from tests.conftest import COLLECTED, drives_a_browser, needs_database, shard_of
+from tests.conftest import COLLECTED, drives_a_browser, needs_database
 
 CI_RUN = Path(__file__).resolve().parents[1] / ".ci" / "run"
 
@@ -114,16 +114,3 @@ def test_needs_database_reads_the_django_db_mark_and_the_fixture_closure(
 )
 def test_a_browser_test_is_one_with_a_live_server(fixturenames: list[str], expected: bool) -> None:
     assert drives_a_browser(cast(pytest.Item, FakeItem(fixturenames))) is expected
-
-
-def test_the_shards_of_a_collection_are_a_partition_of_it(
-    collected: dict[str, frozenset[str]],
-) -> None:
-    """CI splits the database passes with ``ARREARS_TEST_SHARD=k/2``: every test is in exactly
-    one shard, and the two are near the same size."""
-    nodes = list(collected)
-    shards = [[node for node in nodes if shard_of(node, 2) == k] for k in range(2)]
-    assert sorted(shards[0] + shards[1]) == sorted(nodes)
-    assert not set(shards[0]) & set(shards[1])
-    if len(nodes) > 200:  # the whole suite, as in CI
-        assert abs(len(shards[0]) - len(shards[1])) < len(nodes) / 10
