@@ -12,11 +12,18 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 import time_machine
+from hypothesis import settings
+
+#: Hypothesis's default deadline (200 ms an example) measures the machine, not the code: CI runs
+#: three jobs on two cores, where a 50 ms example can take 300 ms. Five seconds still catches
+#: an example that hangs; a test may set its own.
+settings.register_profile("arrears", deadline=timedelta(seconds=5))
+settings.load_profile("arrears")
 
 #: The default instant: Wednesday 2 December 2026, 15:00 in Shanghai (a working day).
 DAYTIME = "2026-12-02T15:00:00+08:00"
