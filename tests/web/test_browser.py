@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -24,8 +27,10 @@ AS_OF = date(2026, 2, 25)
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
-@pytest.fixture
-def browser_page():
+@contextmanager
+def chromium_page(**context: Any) -> Iterator[Any]:
+    """A page of a fresh headless Debian Chromium (Chinese locale unless ``context`` says
+    otherwise); every browser test of the staff pages opens its page here."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
@@ -40,9 +45,16 @@ def browser_page():
                 "--no-first-run",
             ],
         )
-        context = browser.new_context(locale="zh-CN")
-        yield context.new_page()
-        browser.close()
+        try:
+            yield browser.new_context(**{"locale": "zh-CN", **context}).new_page()
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def browser_page() -> Iterator[Any]:
+    with chromium_page() as page:
+        yield page
 
 
 @pytest.fixture

@@ -5,12 +5,14 @@ in the tables under them. Screenshots are kept (the paths are printed)."""
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
 from arrears.collections.models import Case, CaseEvent
 from tests.web.team_book import TeamBook, make_team_book, seed_figures
-from tests.web.test_browser import CHROMIUM
+from tests.web.test_browser import CHROMIUM, chromium_page
 
 pytestmark = pytest.mark.skipif(
     not os.path.exists(CHROMIUM), reason="Debian chromium is not installed (scripts/ensure-browser)"
@@ -28,24 +30,9 @@ def team_site(transactional_db, live_server) -> tuple[str, TeamBook]:
 
 
 @pytest.fixture
-def browser_page():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
-        context = browser.new_context(locale="zh-CN", viewport={"width": 1400, "height": 1000})
-        yield context.new_page()
-        browser.close()
+def browser_page() -> Iterator[Any]:
+    with chromium_page(viewport={"width": 1400, "height": 1000}) as page:
+        yield page
 
 
 def _axe_serious(page) -> list[str]:
