@@ -39,7 +39,7 @@ from django.utils import timezone
 
 from arrears import errorcodes
 from arrears.agencies.models import Agency, AgencyMember, AgencyToken, Placement
-from arrears.api.common import hash_key
+from arrears.api.common import check_scopes, hash_key
 from arrears.collections.models import Case, ContactAttempt
 from arrears.kernel.errors import ArrearsError
 from arrears.ledger.masking import mask_national_id, mask_phone
@@ -208,17 +208,13 @@ def create_token(agency: Agency, name: str, scopes: list[str] | tuple[str, ...])
     if not name or len(name) > 80:
         raise errorcodes.refuse(AgencyAccessError, "agency-token-name", field="name")
     wanted = sorted(set(scopes))
-    if not wanted:
-        raise errorcodes.refuse(AgencyAccessError, "agency-token-no-scope", field="scopes")
-    for scope in wanted:
-        if scope not in SCOPES:
-            raise errorcodes.refuse(
-                AgencyAccessError,
-                "agency-token-scope",
-                field="scopes",
-                value=repr(scope),
-                allowed=", ".join(SCOPES),
-            )
+    check_scopes(
+        wanted,
+        SCOPES,
+        AgencyAccessError,
+        none="agency-token-no-scope",
+        unknown="agency-token-scope",
+    )
     key = KEY_PREFIX + secrets.token_urlsafe(32)
     AgencyToken.objects.create(
         agency=agency, name=name, key_hash=_hash(key), key_hint=key[-4:], scopes=wanted

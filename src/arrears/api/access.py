@@ -23,7 +23,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from arrears import errorcodes
-from arrears.api.common import hash_key
+from arrears.api.common import check_scopes, hash_key
 from arrears.api.models import Integration, IntegrationToken, RateWindow
 from arrears.kernel.errors import ArrearsError
 
@@ -92,17 +92,9 @@ def create_token(
 ) -> str:
     """A new key for ``owner`` with ``scopes``; returns the plain key (never stored)."""
     wanted = sorted({s.strip() for s in scopes if s.strip()})
-    if not wanted:
-        raise errorcodes.refuse(IntegrationAccessError, "api-token-no-scope", field="scopes")
-    for scope in wanted:
-        if scope not in SCOPES:
-            raise errorcodes.refuse(
-                IntegrationAccessError,
-                "api-token-scope",
-                field="scopes",
-                value=repr(scope),
-                allowed=", ".join(SCOPES),
-            )
+    check_scopes(
+        wanted, SCOPES, IntegrationAccessError, none="api-token-no-scope", unknown="api-token-scope"
+    )
     if not 1 <= rate_limit <= MAX_RATE_LIMIT:
         raise errorcodes.refuse(
             IntegrationAccessError, "api-token-rate", field="rate_limit", max=MAX_RATE_LIMIT

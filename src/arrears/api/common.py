@@ -18,6 +18,8 @@ from typing import Any
 
 from django.http import JsonResponse
 
+from arrears import errorcodes
+
 
 def hash_key(key: str) -> str:
     """The stored form of a key or token: its SHA-256, hex."""
@@ -54,3 +56,18 @@ def error_json(
     for name, value in (headers or {}).items():
         response[name] = value
     return response
+
+
+def check_scopes(
+    wanted: Sequence[str], allowed: Sequence[str], error: type[Any], *, none: str, unknown: str
+) -> None:
+    """Refuse a key's scope list that is empty (code ``none``) or names a scope outside
+    ``allowed`` (code ``unknown``, naming it and the allowed ones): the rule every API's keys
+    share; each API keeps its own error class and codes."""
+    if not wanted:
+        raise errorcodes.refuse(error, none, field="scopes")
+    for scope in wanted:
+        if scope not in allowed:
+            raise errorcodes.refuse(
+                error, unknown, field="scopes", value=repr(scope), allowed=", ".join(allowed)
+            )
