@@ -110,3 +110,16 @@ def register(spec: ReportSpec) -> ReportSpec:
         raise ValueError(f"report {spec.name!r} is registered twice")
     REGISTRY[spec.name] = spec
     return spec
+
+
+def load_all() -> dict[str, ReportSpec]:
+    """Import every module of :mod:`arrears.reports.library` (each registers its reports) and
+    return the registry. Idempotent: a module is imported once."""
+    import importlib
+    import pkgutil
+
+    from arrears.reports import library
+
+    for module in pkgutil.iter_modules(library.__path__):
+        importlib.import_module(f"{library.__name__}.{module.name}")
+    return REGISTRY
