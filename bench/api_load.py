@@ -337,6 +337,7 @@ def main() -> None:
         "DJANGO_SETTINGS_MODULE": "arrears.project.settings",
         "ARREARS_DEBUG": "0",
         "ARREARS_SECRET_KEY": "bench-only-" + "x" * 40,
+        "ARREARS_SSL_REDIRECT": "0",  # plain http on 127.0.0.1
         "ARREARS_ALLOWED_HOSTS": "127.0.0.1",
         "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)]),
     }

@@ -121,7 +121,13 @@ def main(argv: list[str] | None = None) -> None:
     from arrears.audit.context import acting_as, cli_actor
 
     actor, args = cli_actor(sys.argv[1:] if argv is None else argv)
-    django.setup()
+    from arrears.project.startup import SettingRefused
+
+    try:
+        django.setup()
+    except SettingRefused as error:  # a weak ARREARS_SECRET_KEY…: one line, not a traceback
+        sys.stderr.write(f"arrears: {error}\n")
+        sys.exit(1)
     if args[:1] == ["migrate"]:
         sqlite = _sqlite_file(settings.DATABASES["default"])
         if sqlite is not None:

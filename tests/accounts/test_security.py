@@ -148,7 +148,7 @@ def _settings_with(env: dict[str, str]) -> dict[str, object]:
 
 
 def test_settings_are_secure_when_not_in_debug() -> None:
-    prod = _settings_with({"ARREARS_DEBUG": "0", "ARREARS_SECRET_KEY": "k" * 50})
+    prod = _settings_with({"ARREARS_DEBUG": "0", "ARREARS_SECRET_KEY": "k" * 50 + "ey-0123"})
     assert prod["DEBUG"] is False
     assert prod["SESSION_COOKIE_SECURE"] is True and prod["CSRF_COOKIE_SECURE"] is True
     assert prod["SESSION_COOKIE_HTTPONLY"] is True
@@ -162,7 +162,7 @@ def test_settings_are_secure_when_not_in_debug() -> None:
     behind = _settings_with(
         {
             "ARREARS_DEBUG": "0",
-            "ARREARS_SECRET_KEY": "k" * 50,
+            "ARREARS_SECRET_KEY": "k" * 50 + "ey-0123",
             "ARREARS_BEHIND_TLS_PROXY": "1",
             "ARREARS_LOGIN_FAILURE_LIMIT": "8",
             "ARREARS_LOGIN_COOLOFF_MINUTES": "60",

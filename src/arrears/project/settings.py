@@ -16,6 +16,8 @@ from pathlib import Path
 
 import dj_database_url
 
+from arrears.project.startup import check_secret_key
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 #: The source checkout this package runs from (``src/arrears`` → the repository), if it is one.
 CHECKOUT = BASE_DIR.parent.parent
@@ -45,9 +47,11 @@ def _flag(name: str, default: bool) -> bool:
 
 
 DEBUG = _flag("ARREARS_DEBUG", True)
-SECRET_KEY = os.environ.get("ARREARS_SECRET_KEY", "dev-only-insecure-key-change-me")
-if not DEBUG and SECRET_KEY.startswith("dev-only"):
-    raise RuntimeError("ARREARS_SECRET_KEY must be set when ARREARS_DEBUG is off")
+#: With ``ARREARS_DEBUG=0`` a weak key (empty, a development key, under 50 characters or under
+#: 5 different ones: Django's ``security.W009`` rule) stops start-up with one line naming it.
+SECRET_KEY = os.environ.get("ARREARS_SECRET_KEY", "") or "dev-only-insecure-key-change-me"
+if not DEBUG:
+    check_secret_key(os.environ.get("ARREARS_SECRET_KEY", ""))
 ALLOWED_HOSTS = [
     h for h in os.environ.get("ARREARS_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h
 ]
@@ -294,8 +298,12 @@ AXES_LOCKOUT_CALLABLE = "arrears.accounts.security.lockout_response"
 AXES_CLIENT_IP_CALLABLE = "arrears.accounts.network.client_ip"
 AXES_DISABLE_ACCESS_LOG = True  # every sign-in is in the audit chain already
 AXES_VERBOSE = False
-#: Believe ``X-Forwarded-For`` for the client address (only behind a proxy you run).
-ARREARS_TRUST_X_FORWARDED_FOR = _flag("ARREARS_TRUST_X_FORWARDED_FOR", False)
+#: Behind a reverse proxy you run (``ARREARS_TRUST_PROXY=1``): believe its ``X-Forwarded-For``
+#: for the client address and its ``X-Forwarded-Proto`` for HTTPS. The two fine-grained switches
+#: (``ARREARS_TRUST_X_FORWARDED_FOR``, ``ARREARS_BEHIND_TLS_PROXY``) default to it and, when set,
+#: win over it. Off by default: without such a proxy a client could send the headers itself.
+ARREARS_TRUST_PROXY = _flag("ARREARS_TRUST_PROXY", False)
+ARREARS_TRUST_X_FORWARDED_FOR = _flag("ARREARS_TRUST_X_FORWARDED_FOR", ARREARS_TRUST_PROXY)
 
 #: A session lasts ``ARREARS_SESSION_HOURS`` (with ``ARREARS_DEBUG=0`` by default a working
 #: day, 9; in debug Django's two weeks, so a demo left overnight stays signed in) and ends with
@@ -316,10 +324,25 @@ if not DEBUG:
     CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = int(os.environ.get("ARREARS_HSTS_SECONDS", str(365 * 24 * 3600)))
     SECURE_HSTS_INCLUDE_SUBDOMAINS = _flag("ARREARS_HSTS_INCLUDE_SUBDOMAINS", False)
-    SECURE_SSL_REDIRECT = _flag("ARREARS_SSL_REDIRECT", False)
-#: Behind a TLS-terminating proxy that sets ``X-Forwarded-Proto`` (opt in: a client could set
-#: the header itself when there is no such proxy).
-if _flag("ARREARS_BEHIND_TLS_PROXY", False):
+    SECURE_HSTS_PRELOAD = _flag("ARREARS_HSTS_PRELOAD", False)
+    # http is redirected to https unless the operator says a proxy in front does it
+    # (ARREARS_SSL_REDIRECT=0); that explicit choice also silences the deploy check's W008.
+    SECURE_SSL_REDIRECT = _flag("ARREARS_SSL_REDIRECT", True)
+    # HSTS for every subdomain, and the browsers' preload list (months to leave), commit the
+    # whole registered domain, not just this site: the operator opts in, and `check --deploy`
+    # does not warn while they are off (docs/security.md).
+    SILENCED_SYSTEM_CHECKS = [
+        check
+        for check, chosen in (
+            ("security.W005", SECURE_HSTS_INCLUDE_SUBDOMAINS),
+            ("security.W008", SECURE_SSL_REDIRECT),
+            ("security.W021", SECURE_HSTS_PRELOAD),
+        )
+        if not chosen
+    ]
+#: Behind a TLS-terminating proxy that sets ``X-Forwarded-Proto`` (``ARREARS_TRUST_PROXY=1`` or
+#: ``ARREARS_BEHIND_TLS_PROXY=1``; opt in: a client could set the header itself otherwise).
+if _flag("ARREARS_BEHIND_TLS_PROXY", ARREARS_TRUST_PROXY):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 #: django-axes logs every reset at INFO; its warnings (lockouts) are what an operator needs.
 LOGGING["loggers"] = {"axes": {"level": "WARNING"}}
