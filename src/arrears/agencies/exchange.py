@@ -49,6 +49,7 @@ from arrears.collections.workflow import business_date
 from arrears.kernel.errors import ArrearsError
 from arrears.ledger.masking import mask_national_id, mask_phone
 from arrears.ledger.models import Loan, Phone
+from arrears.spreadsheets import safe_frame
 
 #: Bounds on what an agency may send (hostile sizes).
 MAX_FILE_BYTES = 2 * 1024 * 1024
@@ -841,8 +842,8 @@ def export_placements(agency: Agency, day: date, fmt: str) -> bytes:
     }
     frame = pl.DataFrame(placement_rows(agency, day), schema=schema)
     out = io.BytesIO()
-    if fmt == "csv":
-        frame.write_csv(out)
+    if fmt == "csv":  # a spreadsheet opens it: formula-like text is quoted (arrears.spreadsheets)
+        safe_frame(frame).write_csv(out)
     else:
         frame.write_parquet(out)
     return out.getvalue()

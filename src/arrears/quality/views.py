@@ -4,7 +4,6 @@ scorecard). Each page asks ``quality.access`` first; everyone else gets 403."""
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Callable
 from typing import Any
 
@@ -33,6 +32,7 @@ from arrears.quality.forms import (
     ScorecardRange,
 )
 from arrears.quality.models import ContactReview, GateLogEntry, ReviewSample
+from arrears.spreadsheets import safe_csv_writer
 
 #: Rows per page on the log and the history.
 PAGE_ROWS = 50
@@ -116,12 +116,6 @@ def decisions(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _cell(value: object) -> str:
-    """A CSV cell a spreadsheet will not run as a formula (a leading = + - @ is quoted)."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 CSV_HEADER = (
     "at",
     "outcome",
@@ -144,7 +138,7 @@ def _decisions_csv(rows: QuerySet[GateLogEntry]) -> HttpResponse:
     ``X-Arrears-Truncated`` says when there were more), addresses masked."""
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="gate-decisions.csv"'
-    writer = csv.writer(response)
+    writer = safe_csv_writer(response)  # a leading = + - @ is quoted (arrears.spreadsheets)
     writer.writerow(CSV_HEADER)
     for count, entry in enumerate(rows[: CSV_LIMIT + 1].iterator(chunk_size=1000)):
         if count == CSV_LIMIT:
@@ -152,8 +146,7 @@ def _decisions_csv(rows: QuerySet[GateLogEntry]) -> HttpResponse:
             break
         row = _decision_row(entry)
         writer.writerow(
-            _cell(v)
-            for v in (
+            (
                 timezone.localtime(entry.at).isoformat(),
                 entry.outcome,
                 entry.channel,
