@@ -172,9 +172,10 @@ class Dashboard:
 
 
 def latest_run() -> date | None:
-    """The as-of date of the latest completed daily run (what the stored figures reflect)."""
+    """The as-of date of the latest finished daily run, with or without errors (what the
+    stored figures reflect)."""
     found: date | None = (
-        DayRun.objects.filter(status=DayRun.Status.COMPLETED)
+        DayRun.objects.filter(status__in=DayRun.FINISHED)
         .order_by("-as_of")
         .values_list("as_of", flat=True)
         .first()
@@ -291,7 +292,7 @@ def roll_rates(cases: QuerySet[Case], end: date | None) -> RollRates:
         return RollRates(None, None)
     start = (
         DayRun.objects.filter(
-            status=DayRun.Status.COMPLETED, as_of__lte=end - timedelta(days=WINDOW_DAYS)
+            status__in=DayRun.FINISHED, as_of__lte=end - timedelta(days=WINDOW_DAYS)
         )
         .order_by("-as_of")
         .values_list("as_of", flat=True)

@@ -52,6 +52,15 @@ def latest_run_date() -> date | None:
     return run.as_of if run else None
 
 
+def day_run_of(as_of: date) -> DayRun | None:
+    """The run whose rows are the stored states of ``as_of``: its latest finished run."""
+    return (
+        DayRun.objects.filter(as_of=as_of, status__in=DayRun.FINISHED)
+        .order_by("-started_at", "-id")
+        .first()
+    )
+
+
 def bucket_summary(as_of: date) -> list[dict[str, object]]:
     """One row per bucket (in bucket order, empty buckets included) with counts and sums."""
     found = {

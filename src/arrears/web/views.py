@@ -22,7 +22,8 @@ from arrears.kernel.calendar import parse_date
 from arrears.kernel.errors import ArrearsError, InvalidDate
 from arrears.kernel.explain import explain
 from arrears.ledger import selectors as ledger_selectors
-from arrears.ledger.masking import mask_phone
+from arrears.daily.models import DayRun
+from arrears.ledger.masking import mask_phone, mask_text
 from arrears.ledger.models import Loan
 from arrears.web import selectors
 
@@ -59,6 +60,45 @@ def _as_of(request: HttpRequest, default: date | None) -> tuple[date | None, str
         return default, errorcodes.describe(error)
 
 
+#: Failing loans of a day run listed on the page; the rest are counted ("and N more").
+RUN_ERRORS_SHOWN = 50
+
+
+def _run_error_line(code: str) -> str:
+    """What a day run's error code means, in the reader's language (the stored message, in
+    English, is shown beside it as the technical detail)."""
+    known = {
+        "loan-not-computable": _(
+            "The loan's stored values cannot be computed; correct the loan's data."
+        ),
+        "ledger-limit-exceeded": _(
+            "A stored amount, rate or date is beyond what the ledger computes; correct the "
+            "loan's data."
+        ),
+    }
+    return known.get(code) or _("The loan could not be computed (%(code)s).") % {"code": code}
+
+
+def run_errors(run: DayRun | None) -> dict[str, object]:
+    """A day run "completed with errors" as the page shows it: each skipped loan's reference,
+    code, one translated line and the stored detail (masked), at most ``RUN_ERRORS_SHOWN``."""
+    if run is None or run.status != DayRun.Status.COMPLETED_WITH_ERRORS:
+        return {"run": run, "run_errors": [], "run_errors_more": 0}
+    errors = [e for e in run.errors if isinstance(e, dict)]
+    shown = [
+        {
+            "loan": str(e.get("loan", ""))[:64],
+            "code": str(e.get("code", ""))[:64],
+            "line": _run_error_line(str(e.get("code", ""))),
+            "detail": mask_text(str(e.get("message", "")).splitlines()[0][:300])
+            if e.get("message")
+            else "",
+        }
+        for e in errors[:RUN_ERRORS_SHOWN]
+    ]
+    return {"run": run, "run_errors": shown, "run_errors_more": len(errors) - len(shown)}
+
+
 @login_required
 def loans_by_bucket(request: HttpRequest) -> HttpResponse:
     """The whole book by bucket: for back-office staff only (a collector sees their queue)."""
@@ -86,6 +126,7 @@ def loans_by_bucket(request: HttpRequest) -> HttpResponse:
             phone = row.loan.borrower.phones.first()
             row.masked_phone = mask_phone(phone.number) if phone else ""
         context.update(summary=summary, bucket=bucket, page=page)
+        context.update(run_errors(selectors.day_run_of(as_of)))
     return render(request, "web/loans.html", context, status=400 if problem else 200)
 
 
