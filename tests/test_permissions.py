@@ -146,9 +146,9 @@ MATRIX: list[tuple[str, str, str]] = [
     # the staff pages
     ("",                                  "/",                                   "302   302   302   302   302   302   302   302   302"),
     ("loans/",                            "/loans/",                             "login 403   403   403   403   403   403   200   login"),
-    ("loans/<str:ref>/",                  "/loans/L-own/",                       "login 200   200   200   404   404   404   200   login"),
-    ("loans/<str:ref>/",                  "/loans/L-mate/",                      "login 404   200   200   404   404   404   200   login"),
-    ("loans/<str:ref>/",                  "/loans/L-north/",                     "login 404   404   404   404   404   404   200   login"),
+    ("loans/<path:ref>/",                 "/loans/L-own/",                       "login 200   200   200   404   404   404   200   login"),
+    ("loans/<path:ref>/",                 "/loans/L-mate/",                      "login 404   200   200   404   404   404   200   login"),
+    ("loans/<path:ref>/",                 "/loans/L-north/",                     "login 404   404   404   404   404   404   200   login"),
     ("queue/",                            "/queue/",                             "login 200   200   200   403   403   403   200   login"),
     ("cases/<int:case_id>/",              "/cases/{own}/",                       "login 200   200   200   404   404   404   200   login"),
     ("cases/<int:case_id>/",              "/cases/{mate}/",                      "login 404   200   200   404   404   404   200   login"),

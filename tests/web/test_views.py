@@ -115,3 +115,15 @@ def test_the_explain_page_itemises_the_payoff(client_in):
     row = re.search(r'id="payoff-parts">(.*?)</td>', page, flags=re.S).group(1)
     assert f"principal outstanding {parts['principal_outstanding']['amount']}" in row
     assert f"penalty {parts['penalty']['amount']}" in row
+
+
+def test_a_reference_stored_with_a_slash_is_listed_and_reachable(client_in):
+    """Issue 14, item 9: the import refuses "/" in a reference, but one stored before (or put
+    there past validation) must neither break the pages that link to it nor be unreachable."""
+    models.Loan.objects.filter(ref="LATE").update(ref="LATE/2026/01")
+    listing = client_in.get("/loans/", HTTP_ACCEPT_LANGUAGE="en")
+    assert listing.status_code == 200
+    assert 'href="/loans/LATE/2026/01/?as_of=' in listing.content.decode()
+    page = client_in.get(f"/loans/LATE/2026/01/?as_of={AS_OF}", HTTP_ACCEPT_LANGUAGE="en")
+    assert page.status_code == 200 and "LATE/2026/01" in page.content.decode()
+    assert client_in.get("/loans/LATE/2026/").status_code == 404  # no other loan matches

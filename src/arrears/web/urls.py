@@ -6,7 +6,9 @@ app_name = "web"
 urlpatterns = [
     path("", views.home, name="home"),
     path("loans/", views.loans_by_bucket, name="loans"),
-    path("loans/<str:ref>/", views.loan_explain, name="explain"),
+    # `path`: a reference stored with a "/" (before the import restricted the alphabet) is
+    # still reachable, and every page linking to it can reverse its URL
+    path("loans/<path:ref>/", views.loan_explain, name="explain"),
     path("queue/", workbench.queue, name="queue"),
     path("cases/<int:case_id>/", workbench.case_detail, name="case"),
     path("approvals/", concessions.approvals, name="approvals"),
