@@ -27,8 +27,8 @@ from __future__ import annotations
 
 import csv
 import re
-from decimal import Decimal
 from collections.abc import Iterable
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 if TYPE_CHECKING:

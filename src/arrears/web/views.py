@@ -18,11 +18,11 @@ from django.utils.translation import gettext as _
 
 from arrears import errorcodes
 from arrears.accounts.roles import Role, has_role
+from arrears.daily.models import DayRun
 from arrears.kernel.calendar import parse_date
 from arrears.kernel.errors import ArrearsError, InvalidDate
 from arrears.kernel.explain import explain
 from arrears.ledger import selectors as ledger_selectors
-from arrears.daily.models import DayRun
 from arrears.ledger.masking import mask_phone, mask_text
 from arrears.ledger.models import Loan
 from arrears.web import selectors
