@@ -123,7 +123,8 @@ def test_the_forwarded_address_is_believed_only_when_configured(
         "/accounts/login/",
         {"username": "ann", "password": "x"},
         REMOTE_ADDR="10.0.0.1",
-        HTTP_X_FORWARDED_FOR="203.0.113.7, 10.0.0.1",
+        # The client sent its own header (198.51.100.9); the proxy appended what it saw.
+        HTTP_X_FORWARDED_FOR="198.51.100.9, 203.0.113.7",
     )
     seen = [e.after["ip"] for e in AuditEntry.objects.filter(action="login.failed")]
     assert seen == ["10.0.0.1", "203.0.113.7"]
