@@ -71,9 +71,17 @@ def _errors(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
     return [r for r in caplog.records if r.levelno >= logging.ERROR]
 
 
+@pytest.mark.parametrize("debug", [False, True], ids=["debug-off", "debug-on"])
 def test_a_payment_whose_connection_dies_midway_is_a_json_503_and_a_replay_applies_it_once(
-    key: str, lose_connection: Callable[[], None], caplog: pytest.LogCaptureFixture
+    key: str,
+    lose_connection: Callable[[], None],
+    caplog: pytest.LogCaptureFixture,
+    settings: Any,
+    debug: bool,
 ) -> None:
+    """With ``DEBUG`` on (the demo) too: django-ninja would answer a plain-text traceback."""
+    settings.DEBUG = debug
+
     def die_after_the_insert(sender: Any, **kwargs: Any) -> None:
         post_save.disconnect(die_after_the_insert, sender=Payment)
         lose_connection()  # the payment row is written, the transaction not committed
