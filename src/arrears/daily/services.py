@@ -29,14 +29,14 @@ import os
 import socket
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
 from pathlib import Path
 
 import polars as pl
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
@@ -126,7 +126,9 @@ def _advisory_lock(as_of: date, wait: bool) -> Iterator[None]:
             try:
                 yield
             finally:
-                cursor.execute("SELECT pg_advisory_unlock(%s, %s)", key)
+                # the lock's connection gone (the server ended it) took the lock with it
+                with suppress(connection.Database.Error):
+                    cursor.execute("SELECT pg_advisory_unlock(%s, %s)", key)
     finally:
         own.close()
 
@@ -227,11 +229,16 @@ def revision_triggers_present() -> bool:
 
 def fault_point(stage: str) -> None:
     """A place where tests stop a real run: with ``ARREARS_FAULT_PAUSE=<stage>`` the run
-    touches ``ARREARS_FAULT_FILE`` and waits there to be killed (crash-safety tests)."""
+    touches ``ARREARS_FAULT_FILE`` and waits there to be killed (crash-safety tests) — or, with
+    ``ARREARS_FAULT_RESUME_FILE`` set, until that file exists, and then goes on (the fault
+    tests take the database away meanwhile)."""
     if os.environ.get("ARREARS_FAULT_PAUSE") != stage:
         return
     Path(os.environ["ARREARS_FAULT_FILE"]).touch()
-    time.sleep(600)
+    resume = os.environ.get("ARREARS_FAULT_RESUME_FILE")
+    deadline = time.monotonic() + 600
+    while time.monotonic() < deadline and not (resume and Path(resume).exists()):
+        time.sleep(0.05 if resume else 1)
 
 
 @dataclass
@@ -391,14 +398,45 @@ def _day_run(
     rerun = _may_rerun(engine, full)
     run = DayRun.objects.create(as_of=as_of, engine=engine, config=config)
     try:
-        states, errors, only = _compute(loans, as_of, engine, progress, rerun, config)
+        return _compute_and_store(run, loans, as_of, engine, progress, rerun, config, started)
     except Exception:
-        # not one loan's failure (those are isolated in the engines): the run itself failed,
-        # and says so rather than staying ``running``
-        DayRun.objects.filter(pk=run.pk).update(
+        # not one loan's failure (those are isolated in the engines): the run itself failed —
+        # the database gone, say — and says so rather than staying ``running``
+        _mark_failed(run.pk)
+        raise
+
+
+def _mark_failed(pk: int) -> None:
+    """Mark the run ``failed``. When the error was the connection itself, once more on a new
+    one; if the database is still away, the record stays ``running`` and the next run of the
+    date (holding its lock) marks it ``abandoned``."""
+
+    def mark() -> None:
+        DayRun.objects.filter(pk=pk, status=DayRun.Status.RUNNING).update(
             status=DayRun.Status.FAILED, finished_at=timezone.now()
         )
-        raise
+
+    try:
+        mark()
+    except DatabaseError:
+        if connection.in_atomic_block:  # a caller's transaction: not ours to reopen
+            return
+        connection.close()
+        with suppress(DatabaseError):
+            mark()
+
+
+def _compute_and_store(
+    run: DayRun,
+    loans: QuerySet[Loan],
+    as_of: date,
+    engine: str,
+    progress: Callable[[int, int], None] | None,
+    rerun: bool,
+    config: dict[str, object],
+    started: float,
+) -> RunSummary:
+    states, errors, only = _compute(loans, as_of, engine, progress, rerun, config)
     fault_point("computed")
     summary = RunSummary(as_of=as_of, errors=errors)
     computed = len(states) + len(errors)

@@ -44,7 +44,12 @@ def _insert(table: str, columns: list[str], frame: pl.DataFrame) -> None:
     names = ", ".join(columns)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+            # the driver's own cursor: its errors (a lost connection) become Django's, as the
+            # ORM's do, so callers catch one kind
+            with (
+                connection.wrap_database_errors,
+                cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy,
+            ):
                 for row in frame.select(columns).iter_rows():
                     copy.write_row(row)
             return
@@ -76,6 +81,9 @@ def replace_day(as_of: date, states: pl.DataFrame, only: list[int] | None = None
             for batch in _batches(only):
                 LoanState.objects.filter(as_of=as_of, loan_id__in=batch).delete()
                 BucketChange.objects.filter(as_of=as_of, loan_id__in=batch).delete()
+        from arrears.daily.services import fault_point  # services imports this module
+
+        fault_point("replacing")  # the day's old rows deleted, the new ones not yet written
         _insert(
             LoanState._meta.db_table,
             ["loan_id", "as_of", *STORED, *extra],

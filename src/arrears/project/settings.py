@@ -86,6 +86,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # first: a lost or refused database is a clean 503 (page or API JSON), never a traceback
+    "arrears.web.unavailable.DatabaseUnavailableMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -126,6 +128,9 @@ DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL", f"sqlite:///{DATA_DIR / 'arrears.sqlite3'}"),
         conn_max_age=int(os.environ.get("ARREARS_DB_CONN_MAX_AGE", "0")),
+        # a persistent connection the server ended (restart, failover) is replaced at the
+        # start of the next request instead of failing it
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":

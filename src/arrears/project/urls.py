@@ -2,8 +2,15 @@ from django.contrib import admin
 from django.urls import include, path
 
 from arrears.agencies.api import api as agency_api
+from arrears.api.api import api as integration_api
 from arrears.api.api import urls as integration_urls
 from arrears.portal.api import api as portal_api
+from arrears.web.unavailable import pass_database_errors
+
+# a lost database is the middleware's 503 in the APIs' JSON shape, not ninja's 500 (DEBUG: a
+# plain-text traceback)
+for _ninja in (agency_api, portal_api, integration_api):
+    pass_database_errors(_ninja)
 
 urlpatterns = [
     path("admin/", admin.site.urls),

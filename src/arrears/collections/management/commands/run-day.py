@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import DatabaseError, connection
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -29,6 +30,18 @@ from arrears.engine import names
 from arrears.engine.runner import CHUNK_LOANS, run_snapshot
 from arrears.kernel.calendar import parse_date
 from arrears.kernel.errors import ArrearsError, InvalidDate
+
+
+def database_lost(day: date, error: Exception) -> str:
+    """The one line ``run-day`` prints when the database fails mid-run (``--traceback`` for
+    the rest). Each part of closing a day commits whole or not at all, so what did not commit
+    was rolled back, and running the day again completes it."""
+    text = str(error).strip()
+    first = text.splitlines()[0][:300] if text else type(error).__name__
+    return (
+        f"{day}: the database failed during the run ({type(error).__name__}: {first}); "
+        f"what the run had not committed was rolled back — run {day} again to complete it"
+    )
 
 
 class Command(BaseCommand):
@@ -137,6 +150,9 @@ class Command(BaseCommand):
                     )
                 except DayRunBusy as error:  # another process is running this date
                     raise CommandError(str(error)) from None
+                except (DatabaseError, connection.Database.Error) as error:
+                    # the database went away mid-run (the driver's own errors too: COPY reads)
+                    raise CommandError(database_lost(day, error)) from error
                 bar.remove_task(task)
                 for line in closed.lines():
                     self.stdout.write(line)
