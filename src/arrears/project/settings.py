@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "arrears.demo",
     "arrears.web",
     "arrears.api",
+    "arrears.reports",
     "axes",
     "arrears.accounts",
     "django_htmx",
