@@ -31,7 +31,10 @@ def browser_page() -> Iterator[Any]:
 
 @pytest.mark.slow
 def test_every_report_page_draws_its_charts_in_both_languages(
-    browser_page: Any, transactional_db: None, live_server: Any, sample_report: ReportSpec,
+    browser_page: Any,
+    transactional_db: None,
+    live_server: Any,
+    sample_report: ReportSpec,
     tmp_path: Path,
 ) -> None:
     make_user(Role.MANAGER, username="boss", password="pw-boss-123")
@@ -43,9 +46,9 @@ def test_every_report_page_draws_its_charts_in_both_languages(
     page.on("pageerror", lambda error: errors.append(str(error)))
     page.on(
         "request",
-        lambda request: None
-        if request.url.startswith(live_server.url)
-        else outside.append(request.url),
+        lambda request: (
+            None if request.url.startswith(live_server.url) else outside.append(request.url)
+        ),
     )
     page.goto(f"{live_server.url}/reports/")
     page.fill("#id_username", "boss")

@@ -24,9 +24,7 @@ POINT = ReportSpec(name="point", title="p", compute=SPEC.compute)
 
 
 def test_an_empty_as_of_is_today_and_a_period_is_its_month_so_far() -> None:
-    assert read_params(SPEC, "", None, None, now=NOW) == ReportParams(
-        NOW, date(2026, 12, 1), NOW
-    )
+    assert read_params(SPEC, "", None, None, now=NOW) == ReportParams(NOW, date(2026, 12, 1), NOW)
     assert read_params(POINT, "2026-11-05", "2026-01-01", "2026-02-01", now=NOW) == (
         ReportParams(date(2026, 11, 5))
     )

@@ -55,10 +55,8 @@ def _chart_drawing(chart: charts.DrawnChart, width: float, font: str) -> Any:
     plot = HorizontalLineChart() if chart.kind == "line" else VerticalBarChart()
     plot.x, plot.y = 45, 45
     plot.width, plot.height = width - 60, height - 75
-    data = [
-        tuple(0.0 if v is None else v for v in (_number(t) for t in values))
-        for _label, values in chart.series
-    ]
+    #: A missing value (a rate without denominator) is a gap, not a zero.
+    data = [tuple(_number(t) for t in values) for _label, values in chart.series]
     plot.data = data or [(0.0,)]
     plot.categoryAxis.categoryNames = list(chart.labels)
     plot.categoryAxis.labels.fontName = font
@@ -67,7 +65,7 @@ def _chart_drawing(chart: charts.DrawnChart, width: float, font: str) -> Any:
     plot.categoryAxis.labels.boxAnchor = "ne" if len(chart.labels) > 6 else "n"
     plot.valueAxis.labels.fontName = font
     plot.valueAxis.labels.fontSize = 7
-    plot.valueAxis.valueMin = min(0.0, *(v for row in data for v in row)) if data else 0.0
+    plot.valueAxis.valueMin = min([0.0, *(v for row in data for v in row if v is not None)])
     if chart.kind == "stacked":
         plot.categoryAxis.style = "stacked"
     for n in range(len(data)):
