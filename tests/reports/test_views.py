@@ -162,3 +162,31 @@ def test_the_xlsx_has_one_sheet_per_table(sample_report: ReportSpec) -> None:
     assert "<v>12345.67</v>" in sheet and "<v>1500</v>" in sheet
     assert "<f>" not in sheet  # the =HYPERLINK text stays text
     assert "=HYPERLINK(1)" in book.read("xl/sharedStrings.xml").decode()
+
+
+def test_the_header_links_the_reports_for_those_who_may_open_them(
+    sample_report: ReportSpec,
+) -> None:
+    assert 'id="nav-reports"' in _client(Role.MANAGER).get("/reports/").content.decode()
+    assert 'id="nav-reports"' in _client(Role.COMPLIANCE_OFFICER).get("/reports/").content.decode()
+
+
+def test_a_long_table_is_cut_on_the_page_and_its_chart_not_drawn(
+    sample_report: ReportSpec, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from arrears.reports.base import REGISTRY, Chart, Column, ReportResult, Table
+
+    def many(params):
+        rows = tuple((f"c{n}", n) for n in range(700))
+        table = Table("t", "T", (Column("c", "C"), Column("n", "N", "count")), rows)
+        return ReportResult(
+            "many", "Many", params, (table,), (Chart("k", "K", "bar", "t", "c", ("n",)),)
+        )
+
+    monkeypatch.setitem(REGISTRY, "many", ReportSpec(name="many", title="Many", compute=many))
+    html = _client(Role.MANAGER).get("/reports/many/").content.decode()
+    assert 'id="canvas-k"' not in html and 'id="chart-table-k"' in html
+    assert html.count("The first 500 of 700 rows") == 2  # the chart's table and the table
+    assert ">c499<" in html and ">c500<" not in html
+    csv_rows = _client(Role.MANAGER).get("/reports/many/download.csv").content.decode()
+    assert len(csv_rows.splitlines()) == 701

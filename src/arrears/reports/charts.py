@@ -37,6 +37,10 @@ class DrawnChart:
     percent: bool
     #: For a ``matrix``: each row's cells' shade (0..HEAT_LEVELS), in the order of ``rows``.
     heat: list[list[int]] = field(default_factory=list)
+    #: Whether a page draws it (a renderer's choice: not a heat table, not too many points),
+    #: and how many rows its table had before a renderer cut it.
+    drawable: bool = True
+    total: int = 0
 
     def table_rows(self) -> list[tuple[str, list[tuple[str, int | None]]]]:
         """The figures' table for a template: each row's category, then (text, shade) per

@@ -22,6 +22,9 @@ from arrears.reports.params import ReportRequestError, read_params, today
 
 #: Rows of one table a page shows; the downloads hold them all.
 PAGE_ROWS = 500
+#: Categories one chart draws on the page; a longer one shows its table only (cut like the
+#: tables), since thousands of bars say nothing a table does not.
+CHART_POINTS = 200
 #: Numeric column kinds, right-aligned.
 NUMERIC = frozenset({"count", "money", "rate", "number"})
 
@@ -92,6 +95,10 @@ def report(request: HttpRequest, name: str) -> HttpResponse:
     result = spec.compute(params)
     locale = translation.get_language() or "zh-hans"
     drawn = charts.draw_all(result, locale)
+    for chart in drawn:
+        chart.drawable = chart.kind != "matrix" and 0 < len(chart.labels) <= CHART_POINTS
+        chart.total = len(chart.rows)
+        chart.rows, chart.heat = chart.rows[:PAGE_ROWS], chart.heat[:PAGE_ROWS]
     query = {"as_of": params.as_of.isoformat()}
     if params.start and params.end:
         query |= {"from": params.start.isoformat(), "to": params.end.isoformat()}
@@ -101,7 +108,7 @@ def report(request: HttpRequest, name: str) -> HttpResponse:
         params=params,
         query=query,
         charts=drawn,
-        chart_data={chart.id: chart.chartjs() for chart in drawn if chart.kind != "matrix"},
+        chart_data={chart.id: chart.chartjs() for chart in drawn if chart.drawable},
         tables=[_shown_table(result, n, locale) for n in range(len(result.tables))],
     )
     return render(request, "reports/report.html", context)
