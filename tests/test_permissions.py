@@ -175,6 +175,10 @@ MATRIX: list[tuple[str, str, str]] = [
     ("compliance/reviews/scorecards/",    "/compliance/reviews/scorecards/",     "login 403   403   403   403   403   200   200   login"),
     ("compliance/reviews/samples/<int:sample_id>/", "/compliance/reviews/samples/999999/", "login 403 403 403 403 403   404   404   login"),
     ("compliance/reviews/contacts/<int:contact_id>/", "/compliance/reviews/contacts/999999/", "login 403 403 403 403 403 404   404   login"),
+    # reports: leads, managers, compliance and admins (which reports: tests/reports)
+    ("reports/",                          "/reports/",                           "login 403   200   200   403   403   200   200   login"),
+    ("reports/<slug:name>/",              "/reports/no-such-report/",            "login 403   404   404   403   403   404   404   login"),
+    ("reports/<slug:name>/download.<str:fmt>", "/reports/no-such-report/download.csv", "login 403 404 404 403 403   404   404   login"),
     # the integrators' API: its own keys (scopes per operation: tests/api); a session opens nothing
     ("api/v1/",                           "/api/v1/",                            "404   404   404   404   404   404   404   404   404"),
     ("api/v1/openapi.json",               "/api/v1/openapi.json",                "200   200   200   200   200   200   200   200   200"),

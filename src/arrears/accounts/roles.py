@@ -62,9 +62,10 @@ _LEADING_A_TEAM = (
 #: The model permissions (``app_label.codename``) each role's group holds, exactly.
 GROUP_PERMISSIONS: dict[Role, tuple[str, ...]] = {
     Role.COLLECTOR: (),
-    Role.TEAM_LEAD: _LEADING_A_TEAM,
+    Role.TEAM_LEAD: (*_LEADING_A_TEAM, "reports.view_reports"),
     Role.MANAGER: (
         *_LEADING_A_TEAM,
+        "reports.view_reports",
         "agencies.view_agency",
         "agencies.view_commissiontier",
         "daily.view_dayrun",
@@ -89,6 +90,7 @@ GROUP_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "verification.view_credential",
         "quality.view_contactreview",
         "quality.add_contactreview",
+        "reports.view_reports",
     ),
     Role.ADMIN: (EVERYTHING,),
 }

@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "arrears.demo",
     "arrears.web",
     "arrears.api",
+    "arrears.reports",
     "axes",
     "arrears.accounts",
     "django_htmx",

@@ -23,6 +23,7 @@ urlpatterns = [
     path("", include("arrears.audit.urls")),
     path("", include("arrears.legal.urls")),
     path("", include("arrears.quality.urls")),
+    path("", include("arrears.reports.urls")),
     path("agency/", include("arrears.agencies.urls")),
     path("my/", include("arrears.portal.urls")),
     path("api/v1/agency/", agency_api.urls),

@@ -89,6 +89,10 @@ class ReportResult:
         return next(t for t in self.tables if t.key == key)
 
 
+#: Who sees a report unless its spec narrows it: the people who run collections on numbers.
+DEFAULT_AUDIENCE = frozenset({"manager", "team_lead", "compliance_officer", "admin"})
+
+
 @dataclass(frozen=True, slots=True)
 class ReportSpec:
     name: str
@@ -99,6 +103,10 @@ class ReportSpec:
     description: object = ""
     order: int = 100
     tags: Sequence[str] = field(default_factory=tuple)
+    #: The roles (``accounts.roles.Role`` codes) who may see the report: its page, downloads
+    #: and place in the index. Superusers always may. Agencies, collectors, field agents and
+    #: borrowers never do, whatever a spec says (``reports.access``).
+    audience: frozenset[str] = DEFAULT_AUDIENCE
 
 
 REGISTRY: dict[str, ReportSpec] = {}
