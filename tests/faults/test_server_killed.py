@@ -164,6 +164,8 @@ def test_a_server_killed_mid_payment_keeps_all_or_nothing_and_a_replay_applies_i
         "DATABASE_URL": f"sqlite:///{db}",
         "ARREARS_DEBUG": "0",
         "ARREARS_SECRET_KEY": "faults-test-" + "k" * 40,
+        # Plain http on loopback: production settings would redirect every request to https.
+        "ARREARS_SSL_REDIRECT": "0",
     }
     env.pop("DJANGO_SETTINGS_MODULE", None)
     migrated_copy(migrated_sqlite, db)

@@ -34,9 +34,18 @@ PRODUCTION = {
 }
 
 
+#: Set by the browser tests' modules for Playwright's event loop (pytest imports them all, so a
+#: run that collects them has it); a deployment never has it, and ``check --deploy`` refuses it.
+NOT_IN_PRODUCTION = {"DJANGO_ALLOW_ASYNC_UNSAFE", "DJANGO_SETTINGS_MODULE"}
+
+
 def _env(extra: dict[str, str], tmp_path: Path) -> dict[str, str]:
     return {
-        **{k: v for k, v in os.environ.items() if not k.startswith("ARREARS_")},
+        **{
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith("ARREARS_") and k not in NOT_IN_PRODUCTION
+        },
         "PYTHONPATH": os.pathsep.join([str(REPO / "src"), str(REPO)]),
         "ARREARS_DATA_DIR": str(tmp_path / "data"),
         **extra,
@@ -178,7 +187,8 @@ def _forwarded() -> object:
     return RequestFactory().get(
         "/",
         REMOTE_ADDR="10.0.0.1",
-        HTTP_X_FORWARDED_FOR="203.0.113.7, 10.0.0.1",
+        # The client claimed 198.51.100.9; our proxy appended the address it saw.
+        HTTP_X_FORWARDED_FOR="198.51.100.9, 203.0.113.7",
         HTTP_X_FORWARDED_PROTO="https",
     )
 

@@ -5,8 +5,9 @@ the row's currency (``1234.56``), rates as fractions (``0.125``), dates ISO. Hea
 columns' labels in the active language.
 
 * **CSV**: UTF-8 with a byte-order mark (so a spreadsheet opens Chinese labels as Chinese);
-  a text cell starting with ``= + - @`` is prefixed with ``'`` so a spreadsheet never runs it
-  as a formula (amounts and rates are numbers, never prefixed).
+  a text cell starting with ``= + - @`` is prefixed with ``'`` (``arrears.spreadsheets``, like
+  every writer) so a spreadsheet never runs it as a formula (amounts and rates are plain
+  numbers, never prefixed).
 * **XLSX** (xlsxwriter): a sheet per table, the header frozen; strings are written as strings,
   never turned into formulas, numbers or links. An amount is a number cell only when the
   binary double Excel stores reads back as exactly the same decimal — true for every amount
@@ -17,7 +18,6 @@ columns' labels in the active language.
 
 from __future__ import annotations
 
-import csv
 import io
 import re
 from datetime import date
@@ -26,18 +26,13 @@ from decimal import Decimal
 from arrears.kernel.money import CURRENCY_EXPONENTS
 from arrears.reports import cells
 from arrears.reports.base import ReportResult, Table
+from arrears.spreadsheets import safe_cell, safe_csv_writer
 
-#: A leading character a spreadsheet would read as the start of a formula.
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 #: What Excel forbids in a sheet name, and its longest sheet name.
 _SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 SHEET_NAME_MAX = 31
 #: Integers a double holds exactly.
 EXACT_INT = 2**53
-
-
-def _safe_text(text: str) -> str:
-    return "'" + text if text.startswith(FORMULA_START) else text
 
 
 def exact_double(value: Decimal) -> float | None:
@@ -49,15 +44,15 @@ def exact_double(value: Decimal) -> float | None:
 def csv_bytes(table: Table) -> bytes:
     """One table as a CSV file's bytes."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([_safe_text(str(column.label)) for column in table.columns])
+    # Every cell through the one helper: an exact amount or rate ("-12.50") is a plain number
+    # and passes unchanged; text that would start a formula gets its "'".
+    writer = safe_csv_writer(out, lineterminator="\r\n")
+    writer.writerow([str(column.label) for column in table.columns])
     for row in table.rows:
         currency = cells.row_currency(table, row)
         writer.writerow(
             [
-                _safe_text(cells.exact(cell, column, currency))
-                if column.kind == "text"
-                else cells.exact(cell, column, currency)
+                cells.exact(cell, column, currency)
                 for column, cell in zip(table.columns, row, strict=True)
             ]
         )
@@ -110,7 +105,7 @@ def xlsx_bytes(result: ReportResult) -> bytes:
     for table, name in zip(result.tables, sheet_names(result.tables), strict=True):
         sheet = book.add_worksheet(name)
         for c, column in enumerate(table.columns):
-            sheet.write_string(0, c, str(column.label), bold)
+            sheet.write_string(0, c, safe_cell(str(column.label)), bold)
             sheet.set_column(c, c, max(10, min(40, len(str(column.label)) + 2)))
         sheet.freeze_panes(1, 0)
         for r, row in enumerate(table.rows, start=1):
@@ -135,6 +130,6 @@ def xlsx_bytes(result: ReportResult) -> bytes:
                 elif isinstance(cell, date):
                     sheet.write_datetime(r, c, cell, day)
                 else:
-                    sheet.write_string(r, c, str(cell))
+                    sheet.write_string(r, c, safe_cell(str(cell)))
     book.close()
     return out.getvalue()
