@@ -97,3 +97,18 @@ def test_the_json_projection_refuses_bad_input_with_a_field(book: Book, client: 
     ok = client.get(f"{path}?on={book.today + timedelta(days=3)}&amount=100", **auth).json()
     before, after = ok["before"]["total_due"]["minor"], ok["after"]["total_due"]["minor"]
     assert ok["allocated"] and after < before
+
+
+def test_a_reference_stored_with_a_slash_is_reachable_by_its_borrower_only(
+    book: Book, client: Client
+):
+    """Issue 14, item 9, on the borrower's side: a legacy reference with "/" has its page and
+    its plan page; the other borrower's loan stays not found whatever the path."""
+    book.sign_in(client)
+    type(book.loan).objects.filter(pk=book.loan.pk).update(ref="OLD/2026/7")
+    home = client.get("/my/home/").content.decode()
+    assert 'href="/my/loans/OLD/2026/7/"' in home
+    assert client.get("/my/loans/OLD/2026/7/").status_code == 200
+    assert client.get("/my/loans/OLD/2026/7/plan/").status_code == 200
+    assert client.get("/my/loans/OLD/2026/").status_code == 404
+    assert client.get(f"/my/loans/OLD/2026/7/../{book.other_loan.ref}/").status_code == 404

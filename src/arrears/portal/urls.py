@@ -9,7 +9,10 @@ urlpatterns = [
     path("code/", views.code, name="code"),
     path("sign-out/", views.sign_out, name="sign-out"),
     path("home/", views.home, name="home"),
-    path("loans/<str:ref>/", views.loan, name="loan"),
+    # A reference stored with "/" (before the import refused it) is reachable too: ``path``,
+    # with the longer plan route first so "<ref>/plan/" is never read as a reference.
+    path("loans/<path:ref>/plan/", plan_views.plan, name="plan"),
+    path("loans/<path:ref>/", views.loan, name="loan"),
     path("verify/", pages.verify, name="verify"),
     path("preferences/", pages.preferences, name="preferences"),
     path("history/", pages.history, name="history"),
@@ -17,6 +20,5 @@ urlpatterns = [
     path("complaints/new/", pages.complaint_new, name="complaint-new"),
     path("complaints/<str:reference>/", pages.complaint_detail, name="complaint"),
     path("notices/", pages.notices, name="notices"),
-    path("loans/<str:ref>/plan/", plan_views.plan, name="plan"),
     path("plan/", plan_views.start, name="plans"),
 ]
