@@ -73,6 +73,17 @@ def _fast_password_hashing() -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _no_monthly_pack() -> None:
+    """Closing a day writes last month's report pack (``reports.schedule``): a PDF of every
+    report, which no test of the ledger or the workflow is about. Off for the suite and its
+    child processes; ``tests/reports/test_schedule.py`` turns it on."""
+    from django.conf import settings
+
+    settings.ARREARS_MONTHLY_PACK = False
+    os.environ["ARREARS_MONTHLY_PACK"] = "0"
+
+
 #: Fixtures that give a test the Django database. pytest-django's other fixtures that need it
 #: (``admin_user``, ``admin_client``…) request one of these, and ``item.fixturenames`` is the
 #: closure, so a project fixture that requests ``db`` counts too. Not ``django_db_blocker``: an

@@ -240,6 +240,10 @@ ARREARS_COMPLAINT_CALENDAR = os.environ.get("ARREARS_COMPLAINT_CALENDAR", "cn")
 ARREARS_AUDIT = os.environ.get("ARREARS_AUDIT", "1") == "1"
 #: Where visit authorisation letters are kept (empty: ``<data dir>/fieldwork/authorisations``).
 ARREARS_FIELDWORK_DIR = os.environ.get("ARREARS_FIELDWORK_DIR", "")
+#: Closing the first day after a month (``run-day``) writes that month's report pack in both
+#: languages to ``<data dir>/reports/`` when it is not there yet (``reports.schedule``);
+#: ``ARREARS_MONTHLY_PACK=0`` leaves the pack to ``arrears report pack``.
+ARREARS_MONTHLY_PACK = _flag("ARREARS_MONTHLY_PACK", True)
 #: The lender's official phone numbers, for the portal's "is this caller genuine?" check: a
 #: JSON list of ``{"number", "en", "zh-CN"}`` (what each number is). An agency's official
 #: number is its ``Agency.phone``.

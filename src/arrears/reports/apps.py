@@ -7,3 +7,9 @@ class ReportsConfig(AppConfig):
     name = "arrears.reports"
     label = "reports"
     verbose_name = "Reports"
+
+    def ready(self) -> None:
+        from arrears.collections import dayflow
+        from arrears.reports import schedule
+
+        dayflow.register("report-pack", schedule.step, schedule.ORDER)

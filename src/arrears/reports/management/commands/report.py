@@ -20,15 +20,15 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import translation
 
 from arrears.kernel.errors import ArrearsError
 from arrears.reports import cells, export
 from arrears.reports.base import Cell, ReportResult, ReportSpec, load_all
-from arrears.reports.pack import LANGUAGES, build_pack
-from arrears.reports.params import month_params, read_params
+from arrears.reports.pack import LANGUAGES
+from arrears.reports.params import read_params
+from arrears.reports.schedule import write_pack
 
 
 def _json_cell(cell: Cell) -> object:
@@ -157,19 +157,10 @@ class Command(BaseCommand):
     def _pack(self, registry: dict[str, ReportSpec], options: dict[str, Any]) -> None:
         if not options["month"]:
             raise CommandError("report pack needs --month YYYY-MM")
-        params = month_params(options["month"])
         language = options["language"] or "zh-hans"
-        specs = sorted(registry.values(), key=lambda s: (s.order, s.name))
-        pdf = build_pack(specs, params, language)
-        month = options["month"].strip()
-        out = Path(
-            options["out"] or Path(settings.DATA_DIR) / "reports" / f"pack-{month}-{language}.pdf"
-        )
-        out.parent.mkdir(parents=True, exist_ok=True)
-        partial = out.with_name(out.name + ".partial")
-        partial.write_bytes(pdf)
-        partial.replace(out)
-        self.stdout.write(f"wrote {out} ({len(specs)} reports, {len(pdf)} bytes)")
+        out = Path(options["out"]) if options["out"] else None
+        path, reports, size = write_pack(options["month"].strip(), language, out=out)
+        self.stdout.write(f"wrote {path} ({reports} reports, {size} bytes)")
 
     def _legacy_variants(self, options: dict[str, Any]) -> None:
         from arrears.collections.reports import compare_variants
