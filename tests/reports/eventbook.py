@@ -54,9 +54,9 @@ class EventBook:
         self, n: int, who: str, day: int | date, outcome: str = "no_answer", **kw: Any
     ) -> ContactAttempt:
         """An outbound call to case ``n``'s borrower by ``who``, logged at 10:00 on ``day``
-        (the clock stands there)."""
+        (the clock stands there; ``month`` 11 unless given). ``at=`` back-dates the call."""
         case = Case.objects.get(pk=self.cases[n].pk)
-        with clock(day, kw.pop("hour", 10)):
+        with clock(day, kw.pop("hour", 10), month=kw.pop("month", 11)):
             return services.log_contact(
                 case,
                 channel="call",
