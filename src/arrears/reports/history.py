@@ -157,6 +157,15 @@ def cases(as_of: date) -> pl.DataFrame:
     )
 
 
+def open_cases(as_of: date, first: date, last: date) -> pl.DataFrame:
+    """The cases open at some time from ``first`` to ``last``, as known at the end of
+    ``as_of`` (:func:`cases`)."""
+    return cases(as_of).filter(
+        (pl.col("opened_on") <= last)
+        & (pl.col("closed_on").is_null() | (pl.col("closed_on") >= first))
+    )
+
+
 def assignments(as_of: date) -> pl.DataFrame:
     """Who held each case from when: its ``assigned`` events recorded by the end of
     ``as_of`` (``collector`` the username, empty when it went back to the pool)."""
@@ -521,7 +530,8 @@ def complaints(as_of: date, first: date, last: date) -> pl.DataFrame:
     ids = found["complaint_id"].to_list()
     people = _links(Complaint.collectors.through, "user__username", ids, "collectors")
     firms = _links(Complaint.agencies.through, "agency__code", ids, "agencies")
-    resolved = pl.col("resolved_at").is_not_null() & (pl.col("resolved_at") < cut)
+    utc_cut = pl.lit(cut).dt.convert_time_zone("UTC")
+    resolved = pl.col("resolved_at").is_not_null() & (pl.col("resolved_at") < utc_cut)
     return (
         found.join(people, on="complaint_id", how="left")
         .join(firms, on="complaint_id", how="left")

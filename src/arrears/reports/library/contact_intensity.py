@@ -29,15 +29,6 @@ PER_CASE = (
 )
 
 
-def open_cases(params: ReportParams) -> pl.DataFrame:
-    """Cases open at some time in the period, as known at the end of ``as_of``."""
-    assert params.start is not None and params.end is not None
-    return history.cases(params.as_of).filter(
-        (pl.col("opened_on") <= params.end)
-        & (pl.col("closed_on").is_null() | (pl.col("closed_on") >= params.start))
-    )
-
-
 def made_promises(params: ReportParams) -> pl.DataFrame:
     """Promises made in the period with who took them (``history.attribute``)."""
     assert params.start is not None and params.end is not None
@@ -63,7 +54,7 @@ def compute(params: ReportParams) -> ReportResult:
     book = pl.DataFrame(
         {
             "scope": [str(_("All cases"))],
-            "cases": [open_cases(params).height],
+            "cases": [history.open_cases(params.as_of, params.start, params.end).height],
             "worked": [contacts["case_id"].n_unique()],
             "attempts": [contacts.height],
             "right_party": [int(contacts["right_party"].sum())],
