@@ -71,6 +71,9 @@ def test_every_report_page_draws_its_charts_in_both_languages(
             page.screenshot(path=str(path), full_page=True)
             print(path)
         assert ("报表" if language == "zh-hans" else "Reports") in page.inner_text("header")
+    # the sample report's money, on its own page (the library's reports read an empty book here)
+    page.goto(f"{live_server.url}/reports/{sample_report.name}/?as_of={SAMPLE_DAY.isoformat()}")
+    page.wait_for_selector("#report-title")
     html = page.content()
     assert "CN¥12,345.67" in html or "CN¥" in page.inner_text("body")
     assert errors == [] and outside == []

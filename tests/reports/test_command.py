@@ -87,6 +87,7 @@ def test_the_pack_goes_to_the_data_directory_by_default(
     assert (tmp_path / "reports" / "pack-2026-10-en.pdf").read_bytes().startswith(b"%PDF")
 
 
-def test_report_variants_still_prints_the_champion_challenger_table() -> None:
-    header = _run("variants", "--from", "2026-11-01", "--to", "2026-11-29").splitlines()[0]
-    assert header.split()[:3] == ["variant", "cases", "resolved"]
+def test_report_variants_prints_the_registered_champion_challenger_report() -> None:
+    lines = _run("variants", "--from", "2026-11-01", "--to", "2026-11-29").splitlines()
+    assert lines[:2] == ["Champion and challenger", "as of 2026-12-02 (2026-11-01 – 2026-11-29)"]
+    assert lines[lines.index("Arms") + 1].split()[:3] == ["Variant", "Cases", "opened"]

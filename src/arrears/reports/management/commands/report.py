@@ -7,9 +7,6 @@
   result exactly (money in integer minor units beside its currency, rates as decimal text);
 * ``arrears report pack --month YYYY-MM [--language zh-hans|en] [--out FILE]`` — the monthly
   PDF pack (default file: ``<data dir>/reports/pack-YYYY-MM-LANG.pdf``).
-
-``arrears report variants --from D --to D`` keeps working: until a report named ``variants``
-is registered it prints the collections app's champion/challenger table as before.
 """
 
 from __future__ import annotations
@@ -121,8 +118,6 @@ class Command(BaseCommand):
                 self._list(registry)
             elif name == "pack":
                 self._pack(registry, options)
-            elif name == "variants" and name not in registry:
-                self._legacy_variants(options)
             else:
                 spec = registry.get(name)
                 if spec is None:
@@ -161,24 +156,3 @@ class Command(BaseCommand):
         out = Path(options["out"]) if options["out"] else None
         path, reports, size = write_pack(options["month"].strip(), language, out=out)
         self.stdout.write(f"wrote {path} ({reports} reports, {size} bytes)")
-
-    def _legacy_variants(self, options: dict[str, Any]) -> None:
-        from arrears.collections.reports import compare_variants
-        from arrears.kernel.calendar import parse_date
-
-        if not options["first"] or not options["last"]:
-            raise CommandError("report variants needs --from and --to")
-        first = parse_date(options["first"], field_name="--from")
-        last = parse_date(options["last"], field_name="--to")
-        header = (
-            f"{'variant':<12} {'cases':>6} {'resolved':>9} {'rate':>7} {'cured':>6} "
-            f"{'paid':>5} {'promises':>8} {'kept':>5} {'broken':>6} {'kept%':>7} "
-            f"{'collected':>16} {'work':>6}"
-        )
-        self.stdout.write(header)
-        for v in compare_variants(first, last):
-            self.stdout.write(
-                f"{v.variant:<12} {v.cases:>6} {v.resolved:>9} {v.resolution_rate:>7} "
-                f"{v.cured:>6} {v.paid_off:>5} {v.promises:>8} {v.kept:>5} {v.broken:>6} "
-                f"{v.kept_rate:>7} {v.collected_text():>16} {v.work_items:>6}"
-            )
