@@ -29,7 +29,6 @@ loan of the borrower from that day until a later case of theirs is opened.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -47,6 +46,19 @@ from arrears.kernel.contract import STORED
 from arrears.ledger import models, selectors
 from arrears.ledger.frames import _fetch, consistent_read, iter_frames
 from arrears.reports.params import end_of_day
+from arrears.reports.rolls import CLOSED, WRITTEN_OFF, roll_state, state_rank
+
+__all__ = [
+    "CLOSED",
+    "WRITTEN_OFF",
+    "States",
+    "replay",
+    "roll_state",
+    "state_rank",
+    "states_as_of",
+    "states_at",
+    "written_off",
+]
 
 #: Figures the engine computes that the daily run does not store (a report asking for them
 #: is replayed): accruals before waivers and cash received.
@@ -59,9 +71,6 @@ ATTRIBUTES = {
     "currency": pl.String(),
     "start_date": pl.Date(),
 }
-#: The roll state of a loan that is paid off (payoff 0) and of one written off.
-CLOSED = "closed"
-WRITTEN_OFF = "written_off"
 
 
 @dataclass(frozen=True)
@@ -342,30 +351,3 @@ def written_off(days: Iterable[date], *, known_by: date) -> pl.DataFrame:
         orient="row",
     )
     return latest.join(loans, on="borrower_id").select("as_of", "loan_id").sort("as_of", "loan_id")
-
-
-def roll_state(frame: pl.DataFrame, written: pl.DataFrame | None = None) -> pl.DataFrame:
-    """``frame`` (states with ``as_of``, ``loan_id``, ``bucket``, ``payoff``) with a ``state``
-    column: :data:`WRITTEN_OFF` for a loan written off that day, :data:`CLOSED` for one paid
-    off (``payoff`` 0), else its bucket."""
-    state = pl.when(pl.col("payoff") == 0).then(pl.lit(CLOSED)).otherwise(pl.col("bucket"))
-    if written is not None and len(written):
-        marked = written.with_columns(pl.lit(True).alias("_written"))
-        frame = frame.join(marked, on=["as_of", "loan_id"], how="left")
-        state = pl.when(pl.col("_written")).then(pl.lit(WRITTEN_OFF)).otherwise(state)
-        return frame.with_columns(state.alias("state")).drop("_written")
-    return frame.with_columns(state.alias("state"))
-
-
-_NUMBER = re.compile(r"(\d+)")
-
-
-def state_rank(name: str) -> tuple[int, str]:
-    """The order buckets and roll states are shown in: M0, M1, … M7+ by their number, then
-    closed, then written off."""
-    if name == CLOSED:
-        return (10_000, name)
-    if name == WRITTEN_OFF:
-        return (10_001, name)
-    found = _NUMBER.search(name)
-    return (int(found.group(1)) if found else 9_999, name)
