@@ -42,7 +42,10 @@ from arrears.daily.models import DayRun, LoanState
 from arrears.engine.chunk import compute_chunk
 from arrears.engine.contract import RESULT_SCHEMA
 from arrears.engine.snapshot import Snapshot
+from arrears.engine.snapshot.terms import kernel_terms, product_terms
 from arrears.kernel.contract import STORED
+from arrears.kernel.errors import ArrearsError
+from arrears.kernel.state import state
 from arrears.ledger import models, selectors
 from arrears.ledger.frames import _fetch, consistent_read, iter_frames
 from arrears.reports.params import end_of_day
@@ -63,6 +66,10 @@ __all__ = [
 #: Figures the engine computes that the daily run does not store (a report asking for them
 #: is replayed): accruals before waivers and cash received.
 REPLAYED = ("penalty_accrued", "compound_accrued", "paid_total")
+#: Figures of the kernel's instalment states (summed per loan), not of the loan-state
+#: contract: what waivers and settlements took off penalty and compound interest. Only loans
+#: with a concession in force can have them; those are replayed by the kernel for them.
+WAIVED = ("penalty_waived", "compound_waived")
 #: The loan's attributes every state frame carries next to its figures.
 ATTRIBUTES = {
     "loan_id": pl.Int64(),
@@ -86,8 +93,55 @@ class States:
     errors: int = 0
 
 
+def _type(name: str) -> pl.DataType:
+    return pl.Int64() if name in WAIVED else RESULT_SCHEMA[name]
+
+
 def _schema(figures: Sequence[str]) -> dict[str, pl.DataType]:
-    return {"as_of": pl.Date(), **ATTRIBUTES, **{name: RESULT_SCHEMA[name] for name in figures}}
+    return {"as_of": pl.Date(), **ATTRIBUTES, **{name: _type(name) for name in figures}}
+
+
+def _waived(snapshot: Snapshot, days: Sequence[date]) -> dict[date, pl.DataFrame]:
+    """Per day, ``loan_id`` and :data:`WAIVED` of the snapshot's loans with a concession
+    (the kernel's replay, from the same frames the engine read)."""
+    ids = pl.concat([snapshot.waivers["loan_id"], snapshot.plans["loan_id"]]).unique()
+    empty = pl.DataFrame(schema={"loan_id": pl.Int64(), **dict.fromkeys(WAIVED, pl.Int64())})
+    if not len(ids):
+        return dict.fromkeys(days, empty)
+
+    def of(frame: pl.DataFrame) -> pl.DataFrame:
+        return frame.filter(pl.col("loan_id").is_in(ids.implode()))
+
+    entries = kernel_terms(
+        of(snapshot.loans),
+        of(snapshot.instalments),
+        of(snapshot.payments),
+        product_terms(snapshot.products),
+        waivers=of(snapshot.waivers),
+        plans=of(snapshot.plans),
+        plan_instalments=of(snapshot.plan_instalments),
+    )
+    out = {}
+    for day in days:
+        rows = []
+        for loan_id, entry in entries.items():
+            if isinstance(entry.terms, ArrearsError) or entry.terms.start > day:
+                continue
+            try:
+                s = state(
+                    entry.terms, entry.payments, day, waivers=entry.waivers, plans=entry.plans
+                )
+            except ArrearsError:
+                continue  # the engine reports the loan as an error too
+            rows.append(
+                (
+                    loan_id,
+                    sum(i.penalty_waived for i in s.instalments),
+                    sum(i.compound_waived for i in s.instalments),
+                )
+            )
+        out[day] = pl.DataFrame(rows, schema=empty.schema, orient="row")
+    return out
 
 
 def _stamp(text: object) -> datetime | None:
@@ -190,16 +244,21 @@ def replay(
     with consistent_read():
         late = _late(cutoff)
         attributes = _attributes(selection)
+        engine = [name for name in figures if name not in WAIVED]
         for snapshot in iter_frames(selection):
             known = _known(snapshot, late)
+            waived = _waived(known, wanted) if set(WAIVED) & set(figures) else {}
             for day in wanted:
                 results, failed = compute_chunk(
                     *known.frames, day, validated=True, **known.concessions
                 )
                 errors.update(failed["loan_id"].to_list())
-                parts.append(
-                    results.select("loan_id", *figures).with_columns(pl.lit(day).alias("as_of"))
-                )
+                part = results.select("loan_id", *engine)
+                if day in waived:
+                    part = part.join(waived[day], on="loan_id", how="left").with_columns(
+                        pl.col(name).fill_null(0) for name in WAIVED
+                    )
+                parts.append(part.with_columns(pl.lit(day).alias("as_of")))
     if not parts:
         return States(pl.DataFrame(schema=_schema(figures)))
     frame = (
