@@ -19,7 +19,7 @@ from arrears.daily.services import day_run
 from arrears.reports.base import ReportParams
 from arrears.reports.figures import state_label
 from arrears.reports.library import roll_rates
-from arrears.reports.rolls import MISSING, WRITTEN_OFF, matrix, transitions
+from arrears.reports.rolls import MISSING, WRITTEN_OFF, forward, matrix, transitions
 from arrears.reports.states import roll_state, states_as_of, written_off
 from tests.reports.test_ledger_states import SHANGHAI, recorded_book
 
@@ -99,3 +99,18 @@ def test_the_polars_transitions_equal_a_plain_count(paths: list[list[str | None]
     if len(moves):
         wide = matrix(moves)
         assert wide.drop("from").sum_horizontal().sum() == moves["loans"].sum()
+
+
+def test_flow_rates_count_worse_buckets_and_write_offs_not_level_ones() -> None:
+    day, later = date(2026, 1, 31), date(2026, 2, 28)
+    moves = pl.DataFrame(
+        {
+            "opening": [day] * 6,
+            "closing": [later] * 6,
+            "from": ["M1", "M1", "M1", "M3", "M3", "M7+"],
+            "to": ["M2", "M0", "closed", "M3+", "M4", "written_off"],
+            "loans": [2, 5, 1, 3, 1, 4],
+        }
+    )
+    got = {r["from"]: (r["loans"], r["forward"]) for r in forward(moves).iter_rows(named=True)}
+    assert got == {"M1": (8, 2), "M3": (4, 1), "M7+": (4, 4)}

@@ -7,27 +7,31 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from arrears.reports.base import Column
 from arrears.reports.states import CLOSED, WRITTEN_OFF
 
 #: A column label per loan-state figure, under the contract's own name.
 LABELS = {
-    "dpd": _("Days past due"),
+    "dpd": pgettext_lazy("ledger report", "Days past due"),
     "bucket": _("Bucket"),
     "overdue_principal": _("Overdue principal"),
     "overdue_interest": _("Overdue interest"),
-    "penalty_outstanding": _("Penalty outstanding"),
-    "compound_outstanding": _("Compound interest outstanding"),
+    "penalty_outstanding": pgettext_lazy("ledger report", "Penalty outstanding"),
+    "compound_outstanding": pgettext_lazy("ledger report", "Compound interest outstanding"),
     "total_due": _("Total due"),
-    "principal_outstanding": _("Principal outstanding"),
+    "principal_outstanding": pgettext_lazy("ledger report", "Principal outstanding"),
     "payoff": _("Payoff"),
-    "credit": _("Credit"),
-    "penalty_accrued": _("Penalty accrued"),
-    "compound_accrued": _("Compound interest accrued"),
+    "credit": pgettext_lazy("ledger report", "Credit"),
+    "penalty_accrued": pgettext_lazy("ledger report", "Penalty accrued"),
+    "compound_accrued": pgettext_lazy("ledger report", "Compound interest accrued"),
     "paid_total": _("Paid"),
 }
-STATE_LABELS = {CLOSED: _("Closed (paid off)"), WRITTEN_OFF: _("Written off")}
+STATE_LABELS = {
+    CLOSED: pgettext_lazy("ledger report", "Closed (paid off)"),
+    WRITTEN_OFF: _("Written off"),
+}
 
 
 def money(name: str) -> Column:

@@ -9,7 +9,6 @@ ledger itself has no write-off state, a write-off is a collections decision.
 
 from __future__ import annotations
 
-import itertools
 import re
 
 import polars as pl
@@ -119,11 +118,27 @@ def matrix(moves: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def flow_pairs(states: list[str]) -> list[tuple[str, str]]:
-    """The flows a flow-rate table shows: each bucket to the next one (in rank order) and the
-    last bucket to written off."""
-    buckets = sorted((s for s in states if s not in {CLOSED, WRITTEN_OFF, MISSING}), key=state_rank)
-    pairs = list(itertools.pairwise(buckets))
-    if buckets:
-        pairs.append((buckets[-1], WRITTEN_OFF))
-    return pairs
+def is_bucket(name: str) -> bool:
+    return name not in {CLOSED, WRITTEN_OFF, MISSING}
+
+
+def forward(moves: pl.DataFrame) -> pl.DataFrame:
+    """Flow rates' counts: per closing date and bucket, the loans in the bucket at the opening
+    date (``loans``) and those found in a worse state at the closing date (``forward``): a
+    bucket of a higher number (M2 from M1; buckets of different products' tables compare by
+    their number, so M3 and M3+ are level) or written off."""
+    names = sorted(set(moves["from"].to_list()) | set(moves["to"].to_list()), key=state_rank)
+    level = {name: state_rank(name)[0] for name in names if is_bucket(name)}
+    worse = pl.col("to").replace_strict(level, default=None, return_dtype=pl.Int64) > pl.col(
+        "from"
+    ).replace_strict(level, default=None, return_dtype=pl.Int64)
+    return (
+        moves.filter(pl.col("from").is_in(list(level)))
+        .with_columns(((pl.col("to") == WRITTEN_OFF) | worse.fill_null(False)).alias("worse"))
+        .group_by("closing", "from")
+        .agg(
+            pl.col("loans").sum().alias("loans"),
+            pl.col("loans").filter(pl.col("worse")).sum().alias("forward"),
+        )
+        .sort("closing", "from")
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import polars as pl
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from arrears.reports.base import (
     Chart,
@@ -55,8 +56,8 @@ def compute(params: ReportParams) -> ReportResult:
         key=lambda r: (r["product"], r["currency"], state_rank(r["state"])),
     )
     detail = (
-        Column("product", _("Product")),
-        Column("currency", _("Currency")),
+        Column("product", pgettext_lazy("ledger report", "Product")),
+        Column("currency", pgettext_lazy("ledger report", "Currency")),
         Column("bucket", _("Bucket")),
         Column("loans", _("Loans"), "count"),
         *(money(name) for name in AMOUNTS),
@@ -96,7 +97,7 @@ def compute(params: ReportParams) -> ReportResult:
         for r in sorted(totals, key=lambda r: (r["currency"], state_rank(r["state"])))
     )
     totals_columns = (
-        Column("currency", _("Currency")),
+        Column("currency", pgettext_lazy("ledger report", "Currency")),
         Column("bucket", _("Bucket")),
         Column("loans", _("Loans"), "count"),
         *(money(name) for name in AMOUNTS),
@@ -117,17 +118,19 @@ def compute(params: ReportParams) -> ReportResult:
         )
     return ReportResult(
         name=NAME,
-        title=_("Bucket inventory"),
+        title=pgettext_lazy("ledger report", "Bucket inventory"),
         params=params,
         tables=(
-            Table("by_bucket", _("By bucket"), totals_columns, total_rows),
+            Table(
+                "by_bucket", pgettext_lazy("ledger report", "By bucket"), totals_columns, total_rows
+            ),
             Table("by_product", _("By product and bucket"), detail, tuple(by_product)),
             Table(
                 "balance_chart",
                 _("Principal outstanding by bucket and product"),
                 (
                     Column("bucket", _("Bucket")),
-                    Column("currency", _("Currency")),
+                    Column("currency", pgettext_lazy("ledger report", "Currency")),
                     *(Column(f"product:{p}", p, "money") for p in products),
                 ),
                 chart_rows,
@@ -151,7 +154,7 @@ def compute(params: ReportParams) -> ReportResult:
 register(
     ReportSpec(
         name=NAME,
-        title=_("Bucket inventory"),
+        title=pgettext_lazy("ledger report", "Bucket inventory"),
         compute=compute,
         description=_("Loans and balances in each bucket, by product and currency, as of a date."),
         order=10,

@@ -10,6 +10,7 @@ from datetime import date
 
 import polars as pl
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from arrears.ledger.models import Payment
 from arrears.reports.base import (
@@ -39,7 +40,10 @@ def entries(rolled: pl.DataFrame) -> pl.DataFrame:
     ``balance`` (payoff at entry) and ``from_current`` (current at the previous date: the
     loan's first roll into arrears, the vintage curves' cohorts)."""
     dates = sorted(set(rolled["as_of"].to_list()))
-    steps = pl.DataFrame({"as_of": dates, "step": list(range(len(dates)))})
+    steps = pl.DataFrame(
+        {"as_of": dates, "step": list(range(len(dates)))},
+        schema={"as_of": pl.Date(), "step": pl.Int64()},
+    )
     names = sorted(set(rolled["state"].to_list()), key=state_rank)
     ranks = {name: n for n, name in enumerate(names)}
     frame = rolled.join(steps, on="as_of").with_columns(
@@ -79,7 +83,10 @@ def curves(rolled: pl.DataFrame, cash: pl.DataFrame, key: str) -> pl.DataFrame:
     if key == "vintage":  # a loan once per delinquency, not once per bucket it rolls through
         found = found.filter(pl.col("from_current"))
     dates = sorted(set(rolled["as_of"].to_list()))
-    steps = pl.DataFrame({"as_of": dates, "later": list(range(len(dates)))})
+    steps = pl.DataFrame(
+        {"as_of": dates, "later": list(range(len(dates)))},
+        schema={"as_of": pl.Date(), "later": pl.Int64()},
+    )
     later = rolled.join(steps, on="as_of").select(
         "loan_id",
         "later",
@@ -92,7 +99,7 @@ def curves(rolled: pl.DataFrame, cash: pl.DataFrame, key: str) -> pl.DataFrame:
         .with_columns((pl.col("later") - pl.col("step")).alias("months"))
     )
     # each payment at the first date on or after its value date
-    bounds = pl.Series(dates)
+    bounds = pl.Series(dates, dtype=pl.Date())
     paid = cash.with_columns(
         pl.Series("later", bounds.search_sorted(cash["value_date"], side="left"), pl.Int64)
     )
@@ -162,7 +169,7 @@ def _wide(
                 cells.append(rate(int(r["recovered"]), int(r["balance"])))
         rows.append(tuple(cells))
     columns = (
-        Column("months", _("Months after entry"), "count"),
+        Column("months", pgettext_lazy("ledger report", "Months after entry"), "count"),
         *(Column(f"{key}:{name}", name, "rate") for name in keys),
     )
     chart = Chart(table, title, "line", table, "months", tuple(f"{key}:{name}" for name in keys))
@@ -175,14 +182,14 @@ def _detail(long: pl.DataFrame, key: str, label: object, table: str, title: obje
         title,
         (
             Column(key, label),
-            Column("currency", _("Currency")),
-            Column("months", _("Months after entry"), "count"),
+            Column("currency", pgettext_lazy("ledger report", "Currency")),
+            Column("months", pgettext_lazy("ledger report", "Months after entry"), "count"),
             Column("loans", _("Loans"), "count"),
-            Column("cured", _("Cured"), "count"),
-            Column("cure_rate", _("Cure rate"), "rate"),
-            Column("balance", _("Debt at entry"), "money"),
-            Column("recovered", _("Recovered"), "money"),
-            Column("recovery_rate", _("Recovery rate"), "rate"),
+            Column("cured", pgettext_lazy("ledger report", "Cured"), "count"),
+            Column("cure_rate", pgettext_lazy("ledger report", "Cure rate"), "rate"),
+            Column("balance", pgettext_lazy("ledger report", "Debt at entry"), "money"),
+            Column("recovered", pgettext_lazy("ledger report", "Recovered"), "money"),
+            Column("recovery_rate", pgettext_lazy("ledger report", "Recovery rate"), "rate"),
         ),
         tuple(
             (
@@ -210,8 +217,8 @@ def compute(params: ReportParams) -> ReportResult:
     tables: list[Table] = []
     charts: list[Chart] = []
     for key, label, latest in (
-        ("bucket", _("Bucket at entry"), None),
-        ("vintage", _("Vintage"), MAX_VINTAGES),
+        ("bucket", pgettext_lazy("ledger report", "Bucket at entry"), None),
+        ("vintage", pgettext_lazy("ledger report", "Vintage"), MAX_VINTAGES),
     ):
         long = curves(rolled, cash, key)
         names = sorted(set(long[key].to_list()), key=state_rank if key == "bucket" else None)
@@ -244,7 +251,7 @@ def compute(params: ReportParams) -> ReportResult:
         )
     return ReportResult(
         name=NAME,
-        title=_("Cure and recovery"),
+        title=pgettext_lazy("ledger report", "Cure and recovery"),
         params=params,
         tables=tuple(tables),
         charts=tuple(charts),
@@ -265,7 +272,7 @@ def compute(params: ReportParams) -> ReportResult:
 register(
     ReportSpec(
         name=NAME,
-        title=_("Cure and recovery"),
+        title=pgettext_lazy("ledger report", "Cure and recovery"),
         compute=compute,
         period=True,
         description=_(

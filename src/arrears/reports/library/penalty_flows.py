@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import polars as pl
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from arrears.reports.base import (
     Cell,
@@ -42,7 +43,9 @@ def flows(frame: pl.DataFrame) -> pl.DataFrame:
     was paid (the kernel applies payments to exactly these amounts)."""
     dates = sorted(set(frame["as_of"].to_list()))
     currencies = sorted(set(frame["currency"].to_list()))
-    grid = pl.DataFrame({"as_of": dates}).join(pl.DataFrame({"currency": currencies}), how="cross")
+    grid = pl.DataFrame({"as_of": dates}, schema={"as_of": pl.Date()}).join(
+        pl.DataFrame({"currency": currencies}, schema={"currency": pl.String()}), how="cross"
+    )
     totals = (
         grid.join(
             frame.group_by("as_of", "currency").agg(pl.col(name).sum() for name in FIGURES),
@@ -86,11 +89,11 @@ def flows(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 LABELS = {
-    "opening": _("Outstanding at the start"),
-    "assessed": _("Assessed"),
+    "opening": pgettext_lazy("ledger report", "Outstanding at the start"),
+    "assessed": pgettext_lazy("ledger report", "Assessed"),
     "collected": _("Collected"),
     "waived_in": _("Waived"),
-    "closing": _("Outstanding at the end"),
+    "closing": pgettext_lazy("ledger report", "Outstanding at the end"),
 }
 TITLES = {"penalty": _("Penalty interest"), "compound": _("Compound interest")}
 
@@ -117,9 +120,9 @@ def compute(params: ReportParams) -> ReportResult:
                 kind,
                 TITLES[kind],
                 (
-                    Column("opening", _("From date"), "date"),
-                    Column("closing", _("To date"), "date"),
-                    Column("currency", _("Currency")),
+                    Column("opening", pgettext_lazy("ledger report", "From date"), "date"),
+                    Column("closing", pgettext_lazy("ledger report", "To date"), "date"),
+                    Column("currency", pgettext_lazy("ledger report", "Currency")),
                     *(Column(part, LABELS[part], "money") for part in parts),
                 ),
                 rows,

@@ -4,10 +4,9 @@ Polars over the month-end loan states (:mod:`arrears.reports.rolls`)."""
 
 from __future__ import annotations
 
-from datetime import date
-
 import polars as pl
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from arrears.reports.base import (
     Cell,
@@ -20,10 +19,12 @@ from arrears.reports.base import (
     register,
 )
 from arrears.reports.figures import points, rate, state_label
-from arrears.reports.rolls import flow_pairs, matrix, state_rank, transitions
+from arrears.reports.rolls import forward, matrix, state_rank, transitions
 from arrears.reports.states import roll_state, states_at, written_off
 
 NAME = "roll_rates"
+#: A flow rate's destination: any worse state (a higher bucket, or written off).
+WORSE = pgettext_lazy("ledger report", "worse")
 
 
 def moves_of(params: ReportParams) -> tuple[pl.DataFrame, pl.DataFrame, int, int]:
@@ -45,9 +46,9 @@ def compute(params: ReportParams) -> ReportResult:
     wide = matrix(moves)
     targets = [c for c in wide.columns if c != "from"]
     count_columns = (
-        Column("from", _("From")),
+        Column("from", pgettext_lazy("ledger report", "From")),
         *(Column(_key(t), state_label(t), "count") for t in targets),
-        Column("loans", _("Loans at the start"), "count"),
+        Column("loans", pgettext_lazy("ledger report", "Loans at the start"), "count"),
     )
     counts: list[tuple[Cell, ...]] = []
     rates: list[tuple[Cell, ...]] = []
@@ -57,7 +58,7 @@ def compute(params: ReportParams) -> ReportResult:
         counts.append((state_label(row["from"]), *values, total))
         rates.append((state_label(row["from"]), *(rate(v, total) for v in values)))
     rate_columns = (
-        Column("from", _("From")),
+        Column("from", pgettext_lazy("ledger report", "From")),
         *(Column(_key(t), state_label(t), "rate") for t in targets),
     )
     long_rows = tuple(
@@ -76,11 +77,8 @@ def compute(params: ReportParams) -> ReportResult:
         for r in sorted(opening, key=lambda r: (r["as_of"], state_rank(r["state"])))
     )
     flow_columns = (
-        Column("closing", _("Month end"), "date"),
-        *(
-            Column(f"flow:{a}:{b}", f"{state_label(a)} → {state_label(b)}", "rate")
-            for a, b in flows
-        ),
+        Column("closing", pgettext_lazy("ledger report", "Month end"), "date"),
+        *(Column(f"flow:{b}", f"{b} → {WORSE}", "rate") for b in flows),
     )
     return ReportResult(
         name=NAME,
@@ -94,10 +92,10 @@ def compute(params: ReportParams) -> ReportResult:
                 "transitions",
                 _("Loans moved, month by month"),
                 (
-                    Column("opening", _("From date"), "date"),
-                    Column("closing", _("To date"), "date"),
-                    Column("from", _("From")),
-                    Column("to", _("To")),
+                    Column("opening", pgettext_lazy("ledger report", "From date"), "date"),
+                    Column("closing", pgettext_lazy("ledger report", "To date"), "date"),
+                    Column("from", pgettext_lazy("ledger report", "From")),
+                    Column("to", pgettext_lazy("ledger report", "To")),
                     Column("loans", _("Loans"), "count"),
                 ),
                 long_rows,
@@ -106,8 +104,8 @@ def compute(params: ReportParams) -> ReportResult:
                 "states",
                 _("Loans per state at each month end"),
                 (
-                    Column("as_of", _("Date"), "date"),
-                    Column("state", _("State")),
+                    Column("as_of", pgettext_lazy("ledger report", "Date"), "date"),
+                    Column("state", pgettext_lazy("ledger report", "State")),
                     Column("loans", _("Loans"), "count"),
                 ),
                 opening_rows,
@@ -128,7 +126,7 @@ def compute(params: ReportParams) -> ReportResult:
                 "line",
                 "flow_rates",
                 "closing",
-                tuple(f"flow:{a}:{b}" for a, b in flows),
+                tuple(f"flow:{b}" for b in flows),
             ),
         ),
         notes=(
@@ -142,8 +140,8 @@ def compute(params: ReportParams) -> ReportResult:
                 "The ledger has no write-off state: a loan counts as written off from the day "
                 "its case was closed as written off (核销) until a new case of the borrower "
                 "opens; closed means paid off (nothing left to pay). Flow rates are the share "
-                "of a bucket's loans found in the next bucket a month later; the last bucket "
-                "flows to written off."
+                "of a bucket's loans found in a worse bucket (a higher number) or written off at "
+                "the next month end."
             ),
             _("%(stored)s loan states read as stored, %(replayed)s replayed.")
             % {"stored": stored, "replayed": replayed},
@@ -151,23 +149,18 @@ def compute(params: ReportParams) -> ReportResult:
     )
 
 
-def _flows(moves: pl.DataFrame) -> tuple[list[tuple[str, str]], tuple[tuple[Cell, ...], ...]]:
-    states = sorted(set(moves["from"].to_list()) | set(moves["to"].to_list()))
-    flows = flow_pairs(states)
-    per: dict[date, dict[tuple[str, str], int]] = {}
-    opening: dict[date, dict[str, int]] = {}
-    for r in moves.iter_rows(named=True):
-        per.setdefault(r["closing"], {})[(r["from"], r["to"])] = r["loans"]
-        at = opening.setdefault(r["closing"], {})
-        at[r["from"]] = at.get(r["from"], 0) + r["loans"]
-    rows = tuple(
-        (
-            closing,
-            *(rate(per[closing].get(pair, 0), opening[closing].get(pair[0], 0)) for pair in flows),
-        )
-        for closing in sorted(per)
-    )
-    return flows, rows
+def _flows(moves: pl.DataFrame) -> tuple[list[str], tuple[tuple[Cell, ...], ...]]:
+    counts = forward(moves)
+    buckets = sorted(set(counts["from"].to_list()), key=state_rank)
+    per = {(r["closing"], r["from"]): r for r in counts.iter_rows(named=True)}
+    rows = []
+    for closing in sorted(set(counts["closing"].to_list())):
+        cells: list[Cell] = [closing]
+        for bucket in buckets:
+            r = per.get((closing, bucket))
+            cells.append(None if r is None else rate(int(r["forward"]), int(r["loans"])))
+        rows.append(tuple(cells))
+    return buckets, tuple(rows)
 
 
 register(
