@@ -70,6 +70,10 @@ REPLAYED = ("penalty_accrued", "compound_accrued", "paid_total")
 #: contract: what waivers and settlements took off penalty and compound interest. Only loans
 #: with a concession in force can have them; those are replayed by the kernel for them.
 WAIVED = ("penalty_waived", "compound_waived")
+#: Above this share of a stored day's loans (or this many) to replay, the whole day is
+#: replayed instead (as cheap, and no long ``IN`` list).
+MAX_REPLAYED_SHARE = 0.25
+MAX_REPLAYED = 20_000
 #: The loan's attributes every state frame carries next to its figures.
 ATTRIBUTES = {
     "loan_id": pl.Int64(),
@@ -330,6 +334,9 @@ def states_as_of(
         expected = _attributes(_known_loans(cutoff, as_of))
     missing = set(expected["loan_id"].to_list()) - set(stored["loan_id"].to_list())
     again = sorted(suspects | missing)
+    if len(again) > MAX_REPLAYED_SHARE * len(expected) or len(again) > MAX_REPLAYED:
+        # most of the day changed since (or a long list for an IN): replay it whole
+        return replay([as_of], known_by=known_by or as_of, figures=figures)
     kept = stored.filter(~pl.col("loan_id").is_in(again)).select("loan_id", *figures)
     frame = kept.join(expected, on="loan_id", how="inner").with_columns(
         pl.lit(as_of).alias("as_of")
