@@ -21,7 +21,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext, gettext_lazy
 from django.views.decorators.http import require_http_methods
 
-from arrears import errorcodes
+from arrears import errorcodes, formfields
 from arrears.collections.models import Collector
 from arrears.collections.selectors import visible_cases
 from arrears.fieldwork import eligibility, services
@@ -298,10 +298,10 @@ def _today() -> Any:
 @login_required
 @require_http_methods(["GET", "POST"])
 def visit_new(request: HttpRequest) -> HttpResponse:
-    case_id = request.GET.get("case", "")
-    if not case_id.isdigit():
+    case_id = formfields.parse_id(request.GET.get("case", ""))
+    if case_id is None:
         raise Http404
-    case = get_object_or_404(visible_cases(request.user), pk=int(case_id))
+    case = get_object_or_404(visible_cases(request.user), pk=case_id)
     answer = eligibility.check(case, _today())
     form = ReasonForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
