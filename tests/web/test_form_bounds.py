@@ -13,6 +13,8 @@ import pytest
 import time_machine
 from django.test import Client
 from django.utils import timezone
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 
 from arrears.collections import concessions as service
 from arrears.collections import services
@@ -229,3 +231,26 @@ def test_field_errors_read_in_chinese(book: Book) -> None:
     )
     assert response.status_code == 400
     assert "不是金额" in _field_error(response.content.decode(), "promise-amount")
+
+
+@settings(
+    max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(excess=st.integers(min_value=-(10**6), max_value=10**6))
+@example(excess=0)
+@example(excess=1)
+def test_a_promise_is_accepted_exactly_up_to_what_is_owed(book: Book, excess: int) -> None:
+    """Around the owed figure: at or below it a promise is taken, above it refused."""
+    case = book.cases[1]
+    owed = services.owed_on(case, book.today)
+    amount = owed + excess
+    if amount <= 0:
+        return
+    before = Promise.objects.filter(case=case, status="pending").count()
+    try:
+        services.make_promise(case, amount_minor=amount, due_date=book.today)
+    except services.CollectionsError as refused:
+        assert amount > owed and refused.code == "promise-above-owed"
+        assert Promise.objects.filter(case=case, status="pending").count() == before
+    else:
+        assert amount <= owed
