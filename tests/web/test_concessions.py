@@ -27,6 +27,7 @@ from arrears.collections import services
 from arrears.collections.models import ApprovalLimit, Case, Hold
 from arrears.daily.services import day_run
 from arrears.formatting import format_money
+from arrears.kernel import limits
 from arrears.kernel.money import Money
 from arrears.ledger import services as services_ledger
 from arrears.ledger.models import Loan, RepaymentPlan, Waiver
@@ -576,7 +577,7 @@ def test_no_concession_page_shows_a_full_phone_number(book: Book, client: Client
 _ROWS = st.lists(
     st.tuples(
         st.dates(min_value=date(2000, 1, 1), max_value=date(2099, 12, 31)),
-        st.integers(min_value=1, max_value=10**13),
+        st.integers(min_value=1, max_value=limits.MAX_AMOUNT_MINOR),
     ),
     min_size=1,
     max_size=PLAN_MAX_INSTALMENTS,
@@ -609,8 +610,12 @@ def test_plan_lines_ignore_blank_lines_and_accept_common_separators(
     [
         ("", "Enter at least one instalment."),
         ("2026-04-01", "Line 1: expected"),
-        ("2026-04-01 12.345", "Line 1: '12.345' has more than 2 decimal places"),
-        ("01/04/2026 10", "Line 1: date: '01/04/2026' is not a valid date"),
+        ("2026-04-01 12.345", "Line 1: amount: Not an amount: type digits 0-9 with at most 2"),
+        ("2026-04-01 1e2", "Line 1: amount: Not an amount"),
+        ("2026-04-01 １２", "Line 1: amount: Not an amount"),
+        ("2026-04-01 1000000000000", "Line 1: amount: The amount is too large"),
+        ("01/04/2026 10", "Line 1: date: Enter a date as YYYY-MM-DD."),
+        ("9999-12-31 10", "Line 1: date: Enter a date from 1970-01-01 to 2199-12-31."),
         ("\n".join(f"2026-04-{d:02d} 1" for d in range(1, 14)), "At most 12 instalments (13"),
     ],
 )

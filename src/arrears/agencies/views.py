@@ -30,7 +30,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from arrears import errorcodes
+from arrears import errorcodes, formfields
 from arrears.agencies import access, actions, exchange
 from arrears.agencies.models import AgencyMember, Placement, ResultBatch
 from arrears.collections.models import ContactAttempt, Promise
@@ -66,18 +66,13 @@ class AgencyContactForm(forms.Form):
     party = forms.ChoiceField(label=gettext_lazy("Party"))
     phone = forms.ChoiceField(label=gettext_lazy("Phone"), required=False)
     outcome = forms.ChoiceField(label=gettext_lazy("Outcome"))
-    visitors = forms.CharField(
+    visitors = formfields.BoundedTextField(
         label=gettext_lazy("Other visitors"),
         required=False,
         max_length=300,
         help_text=gettext_lazy("For a visit: the other collectors who went, comma-separated."),
     )
-    note = forms.CharField(
-        label=gettext_lazy("Note"),
-        required=False,
-        max_length=exchange.MAX_NOTE,
-        widget=forms.Textarea(attrs={"rows": 2}),
-    )
+    note = formfields.note_field(max_length=exchange.MAX_NOTE)
 
     def __init__(self, *args: Any, placement: Placement, phones: list[Phone], **kwargs: Any):
         super().__init__(*args, **kwargs)
@@ -102,10 +97,11 @@ class AgencyContactForm(forms.Form):
 
 
 class AgencyPromiseForm(forms.Form):
-    """A promise to pay, amounts in major units parsed exactly (never through float)."""
+    """A promise to pay, amounts in major units parsed exactly (never through float) and
+    bounded by :mod:`arrears.formfields`."""
 
-    amount = forms.CharField(label=gettext_lazy("Amount"), max_length=30)
-    due_date = forms.DateField(
+    amount = formfields.AmountField(label=gettext_lazy("Amount"))
+    due_date = formfields.BoundedDateField(
         label=gettext_lazy("Promised by"),
         widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
     )
@@ -113,22 +109,19 @@ class AgencyPromiseForm(forms.Form):
     def __init__(self, *args: Any, currency: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.currency = currency
+        field: Any = self.fields["amount"]
+        field.currency = currency
 
     def clean_amount(self) -> int:
-        text = (self.cleaned_data.get("amount") or "").strip()
-        try:
-            return Money.parse(text, self.currency).minor
-        except ArrearsError as error:
-            raise forms.ValidationError(
-                _("Not an amount (e.g. 1234.56): %(detail)s"), params={"detail": str(error)}
-            ) from None
+        amount: Money = self.cleaned_data["amount"]
+        return amount.minor
 
 
 class UploadForm(forms.Form):
     """A results file; its reference defaults to the file name."""
 
     file = forms.FileField(label=gettext_lazy("Results file (CSV or Parquet)"))
-    reference = forms.CharField(
+    reference = formfields.BoundedTextField(
         label=gettext_lazy("Reference"),
         required=False,
         max_length=exchange.MAX_REFERENCE,

@@ -14,6 +14,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 
+from arrears import formfields
 from arrears.audit import services
 from arrears.audit.access import may_view
 from arrears.audit.diff import changes
@@ -51,7 +52,8 @@ def filtered(params: Any) -> tuple[QuerySet[AuditEntry], dict[str, str]]:
     if given["actor"]:
         rows = rows.filter(actor=given["actor"])
     if given["case"]:
-        rows = rows.filter(case_id=int(given["case"])) if given["case"].isdigit() else rows.none()
+        case_id = formfields.parse_id(given["case"])
+        rows = rows.filter(case_id=case_id) if case_id is not None else rows.none()
     since, until = _day_bound(given["from"], False), _day_bound(given["to"], True)
     if since is not None:
         rows = rows.filter(at__gte=since)

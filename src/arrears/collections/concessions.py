@@ -25,6 +25,7 @@ from arrears.collections import approvals, events
 from arrears.collections.models import ApprovalLimit, Case, CaseEvent, Collector
 from arrears.collections.services import CollectionsError
 from arrears.collections.workflow import business_date, money_text, reevaluate
+from arrears.kernel import limits
 from arrears.kernel.money import Money
 from arrears.kernel.state import LoanState
 from arrears.kernel.terms import Component, Payment
@@ -69,6 +70,17 @@ errorcodes.define(
         "plan-nothing-owed": "nothing is owed on loan %(loan)s on %(day)s",
         "plan-total-above-payoff": (
             "the instalments total %(total)s, more than the payoff %(payoff)s"
+        ),
+        "plan-tolerance-negative": "the tolerance cannot be negative",
+        "plan-tolerance-too-large": "the tolerance %(tolerance)s is above the ledger's limit",
+        "plan-grace-days": "grace days must be from 0 to %(max)s",
+        "plan-start-out-of-range": "the plan's start %(start)s is outside %(first)s..%(last)s",
+        "plan-instalment-too-far": (
+            "instalment %(n)s: due %(due)s is more than %(days)s days after the plan starts "
+            "(%(start)s)"
+        ),
+        "plan-instalment-too-large": (
+            "instalment %(n)s: %(amount)s is above the ledger's limit of %(limit)s"
         ),
     }
 )
@@ -447,6 +459,63 @@ def _kernel_plan(
     )
 
 
+#: The longest grace a plan may give on an instalment (the workbench form offers the same).
+PLAN_MAX_GRACE_DAYS = 365
+#: The last instalment of a plan falls at most this many days after the plan starts (three
+#: years): longer arrangements are restructurings, and a typo such as 9999-12-31 is refused
+#: before the kernel replays a plan nobody meant.
+PLAN_MAX_DAYS = 3 * 366
+
+
+def _check_plan_bounds(
+    loan: Loan,
+    effective_on: date,
+    instalments: list[tuple[date, int]],
+    grace_days: int,
+    tolerance_minor: int,
+) -> None:
+    """The bounds every caller of the plan services meets (the workbench, the portal, the API):
+    a start inside the ledger's dates, instalments within :data:`PLAN_MAX_DAYS` of it and
+    below the ledger's amount limit, a grace of 0..365 days, a tolerance not negative."""
+    if not limits.MIN_DATE <= effective_on <= limits.MAX_DATE:
+        raise _refuse(
+            "plan-start-out-of-range",
+            field="effective_on",
+            start=effective_on,
+            first=limits.MIN_DATE,
+            last=limits.MAX_DATE,
+        )
+    if not 0 <= grace_days <= PLAN_MAX_GRACE_DAYS:
+        raise _refuse("plan-grace-days", field="grace_days", max=PLAN_MAX_GRACE_DAYS)
+    if tolerance_minor < 0:
+        raise _refuse("plan-tolerance-negative", field="tolerance")
+    if tolerance_minor > limits.MAX_AMOUNT_MINOR:
+        raise _refuse(
+            "plan-tolerance-too-large",
+            field="tolerance",
+            tolerance=Money(tolerance_minor, loan.currency),
+        )
+    last_day = effective_on + timedelta(days=PLAN_MAX_DAYS)
+    for n, (due, amount) in enumerate(instalments, start=1):
+        if due > last_day:
+            raise _refuse(
+                "plan-instalment-too-far",
+                field="instalments",
+                n=n,
+                due=due,
+                days=PLAN_MAX_DAYS,
+                start=effective_on,
+            )
+        if amount > limits.MAX_AMOUNT_MINOR:
+            raise _refuse(
+                "plan-instalment-too-large",
+                field="instalments",
+                n=n,
+                amount=Money(amount, loan.currency),
+                limit=Money(limits.MAX_AMOUNT_MINOR, loan.currency),
+            )
+
+
 def preview_plan(
     loan: Loan,
     *,
@@ -459,6 +528,7 @@ def preview_plan(
     """The new schedule, its cost against the current path, and the effect on the case."""
     if not instalments:
         raise _refuse("plan-no-instalments", field="instalments")
+    _check_plan_bounds(loan, effective_on, instalments, grace_days, tolerance_minor)
     for n, (due, amount) in enumerate(instalments, start=1):
         if amount <= 0:
             raise _refuse("plan-instalment-not-positive", field="instalments", n=n)

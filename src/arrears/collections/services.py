@@ -34,8 +34,10 @@ from arrears.collections.models import (
     WorkItem,
 )
 from arrears.collections.workflow import business_date, money_text, reevaluate
+from arrears.kernel import limits
 from arrears.kernel.errors import ArrearsError
-from arrears.ledger.models import Phone
+from arrears.kernel.money import Money
+from arrears.ledger.models import Loan, Phone
 
 #: How far back a hold may be dated (a complaint received by post on Friday, keyed on Monday).
 HOLD_BACKDATE_DAYS = 7
@@ -82,6 +84,11 @@ errorcodes.define(
         "promise-tolerance": "must be at least 0 and below the amount",
         "promise-due-before-made": "%(due)s is before the promise date %(today)s",
         "promise-too-long": "a promise may run at most %(days)s days; propose a plan",
+        "promise-above-owed": "%(amount)s is more than the borrower owes on %(day)s (%(owed)s)",
+        "promise-too-large": "%(amount)s is above the ledger's limit of %(limit)s",
+        "contact-callback-too-far": (
+            "a callback may be at most %(days)s days ahead (on or before %(last)s)"
+        ),
         "hold-unknown-reason": "%(value)s is not one of %(allowed)s",
         "hold-backdated": "%(starts)s is more than %(days)s days before %(today)s",
         "hold-ends-before-start": "%(ends)s is before starts_on %(starts)s",
@@ -100,6 +107,9 @@ errorcodes.define(
 CALLBACK_DEFAULT_HOURS = (time(9, 0), time(18, 0))
 #: The longest a promise may run; beyond it, propose a repayment plan.
 PROMISE_MAX_DAYS = 31
+#: How far ahead a callback may be asked for: a quarter. Consent to be called is for a
+#: conversation the borrower expects soon; a date further out (a callback in 9999) is a typo.
+CALLBACK_MAX_DAYS = 90
 
 
 def log_contact(
@@ -278,6 +288,15 @@ def _callback_window(
         return None
     if on is None or on < timezone.localdate(when):
         raise errorcodes.refuse(CollectionsError, "contact-callback-date", field="callback_on")
+    last = timezone.localdate(when) + timedelta(days=CALLBACK_MAX_DAYS)
+    if on > last:
+        raise errorcodes.refuse(
+            CollectionsError,
+            "contact-callback-too-far",
+            field="callback_on",
+            days=CALLBACK_MAX_DAYS,
+            last=last,
+        )
     zone = ZoneInfo(case.borrower.time_zone or settings.TIME_ZONE)
     first, last = CALLBACK_DEFAULT_HOURS
     starts = datetime.combine(on, start or first, tzinfo=zone)
@@ -319,6 +338,17 @@ def _gate_refusal(decision: Any) -> CollectionsError:
     )
 
 
+def owed_on(case: Case, day: date) -> int:
+    """What the case's borrower owes on ``day`` in the case's currency, in minor units: the
+    sum of the ledger's payoff (everything that closes the loan) over their loans, replayed by
+    :func:`arrears.ledger.selectors.loan_state` — the one owed computation, not a copy. A
+    promise above it cannot be kept as made."""
+    from arrears.ledger import selectors as ledger  # the ledger's replay, read at call time
+
+    loans = Loan.objects.filter(borrower_id=case.borrower_id, currency=case.currency)
+    return sum(ledger.loan_state(loan, day)[1].payoff for loan in loans)
+
+
 def make_promise(
     case: Case,
     *,
@@ -338,6 +368,14 @@ def make_promise(
         raise errorcodes.refuse(CollectionsError, "promise-case-closed", case=case.pk)
     if amount_minor <= 0:
         raise errorcodes.refuse(CollectionsError, "promise-amount", field="amount")
+    if amount_minor > limits.MAX_AMOUNT_MINOR:
+        raise errorcodes.refuse(
+            CollectionsError,
+            "promise-too-large",
+            field="amount",
+            amount=Money(amount_minor, case.currency),
+            limit=Money(limits.MAX_AMOUNT_MINOR, case.currency),
+        )
     if tolerance_minor < 0 or tolerance_minor >= amount_minor:
         raise errorcodes.refuse(CollectionsError, "promise-tolerance", field="tolerance")
     if due_date < today:
@@ -347,6 +385,16 @@ def make_promise(
     if due_date > today + timedelta(days=PROMISE_MAX_DAYS):
         raise errorcodes.refuse(
             CollectionsError, "promise-too-long", field="due_date", days=PROMISE_MAX_DAYS
+        )
+    owed = owed_on(case, today)
+    if amount_minor > owed:
+        raise errorcodes.refuse(
+            CollectionsError,
+            "promise-above-owed",
+            field="amount",
+            amount=Money(amount_minor, case.currency),
+            owed=Money(owed, case.currency),
+            day=today,
         )
     with transaction.atomic():
         for old in Promise.objects.filter(case=case, status=Promise.Status.PENDING):

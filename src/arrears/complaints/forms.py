@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy
 
+from arrears import formfields
 from arrears.complaints.models import DESCRIPTION_MAX, RESOLUTION_MAX, Complaint
 
 
@@ -16,8 +17,9 @@ class FileForm(forms.Form):
         choices=Complaint.Channel.choices,
         initial=Complaint.Channel.PHONE,
     )
-    description = forms.CharField(
+    description = formfields.BoundedTextField(
         label=gettext_lazy("What the borrower said"),
+        multiline=True,
         widget=forms.Textarea(attrs={"rows": 3}),
         max_length=DESCRIPTION_MAX,
     )
@@ -36,8 +38,9 @@ class ResolveForm(forms.Form):
         choices=(("yes", gettext_lazy("Upheld")), ("no", gettext_lazy("Not upheld"))),
         coerce=lambda v: v == "yes",
     )
-    resolution = forms.CharField(
+    resolution = formfields.BoundedTextField(
         label=gettext_lazy("Resolution"),
+        multiline=True,
         widget=forms.Textarea(attrs={"rows": 3}),
         max_length=RESOLUTION_MAX,
     )

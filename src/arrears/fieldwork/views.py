@@ -9,6 +9,7 @@ service; a refusal is shown in the reader's language (``errorcodes.describe``).
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext, gettext_lazy
 from django.views.decorators.http import require_http_methods
 
-from arrears import errorcodes
+from arrears import errorcodes, formfields
 from arrears.collections.models import Collector
 from arrears.collections.selectors import visible_cases
 from arrears.fieldwork import eligibility, services
@@ -52,15 +53,16 @@ def _agent_only(user: Any, visit: FieldVisit) -> bool:
 
 
 class ReasonForm(forms.Form):
-    reason = forms.CharField(
+    reason = formfields.BoundedTextField(
         label=gettext_lazy("Reason for the visit"),
         max_length=services.REASON_MAX,
+        multiline=True,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
 
 
 class NoteForm(forms.Form):
-    note = forms.CharField(
+    note = formfields.BoundedTextField(
         label=gettext_lazy("Note"), max_length=services.REASON_MAX, required=False
     )
 
@@ -74,7 +76,7 @@ class AssignForm(forms.Form):
 
 
 class AuthoriseForm(forms.Form):
-    valid_to = forms.DateTimeField(
+    valid_to = formfields.BoundedDateTimeField(
         label=gettext_lazy("Valid until"),
         required=False,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
@@ -82,49 +84,55 @@ class AuthoriseForm(forms.Form):
 
 
 class ScheduleForm(forms.Form):
-    appointment_at = forms.DateTimeField(
+    appointment_at = formfields.BoundedDateTimeField(
         label=gettext_lazy("Appointment"),
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
     )
-    place = forms.CharField(label=gettext_lazy("Place"), max_length=services.PLACE_MAX)
+    place = formfields.BoundedTextField(label=gettext_lazy("Place"), max_length=services.PLACE_MAX)
 
 
 class LocationForm(forms.Form):
-    lat = forms.DecimalField(
-        label=gettext_lazy("Latitude"), required=False, max_digits=9, decimal_places=6
+    lat = formfields.BoundedDecimalField(
+        label=gettext_lazy("Latitude"),
+        required=False,
+        min_value=Decimal(-90),
+        max_value=Decimal(90),
+        decimal_places=6,
     )
-    lon = forms.DecimalField(
-        label=gettext_lazy("Longitude"), required=False, max_digits=10, decimal_places=6
+    lon = formfields.BoundedDecimalField(
+        label=gettext_lazy("Longitude"),
+        required=False,
+        min_value=Decimal(-180),
+        max_value=Decimal(180),
+        decimal_places=6,
     )
 
 
 class ReportForm(forms.Form):
     outcome = forms.ChoiceField(label=gettext_lazy("Outcome"), choices=FieldVisit.Outcome.choices)
-    notes = forms.CharField(
+    notes = formfields.BoundedTextField(
         label=gettext_lazy("Notes"),
         required=False,
         max_length=services.NOTES_MAX,
+        multiline=True,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
-    evidence = forms.CharField(
+    evidence = formfields.BoundedTextField(
         label=gettext_lazy("Evidence (one file name or URI a line)"),
         required=False,
         max_length=services.EVIDENCE_MAX_COUNT * (services.EVIDENCE_MAX_LENGTH + 2),
+        multiline=True,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
-    promise_amount = forms.DecimalField(
-        label=gettext_lazy("Promised amount (yuan)"),
-        required=False,
-        min_value=0,
-        max_digits=14,
-        decimal_places=2,
+    promise_amount = formfields.AmountField(
+        label=gettext_lazy("Promised amount (yuan)"), required=False, currency="CNY"
     )
-    promise_due = forms.DateField(
+    promise_due = formfields.BoundedDateField(
         label=gettext_lazy("Promised by"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
     )
-    override_reason = forms.CharField(
+    override_reason = formfields.BoundedTextField(
         label=gettext_lazy("Override reason (only if the gate refuses)"),
         required=False,
         max_length=500,
@@ -132,7 +140,9 @@ class ReportForm(forms.Form):
 
 
 class CancelForm(forms.Form):
-    reason = forms.CharField(label=gettext_lazy("Reason"), max_length=services.REASON_MAX)
+    reason = formfields.BoundedTextField(
+        label=gettext_lazy("Reason"), max_length=services.REASON_MAX
+    )
 
 
 FORMS: dict[str, type[forms.Form]] = {
@@ -180,7 +190,7 @@ def _apply(action: str, data: dict[str, Any], visit: FieldVisit, user: Any) -> s
             outcome=data["outcome"],
             notes=data.get("notes", ""),
             evidence=(data.get("evidence") or "").splitlines(),
-            promise_amount_minor=int(amount * 100) if amount is not None else None,
+            promise_amount_minor=amount.minor if amount is not None else None,
             promise_due=data.get("promise_due"),
             override_reason=data.get("override_reason", ""),
         )
@@ -298,10 +308,10 @@ def _today() -> Any:
 @login_required
 @require_http_methods(["GET", "POST"])
 def visit_new(request: HttpRequest) -> HttpResponse:
-    case_id = request.GET.get("case", "")
-    if not case_id.isdigit():
+    case_id = formfields.parse_id(request.GET.get("case", ""))
+    if case_id is None:
         raise Http404
-    case = get_object_or_404(visible_cases(request.user), pk=int(case_id))
+    case = get_object_or_404(visible_cases(request.user), pk=case_id)
     answer = eligibility.check(case, _today())
     form = ReasonForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():

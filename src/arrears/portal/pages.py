@@ -21,7 +21,7 @@ from django.utils.translation import get_language, pgettext
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from arrears import errorcodes
+from arrears import errorcodes, formfields
 from arrears.collections.workflow import business_date
 from arrears.complaints import services as complaints
 from arrears.complaints.models import DESCRIPTION_MAX, Complaint
@@ -354,8 +354,8 @@ def complaint_new(request: HttpRequest) -> HttpResponse:
     category = str(source.get("category", ""))[:30]
     contact_id = str(source.get("contact", ""))[:12]
     description = str(source.get("description", ""))[: 2 * DESCRIPTION_MAX]
-    if request.method == "GET" and contact_id.isdigit():
-        records.contact_of(borrower, int(contact_id))  # someone else's: 404 before any form
+    if request.method == "GET" and (contact_key := formfields.parse_id(contact_id)) is not None:
+        records.contact_of(borrower, contact_key)  # someone else's: 404 before any form
     number = str(request.GET.get("number", ""))[:40].strip()
     if request.method == "GET" and number and not description:
         description = _("A caller from %(number)s said they were collecting for you.") % {

@@ -16,6 +16,7 @@ from django.conf import settings
 from django.http import Http404
 from django.utils import timezone
 
+from arrears.kernel import limits
 from arrears.kernel.explain import explain
 from arrears.kernel.terms import Payment
 from arrears.ledger import selectors as ledger_selectors
@@ -24,7 +25,7 @@ from arrears.ledger.models import Borrower, Loan
 #: How far ahead a borrower may project ("if I pay on date X"): a year.
 MAX_PROJECTION_DAYS = 366
 #: The largest amount a borrower may try in a projection (10^13 minor units, the ledger bound).
-MAX_AMOUNT_MINOR = 10**13
+MAX_AMOUNT_MINOR = limits.MAX_AMOUNT_MINOR
 
 
 def today() -> date:

@@ -7,26 +7,22 @@ targets) and in both languages; the language switch is the same ``set_language``
 
 from __future__ import annotations
 
-import re
 from datetime import date, timedelta
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from arrears import errorcodes
+from arrears import errorcodes, formfields
 from arrears.kernel.calendar import parse_date
 from arrears.kernel.errors import ArrearsError
-from arrears.kernel.money import Money
 from arrears.ledger.masking import mask_phone
 from arrears.portal import selectors, session, signin
 from arrears.portal.session import borrower_required
 
 CHALLENGE = "portal.challenge"
-#: An amount as a borrower types it: plain digits, optional 1–2 decimals (no ``1e2``, no
-#: full-width digits, no sign), at most 11 integer digits.
-AMOUNT = re.compile(r"^[0-9]{1,11}(\.[0-9]{1,2})?$")
 
 errorcodes.define(
     {
@@ -120,14 +116,16 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 def parse_amount(text: str, currency: str) -> int:
-    """A typed amount in exact minor units, refused with a reason the page shows."""
+    """A typed amount in exact minor units, refused with a reason the page shows: the shared
+    bounded parser of :mod:`arrears.formfields` (plain digits, the currency's decimals, no
+    ``1e2``, no full-width digits, no sign, below the ledger's limit); thousands separators
+    (``,``) are dropped first."""
     cleaned = text.strip().replace(",", "")
-    if not AMOUNT.match(cleaned):
-        raise errorcodes.refuse(PortalInputError, "portal-amount", field="amount")
-    minor = Money.parse(cleaned, currency).minor
-    if minor > selectors.MAX_AMOUNT_MINOR:
-        raise errorcodes.refuse(PortalInputError, "portal-amount-too-large", field="amount")
-    return minor
+    try:
+        return formfields.parse_amount(cleaned, currency).minor
+    except ValidationError as error:
+        code = "portal-amount-too-large" if error.code == "amount-too-large" else "portal-amount"
+        raise errorcodes.refuse(PortalInputError, code, field="amount") from None
 
 
 def parse_day(text: str, first: date, last: date) -> date:

@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from arrears import formfields
 from arrears.collections.models import ContactAttempt
 from arrears.quality import scorecard
 
@@ -29,8 +30,8 @@ CONTACT_RESULTS = (
 
 
 class _Dates(forms.Form):
-    date_from = forms.DateField(label=_("From"), required=False)
-    date_to = forms.DateField(label=_("To"), required=False)
+    date_from = formfields.BoundedDateField(label=_("From"), required=False)
+    date_to = formfields.BoundedDateField(label=_("To"), required=False)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -43,26 +44,28 @@ class _Dates(forms.Form):
 class DecisionFilter(_Dates):
     outcome = forms.ChoiceField(label=_("Outcome"), choices=OUTCOMES, required=False)
     override = forms.ChoiceField(label=_("Override"), choices=OVERRIDES, required=False)
-    rule = forms.CharField(label=_("Rule"), max_length=80, required=False)
-    collector = forms.CharField(label=_("Collector"), max_length=150, required=False)
+    rule = formfields.BoundedTextField(label=_("Rule"), max_length=80, required=False)
+    collector = formfields.BoundedTextField(label=_("Collector"), max_length=150, required=False)
     channel = forms.ChoiceField(label=_("Channel"), choices=CHANNELS, required=False)
 
 
 class ContactFilter(_Dates):
-    loan = forms.CharField(label=_("Loan ref"), max_length=64, required=False)
-    borrower = forms.CharField(label=_("Borrower (ref or name)"), max_length=200, required=False)
-    collector = forms.CharField(label=_("Collector"), max_length=150, required=False)
+    loan = formfields.BoundedTextField(label=_("Loan ref"), max_length=64, required=False)
+    borrower = formfields.BoundedTextField(
+        label=_("Borrower (ref or name)"), max_length=200, required=False
+    )
+    collector = formfields.BoundedTextField(label=_("Collector"), max_length=150, required=False)
     channel = forms.ChoiceField(label=_("Channel"), choices=CHANNELS, required=False)
     outcome = forms.ChoiceField(label=_("Outcome"), choices=CONTACT_RESULTS, required=False)
 
 
 class SampleForm(forms.Form):
-    date_from = forms.DateField(label=_("Contacts from"))
-    date_to = forms.DateField(label=_("Contacts to"))
-    per_collector = forms.IntegerField(
+    date_from = formfields.BoundedDateField(label=_("Contacts from"))
+    date_to = formfields.BoundedDateField(label=_("Contacts to"))
+    per_collector = formfields.BoundedIntegerField(
         label=_("Contacts per collector"), min_value=1, max_value=500, required=False
     )
-    percent = forms.IntegerField(
+    percent = formfields.BoundedIntegerField(
         label=_("or percent per collector"), min_value=1, max_value=100, required=False
     )
 
@@ -81,8 +84,12 @@ ANSWER_CHOICES = (
 class ReviewForm(forms.Form):
     """One radio choice per criterion of the scorecard, and the finding."""
 
-    finding = forms.CharField(
-        label=_("Finding"), widget=forms.Textarea(attrs={"rows": 3}), required=False
+    finding = formfields.BoundedTextField(
+        label=_("Finding"),
+        max_length=formfields.NOTE_MAX_LENGTH,
+        multiline=True,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

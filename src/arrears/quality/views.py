@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods
 
-from arrears import errorcodes
+from arrears import errorcodes, formfields
 from arrears.collections.models import ContactAttempt
 from arrears.kernel.errors import ArrearsError
 from arrears.ledger.masking import mask_address, mask_phone, mask_text
@@ -323,7 +323,8 @@ def _superseded(review_: ContactReview, history: list[ContactReview]) -> bool:
 
 def _sample_of(request: HttpRequest) -> ReviewSample | None:
     pk = request.GET.get("sample", "")
-    return ReviewSample.objects.filter(pk=int(pk)).first() if pk.isdigit() else None
+    key = formfields.parse_id(pk)
+    return ReviewSample.objects.filter(pk=key).first() if key is not None else None
 
 
 @login_required

@@ -19,6 +19,8 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
+from arrears import formfields
+from arrears.kernel import limits
 from arrears.kernel.money import exponent
 from arrears.ledger.models import RepaymentPlan, Waiver
 
@@ -35,21 +37,23 @@ class ApprovalFilterForm(forms.Form):
             ("plan", gettext_lazy("Repayment plans")),
         ],
     )
-    min_amount = forms.DecimalField(
+    min_amount = formfields.BoundedDecimalField(
         label=gettext_lazy("Amount from"),
         required=False,
         min_value=Decimal(0),
+        max_value=Decimal(limits.MAX_AMOUNT_MINOR),
         decimal_places=4,
         widget=forms.NumberInput(attrs={"step": "any"}),
     )
-    max_amount = forms.DecimalField(
+    max_amount = formfields.BoundedDecimalField(
         label=gettext_lazy("Amount up to"),
         required=False,
         min_value=Decimal(0),
+        max_value=Decimal(limits.MAX_AMOUNT_MINOR),
         decimal_places=4,
         widget=forms.NumberInput(attrs={"step": "any"}),
     )
-    min_days = forms.IntegerField(
+    min_days = formfields.BoundedIntegerField(
         label=gettext_lazy("Waiting at least (days)"), required=False, min_value=0, max_value=3650
     )
 

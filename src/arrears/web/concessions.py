@@ -37,7 +37,7 @@ from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from arrears import errorcodes
+from arrears import errorcodes, formfields
 from arrears.collections import concessions as service
 from arrears.collections.approvals import ApprovalRefused, Approvers
 from arrears.collections.approvals import window_days as approval_window_days
@@ -45,7 +45,6 @@ from arrears.collections.services import CollectionsError
 from arrears.collections.workflow import business_date
 from arrears.daily.models import LoanState
 from arrears.formatting import format_money
-from arrears.kernel.calendar import parse_date
 from arrears.kernel.errors import ArrearsError
 from arrears.kernel.money import Money
 from arrears.kernel.terms import Component
@@ -56,6 +55,8 @@ from arrears.web import approval_filters, selectors
 #: The most instalments a plan typed on the workbench may have (a year of monthly payments);
 #: longer arrangements are restructurings, not collection plans.
 PLAN_MAX_INSTALMENTS = 12
+#: The plan lines' text: twelve lines of a date and an amount fit many times over.
+PLAN_TEXT_MAX_LENGTH = 2_000
 #: Rows per list on the approvals page. Requests are listed oldest first (they have waited
 #: longest), so a cap shows the ones to act on now; the page says how many more there are.
 APPROVALS_LIMIT = 100
@@ -120,9 +121,10 @@ _SEPARATORS = re.compile(r"[\s,;，；]+")
 def parse_instalments(text: str, currency: str) -> list[tuple[date, int]]:
     """Read a plan's instalments, one ``YYYY-MM-DD amount`` per line, amounts in major units.
 
-    Amounts are parsed exactly by :meth:`Money.parse` (never through ``float``); blank lines
-    are skipped. Every bad line is reported with its number, so a collector fixes them all at
-    once. Order and totals are not checked here: the service judges those against the ledger.
+    Dates and amounts are read by :mod:`arrears.formfields` (inside the ledger's bounds; amounts
+    exact, ASCII digits, never through ``float``); blank lines are skipped. Every bad line is
+    reported with its number, so a collector fixes them all at once. Order and totals are not
+    checked here: the service judges those against the ledger.
     """
     rows: list[tuple[date, int]] = []
     errors: list[str] = []
@@ -144,10 +146,13 @@ def parse_instalments(text: str, currency: str) -> list[tuple[date, int]]:
             )
             continue
         try:
-            due = parse_date(parts[0], field_name="date")
-            amount = Money.parse(parts[1], currency)
-        except ArrearsError as error:
-            errors.append(_("Line %(n)s: %(detail)s") % {"n": n, "detail": str(error)})
+            where = "date"
+            due = formfields.parse_bounded_date(parts[0])
+            where = "amount"
+            amount = formfields.parse_amount(parts[1], currency)
+        except forms.ValidationError as error:
+            detail = f"{where}: {' '.join(error.messages)}"
+            errors.append(_("Line %(n)s: %(detail)s") % {"n": n, "detail": detail})
             continue
         rows.append((due, amount.minor))
     if errors:
@@ -170,12 +175,7 @@ def _date_input() -> forms.DateInput:
 
 
 def _note() -> forms.CharField:
-    return forms.CharField(
-        label=gettext_lazy("Note"),
-        required=False,
-        max_length=2000,
-        widget=forms.Textarea(attrs={"rows": 2}),
-    )
+    return formfields.note_field()
 
 
 class _LoanForm(forms.Form):
@@ -206,12 +206,13 @@ class _LoanForm(forms.Form):
         text = (self.cleaned_data.get(name) or "").strip()
         if loan is None or not text:
             return None
+        field: Any = self.fields[name]
         try:
-            return Money.parse(text, loan.currency).minor
-        except ArrearsError as error:
-            self.add_error(
-                name, _("Not an amount (e.g. 1234.56): %(detail)s") % {"detail": str(error)}
-            )
+            return formfields.parse_amount(
+                text, loan.currency, allow_zero=field.allow_zero, allow_negative=False
+            ).minor
+        except forms.ValidationError as error:
+            self.add_error(name, error)
             return None
 
 
@@ -243,7 +244,7 @@ class WaiverForm(_LoanForm):
     component = forms.ChoiceField(
         label=gettext_lazy("Component"), choices=_choices("component", [c.value for c in Component])
     )
-    amount = forms.CharField(label=gettext_lazy("Amount"), max_length=30)
+    amount = formfields.AmountField(label=gettext_lazy("Amount"))
     reason = forms.ChoiceField(
         label=gettext_lazy("Reason"), choices=_choices("waiver_reason", Waiver.Reason.values)
     )
@@ -259,14 +260,21 @@ class PlanForm(_LoanForm):
     """Propose a repayment plan (分期协商) or, with *settlement*, a settlement that waives what
     is left once its instalments are paid. Previewing and proposing read the same form."""
 
-    instalments = forms.CharField(
+    instalments = formfields.BoundedTextField(
         label=gettext_lazy("Instalments"),
+        max_length=PLAN_TEXT_MAX_LENGTH,
+        multiline=True,
         widget=forms.Textarea(attrs={"rows": 4, "placeholder": "2026-04-01 500.00"}),
     )
-    grace_days = forms.IntegerField(
-        label=gettext_lazy("Grace days"), initial=3, min_value=0, max_value=365
+    grace_days = formfields.BoundedIntegerField(
+        label=gettext_lazy("Grace days"),
+        initial=3,
+        min_value=0,
+        max_value=service.PLAN_MAX_GRACE_DAYS,
     )
-    tolerance = forms.CharField(label=gettext_lazy("Tolerance"), max_length=30, required=False)
+    tolerance = formfields.AmountField(
+        label=gettext_lazy("Tolerance"), required=False, allow_zero=True
+    )
     settlement = forms.BooleanField(
         label=gettext_lazy("Settlement: waive the rest once the plan is paid"), required=False
     )
@@ -294,14 +302,14 @@ class PlanForm(_LoanForm):
 class RejectForm(forms.Form):
     """Turn a request down; the reason goes on the case's timeline."""
 
-    reason = forms.CharField(label=gettext_lazy("Reason"), max_length=500)
+    reason = formfields.BoundedTextField(label=gettext_lazy("Reason"), max_length=500)
 
 
 class ReverseForm(forms.Form):
     """Undo an approved waiver from a date (keyed twice, granted by mistake)."""
 
-    on = forms.DateField(label=gettext_lazy("From"), widget=_date_input())
-    reason = forms.CharField(label=gettext_lazy("Reason"), max_length=200)
+    on = formfields.BoundedDateField(label=gettext_lazy("From"), widget=_date_input())
+    reason = formfields.BoundedTextField(label=gettext_lazy("Reason"), max_length=200)
 
 
 # --- the case page's part ------------------------------------------------------------------
@@ -377,7 +385,8 @@ def find_item(
     """The waiver or plan named by a posted ``kind`` and id, among those the caller may act on;
     anything else is a 404, so an item's existence outside them is not revealed."""
     rows: QuerySet[Any] | None = {"waiver": waivers, "plan": plans}.get(kind)
-    found = rows.filter(pk=int(pk)).first() if rows is not None and pk.isdigit() else None
+    key = formfields.parse_id(pk)
+    found = rows.filter(pk=key).first() if rows is not None and key is not None else None
     if found is None:
         raise Http404
     item: Waiver | RepaymentPlan = found

@@ -25,6 +25,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from arrears import formfields
 from arrears.collections.models import (
     Case,
     Collector,
@@ -127,8 +128,10 @@ def queue(
         cases = _filtered(cases, filters, day)
     if collector == "none":
         cases = cases.filter(collector__isnull=True)
-    elif collector.isdigit():
-        cases = cases.filter(collector_id=int(collector))
+    elif collector:
+        # an id that cannot exist (letters, 30 digits) is no such collector: an empty queue
+        wanted = formfields.parse_id(collector)
+        cases = cases.filter(collector_id=wanted) if wanted is not None else cases.none()
     pending = (
         WorkItem.objects.filter(
             case=OuterRef("pk"), status=WorkItem.Status.PENDING, due_on__lte=day

@@ -28,7 +28,7 @@ from django.urls import reverse
 from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext as _
 
-from arrears import errorcodes
+from arrears import errorcodes, formfields
 from arrears.collections.models import Collector, Team
 from arrears.collections.reassign import MAX_BATCH, reassign_many
 from arrears.collections.selectors import visible_cases
@@ -125,8 +125,10 @@ def team_list(request: HttpRequest) -> HttpResponse:
     stages = sorted(cases.order_by().values_list("stage", flat=True).distinct())
     if chosen == "none":
         cases = cases.filter(collector__isnull=True)
-    elif chosen.isdigit():
-        cases = cases.filter(collector_id=int(chosen))
+    elif chosen:
+        # a collector id that cannot exist (letters, 30 digits) matches no case, never a 500
+        wanted = formfields.parse_id(chosen)
+        cases = cases.filter(collector_id=wanted) if wanted is not None else cases.none()
     if stage:
         cases = cases.filter(stage=stage)
     page = Paginator(cases, TEAM_PAGE_SIZE).get_page(request.GET.get("page"))

@@ -43,7 +43,7 @@ from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from arrears import errorcodes
+from arrears import errorcodes, formfields
 from arrears.collections import holds, services
 from arrears.collections.models import Case, Collector, ContactAttempt, Hold, WorkItem
 from arrears.collections.services import CollectionsError
@@ -203,7 +203,7 @@ class ContactForm(forms.Form):
     phone = forms.ChoiceField(label=gettext_lazy("Phone"), required=False)
     outcome = forms.ChoiceField(label=gettext_lazy("Outcome"))
     work_item = forms.ChoiceField(label=gettext_lazy("Completes task"), required=False)
-    callback_on = forms.DateField(
+    callback_on = formfields.BoundedDateField(
         label=gettext_lazy("Call back on"), required=False, widget=_date_input()
     )
     callback_from = forms.TimeField(
@@ -216,23 +216,18 @@ class ContactForm(forms.Form):
         required=False,
         widget=forms.TimeInput(format="%H:%M", attrs={"type": "time"}),
     )
-    visitors = forms.CharField(
+    visitors = formfields.BoundedTextField(
         label=gettext_lazy("Other visitors"),
         required=False,
         max_length=300,
         help_text=gettext_lazy("For a visit: the other collectors who went, comma-separated."),
     )
-    note = forms.CharField(
-        label=gettext_lazy("Note"),
-        required=False,
-        max_length=2000,
-        widget=forms.Textarea(attrs={"rows": 2}),
-    )
-    override_reason = forms.CharField(
+    note = formfields.note_field()
+    override_reason = formfields.BoundedTextField(
         label=gettext_lazy("Override reason"),
         required=False,
         max_length=1000,
-        widget=forms.Textarea(attrs={"rows": 2}),
+        multiline=True,
         help_text=gettext_lazy(
             "Only for a contact the compliance gate would not allow: why it was made anyway. "
             "It is recorded and reported to compliance."
@@ -283,32 +278,21 @@ def _phone_label(phone: Phone) -> str:
 
 class PromiseForm(forms.Form):
     """Take a promise to pay: amounts are typed in major units ("1234.56") and parsed exactly
-    by :meth:`Money.parse` in the case's currency — never through ``float``."""
+    in the case's currency by :mod:`arrears.formfields` (ASCII digits, the currency's decimal
+    places, below the ledger's bound) — never through ``float``."""
 
-    amount = forms.CharField(label=gettext_lazy("Amount"), max_length=30)
-    due_date = forms.DateField(label=gettext_lazy("Promised by"), widget=_date_input())
-    tolerance = forms.CharField(label=gettext_lazy("Tolerance"), max_length=30, required=False)
+    amount = formfields.AmountField(label=gettext_lazy("Amount"))
+    due_date = formfields.BoundedDateField(label=gettext_lazy("Promised by"), widget=_date_input())
+    tolerance = formfields.AmountField(
+        label=gettext_lazy("Tolerance"), required=False, allow_zero=True
+    )
 
     def __init__(self, *args: Any, currency: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.currency = currency
-
-    def _money(self, name: str) -> Money | None:
-        text = (self.cleaned_data.get(name) or "").strip()
-        if not text:
-            return None
-        try:
-            return Money.parse(text, self.currency)
-        except ArrearsError as error:
-            raise forms.ValidationError(
-                _("Not an amount (e.g. 1234.56): %(detail)s"), params={"detail": str(error)}
-            ) from None
-
-    def clean_amount(self) -> Money | None:
-        return self._money("amount")
-
-    def clean_tolerance(self) -> Money | None:
-        return self._money("tolerance")
+        for name in ("amount", "tolerance"):
+            field: Any = self.fields[name]
+            field.currency = currency
 
 
 class HoldForm(forms.Form):
@@ -321,20 +305,15 @@ class HoldForm(forms.Form):
             "hold_reason", [r for r in Hold.Reason.values if r != Hold.Reason.PLAN_REQUEST]
         ),
     )
-    starts_on = forms.DateField(label=gettext_lazy("From"), widget=_date_input())
-    ends_on = forms.DateField(label=gettext_lazy("Until"), widget=_date_input())
+    starts_on = formfields.BoundedDateField(label=gettext_lazy("From"), widget=_date_input())
+    ends_on = formfields.BoundedDateField(label=gettext_lazy("Until"), widget=_date_input())
     channels = forms.MultipleChoiceField(
         label=gettext_lazy("Only these channels"),
         required=False,
         choices=_choices("channel", sorted(CHANNELS)),
         widget=forms.CheckboxSelectMultiple,
     )
-    note = forms.CharField(
-        label=gettext_lazy("Note"),
-        required=False,
-        max_length=2000,
-        widget=forms.Textarea(attrs={"rows": 2}),
-    )
+    note = formfields.note_field()
 
 
 def _refused(form: forms.Form, error: ArrearsError) -> None:
@@ -414,19 +393,19 @@ def queue(request: HttpRequest) -> HttpResponse:
 
 def _reassign(request: HttpRequest) -> None:
     """Hand one case to a collector of the supervisor's team, or back to the pool."""
-    case_id = request.POST.get("case", "")
-    if not case_id.isdigit():
+    case_id = formfields.parse_id(request.POST.get("case", ""))
+    if case_id is None:
         messages.error(request, _("Choose a case."))
         return
     case = get_object_or_404(
-        selectors.visible_cases(request.user).filter(closed_on__isnull=True), pk=int(case_id)
+        selectors.visible_cases(request.user).filter(closed_on__isnull=True), pk=case_id
     )
     wanted = request.POST.get("collector", "")
     target: Collector | None = None
     if wanted:
         target = (
-            selectors.queue_collectors(request.user).filter(pk=int(wanted)).first()
-            if wanted.isdigit()
+            selectors.queue_collectors(request.user).filter(pk=wanted_id).first()
+            if (wanted_id := formfields.parse_id(wanted)) is not None
             else None
         )
         if target is None:
@@ -622,7 +601,7 @@ def _press(action: str, request: HttpRequest, case: Case) -> str:
         key = request.POST.get("hold", "")
         hold = get_object_or_404(
             Hold.objects.filter(borrower_id=case.borrower_id, released_on__isnull=True),
-            pk=int(key) if key.isdigit() else 0,
+            pk=formfields.parse_id(key) or 0,
         )
         services.release_hold(hold, user=request.user)
         return _("Hold released; collection resumes.")
