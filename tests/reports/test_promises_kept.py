@@ -50,3 +50,27 @@ def test_outcomes_by_collector_team_and_agency_and_the_as_of_rule() -> None:
     people = rows(later, "by_collector")
     assert (people["ann"]["promises"], people["ann"]["kept"], people["ann"]["pending"]) == (4, 2, 0)
     assert people["ann"]["broken"] == 1  # the back-dated promise, nothing paid by its date
+
+
+def test_derived_outcomes_agree_with_what_the_daily_run_judged() -> None:
+    from arrears.collections.models import Promise
+    from arrears.collections.workflow import evaluate_day
+    from arrears.daily.services import day_run
+    from arrears.reports import history
+
+    book = make_book()
+    book.promise(0, "ann", made=3, due=10, amount=50_000)
+    book.pay(0, "P-0", date(2026, 11, 10), 50_000, at(10))  # on the due date: kept
+    book.promise(1, "ann", made=3, due=12, amount=100_000)
+    book.pay(1, "P-1", date(2026, 11, 11), 30_000, at(11))  # partly
+    book.promise(2, "bob", made=4, due=15, amount=80_000)  # broken
+    book.promise(3, "amy", made=5, due=20, amount=40_000)  # still running on the 16th
+    for day in (date(2026, 11, 13), date(2026, 11, 16)):
+        with clock(day, 6):
+            day_run(as_of=day, engine="reference")
+            evaluate_day(day)
+        with clock(day, 23):
+            derived = dict(history.promises(day).select("promise_id", "outcome").iter_rows())
+        stored = dict(Promise.objects.values_list("id", "status"))
+        assert derived == stored, day
+    assert sorted(stored.values()) == ["broken", "kept", "partially_kept", "pending"]
