@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from datetime import date, datetime
+from pathlib import Path
 
 import pytest
 import time_machine
@@ -91,3 +92,12 @@ def test_each_ledger_report_page_and_download_renders(name: str, language: str) 
     assert client.get(f"/reports/{name}/download.csv{query}").status_code == 200
     xlsx = client.get(f"/reports/{name}/download.xlsx{query}")
     assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
+
+
+def test_the_monthly_pack_draws_the_ledger_reports(tmp_path: Path) -> None:
+    recorded_book(12)
+    out = tmp_path / "pack.pdf"
+    with time_machine.travel(datetime(2026, 7, 2, 9, 0, tzinfo=SHANGHAI), tick=False):
+        text = _run("pack", "--month", "2026-06", "--language", "zh-hans", "--out", str(out))
+    assert "(4 reports," in text
+    assert out.read_bytes()[:5] == b"%PDF-" and out.stat().st_size > 20_000
