@@ -3,14 +3,17 @@ can be counted by eye, and the report on a generated book."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import polars as pl
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from arrears.reports.base import ReportParams
+from arrears.reports.figures import points
 from arrears.reports.library import cure_recovery
-from arrears.reports.library.cure_recovery import curves, entries
+from arrears.reports.library.cure_recovery import curves, entries, window_start
 from arrears.reports.rolls import roll_state
 from tests.reports.test_ledger_states import recorded_book
 
@@ -90,3 +93,17 @@ def test_the_report_draws_a_curve_per_bucket_and_vintage() -> None:
     detail = result.table("bucket_detail")
     for row in detail.rows:
         assert 0 <= int(row[4]) <= int(row[3])  # type: ignore[call-overload]
+
+
+@given(st.dates(date(2000, 1, 1), date(2090, 12, 31)), st.integers(0, 800))
+def test_the_points_are_the_opening_each_month_end_and_the_last_day(end: date, days: int) -> None:
+    start = end - timedelta(days=days)
+    read = points(start, end)
+    assert read[0] == start - timedelta(days=1) and read[-1] == end
+    assert read == sorted(set(read))
+    for day in read[1:-1]:
+        assert start <= day < end and (day + timedelta(days=1)).day == 1
+    assert len(read) - 2 == sum(1 for n in range(days) if (start + timedelta(days=n + 1)).day == 1)
+    first = window_start(start, end)
+    assert (first <= start and first.day == 1) or first == start
+    assert (end.year - first.year) * 12 + end.month - first.month >= 11

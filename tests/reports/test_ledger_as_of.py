@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from datetime import date, datetime
+from pathlib import Path
 
 import pytest
 import time_machine
@@ -71,17 +72,32 @@ def test_a_past_month_run_now_equals_the_run_at_its_end() -> None:
     assert later["tables"][0]["rows"] != then["bucket_inventory"][0]["rows"]  # type: ignore[index]
 
 
-@pytest.mark.parametrize("language", ["en", "zh-hans"])
-def test_every_ledger_report_page_and_download_renders(language: str) -> None:
+@pytest.mark.parametrize(
+    ("name", "language"),
+    [
+        ("bucket_inventory", "zh-hans"),
+        ("roll_rates", "en"),
+        ("cure_recovery", "zh-hans"),
+        ("penalty_flows", "en"),
+    ],
+)
+def test_each_ledger_report_page_and_download_renders(name: str, language: str) -> None:
     recorded_book(12)
     client = client_for(make_user(Role.MANAGER), language)
-    index = client.get("/reports/").content.decode()
-    for name in LEDGER:
-        assert f'href="/reports/{name}/"' in index
-        query = "?as_of=2026-06-30&from=2026-04-01&to=2026-06-30"
-        page = client.get(f"/reports/{name}/{query}")
-        assert page.status_code == 200, name
-        assert "<canvas" in page.content.decode() or "heat" in page.content.decode()
-        assert client.get(f"/reports/{name}/download.csv{query}").status_code == 200
-        xlsx = client.get(f"/reports/{name}/download.xlsx{query}")
-        assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
+    assert f'href="/reports/{name}/"' in client.get("/reports/").content.decode()
+    query = "?as_of=2026-06-30&from=2026-04-01&to=2026-06-30"
+    page = client.get(f"/reports/{name}/{query}")
+    assert page.status_code == 200
+    assert "<canvas" in page.content.decode() or "heat" in page.content.decode()
+    assert client.get(f"/reports/{name}/download.csv{query}").status_code == 200
+    xlsx = client.get(f"/reports/{name}/download.xlsx{query}")
+    assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
+
+
+def test_the_monthly_pack_draws_the_ledger_reports(tmp_path: Path) -> None:
+    recorded_book(12)
+    out = tmp_path / "pack.pdf"
+    with time_machine.travel(datetime(2026, 7, 2, 9, 0, tzinfo=SHANGHAI), tick=False):
+        text = _run("pack", "--month", "2026-06", "--language", "zh-hans", "--out", str(out))
+    assert f"({len(load_all())} reports," in text  # every registered report, ours included
+    assert out.read_bytes()[:5] == b"%PDF-" and out.stat().st_size > 20_000

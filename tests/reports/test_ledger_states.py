@@ -106,3 +106,18 @@ def test_a_payment_recorded_after_the_day_is_not_in_its_states_stored_or_not() -
         assert replay([as_of], known_by=as_of).frame.equals(before)
         later = states_as_of(as_of, known_by=date(2026, 7, 3)).frame
     assert not later.equals(before)
+
+
+def test_a_payment_recorded_after_a_midday_run_of_the_day_is_in_its_states() -> None:
+    loan = recorded_book(12)[1]
+    as_of = date(2026, 6, 30)
+    with time_machine.travel(datetime(2026, 6, 30, 10, 0, tzinfo=SHANGHAI), tick=False):
+        day_run(as_of=as_of)  # run during the day: a later payment of the day is not in it
+    with time_machine.travel(datetime(2026, 6, 30, 15, 0, tzinfo=SHANGHAI), tick=False):
+        services.record_payment(
+            loan=loan, ref="SAME-DAY", value_date=as_of, amount_minor=200_000, currency="CNY"
+        )
+    with time_machine.travel(datetime(2026, 7, 2, 9, 0, tzinfo=SHANGHAI), tick=False):
+        read = states_as_of(as_of)
+        assert read.stored == 11 and read.replayed == 1
+        assert read.frame.equals(replay([as_of]).frame)

@@ -45,7 +45,7 @@ def _add(out: dict[str, int], data: dict[str, Any], kind: str) -> None:
 
 
 def test_assessed_collected_and_waived_reconcile_to_explain_month_by_month() -> None:
-    recorded_book(18)
+    recorded_book(12)
     result = penalty_flows.compute(PERIOD)
     itemised: dict[date, dict[str, dict[str, int]]] = {}
     for kind in KINDS:

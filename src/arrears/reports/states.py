@@ -365,9 +365,12 @@ def states_at(days: Iterable[date], *, known_by: date, figures: Sequence[str] = 
     )
     if not set(figures) <= set(STORED) or not stored_days:
         return replay(wanted, known_by=known_by, figures=figures)
-    results = [states_as_of(day, known_by=known_by, figures=figures) for day in wanted]
+    results = [states_as_of(day, known_by=known_by, figures=figures) for day in sorted(stored_days)]
+    rest = [day for day in wanted if day not in stored_days]
+    if rest:  # the days not stored: one replay reads the ledger once for all of them
+        results.append(replay(rest, known_by=known_by, figures=figures))
     return States(
-        pl.concat([r.frame for r in results]),
+        pl.concat([r.frame for r in results]).sort("as_of", "loan_id"),
         stored=sum(r.stored for r in results),
         replayed=sum(r.replayed for r in results),
         errors=max((r.errors for r in results), default=0),

@@ -31,6 +31,17 @@ from arrears.reports.states import states_at, written_off
 NAME = "cure_recovery"
 #: Vintages drawn in a chart (the latest ones); the tables hold every vintage.
 MAX_VINTAGES = 12
+#: The shortest window the curves follow cohorts over (months): a curve needs the months
+#: after entry, so a shorter period (the default: one month) is widened back to this.
+MIN_WINDOW_MONTHS = 12
+
+
+def window_start(start: date, end: date) -> date:
+    """The first day the curves read: ``start``, or earlier so that the window is at least
+    :data:`MIN_WINDOW_MONTHS` months to ``end``."""
+    month = end.year * 12 + end.month - 1 - (MIN_WINDOW_MONTHS - 1)
+    earliest = date(month // 12, month % 12 + 1, 1)
+    return min(start, earliest)
 
 
 def entries(rolled: pl.DataFrame) -> pl.DataFrame:
@@ -210,7 +221,7 @@ def _detail(long: pl.DataFrame, key: str, label: object, table: str, title: obje
 
 def compute(params: ReportParams) -> ReportResult:
     assert params.start is not None and params.end is not None
-    days = points(params.start, params.end)
+    days = points(window_start(params.start, params.end), params.end)
     states = states_at(days, known_by=params.as_of)
     rolled = roll_state(states.frame, written_off(days, known_by=params.as_of))
     cash = _cash(params, days[0], days[-1])
@@ -261,7 +272,9 @@ def compute(params: ReportParams) -> ReportResult:
                 "(from a lower bucket or current at the month end before). Cured: 0 days past "
                 "due, or paid off, n month ends later. Recovered: payments with value dates "
                 "after entry up to that month end, recorded by the report's date and not "
-                "reversed, as a share of the payoff at entry. Later months have fewer cohorts."
+                "reversed, as a share of the payoff at entry. Later months have fewer cohorts. "
+                "A period shorter than twelve months is widened back to twelve months to its "
+                "end, so the curves have months to follow."
             ),
             _("%(stored)s loan states read as stored, %(replayed)s replayed.")
             % {"stored": states.stored, "replayed": states.replayed},
