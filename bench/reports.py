@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import os
 import sys
 import time
 from datetime import date, timedelta
@@ -28,6 +29,7 @@ import polars as pl
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from arrears.reports.rolls import matrix, roll_state, transitions
+from arrears.reports.snapshots import month_end_states
 
 BUCKETS = ["M0", "M1", "M2", "M3", "M4", "M5", "M6", "M7+"]
 CLOSED, WRITTEN_OFF = len(BUCKETS), len(BUCKETS) + 1
@@ -161,11 +163,32 @@ def postgres(url: str, states: pl.DataFrame) -> tuple[pl.DataFrame, dict[str, fl
     return pl.concat(parts), seconds
 
 
+def parquet(folder: Path, states: pl.DataFrame) -> tuple[pl.DataFrame, dict[str, float]]:
+    """Write ``states`` in the Spark runner's layout (``loan_state/as_of=D/bucket=B/``), then
+    read the month ends back as ``ARREARS_REPORT_STATES`` does (``reports.snapshots``)."""
+    seconds = {}
+    started = time.perf_counter()
+    for (day, bucket), part in states.group_by(["as_of", "bucket"]):
+        target = folder / "loan_state" / f"as_of={day}" / f"bucket={bucket}"
+        target.mkdir(parents=True, exist_ok=True)
+        part.drop("as_of", "bucket").write_parquet(target / "part-00000.snappy.parquet")
+    seconds["write (Spark layout)"] = time.perf_counter() - started
+    started = time.perf_counter()
+    read = month_end_states(folder, sorted(set(states["as_of"].to_list())))
+    seconds["read month ends"] = time.perf_counter() - started
+    return read, seconds
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--loans", type=int, default=1_000_000)
     parser.add_argument("--months", type=int, default=12)
     parser.add_argument("--database", help="postgresql://…/NAME: also load and read there")
+    parser.add_argument(
+        "--parquet",
+        type=Path,
+        help="a folder: also write the states as a Spark output there and read them back",
+    )
     args = parser.parse_args()
     started = time.perf_counter()
     states, written = synthetic_states(args.loans, args.months)
@@ -180,6 +203,18 @@ def main() -> None:
         print(f"  {step:<14} {value:6.2f} s")
     with pl.Config(tbl_cols=20, tbl_width_chars=200):
         print(wide)
+    if args.parquet:
+        cpu = time.process_time()
+        read, timing = parquet(args.parquet, states)
+        again, seconds = roll_matrix(read.sort("as_of", "loan_id"), written)
+        cpu = time.process_time() - cpu
+        assert again.equals(wide), "the matrix from Parquet differs"
+        print("Parquet (a snapshot runner's output, ARREARS_REPORT_STATES):")
+        for step, value in {**timing, **seconds}.items():
+            print(f"  {step:<26} {value:6.2f} s")
+        print(f"  read + matrix {timing['read month ends'] + seconds['total']:.2f} s")
+        print(f"  CPU of this process, write + read + matrix: {cpu:.2f} s (all threads)")
+        print(f"  load average: {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
     if args.database:
         read, timing = postgres(args.database, states)
         again, seconds = roll_matrix(read, written)

@@ -244,6 +244,9 @@ ARREARS_FIELDWORK_DIR = os.environ.get("ARREARS_FIELDWORK_DIR", "")
 #: languages to ``<data dir>/reports/`` when it is not there yet (``reports.schedule``);
 #: ``ARREARS_MONTHLY_PACK=0`` leaves the pack to ``arrears report pack``.
 ARREARS_MONTHLY_PACK = _flag("ARREARS_MONTHLY_PACK", True)
+#: The root of ``run-day --snapshot``/Spark outputs (a path) for books too large for the
+#: database: the roll-rate report reads the month ends found there first (``reports.snapshots``).
+ARREARS_REPORT_STATES = os.environ.get("ARREARS_REPORT_STATES", "")
 #: The lender's official phone numbers, for the portal's "is this caller genuine?" check: a
 #: JSON list of ``{"number", "en", "zh-CN"}`` (what each number is). An agency's official
 #: number is its ``Agency.phone``.

@@ -5,6 +5,7 @@ Polars over the month-end loan states (:mod:`arrears.reports.rolls`)."""
 from __future__ import annotations
 
 import polars as pl
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -20,6 +21,7 @@ from arrears.reports.base import (
 )
 from arrears.reports.figures import points, rate, state_label
 from arrears.reports.rolls import forward, matrix, state_rank, transitions
+from arrears.reports.snapshots import ROLL_COLUMNS, month_end_states
 from arrears.reports.states import roll_state, states_at, written_off
 
 NAME = "roll_rates"
@@ -32,9 +34,20 @@ def moves_of(params: ReportParams) -> tuple[pl.DataFrame, pl.DataFrame, int, int
     states they come from, and the states read stored and replayed."""
     assert params.start is not None and params.end is not None
     days = points(params.start, params.end)
-    states = states_at(days, known_by=params.as_of)
-    rolled = roll_state(states.frame, written_off(days, known_by=params.as_of))
-    return transitions(rolled), rolled, states.stored, states.replayed
+    frames, stored, replayed = [], 0, 0
+    root = getattr(settings, "ARREARS_REPORT_STATES", "")
+    if root:  # a book too large for the database: the snapshot runners' output first
+        outside = month_end_states(root, days)
+        frames.append(outside)
+        stored += len(outside)
+        days = [day for day in days if day not in set(outside["as_of"].to_list())]
+    if days or not frames:
+        states = states_at(days, known_by=params.as_of)
+        frames.append(states.frame.select(ROLL_COLUMNS))
+        stored, replayed = stored + states.stored, states.replayed
+    every = points(params.start, params.end)
+    rolled = roll_state(pl.concat(frames), written_off(every, known_by=params.as_of))
+    return transitions(rolled), rolled, stored, replayed
 
 
 def _key(name: str) -> str:
