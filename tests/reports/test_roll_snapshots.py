@@ -83,8 +83,12 @@ def test_spark_partitions_and_local_files_read_the_same_and_errors_are_skipped(
     (local / "errors.parquet").write_bytes(b"not read")
     (local / ".loan_state.parquet.partial").write_bytes(b"not read either")
     expected = frame.sort("as_of", "loan_id").select(ROLL_COLUMNS)
-    assert month_end_states(spark, days).equals(expected)
-    assert month_end_states(local, days).equals(expected)
-    assert month_end_states(local, days[:1]).equals(expected.filter(pl.col("as_of") == days[0]))
+
+    def read(root: Path, wanted: list[date]) -> pl.DataFrame:
+        return month_end_states(root, wanted).sort("as_of", "loan_id")
+
+    assert read(spark, days).equals(expected)
+    assert read(local, days).equals(expected)
+    assert read(local, days[:1]).equals(expected.filter(pl.col("as_of") == days[0]))
     empty = month_end_states(tmp_path / "nothing", days)
     assert empty.is_empty() and empty.columns == list(ROLL_COLUMNS)

@@ -44,8 +44,9 @@ def _files(root: Path) -> tuple[list[Path], list[Path]]:
 def month_end_states(
     root: str | Path, days: Iterable[date], columns: Sequence[str] = ROLL_COLUMNS
 ) -> pl.DataFrame:
-    """``columns`` of every loan state under ``root`` whose ``as_of`` is one of ``days``,
-    sorted by date and loan. An empty frame of the right shape when none is there."""
+    """``columns`` of every loan state under ``root`` whose ``as_of`` is one of ``days``, in
+    no particular order (the roll's transitions sort by their own key; sorting 12M rows here
+    cost more than the scan). An empty frame of the right shape when none is there."""
     wanted = sorted(set(days))
     hive, local = _files(Path(root))
     frames = []
@@ -59,8 +60,10 @@ def month_end_states(
         frames.append(pl.scan_parquet(local).filter(pl.col("as_of").is_in(wanted)).select(columns))
     if not frames:
         return pl.DataFrame(schema=_schema(columns))
-    out = pl.concat(frames, how="vertical_relaxed").collect()
-    return out.cast(_schema(columns)).sort("as_of", "loan_id")  # type: ignore[arg-type]
+    schema = _schema(columns)
+    # each scan collected on its own: a lazy concat of the two kept the partition filter from
+    # reaching the Hive scan (5x slower on 12M rows)
+    return pl.concat([frame.collect().cast(schema) for frame in frames])  # type: ignore[arg-type]
 
 
 def _schema(columns: Sequence[str]) -> dict[str, pl.DataType]:
