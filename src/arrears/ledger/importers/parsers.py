@@ -30,13 +30,32 @@ def _message(error: ArrearsError, name: str) -> str:
     return text[len(prefix) :] if text.startswith(prefix) else text
 
 
+#: Distinct values a :class:`Memo` keeps per file (a file's products, rates, terms, dates
+#: and the like number a few hundred; a column of distinct values stops being kept here).
+MEMO_LIMIT = 20_000
+
+
+class Memo:
+    """Each field's parse of each distinct value, shared by the rows of a file: most columns
+    of a lender's file repeat a few values (currency, product, rate, term, method, start date),
+    and a parse is a function of the text (and of ``key``, e.g. the row's currency for an
+    amount), so a repeat costs a dictionary lookup instead of a parse."""
+
+    def __init__(self, limit: int = MEMO_LIMIT) -> None:
+        self.limit = limit
+        self.parsed: dict[tuple[str, object, str], tuple[object, str | None]] = {}
+
+
 class Fields:
     """Reads the fields of one row, recording an error per bad field and carrying on."""
 
-    def __init__(self, row: int, values: dict[str, str], errors: list[RowError]) -> None:
+    def __init__(
+        self, row: int, values: dict[str, str], errors: list[RowError], memo: Memo | None = None
+    ) -> None:
         self.row = row
         self.values = values
         self.errors = errors
+        self.memo = memo
         self.ok = True
 
     def error(self, name: str, message: str) -> None:
@@ -53,15 +72,39 @@ class Fields:
             self.error(name, "is required")
         return value
 
-    def parse(self, name: str, parser: Callable[[str], T], *, required: bool = True) -> T | None:
+    def parse(
+        self,
+        name: str,
+        parser: Callable[[str], T],
+        *,
+        required: bool = True,
+        key: object = None,
+        repeats: bool = False,
+    ) -> T | None:
+        """``parser`` of the field's text; with ``repeats`` (a column whose values repeat
+        from row to row) each distinct ``(key, text)`` is parsed once per file (``key``
+        names whatever else the parser depends on)."""
         value = self.text(name, required=required)
         if not value:
             return None
+        memo = self.memo if repeats else None
+        if memo is not None:
+            known = memo.parsed.get((name, key, value))
+            if known is not None:
+                result, message = known
+                if message is not None:
+                    self.error(name, message)
+                return result  # type: ignore[return-value]
         try:
-            return parser(value)
+            parsed: T | None = parser(value)
+            message: str | None = None
         except ArrearsError as error:
-            self.error(name, _message(error, name))
-            return None
+            parsed, message = None, _message(error, name)
+        if memo is not None and len(memo.parsed) < memo.limit:
+            memo.parsed[(name, key, value)] = (parsed, message)
+        if message is not None:
+            self.error(name, message)
+        return parsed
 
     def ref(self, name: str, *, required: bool = True) -> str:
         """A reference in the ledger's alphabet (:func:`~arrears.kernel.limits.check_ref`)."""

@@ -23,18 +23,56 @@ FIRST_DATA_ROW = 2  # row 1 is the header
 
 @dataclass(frozen=True, slots=True)
 class Table:
-    """A file read as text: every value a stripped ``str`` (empty when missing)."""
+    """A file read as text: every value a stripped ``str`` (empty when missing).
+
+    A file read by :func:`read_table` keeps its values as one frame of text columns and no
+    row objects: rows are made a chunk at a time (:meth:`chunks`), so the Python objects of an
+    import grow with the chunk, not the file. A table built from ``rows`` (tests, a subset of
+    a file) has them as given; ``first_row`` is the spreadsheet number of its first row."""
 
     file_name: str
     sha256: str
-    rows: tuple[dict[str, str], ...]
+    rows: tuple[dict[str, str], ...] = ()
     #: The same values as one frame of text columns (named as in the file's header, stripped,
     #: nulls as ``""``): what the vectorised bounds pass (:mod:`~.bounds`) reads.
     frame: pl.DataFrame | None = None
+    first_row: int = FIRST_DATA_ROW
+
+    @property
+    def row_count(self) -> int:
+        return len(self.rows) if self.rows or self.frame is None else self.frame.height
 
     def numbered(self) -> Iterator[tuple[int, dict[str, str]]]:
         """Each row with the number a spreadsheet shows for it (the header is row 1)."""
-        return enumerate(self.rows, start=FIRST_DATA_ROW)
+        if self.rows or self.frame is None:
+            return enumerate(self.rows, start=self.first_row)
+        return enumerate(self.frame.iter_rows(named=True), start=self.first_row)
+
+    def chunks(self, size: int) -> Iterator[Table]:
+        """The table ``size`` rows at a time, each a table of rows numbered as in the file."""
+        if self.rows or self.frame is None:
+            for start in range(0, len(self.rows), size):
+                yield Table(
+                    self.file_name, self.sha256, self.rows[start : start + size],
+                    first_row=self.first_row + start,
+                )  # fmt: skip
+            return
+        for start in range(0, self.frame.height, size):
+            part = self.frame.slice(start, size)
+            yield Table(
+                self.file_name, self.sha256, tuple(part.iter_rows(named=True)),
+                first_row=self.first_row + start,
+            )  # fmt: skip
+
+    def subset(self, numbers: list[int]) -> Table:
+        """The rows numbered ``numbers`` (spreadsheet numbers, ascending), as a table whose
+        rows are numbered from ``first_row`` onwards (callers map the numbers back)."""
+        offsets = [n - self.first_row for n in numbers]
+        if self.rows or self.frame is None:
+            rows = tuple(self.rows[i] for i in offsets)
+        else:
+            rows = tuple(self.frame[offsets].iter_rows(named=True))
+        return Table(self.file_name, self.sha256, rows, first_row=self.first_row)
 
 
 def _utf8(data: bytes) -> bytes:
@@ -104,5 +142,4 @@ def read_table(path: Path | str, *, required: Sequence[str], optional: Sequence[
     frame = frame.rename(dict(zip(frame.columns, names, strict=True))).select(
         pl.all().cast(pl.String).fill_null("").str.strip_chars()
     )
-    rows = tuple(frame.iter_rows(named=True))
-    return Table(path.name, hashlib.sha256(data).hexdigest(), rows, frame)
+    return Table(path.name, hashlib.sha256(data).hexdigest(), (), frame)
