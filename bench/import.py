@@ -143,7 +143,7 @@ def _run_stage(options: argparse.Namespace) -> None:
     if options.profile == name:
         import cProfile
 
-        profiler = cProfile.Profile()
+        profiler = cProfile.Profile(time.process_time)  # CPU: the machine may be shared
         profiler.enable()
     started, cpu = time.perf_counter(), time.process_time()
     try:

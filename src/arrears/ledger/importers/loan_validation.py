@@ -109,12 +109,16 @@ def validate_loans(table: Table, file: LoanFile | None = None) -> LoanPlan:
     existing_loans = {
         loan.ref: loan
         for loan in lookups.fetch(
-            models.Loan.objects.select_related("borrower", "product"), "ref", loan_refs
+            models.Loan.objects.select_related("borrower", "product"),
+            "ref",
+            lookups.present(models.Loan, loan_refs),
         )
     }
     existing_borrowers = {
         b.ref: b
-        for b in lookups.fetch(models.Borrower.objects.all(), "ref", borrower_refs)
+        for b in lookups.fetch(
+            models.Borrower.objects.all(), "ref", lookups.present(models.Borrower, borrower_refs)
+        )
         if b.ref not in file.written_borrowers
     }
     existing_phones = set(

@@ -92,6 +92,10 @@ def validate_payments(table: Table, file: PaymentFile | None = None) -> PaymentP
         )
     }
     refs = [r for _, item in parsed for r in (item["ref"], item["reverses"]) if r]
+    refs = [
+        *lookups.present(models.Payment, refs),
+        *lookups.present(models.Payment, refs, "reversal_ref"),
+    ]
     stored: dict[str, models.Payment] = {}
     stored_reversals: dict[str, models.Payment] = {}
     for chunk in lookups.chunks(refs):
