@@ -30,20 +30,21 @@ def _message(error: ArrearsError, name: str) -> str:
     return text[len(prefix) :] if text.startswith(prefix) else text
 
 
-#: Distinct values a :class:`Memo` keeps per file (a file's products, rates, terms, dates
-#: and the like number a few hundred; a column of distinct values stops being kept here).
-MEMO_LIMIT = 20_000
+#: Distinct values a :class:`Memo` keeps per field and chunk (a file's products, rates,
+#: terms and dates number a few hundred; beyond this a column is mostly distinct values, and
+#: those are parsed as they come).
+MEMO_LIMIT = 4096
 
 
 class Memo:
-    """Each field's parse of each distinct value, shared by the rows of a file: most columns
+    """Each field's parse of each distinct value, shared by the rows of a chunk: most columns
     of a lender's file repeat a few values (currency, product, rate, term, method, start date),
     and a parse is a function of the text (and of ``key``, e.g. the row's currency for an
     amount), so a repeat costs a dictionary lookup instead of a parse."""
 
     def __init__(self, limit: int = MEMO_LIMIT) -> None:
         self.limit = limit
-        self.parsed: dict[tuple[str, object, str], tuple[object, str | None]] = {}
+        self.fields: dict[str, dict[tuple[object, str], tuple[object, str | None]]] = {}
 
 
 class Fields:
@@ -87,11 +88,12 @@ class Fields:
         value = self.text(name, required=required)
         if not value:
             return None
-        memo = self.memo if repeats else None
-        if memo is not None:
-            known = memo.parsed.get((name, key, value))
-            if known is not None:
-                result, message = known
+        known: dict[tuple[object, str], tuple[object, str | None]] | None = None
+        if repeats and self.memo is not None:
+            known = self.memo.fields.setdefault(name, {})
+            hit = known.get((key, value))
+            if hit is not None:
+                result, message = hit
                 if message is not None:
                     self.error(name, message)
                 return result  # type: ignore[return-value]
@@ -100,8 +102,8 @@ class Fields:
             message: str | None = None
         except ArrearsError as error:
             parsed, message = None, _message(error, name)
-        if memo is not None and len(memo.parsed) < memo.limit:
-            memo.parsed[(name, key, value)] = (parsed, message)
+        if known is not None and len(known) < self.memo.limit:  # type: ignore[union-attr]
+            known[(key, value)] = (parsed, message)
         if message is not None:
             self.error(name, message)
         return parsed
