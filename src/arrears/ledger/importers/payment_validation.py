@@ -10,6 +10,7 @@ written here.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from django.db.models import Q
@@ -75,6 +76,11 @@ def _numbered_refs(table: Table) -> list[tuple[int, tuple[str, str]]]:
     ]
 
 
+def _date(value: date | str) -> date:
+    """A date column read by raw SQL (SQLite gives the ISO text Django stored)."""
+    return value if isinstance(value, date) else date.fromisoformat(value)
+
+
 def validate_payments(table: Table, file: PaymentFile | None = None) -> PaymentPlan:
     """Check every row of a payments file (payments and reversals), or of one chunk of it with
     the ``file``'s shared state, before anything is written."""
@@ -83,12 +89,12 @@ def validate_payments(table: Table, file: PaymentFile | None = None) -> PaymentP
     parsed = rows.payment_rows(table, plan.errors)
 
     loans = {
-        row["ref"]: row
-        for row in lookups.fetch(
-            models.Loan.objects.all(),
+        ref: {"id": pk, "ref": ref, "currency": currency, "start_date": _date(start)}
+        for pk, ref, currency, start in lookups.select_in(
+            models.Loan,
+            '"id", "ref", "currency", "start_date"',
             "ref",
             [item["loan_ref"] for _, item in parsed if item["loan_ref"]],
-            lambda q: q.values("id", "ref", "currency", "start_date"),
         )
     }
     refs = [r for _, item in parsed for r in (item["ref"], item["reverses"]) if r]
