@@ -46,3 +46,27 @@ def test_rows_are_numbered_from_the_first_row_under_the_header() -> None:
     table = Table("loans.csv", "0" * 64, ({"loan_ref": "A"}, {"loan_ref": "B"}))
     assert FIRST_DATA_ROW == 2
     assert [(row, values["loan_ref"]) for row, values in table.numbered()] == [(2, "A"), (3, "B")]
+
+
+def test_a_repeated_value_is_parsed_once_per_chunk_and_every_row_keeps_its_error() -> None:
+    from arrears.kernel.errors import ArrearsError
+    from arrears.ledger.importers.errors import RowError
+    from arrears.ledger.importers.parsers import Fields, Memo
+
+    calls: list[str] = []
+
+    def parse(text: str) -> int:
+        calls.append(text)
+        if text == "bad":
+            raise ArrearsError("term: is bad")
+        return int(text)
+
+    errors: list[RowError] = []
+    memo = Memo()
+    got = [
+        Fields(row, {"term": text}, errors, memo).parse("term", parse, repeats=True)
+        for row, text in enumerate(["12", "bad", "12", "bad", "6"], start=2)
+    ]
+    assert got == [12, None, 12, None, 6]
+    assert calls == ["12", "bad", "6"]
+    assert [str(e) for e in errors] == ["row 3, field term: is bad", "row 5, field term: is bad"]

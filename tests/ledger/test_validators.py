@@ -216,3 +216,73 @@ def test_a_resident_id_whose_region_has_no_counties_is_refused_not_crashed() -> 
     number = body + ric.calc_check_digit(body + "0")
     with pytest.raises(InvalidNationalId, match="region code 620201 is not a county"):
         normalise_national_id(number, "cn_ric")
+
+
+# --- the fast paths of an import: the same answers as the libraries' full paths --------------
+
+
+def _full_phone(text: str) -> str | None:
+    import phonenumbers
+
+    try:
+        parsed = phonenumbers.parse(text, "CN")
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(parsed):
+        return None
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _ours(text: str) -> str | None:
+    from arrears.ledger.validators import InvalidPhone, normalise_phone
+
+    try:
+        return normalise_phone(text)
+    except InvalidPhone:
+        return None
+
+
+@given(
+    st.one_of(
+        st.integers(10_000_000_000, 19_999_999_999).map(str),  # every 1xx… national number
+        st.from_regex(r"\A[0-9]{5,13}\Z"),
+    )
+)
+def test_a_bare_national_number_is_read_as_phonenumbers_reads_it(text: str) -> None:
+    assert _ours(text) == _full_phone(text)
+
+
+def test_every_chinese_mobile_prefix_is_read_as_phonenumbers_reads_it() -> None:
+    for prefix in range(1000, 2000):
+        for tail in ("0000000", "5555555", "9999999", "0123456"):
+            text = f"{prefix}{tail}"
+            assert _ours(text) == _full_phone(text), text
+
+
+@given(
+    region=st.one_of(
+        st.sampled_from(["110101", "440305", "310115", "110100", "230183", "429021"]),
+        st.from_regex(r"\A[1-9][0-9]{5}\Z"),
+    ),
+    born=st.from_regex(r"\A(19[0-9][0-9]|20[0-2][0-9])(0[0-9]|1[0-3])[0-3][0-9][0-9]{3}\Z"),
+    last=st.one_of(st.none(), st.sampled_from("0123456789X")),
+)
+def test_a_resident_id_is_checked_as_python_stdnum_checks_it(
+    region: str, born: str, last: str | None
+) -> None:
+    from stdnum.cn import ric
+    from stdnum.exceptions import ValidationError as StdnumError
+
+    from arrears.ledger.validators import InvalidNationalId
+
+    body = region + born
+    number = body + (last or ric.calc_check_digit(body + "0"))
+    try:
+        expected: str | None = ric.validate(number)
+    except (StdnumError, KeyError):
+        expected = None
+    try:
+        mine: str | None = normalise_national_id(number, "cn_ric")
+    except InvalidNationalId:
+        mine = None
+    assert mine == expected

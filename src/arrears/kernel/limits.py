@@ -144,6 +144,8 @@ def check_ref(value: str, *, name: str = "ref") -> str:
 
 def has_control(value: str) -> bool:
     """Whether ``value`` holds a NUL, another control character or a lone surrogate."""
+    if value.isprintable():  # no character of any "C" category (nor a separator but space)
+        return False
     return any(unicodedata.category(c) in {"Cc", "Cs"} for c in value)
 
 

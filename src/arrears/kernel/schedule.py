@@ -13,6 +13,7 @@ caller's global :mod:`decimal` context.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from decimal import (
     ROUND_HALF_EVEN,
@@ -23,8 +24,14 @@ from decimal import (
     Overflow,
     localcontext,
 )
+from functools import lru_cache
 
-from arrears.kernel.calendar import add_months, days_in_month
+from arrears.kernel.calendar import (
+    BusinessCalendar,
+    BusinessDayConvention,
+    add_months,
+    days_in_month,
+)
 from arrears.kernel.errors import InvalidTerms
 from arrears.kernel.money import round_minor
 from arrears.kernel.terms import (
@@ -132,25 +139,46 @@ def annuity_payment(terms: ScheduleTerms) -> int:
     """The equal-instalment (等额本息) payment ``round(P·r·(1+r)^n / ((1+r)^n − 1))`` with r the
     nominal monthly rate (``rate.monthly()``, for every day count), or ``round(P / n)`` at a
     zero rate. Example (also a test): 10,000.00 at 1.5 % a month over 12 months → 916.80."""
+    return level_payments(terms, (terms.principal,))[0]
+
+
+def level_payments(terms: ScheduleTerms, principals: Sequence[int]) -> list[int]:
+    """:func:`annuity_payment` of ``terms`` with each of ``principals`` in place of its own
+    principal, the rate's growth computed once (an import builds thousands of schedules that
+    differ only in the amount)."""
     _check_terms(terms)
     with localcontext(CONTEXT):
         rate = terms.rate.monthly()
-        principal = Decimal(terms.principal)
         if rate == 0:
-            return _to_minor(principal / terms.term, terms, "the level payment")
+            return [
+                _to_minor(Decimal(p) / terms.term, terms, "the level payment") for p in principals
+            ]
         growth = (1 + rate) ** terms.term
-        return _to_minor(principal * rate * growth / (growth - 1), terms, "the level payment")
+        return [
+            _to_minor(Decimal(p) * rate * growth / (growth - 1), terms, "the level payment")
+            for p in principals
+        ]
 
 
-def _periods(terms: ScheduleTerms) -> list[tuple[int, date, date, date]]:
-    """(seq, period_start, period_end, due_date) for every regular monthly period."""
+@lru_cache(maxsize=4096)
+def period_dates(
+    start: date, term: int, calendar: BusinessCalendar, convention: BusinessDayConvention
+) -> tuple[tuple[int, date, date, date], ...]:
+    """(seq, period_start, period_end, due_date) of every regular monthly period of a schedule
+    of ``term`` months from ``start`` (a function of these four alone, so it is kept: a book's
+    loans share a few hundred start dates)."""
     rows = []
-    for k in range(1, terms.term + 1):
-        period_start = add_months(terms.start, k - 1)
-        period_end = add_months(terms.start, k)
-        due = terms.calendar.shift(period_end, terms.convention)
+    for k in range(1, term + 1):
+        period_start = add_months(start, k - 1)
+        period_end = add_months(start, k)
+        due = calendar.shift(period_end, convention)
         rows.append((k, period_start, period_end, due))
-    return rows
+    return tuple(rows)
+
+
+def _periods(terms: ScheduleTerms) -> tuple[tuple[int, date, date, date], ...]:
+    """(seq, period_start, period_end, due_date) for every regular monthly period."""
+    return period_dates(terms.start, terms.term, terms.calendar, terms.convention)
 
 
 def _equal_instalment(terms: ScheduleTerms) -> tuple[Instalment, ...]:

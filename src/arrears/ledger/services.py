@@ -303,6 +303,35 @@ def _choice(kind: Any, value: Any, field: str) -> Any:
         ) from None
 
 
+def schedule_terms(
+    *,
+    product: models.Product,
+    currency: str,
+    principal_minor: int,
+    rate: InterestRate,
+    term: int,
+    method: ScheduleMethod,
+    start_date: date,
+    day_count: DayCount,
+) -> ScheduleTerms:
+    """The kernel's terms of a schedule under the product's rounding, calendar and business-day
+    convention (holiday data for every year the term can touch, plus one for a shift into
+    January)."""
+    years = range(start_date.year, start_date.year + term // 12 + 3)
+    return ScheduleTerms(
+        principal=principal_minor,
+        currency=currency,
+        rate=rate,
+        term=term,
+        method=ScheduleMethod(method),
+        start=start_date,
+        day_count=DayCount(day_count),
+        rounding=Rounding(product.rounding),
+        calendar=by_name(product.calendar, years),
+        convention=BusinessDayConvention(product.convention),
+    )
+
+
 def schedule_for(
     *,
     product: models.Product,
@@ -314,21 +343,17 @@ def schedule_for(
     start_date: date,
     day_count: DayCount,
 ) -> tuple[Instalment, ...]:
-    """The kernel schedule under the product's rounding, calendar and business-day convention
-    (holiday data for every year the term can touch, plus one for a shift into January)."""
-    years = range(start_date.year, start_date.year + term // 12 + 3)
+    """The kernel schedule of :func:`schedule_terms`."""
     return build_schedule(
-        ScheduleTerms(
-            principal=principal_minor,
+        schedule_terms(
+            product=product,
             currency=currency,
+            principal_minor=principal_minor,
             rate=rate,
             term=term,
-            method=ScheduleMethod(method),
-            start=start_date,
-            day_count=DayCount(day_count),
-            rounding=Rounding(product.rounding),
-            calendar=by_name(product.calendar, years),
-            convention=BusinessDayConvention(product.convention),
+            method=method,
+            start_date=start_date,
+            day_count=day_count,
         )
     )
 

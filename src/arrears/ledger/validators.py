@@ -13,6 +13,7 @@ import re
 import unicodedata
 import zoneinfo
 from collections.abc import Callable
+from datetime import date
 from decimal import Decimal, InvalidOperation
 
 import phonenumbers
@@ -85,7 +86,7 @@ def normalise_national_id(value: str, id_type: str) -> str:
         raise InvalidNationalId("national_id: is required")
     if id_type == "cn_ric":
         text = re.sub(r"[\s-]", "", text).upper()
-        validator: Callable[[str], str] = ric.validate
+        validator: Callable[[str], str] = _validate_ric
     elif id_type == "us_ssn":
         validator = ssn.validate
     elif id_type == "other":
@@ -114,11 +115,76 @@ def normalise_national_id(value: str, id_type: str) -> str:
         ) from None
 
 
+_PLAIN_RIC = re.compile(r"[0-9]{17}[0-9X]")
+
+
+def _validate_ric(number: str) -> str:
+    """``ric.validate``, the region looked up once per region and birth year: python-stdnum
+    reads its region table (and cleans the number four times) for every number, two thirds of
+    an import's time per ID. A number that is not 17 ASCII digits and a check character goes
+    to ``ric.validate`` whole (its cleaning maps full-width digits and the like)."""
+    if not _PLAIN_RIC.fullmatch(number):
+        return ric.validate(number)
+    if number[-1] != ric.calc_check_digit(number):
+        raise InvalidChecksum()
+    try:  # ric.get_birth_date without its cleaning (the number is already plain)
+        born = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+    except ValueError:
+        raise InvalidComponent() from None
+    _ric_region(number[:6], born.year)
+    return number
+
+
+@functools.lru_cache(maxsize=16384)
+def _ric_region(region: str, year: int) -> None:
+    """Raises as ``ric.get_birth_place`` does for a number of ``region`` born in ``year``
+    (the place depends on these alone)."""
+    ric.get_birth_place(f"{region}{year:04d}01010000")
+
+
+#: Regions whose bare national mobile numbers take :func:`_fast_phone` (held to phonenumbers'
+#: parser, number by number, by ``tests/ledger/test_validators.py``).
+FAST_PHONE_REGIONS = frozenset({"CN"})
+
+
+@functools.lru_cache(maxsize=8)
+def _plain_mobile(region: str) -> tuple[re.Pattern[str], re.Pattern[str], frozenset[int], str]:
+    """The region's mobile-number pattern (with its general pattern, as phonenumbers checks
+    both), national-prefix pattern, mobile lengths and country code, from phonenumbers' own
+    metadata."""
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region(region)
+    general = metadata.general_desc.national_number_pattern
+    return (
+        re.compile(f"(?=(?:{general})$)(?:{metadata.mobile.national_number_pattern})"),
+        re.compile(metadata.national_prefix_for_parsing or "(?!)"),
+        frozenset(metadata.mobile.possible_length),
+        str(metadata.country_code),
+    )
+
+
+def _fast_phone(text: str, region: str) -> str | None:
+    """A mobile number written as bare national digits (``13812345678``), in E.164 without
+    phonenumbers' parser (80 µs a number): valid exactly when it matches the region's mobile
+    pattern and length, does not start with 0 and has no national prefix to strip. ``None``
+    for anything else, which takes the full path."""
+    if region not in FAST_PHONE_REGIONS or not (text.isascii() and text.isdigit()):
+        return None
+    mobile, prefix, lengths, country_code = _plain_mobile(region)
+    if text[0] == "0" or len(text) not in lengths or prefix.match(text):
+        return None
+    if not mobile.fullmatch(text):
+        return None
+    return f"+{country_code}{text}"
+
+
 def normalise_phone(value: str, region: str = DEFAULT_PHONE_REGION) -> str:
     """``value`` in E.164 (``+8613812345678``); national numbers are read in ``region``."""
     text = (value or "").strip()
     if not text:
         raise InvalidPhone("phone: is required")
+    fast = _fast_phone(text, region)
+    if fast is not None:
+        return fast
     try:
         parsed = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException:

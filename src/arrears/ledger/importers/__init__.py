@@ -16,8 +16,12 @@ The package follows the path of a file, one module per step, so each can change 
 * :mod:`~.loan_validation`, :mod:`~.payment_validation` — the rows against each other and the
   database (:mod:`~.lookups`, one query per chunk), giving a plan (:mod:`~.records`) that holds
   every error and what to write, written only when there is no error;
+* :mod:`~.schedules` — the schedules of a whole chunk of loans at once, in columns for the
+  common methods (held equal to the kernel's), by the kernel for the rest;
 * :mod:`~.writing` — a plan without errors → rows, in bulk;
-* :mod:`~.pipeline` — :func:`import_file`: read, then validate and write in one transaction.
+* :mod:`~.pipeline` — :func:`import_file`: read, then validate and write a chunk of rows at a
+  time (``CHUNK_ROWS``), all in one transaction: every chunk is validated, none written after
+  the first error, and any error refuses the whole file.
 
 Every public name is re-exported here; callers import from ``arrears.ledger.importers``.
 """

@@ -9,16 +9,22 @@ an error. Nothing is written here.
 
 from __future__ import annotations
 
-from dataclasses import replace
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+import numpy as np
+import polars as pl
+
 from arrears.kernel.errors import ArrearsError
-from arrears.kernel.terms import DayCount, InterestRate
+from arrears.kernel.terms import DayCount, InterestRate, ScheduleTerms
 from arrears.ledger import models, services
 from arrears.ledger.importers import lookups, parsers, rows
 from arrears.ledger.importers.reading import Table
 from arrears.ledger.importers.records import CONTACT_FIELDS, BorrowerRow, LoanPlan, LoanRow
+from arrears.ledger.importers.schedules import build_schedules
 
 _BORROWER_FIELDS = (
     ("name", "borrower_name"),
@@ -55,8 +61,46 @@ def _loan_differences(row: LoanRow, loan: models.Loan) -> list[str]:
     return [name for name, (mine, theirs) in pairs.items() if mine != theirs]
 
 
-def validate_loans(table: Table) -> LoanPlan:
-    """Check every row of a loans file against itself, the other rows and the database."""
+def repeated(table: Table, column: str) -> frozenset[str]:
+    """The non-blank values of ``column`` on more than one row of ``table`` (one vectorised
+    pass over a file's frame)."""
+    if table.frame is not None and not table.rows:
+        if column not in table.frame.columns:
+            return frozenset()
+        values = table.frame.get_column(column)
+        return frozenset(values.filter(values.is_duplicated() & (values != "")).unique())
+    counts = Counter(values.get(column, "") for values in table.rows)
+    return frozenset(value for value, n in counts.items() if value and n > 1)
+
+
+@dataclass
+class LoanFile:
+    """What the chunks of one loans file share, kept only for the references that repeat in
+    the file (found up front), so it grows with the repeats, not the file: the first row of a
+    repeated loan reference and of a repeated borrower, the phones planned for a repeated
+    borrower, and the repeated borrowers an earlier chunk of this import has written (a later
+    chunk compares them with their first row, not with what this import stored)."""
+
+    repeated_loans: frozenset[str]
+    repeated_borrowers: frozenset[str]
+    first_loan_row: dict[str, int] = field(default_factory=dict)
+    borrowers_in_file: dict[str, tuple[int, BorrowerRow]] = field(default_factory=dict)
+    phones_planned: set[tuple[str, str]] = field(default_factory=set)
+    written_borrowers: set[str] = field(default_factory=set)
+
+    @classmethod
+    def of(cls, table: Table) -> LoanFile:
+        return cls(repeated(table, "loan_ref"), repeated(table, "borrower_ref"))
+
+    def written(self, borrowers: Iterable[BorrowerRow]) -> None:
+        """Note the borrowers a chunk wrote."""
+        self.written_borrowers.update(b.ref for b in borrowers if b.ref in self.repeated_borrowers)
+
+
+def validate_loans(table: Table, file: LoanFile | None = None) -> LoanPlan:
+    """Check every row of a loans file (or of one chunk of it, with the ``file``'s shared
+    state) against itself, the other rows and the database."""
+    file = file or LoanFile.of(table)
     plan = LoanPlan(table)
     parsed = rows.loan_rows(table, plan.errors)
 
@@ -65,11 +109,17 @@ def validate_loans(table: Table) -> LoanPlan:
     existing_loans = {
         loan.ref: loan
         for loan in lookups.fetch(
-            models.Loan.objects.select_related("borrower", "product"), "ref", loan_refs
+            models.Loan.objects.select_related("borrower", "product"),
+            "ref",
+            lookups.present(models.Loan, loan_refs),
         )
     }
     existing_borrowers = {
-        b.ref: b for b in lookups.fetch(models.Borrower.objects.all(), "ref", borrower_refs)
+        b.ref: b
+        for b in lookups.fetch(
+            models.Borrower.objects.all(), "ref", lookups.present(models.Borrower, borrower_refs)
+        )
+        if b.ref not in file.written_borrowers
     }
     existing_phones = set(
         lookups.fetch(
@@ -90,12 +140,11 @@ def validate_loans(table: Table) -> LoanPlan:
         except ArrearsError as error:
             product_errors[product.pk] = str(error)
 
-    first_loan_row: dict[str, int] = {}
-    borrowers_in_file: dict[str, tuple[int, BorrowerRow]] = {}
-    phones_planned: set[tuple[str, str]] = set()
+    first_loan_row = file.first_loan_row
+    candidates: list[tuple[parsers.Fields, LoanRow]] = []
     for f, item in parsed:
         ref = item["loan_ref"]
-        if ref:
+        if ref in file.repeated_loans:
             if ref in first_loan_row:
                 f.error("loan_ref", f"{ref} appears again (first on row {first_loan_row[ref]})")
             else:
@@ -123,7 +172,7 @@ def validate_loans(table: Table) -> LoanPlan:
                 email=item["email"],
                 postal_address=item["postal_address"],
             )
-            _check_borrower(f, borrower, borrowers_in_file, existing_borrowers, plan)
+            _check_borrower(f, borrower, file, existing_borrowers, plan)
         if not f.ok or product is None or borrower is None:
             continue
         row = _loan_row(f, item, borrower, product)
@@ -138,13 +187,20 @@ def validate_loans(table: Table) -> LoanPlan:
             else:
                 plan.skipped += 1
             continue
-        if not _build_schedule(f, row, plan):
-            continue
-        if borrower.ref not in existing_borrowers and borrowers_in_file[borrower.ref][0] == f.row:
-            plan.borrowers.append(borrower)
+        candidates.append((f, row))
+    for f, row in _with_schedules(candidates, plan):
+        borrower = row.borrower
         key = (borrower.ref, row.phone)
-        if key not in existing_phones and key not in phones_planned:
-            phones_planned.add(key)
+        if borrower.ref in file.repeated_borrowers:
+            if file.borrowers_in_file[borrower.ref][0] != f.row:
+                if key not in existing_phones and key not in file.phones_planned:
+                    file.phones_planned.add(key)
+                    plan.phones.append(key)
+                continue
+            file.phones_planned.add(key)
+        if borrower.ref not in existing_borrowers:
+            plan.borrowers.append(borrower)
+        if key not in existing_phones:
             plan.phones.append(key)
     return plan
 
@@ -152,7 +208,7 @@ def validate_loans(table: Table) -> LoanPlan:
 def _check_borrower(
     f: parsers.Fields,
     borrower: BorrowerRow,
-    in_file: dict[str, tuple[int, BorrowerRow]],
+    file: LoanFile,
     in_db: dict[str, models.Borrower],
     plan: LoanPlan,
 ) -> None:
@@ -160,7 +216,10 @@ def _check_borrower(
     except that a stored borrower's blank e-mail or postal address is filled in."""
     if not borrower.ref:
         return
-    first = in_file.setdefault(borrower.ref, (f.row, borrower))
+    if borrower.ref in file.repeated_borrowers:
+        first = file.borrowers_in_file.setdefault(borrower.ref, (f.row, borrower))
+    else:
+        first = (f.row, borrower)
     if first[0] != f.row:
         for _, column in _borrower_differences(borrower, first[1]):
             f.error(column, f"borrower {borrower.ref} has a different {column} on row {first[0]}")
@@ -193,41 +252,51 @@ def _loan_row(
         method=item["method"],
         start_date=item["start_date"],
         day_count=item["day_count"] or DayCount(product.day_count),
-        schedule=(),
     )
 
 
-def _build_schedule(f: parsers.Fields, row: LoanRow, plan: LoanPlan) -> bool:
-    """The row's schedule from the kernel, once per distinct set of terms in the file: a
-    schedule is a function of exactly these values, and lenders' files repeat them (the same
-    product, amount and disbursement day), so a repeat costs a dictionary lookup."""
-    key = (
-        row.product.pk,
-        row.currency,
-        row.principal_minor,
-        row.rate,
-        row.rate_basis,
-        row.term,
-        row.method,
-        row.start_date,
-        row.day_count,
+def _terms(row: LoanRow) -> ScheduleTerms:
+    return services.schedule_terms(
+        product=row.product,
+        currency=row.currency,
+        principal_minor=row.principal_minor,
+        rate=InterestRate(row.rate, row.rate_basis),
+        term=row.term,
+        method=row.method,
+        start_date=row.start_date,
+        day_count=row.day_count,
     )
-    schedule = plan.schedules.get(key)
-    if schedule is None:
+
+
+def _with_schedules(
+    candidates: list[tuple[parsers.Fields, LoanRow]], plan: LoanPlan
+) -> list[tuple[parsers.Fields, LoanRow]]:
+    """The candidates whose schedule builds, added to ``plan`` (loans and instalments, all the
+    batch's schedules at once: :func:`~.schedules.build_schedules`); the others' rows get
+    the kernel's error."""
+    batch: list[ScheduleTerms] = []
+    buildable: list[tuple[parsers.Fields, LoanRow]] = []
+    for f, row in candidates:
         try:
-            schedule = services.schedule_for(
-                product=row.product,
-                currency=row.currency,
-                principal_minor=row.principal_minor,
-                rate=InterestRate(row.rate, row.rate_basis),
-                term=row.term,
-                method=row.method,
-                start_date=row.start_date,
-                day_count=row.day_count,
-            )
+            batch.append(_terms(row))
         except ArrearsError as error:
             f.error("schedule", str(error))
-            return False
-        plan.schedules[key] = schedule
-    plan.loans.append(replace(row, schedule=schedule))
-    return True
+            continue
+        buildable.append((f, row))
+    built = build_schedules(batch)
+    accepted: list[tuple[parsers.Fields, LoanRow]] = []
+    position = np.full(len(batch), -1, dtype=np.int64)  # batch position → plan.loans position
+    for at, (f, row) in enumerate(buildable):
+        error = built.errors.get(at)
+        if error is not None:
+            f.error("schedule", str(error))
+            continue
+        position[at] = len(plan.loans)
+        plan.loans.append(row)
+        accepted.append((f, row))
+    frame = built.frame
+    if built.errors:
+        frame = frame.filter(pl.col("loan").is_in(list(built.errors)).not_())
+    frame = frame.with_columns(pl.Series("loan", position[frame["loan"].to_numpy()]))
+    plan.instalments = frame if plan.instalments is None else pl.concat([plan.instalments, frame])
+    return accepted

@@ -30,13 +30,33 @@ def _message(error: ArrearsError, name: str) -> str:
     return text[len(prefix) :] if text.startswith(prefix) else text
 
 
+#: Distinct values a :class:`Memo` keeps per field and chunk (a file's products, rates,
+#: terms and dates number a few hundred; beyond this a column is mostly distinct values, and
+#: those are parsed as they come).
+MEMO_LIMIT = 4096
+
+
+class Memo:
+    """Each field's parse of each distinct value, shared by the rows of a chunk: most columns
+    of a lender's file repeat a few values (currency, product, rate, term, method, start date),
+    and a parse is a function of the text (and of ``key``, e.g. the row's currency for an
+    amount), so a repeat costs a dictionary lookup instead of a parse."""
+
+    def __init__(self, limit: int = MEMO_LIMIT) -> None:
+        self.limit = limit
+        self.fields: dict[str, dict[tuple[object, str], tuple[object, str | None]]] = {}
+
+
 class Fields:
     """Reads the fields of one row, recording an error per bad field and carrying on."""
 
-    def __init__(self, row: int, values: dict[str, str], errors: list[RowError]) -> None:
+    def __init__(
+        self, row: int, values: dict[str, str], errors: list[RowError], memo: Memo | None = None
+    ) -> None:
         self.row = row
         self.values = values
         self.errors = errors
+        self.memo = memo
         self.ok = True
 
     def error(self, name: str, message: str) -> None:
@@ -53,15 +73,40 @@ class Fields:
             self.error(name, "is required")
         return value
 
-    def parse(self, name: str, parser: Callable[[str], T], *, required: bool = True) -> T | None:
+    def parse(
+        self,
+        name: str,
+        parser: Callable[[str], T],
+        *,
+        required: bool = True,
+        key: object = None,
+        repeats: bool = False,
+    ) -> T | None:
+        """``parser`` of the field's text; with ``repeats`` (a column whose values repeat
+        from row to row) each distinct ``(key, text)`` is parsed once per file (``key``
+        names whatever else the parser depends on)."""
         value = self.text(name, required=required)
         if not value:
             return None
+        known: dict[tuple[object, str], tuple[object, str | None]] | None = None
+        if repeats and self.memo is not None:
+            known = self.memo.fields.setdefault(name, {})
+            hit = known.get((key, value))
+            if hit is not None:
+                result, message = hit
+                if message is not None:
+                    self.error(name, message)
+                return result  # type: ignore[return-value]
         try:
-            return parser(value)
+            parsed: T | None = parser(value)
+            message: str | None = None
         except ArrearsError as error:
-            self.error(name, _message(error, name))
-            return None
+            parsed, message = None, _message(error, name)
+        if known is not None and len(known) < self.memo.limit:  # type: ignore[union-attr]
+            known[(key, value)] = (parsed, message)
+        if message is not None:
+            self.error(name, message)
+        return parsed
 
     def ref(self, name: str, *, required: bool = True) -> str:
         """A reference in the ledger's alphabet (:func:`~arrears.kernel.limits.check_ref`)."""

@@ -9,31 +9,99 @@ written here.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from django.db.models import Q
 
 from arrears.ledger import models
 from arrears.ledger.importers import lookups, parsers, rows
+from arrears.ledger.importers.errors import RowError
+from arrears.ledger.importers.loan_validation import repeated
 from arrears.ledger.importers.reading import Table
 from arrears.ledger.importers.records import PaymentPlan, PaymentRow, ReversalRow
 
 
-def validate_payments(table: Table) -> PaymentPlan:
-    """Check every row of a payments file (payments and reversals) before anything is written."""
+@dataclass
+class PaymentFile:
+    """What the chunks of one payments file share, kept only for what repeats or is reversed:
+    the first row of a repeated payment reference and of a payment reversed more than once,
+    and the parsed rows of the file's payments that a reversal in the file names (found up
+    front, so a reversal may come before its payment, in any chunk)."""
+
+    repeated_refs: frozenset[str]
+    repeated_targets: frozenset[str]
+    in_file: dict[str, tuple[parsers.Fields, dict[str, Any]]]
+    first_ref_row: dict[str, int] = field(default_factory=dict)
+    first_reversal_row: dict[str, int] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, table: Table) -> PaymentFile:
+        targets = _reversed_refs(table)
+        numbers = [
+            number
+            for number, values in _numbered_refs(table)
+            if values[0] in targets and not values[1]
+        ]
+        scratch: list[RowError] = []  # each row's own errors are reported by its chunk
+        parsed = rows.payment_rows(table.subset(numbers), scratch) if numbers else []
+        in_file = {item["ref"]: (f, item) for f, item in reversed(parsed) if item["ref"]}
+        return cls(repeated(table, "payment_ref"), repeated(table, "reverses"), in_file)
+
+
+def _reversed_refs(table: Table) -> set[str]:
+    if table.frame is not None and not table.rows:
+        if "reverses" not in table.frame.columns:
+            return set()
+        column = table.frame.get_column("reverses")
+        return set(column.filter(column != "").unique())
+    return {values.get("reverses", "") for values in table.rows} - {""}
+
+
+def _numbered_refs(table: Table) -> list[tuple[int, tuple[str, str]]]:
+    """(row number, (payment_ref, reverses)) of every row, without a dict per row."""
+    if table.frame is not None and not table.rows:
+        frame = table.frame
+        refs = frame.get_column("payment_ref").to_list() if "payment_ref" in frame.columns else []
+        reverses = (
+            frame.get_column("reverses").to_list()
+            if "reverses" in frame.columns
+            else [""] * len(refs)
+        )
+        return list(enumerate(zip(refs, reverses, strict=True), start=table.first_row))
+    return [
+        (number, (values.get("payment_ref", ""), values.get("reverses", "")))
+        for number, values in table.numbered()
+    ]
+
+
+def _date(value: date | str) -> date:
+    """A date column read by raw SQL (SQLite gives the ISO text Django stored)."""
+    return value if isinstance(value, date) else date.fromisoformat(value)
+
+
+def validate_payments(table: Table, file: PaymentFile | None = None) -> PaymentPlan:
+    """Check every row of a payments file (payments and reversals), or of one chunk of it with
+    the ``file``'s shared state, before anything is written."""
+    file = file or PaymentFile.of(table)
     plan = PaymentPlan(table)
     parsed = rows.payment_rows(table, plan.errors)
 
     loans = {
-        row["ref"]: row
-        for row in lookups.fetch(
-            models.Loan.objects.all(),
+        ref: {"id": pk, "ref": ref, "currency": currency, "start_date": _date(start)}
+        for pk, ref, currency, start in lookups.select_in(
+            models.Loan,
+            '"id", "ref", "currency", "start_date"',
             "ref",
             [item["loan_ref"] for _, item in parsed if item["loan_ref"]],
-            lambda q: q.values("id", "ref", "currency", "start_date"),
         )
     }
     refs = [r for _, item in parsed for r in (item["ref"], item["reverses"]) if r]
+    refs = [
+        *lookups.present(models.Payment, refs),
+        *lookups.present(models.Payment, refs, "reversal_ref"),
+    ]
     stored: dict[str, models.Payment] = {}
     stored_reversals: dict[str, models.Payment] = {}
     for chunk in lookups.chunks(refs):
@@ -42,22 +110,16 @@ def validate_payments(table: Table) -> PaymentPlan:
             stored[payment.ref] = payment
             if payment.reversal_ref:
                 stored_reversals[payment.reversal_ref] = payment
-    in_file = {
-        item["ref"]: (f, item)
-        for f, item in reversed(parsed)
-        if item["ref"] and not item["reverses"]
-    }
-    first_ref_row: dict[str, int] = {}
-    first_reversal_row: dict[str, int] = {}
+    first_ref_row = file.first_ref_row
     for f, item in parsed:
         ref = item["ref"]
-        if ref:
+        if ref in file.repeated_refs:
             if ref in first_ref_row:
                 f.error("payment_ref", f"{ref} appears again (first on row {first_ref_row[ref]})")
             else:
                 first_ref_row[ref] = f.row
         if item["reverses"]:
-            _check_reversal(f, item, stored, stored_reversals, in_file, first_reversal_row, plan)
+            _check_reversal(f, item, stored, stored_reversals, file, plan)
         else:
             _check_payment(f, item, loans.get(item["loan_ref"]), stored, stored_reversals, plan)
     return plan
@@ -123,8 +185,7 @@ def _check_reversal(
     item: dict[str, Any],
     stored: dict[str, models.Payment],
     stored_reversals: dict[str, models.Payment],
-    in_file: dict[str, tuple[parsers.Fields, dict[str, Any]]],
-    first_reversal_row: dict[str, int],
+    file: PaymentFile,
     plan: PaymentPlan,
 ) -> None:
     """A reversal row: ``payment_ref`` is the reversal's own reference, ``value_date`` the
@@ -133,13 +194,14 @@ def _check_reversal(
     if target_ref == ref:
         f.error("reverses", f"{ref} cannot reverse itself")
         return
+    first_reversal_row = file.first_reversal_row
     if target_ref in first_reversal_row:
         f.error(
             "reverses",
             f"payment {target_ref} is reversed again "
             f"(first on row {first_reversal_row[target_ref]})",
         )
-    else:
+    elif target_ref in file.repeated_targets:
         first_reversal_row[target_ref] = f.row
     target = stored.get(target_ref)
     if target is not None:
@@ -149,8 +211,8 @@ def _check_reversal(
             "amount": target.amount_minor,
             "value_date": target.value_date,
         }
-    elif target_ref in in_file:
-        original = in_file[target_ref][1]
+    elif target_ref in file.in_file:
+        original = file.in_file[target_ref][1]
     else:
         f.error("reverses", f"payment {target_ref} does not exist")
         return

@@ -13,12 +13,13 @@ database, is one line saying nothing was imported.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 from django.db import DataError, IntegrityError, OperationalError, transaction
 
-from arrears.ledger.importers import rows
+from arrears.ledger import models
+from arrears.ledger.importers import rows, writing
 from arrears.ledger.importers.bounds import bound_errors
 from arrears.ledger.importers.errors import ImportRejected, RowError, file_error, first_line
 from arrears.ledger.importers.formats import (
@@ -27,17 +28,63 @@ from arrears.ledger.importers.formats import (
     PAYMENT_COLUMNS,
     PAYMENT_OPTIONAL,
 )
-from arrears.ledger.importers.loan_validation import validate_loans
-from arrears.ledger.importers.payment_validation import validate_payments
-from arrears.ledger.importers.reading import FIRST_DATA_ROW, Table, read_table
-from arrears.ledger.importers.records import ImportResult
-from arrears.ledger.importers.writing import apply_loans, apply_payments
+from arrears.ledger.importers.loan_validation import LoanFile, validate_loans
+from arrears.ledger.importers.payment_validation import PaymentFile, validate_payments
+from arrears.ledger.importers.reading import Table, read_table
+from arrears.ledger.importers.records import ImportResult, ReversalRow
 
-_KINDS: dict[
-    str, tuple[Sequence[str], Sequence[str], Callable[[Table], Any], Callable[[Any], ImportResult]]
-] = {
-    "loans": (LOAN_COLUMNS, LOAN_OPTIONAL, validate_loans, apply_loans),
-    "payments": (PAYMENT_COLUMNS, PAYMENT_OPTIONAL, validate_payments, apply_payments),
+#: Rows validated and written at a time: the Python objects of an import (rows, plans,
+#: schedules) grow with this, not with the file.
+CHUNK_ROWS = 50_000
+
+
+def _import_loans(table: Table) -> ImportResult:
+    """Validate and write a loans file a chunk at a time, in the caller's transaction: every
+    chunk is validated (so every error is reported), none is written after the first error,
+    and any error refuses the file (the transaction rolls back what was written)."""
+    file = LoanFile.of(table)
+    errors: list[RowError] = []
+    applied = skipped = contacts = 0
+    for chunk in table.chunks(CHUNK_ROWS):
+        plan = validate_loans(chunk, file)
+        skipped += plan.skipped
+        errors += plan.errors
+        # a repeated loan reference is an error on its later row: write nothing meanwhile
+        if errors or file.repeated_loans:
+            continue
+        contacts += writing.write_loans(plan)
+        file.written(plan.borrowers)
+        applied += len(plan.loans)
+    if errors:
+        raise ImportRejected(sorted(errors, key=lambda e: e.row or 0))
+    result = writing.record(models.ImportBatch.Kind.LOANS, table, applied, skipped)
+    return replace(result, contacts_added=contacts)
+
+
+def _import_payments(table: Table) -> ImportResult:
+    """As :func:`_import_loans`; the reversals are written last, once every payment is in."""
+    file = PaymentFile.of(table)
+    errors: list[RowError] = []
+    reversals: list[ReversalRow] = []
+    applied = skipped = 0
+    for chunk in table.chunks(CHUNK_ROWS):
+        plan = validate_payments(chunk, file)
+        skipped += plan.skipped
+        errors += plan.errors
+        if errors or file.repeated_refs or file.repeated_targets:
+            continue
+        writing.write_payments(plan)
+        reversals += plan.reversals
+        applied += len(plan.payments) + len(plan.reversals)
+    if errors:
+        raise ImportRejected(sorted(errors, key=lambda e: e.row or 0))
+    writing.write_reversals(table, reversals)
+    return writing.record(models.ImportBatch.Kind.PAYMENTS, table, applied, skipped)
+
+
+_KINDS: dict[str, tuple[Sequence[str], Sequence[str], Callable[[Table], ImportResult]]] = {
+    "loans": (LOAN_COLUMNS, LOAN_OPTIONAL, _import_loans),
+    "payments": (PAYMENT_COLUMNS, PAYMENT_OPTIONAL, _import_payments),
 }
 IMPORT_KINDS: tuple[str, ...] = tuple(_KINDS)
 
@@ -54,22 +101,20 @@ def _field_errors(table: Table, kind: str, out_of_bounds: list[RowError]) -> lis
     The bounds pass's errors are kept for any field the rows missed."""
     errors: list[RowError] = []
     parse = rows.loan_rows if kind == "loans" else rows.payment_rows
-    if len(table.rows) <= FULL_FIELD_PASS_ROWS:
+    if table.row_count <= FULL_FIELD_PASS_ROWS:
         parse(table, errors)
         note: list[RowError] = []
     else:
         flagged = sorted({e.row for e in out_of_bounds if e.row is not None})
-        first = FIRST_DATA_ROW
-        subset = [table.rows[row - first] for row in flagged]
-        parse(Table(table.file_name, table.sha256, tuple(subset)), errors)
-        renumber = dict(enumerate(flagged, start=first))
+        parse(table.subset(flagged), errors)
+        renumber = dict(enumerate(flagged, start=table.first_row))
         errors = [RowError(renumber.get(e.row or 0, e.row), e.field, e.message) for e in errors]
         note = [
             RowError(
                 None,
                 "file",
                 f"only the {len(flagged)} row(s) with a value outside the ledger's limits were "
-                f"checked in full (the file has {len(table.rows)} rows); fix them and import "
+                f"checked in full (the file has {table.row_count} rows); fix them and import "
                 "again to check the rest",
             )
         ]
@@ -84,15 +129,14 @@ def import_file(kind: str, path: Path | str) -> ImportResult:
         raise ImportRejected(
             [RowError(None, "kind", f"{kind!r} is not one of {', '.join(IMPORT_KINDS)}")]
         )
-    required, optional, validate, apply = _KINDS[kind]
+    required, optional, run = _KINDS[kind]
     table = read_table(path, required=required, optional=optional)
     out_of_bounds = bound_errors(table, kind)
     if out_of_bounds:
         raise ImportRejected(_field_errors(table, kind, out_of_bounds))
     try:
         with transaction.atomic():
-            plan = validate(table)
-            return apply(plan)
+            return run(table)
     except IntegrityError as error:
         raise file_error(
             "the database changed while the file was being imported (another import at the "

@@ -10,7 +10,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from arrears.kernel.terms import DayCount, Instalment, RateBasis, ScheduleMethod
+import polars as pl
+
+from arrears.kernel.terms import DayCount, RateBasis, ScheduleMethod
 from arrears.ledger import models
 from arrears.ledger.importers.errors import RowError
 from arrears.ledger.importers.reading import Table
@@ -52,7 +54,7 @@ class BorrowerRow:
 
 @dataclass(frozen=True, slots=True)
 class LoanRow:
-    """A checked loan row, its schedule built (so writing computes nothing)."""
+    """A checked loan row (its schedule is in :attr:`LoanPlan.instalments`)."""
 
     row: int
     ref: str
@@ -67,7 +69,6 @@ class LoanRow:
     method: ScheduleMethod
     start_date: date
     day_count: DayCount
-    schedule: tuple[Instalment, ...]
 
 
 @dataclass
@@ -83,8 +84,9 @@ class LoanPlan:
     contacts: dict[str, dict[str, str]] = field(default_factory=dict)
     skipped: int = 0
     errors: list[RowError] = field(default_factory=list)
-    #: the kernel's schedules by the terms they were built from (a file repeats terms)
-    schedules: dict[tuple[object, ...], tuple[Instalment, ...]] = field(default_factory=dict)
+    #: every new loan's instalments, built (so writing computes nothing): the columns of
+    #: :data:`~.schedules.COLUMNS`, ``loan`` the loan's position in :attr:`loans`
+    instalments: pl.DataFrame | None = None
 
 
 #: Where a borrower is reached: a stored blank is filled in from a file, a stored value must

@@ -15,6 +15,8 @@ from dataclasses import replace
 from itertools import islice
 from typing import Any
 
+import numpy as np
+import polars as pl
 from django.db import connection
 from django.utils import timezone
 
@@ -27,7 +29,7 @@ from arrears.ledger.importers.records import (
     ImportResult,
     LoanPlan,
     PaymentPlan,
-    PaymentRow,
+    ReversalRow,
 )
 
 BULK_BATCH = 1000
@@ -37,7 +39,15 @@ INSERT_BATCH = 5000
 def apply_loans(plan: LoanPlan) -> ImportResult:
     """Write a plan without errors: new borrowers, phones, loans and their schedules."""
     if plan.errors:
-        raise ImportRejected(plan.errors)
+        raise ImportRejected(sorted(plan.errors, key=lambda e: e.row or 0))
+    contacts_added = write_loans(plan)
+    result = _record(models.ImportBatch.Kind.LOANS, plan.table, len(plan.loans), plan.skipped)
+    return replace(result, contacts_added=contacts_added)
+
+
+def write_loans(plan: LoanPlan) -> int:
+    """Write what a plan (of a file or of one chunk) adds; the number of known borrowers
+    whose blank contact details it filled in."""
     ops = connection.ops
     now = ops.adapt_datetimefield_value(timezone.now())
     _insert_rows(
@@ -83,32 +93,40 @@ def apply_loans(plan: LoanPlan) -> ImportResult:
         ),
     )  # fmt: skip
     loan_ids = lookups.ids(models.Loan, [row.ref for row in plan.loans])
-    _insert_rows(
-        models.Instalment,
-        ("loan", "seq", "due_date", "principal_minor", "interest_minor", "period_start",
-         "period_end"),
-        (
-            (loan_ids[row.ref], i.seq, day(i.due_date), i.principal, i.interest,
-             day(i.period_start), day(i.period_end))
-            for row in plan.loans
-            for i in row.schedule
-        ),
-    )  # fmt: skip
-    result = _record(models.ImportBatch.Kind.LOANS, plan.table, len(plan.loans), plan.skipped)
-    return replace(result, contacts_added=len(filled))
+    if plan.instalments is not None and plan.instalments.height:
+        ids = np.array([loan_ids[row.ref] for row in plan.loans], dtype=np.int64)
+        instalments = plan.instalments.with_columns(
+            pl.Series("loan", ids[plan.instalments["loan"].to_numpy()])
+        )
+        _insert_rows(
+            models.Instalment,
+            ("loan", "seq", "due_date", "principal_minor", "interest_minor", "period_start",
+             "period_end"),
+            instalments.select(
+                "loan", "seq", "due_date", "principal", "interest", "period_start", "period_end"
+            ),
+        )  # fmt: skip
+    return len(filled)
 
 
-def _insert_rows(model: Any, fields: Sequence[str], rows: Iterable[tuple[Any, ...]]) -> None:
+def _insert_rows(
+    model: Any, fields: Sequence[str], rows: Iterable[tuple[Any, ...]] | pl.DataFrame
+) -> None:
     """Insert rows that need no model logic, fast: ``COPY`` on PostgreSQL, ``executemany``
     elsewhere (SQLite runs in-process, so a statement per row costs no round trip).
 
     A 10 000-loan file has ~120 000 instalments; building and compiling a model instance for
-    each made ``bulk_create`` most of an import's time. Values are adapted by the caller.
+    each made ``bulk_create`` most of an import's time. Values are adapted by the caller, or
+    come as a frame of integers and dates (instalments), which PostgreSQL reads as CSV text
+    written by Polars and SQLite as rows with the dates in ISO form (as Django stores them).
     """
     quote = connection.ops.quote_name
     meta = model._meta
     table = quote(meta.db_table)
     columns = ", ".join(quote(meta.get_field(name).column) for name in fields)
+    if isinstance(rows, pl.DataFrame):
+        _insert_frame(table, columns, rows)
+        return
     iterator = iter(rows)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
@@ -121,42 +139,67 @@ def _insert_rows(model: Any, fields: Sequence[str], rows: Iterable[tuple[Any, ..
             cursor.executemany(sql, batch)
 
 
+def _insert_frame(table: str, columns: str, frame: pl.DataFrame) -> None:
+    dates = [name for name, dtype in frame.schema.items() if dtype == pl.Date]
+    with connection.cursor() as cursor:
+        for start in range(0, frame.height, INSERT_BATCH * 10):
+            part = frame.slice(start, INSERT_BATCH * 10)
+            if connection.vendor == "postgresql":
+                with cursor.copy(f"COPY {table} ({columns}) FROM STDIN (FORMAT csv)") as copy:
+                    copy.write(part.write_csv(include_header=False, date_format="%Y-%m-%d"))
+                continue
+            part = part.with_columns(pl.col(dates).dt.to_string("%Y-%m-%d"))
+            cursor.executemany(
+                f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * part.width)})",
+                part.rows(),
+            )
+
+
 def _record(kind: str, table: Table, applied: int, skipped: int) -> ImportResult:
     batch = models.ImportBatch.objects.create(
         kind=kind,
         file_name=table.file_name,
         sha256=table.sha256,
-        row_count=len(table.rows),
+        row_count=table.row_count,
         applied_count=applied,
         skipped_count=skipped,
     )
-    return ImportResult(kind, table.file_name, len(table.rows), applied, skipped, batch.pk)
+    return ImportResult(kind, table.file_name, table.row_count, applied, skipped, batch.pk)
 
 
 def apply_payments(plan: PaymentPlan) -> ImportResult:
     """Write a plan without errors: new payments, then reversals (of stored or new payments)."""
     if plan.errors:
-        raise ImportRejected(plan.errors)
-    reversal_of = {r.reverses: r for r in plan.reversals}
-    reason = f"imported from {plan.table.file_name}"[:200]
+        raise ImportRejected(sorted(plan.errors, key=lambda e: e.row or 0))
+    write_payments(plan)
+    write_reversals(plan.table, plan.reversals)
+    applied = len(plan.payments) + len(plan.reversals)
+    return _record(models.ImportBatch.Kind.PAYMENTS, plan.table, applied, plan.skipped)
+
+
+def write_payments(plan: PaymentPlan) -> None:
+    """Insert a plan's (a file's or a chunk's) new payments; its reversals are written by
+    :func:`write_reversals` once every payment of the file is in (a reversal may come
+    before the payment it reverses, in another chunk)."""
     source = plan.table.file_name[:200]  # the columns' length, on both databases
     ops = connection.ops
     day, now = ops.adapt_datefield_value, ops.adapt_datetimefield_value(timezone.now())
-
-    def row_of(row: PaymentRow) -> tuple[Any, ...]:
-        reversal = reversal_of.pop(row.ref, None)
-        return (
-            row.ref, row.loan_id, day(row.value_date), row.amount_minor, row.currency,
-            source, day(reversal.reversed_on) if reversal else None,
-            reversal.ref if reversal else None, reason if reversal else "", now,
-        )  # fmt: skip
-
     _insert_rows(
         models.Payment,
         ("ref", "loan", "value_date", "amount_minor", "currency", "source", "reversed_on",
          "reversal_ref", "reversal_reason", "created_at"),
-        [row_of(row) for row in plan.payments],
+        [
+            (row.ref, row.loan_id, day(row.value_date), row.amount_minor, row.currency,
+             source, None, None, "", now)
+            for row in plan.payments
+        ],
     )  # fmt: skip
+
+
+def write_reversals(table: Table, reversals: list[ReversalRow]) -> None:
+    """Mark the payments ``reversals`` name (stored before, or written by this import)."""
+    reason = f"imported from {table.file_name}"[:200]
+    reversal_of = {r.reverses: r for r in reversals}
     targets = lookups.fetch(models.Payment.objects.all(), "ref", reversal_of)
     for payment in targets:
         reversal = reversal_of[payment.ref]
@@ -166,5 +209,8 @@ def apply_payments(plan: PaymentPlan) -> ImportResult:
     models.Payment.objects.bulk_update(
         targets, ["reversed_on", "reversal_ref", "reversal_reason"], batch_size=BULK_BATCH
     )
-    applied = len(plan.payments) + len(plan.reversals)
-    return _record(models.ImportBatch.Kind.PAYMENTS, plan.table, applied, plan.skipped)
+
+
+def record(kind: str, table: Table, applied: int, skipped: int) -> ImportResult:
+    """The import batch of a file written chunk by chunk."""
+    return _record(kind, table, applied, skipped)

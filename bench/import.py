@@ -1,15 +1,19 @@
 """Benchmark: ``arrears import`` of a loans file and a payments file, and refusing a bad last row.
 
-Run (SQLite, the default): ``PYTHONPATH=src:. .venv/bin/python bench/import_files.py --rows
-100000``; on PostgreSQL set ``DATABASE_URL=postgres://…/NAME`` (the bench owns that database:
-it is dropped and created again). On SQLite the database is ``bench/out/import.sqlite3``,
-created afresh each run.
+Run (SQLite, the default): ``PYTHONPATH=src:. .venv/bin/python bench/import.py --rows
+100000``; on PostgreSQL set ``DATABASE_URL=postgresql://postgres@127.0.0.1:5432/NAME`` (the
+bench owns that database: it is dropped and created again). On SQLite the database is
+``bench/out/import.sqlite3``, created afresh each run.
 
 It writes ``--rows`` loans (one borrower each, 12 monthly instalments) and one payment per loan
-as CSV under ``bench/out/import/``, then prints one line per stage with seconds, rows per second
-and the process's peak RSS so far: the loans file, the payments file, and the same loans file
-again with its last row broken (which must be refused without writing anything). The issue's
-goal is ≥ 20 000 rows/s with memory proportional to a chunk.
+as CSV under ``bench/out/import/``, then runs each stage in a fresh process and prints one line
+per stage with seconds, rows per second, the process's CPU seconds (the database server's
+are not counted: on PostgreSQL it runs in its own processes) and its peak RSS (so each figure is the
+stage's own, Django and the libraries included): the loans file with its last row broken (which
+must be refused without writing anything), the loans file, the payments file. The machine's
+load average is printed before and after. ``--profile STAGE`` runs that stage under cProfile
+and prints its 30 costliest functions. The issue's goal is ≥ 20 000 rows/s with memory
+proportional to a chunk.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import argparse
 import csv
 import os
 import resource
+import subprocess
 import sys
 import time
 from datetime import date, timedelta
@@ -37,6 +42,8 @@ def _options() -> argparse.Namespace:
         help="comma-separated, in order: bad-last (refuse the file with a bad last row), "
         "loans, payments (needs loans first)",
     )
+    parser.add_argument("--profile", default="", help="run this stage under cProfile")
+    parser.add_argument("--run-stage", default="", help=argparse.SUPPRESS)  # the child process
     return parser.parse_args()
 
 
@@ -110,8 +117,58 @@ def _fresh_database() -> str:
     return "sqlite"
 
 
+def _load() -> str:
+    return "load average " + " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+FILES = {
+    "bad-last": ("loans", "bad.csv"),
+    "loans": ("loans", "loans.csv"),
+    "payments": ("payments", "payments.csv"),
+}
+
+
+def _run_stage(options: argparse.Namespace) -> None:
+    """One stage, in this (fresh) process: its line, with this process's peak RSS."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "arrears.project.settings")
+    import django
+
+    django.setup()
+    from arrears.ledger.importers import ImportRejected, import_file
+
+    name = options.run_stage
+    kind, file_name = FILES[name]
+    path = OUT / "import" / file_name
+    profiler = None
+    if options.profile == name:
+        import cProfile
+
+        profiler = cProfile.Profile(time.process_time)  # CPU: the machine may be shared
+        profiler.enable()
+    started, cpu = time.perf_counter(), time.process_time()
+    try:
+        result = import_file(kind, path)
+        outcome = f"applied {result.applied}"
+    except ImportRejected as error:
+        outcome = f"refused ({len(error.errors)} error: {error.errors[0]})"
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+    if profiler is not None:
+        import pstats
+
+        profiler.disable()
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(30)
+        pstats.Stats(profiler).sort_stats("tottime").print_stats(30)
+    print(
+        f"{name:<10} {seconds:7.2f}s {options.rows / seconds:9.0f} rows/s "
+        f"(CPU of this process {cpu:6.2f}s) peak RSS {_peak_mb():6.0f} MB  {outcome}"
+    )
+
+
 def main() -> None:
     options = _options()
+    if options.run_stage:
+        _run_stage(options)
+        return
     vendor = _fresh_database()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "arrears.project.settings")
     import django
@@ -120,35 +177,18 @@ def main() -> None:
     from django.core.management import call_command
 
     from arrears.ledger import services
-    from arrears.ledger.importers import ImportRejected, import_file
 
     call_command("migrate", verbosity=0)
     services.create_product(code="PL", version=1, name="PL", effective_from=date(2020, 1, 1))
-    loans, payments, bad = write_files(options.rows, OUT / "import")
-    print(f"{vendor}: {options.rows} rows per file; peak RSS before importing {_peak_mb():.0f} MB")
-
-    def stage(name: str, kind: str, path: Path) -> None:
-        started = time.perf_counter()
-        try:
-            result = import_file(kind, path)
-            outcome = f"applied {result.applied}"
-        except ImportRejected as error:
-            outcome = f"refused ({len(error.errors)} error: {error.errors[0]})"
-        seconds = time.perf_counter() - started
-        print(
-            f"{name:<10} {seconds:7.2f}s {options.rows / seconds:9.0f} rows/s "
-            f"peak RSS {_peak_mb():6.0f} MB  {outcome}"
-        )
-        sys.stdout.flush()
-
-    files = {
-        "bad-last": ("loans", bad),
-        "loans": ("loans", loans),
-        "payments": ("payments", payments),
-    }
+    write_files(options.rows, OUT / "import")
+    print(f"{vendor}: {options.rows} rows per file, each stage in a fresh process; {_load()}")
+    sys.stdout.flush()
     for name in options.stages.split(","):
-        kind, path = files[name]
-        stage(name, kind, path)
+        command = [sys.executable, __file__, "--rows", str(options.rows), "--run-stage", name]
+        if options.profile:
+            command += ["--profile", options.profile]
+        subprocess.run(command, check=True, env=os.environ.copy())
+    print(f"done; {_load()}")
 
 
 if __name__ == "__main__":
