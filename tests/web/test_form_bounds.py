@@ -22,6 +22,7 @@ from arrears.collections.models import Case, ContactAttempt, Promise, WorkItem
 from arrears.errorcodes import codes
 from arrears.ledger.models import Loan, RepaymentPlan
 from arrears.web.concessions import format_instalments
+from tests.roles import Role, make_user
 from tests.web.conftest import Book
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -254,3 +255,19 @@ def test_a_promise_is_accepted_exactly_up_to_what_is_owed(book: Book, excess: in
         assert Promise.objects.filter(case=case, status="pending").count() == before
     else:
         assert amount <= owed
+
+
+@pytest.mark.parametrize("day", ["0001-01-01", "9999-12-31", "2026-02-30"])
+def test_a_date_filter_outside_the_ledgers_range_is_no_500(book: Book, day: str) -> None:
+    """Found by the form fuzzer: ``/audit/?from=0001-01-01`` overflowed the time-zone
+    conversion, ``2026-02-30`` raised in Django's date parser; ``/loans/?as_of=`` likewise."""
+    carol = make_user(Role.COMPLIANCE_OFFICER, username="carol")
+    auditor = Client(HTTP_ACCEPT_LANGUAGE="en")
+    auditor.force_login(carol)
+    assert auditor.get("/audit/", {"from": day, "to": day}).status_code == 200
+    admin = Client(HTTP_ACCEPT_LANGUAGE="en")
+    admin.force_login(make_user(Role.ADMIN, username="root"))
+    response = admin.get("/loans/", {"as_of": day})
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "1970-01-01" in page or "is not a date" in page
