@@ -13,6 +13,7 @@ book built once (the whole file takes well under a minute).
 from __future__ import annotations
 
 import inspect
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -46,8 +47,9 @@ from tests.roles import make_user
 from tests.web.conftest import Book
 
 #: Examples per form: enough to hit each hostile family several times, small enough that the
-#: whole file stays well under a minute on a shared CI core.
-EXAMPLES = 8
+#: whole file stays about a minute on a shared CI core. ``ARREARS_FUZZ_EXAMPLES`` runs deeper
+#: (a nightly job, or a developer hunting).
+EXAMPLES = int(os.environ.get("ARREARS_FUZZ_EXAMPLES", "8"))
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 HOSTILE = st.one_of(
