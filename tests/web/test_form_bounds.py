@@ -271,3 +271,15 @@ def test_a_date_filter_outside_the_ledgers_range_is_no_500(book: Book, day: str)
     assert response.status_code == 400
     page = response.content.decode()
     assert "1970-01-01" in page or "is not a date" in page
+
+
+def test_a_promise_on_a_loan_the_ledger_cannot_compute_is_refused_not_a_500(book: Book) -> None:
+    case = book.cases[0]
+    Loan.objects.filter(borrower_id=case.borrower_id).update(principal_minor=10**15)
+    with pytest.raises(services.CollectionsError) as refused:
+        services.make_promise(case, amount_minor=100, due_date=book.today)
+    assert refused.value.code == "promise-owed-unknown"
+    response = _promise(book.client("ann"), case, "1.00", book.today)
+    assert response.status_code == 400
+    assert "cannot be computed" in _field_error(response.content.decode(), "promise-amount")
+    assert not Promise.objects.exists()
