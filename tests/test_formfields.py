@@ -129,6 +129,10 @@ def test_the_amount_field_cleans_to_money_or_to_checked_text() -> None:
     assert unknown.clean(" 0 ") == "0" and unknown.clean("") is None
     with pytest.raises(ValidationError):
         unknown.clean("1e2")
+    # before the currency is known only the syntax is checked: the bound is the currency's
+    top = str(Money(limits.MAX_AMOUNT_MINOR, "CNY").amount)
+    assert unknown.clean(top) == top
+    assert formfields.parse_amount(top, "CNY").minor == limits.MAX_AMOUNT_MINOR
 
 
 def test_a_field_error_reads_in_chinese() -> None:
