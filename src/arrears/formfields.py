@@ -324,6 +324,12 @@ class BoundedDecimalField(forms.DecimalField):
 # --- text -----------------------------------------------------------------------------------
 
 
+def has_control(value: str) -> bool:
+    """Whether a query parameter holds a control character (a NUL is refused by PostgreSQL):
+    the caller treats it as matching nothing. :func:`arrears.kernel.limits.has_control`."""
+    return limits.has_control(value)
+
+
 def check_bounded_text(value: str, *, max_length: int, multiline: bool) -> str:
     """``value`` when it has at most ``max_length`` characters and no control character
     (newlines and tabs allowed in a multi-line text)."""

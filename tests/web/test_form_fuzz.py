@@ -599,3 +599,23 @@ def test_no_form_answers_a_5xx_to_hostile_values(world: World, group: str) -> No
     for form in chosen:
         for role in form.roles:
             _fuzz(world, form, role)
+
+
+#: Values every fuzzed field gets once, deterministically: a NUL (PostgreSQL refuses it in any
+#: text column or parameter, SQLite stores it — the kind of 500 seen on one database only),
+#: a thirty-digit number and an out-of-range date.
+SWEEP = ("a\x00b", "9" * 30, "9999-12-31")
+
+
+def test_every_field_survives_a_nul_a_huge_number_and_year_9999(world: World) -> None:
+    for form in FORMS:
+        client = world.clients[form.roles[0]]
+        url, valid = form.url(world), form.data(world)
+        for name in form.fuzz:
+            for value in SWEEP:
+                data = {**valid, name: value}
+                before = _counts(form.tables)
+                response = getattr(client, form.method)(url, data)
+                assert response.status_code < 500, (form.route, name, value)
+                if 400 <= response.status_code < 500:
+                    assert _counts(form.tables) == before, (form.route, name, value)

@@ -19,6 +19,7 @@ from arrears.audit.access import may_view
 from arrears.audit.diff import changes
 from arrears.audit.export import bundle_zip
 from arrears.audit.models import AuditEntry
+from arrears.kernel.limits import has_control
 
 #: Most entries the page shows at once (newest first).
 PAGE_ROWS = 200
@@ -49,6 +50,9 @@ def filtered(params: Any) -> tuple[QuerySet[AuditEntry], dict[str, str]]:
         for name in ("subject_type", "subject_id", "actor", "case", "from", "to")
     }
     rows = AuditEntry.objects.all()
+    if any(has_control(value) for value in given.values()):
+        # a NUL is refused by PostgreSQL (and matches nothing on SQLite): no entry matches
+        return rows.none(), given
     if given["subject_type"]:
         rows = rows.filter(subject_type=given["subject_type"])
     if given["subject_id"]:

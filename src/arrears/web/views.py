@@ -123,6 +123,8 @@ def loans_by_bucket(request: HttpRequest) -> HttpResponse:
         bucket = request.GET.get("bucket") or next(
             (row["bucket"] for row in summary if row["bucket"] != "M0" and row["loans"]), "M0"
         )
+        if formfields.has_control(str(bucket)) or len(str(bucket)) > 40:
+            bucket = "M0"  # no bucket is named so (a NUL is a PostgreSQL error, not a filter)
         page = Paginator(selectors.loans_in_bucket(as_of, str(bucket)), 50).get_page(
             request.GET.get("page")
         )
