@@ -129,12 +129,19 @@ def test_the_amount_field_cleans_to_money_or_to_checked_text() -> None:
     assert unknown.clean(" 0 ") == "0" and unknown.clean("") is None
     with pytest.raises(ValidationError):
         unknown.clean("1e2")
+    # before the currency is known only the syntax is checked: the bound is the currency's
+    top = str(Money(limits.MAX_AMOUNT_MINOR, "CNY").amount)
+    assert unknown.clean(top) == top
+    assert formfields.parse_amount(top, "CNY").minor == limits.MAX_AMOUNT_MINOR
 
 
 def test_a_field_error_reads_in_chinese() -> None:
-    with translation.override("zh-hans"), pytest.raises(ValidationError) as refused:
+    with pytest.raises(ValidationError) as refused:
         formfields.AmountField(currency="CNY").clean("1e2")
-    assert "不是金额" in refused.value.messages[0]
+    with translation.override("zh-hans"):  # the message is lazy: read in the reader's language
+        assert "不是金额" in refused.value.messages[0]
+    with translation.override("en"):
+        assert "Not an amount" in refused.value.messages[0]
 
 
 # --- dates ---------------------------------------------------------------------------------

@@ -45,8 +45,6 @@ from arrears.kernel.money import CURRENCY_EXPONENTS, Money, exponent
 AMOUNT_MAX_LENGTH = 20
 #: The most decimal places of any currency the ledger knows (when the currency is not yet known).
 MAX_PLACES = max(CURRENCY_EXPONENTS.values())
-#: A currency with :data:`MAX_PLACES` decimals (the syntax check before the currency is known).
-_WIDEST = next(c for c, p in CURRENCY_EXPONENTS.items() if p == MAX_PLACES)
 #: The largest id or integer query parameter (a 64-bit column).
 MAX_ID = limits.INT64_MAX
 #: Characters an integer field reads at most before refusing (19 digits hold ``INT64_MAX``).
@@ -94,6 +92,17 @@ def _amount_pattern(places: int, signed: bool) -> re.Pattern[str]:
     return re.compile(rf"{sign}[0-9]{{1,16}}{decimals}", re.ASCII)
 
 
+def check_amount_syntax(text: object, *, places: int, allow_negative: bool = False) -> str:
+    """``text`` stripped, when it is ASCII digits with at most ``places`` decimals (and a
+    leading ``-`` only when allowed); otherwise a ValidationError."""
+    raw = _text(text)
+    if raw.startswith("-") and not allow_negative and _amount_pattern(places, True).fullmatch(raw):
+        raise _invalid("amount-sign")
+    if len(raw) > AMOUNT_MAX_LENGTH or not _amount_pattern(places, allow_negative).fullmatch(raw):
+        raise _invalid("amount-syntax", places=places)
+    return raw
+
+
 def parse_amount(
     text: object,
     currency: str,
@@ -105,12 +114,7 @@ def parse_amount(
     """``text`` as exact :class:`Money` of ``currency`` within the ledger's bound, or a
     ``ValidationError`` saying what to type. The one parser of typed amounts (forms and the
     plan lines of :mod:`arrears.web.concessions` use it)."""
-    raw = _text(text)
-    places = exponent(currency)
-    if raw.startswith("-") and not allow_negative and _amount_pattern(places, True).fullmatch(raw):
-        raise _invalid("amount-sign")
-    if len(raw) > AMOUNT_MAX_LENGTH or not _amount_pattern(places, allow_negative).fullmatch(raw):
-        raise _invalid("amount-syntax", places=places)
+    raw = check_amount_syntax(text, places=exponent(currency), allow_negative=allow_negative)
     money = Money.parse(raw, currency)
     if abs(money.minor) > min(max_minor, limits.MAX_AMOUNT_MINOR):
         limit = Money(min(max_minor, limits.MAX_AMOUNT_MINOR), currency)
@@ -148,17 +152,15 @@ class AmountField(forms.CharField):
             if self.required:
                 raise ValidationError(self.error_messages["required"], code="required")
             return None
-        if len(text) > AMOUNT_MAX_LENGTH:
-            raise _invalid("amount-syntax", places=MAX_PLACES)
-        currency = self.currency or _WIDEST  # the loan is not chosen yet: the widest syntax
-        money = parse_amount(
+        if self.currency is None:  # the loan is not chosen yet: the widest syntax, no bound
+            return check_amount_syntax(text, places=MAX_PLACES, allow_negative=self.allow_negative)
+        return parse_amount(
             text,
-            currency,
+            self.currency,
             allow_zero=self.allow_zero,
             allow_negative=self.allow_negative,
-            max_minor=self.max_minor if self.currency else limits.MAX_AMOUNT_MINOR,
+            max_minor=self.max_minor,
         )
-        return money if self.currency else text
 
 
 # --- dates ----------------------------------------------------------------------------------
@@ -320,6 +322,12 @@ class BoundedDecimalField(forms.DecimalField):
 
 
 # --- text -----------------------------------------------------------------------------------
+
+
+def has_control(value: str) -> bool:
+    """Whether a query parameter holds a control character (a NUL is refused by PostgreSQL):
+    the caller treats it as matching nothing. :func:`arrears.kernel.limits.has_control`."""
+    return limits.has_control(value)
 
 
 def check_bounded_text(value: str, *, max_length: int, multiline: bool) -> str:

@@ -22,6 +22,7 @@ from arrears.collections.models import Case, ContactAttempt, Promise, WorkItem
 from arrears.errorcodes import codes
 from arrears.ledger.models import Loan, RepaymentPlan
 from arrears.web.concessions import format_instalments
+from tests.roles import Role, make_user
 from tests.web.conftest import Book
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -254,3 +255,31 @@ def test_a_promise_is_accepted_exactly_up_to_what_is_owed(book: Book, excess: in
         assert Promise.objects.filter(case=case, status="pending").count() == before
     else:
         assert amount <= owed
+
+
+@pytest.mark.parametrize("day", ["0001-01-01", "9999-12-31", "2026-02-30"])
+def test_a_date_filter_outside_the_ledgers_range_is_no_500(book: Book, day: str) -> None:
+    """Found by the form fuzzer: ``/audit/?from=0001-01-01`` overflowed the time-zone
+    conversion, ``2026-02-30`` raised in Django's date parser; ``/loans/?as_of=`` likewise."""
+    carol = make_user(Role.COMPLIANCE_OFFICER, username="carol")
+    auditor = Client(HTTP_ACCEPT_LANGUAGE="en")
+    auditor.force_login(carol)
+    assert auditor.get("/audit/", {"from": day, "to": day}).status_code == 200
+    admin = Client(HTTP_ACCEPT_LANGUAGE="en")
+    admin.force_login(make_user(Role.ADMIN, username="root"))
+    response = admin.get("/loans/", {"as_of": day})
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "1970-01-01" in page or "is not a date" in page
+
+
+def test_a_promise_on_a_loan_the_ledger_cannot_compute_is_refused_not_a_500(book: Book) -> None:
+    case = book.cases[0]
+    Loan.objects.filter(borrower_id=case.borrower_id).update(principal_minor=10**15)
+    with pytest.raises(services.CollectionsError) as refused:
+        services.make_promise(case, amount_minor=100, due_date=book.today)
+    assert refused.value.code == "promise-owed-unknown"
+    response = _promise(book.client("ann"), case, "1.00", book.today)
+    assert response.status_code == 400
+    assert "cannot be computed" in _field_error(response.content.decode(), "promise-amount")
+    assert not Promise.objects.exists()

@@ -7,12 +7,11 @@ from datetime import datetime, time
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
-from django.utils.dateparse import parse_date
 
 from arrears import formfields
 from arrears.audit import services
@@ -20,6 +19,7 @@ from arrears.audit.access import may_view
 from arrears.audit.diff import changes
 from arrears.audit.export import bundle_zip
 from arrears.audit.models import AuditEntry
+from arrears.kernel.limits import has_control
 
 #: Most entries the page shows at once (newest first).
 PAGE_ROWS = 200
@@ -31,7 +31,12 @@ def _check(request: HttpRequest) -> None:
 
 
 def _day_bound(text: str, end: bool) -> datetime | None:
-    day = parse_date(text) if text else None
+    """The first or last instant of the typed day; a day that is not a date of the ledger's
+    range (``2026-02-30``, ``0001-01-01``) is no bound, never an overflow."""
+    try:
+        day = formfields.parse_bounded_date(text) if text else None
+    except ValidationError:
+        return None
     if day is None:
         return None
     moment = datetime.combine(day, time.max if end else time.min)
@@ -45,6 +50,9 @@ def filtered(params: Any) -> tuple[QuerySet[AuditEntry], dict[str, str]]:
         for name in ("subject_type", "subject_id", "actor", "case", "from", "to")
     }
     rows = AuditEntry.objects.all()
+    if any(has_control(value) for value in given.values()):
+        # a NUL is refused by PostgreSQL (and matches nothing on SQLite): no entry matches
+        return rows.none(), given
     if given["subject_type"]:
         rows = rows.filter(subject_type=given["subject_type"])
     if given["subject_id"]:

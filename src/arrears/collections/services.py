@@ -86,6 +86,10 @@ errorcodes.define(
         "promise-too-long": "a promise may run at most %(days)s days; propose a plan",
         "promise-above-owed": "%(amount)s is more than the borrower owes on %(day)s (%(owed)s)",
         "promise-too-large": "%(amount)s is above the ledger's limit of %(limit)s",
+        "promise-owed-unknown": (
+            "what the borrower owes on %(day)s cannot be computed (loan %(loan)s); correct the "
+            "loan's data first"
+        ),
         "contact-callback-too-far": (
             "a callback may be at most %(days)s days ahead (on or before %(last)s)"
         ),
@@ -345,8 +349,15 @@ def owed_on(case: Case, day: date) -> int:
     promise above it cannot be kept as made."""
     from arrears.ledger import selectors as ledger  # the ledger's replay, read at call time
 
-    loans = Loan.objects.filter(borrower_id=case.borrower_id, currency=case.currency)
-    return sum(ledger.loan_state(loan, day)[1].payoff for loan in loans)
+    total = 0
+    for loan in Loan.objects.filter(borrower_id=case.borrower_id, currency=case.currency):
+        try:
+            total += ledger.loan_state(loan, day)[1].payoff
+        except ArrearsError:  # a loan the ledger cannot compute: the debt is unknown
+            raise errorcodes.refuse(
+                CollectionsError, "promise-owed-unknown", field="amount", loan=loan.ref, day=day
+            ) from None
+    return total
 
 
 def make_promise(

@@ -27,6 +27,7 @@ from arrears.collections.workflow import business_date
 from arrears.complaints import messages
 from arrears.complaints.models import DESCRIPTION_MAX, RESOLUTION_MAX, Complaint
 from arrears.kernel.errors import ArrearsError
+from arrears.kernel.limits import has_control
 
 errorcodes.define(
     {
@@ -39,6 +40,9 @@ errorcodes.define(
         ),
         "complaint-description-required": "a complaint needs a description",
         "complaint-description-too-long": "the description may be at most %(most)s characters",
+        "complaint-description-control": (
+            "remove the control characters (NUL, escape…) from the description"
+        ),
         "complaint-wrong-case": "case #%(case)s is not the borrower's",
         "complaint-already-resolved": "complaint %(ref)s was already resolved",
         "complaint-unknown-root-cause": (
@@ -175,6 +179,10 @@ def file_complaint(
             "complaint-description-too-long",
             field="description",
             most=DESCRIPTION_MAX,
+        )
+    if has_control(text.replace("\n", "").replace("\r", "").replace("\t", "")):
+        raise errorcodes.refuse(
+            ComplaintError, "complaint-description-control", field="description"
         )
     at = received_at or timezone.now()
     day = timezone.localdate(at)

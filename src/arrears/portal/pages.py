@@ -284,11 +284,16 @@ def file_for(
         raise errorcodes.refuse(PortalInputError, "portal-category", field="category")
     contact_row = None
     if contact_id:
-        if not contact_id.isdigit() or len(contact_id) > 12:
+        contact_key = formfields.parse_id(contact_id)
+        if contact_key is None:
             raise errorcodes.refuse(PortalInputError, "portal-contact", field="contact")
-        contact_row = records.contact_of(borrower, int(contact_id))
+        contact_row = records.contact_of(borrower, contact_key)
     now = timezone.now()
     text = description.strip()
+    if formfields.has_control(text.replace("\n", "").replace("\r", "").replace("\t", "")):
+        raise errorcodes.refuse(
+            PortalInputError, "complaint-description-control", field="description"
+        )
     same = records.complaints_of(borrower).filter(
         category=category, description=text, received_at__gte=now - DUPLICATE_WINDOW
     )

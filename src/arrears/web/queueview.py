@@ -28,7 +28,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from arrears import errorcodes
+from arrears import errorcodes, formfields
 from arrears.collections.models import Case
 from arrears.collections.selectors import collector_of
 from arrears.kernel.errors import ArrearsError
@@ -221,7 +221,7 @@ def save_view(request: HttpRequest) -> HttpResponse:
     parsed = parse(QueryDict(request.POST.get("query", "")[:1000]), supervisor=True)
     query = normalised(parsed.values)
     name = request.POST.get("name", "").strip()
-    if not name or len(name) > MAX_NAME:
+    if not name or len(name) > MAX_NAME or formfields.has_control(name):
         messages.error(
             request,
             errorcodes.describe(

@@ -19,7 +19,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from arrears import errorcodes
+from arrears import errorcodes, formfields
 from arrears.kernel.errors import ArrearsError
 from arrears.ledger.masking import mask_national_id, mask_phone, mask_text
 from arrears.ledger.models import Borrower
@@ -40,6 +40,7 @@ errorcodes.define(
     {
         "search-too-short": "type at least %(min)s characters",
         "search-too-long": "a search is at most %(max)s characters",
+        "search-control-character": "remove the control characters (NUL, escape…) from the search",
     }
 )
 
@@ -56,6 +57,8 @@ def _check(query: str) -> None:
         raise errorcodes.refuse(SearchError, "search-too-long", field="q", max=MAX_LENGTH)
     if len(query) < MIN_LENGTH:
         raise errorcodes.refuse(SearchError, "search-too-short", field="q", min=MIN_LENGTH)
+    if formfields.has_control(query):  # PostgreSQL refuses a NUL in a parameter
+        raise errorcodes.refuse(SearchError, "search-control-character", field="q")
 
 
 @login_required

@@ -129,8 +129,8 @@ def team_list(request: HttpRequest) -> HttpResponse:
         # a collector id that cannot exist (letters, 30 digits) matches no case, never a 500
         wanted = formfields.parse_id(chosen)
         cases = cases.filter(collector_id=wanted) if wanted is not None else cases.none()
-    if stage:
-        cases = cases.filter(stage=stage)
+    if stage:  # one of the stages listed, or nothing (a NUL would be a PostgreSQL error)
+        cases = cases.filter(stage=stage) if stage in stages else cases.none()
     page = Paginator(cases, TEAM_PAGE_SIZE).get_page(request.GET.get("page"))
     for case in page.object_list:
         phones = list(case.borrower.phones.all())

@@ -10,13 +10,13 @@ from datetime import date
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
-from arrears import errorcodes
+from arrears import errorcodes, formfields
 from arrears.accounts.roles import Role, has_role
 from arrears.daily.models import DayRun
 from arrears.kernel.calendar import parse_date
@@ -54,10 +54,14 @@ def _as_of(request: HttpRequest, default: date | None) -> tuple[date | None, str
     if not text:
         return default, ""
     try:
-        return parse_date(text, field_name="as_of"), ""
+        parse_date(text, field_name="as_of")
     except InvalidDate:
-        error = errorcodes.refuse(InvalidDate, "web-invalid-date", field="as_of", value=text)
+        error = errorcodes.refuse(InvalidDate, "web-invalid-date", field="as_of", value=text[:40])
         return default, errorcodes.describe(error)
+    try:  # a real date, but inside the ledger's range (year 1 or 9999 overflows the replay)
+        return formfields.parse_bounded_date(text), ""
+    except ValidationError as refused:
+        return default, " ".join(refused.messages)
 
 
 #: Failing loans of a day run listed on the page; the rest are counted ("and N more").
@@ -119,6 +123,8 @@ def loans_by_bucket(request: HttpRequest) -> HttpResponse:
         bucket = request.GET.get("bucket") or next(
             (row["bucket"] for row in summary if row["bucket"] != "M0" and row["loans"]), "M0"
         )
+        if formfields.has_control(str(bucket)) or len(str(bucket)) > 40:
+            bucket = "M0"  # no bucket is named so (a NUL is a PostgreSQL error, not a filter)
         page = Paginator(selectors.loans_in_bucket(as_of, str(bucket)), 50).get_page(
             request.GET.get("page")
         )
