@@ -42,7 +42,8 @@ def moves_of(params: ReportParams) -> tuple[pl.DataFrame, pl.DataFrame, int, int
         stored += len(outside)
         days = [day for day in days if day not in set(outside["as_of"].to_list())]
     if days or not frames:
-        states = states_at(days, known_by=params.as_of)
+        # only what a roll reads: a stored day's read is two figures a loan, not every one
+        states = states_at(days, known_by=params.as_of, figures=("bucket", "payoff"))
         frames.append(states.frame.select(ROLL_COLUMNS))
         stored, replayed = stored + states.stored, states.replayed
     every = points(params.start, params.end)
