@@ -625,6 +625,15 @@ def test_bad_plan_lines_are_named(text: str, message: str) -> None:
     assert any(message in m for m in raised.value.messages), raised.value.messages
 
 
+def test_a_bad_plan_line_is_named_in_chinese_too() -> None:
+    """Every word of a line's error in the reader's language, the field's name included."""
+    for text, field in (("9999-12-31 10", "日期"), ("2026-04-01 1e2", "金额")):
+        with translation.override("zh-hans"), pytest.raises(forms.ValidationError) as raised:
+            parse_instalments(text, "CNY")
+        (message,) = raised.value.messages
+        assert field in message and "date" not in message and "amount" not in message, message
+
+
 # --- helpers --------------------------------------------------------------------------------
 
 

@@ -33,7 +33,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import get_language, gettext_lazy, pgettext
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
@@ -146,9 +146,9 @@ def parse_instalments(text: str, currency: str) -> list[tuple[date, int]]:
             )
             continue
         try:
-            where = "date"
+            where = pgettext("plan line", "date")
             due = formfields.parse_bounded_date(parts[0])
-            where = "amount"
+            where = pgettext("plan line", "amount")
             amount = formfields.parse_amount(parts[1], currency)
         except forms.ValidationError as error:
             detail = f"{where}: {' '.join(error.messages)}"
