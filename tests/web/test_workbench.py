@@ -613,11 +613,11 @@ def test_every_workbench_string_has_a_chinese_translation() -> None:
         catalogue = read_po(handle)
     missing = []
     for source in sources:
-        for _line, message, _comments, _context in extract(
+        for _line, message, _comments, context in extract(
             "python", io.BytesIO(source.encode()), keywords=keywords
         ):
             msgid = message[0] if isinstance(message, tuple) else message
-            entry = catalogue.get(msgid)
+            entry = catalogue.get(msgid, context=context)
             strings = entry.string if entry is not None else ""
             if not (all(strings) if isinstance(strings, tuple) else strings):
                 missing.append(msgid)
