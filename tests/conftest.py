@@ -11,6 +11,7 @@ start one pass ``--as-of`` / ``--now`` explicitly.
 from __future__ import annotations
 
 import os
+import zlib
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -137,6 +138,33 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     config.stash[COLLECTED] = {
         item.nodeid: frozenset(mark.name for mark in item.iter_markers()) for item in items
     }
+    _keep_shard(config, items)
+
+
+def shard_of(nodeid: str, shards: int) -> int:
+    """The shard (0…shards-1) of a test: a stable hash of its *file*, so a module's tests —
+    and the module-scoped books they share — stay in one shard, and a test lands in the same
+    shard on every machine whatever tests are added (Python's ``hash`` of a string is salted
+    per process; CRC-32 is not)."""
+    return zlib.crc32(nodeid.split("::", 1)[0].encode("utf-8")) % shards
+
+
+def _keep_shard(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """``ARREARS_TEST_SHARD=k/n`` keeps the tests of shard k (1-based) of n: CI runs its long
+    PostgreSQL pass as two jobs side by side. Unset, every test runs."""
+    text = os.environ.get("ARREARS_TEST_SHARD", "").strip()
+    if not text:
+        return
+    try:
+        k, n = (int(part) for part in text.split("/"))
+    except ValueError:
+        raise pytest.UsageError(f"ARREARS_TEST_SHARD={text!r}: give k/n, e.g. 1/2") from None
+    if not 1 <= k <= n:
+        raise pytest.UsageError(f"ARREARS_TEST_SHARD={text!r}: k must be 1…n")
+    dropped = [item for item in items if shard_of(item.nodeid, n) != k - 1]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = [item for item in items if shard_of(item.nodeid, n) == k - 1]
 
 
 #: Every collected test's node id and marker names, before ``-m`` / ``-k`` deselected any.

@@ -17,7 +17,7 @@ from typing import cast
 import pytest
 from _pytest.mark.expression import Expression  # pytest's own ``-m`` grammar and evaluation
 
-from tests.conftest import COLLECTED, drives_a_browser, needs_database
+from tests.conftest import COLLECTED, drives_a_browser, needs_database, shard_of
 
 CI_RUN = Path(__file__).resolve().parents[1] / ".ci" / "run"
 
@@ -114,3 +114,18 @@ def test_needs_database_reads_the_django_db_mark_and_the_fixture_closure(
 )
 def test_a_browser_test_is_one_with_a_live_server(fixturenames: list[str], expected: bool) -> None:
     assert drives_a_browser(cast(pytest.Item, FakeItem(fixturenames))) is expected
+
+
+def test_the_postgresql_shards_split_by_file_and_cover_the_whole_pass(
+    collected: dict[str, frozenset[str]],
+) -> None:
+    """``.ci/run`` runs the PostgreSQL pass as ``ARREARS_TEST_SHARD=1/2`` and ``2/2``: every
+    test file lands in exactly one shard (its module-scoped books are built once), and with
+    more than a handful of files neither shard is empty."""
+    assert 'ARREARS_TEST_SHARD="$1/2"' in CI_RUN.read_text()
+    files: dict[str, set[int]] = {}
+    for nodeid in collected:
+        files.setdefault(nodeid.split("::", 1)[0], set()).add(shard_of(nodeid, 2))
+    assert all(len(shards) == 1 for shards in files.values())
+    if len(files) > 20:
+        assert {shard for shards in files.values() for shard in shards} == {0, 1}
