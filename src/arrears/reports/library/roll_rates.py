@@ -33,20 +33,20 @@ def moves_of(params: ReportParams) -> tuple[pl.DataFrame, pl.DataFrame, int, int
     """The transitions of ``params``' period (month ends, see ``figures.points``), the roll
     states they come from, and the states read stored and replayed."""
     assert params.start is not None and params.end is not None
-    days = points(params.start, params.end)
-    frames, stored, replayed = [], 0, 0
+    every = points(params.start, params.end)
+    days, frames, stored, replayed = every, [], 0, 0
     root = getattr(settings, "ARREARS_REPORT_STATES", "")
     if root:  # a book too large for the database: the snapshot runners' output first
-        outside = month_end_states(root, days)
+        outside = month_end_states(root, every)
         frames.append(outside)
         stored += len(outside)
-        days = [day for day in days if day not in set(outside["as_of"].to_list())]
+        held = set(outside["as_of"].unique().to_list())
+        days = [day for day in every if day not in held]
     if days or not frames:
         # only what a roll reads: a stored day's read is two figures a loan, not every one
         states = states_at(days, known_by=params.as_of, figures=("bucket", "payoff"))
         frames.append(states.frame.select(ROLL_COLUMNS))
         stored, replayed = stored + states.stored, states.replayed
-    every = points(params.start, params.end)
     rolled = roll_state(pl.concat(frames), written_off(every, known_by=params.as_of))
     return transitions(rolled), rolled, stored, replayed
 
