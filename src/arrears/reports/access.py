@@ -17,7 +17,7 @@ from typing import Any
 
 from arrears.accounts.roles import Role, roles_of
 from arrears.collections.models import Collector
-from arrears.reports.base import REGISTRY, ReportSpec, load_all
+from arrears.reports.base import REGISTRY, ReportSpec, in_order, load_all
 
 #: Roles never shown a report, whatever its spec says.
 NEVER = frozenset({Role.COLLECTOR, Role.AGENCY_USER, Role.FIELD_AGENT})
@@ -58,5 +58,5 @@ def may_view(user: Any, spec: ReportSpec) -> bool:
 def visible_reports(user: Any) -> list[ReportSpec]:
     """The registered reports ``user`` may see, in their ``order`` (then name)."""
     load_all()
-    specs = sorted(REGISTRY.values(), key=lambda spec: (spec.order, spec.name))
+    specs = in_order(REGISTRY.values())
     return [spec for spec in specs if may_view(user, spec)]

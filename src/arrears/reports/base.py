@@ -12,7 +12,7 @@ needs its row's currency; a ``rate`` is a ``Decimal`` fraction 0–1 shown as a 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -118,6 +118,12 @@ def register(spec: ReportSpec) -> ReportSpec:
         raise ValueError(f"report {spec.name!r} is registered twice")
     REGISTRY[spec.name] = spec
     return spec
+
+
+def in_order(specs: Iterable[ReportSpec]) -> list[ReportSpec]:
+    """Reports in the order the index, the command and the pack show them: by ``order``, then
+    name."""
+    return sorted(specs, key=lambda spec: (spec.order, spec.name))
 
 
 def load_all() -> dict[str, ReportSpec]:

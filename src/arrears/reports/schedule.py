@@ -31,7 +31,7 @@ from pathlib import Path
 
 from django.conf import settings
 
-from arrears.reports.base import load_all
+from arrears.reports.base import in_order, load_all
 from arrears.reports.pack import LANGUAGES, build_pack
 from arrears.reports.params import month_params
 
@@ -53,7 +53,7 @@ def write_pack(
     :func:`pack_path`, atomically; returns the path, the number of reports and the bytes.
     ``now`` is the date the month must have ended before (default: today)."""
     params = month_params(month, now=now)
-    specs = sorted(load_all().values(), key=lambda s: (s.order, s.name))
+    specs = in_order(load_all().values())
     pdf = build_pack(specs, params, language)
     target = out or pack_path(month, language)
     target.parent.mkdir(parents=True, exist_ok=True)

@@ -22,7 +22,7 @@ from django.utils import translation
 
 from arrears.kernel.errors import ArrearsError
 from arrears.reports import cells, export
-from arrears.reports.base import Cell, ReportResult, ReportSpec, load_all
+from arrears.reports.base import Cell, ReportResult, ReportSpec, in_order, load_all
 from arrears.reports.pack import LANGUAGES
 from arrears.reports.params import read_params
 from arrears.reports.schedule import write_pack
@@ -128,7 +128,7 @@ class Command(BaseCommand):
             raise CommandError(str(error)) from None
 
     def _list(self, registry: dict[str, ReportSpec]) -> None:
-        for spec in sorted(registry.values(), key=lambda s: (s.order, s.name)):
+        for spec in in_order(registry.values()):
             kind = "period" if spec.period else "as-of"
             self.stdout.write(f"{spec.name:<28} {kind:<7} {spec.title}")
 
