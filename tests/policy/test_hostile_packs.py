@@ -45,10 +45,11 @@ def test_a_catastrophic_pattern_screens_a_message_in_linear_time() -> None:
     assert isinstance(params, ForbiddenParams)
     category = params.categories[0]
     assert category.patterns[0].engine == "re2"
-    started = time.perf_counter()
+    # the CPU this thread spent, not wall time: a loaded CI machine must not fail it
+    started = time.thread_time()
     assert screen(category, Prepared.of("a" * 29 + "!"), {}) == []
     assert screen(category, Prepared.of("a" * 100_000 + "!"), {}) == []
-    assert time.perf_counter() - started < 1  # Python's engine: 42 s for the 29 characters
+    assert time.thread_time() - started < 1  # Python's engine: 42 s for the 29 characters
     assert screen(category, Prepared.of("say aaa"), {}) == ["aaa"]
 
 
@@ -101,13 +102,13 @@ def test_a_pack_file_not_in_utf8_or_too_large_is_refused_with_the_line(tmp_path:
 
 
 def _bounded(text: str) -> None:
-    started = time.perf_counter()
+    started = time.thread_time()
     try:
         load_pack_text(text, source="f.yaml")
     except PolicyError as error:
         assert error.message.startswith("f.yaml")
         assert "\n" not in error.message  # one line, never a traceback
-    assert time.perf_counter() - started < 5
+    assert time.thread_time() - started < 5
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -149,7 +150,7 @@ def test_fuzzed_patterns_compile_safely_or_are_refused(pattern: str) -> None:
         compiled = compile_pattern(pattern)
     except PatternError:
         return
-    started = time.perf_counter()
+    started = time.thread_time()
     for text in ("a" * 5_000 + "!", "1" * 5_000 + "x", "ab" * 2_500):
         list(compiled.finditer(text))
-    assert time.perf_counter() - started < 2, pattern
+    assert time.thread_time() - started < 2, pattern

@@ -74,9 +74,10 @@ def test_the_flat_expression_agrees_with_polars_sql(text: str) -> None:
 
 def test_a_thousand_terms_load_quickly_and_more_are_refused() -> None:
     thousand = " AND ".join(f"dpd > {i}" for i in range(1_000))
-    started = time.perf_counter()
+    # the CPU this thread spent, not wall time: a loaded CI machine must not fail it
+    started = time.thread_time()
     load_strategy(_with_entry(thousand))
-    assert time.perf_counter() - started < 10  # was minutes: quadratic type resolution
+    assert time.thread_time() - started < 10  # was minutes: quadratic type resolution
     many = " AND ".join(f"dpd > {i}" for i in range(1_001))
     assert "more than 1,000 terms" in _error(_with_entry(many))
     huge = " AND ".join("dpd > 1" for _ in range(50_000))
@@ -162,13 +163,13 @@ _TOKENS = st.sampled_from(
 
 
 def _bounded(text: str) -> None:
-    started = time.perf_counter()
+    started = time.thread_time()
     try:
         load_strategy(text, source="f.yaml")
     except StrategyError as error:
         assert error.message.startswith("f.yaml"), error.message
         assert "\n" not in error.message  # one line, never a traceback
-    assert time.perf_counter() - started < 5
+    assert time.thread_time() - started < 5
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
