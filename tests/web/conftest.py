@@ -9,8 +9,10 @@ behind).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
@@ -20,7 +22,7 @@ from django.utils import timezone
 from arrears.collections.models import Case, Collector, Team
 from arrears.collections.workflow import evaluate_day
 from arrears.daily.services import day_run
-from tests import factories
+from tests import factories, sharing
 
 PHONES = ("+8613800000001", "+8613800000002", "+8613800000003")
 
@@ -43,8 +45,7 @@ class Book:
         return client
 
 
-@pytest.fixture
-def book(db: None) -> Book:
+def build_book() -> Book:
     """Three borrowers ~20 days late (the internal stage); ann works cases 0 and 1 (1 first by
     priority), bob case 2; lead and boss supervise the team; olga leads another team."""
     today = timezone.localdate()
@@ -72,6 +73,50 @@ def book(db: None) -> Book:
     for case in cases:
         case.refresh_from_db()
     return Book(today=today, cases=cases, staff=staff, team=team)
+
+
+@dataclass(frozen=True)
+class BookKeys:
+    """What a test needs to load the module's book afresh."""
+
+    today: date
+    cases: tuple[int, ...]
+    staff: tuple[tuple[str, int], ...]
+    team: int
+
+    @classmethod
+    def of(cls, book: Book) -> BookKeys:
+        staff = tuple((who, c.pk) for who, c in book.staff.items())
+        return cls(book.today, tuple(c.pk for c in book.cases), staff, book.team.pk)
+
+    def load(self) -> Book:
+        cases = Case.objects.in_bulk(self.cases)
+        staff = Collector.objects.select_related("user").in_bulk([pk for _, pk in self.staff])
+        return Book(
+            today=self.today,
+            cases=[cases[pk] for pk in self.cases],
+            staff={who: staff[pk] for who, pk in self.staff},
+            team=Team.objects.get(pk=self.team),
+        )
+
+
+@pytest.fixture(scope="module")
+def _web_book(django_db_setup: None, django_db_blocker: Any) -> Iterator[BookKeys]:
+    """The book, built once for the module (tests/sharing.py)."""
+    yield from sharing.module_book(django_db_blocker, build_book, BookKeys.of)
+
+
+@pytest.fixture
+def book(request: pytest.FixtureRequest, _web_book: BookKeys, db: None) -> Book:
+    """The module's book, as built (each test in its own savepoint)."""
+    sharing.refuse_transactional(request, "fresh_book")
+    return _web_book.load()
+
+
+@pytest.fixture
+def fresh_book(db: None) -> Book:
+    """The book built for one test: for transactional tests (a live server), which commit."""
+    return build_book()
 
 
 def no_pii(page: str) -> None:

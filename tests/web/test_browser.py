@@ -16,6 +16,7 @@ from django.contrib.auth import get_user_model
 from arrears.daily.services import day_run
 from tests import factories
 from tests.processes import REPO
+from tests.web.conftest import Book
 
 CHROMIUM = os.environ.get("ARREARS_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 pytestmark = pytest.mark.skipif(
@@ -95,6 +96,12 @@ def test_a_lead_logs_in_finds_the_loan_by_bucket_and_checks_the_penalty(browser_
     page.wait_for_selector("text=Instalments")
     assert page.inner_text("#dpd") == "5"
     assert "5 days × 833.33 × 0.075% = 3.10" in page.inner_text("#instalments")
+
+
+@pytest.fixture
+def book(fresh_book: Book) -> Book:
+    """These tests commit (a live server): the book built for each alone (tests/sharing.py)."""
+    return fresh_book
 
 
 @pytest.fixture

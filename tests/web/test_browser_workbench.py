@@ -44,6 +44,12 @@ def english_page():  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
+def book(fresh_book: Book) -> Book:
+    """These tests commit (a live server): the book built for each alone (tests/sharing.py)."""
+    return fresh_book
+
+
+@pytest.fixture
 def site(transactional_db: None, live_server, book: Book, _frozen_clock: time_machine.Traveller):  # type: ignore[no-untyped-def]
     """The workbench book behind a live server, mid-morning (the gate allows calls)."""
     _frozen_clock.move_to(
