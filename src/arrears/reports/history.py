@@ -6,11 +6,10 @@ of that day (``params.end_of_day``, midnight after it in the project's time zone
 when both hold:
 
 * what it is about happened by then (its event time or business date ≤ ``as_of``), and
-* it was recorded by then. Case events and placements carry their recording instant (``at``,
-  ``created_at``). Contact attempts, gate decisions, complaints and promises carry only the
-  time of what they record — a contact logged today may say it happened last week — so their
-  recording instant is the audit chain's: a row whose ``<model>.created`` audit entry is at
-  or after the cut-off is left out (``_late``); a promise also by its creation event.
+* it was recorded by then. Case events carry their recording instant (``at``); placements,
+  payments, work items, contact attempts, gate decisions, complaints and promises theirs
+  (``created_at``) beside the time of what they record — a contact logged today may say it
+  happened last week (:func:`_recorded`); a promise also by its creation event.
 
 The same holds for what changes a row later, since a later change may be back-dated: a
 payment's reversal counts by its ``reversed_at`` (:func:`reversal_known`), a placement's
@@ -115,15 +114,11 @@ def _local_day(column: str) -> pl.Expr:
     return pl.col(column).dt.convert_time_zone(settings.TIME_ZONE).dt.date()
 
 
-def _late(label: str, as_of: date) -> list[int]:
-    """Ids of ``label`` rows the audit chain saw created after the end of ``as_of``."""
-    from arrears.audit.models import AuditEntry
-
-    name = label.split(".")[1].lower()
-    rows = AuditEntry.objects.filter(
-        subject_type=label, action=f"{name}.created", at__gte=end_of_day(as_of)
-    ).values_list("subject_id", flat=True)
-    return [int(x) for x in rows if str(x).isdigit()]
+def _recorded(as_of: date) -> Q:
+    """Rows recorded (``created_at``) before the end of ``as_of``. A row from before the
+    column, that the audit chain gave no instant for (the migrations that added it took the
+    ``<model>.created`` entry's), has none and is read by its own time."""
+    return Q(created_at__isnull=True) | Q(created_at__lt=end_of_day(as_of))
 
 
 def _drop_late(frame: pl.DataFrame, column: str, late: list[int]) -> pl.DataFrame:
@@ -436,7 +431,7 @@ def promises(as_of: date) -> pl.DataFrame:
     from arrears.collections.workflow import promise_grace_days
 
     cut = end_of_day(as_of)
-    rows = Promise.objects.filter(made_on__lte=as_of).values_list(
+    rows = Promise.objects.filter(_recorded(as_of), made_on__lte=as_of).values_list(
         "id",
         "case_id",
         "case__borrower_id",
@@ -459,7 +454,7 @@ def promises(as_of: date) -> pl.DataFrame:
         if match := _PROMISE_ID.match(cause):
             late = created_late if before == "" else cancelled_late
             late.append(int(match.group(1)))
-    found = _drop_late(found, "promise_id", _late("collections.Promise", as_of) + created_late)
+    found = _drop_late(found, "promise_id", created_late)
     grace = promise_grace_days()
     found = found.with_columns(
         (pl.col("due_date") + pl.duration(days=grace)).alias("deadline"),
@@ -537,7 +532,9 @@ def contacts(
     from arrears.collections.models import ContactAttempt
 
     rows = ContactAttempt.objects.filter(
-        at__gte=start_of_day(first), at__lt=min(end_of_day(last), end_of_day(as_of))
+        _recorded(as_of),
+        at__gte=start_of_day(first),
+        at__lt=min(end_of_day(last), end_of_day(as_of)),
     )
     if overridden_only:
         rows = rows.filter(overridden=True)
@@ -555,7 +552,6 @@ def contacts(
         "overridden",
     )
     found = _read(rows, CONTACT_SCHEMA)
-    found = _drop_late(found, "contact_id", _late("collections.ContactAttempt", as_of))
     return found.with_columns(
         _local_day("at").alias("day"),
         pl.col("collector").fill_null(""),
@@ -595,7 +591,9 @@ def gate_decisions(as_of: date, first: date, last: date) -> pl.DataFrame:
     from arrears.contact.models import GateDecision
 
     rows = GateDecision.objects.filter(
-        at__gte=start_of_day(first), at__lt=min(end_of_day(last), end_of_day(as_of))
+        _recorded(as_of),
+        at__gte=start_of_day(first),
+        at__lt=min(end_of_day(last), end_of_day(as_of)),
     ).values_list(
         "id",
         "at",
@@ -612,7 +610,6 @@ def gate_decisions(as_of: date, first: date, last: date) -> pl.DataFrame:
         _json_scalar(found["overridden"]).is_in(["1", "true", "True"]).alias("overridden"),
         _json_ids(found["rules"]).alias("rules"),
     ).select(*GATE_SCHEMA)
-    found = _drop_late(found, "decision_id", _late("contact.GateDecision", as_of))
     return found.with_columns(
         _local_day("at").alias("day"),
         pl.when(pl.col("message_id").is_null())
@@ -642,7 +639,9 @@ def complaints(as_of: date, first: date, last: date) -> pl.DataFrame:
 
     cut = end_of_day(as_of)
     rows = Complaint.objects.filter(
-        received_at__gte=start_of_day(first), received_at__lt=min(end_of_day(last), cut)
+        _recorded(as_of),
+        received_at__gte=start_of_day(first),
+        received_at__lt=min(end_of_day(last), cut),
     )
     found = pl.DataFrame(
         list(
@@ -660,7 +659,6 @@ def complaints(as_of: date, first: date, last: date) -> pl.DataFrame:
         schema=COMPLAINT_SCHEMA,
         orient="row",
     )
-    found = _drop_late(found, "complaint_id", _late("complaints.Complaint", as_of))
     ids = found["complaint_id"].to_list()
     people = _links(Complaint.collectors.through, "user__username", ids, "collectors")
     firms = _links(Complaint.agencies.through, "agency__code", ids, "agencies")
