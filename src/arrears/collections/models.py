@@ -398,8 +398,9 @@ class ContactAttempt(models.Model):
         default=False, db_index=True, help_text="logged although the gate would not allow it"
     )
     override_reason = models.TextField(blank=True, default="")
-    #: When the row was recorded (``at`` is when the contact was made, and may be back-dated); empty on a row from before this column that the
-    #: audit chain gave no instant for (``reports.history`` then reads it by its own time).
+    #: When the row was recorded (``at`` is when the contact was made, and may be
+    #: back-dated); empty on a row from before this column that the audit chain gave no
+    #: instant for (``reports.history`` then reads it by its own time).
     created_at = models.DateTimeField(auto_now_add=True, null=True, blank=True)
     consent_by = models.CharField(
         max_length=20, blank=True, default="", help_text="the party who asked to be contacted"
@@ -455,8 +456,9 @@ class Promise(models.Model):
         related_name="promises",
         help_text="the agency whose user took the promise",
     )
-    #: When the row was recorded (``made_on`` may be back-dated); empty on a row from before this column that the
-    #: audit chain gave no instant for (``reports.history`` then reads it by its own time).
+    #: When the row was recorded (``made_on`` may be back-dated); empty on a row from before
+    #: this column that the audit chain gave no instant for (``reports.history`` then reads
+    #: it by its own time).
     created_at = models.DateTimeField(auto_now_add=True, null=True, blank=True)
 
     class Meta:
