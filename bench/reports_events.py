@@ -40,6 +40,7 @@ def seed(cases: int, contacts: int, rng: random.Random) -> dict[str, int]:
         print(f"  {what}: {time.perf_counter() - began:.1f}s", flush=True)
 
     from django.contrib.auth.models import User
+    from django.db.models import F
 
     from arrears.agencies.models import Agency, Placement
     from arrears.collections.bulk import insert_rows
@@ -176,10 +177,12 @@ def seed(cases: int, contacts: int, rng: random.Random) -> dict[str, int]:
                 outcomes[n % len(outcomes)],
                 gate,
                 overridden,
+                at,
             )
         )
         rules = [{"id": RULES[n % len(RULES)]}] if stopped else []
-        decisions.append((at, gate, "cn v1", rules, {"channel": "voice", "overridden": overridden}))
+        request = {"channel": "voice", "overridden": overridden}
+        decisions.append((at, gate, "cn v1", rules, request, at))
     insert_rows(
         ContactAttempt,
         [
@@ -192,10 +195,13 @@ def seed(cases: int, contacts: int, rng: random.Random) -> dict[str, int]:
             "outcome",
             "gate_outcome",
             "overridden",
+            "created_at",
         ],
         attempts,
     )
-    insert_rows(GateDecision, ["at", "outcome", "pack", "rules", "request"], decisions)
+    insert_rows(
+        GateDecision, ["at", "outcome", "pack", "rules", "request", "created_at"], decisions
+    )
     lap("contacts and decisions")
     promises, payments = [], []
     for n, (case, borrower, opened) in enumerate(case_rows):
@@ -203,11 +209,13 @@ def seed(cases: int, contacts: int, rng: random.Random) -> dict[str, int]:
             continue
         made = opened + timedelta(days=1)
         due = made + timedelta(days=7)
-        promises.append((case, 50_000, made, due, holder[case]))
+        promises.append((case, 50_000, made, due, holder[case], _instant(made, 2)))
         if n % 2 == 0:
             value = due - timedelta(days=1)
             payments.append((f"P{n}", loans[borrower], value, 50_000, "CNY", _instant(value, 3)))
-    insert_rows(Promise, ["case", "amount_minor", "made_on", "due_date", "made_by"], promises)
+    insert_rows(
+        Promise, ["case", "amount_minor", "made_on", "due_date", "made_by", "created_at"], promises
+    )
     insert_rows(
         Payment, ["ref", "loan", "value_date", "amount_minor", "currency", "created_at"], payments
     )
@@ -259,6 +267,7 @@ def seed(cases: int, contacts: int, rng: random.Random) -> dict[str, int]:
             "total_due_minor",
             "currency",
             "method",
+            "created_at",
         ],
         [
             (
@@ -271,6 +280,7 @@ def seed(cases: int, contacts: int, rng: random.Random) -> dict[str, int]:
                 100_000,
                 "CNY",
                 "bench",
+                _instant(opened, 1),
             )
             for n, (case, _b, opened) in enumerate(placed)
         ],
@@ -293,6 +303,8 @@ def seed(cases: int, contacts: int, rng: random.Random) -> dict[str, int]:
             upheld=n % 3 == 0,
         )
         complaint.collectors.add(holder[case])
+    # recorded when received (``auto_now_add`` stamped the generation's instant)
+    Complaint.objects.filter(reference__startswith="CP-").update(created_at=F("received_at"))
     lap("placements, complaints")
     return {
         "cases": len(case_rows),

@@ -198,6 +198,8 @@ def test_an_approved_waiver_changes_the_ledger_and_a_reversal_restores_it(
     )
     assert error.code == "waiver-reverse-supervisor-only"
     concessions.reverse_waiver(waiver, user=staff["lead"].user, on=AS_OF, reason="keyed twice")
+    stored = type(waiver).objects.get(pk=waiver.pk)
+    assert stored.reversed_at is not None and stored.reversed_at >= stored.created_at
     assert concessions.ledger_state(big_loan, AS_OF).penalty_outstanding == (
         before.penalty_outstanding
     )

@@ -519,6 +519,7 @@ def test_a_reversal_row_reverses_a_stored_payment_from_its_date(
     assert "applied 1, skipped 0" in run("payments", write_csv(tmp_path / "b.csv", [reversal]))
     payment = models.Payment.objects.get(ref="P1")
     assert (payment.reversed_on, payment.reversal_ref) == (date(2026, 2, 20), "R1")
+    assert payment.reversed_at is not None and payment.reversed_at >= payment.created_at
     assert models.Payment.objects.count() == 1  # a reversal is not a payment of its own
     assert "applied 0, skipped 1" in run("payments", tmp_path / "b.csv")
 

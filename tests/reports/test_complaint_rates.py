@@ -39,8 +39,9 @@ def _resolve(book: Any, complaint: Any, day: int, cause: str, month: int = 11) -
         )
 
 
-def test_rates_by_collector_agency_and_root_cause(settings: Any) -> None:
-    settings.ARREARS_AUDIT = True
+@pytest.mark.parametrize("audit", [True, False], ids=["audit", "no-audit"])
+def test_rates_by_collector_agency_and_root_cause(settings: Any, audit: bool) -> None:
+    settings.ARREARS_AUDIT = audit  # the recording instant is the row's own, chain or not
     book = make_book()
     ann = book.call(0, "ann", 3)
     book.call(1, "ann", 3)

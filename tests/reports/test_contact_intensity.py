@@ -14,8 +14,9 @@ from tests.reports.eventbook import PHONES, at, clock, make_book, rows, run
 pytestmark = pytest.mark.django_db
 
 
-def test_per_collector_per_case_and_the_as_of_rule(settings: Any) -> None:
-    settings.ARREARS_AUDIT = True  # a contact's recording instant is its audit entry's
+@pytest.mark.parametrize("audit", [True, False], ids=["audit", "no-audit"])
+def test_per_collector_per_case_and_the_as_of_rule(settings: Any, audit: bool) -> None:
+    settings.ARREARS_AUDIT = audit  # the recording instant is the row's own, chain or not
     book = make_book()
     book.call(0, "ann", 3)
     book.call(0, "ann", 4, "rpc")

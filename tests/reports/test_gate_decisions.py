@@ -14,8 +14,9 @@ from tests.reports.eventbook import at, clock, make_book, rows, run
 pytestmark = pytest.mark.django_db
 
 
-def test_decisions_by_rule_and_channel_and_overrides(settings: Any) -> None:
-    settings.ARREARS_AUDIT = True
+@pytest.mark.parametrize("audit", [True, False], ids=["audit", "no-audit"])
+def test_decisions_by_rule_and_channel_and_overrides(settings: Any, audit: bool) -> None:
+    settings.ARREARS_AUDIT = audit  # the recording instant is the row's own, chain or not
     book = make_book()
     book.call(0, "ann", 3)
     book.call(1, "ann", 3)

@@ -404,7 +404,8 @@ def reverse_waiver(waiver: Waiver, *, user: Any, on: date, reason: str) -> Waive
                 "waiver-reversal-before-effect", field="on", on=on, start=locked.effective_on
             )
         locked.status, locked.reversed_on, locked.reversal_reason = Approval.REVERSED, on, reason
-        locked.save(update_fields=["status", "reversed_on", "reversal_reason"])
+        locked.reversed_at = timezone.now()
+        locked.save(update_fields=["status", "reversed_on", "reversal_reason", "reversed_at"])
         _event(
             locked.loan,
             CaseEvent.Kind.WAIVER,
@@ -414,6 +415,7 @@ def reverse_waiver(waiver: Waiver, *, user: Any, on: date, reason: str) -> Waive
             on,
         )
     waiver.status, waiver.reversed_on, waiver.reversal_reason = Approval.REVERSED, on, reason
+    waiver.reversed_at = locked.reversed_at
     reevaluate(waiver.loan.borrower_id)
     return waiver
 

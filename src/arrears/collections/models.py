@@ -8,10 +8,12 @@ with an idempotency key, so re-running a day adds nothing. Amounts are integer m
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
 
@@ -92,6 +94,22 @@ class Collector(models.Model):
     def __str__(self) -> str:
         return f"{self.user.get_username()} ({self.team.code})"
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Save, and when the collector is new or changes team, record the move
+        (:class:`TeamMembership`) in the same transaction: a report as of a past day puts a
+        collector's work under the team they were in then."""
+        fields = kwargs.get("update_fields")
+        moved = (fields is None or "team" in fields or "team_id" in fields) and (
+            self._state.adding
+            or not Collector.objects.filter(pk=self.pk, team_id=self.team_id).exists()
+        )
+        with transaction.atomic():
+            super().save(*args, **kwargs)
+            if moved:
+                TeamMembership.objects.create(
+                    collector=self, team_id=self.team_id, since=timezone.now()
+                )
+
     @staticmethod
     def role_of(user: object) -> str:
         """The user's collections role, or '' for someone without a collector profile."""
@@ -107,6 +125,26 @@ class Collector(models.Model):
             Collector.Role.TEAM_LEAD,
             Collector.Role.MANAGER,
         ) or bool(getattr(user, "is_superuser", False))
+
+
+class TeamMembership(models.Model):
+    """A collector's team from an instant on: written by :meth:`Collector.save` whenever a
+    collector is created or moved, never changed. ``since`` is when the move was recorded
+    (a move has no business date: it holds from when it was made); empty on the rows the
+    migration that introduced this history wrote for the teams collectors were already in,
+    with nothing older known (in force since before any record). The team of a collector
+    as of an instant is the last row with ``since`` before it (``reports.history.teams``)."""
+
+    collector = models.ForeignKey(Collector, on_delete=models.CASCADE, related_name="memberships")
+    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="+")
+    since = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("collector_id", "id")
+        indexes = (models.Index(fields=["collector", "since"], name="membership_collector_since"),)
+
+    def __str__(self) -> str:
+        return f"{self.collector_id} in {self.team_id} since {self.since or 'the start'}"
 
 
 class ApprovalLimit(models.Model):
@@ -360,6 +398,10 @@ class ContactAttempt(models.Model):
         default=False, db_index=True, help_text="logged although the gate would not allow it"
     )
     override_reason = models.TextField(blank=True, default="")
+    #: When the row was recorded (``at`` is when the contact was made, and may be
+    #: back-dated); empty on a row from before this column that the audit chain gave no
+    #: instant for (``reports.history`` then reads it by its own time).
+    created_at = models.DateTimeField(auto_now_add=True, null=True, blank=True)
     consent_by = models.CharField(
         max_length=20, blank=True, default="", help_text="the party who asked to be contacted"
     )
@@ -414,6 +456,10 @@ class Promise(models.Model):
         related_name="promises",
         help_text="the agency whose user took the promise",
     )
+    #: When the row was recorded (``made_on`` may be back-dated); empty on a row from before
+    #: this column that the audit chain gave no instant for (``reports.history`` then reads
+    #: it by its own time).
+    created_at = models.DateTimeField(auto_now_add=True, null=True, blank=True)
 
     class Meta:
         ordering = ("due_date", "id")

@@ -99,6 +99,10 @@ class Complaint(models.Model):
     hold = models.ForeignKey(
         "collections.Hold", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    #: When the row was recorded (``received_at`` is when the borrower complained, and may be
+    #: back-dated); empty on a row from before this column that the audit chain gave no
+    #: instant for (``reports.history`` then reads it by its own time).
+    created_at = models.DateTimeField(auto_now_add=True, null=True, blank=True)
 
     class Meta:
         ordering = ("-received_at", "-id")

@@ -103,6 +103,10 @@ class GateDecision(models.Model):
     rules = models.JSONField(default=list, blank=True)
     next_allowed = models.DateTimeField(null=True, blank=True)
     request = models.JSONField(default=dict)
+    #: When the row was recorded (``at`` is the instant asked about, a logged contact's own
+    #: time); empty on a row from before this column that the audit chain gave no instant
+    #: for (``reports.history`` then reads it by its own time).
+    created_at = models.DateTimeField(auto_now_add=True, null=True, blank=True)
 
     class Meta:
         ordering = ("at", "id")

@@ -306,7 +306,9 @@ class Instalment(models.Model):
 
 class Payment(models.Model):
     """A payment received (还款). A reversal (bounce, chargeback) is recorded on the payment
-    itself with the date from which it counts as never made; rows are never deleted."""
+    itself with the date from which it counts as never made (``reversed_on``) and the instant
+    it was recorded (``reversed_at``: a reversal back-dated into a past month is not known to
+    a report as of that month's end run later); rows are never deleted."""
 
     ref = models.CharField(max_length=64, unique=True)
     loan = models.ForeignKey(Loan, on_delete=models.PROTECT, related_name="payments")
@@ -316,6 +318,10 @@ class Payment(models.Model):
     reversed_on = models.DateField(null=True, blank=True)
     reversal_ref = models.CharField(max_length=64, null=True, blank=True, unique=True)
     reversal_reason = models.CharField(max_length=200, blank=True, default="")
+    #: When the reversal was recorded; empty on a reversal recorded before this column
+    #: existed and found nowhere in the audit chain: read as recorded at the start of
+    #: ``reversed_on`` (``reports.history.reversal_known``).
+    reversed_at = models.DateTimeField(null=True, blank=True)
     source = models.CharField(max_length=200, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -352,7 +358,8 @@ class Waiver(models.Model):
     """A waiver (减免) of one component of a loan's debt, in force once approved.
 
     Only approved waivers reach the kernel; reversing one sets ``reversed_on`` and the replay
-    treats it as never made from that date. Waived totals are derived by replay, never stored.
+    treats it as never made from that date; ``reversed_at`` is when the reversal was recorded
+    (as on a payment). Waived totals are derived by replay, never stored.
     """
 
     class Reason(models.TextChoices):
@@ -377,6 +384,7 @@ class Waiver(models.Model):
     approvals = models.JSONField(default=list, blank=True, help_text="[{user, role, at}]")
     reversed_on = models.DateField(null=True, blank=True)
     reversal_reason = models.CharField(max_length=200, blank=True, default="")
+    reversed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

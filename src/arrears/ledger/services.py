@@ -19,6 +19,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max, Q
+from django.utils import timezone
 
 from arrears import errorcodes
 from arrears.calendars import by_name
@@ -534,6 +535,7 @@ def reverse_payment(
     payment.reversed_on = reversed_on
     payment.reversal_ref = reversal_ref
     payment.reversal_reason = reason
-    payment.save(update_fields=["reversed_on", "reversal_ref", "reversal_reason"])
+    payment.reversed_at = timezone.now()
+    payment.save(update_fields=["reversed_on", "reversal_ref", "reversal_reason", "reversed_at"])
     _announce(payment, "reversed")
     return payment

@@ -6,17 +6,22 @@ of that day (``params.end_of_day``, midnight after it in the project's time zone
 when both hold:
 
 * what it is about happened by then (its event time or business date ≤ ``as_of``), and
-* it was recorded by then. Case events and placements carry their recording instant (``at``,
-  ``created_at``). Contact attempts, gate decisions, complaints and promises carry only the
-  time of what they record — a contact logged today may say it happened last week — so their
-  recording instant is the audit chain's: a row whose ``<model>.created`` audit entry is at
-  or after the cut-off is left out (``_late``); a promise also by its creation event.
+* it was recorded by then. Case events carry their recording instant (``at``); placements,
+  payments, work items, contact attempts, gate decisions, complaints and promises theirs
+  (``created_at``) beside the time of what they record — a contact logged today may say it
+  happened last week (:func:`_recorded`); a promise also by its creation event.
+
+The same holds for what changes a row later, since a later change may be back-dated: a
+payment's reversal counts by its ``reversed_at`` (:func:`reversal_known`), a placement's
+recall and a promise's cancellation by the case event each writes (``placement …:recalled``,
+``promise`` → ``cancelled``), a collector's team by the moves recorded in
+``collections.TeamMembership`` (:func:`teams`, :func:`attribute`).
 
 Outcomes are derived, never read from mutable status fields whose history is not kept:
 a promise is kept, partly kept, broken or still pending as of D from the payments recorded by
 D (the daily run's rule, ``collections.workflow.judge_promises``); a case is closed as of D by
 its ``closed`` event recorded by D; a complaint's root cause counts once it was resolved by D.
-What has no recorded history (a collector's team, a case's arm) is read as it is now; see
+What has no recorded history (a case's arm, a complaint's links) is read as it is now; see
 ``docs/reports.md``, "Event reports".
 
 Names, never numbers: collectors appear by username and agencies by code; no phone number,
@@ -27,12 +32,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 import polars as pl
 from django.conf import settings
 from django.db import connection
+from django.db.models import Q
 from django.utils import timezone
 
 from arrears.reports.params import end_of_day
@@ -54,6 +60,9 @@ KEPT, PARTIAL, BROKEN, CANCELLED, PENDING = (
 NOBODY = "—"
 
 _PROMISE_ID = re.compile(r"^promise #(\d+)")
+_RECALL_KEY = re.compile(r":placement:(\d+):recalled$")
+#: Before any recorded team move: the instant a membership without ``since`` is in force from.
+_EVER = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def start_of_day(day: date) -> datetime:
@@ -105,15 +114,11 @@ def _local_day(column: str) -> pl.Expr:
     return pl.col(column).dt.convert_time_zone(settings.TIME_ZONE).dt.date()
 
 
-def _late(label: str, as_of: date) -> list[int]:
-    """Ids of ``label`` rows the audit chain saw created after the end of ``as_of``."""
-    from arrears.audit.models import AuditEntry
-
-    name = label.split(".")[1].lower()
-    rows = AuditEntry.objects.filter(
-        subject_type=label, action=f"{name}.created", at__gte=end_of_day(as_of)
-    ).values_list("subject_id", flat=True)
-    return [int(x) for x in rows if str(x).isdigit()]
+def _recorded(as_of: date) -> Q:
+    """Rows recorded (``created_at``) before the end of ``as_of``. A row from before the
+    column, that the audit chain gave no instant for (the migrations that added it took the
+    ``<model>.created`` entry's), has none and is read by its own time."""
+    return Q(created_at__isnull=True) | Q(created_at__lt=end_of_day(as_of))
 
 
 def _drop_late(frame: pl.DataFrame, column: str, late: list[int]) -> pl.DataFrame:
@@ -230,18 +235,74 @@ def holder_on(frame: pl.DataFrame, held: pl.DataFrame, day: str = "day") -> pl.D
     return out.rename({"collector": "holder"}).with_columns(pl.col("holder").fill_null(""))
 
 
-TEAM_SCHEMA = {"username": pl.String, "team": pl.String}
+TEAM_SCHEMA = {"username": pl.String, "team": pl.String, "since": pl.Datetime("us", "UTC")}
 
 
-def teams() -> pl.DataFrame:
-    """Each collector's team (code) — as it is now: team moves keep no history."""
-    from arrears.collections.models import Collector
+def teams(as_of: date) -> pl.DataFrame:
+    """Each collector's team (code) from ``since`` on: the moves recorded
+    (``collections.TeamMembership``) by the end of ``as_of``, in order, ``since`` of a team
+    held from before any record filled with the distant past. A collector with no move recorded
+    by then (created later) gets their first recorded team from the distant past, and one with
+    no recorded move at all (written around ``Collector.save``) their current team: the only
+    two readings of the present, neither changing once a collector exists."""
+    from arrears.collections.models import Collector, TeamMembership
 
-    rows = Collector.objects.values_list("user__username", "team__code")
-    return pl.DataFrame(list(rows.order_by("user__username")), schema=TEAM_SCHEMA, orient="row")
+    cut = end_of_day(as_of)
+    moves = _read(
+        TeamMembership.objects.order_by("collector_id", "id").values_list(
+            "collector__user__username", "team__code", "since"
+        ),
+        TEAM_SCHEMA,
+    ).with_columns(pl.col("since").fill_null(_EVER))
+    utc_cut = pl.lit(cut).dt.convert_time_zone("UTC")
+    known = moves.filter(pl.col("since") < utc_cut)
+    first = (
+        moves.group_by("username", maintain_order=True)
+        .first()
+        .join(known.select("username").unique(), on="username", how="anti")
+        .with_columns(pl.lit(_EVER).dt.convert_time_zone("UTC").alias("since"))
+    )
+    current = _read(
+        Collector.objects.filter(memberships__isnull=True).values_list(
+            "user__username", "team__code"
+        ),
+        {"username": pl.String, "team": pl.String},
+    ).with_columns(pl.lit(_EVER).dt.convert_time_zone("UTC").alias("since"))
+    return pl.concat([known, first, current.select(*TEAM_SCHEMA)]).sort("username", "since")
+
+
+def team_on(
+    frame: pl.DataFrame, moves: pl.DataFrame, as_of: date, *, day: str, person: str
+) -> pl.Series:
+    """The team (code) of the collector ``person`` of each row of ``frame`` at the end of its
+    ``day`` (at most ``as_of``) by ``moves`` (:func:`teams`); :data:`NOBODY` where none."""
+    midnight = (pl.min_horizontal(pl.col(day), pl.lit(as_of)) + pl.duration(days=1)).cast(
+        pl.Datetime("us")
+    )
+    rows = frame.select(pl.col(person).alias("username"), pl.col(day)).with_columns(
+        midnight.dt.replace_time_zone(settings.TIME_ZONE, ambiguous="earliest")
+        .dt.convert_time_zone("UTC")
+        .alias("_until"),
+    )
+    found = (
+        rows.with_row_index("_row")
+        .sort("_until")
+        .join_asof(
+            moves.sort("since"),
+            left_on="_until",
+            right_on="since",
+            by="username",
+            strategy="backward",
+            allow_exact_matches=False,
+            check_sortedness=False,
+        )
+        .sort("_row")
+    )
+    return found["team"].fill_null(NOBODY)
 
 
 PLACEMENT_SCHEMA = {
+    "placement_id": pl.Int64,
     "case_id": pl.Int64,
     "agency": pl.String,
     "placed_on": pl.Date,
@@ -252,18 +313,30 @@ PLACEMENT_SCHEMA = {
 
 def placements(as_of: date) -> pl.DataFrame:
     """Placements made by ``as_of`` and recorded by its end; ``recalled_on`` only when the
-    recall was on or before ``as_of`` (a later recall: still placed as of then)."""
+    recall was on or before ``as_of`` and recorded by its end (its ``placement`` case event,
+    ``agencies.placement.recall_now``'s): a later recall, or one back-dated but recorded
+    later, leaves the case placed as of then."""
     from arrears.agencies.models import Placement
+    from arrears.collections.models import CaseEvent
 
-    rows = Placement.objects.filter(placed_on__lte=as_of, created_at__lt=end_of_day(as_of))
+    cut = end_of_day(as_of)
+    rows = Placement.objects.filter(placed_on__lte=as_of, created_at__lt=cut)
     found = pl.DataFrame(
-        list(rows.values_list("case_id", "agency__code", "placed_on", "ends_on", "recalled_on")),
+        list(
+            rows.values_list("id", "case_id", "agency__code", "placed_on", "ends_on", "recalled_on")
+        ),
         schema=PLACEMENT_SCHEMA,
         orient="row",
     )
-    return found.with_columns(
-        pl.when(pl.col("recalled_on") <= as_of).then(pl.col("recalled_on")).alias("recalled_on")
-    )
+    late = [
+        int(match.group(1))
+        for key in CaseEvent.objects.filter(
+            kind=CaseEvent.Kind.PLACEMENT, key__endswith=":recalled", at__gte=cut
+        ).values_list("key", flat=True)
+        if (match := _RECALL_KEY.search(key or ""))
+    ]
+    known = (pl.col("recalled_on") <= as_of) & ~pl.col("placement_id").is_in(late)
+    return found.with_columns(pl.when(known).then(pl.col("recalled_on")).alias("recalled_on"))
 
 
 def agency_on(frame: pl.DataFrame, placed: pl.DataFrame, day: str = "day") -> pl.DataFrame:
@@ -303,15 +376,25 @@ PAYMENT_SCHEMA = {
 }
 
 
+def reversal_known(as_of: date) -> Q:
+    """A payment (or waiver) reversed on or before ``as_of`` by a reversal recorded by the end
+    of ``as_of``: ``reversed_at`` before the cut-off. A reversal without ``reversed_at`` (one
+    recorded before the column existed that the audit chain did not give an instant for) is
+    read as recorded at the start of its ``reversed_on``, as it always was."""
+    return Q(reversed_on__lte=as_of) & (
+        Q(reversed_at__isnull=True) | Q(reversed_at__lt=end_of_day(as_of))
+    )
+
+
 def payments(as_of: date, first: date | None = None) -> pl.DataFrame:
     """Payments with value dates from ``first`` to ``as_of``, recorded by the end of
-    ``as_of`` and not reversed by then, per borrower."""
+    ``as_of`` and not reversed by then (:func:`reversal_known`), per borrower."""
     from arrears.ledger.models import Payment
 
     rows = Payment.objects.filter(value_date__lte=as_of, created_at__lt=end_of_day(as_of))
     if first is not None:
         rows = rows.filter(value_date__gte=first)
-    rows = rows.exclude(reversed_on__lte=as_of)
+    rows = rows.exclude(reversal_known(as_of))
     return pl.DataFrame(
         list(rows.values_list("loan__borrower_id", "value_date", "amount_minor", "currency")),
         schema=PAYMENT_SCHEMA,
@@ -339,7 +422,8 @@ def promises(as_of: date) -> pl.DataFrame:
     """Promises made by ``as_of`` and recorded by its end, each with ``deadline`` (due date
     plus the grace), ``paid`` (the borrower's payments in the promise's currency from the day
     it was made to the deadline, as known on ``as_of``) and ``outcome`` as of ``as_of``:
-    ``cancelled`` (replaced by a newer promise by ``as_of``, before its deadline), else
+    ``cancelled`` (replaced by a newer promise by ``as_of``, before its deadline, and the
+    replacement's ``cancelled`` case event recorded by the end of ``as_of``), else
     ``kept`` once paid reaches the amount less the tolerance, ``pending`` up to the deadline,
     then ``partially_kept`` or ``broken`` —
     ``collections.workflow.judge_promises``'s rule."""
@@ -347,7 +431,7 @@ def promises(as_of: date) -> pl.DataFrame:
     from arrears.collections.workflow import promise_grace_days
 
     cut = end_of_day(as_of)
-    rows = Promise.objects.filter(made_on__lte=as_of).values_list(
+    rows = Promise.objects.filter(_recorded(as_of), made_on__lte=as_of).values_list(
         "id",
         "case_id",
         "case__borrower_id",
@@ -362,14 +446,15 @@ def promises(as_of: date) -> pl.DataFrame:
         "agency__code",
     )
     found = pl.DataFrame(list(rows), schema=PROMISE_SCHEMA, orient="row")
-    created_late = [
-        int(match.group(1))
-        for cause in CaseEvent.objects.filter(
-            kind=CaseEvent.Kind.PROMISE, from_value="", at__gte=cut
-        ).values_list("cause", flat=True)
-        if (match := _PROMISE_ID.match(cause))
-    ]
-    found = _drop_late(found, "promise_id", _late("collections.Promise", as_of) + created_late)
+    created_late: list[int] = []
+    cancelled_late: list[int] = []
+    for before, cause in CaseEvent.objects.filter(
+        Q(from_value="") | Q(to_value=CANCELLED), kind=CaseEvent.Kind.PROMISE, at__gte=cut
+    ).values_list("from_value", "cause"):
+        if match := _PROMISE_ID.match(cause):
+            late = created_late if before == "" else cancelled_late
+            late.append(int(match.group(1)))
+    found = _drop_late(found, "promise_id", created_late)
     grace = promise_grace_days()
     found = found.with_columns(
         (pl.col("due_date") + pl.duration(days=grace)).alias("deadline"),
@@ -398,8 +483,10 @@ def promises(as_of: date) -> pl.DataFrame:
     )
     # replaced by a newer promise while it still ran; one replaced after its deadline (no
     # daily run had judged it) is judged like any other
-    cancelled = (pl.col("status") == CANCELLED) & (
-        pl.col("resolved_on") <= pl.min_horizontal(pl.lit(as_of), pl.col("deadline"))
+    cancelled = (
+        (pl.col("status") == CANCELLED)
+        & (pl.col("resolved_on") <= pl.min_horizontal(pl.lit(as_of), pl.col("deadline")))
+        & ~pl.col("promise_id").is_in(cancelled_late)
     )
     kept = pl.col("paid") >= pl.col("amount") - pl.col("tolerance")
     outcome = (
@@ -445,7 +532,9 @@ def contacts(
     from arrears.collections.models import ContactAttempt
 
     rows = ContactAttempt.objects.filter(
-        at__gte=start_of_day(first), at__lt=min(end_of_day(last), end_of_day(as_of))
+        _recorded(as_of),
+        at__gte=start_of_day(first),
+        at__lt=min(end_of_day(last), end_of_day(as_of)),
     )
     if overridden_only:
         rows = rows.filter(overridden=True)
@@ -463,7 +552,6 @@ def contacts(
         "overridden",
     )
     found = _read(rows, CONTACT_SCHEMA)
-    found = _drop_late(found, "contact_id", _late("collections.ContactAttempt", as_of))
     return found.with_columns(
         _local_day("at").alias("day"),
         pl.col("collector").fill_null(""),
@@ -503,7 +591,9 @@ def gate_decisions(as_of: date, first: date, last: date) -> pl.DataFrame:
     from arrears.contact.models import GateDecision
 
     rows = GateDecision.objects.filter(
-        at__gte=start_of_day(first), at__lt=min(end_of_day(last), end_of_day(as_of))
+        _recorded(as_of),
+        at__gte=start_of_day(first),
+        at__lt=min(end_of_day(last), end_of_day(as_of)),
     ).values_list(
         "id",
         "at",
@@ -520,7 +610,6 @@ def gate_decisions(as_of: date, first: date, last: date) -> pl.DataFrame:
         _json_scalar(found["overridden"]).is_in(["1", "true", "True"]).alias("overridden"),
         _json_ids(found["rules"]).alias("rules"),
     ).select(*GATE_SCHEMA)
-    found = _drop_late(found, "decision_id", _late("contact.GateDecision", as_of))
     return found.with_columns(
         _local_day("at").alias("day"),
         pl.when(pl.col("message_id").is_null())
@@ -550,7 +639,9 @@ def complaints(as_of: date, first: date, last: date) -> pl.DataFrame:
 
     cut = end_of_day(as_of)
     rows = Complaint.objects.filter(
-        received_at__gte=start_of_day(first), received_at__lt=min(end_of_day(last), cut)
+        _recorded(as_of),
+        received_at__gte=start_of_day(first),
+        received_at__lt=min(end_of_day(last), cut),
     )
     found = pl.DataFrame(
         list(
@@ -568,7 +659,6 @@ def complaints(as_of: date, first: date, last: date) -> pl.DataFrame:
         schema=COMPLAINT_SCHEMA,
         orient="row",
     )
-    found = _drop_late(found, "complaint_id", _late("complaints.Complaint", as_of))
     ids = found["complaint_id"].to_list()
     people = _links(Complaint.collectors.through, "user__username", ids, "collectors")
     firms = _links(Complaint.agencies.through, "agency__code", ids, "agencies")
@@ -613,9 +703,9 @@ def work_items(as_of: date) -> pl.DataFrame:
 def attribute(frame: pl.DataFrame, as_of: date, *, day: str, person: str) -> pl.DataFrame:
     """``frame`` (``case_id``, a date column ``day``, a username column ``person``) with who
     answers for each row: ``collector`` (``person``, else the collector who held the case at
-    the end of ``day``), their ``team`` (as it is now) and ``agency`` (the row's own ``agency``
-    when it has one, else the agency the case was placed with on ``day``); :data:`NOBODY`
-    where there is none."""
+    the end of ``day``), their ``team`` at the end of ``day`` (:func:`team_on`) and
+    ``agency`` (the row's own ``agency`` when it has one, else the agency the case was placed
+    with on ``day``); :data:`NOBODY` where there is none."""
     held = holder_on(frame.select("case_id", day), assignments(as_of), day=day)["holder"]
     placed = agency_on(frame.select("case_id", day), placements(as_of), day=day)["placed_with"]
     own_agency = pl.col("agency") if "agency" in frame.columns else pl.lit("")
@@ -631,6 +721,5 @@ def attribute(frame: pl.DataFrame, as_of: date, *, day: str, person: str) -> pl.
         .replace("", NOBODY)
         .alias("agency"),
     )
-    return out.join(
-        teams().rename({"username": "collector"}), on="collector", how="left"
-    ).with_columns(pl.col("team").fill_null(NOBODY))
+    team = team_on(out, teams(as_of), as_of, day=day, person="collector")
+    return out.with_columns(team.alias("team"))

@@ -201,13 +201,17 @@ def write_reversals(table: Table, reversals: list[ReversalRow]) -> None:
     reason = f"imported from {table.file_name}"[:200]
     reversal_of = {r.reverses: r for r in reversals}
     targets = lookups.fetch(models.Payment.objects.all(), "ref", reversal_of)
+    now = timezone.now()
     for payment in targets:
         reversal = reversal_of[payment.ref]
         payment.reversed_on = reversal.reversed_on
         payment.reversal_ref = reversal.ref
         payment.reversal_reason = reason
+        payment.reversed_at = now
     models.Payment.objects.bulk_update(
-        targets, ["reversed_on", "reversal_ref", "reversal_reason"], batch_size=BULK_BATCH
+        targets,
+        ["reversed_on", "reversal_ref", "reversal_reason", "reversed_at"],
+        batch_size=BULK_BATCH,
     )
 
 

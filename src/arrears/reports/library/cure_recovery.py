@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from arrears.ledger.models import Payment
+from arrears.reports import history
 from arrears.reports.base import (
     Cell,
     Chart,
@@ -143,14 +144,15 @@ def curves(rolled: pl.DataFrame, cash: pl.DataFrame, key: str) -> pl.DataFrame:
 
 def _cash(params: ReportParams, first: date, last: date) -> pl.DataFrame:
     """Payments with value dates in ``(first, last]`` recorded by the end of ``as_of`` and
-    not reversed by then."""
+    not reversed by then (``history.reversal_known``: a reversal recorded later, even
+    back-dated, is not known as of then)."""
     rows = (
         Payment.objects.filter(
             value_date__gt=first,
             value_date__lte=last,
             created_at__lt=end_of_day(params.as_of),
         )
-        .exclude(reversed_on__lte=params.as_of)
+        .exclude(history.reversal_known(params.as_of))
         .order_by()
         .values_list("loan_id", "value_date", "amount_minor")
     )

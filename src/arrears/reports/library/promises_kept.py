@@ -3,9 +3,9 @@
 The promises due in the period (due date from ``from`` to ``to``), each judged as of
 ``as_of`` from the payments recorded by then (``history.promises``). A promise counts for the
 collector who took it (``made_by``; else the collector holding the case that day), that
-collector's team, and the agency that took it (else the agency the case was placed with that
-day). The kept rate is kept ÷ judged (kept + partly kept + broken): pending and cancelled
-promises are listed but not in it.
+collector's team that day (``history.team_on``), and the agency that took it (else the agency
+the case was placed with that day). The kept rate is kept ÷ judged (kept + partly kept +
+broken): pending and cancelled promises are listed but not in it.
 """
 
 from __future__ import annotations
@@ -123,7 +123,7 @@ def compute(params: ReportParams) -> ReportResult:
         ),
         _(
             "A promise counts for the collector and agency who took it, else for who held the "
-            "case the day it was made; teams are as they are today."
+            "case the day it was made, and for the team its collector was in that day."
         ),
         _(
             "Paid towards a promise: the borrower's payments from the day it was made to its due "
