@@ -48,6 +48,14 @@ def _frozen_clock() -> Iterator[time_machine.Traveller]:
         yield traveller
 
 
+@pytest.fixture(autouse=True)
+def _no_commit_inside_a_shared_book(request: pytest.FixtureRequest) -> None:
+    """A test that commits cannot run inside a module's shared book (tests/sharing.py)."""
+    from tests import sharing
+
+    sharing.check_not_inside(request)
+
+
 @pytest.fixture(scope="session")
 def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An SQLite file `arrears migrate` set up in a child process, once a session: the tests

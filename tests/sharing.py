@@ -47,6 +47,22 @@ def is_transactional(request: pytest.FixtureRequest) -> bool:
     return committed or not TRANSACTIONAL.isdisjoint(request.fixturenames)
 
 
+#: The modules whose shared transaction is open (at most one at a time: pytest ends a module's
+#: fixtures before the next module's tests).
+OPEN: set[str] = set()
+
+
+def check_not_inside(request: pytest.FixtureRequest) -> None:
+    """Fail a transactional test that would run inside a module's open shared transaction (it
+    commits, and Django empties the tables after it): such a test belongs in a module that
+    shares no book. Called for every test by ``tests/conftest.py``."""
+    if OPEN and is_transactional(request):
+        pytest.fail(
+            f"{request.node.nodeid}: a transactional test in a module that shares a book "
+            f"({', '.join(sorted(OPEN))}); move it to a module of its own"
+        )
+
+
 def _frozen_instant() -> Any:
     from tests.conftest import frozen_instant
 
@@ -59,6 +75,7 @@ def module_book(blocker: Any, build: Callable[[], T], keys: Callable[[T], K]) ->
     all back when the module ends."""
     from django.db import transaction
 
+    module = build.__module__
     with blocker.unblock():
         atomic = transaction.atomic()
         atomic.__enter__()
@@ -69,9 +86,11 @@ def module_book(blocker: Any, build: Callable[[], T], keys: Callable[[T], K]) ->
             transaction.set_rollback(True)
             atomic.__exit__(None, None, None)
             raise
+    OPEN.add(module)
     try:
         yield built
     finally:
+        OPEN.discard(module)
         with blocker.unblock():
             transaction.set_rollback(True)
             atomic.__exit__(None, None, None)

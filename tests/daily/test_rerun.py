@@ -3,9 +3,7 @@
 
 from __future__ import annotations
 
-import os
-import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 from typing import Any
 
@@ -21,7 +19,7 @@ from arrears.daily.store import replace_loans
 from arrears.kernel.contract import STORED
 from arrears.ledger import models
 from arrears.ledger import services as ledger
-from tests import factories
+from tests import factories, sharing
 from tests.ledger import books
 
 AS_OF = date(2026, 6, 10)
@@ -33,9 +31,20 @@ def _any_share(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(services, "RERUN_MAX_SHARE", 1.0)
 
 
-@pytest.fixture
-def book(db: None) -> list[models.Loan]:
+def _build() -> list[models.Loan]:
     return books.concession_book(loans=16)
+
+
+@pytest.fixture(scope="module")
+def _shared_book(django_db_setup: None, django_db_blocker: Any) -> Iterator[list[int]]:
+    """Sixteen loans with waivers and plans, built once for the module (tests/sharing.py)."""
+    yield from sharing.module_book(django_db_blocker, _build, lambda loans: [x.pk for x in loans])
+
+
+@pytest.fixture
+def book(_shared_book: list[int], db: None) -> list[models.Loan]:
+    loans = models.Loan.objects.in_bulk(_shared_book)
+    return [loans[pk] for pk in _shared_book]
 
 
 @pytest.fixture
@@ -353,53 +362,3 @@ def test_one_statement_writing_rows_of_many_loans_bumps_each_of_them(book):
     raw(f"DELETE FROM ledger_instalment WHERE loan_id IN ({marks})", paid)
     gone = dict(models.Loan.objects.values_list("id", "revision"))
     assert all(gone[loan] > after[loan] for loan in paid)
-
-
-needs_postgres = pytest.mark.skipif(
-    not os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")),
-    reason="needs a second connection committing during the run (SQLite's in-memory test "
-    "database is one connection); run with DATABASE_URL=postgresql://…",
-)
-
-
-@needs_postgres
-@pytest.mark.django_db(transaction=True)
-def test_a_payment_committed_during_a_run_is_left_to_the_next_rerun(monkeypatch):
-    """The revision stored with a state is the one of the rows it was computed from: a payment
-    committed after the run's read began is neither in its figures nor in its revision, so the
-    next rerun recomputes that loan and ends equal to a full run."""
-    book = books.concession_book(loans=16)
-    day_run(as_of=AS_OF)
-    loan = book[13]
-    read = services.read_revisions
-
-    def pay_meanwhile() -> None:
-        try:
-            ledger.record_payment(
-                loan=models.Loan.objects.get(pk=loan.pk),
-                ref="DURING",
-                value_date=date(2026, 5, 1),
-                amount_minor=50_000,
-                currency="CNY",
-            )
-        finally:
-            connection.close()
-
-    def racing(loans: Any) -> pl.DataFrame:
-        revisions = read(loans)  # the run's snapshot is taken: now another connection pays
-        thread = threading.Thread(target=pay_meanwhile)
-        thread.start()
-        thread.join(timeout=60)
-        return revisions
-
-    monkeypatch.setattr(services, "read_revisions", racing)
-    rerun = day_run(as_of=AS_OF, full=True)  # a full run: every loan read after the payment
-    monkeypatch.setattr(services, "read_revisions", read)
-    assert models.Payment.objects.filter(ref="DURING").exists()
-    assert rerun.recomputed is None
-    rows = stored()
-    assert day_run(as_of=AS_OF).recomputed == 1  # the paid loan, and only it
-    assert stored() != rows
-    after = stored()
-    assert day_run(as_of=AS_OF, full=True).recomputed is None
-    assert stored() == after
