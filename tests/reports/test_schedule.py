@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from arrears.collections import dayflow
-from arrears.reports import schedule
+from arrears.reports import base, pack, schedule
 from arrears.reports.base import ReportSpec
 from arrears.reports.pack import LANGUAGES
 from tests.reports.conftest import NAME
@@ -25,7 +25,7 @@ def packs(settings, tmp_path: Path, sample_report: ReportSpec, monkeypatch) -> P
     reports have tests of their own)."""
     settings.ARREARS_MONTHLY_PACK = True
     settings.DATA_DIR = tmp_path
-    monkeypatch.setattr(schedule, "load_all", lambda: {NAME: sample_report})
+    monkeypatch.setattr(base, "load_all", lambda: {NAME: sample_report})
     return tmp_path / "reports"
 
 
@@ -60,12 +60,12 @@ def test_a_failing_pack_does_not_stop_the_day_and_the_next_close_writes_it(
     def broken(*args: object, **kwargs: object) -> bytes:
         raise OSError("No space left on device")
 
-    monkeypatch.setattr(schedule, "build_pack", broken)
+    monkeypatch.setattr(pack, "build_pack", broken)
     line = schedule.step(FIRST)
     assert "failed: OSError" in line and "retries" in line
     assert not packs.exists() or not any(packs.iterdir())  # no half-written file
     monkeypatch.undo()
-    monkeypatch.setattr(schedule, "load_all", lambda: {})
+    monkeypatch.setattr(base, "load_all", lambda: {})
     assert "wrote the 2026-11 report pack" in schedule.step(date(2026, 12, 2))
 
 

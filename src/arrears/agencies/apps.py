@@ -11,9 +11,8 @@ class AgenciesConfig(AppConfig):
         has staged the cases and before the outbox (100); let the dispatcher name the agency
         in placement and recall notices."""
         from arrears.agencies.notices import agency_extra
-        from arrears.agencies.placement import place_day
         from arrears.collections import dayflow
         from arrears.contact import render
 
-        dayflow.register("agencies", place_day, 20)
+        dayflow.register("agencies", "arrears.agencies.placement.place_day", 20)
         render.register_extra(agency_extra)

@@ -17,11 +17,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING
 
 from django.db import transaction
+from django.utils.module_loading import import_string
 
-from arrears.daily.services import RunSummary, day_run
 from arrears.engine.names import COMPILED
+
+if TYPE_CHECKING:
+    from arrears.daily.services import RunSummary
 
 Step = Callable[[date], str]
 
@@ -34,14 +38,25 @@ OUTBOX_ORDER = 100
 class Registered:
     name: str
     order: int
-    step: Step
+    target: Step | str
+
+    @property
+    def step(self) -> Step:
+        """The step function (imported now when it was registered by its dotted path)."""
+        if isinstance(self.target, str):
+            step: Step = import_string(self.target)
+            return step
+        return self.target
 
 
 _STEPS: dict[str, Registered] = {}
 
 
-def register(name: str, step: Step, order: int) -> None:
-    """Add (or replace, by name) a step; steps run in ``order``, then name."""
+def register(name: str, step: Step | str, order: int) -> None:
+    """Add (or replace, by name) a step; steps run in ``order``, then name. ``step`` may be the
+    function's dotted path (``"arrears.legal.services.letters_day"``): it is imported when a
+    day is closed, not when the app starts, so a step that brings Polars or the PDF stack
+    costs nothing to the commands and requests that never close a day."""
     _STEPS[name] = Registered(name, order, step)
 
 
@@ -106,5 +121,9 @@ def close_day(
     the apps' steps, the outbox. Every part is idempotent, so closing a day twice changes
     nothing the second time. ``full`` recomputes every loan's state even on a rerun of a day
     (see :func:`arrears.daily.services.day_run`)."""
+    # imported here: every app registers its step at start-up, and the ledger run brings
+    # the compiled engine (Numba, Polars, Arrow) that most commands and requests never use
+    from arrears.daily.services import day_run
+
     ledger = day_run(as_of=as_of, engine=engine, progress=progress, full=full)
     return ClosedDay(ledger, tuple(run(as_of)) if workflow else ())

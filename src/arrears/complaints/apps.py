@@ -12,12 +12,12 @@ class ComplaintsConfig(AppConfig):
         from arrears.collections import dayflow
         from arrears.collections import services as collections
         from arrears.collections.models import ContactAttempt
-        from arrears.complaints import disputes, letter, messages, panel, sla
+        from arrears.complaints import disputes, messages, panel, sla
         from arrears.contact import documents, render
         from arrears.web import panels
 
         render.register_extra(messages.complaint_extra)
-        documents.register("complaints", letter.document_for)
+        documents.register("complaints", "arrears.complaints.letter.document_for")
         dayflow.register("complaint-holds", sla.step, sla.ORDER)
         collections.handle_outcome(ContactAttempt.Outcome.DISPUTE, disputes.file_from_contact)
         panels.register(

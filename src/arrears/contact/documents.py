@@ -19,6 +19,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from django.utils.module_loading import import_string
+
 if TYPE_CHECKING:
     from arrears.contact.models import OutboxMessage
 
@@ -40,18 +42,27 @@ class Document:
 
 Provider = Callable[["OutboxMessage"], Document | None]
 
-_PROVIDERS: dict[str, Provider] = {}
+_PROVIDERS: dict[str, Provider | str] = {}
 
 
-def register(name: str, provider: Provider) -> None:
-    """Add (or replace, by name) a provider: it returns the message's document or ``None``."""
+def register(name: str, provider: Provider | str) -> None:
+    """Add (or replace, by name) a provider: it returns the message's document or ``None``.
+    ``provider`` may be its dotted path, imported when a message is first dispatched, not at
+    start-up (a letter provider brings the PDF stack)."""
     _PROVIDERS[name] = provider
+
+
+def _provider(name: str) -> Provider:
+    provider = _PROVIDERS[name]
+    if isinstance(provider, str):
+        provider = _PROVIDERS[name] = import_string(provider)
+    return provider
 
 
 def for_message(message: OutboxMessage) -> Document | None:
     """The first document a provider gives for ``message``, or ``None`` (plain text)."""
     for name in sorted(_PROVIDERS):
-        found = _PROVIDERS[name](message)
+        found = _provider(name)(message)
         if found is not None:
             return found
     return None

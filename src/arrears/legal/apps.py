@@ -11,9 +11,9 @@ class LegalConfig(AppConfig):
         each letter's work item already has its message), and give the outbox the letter PDFs."""
         from arrears.collections import dayflow
         from arrears.contact import documents
-        from arrears.legal import selectors, services
+        from arrears.legal import selectors
         from arrears.web import panels
 
-        dayflow.register("legal", services.letters_day, 30)
-        documents.register("legal", services.document_for)
+        dayflow.register("legal", "arrears.legal.services.letters_day", 30)
+        documents.register("legal", "arrears.legal.services.document_for")
         panels.register("legal", "legal/_case_letters.html", selectors.case_panel, order=30)

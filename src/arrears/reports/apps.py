@@ -10,6 +10,6 @@ class ReportsConfig(AppConfig):
 
     def ready(self) -> None:
         from arrears.collections import dayflow
-        from arrears.reports import schedule
+        from arrears.reports.schedule import ORDER
 
-        dayflow.register("report-pack", schedule.step, schedule.ORDER)
+        dayflow.register("report-pack", "arrears.reports.schedule.step", ORDER)

@@ -31,8 +31,6 @@ from pathlib import Path
 
 from django.conf import settings
 
-from arrears.reports.base import in_order, load_all
-from arrears.reports.pack import LANGUAGES, build_pack
 from arrears.reports.params import month_params
 
 log = logging.getLogger(__name__)
@@ -52,6 +50,11 @@ def write_pack(
     """Write the pack of ``month`` in ``language`` (every registered report) to ``out`` or
     :func:`pack_path`, atomically; returns the path, the number of reports and the bytes.
     ``now`` is the date the month must have ended before (default: today)."""
+    # imported here, not at start-up (the app registers :func:`step` then): the reports and
+    # the PDF stack are for the day a pack is written
+    from arrears.reports.base import in_order, load_all
+    from arrears.reports.pack import build_pack
+
     params = month_params(month, now=now)
     specs = in_order(load_all().values())
     pdf = build_pack(specs, params, language)
@@ -73,6 +76,8 @@ def step(day: date) -> str:
     month = month_before(day)
     if not getattr(settings, "ARREARS_MONTHLY_PACK", True):
         return f"{day}: monthly pack off (ARREARS_MONTHLY_PACK=0)"
+    from arrears.reports.pack import LANGUAGES
+
     missing = [language for language in LANGUAGES if not pack_path(month, language).exists()]
     if not missing:
         return f"{day}: the {month} report pack is already written"
