@@ -17,9 +17,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from importlib import import_module
 from typing import TYPE_CHECKING
-
-from django.utils.module_loading import import_string
 
 if TYPE_CHECKING:
     from arrears.contact.models import OutboxMessage
@@ -55,7 +54,8 @@ def register(name: str, provider: Provider | str) -> None:
 def _provider(name: str) -> Provider:
     provider = _PROVIDERS[name]
     if isinstance(provider, str):
-        provider = _PROVIDERS[name] = import_string(provider)
+        module, _, attribute = provider.rpartition(".")
+        provider = _PROVIDERS[name] = getattr(import_module(module), attribute)
     return provider
 
 
