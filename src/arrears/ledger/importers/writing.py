@@ -10,7 +10,8 @@ same way (half of a payments import was ``bulk_create``).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import replace
 from itertools import islice
 from typing import Any
@@ -80,6 +81,9 @@ def write_loans(plan: LoanPlan) -> int:
         ),
     )  # fmt: skip
     day = ops.adapt_datefield_value
+    # on SQLite the instalments below are written without their row trigger, so each new loan
+    # is written at revision 1: the one bump its schedule's statement gives it on PostgreSQL
+    revision = 1 if connection.vendor == "sqlite" and connection.in_atomic_block else 0
     _insert_rows(
         models.Loan,
         ("ref", "borrower", "product", "currency", "principal_minor", "rate_value",
@@ -88,7 +92,7 @@ def write_loans(plan: LoanPlan) -> int:
             (row.ref, borrower_ids[row.borrower.ref], row.product.pk, row.currency,
              row.principal_minor, ops.adapt_decimalfield_value(row.rate, 12, 8),
              row.rate_basis.value, row.term, row.method.value, row.day_count.value,
-             day(row.start_date), now, 0)
+             day(row.start_date), now, revision)
             for row in plan.loans
         ),
     )  # fmt: skip
@@ -98,15 +102,51 @@ def write_loans(plan: LoanPlan) -> int:
         instalments = plan.instalments.with_columns(
             pl.Series("loan", ids[plan.instalments["loan"].to_numpy()])
         )
-        _insert_rows(
-            models.Instalment,
-            ("loan", "seq", "due_date", "principal_minor", "interest_minor", "period_start",
-             "period_end"),
-            instalments.select(
-                "loan", "seq", "due_date", "principal", "interest", "period_start", "period_end"
-            ),
-        )  # fmt: skip
+        with _revision_trigger_suspended(bool(revision)):
+            _insert_rows(
+                models.Instalment,
+                ("loan", "seq", "due_date", "principal_minor", "interest_minor", "period_start",
+                 "period_end"),
+                instalments.select(
+                    "loan", "seq", "due_date", "principal", "interest", "period_start",
+                    "period_end",
+                ),
+            )  # fmt: skip
     return len(filled)
+
+
+#: SQLite's row trigger that bumps ``Loan.revision`` for each instalment inserted
+#: (migration ``0004_loan_revision``).
+INSTALMENT_TRIGGER = "ledger_instalment_rev_ins"
+
+
+@contextmanager
+def _revision_trigger_suspended(suspend: bool) -> Iterator[None]:
+    """On SQLite, inside the import's transaction: the instalment insert trigger dropped for
+    the block and created again, from its own stored SQL, at its end.
+
+    The instalments written meanwhile are those of loans this import has just inserted, at
+    revision 1 (:func:`write_loans`), so no bump is lost: the trigger would only have raised
+    each new loan's revision once per instalment (an ``UPDATE`` of the loan per row, two
+    thirds of the instalments' insert time). The drop is part of the transaction — no other
+    connection ever sees the table without its trigger, and a rollback restores it."""
+    definition = None
+    if suspend:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = %s",
+                [INSTALMENT_TRIGGER],
+            )
+            found = cursor.fetchone()
+            if found is not None:
+                definition = found[0]
+                cursor.execute(f"DROP TRIGGER {INSTALMENT_TRIGGER}")
+    try:
+        yield
+    finally:
+        if definition is not None:
+            with connection.cursor() as cursor:
+                cursor.execute(definition)
 
 
 def _insert_rows(
