@@ -21,7 +21,7 @@ import polars as pl
 from arrears.kernel.errors import ArrearsError
 from arrears.kernel.terms import DayCount, InterestRate, ScheduleTerms
 from arrears.ledger import models, services
-from arrears.ledger.importers import lookups, parsers, rows
+from arrears.ledger.importers import columns, lookups, parsers, rows
 from arrears.ledger.importers.reading import Table
 from arrears.ledger.importers.records import CONTACT_FIELDS, BorrowerRow, LoanPlan, LoanRow
 from arrears.ledger.importers.schedules import build_schedules
@@ -102,7 +102,10 @@ def validate_loans(table: Table, file: LoanFile | None = None) -> LoanPlan:
     state) against itself, the other rows and the database."""
     file = file or LoanFile.of(table)
     plan = LoanPlan(table)
-    parsed = rows.loan_rows(table, plan.errors)
+    if table.frame is not None and not table.rows:  # a chunk of a file: column by column
+        parsed = columns.loan_rows(table.frame, table.first_row, plan.errors)
+    else:
+        parsed = rows.loan_rows(table, plan.errors)
 
     loan_refs = [item["loan_ref"] for _, item in parsed if item["loan_ref"]]
     borrower_refs = [item["borrower_ref"] for _, item in parsed if item["borrower_ref"]]

@@ -51,7 +51,8 @@ class Table:
         return enumerate(self.frame.iter_rows(named=True), start=self.first_row)
 
     def chunks(self, size: int) -> Iterator[Table]:
-        """The table ``size`` rows at a time, each a table of rows numbered as in the file."""
+        """The table ``size`` rows at a time, each a table numbered as in the file (a slice of
+        the frame, for a table read from a file: no row objects are made here)."""
         if self.rows or self.frame is None:
             for start in range(0, len(self.rows), size):
                 yield Table(
@@ -60,9 +61,8 @@ class Table:
                 )  # fmt: skip
             return
         for start in range(0, self.frame.height, size):
-            part = self.frame.slice(start, size)
             yield Table(
-                self.file_name, self.sha256, tuple(part.iter_rows(named=True)),
+                self.file_name, self.sha256, (), self.frame.slice(start, size),
                 first_row=self.first_row + start,
             )  # fmt: skip
 
