@@ -84,15 +84,21 @@ def write_loans(plan: LoanPlan) -> int:
     # on SQLite the instalments below are written without their row trigger, so each new loan
     # is written at revision 1: the one bump its schedule's statement gives it on PostgreSQL
     revision = 1 if connection.vendor == "sqlite" and connection.in_atomic_block else 0
+    rates: dict[object, object] = {}  # a file's rates and start dates repeat: adapted once
+    days: dict[object, object] = {}
+    for row in plan.loans:
+        if row.rate not in rates:
+            rates[row.rate] = ops.adapt_decimalfield_value(row.rate, 12, 8)
+        if row.start_date not in days:
+            days[row.start_date] = day(row.start_date)
     _insert_rows(
         models.Loan,
         ("ref", "borrower", "product", "currency", "principal_minor", "rate_value",
          "rate_basis", "term", "method", "day_count", "start_date", "created_at", "revision"),
         (
             (row.ref, borrower_ids[row.borrower.ref], row.product.pk, row.currency,
-             row.principal_minor, ops.adapt_decimalfield_value(row.rate, 12, 8),
-             row.rate_basis.value, row.term, row.method.value, row.day_count.value,
-             day(row.start_date), now, revision)
+             row.principal_minor, rates[row.rate], row.rate_basis.value, row.term,
+             row.method.value, row.day_count.value, days[row.start_date], now, revision)
             for row in plan.loans
         ),
     )  # fmt: skip
