@@ -186,19 +186,23 @@ def _insert_rows(
 
 
 def _insert_frame(table: str, columns: str, frame: pl.DataFrame) -> None:
+    """A frame's rows in one statement on PostgreSQL (one ``COPY`` fed a slice of CSV at a
+    time: the revision trigger, per statement, fires once for the chunk) and in slices of
+    ``executemany`` on SQLite."""
     dates = [name for name, dtype in frame.schema.items() if dtype == pl.Date]
+    slices = range(0, frame.height, INSERT_BATCH * 10)
     with connection.cursor() as cursor:
-        for start in range(0, frame.height, INSERT_BATCH * 10):
-            part = frame.slice(start, INSERT_BATCH * 10)
-            if connection.vendor == "postgresql":
-                with cursor.copy(f"COPY {table} ({columns}) FROM STDIN (FORMAT csv)") as copy:
+        if connection.vendor == "postgresql":
+            with cursor.copy(f"COPY {table} ({columns}) FROM STDIN (FORMAT csv)") as copy:
+                for start in slices:
+                    part = frame.slice(start, INSERT_BATCH * 10)
                     copy.write(part.write_csv(include_header=False, date_format="%Y-%m-%d"))
-                continue
+            return
+        sql = f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * frame.width)})"
+        for start in slices:
+            part = frame.slice(start, INSERT_BATCH * 10)
             part = part.with_columns(pl.col(dates).dt.to_string("%Y-%m-%d"))
-            cursor.executemany(
-                f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * part.width)})",
-                part.rows(),
-            )
+            cursor.executemany(sql, part.rows())
 
 
 def _record(kind: str, table: Table, applied: int, skipped: int) -> ImportResult:
