@@ -18,7 +18,7 @@ from arrears.kernel.money import CURRENCY_EXPONENTS
 from arrears.ledger.importers import columns, parsers, rows
 from arrears.ledger.importers.errors import RowError
 from arrears.ledger.importers.reading import Table
-from arrears.ledger.validators import normalise_national_id
+from arrears.ledger.validators import _fast_phone, normalise_national_id, normalise_phone
 from tests import factories
 
 PROPERTY = settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
@@ -83,6 +83,26 @@ def test_a_plain_amount_has_the_parsers_minor_units(pairs: list[tuple[str, str]]
             assert _accepts(parsers.positive_amount(currency, "amount"), text) == (True, minor)
         elif currency in CURRENCY_EXPONENTS and re.fullmatch("[0-9]{1,11}", text) and int(text):
             pytest.fail(f"{text} {currency} should take the fast path")
+
+
+phone_like = st.one_of(
+    st.from_regex(r"1[0-9]{10}", fullmatch=True),
+    st.from_regex(r"[0-9]{9,13}", fullmatch=True),
+    st.from_regex(r"\+?[0-9 ()-]{0,16}", fullmatch=True),
+    st.sampled_from(["13812345678", "17400123456", "17406123456", "16101234567", "１３８12345678"]),
+)
+
+
+@PROPERTY
+@given(st.lists(phone_like, min_size=1, max_size=20))
+def test_a_bare_mobile_number_is_accepted_exactly_as_the_fast_phone_path_takes_it(
+    texts: list[str],
+) -> None:
+    fast = _one(columns.mobile_ok("phone"), phone=texts)
+    for text, ok in zip(texts, fast, strict=True):
+        assert ok == (_fast_phone(text, "CN") is not None)
+        if ok:
+            assert normalise_phone(text) == columns.mobile_e164(text) == _fast_phone(text, "CN")
 
 
 def _ric_like(draw: Any) -> str:

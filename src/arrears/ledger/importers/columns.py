@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import phonenumbers
 import polars as pl
 from stdnum.exceptions import ValidationError as StdnumError
 
@@ -92,6 +93,32 @@ def plain_ric_ok(column: str) -> pl.Expr:
         & (value.str.slice(17, 1) == check)
         & (born.dt.year() >= 1000)
     ).fill_null(False)
+
+
+def mobile_ok(column: str) -> pl.Expr:
+    """Where ``column`` is a bare national mobile number of the default region that
+    :func:`~arrears.ledger.validators._fast_phone` takes (its E.164 form is then ``+86`` and
+    the digits): ASCII digits, not starting with 0, of a mobile length, with no national
+    prefix to strip, matching phonenumbers' own general and mobile patterns."""
+    region = validators.DEFAULT_PHONE_REGION
+    if region not in validators.FAST_PHONE_REGIONS:
+        return pl.lit(False)
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region(region)
+    prefix = metadata.national_prefix_for_parsing or "(?!)"
+    value = pl.col(column)
+    return (
+        value.str.contains(r"^[1-9][0-9]*$")
+        & value.str.len_bytes().is_in(list(metadata.mobile.possible_length))
+        & ~value.str.contains(f"^(?:{prefix})")
+        & value.str.contains(f"^(?:{metadata.general_desc.national_number_pattern})$")
+        & value.str.contains(f"^(?:{metadata.mobile.national_number_pattern})$")
+    )
+
+
+def mobile_e164(text: str) -> str:
+    """A number :func:`mobile_ok` accepted, in E.164."""
+    region = validators.DEFAULT_PHONE_REGION
+    return f"+{phonenumbers.country_code_for_region(region)}{text}"
 
 
 def _ric_regions_ok(numbers: Sequence[str]) -> set[str]:
@@ -172,7 +199,6 @@ _LOAN_DISTINCT: tuple[tuple[str, str, Callable[[str], Any], bool], ...] = (
     ("currency", "currency", parsers.currency, True),
     ("time_zone", "time_zone", validators.normalise_time_zone, False),
     ("locale", "locale", rows.LOCALE, True),
-    ("phone", "phone", validators.normalise_phone, True),
     ("email", "email", validators.normalise_email, False),
     ("postal_address", "postal_address", validators.normalise_postal_address, False),
     ("product_version", "product_version", rows.VERSION, True),
@@ -218,6 +244,7 @@ def loan_rows(frame: pl.DataFrame, first_row: int, errors: list[RowError]) -> li
             if {"id_type", "national_id"} <= present
             else pl.lit(False)
         ).alias("ric"),
+        (mobile_ok("phone") if "phone" in present else pl.lit(False)).alias("mobile"),
     )
     bad: set[int] = set()
     for name in ("loan_ref", "borrower_ref", "name"):
@@ -254,6 +281,17 @@ def loan_rows(frame: pl.DataFrame, first_row: int, errors: list[RowError]) -> li
         ids[i] = value
     bad.update(slow[j] for j in refused)
     values["national_id"] = ids
+
+    phones = _column(frame, "phone")
+    mobile = checks.get_column("mobile").to_list()
+    values["phone"] = [mobile_e164(p) if ok else p for p, ok in zip(phones, mobile, strict=True)]
+    slow = [i for i, ok in enumerate(mobile) if not ok]
+    parsed_phones, refused = each_distinct(
+        [phones[i] for i in slow], validators.normalise_phone, required=True
+    )
+    for i, value in zip(slow, parsed_phones, strict=True):
+        values["phone"][i] = value
+    bad.update(slow[j] for j in refused)
 
     principal = checks.get_column("principal").to_list()
     slow = [i for i, minor in enumerate(principal) if minor is None]
