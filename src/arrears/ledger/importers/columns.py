@@ -295,8 +295,9 @@ def loan_rows(frame: pl.DataFrame, first_row: int, errors: list[RowError]) -> li
 
     principal = checks.get_column("principal").to_list()
     slow = [i for i, minor in enumerate(principal) if minor is None]
+    texts = _column(frame, "principal") if slow else []
     amounts, refused = each_distinct(
-        [_column(frame, "principal")[i] for i in slow] if slow else [],
+        [texts[i] for i in slow],
         str,
         required=True,
         keys=[values["currency"][i] for i in slow],
