@@ -220,3 +220,15 @@ def test_an_optional_column_left_out_is_blank_on_both_passes() -> None:
     got = columns.loan_rows(pl.DataFrame(made), 2, errors)
     assert errors == expected_errors == []
     assert [item for _, item in got] == [item for _, item in expected]
+
+
+def test_a_whole_number_of_thousands_of_digits_is_refused_not_a_traceback() -> None:
+    """``int()`` refuses more than 4 300 digits: that is a value out of range, on both passes."""
+    made = [{**{k: v[0] for k, v in GOOD.items()}, "product_version": "9" * 5000}]
+    expected_errors: list[RowError] = []
+    rows.loan_rows(Table("f.csv", "", tuple(made)), expected_errors)
+    errors: list[RowError] = []
+    columns.loan_rows(pl.DataFrame(made), 2, errors)
+    assert errors == expected_errors
+    assert [(e.row, e.field) for e in errors] == [(2, "product_version")]
+    assert errors[0].message.endswith("…")  # the quoted value is cut, as any huge value is
