@@ -8,7 +8,8 @@ bench owns that database: it is dropped and created again). On SQLite the databa
 It writes ``--rows`` loans (one borrower each, 12 monthly instalments) and one payment per loan
 as CSV under ``bench/out/import/``, then runs each stage in a fresh process and prints one line
 per stage with seconds, rows per second, the process's CPU seconds (the database server's
-are not counted: on PostgreSQL it runs in its own processes) and its peak RSS (so each figure is the
+are not in it: on PostgreSQL it runs in its own processes, so its backend's CPU seconds are
+printed apart when the server runs on this machine) and its peak RSS (so each figure is the
 stage's own, Django and the libraries included): the loans file with its last row broken (which
 must be refused without writing anything), the loans file, the payments file. The machine's
 load average is printed before and after. ``--profile STAGE`` runs that stage under cProfile
@@ -117,6 +118,23 @@ def _fresh_database() -> str:
     return "sqlite"
 
 
+def _server_cpu() -> float | None:
+    """CPU seconds of this connection's PostgreSQL backend so far (read from ``/proc``: the
+    server must run on this machine), or ``None`` (SQLite, or a server elsewhere)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        (pid,) = cursor.fetchone()
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _load() -> str:
     return "load average " + " ".join(f"{x:.2f}" for x in os.getloadavg())
 
@@ -145,6 +163,7 @@ def _run_stage(options: argparse.Namespace) -> None:
 
         profiler = cProfile.Profile(time.process_time)  # CPU: the machine may be shared
         profiler.enable()
+    server = _server_cpu()
     started, cpu = time.perf_counter(), time.process_time()
     try:
         result = import_file(kind, path)
@@ -152,15 +171,19 @@ def _run_stage(options: argparse.Namespace) -> None:
     except ImportRejected as error:
         outcome = f"refused ({len(error.errors)} error: {error.errors[0]})"
     seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+    server_after = _server_cpu() if server is not None else None
     if profiler is not None:
         import pstats
 
         profiler.disable()
         pstats.Stats(profiler).sort_stats("cumulative").print_stats(30)
         pstats.Stats(profiler).sort_stats("tottime").print_stats(30)
+    on_server = (
+        "" if server_after is None else f", of its server backend {server_after - server:6.2f}s"
+    )
     print(
         f"{name:<10} {seconds:7.2f}s {options.rows / seconds:9.0f} rows/s "
-        f"(CPU of this process {cpu:6.2f}s) peak RSS {_peak_mb():6.0f} MB  {outcome}"
+        f"(CPU of this process {cpu:6.2f}s{on_server}) peak RSS {_peak_mb():6.0f} MB  {outcome}"
     )
 
 

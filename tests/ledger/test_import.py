@@ -175,6 +175,35 @@ def test_importing_the_same_loans_file_twice_changes_nothing(tmp_path: Path) -> 
     assert counts() == before
 
 
+def test_imported_loans_have_a_revision_and_every_later_write_still_bumps_it(
+    tmp_path: Path,
+) -> None:
+    """The bulk path writes the schedules without SQLite's per-instalment trigger: each new
+    loan still has a revision above the default, the trigger is back after the import (in
+    every database's list of revision triggers), and an instalment written later bumps."""
+    from arrears.daily.services import revision_triggers_present
+
+    run("loans", write_csv(tmp_path / "loans.csv", [loan_row(n) for n in range(1, 4)]))
+    assert revision_triggers_present()
+    loan = models.Loan.objects.get(ref="L2")
+    assert loan.revision >= 1
+    models.Instalment.objects.filter(loan=loan, seq=12).delete()
+    after_delete = models.Loan.objects.get(pk=loan.pk).revision
+    assert after_delete > loan.revision
+    last = models.Instalment.objects.filter(loan=loan).order_by("seq").last()
+    assert last is not None
+    models.Instalment.objects.create(
+        loan=loan,
+        seq=12,
+        due_date=last.due_date,
+        principal_minor=1,
+        interest_minor=0,
+        period_start=last.period_end,
+        period_end=last.due_date,
+    )
+    assert models.Loan.objects.get(pk=loan.pk).revision > after_delete
+
+
 def test_a_parquet_file_is_read_like_the_same_csv(tmp_path: Path) -> None:
     rows = [loan_row(n) for n in range(1, 4)]
     frame = pl.DataFrame(rows).with_columns(

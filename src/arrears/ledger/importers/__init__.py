@@ -12,7 +12,8 @@ The package follows the path of a file, one module per step, so each can change 
 * :mod:`~.reading` — a CSV or Parquet file → a :class:`Table` of text rows with row numbers
   (:mod:`~.formats` names the columns of each kind of file);
 * :mod:`~.rows` — the first pass of validation, over the whole batch: every row's fields, text →
-  typed values (:mod:`~.parsers`), each bad field a :class:`RowError`;
+  typed values (:mod:`~.parsers`), each bad field a :class:`RowError`; :mod:`~.columns` does
+  the same for a loans chunk column by column, with the same values and errors;
 * :mod:`~.loan_validation`, :mod:`~.payment_validation` — the rows against each other and the
   database (:mod:`~.lookups`, one query per chunk), giving a plan (:mod:`~.records`) that holds
   every error and what to write, written only when there is no error;

@@ -9,6 +9,7 @@ an error. Nothing is written here.
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -21,7 +22,7 @@ import polars as pl
 from arrears.kernel.errors import ArrearsError
 from arrears.kernel.terms import DayCount, InterestRate, ScheduleTerms
 from arrears.ledger import models, services
-from arrears.ledger.importers import lookups, parsers, rows
+from arrears.ledger.importers import columns, lookups, parsers, rows
 from arrears.ledger.importers.reading import Table
 from arrears.ledger.importers.records import CONTACT_FIELDS, BorrowerRow, LoanPlan, LoanRow
 from arrears.ledger.importers.schedules import build_schedules
@@ -102,7 +103,10 @@ def validate_loans(table: Table, file: LoanFile | None = None) -> LoanPlan:
     state) against itself, the other rows and the database."""
     file = file or LoanFile.of(table)
     plan = LoanPlan(table)
-    parsed = rows.loan_rows(table, plan.errors)
+    if table.frame is not None and not table.rows:  # a chunk of a file: column by column
+        parsed = columns.loan_rows(table.frame, table.first_row, plan.errors)
+    else:
+        parsed = rows.loan_rows(table, plan.errors)
 
     loan_refs = [item["loan_ref"] for _, item in parsed if item["loan_ref"]]
     borrower_refs = [item["borrower_ref"] for _, item in parsed if item["borrower_ref"]]
@@ -161,7 +165,13 @@ def validate_loans(table: Table, file: LoanFile | None = None) -> LoanPlan:
             elif product.pk in product_errors:
                 f.error("product_code", f"product {code} v{version}: {product_errors[product.pk]}")
         borrower = None
-        if all(item[k] for k in ("borrower_ref", "name", "id_type", "national_id", "locale")):
+        if (
+            item["borrower_ref"]
+            and item["name"]
+            and item["id_type"]
+            and item["national_id"]
+            and item["locale"]
+        ):
             borrower = BorrowerRow(
                 ref=item["borrower_ref"],
                 name=item["name"],
@@ -268,6 +278,12 @@ def _terms(row: LoanRow) -> ScheduleTerms:
     )
 
 
+def _terms_key(row: LoanRow) -> tuple[object, ...]:
+    """What a loan's terms depend on but its principal."""
+    return (row.product.pk, row.currency, row.rate, row.rate_basis, row.term, row.method,
+            row.start_date, row.day_count)  # fmt: skip
+
+
 def _with_schedules(
     candidates: list[tuple[parsers.Fields, LoanRow]], plan: LoanPlan
 ) -> list[tuple[parsers.Fields, LoanRow]]:
@@ -276,12 +292,26 @@ def _with_schedules(
     the kernel's error."""
     batch: list[ScheduleTerms] = []
     buildable: list[tuple[parsers.Fields, LoanRow]] = []
+    # the terms of loans alike but for the principal are made once (the product's calendar,
+    # the enums) and given each loan's principal, which ``ScheduleTerms`` checks as ever
+    made: dict[tuple[object, ...], dict[str, Any]] = {}
     for f, row in candidates:
+        key = _terms_key(row)
         try:
-            batch.append(_terms(row))
+            template = made.get(key)
+            if template is None:
+                terms = _terms(row)
+                made[key] = {
+                    name.name: getattr(terms, name.name)
+                    for name in dataclasses.fields(terms)
+                    if name.name != "principal"
+                }
+            else:
+                terms = ScheduleTerms(principal=row.principal_minor, **template)
         except ArrearsError as error:
             f.error("schedule", str(error))
             continue
+        batch.append(terms)
         buildable.append((f, row))
     built = build_schedules(batch)
     accepted: list[tuple[parsers.Fields, LoanRow]] = []

@@ -158,9 +158,13 @@ def positive_amount(currency: str | None, name: str) -> Callable[[str], int | No
 
 def integer(low: int, high: int) -> Callable[[str], int]:
     def parse(text: str) -> int:
-        if not re.fullmatch(r"\d+", text) or not low <= int(text) <= high:
+        try:  # int() refuses more than 4 300 digits (a fuzzer's value): out of range as well
+            value = int(text) if re.fullmatch(r"\d+", text) else None
+        except ValueError:
+            value = None
+        if value is None or not low <= value <= high:
             raise InvalidChoice(f"{text!r} is not a whole number from {low} to {high}")
-        return int(text)
+        return value
 
     return parse
 

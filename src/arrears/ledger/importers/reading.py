@@ -51,7 +51,8 @@ class Table:
         return enumerate(self.frame.iter_rows(named=True), start=self.first_row)
 
     def chunks(self, size: int) -> Iterator[Table]:
-        """The table ``size`` rows at a time, each a table of rows numbered as in the file."""
+        """The table ``size`` rows at a time, each a table numbered as in the file (a slice of
+        the frame, for a table read from a file: no row objects are made here)."""
         if self.rows or self.frame is None:
             for start in range(0, len(self.rows), size):
                 yield Table(
@@ -60,9 +61,8 @@ class Table:
                 )  # fmt: skip
             return
         for start in range(0, self.frame.height, size):
-            part = self.frame.slice(start, size)
             yield Table(
-                self.file_name, self.sha256, tuple(part.iter_rows(named=True)),
+                self.file_name, self.sha256, (), self.frame.slice(start, size),
                 first_row=self.first_row + start,
             )  # fmt: skip
 
@@ -77,22 +77,37 @@ class Table:
         return Table(self.file_name, self.sha256, rows, first_row=self.first_row)
 
 
-def _utf8(data: bytes) -> bytes:
-    """``data`` as UTF-8: as it is when it already is, else decoded as GB18030 — the superset
-    of the GBK that Excel writes on a Chinese Windows ("CSV" without "UTF-8") — when that
-    decodes it strictly. Anything else is left for the CSV reader to refuse as not UTF-8."""
-    try:  # checked a megabyte at a time: decoding a large file whole would hold it as text
-        decoder = codecs.getincrementaldecoder("utf-8")()
-        view = memoryview(data)
-        for start in range(0, len(data), 1 << 20):
-            decoder.decode(view[start : start + (1 << 20)])
-        decoder.decode(b"", final=True)
-    except UnicodeDecodeError:
+def _digest(path: Path) -> tuple[str, bool]:
+    """The file's SHA-256 and whether it is UTF-8, read a megabyte at a time: the file's bytes
+    are never held whole (a million-row file is 150 MB), and a UTF-8 file is then parsed from
+    its path."""
+    digest = hashlib.sha256()
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    utf8 = True
+    with path.open("rb") as handle:
+        while block := handle.read(1 << 20):
+            digest.update(block)
+            if utf8:
+                try:
+                    decoder.decode(block)
+                except UnicodeDecodeError:
+                    utf8 = False
+    if utf8:
         try:
-            return data.decode("gb18030").encode("utf-8")
+            decoder.decode(b"", final=True)
         except UnicodeDecodeError:
-            return data
-    return data
+            utf8 = False
+    return digest.hexdigest(), utf8
+
+
+def _utf8(data: bytes) -> bytes:
+    """A file that is not UTF-8 decoded as GB18030 — the superset of the GBK that Excel writes
+    on a Chinese Windows ("CSV" without "UTF-8") — when that decodes it strictly. Anything
+    else is left for the CSV reader to refuse as not UTF-8."""
+    try:
+        return data.decode("gb18030").encode("utf-8")
+    except UnicodeDecodeError:
+        return data
 
 
 @contextmanager
@@ -109,7 +124,7 @@ def _readable(path: Path) -> Iterator[None]:
         ) from None
 
 
-def _read_frame(path: Path, data: bytes) -> pl.LazyFrame:
+def _read_frame(path: Path, utf8: bool) -> pl.LazyFrame:
     """The file as a lazy frame: a CSV is parsed when the frame is collected, together with the
     stripping of its values, which needs less than half the memory of reading it whole and
     stripping a copy (a 1M-row file: 430 MB instead of 770 MB)."""
@@ -117,11 +132,12 @@ def _read_frame(path: Path, data: bytes) -> pl.LazyFrame:
     with _readable(path):
         if suffix == ".csv":
             # Every column as text: nothing is coerced (leading zeros, "1e3", 0.1) behind our back.
-            frame = pl.scan_csv(io.BytesIO(_utf8(data)), infer_schema=False, encoding="utf8")
+            source: Path | io.BytesIO = path if utf8 else io.BytesIO(_utf8(path.read_bytes()))
+            frame = pl.scan_csv(source, infer_schema=False, encoding="utf8", glob=False)
             frame.collect_schema()  # the header: an empty or unreadable file fails here
             return frame
         if suffix in {".parquet", ".pq"}:
-            eager = pl.read_parquet(io.BytesIO(data))
+            eager = pl.read_parquet(path, glob=False)
             floats = [name for name, dtype in eager.schema.items() if dtype.is_float()]
             if floats:
                 raise file_error(
@@ -136,12 +152,10 @@ def read_table(path: Path | str, *, required: Sequence[str], optional: Sequence[
     """Read ``path`` (CSV or Parquet by extension) as text and check its columns by name."""
     path = Path(path)
     try:
-        data = path.read_bytes()
+        sha256, utf8 = _digest(path)
+        frame = _read_frame(path, utf8)
     except OSError as error:
         raise file_error(f"cannot read {path.name}: {error.strerror or error}") from None
-    sha256 = hashlib.sha256(data).hexdigest()
-    frame = _read_frame(path, data)
-    del data  # the frame holds the values now: the file's bytes need not stay for the rest
     with _readable(path):
         columns = frame.collect_schema().names()
     names = [name.lstrip("\ufeff").strip() for name in columns]

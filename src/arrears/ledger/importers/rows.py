@@ -3,8 +3,9 @@
 Each value of each row is parsed on its own (:mod:`~.parsers`), every bad field noted as
 ``row N, field F: reason`` and the row read to its end; nothing here compares rows with each
 other or with the database — that is :mod:`~.loan_validation` and :mod:`~.payment_validation`,
-which start from what this returns. The pass takes a :class:`~.reading.Table`, not a row, so it
-can become one vectorised pass over a frame by replacing this module alone.
+which start from what this returns. A loans chunk read from a file is parsed column by column
+(:mod:`~.columns`), which is held to this pass and falls back to it for a row with a bad field;
+this pass parses payments, a refused file's rows and tables built from rows.
 """
 
 from __future__ import annotations
@@ -37,31 +38,31 @@ from arrears.ledger.validators import (
 Parsed = tuple[parsers.Fields, dict[str, Any]]
 
 
-# The parsers of the fields, made once (not once per row).
-_ID_TYPE = partial(normalise_choice, field="id_type", allowed=ID_TYPES)
-_LOCALE = partial(normalise_choice, field="locale", allowed=LOCALES)
-_VERSION = parsers.integer(1, 2**31 - 1)
-_TERM = parsers.integer(1, 600)
-_RATE_BASIS = parsers.enum(RateBasis, "rate basis")
-_METHOD = parsers.enum(ScheduleMethod, "schedule method")
-_DAY_COUNT = parsers.enum(DayCount, "day count")
-_START_DATE = parsers.date_for("start_date")
-_VALUE_DATE = parsers.date_for("value_date")
-_NATIONAL_ID = {id_type: partial(parsers.national_id, id_type=id_type) for id_type in ID_TYPES}
+# The parsers of the fields, made once (not once per row); :mod:`~.columns` uses them too.
+ID_TYPE = partial(normalise_choice, field="id_type", allowed=ID_TYPES)
+LOCALE = partial(normalise_choice, field="locale", allowed=LOCALES)
+VERSION = parsers.integer(1, 2**31 - 1)
+TERM = parsers.integer(1, 600)
+RATE_BASIS = parsers.enum(RateBasis, "rate basis")
+METHOD = parsers.enum(ScheduleMethod, "schedule method")
+DAY_COUNT = parsers.enum(DayCount, "day count")
+START_DATE = parsers.date_for("start_date")
+VALUE_DATE = parsers.date_for("value_date")
+NATIONAL_ID = {id_type: partial(parsers.national_id, id_type=id_type) for id_type in ID_TYPES}
 
 
-def _rate(text: str) -> Any:
+def rate(text: str) -> Any:
     return services.check_rate(parse_decimal(text, "rate"))
 
 
 @lru_cache(maxsize=64)
-def _amount(currency: str | None, name: str) -> Callable[[str], int | None]:
+def amount(currency: str | None, name: str) -> Callable[[str], int | None]:
     return parsers.positive_amount(currency, name)
 
 
-def _loan_fields(f: parsers.Fields) -> dict[str, Any]:
+def loan_fields(f: parsers.Fields) -> dict[str, Any]:
     """Each field of a loans row on its own (``None`` where it is bad, with the error noted)."""
-    id_type = f.parse("id_type", _ID_TYPE, repeats=True)
+    id_type = f.parse("id_type", ID_TYPE, repeats=True)
     currency = f.parse("currency", parsers.currency, repeats=True)
     fields = {
         "loan_ref": f.ref("loan_ref"),
@@ -69,27 +70,27 @@ def _loan_fields(f: parsers.Fields) -> dict[str, Any]:
         "name": f.name("borrower_name"),
         "id_type": id_type,
         "national_id": (
-            f.parse("national_id", _NATIONAL_ID[id_type], key=id_type)
+            f.parse("national_id", NATIONAL_ID[id_type], key=id_type)
             if id_type
             else f.text("national_id")
         ),
         "phone": f.parse("phone", normalise_phone),
         "time_zone": f.parse("time_zone", normalise_time_zone, required=False, repeats=True),
-        "locale": f.parse("locale", _LOCALE, repeats=True),
+        "locale": f.parse("locale", LOCALE, repeats=True),
         "email": f.parse("email", normalise_email, required=False) or "",
         "postal_address": f.parse("postal_address", normalise_postal_address, required=False) or "",
         "product_code": f.text("product_code"),
-        "product_version": f.parse("product_version", _VERSION, repeats=True),
+        "product_version": f.parse("product_version", VERSION, repeats=True),
         "currency": currency,
         "principal": f.parse(
-            "principal", _amount(currency, "principal"), key=currency, repeats=True
+            "principal", amount(currency, "principal"), key=currency, repeats=True
         ),
-        "rate_basis": f.parse("rate_basis", _RATE_BASIS, repeats=True),
-        "rate": f.parse("rate", _rate, repeats=True),
-        "term": f.parse("term", _TERM, repeats=True),
-        "method": f.parse("method", _METHOD, repeats=True),
-        "start_date": f.parse("start_date", _START_DATE, repeats=True),
-        "day_count": f.parse("day_count", _DAY_COUNT, required=False, repeats=True),
+        "rate_basis": f.parse("rate_basis", RATE_BASIS, repeats=True),
+        "rate": f.parse("rate", rate, repeats=True),
+        "term": f.parse("term", TERM, repeats=True),
+        "method": f.parse("method", METHOD, repeats=True),
+        "start_date": f.parse("start_date", START_DATE, repeats=True),
+        "day_count": f.parse("day_count", DAY_COUNT, required=False, repeats=True),
     }  # fmt: skip
     if fields["rate"] is not None and fields["rate_basis"] is not None:
         try:
@@ -105,18 +106,18 @@ def loan_rows(table: Table, errors: list[RowError]) -> list[Parsed]:
     memo = parsers.Memo()
     for row, values in table.numbered():
         f = parsers.Fields(row, values, errors, memo)
-        parsed.append((f, _loan_fields(f)))
+        parsed.append((f, loan_fields(f)))
     return parsed
 
 
-def _payment_fields(f: parsers.Fields) -> dict[str, Any]:
+def payment_fields(f: parsers.Fields) -> dict[str, Any]:
     """Each field of a payments row on its own (``None`` where it is bad, with the error noted)."""
     currency = f.parse("currency", parsers.currency, repeats=True)
     return {
         "ref": f.ref("payment_ref"),
         "loan_ref": f.ref("loan_ref"),
-        "value_date": f.parse("value_date", _VALUE_DATE, repeats=True),
-        "amount": f.parse("amount", _amount(currency, "amount"), key=currency, repeats=True),
+        "value_date": f.parse("value_date", VALUE_DATE, repeats=True),
+        "amount": f.parse("amount", amount(currency, "amount"), key=currency, repeats=True),
         "currency": currency,
         "reverses": f.ref("reverses", required=False),
     }
@@ -128,5 +129,5 @@ def payment_rows(table: Table, errors: list[RowError]) -> list[Parsed]:
     memo = parsers.Memo()
     for row, values in table.numbered():
         f = parsers.Fields(row, values, errors, memo)
-        parsed.append((f, _payment_fields(f)))
+        parsed.append((f, payment_fields(f)))
     return parsed

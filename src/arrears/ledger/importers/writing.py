@@ -10,7 +10,8 @@ same way (half of a payments import was ``bulk_create``).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import replace
 from itertools import islice
 from typing import Any
@@ -80,15 +81,24 @@ def write_loans(plan: LoanPlan) -> int:
         ),
     )  # fmt: skip
     day = ops.adapt_datefield_value
+    # on SQLite the instalments below are written without their row trigger, so each new loan
+    # is written at revision 1: the one bump its schedule's statement gives it on PostgreSQL
+    revision = 1 if connection.vendor == "sqlite" and connection.in_atomic_block else 0
+    rates: dict[object, object] = {}  # a file's rates and start dates repeat: adapted once
+    days: dict[object, object] = {}
+    for row in plan.loans:
+        if row.rate not in rates:
+            rates[row.rate] = ops.adapt_decimalfield_value(row.rate, 12, 8)
+        if row.start_date not in days:
+            days[row.start_date] = day(row.start_date)
     _insert_rows(
         models.Loan,
         ("ref", "borrower", "product", "currency", "principal_minor", "rate_value",
          "rate_basis", "term", "method", "day_count", "start_date", "created_at", "revision"),
         (
             (row.ref, borrower_ids[row.borrower.ref], row.product.pk, row.currency,
-             row.principal_minor, ops.adapt_decimalfield_value(row.rate, 12, 8),
-             row.rate_basis.value, row.term, row.method.value, row.day_count.value,
-             day(row.start_date), now, 0)
+             row.principal_minor, rates[row.rate], row.rate_basis.value, row.term,
+             row.method.value, row.day_count.value, days[row.start_date], now, revision)
             for row in plan.loans
         ),
     )  # fmt: skip
@@ -98,15 +108,51 @@ def write_loans(plan: LoanPlan) -> int:
         instalments = plan.instalments.with_columns(
             pl.Series("loan", ids[plan.instalments["loan"].to_numpy()])
         )
-        _insert_rows(
-            models.Instalment,
-            ("loan", "seq", "due_date", "principal_minor", "interest_minor", "period_start",
-             "period_end"),
-            instalments.select(
-                "loan", "seq", "due_date", "principal", "interest", "period_start", "period_end"
-            ),
-        )  # fmt: skip
+        with _revision_trigger_suspended(bool(revision)):
+            _insert_rows(
+                models.Instalment,
+                ("loan", "seq", "due_date", "principal_minor", "interest_minor", "period_start",
+                 "period_end"),
+                instalments.select(
+                    "loan", "seq", "due_date", "principal", "interest", "period_start",
+                    "period_end",
+                ),
+            )  # fmt: skip
     return len(filled)
+
+
+#: SQLite's row trigger that bumps ``Loan.revision`` for each instalment inserted
+#: (migration ``0004_loan_revision``).
+INSTALMENT_TRIGGER = "ledger_instalment_rev_ins"
+
+
+@contextmanager
+def _revision_trigger_suspended(suspend: bool) -> Iterator[None]:
+    """On SQLite, inside the import's transaction: the instalment insert trigger dropped for
+    the block and created again, from its own stored SQL, at its end.
+
+    The instalments written meanwhile are those of loans this import has just inserted, at
+    revision 1 (:func:`write_loans`), so no bump is lost: the trigger would only have raised
+    each new loan's revision once per instalment (an ``UPDATE`` of the loan per row, two
+    thirds of the instalments' insert time). The drop is part of the transaction — no other
+    connection ever sees the table without its trigger, and a rollback restores it."""
+    definition = None
+    if suspend:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = %s",
+                [INSTALMENT_TRIGGER],
+            )
+            found = cursor.fetchone()
+            if found is not None:
+                definition = found[0]
+                cursor.execute(f"DROP TRIGGER {INSTALMENT_TRIGGER}")
+    try:
+        yield
+    finally:
+        if definition is not None:
+            with connection.cursor() as cursor:
+                cursor.execute(definition)
 
 
 def _insert_rows(
@@ -140,19 +186,23 @@ def _insert_rows(
 
 
 def _insert_frame(table: str, columns: str, frame: pl.DataFrame) -> None:
+    """A frame's rows in one statement on PostgreSQL (one ``COPY`` fed a slice of CSV at a
+    time: the revision trigger, per statement, fires once for the chunk) and in slices of
+    ``executemany`` on SQLite."""
     dates = [name for name, dtype in frame.schema.items() if dtype == pl.Date]
+    slices = range(0, frame.height, INSERT_BATCH * 10)
     with connection.cursor() as cursor:
-        for start in range(0, frame.height, INSERT_BATCH * 10):
-            part = frame.slice(start, INSERT_BATCH * 10)
-            if connection.vendor == "postgresql":
-                with cursor.copy(f"COPY {table} ({columns}) FROM STDIN (FORMAT csv)") as copy:
+        if connection.vendor == "postgresql":
+            with cursor.copy(f"COPY {table} ({columns}) FROM STDIN (FORMAT csv)") as copy:
+                for start in slices:
+                    part = frame.slice(start, INSERT_BATCH * 10)
                     copy.write(part.write_csv(include_header=False, date_format="%Y-%m-%d"))
-                continue
+            return
+        sql = f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * frame.width)})"
+        for start in slices:
+            part = frame.slice(start, INSERT_BATCH * 10)
             part = part.with_columns(pl.col(dates).dt.to_string("%Y-%m-%d"))
-            cursor.executemany(
-                f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * part.width)})",
-                part.rows(),
-            )
+            cursor.executemany(sql, part.rows())
 
 
 def _record(kind: str, table: Table, applied: int, skipped: int) -> ImportResult:
