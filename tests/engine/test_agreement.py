@@ -14,6 +14,7 @@ from arrears.engine.batch import RESULT_COLUMNS, day_number, fraction, from_kern
 from arrears.kernel.state import LoanState, state
 from arrears.kernel.terms import Payment, ProductTerms
 from tests.kernel.factories import make_loan
+from tests.kernel.test_plans import _small_capped_loan
 from tests.kernel.test_state import loans_and_payments
 
 
@@ -97,6 +98,28 @@ def test_a_loan_too_large_for_int64_is_handed_back_to_the_kernel():
     assert row["status"] == replay.FALLBACK
 
 
+def test_period_under_a_cap_keeps_the_running_total_exact_in_the_engine_too():
+    """The kernel's regression ``test_a_plan_under_a_binding_cost_cap_adds_no_fen`` (no plans:
+    the engine replays loans without concessions): 17.383 fen clamped and rounded once."""
+    loan = _small_capped_loan()
+    as_of = date(2024, 3, 7)
+    [row] = engine_rows([(loan, [])], as_of)
+    assert row == expected(state(loan, [], as_of))
+    assert (row["penalty_accrued"], row["compound_accrued"], row["status"]) == (17, 0, replay.OK)
+
+
+def test_a_running_total_too_large_for_int64_is_handed_back_to_the_kernel():
+    """The running total is a numerator over the rate's denominator: 10¹⁷ fen × 3 (0.075 % is
+    3/4000) × 60 days does not fit in int64, though the base times the rate does."""
+    product = ProductTerms(cost_cap_annual=Decimal("0.24"), accrual_rounding="period")  # type: ignore[arg-type]
+    big = make_loan(principal=10**17, interest_each=0, product=product)
+    as_of = date(2026, 4, 15)
+    [row] = engine_rows([(big, [])], as_of)
+    assert row["status"] == replay.FALLBACK
+    [small] = engine_rows([(make_loan(product=product), [])], as_of)
+    assert small["status"] == replay.OK
+
+
 def test_capped_and_period_products_agree_over_a_long_delinquency():
     products = [
         ProductTerms(cost_cap_annual=Decimal("0.24"), compound=True),
@@ -104,6 +127,13 @@ def test_capped_and_period_products_agree_over_a_long_delinquency():
             accrual_rounding="period",
             compound=True,
             grace_days=3,  # type: ignore[arg-type]
+            grace_retroactive=True,
+        ),
+        ProductTerms(  # period under a cap: the exact running total, rounded once
+            cost_cap_annual=Decimal("0.24"),
+            accrual_rounding="period",  # type: ignore[arg-type]
+            compound=True,
+            grace_days=3,
             grace_retroactive=True,
         ),
     ]

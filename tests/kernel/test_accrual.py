@@ -4,7 +4,13 @@ from decimal import Decimal
 from hypothesis import given
 from hypothesis import strategies as st
 
-from arrears.kernel.accrual import PenaltyAccrual, cost_cap, daily_amount, interest_for_days_used
+from arrears.kernel.accrual import (
+    PenaltyAccrual,
+    RunningTotalAccrual,
+    cost_cap,
+    daily_amount,
+    interest_for_days_used,
+)
 from arrears.kernel.money import Rounding
 from arrears.kernel.terms import AccrualRounding
 
@@ -56,3 +62,31 @@ def test_daily_rounding_is_days_times_the_rounded_daily_amount(base, days):
     acc = PenaltyAccrual(RATE, Rounding.HALF_UP, AccrualRounding.DAILY)
     acc.add(date(2026, 1, 1), days, base)
     assert acc.total == days * daily_amount(base, RATE, Rounding.HALF_UP)
+
+
+def test_running_total_rounds_the_exact_sum_once_and_its_lines_are_its_steps():
+    """Rule ``running total under a cost cap``: 0.675 + 1.575 fen on two bases → 2.25 → 2 fen
+    (runs rounded one by one would charge 1 + 2); the lines are the steps 1 and 1."""
+    acc = RunningTotalAccrual(Decimal("0.00075"), Rounding.HALF_UP, AccrualRounding.PERIOD)
+    acc.add(date(2026, 3, 1), 3, 300)  # 3 × 300 × 0.075 % = 0.675
+    acc.add(date(2026, 3, 4), 7, 300)  # continues the run: 10 days = 2.25
+    acc.add(date(2026, 3, 11), 1, 1200)  # 0.9 more: 3.15
+    assert acc.exact == Decimal("3.15") and acc.total == 3
+    assert [(p.days, p.base, p.amount) for p in acc.periods()] == [(10, 300, 2), (1, 1200, 1)]
+    assert sum(p.amount for p in acc.periods()) == acc.total
+
+
+def test_running_total_is_clamped_exactly_to_the_room_the_cap_leaves():
+    """922 × 0.075 % = 0.6915 fen a day. With room for 1 fen the first day fits whole; the
+    second would reach 1.383, so it adds exactly 0.3085 and is a capped line of its own; with
+    no room left (or less than the total already) a day adds nothing."""
+    acc = RunningTotalAccrual(Decimal("0.00075"), Rounding.HALF_UP, AccrualRounding.PERIOD)
+    acc.add_within(date(2024, 2, 2), 922, 1)
+    acc.add_within(date(2024, 2, 3), 922, 1)
+    assert acc.exact == 1 and acc.total == 1
+    acc.add_within(date(2024, 2, 4), 922, 0)
+    assert acc.exact == 1
+    lines = [(p.start.day, p.amount, p.capped) for p in acc.periods()]
+    assert lines == [(2, 1, False), (3, 0, True), (4, 0, True)]
+    acc.add_within(date(2024, 2, 5), 922, 3)  # fits: 1.6915 → 2
+    assert (acc.exact, acc.total) == (Decimal("1.6915"), 2)

@@ -483,3 +483,60 @@ def test_a_run_cut_by_a_plan_is_rounded_down_so_the_plan_adds_no_rounding_fen():
     first, _ = s.instalments[0].penalty_periods  # 3 × 833.33 × 0.075 % = 1.87499 → 1.87
     assert (first.amount, first.cut_by_plan) == (187, True)
     assert "(rounded down: a repayment plan froze the days after)" in render_text(explain(loan, s))
+
+
+def _small_capped_loan() -> LoanTerms:
+    """The falsifying example of ``test_without_payments_a_plan_never_adds_penalty_on_small_bases``
+    (December 2026): 9.22 due 2024-02-01 with 0.22 interest, penalty 0.075 % a day (0.6915 fen),
+    compound, no grace, a 24 % cost cap (0.6062 fen a day) that binds almost every day, period
+    rounding half-up."""
+    return LoanTerms(
+        ref="L1",
+        currency="CNY",
+        principal=922,
+        start=date(2024, 1, 1),
+        rate=InterestRate(Decimal("0.0005"), RateBasis.DAILY),
+        day_count=DayCount.THIRTY_360,
+        schedule=(Instalment(1, date(2024, 2, 1), 922, 22, date(2024, 1, 1), date(2024, 2, 1)),),
+        product=ProductTerms(
+            penalty_multiplier=Decimal("1.5"),
+            compound=True,
+            grace_days=0,
+            cost_cap_annual=Decimal("0.24"),
+            accrual_rounding=AccrualRounding.PERIOD,
+        ),
+    )
+
+
+def test_a_plan_under_a_binding_cost_cap_adds_no_fen():
+    """Two one-day plans (2024-02-07 and 2024-02-25, each broken the next day). When each run
+    was rounded on its own and a capped day ended the run, the loan without plans lost
+    2024-02-26 and 2024-03-05 to the cap and charged 0.17, while with the plans (which left a
+    fen of room by freezing 2024-02-25) the 11 days 2024-02-26…03-07 fitted as one run,
+    11 × 0.6915 = 7.6065 → 8 fen, and it charged 0.18 (cost 0.40, the cap). Now the exact
+    running total is clamped to the cap and rounded once (``RunningTotalAccrual``): both
+    reach 17.383 fen → 0.17."""
+    loan = _small_capped_loan()
+    plans = [
+        RepaymentPlan(
+            f"R{n}", on, (PlanInstalment(on, 1),), grace_days=0, tolerance=0, waive_rest=False
+        )
+        for n, on in enumerate((date(2024, 2, 7), date(2024, 2, 25)))
+    ]
+    as_of = date(2024, 3, 7)
+    with_plans = state(loan, [], as_of, plans=plans)
+    plain = state(loan, [], as_of)
+    assert [(p.frozen_from, p.frozen_days) for p in with_plans.plans] == [
+        (date(2024, 2, 7), 1),
+        (date(2024, 2, 25), 1),
+    ]
+    assert (with_plans.dpd, plain.dpd) == (35, 35)
+    assert (plain.penalty_accrued, plain.compound_accrued) == (17, 0)
+    assert (with_plans.penalty_accrued, with_plans.compound_accrued) == (17, 0)
+    assert cost_cap(loan.principal, Decimal("0.24"), loan.start, as_of) == 40  # 22 + 17 ≤ 40
+    for s in (plain, with_plans):
+        [inst] = s.instalments
+        assert sum(p.amount for p in inst.penalty_periods) == 17
+    text = render_text(explain(loan, with_plans))
+    assert "rounding half-up, running total rounded once" in text
+    assert "5 days × 9.22 × 0.075% = 0.03 (half-up on the running total)" in text

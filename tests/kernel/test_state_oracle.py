@@ -70,6 +70,7 @@ class Piece:
     cut: int | None = None
     closed: bool = False
     floored: bool = False
+    cut_exact: Decimal | None = None  # a running ledger's cut: the exact amount that fitted
 
     @property
     def end(self) -> date:
@@ -82,13 +83,27 @@ class Ledger:
 
     ``daily``: each day costs ``round(base × rate)``; ``period``: a run costs
     ``round(days × base × rate)`` once. A run is a maximal stretch of consecutive days with an
-    unchanged base; a day the cost cap cuts is a piece of its own and ends the run.
+    unchanged base; a day the cost cap cuts is a piece of its own and ends the run. ``running``
+    (``period`` under a cost cap): the exact amounts of all pieces are summed and the sum is
+    rounded once; the lines are the steps of that rounded running sum.
     """
 
     rate: Decimal
     rounding: Rounding
     mode: AccrualRounding
     pieces: list[Piece] = field(default_factory=list)
+    running: bool = False
+
+    def exact_of(self, piece: Piece) -> Decimal:
+        if piece.cut_exact is not None:
+            return piece.cut_exact
+        return EXACT.multiply(EXACT.multiply(Decimal(piece.days), Decimal(piece.base)), self.rate)
+
+    def exact(self) -> Decimal:
+        total = Decimal(0)
+        for piece in self.pieces:
+            total = EXACT.add(total, self.exact_of(piece))
+        return total
 
     def amount(self, piece: Piece) -> int:
         if piece.cut is not None:
@@ -99,10 +114,21 @@ class Ledger:
         return round_minor(exact, Rounding.DOWN if piece.floored else self.rounding)
 
     def total(self) -> int:
+        if self.running:
+            return round_minor(self.exact(), self.rounding)
         return sum(self.amount(piece) for piece in self.pieces)
 
     def explained(self) -> list[tuple[date, int, int, Decimal, int, bool]]:
         """The ``days × base × rate = amount`` lines a person checks by hand, in day order."""
+        if self.running:
+            lines, running, shown = [], Decimal(0), 0
+            for p in self.pieces:
+                running = EXACT.add(running, self.exact_of(p))
+                rounded = round_minor(running, self.rounding)
+                cut = p.cut_exact is not None
+                lines.append((p.start, p.days, p.base, self.rate, rounded - shown, cut))
+                shown = rounded
+            return lines
         return [
             (p.start, p.days, p.base, self.rate, self.amount(p), p.cut is not None)
             for p in self.pieces
@@ -117,12 +143,25 @@ class Ledger:
             self.pieces.append(Piece(day, 1, base))
 
     def total_if_added(self, day: date, base: int) -> int:
-        trial = Ledger(self.rate, self.rounding, self.mode, [replace(p) for p in self.pieces])
+        trial = Ledger(
+            self.rate, self.rounding, self.mode, [replace(p) for p in self.pieces], self.running
+        )
         trial.add_day(day, base)
         return trial.total()
 
     def add_cut(self, start: date, days: int, base: int, amount: int) -> None:
         self.pieces.append(Piece(start, days, base, cut=amount, closed=True))
+
+    def add_within(self, start: date, days: int, base: int, exact: Decimal, room: int) -> bool:
+        """A running ledger under the cap: ``exact`` more for these days, or — when the exact
+        sum would pass ``room`` — a cut piece of what fits (never below nothing). True when
+        the days fitted whole (the caller then adds them as accrued days)."""
+        before = self.exact()
+        if EXACT.add(before, exact) <= room:
+            return True
+        fits = max(Decimal(0), min(exact, EXACT.subtract(Decimal(room), before)))
+        self.pieces.append(Piece(start, days, base, closed=True, cut_exact=fits))
+        return False
 
     def take_over(self, other: Ledger) -> None:
         """Charge the days of ``other`` (confirmed grace days) as if accrued here day by day."""
@@ -176,8 +215,15 @@ class Oracle:
         self.product = loan.product
         product = loan.product
 
+        running = (
+            product.cost_cap_annual is not None
+            and product.accrual_rounding is AccrualRounding.PERIOD
+        )
+
         def ledger() -> Ledger:
-            return Ledger(loan.penalty_rate, product.rounding, product.accrual_rounding)
+            return Ledger(
+                loan.penalty_rate, product.rounding, product.accrual_rounding, running=running
+            )
 
         self.lines = [
             Line(
@@ -238,7 +284,16 @@ class Oracle:
                     charge = grace_days.total()
                     cap = self.cap(yesterday)
                     headroom = None if cap is None else max(0, cap - self.cost(yesterday))
-                    if headroom is None or charge <= headroom:
+                    if target.running:
+                        assert cap is not None
+                        room = cap - self.cost(yesterday) + target.total()
+                        first = grace_days.pieces[0]
+                        days = sum(p.days for p in grace_days.pieces)
+                        if target.add_within(
+                            first.start, days, first.base, grace_days.exact(), room
+                        ):
+                            target.take_over(grace_days)
+                    elif headroom is None or charge <= headroom:
                         target.take_over(grace_days)
                     else:
                         first = grace_days.pieces[0]
@@ -274,6 +329,13 @@ class Oracle:
                     continue
                 if cap is None:
                     ledger.add_day(day, base)
+                    continue
+                if ledger.running:
+                    before = ledger.total()
+                    one_day = EXACT.multiply(Decimal(base), ledger.rate)
+                    if ledger.add_within(day, 1, base, one_day, cap - cost + before):
+                        ledger.add_day(day, base)
+                    cost += ledger.total() - before
                     continue
                 increment = ledger.total_if_added(day, base) - ledger.total()
                 if cost + increment <= cap:

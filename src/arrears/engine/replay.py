@@ -40,6 +40,10 @@ Flags = npt.NDArray[np.bool_]
 # Rounding rule codes (kernel ``Rounding``), accrual modes and component codes.
 HALF_UP, HALF_EVEN, DOWN, UP, FLOOR, CEILING = 0, 1, 2, 3, 4, 5
 DAILY, PERIOD = 0, 1
+# ``period`` under a cost cap (the kernel's ``RunningTotalAccrual``): an accumulator's closed
+# column then holds the exact running total as a numerator over the rate's ``den``, and only the
+# total is rounded. ``replay_loan`` switches a capped ``period`` loan to it; never an input code.
+RUNNING = 2
 PENALTY, COMPOUND, INTEREST, PRINCIPAL = 0, 1, 2, 3
 
 OK, FALLBACK, NOT_STARTED = 0, 1, 2
@@ -136,7 +140,17 @@ def run_amount(
 
 
 @njit(cache=True)
+def acc_exact(w: I64, k: int, acc: int, num: int) -> int:
+    """RUNNING: the exact total as a numerator over ``den`` (closed part plus the open run)."""
+    exact: int = w[k, acc] + w[k, acc + 2] * w[k, acc + 3] * num
+    return exact
+
+
+@njit(cache=True)
 def acc_total(w: I64, k: int, acc: int, num: int, den: int, mode: int, accrual: int) -> int:
+    if accrual == RUNNING:
+        exact = acc_exact(w, k, acc, num)
+        return round_qr(exact // den, exact % den, den, mode)
     total: int = w[k, acc] + run_amount(w, k, acc, w[k, acc + 2], num, den, mode, accrual)
     return total
 
@@ -144,10 +158,31 @@ def acc_total(w: I64, k: int, acc: int, num: int, den: int, mode: int, accrual: 
 @njit(cache=True)
 def acc_close(w: I64, k: int, acc: int, num: int, den: int, mode: int, accrual: int) -> None:
     if w[k, acc + 2] != 0 and w[k, acc + 1] != NO_DATE:
-        w[k, acc] += run_amount(w, k, acc, w[k, acc + 2], num, den, mode, accrual)
+        if accrual == RUNNING:
+            w[k, acc] += w[k, acc + 2] * w[k, acc + 3] * num
+        else:
+            w[k, acc] += run_amount(w, k, acc, w[k, acc + 2], num, den, mode, accrual)
     w[k, acc + 1] = NO_DATE
     w[k, acc + 2] = 0
     w[k, acc + 3] = 0
+
+
+@njit(cache=True)
+def within(exact: int, room: int, den: int) -> bool:
+    """``exact / den ≤ room`` without forming ``room × den`` (which could overflow)."""
+    if room < 0:
+        return False
+    q = exact // den
+    return q < room or (q == room and exact % den == 0)
+
+
+@njit(cache=True)
+def clamped(before: int, add: int, room: int, den: int) -> int:
+    """RUNNING, when ``before + add`` does not fit in ``room``: the numerator that takes the
+    exact total up to ``room``, never below nothing (``room × den < before + add`` here)."""
+    if room <= 0:
+        return 0
+    return max(0, min(add, room * den - before))
 
 
 @njit(cache=True)
@@ -292,6 +327,8 @@ def replay_loan(
     out: I64,
 ) -> None:
     capped = cap_den > 0
+    if capped and accrual == PERIOD:
+        accrual = RUNNING
     # --- events: start, then the merge of three sorted streams (payment days clamped to the
     # start, due dates, grace ends) up to as_of, then as_of; days before the start are skipped
     # below (the streams are sorted, so the merge stops where all three have passed as_of)
@@ -376,8 +413,15 @@ def replay_loan(
                             headroom = cap - total_cost(
                                 w, n, due, o, day - 1, num, den, mode, accrual
                             )
-                            headroom = max(headroom, 0)
-                            absorb = amount <= headroom
+                            if accrual == RUNNING:  # exact: headroom becomes the numerator cut
+                                room = headroom + acc_total(w, k, target, num, den, mode, accrual)
+                                before = acc_exact(w, k, target, num)
+                                pending = saved[0] + saved[2] * saved[3] * num
+                                absorb = within(before + pending, room, den)
+                                headroom = clamped(before, pending, room, den)
+                            else:
+                                headroom = max(headroom, 0)
+                                absorb = amount <= headroom
                         acc_close(w, k, target, num, den, mode, accrual)
                         if absorb:  # finished lines, and the open run carries on
                             w[k, target] += saved[0]
@@ -459,6 +503,17 @@ def replay_loan(
                             base = w[k, I_DUE] - w[k, I_PAID]
                         if base <= 0:
                             acc_add(w, k, acc, d, 1, 0, num, den, mode, accrual)
+                            continue
+                        if accrual == RUNNING:  # exact clamp, one rounding of the total
+                            before_total = acc_total(w, k, acc, num, den, mode, accrual)
+                            room = cap - cost + before_total
+                            before = acc_exact(w, k, acc, num)
+                            if within(before + base * num, room, den):
+                                acc_add(w, k, acc, d, 1, base, num, den, mode, accrual)
+                            else:
+                                acc_close(w, k, acc, num, den, mode, accrual)
+                                w[k, acc] += clamped(before, base * num, room, den)
+                            cost += acc_total(w, k, acc, num, den, mode, accrual) - before_total
                             continue
                         inc = acc_increment(w, k, acc, d, 1, base, num, den, mode, accrual)
                         if cost + inc <= cap:
@@ -736,6 +791,18 @@ def replay_all(
                 biggest > 0
                 and big_num > 0
                 and (biggest > LIMIT // big_num or max(pden[i], dden[i], cap_den[i]) > 10**13)
+            ):
+                out[i, O_STATUS] = FALLBACK
+                continue
+            # RUNNING keeps exact totals as numerators: up to every day to as_of on the
+            # largest base at the penalty rate's numerator must fit
+            span = as_of - loan_start[i] + 2
+            if (
+                cap_den[i] > 0
+                and accrual[i] == PERIOD
+                and biggest > 0
+                and pnum[i] > 0
+                and biggest > (LIMIT // pnum[i]) // span
             ):
                 out[i, O_STATUS] = FALLBACK
                 continue

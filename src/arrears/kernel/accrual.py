@@ -7,7 +7,9 @@ is never penalty on penalty. Rounding to the minor unit happens at a named point
 
 * ``daily`` — each day's amount is rounded, so 10 days cost ``10 × round(base × rate)``;
 * ``period`` — each run of days with an unchanged base is rounded once,
-  ``round(days × base × rate)``.
+  ``round(days × base × rate)``;
+* ``period`` under a cost cap — the rule ``running total under a cost cap``: the exact running
+  total, clamped exactly to the cap, is rounded once (:class:`RunningTotalAccrual` says why).
 
 Either way every figure decomposes into :class:`PenaltyPeriod` lines
 ``days × base × rate = amount`` that a person can check by hand.
@@ -219,3 +221,96 @@ class PenaltyAccrual:
             other._run_days,
             other._run_base,
         )
+
+
+class RunningTotalAccrual:
+    """``period`` rounding under a cost cap: the exact running total, rounded once.
+
+    Rule ``running total under a cost cap``: the accrual is kept exact (``days × base × rate``
+    summed without rounding) and clamped exactly — a day the cap binds on adds only what takes
+    the exact total up to the room the cap leaves, ``E = max(E, min(E + day, room))`` — and
+    only the total is rounded in the product's mode. Its lines are the increments of the
+    rounded running total, so they add up to it.
+
+    Why not round each run, as :class:`PenaltyAccrual` does without a cap: a cap that binds
+    cuts runs, and whether it binds on a day depended on how the runs before had rounded, so
+    freezing one day could leave the cap room for two later days. The falsifying example
+    (``test_a_plan_under_a_binding_cost_cap_adds_no_fen``): a plan freezing one day charged
+    0.18 against 0.17 without it. Exact clamping and one rounding are monotone, so fewer
+    accruing days can never cost more.
+    """
+
+    __slots__ = ("_items", "mode", "rate", "rounding")
+
+    def __init__(self, rate: Decimal, rounding: Rounding, mode: AccrualRounding) -> None:
+        self.rate = rate
+        self.rounding = rounding
+        self.mode = mode
+        #: [start, days, base, exact amount, capped] in order; the last may still grow.
+        self._items: list[tuple[date, int, int, Decimal, bool]] = []
+
+    # --- reading ----------------------------------------------------------------------
+    @property
+    def exact(self) -> Decimal:
+        total = Decimal(0)
+        for item in self._items:
+            total = EXACT.add(total, item[3])
+        return total
+
+    @property
+    def total(self) -> int:
+        return round_minor(self.exact, self.rounding)
+
+    def periods(self) -> tuple[PenaltyPeriod, ...]:
+        result: list[PenaltyPeriod] = []
+        running, shown = Decimal(0), 0
+        for start, days, base, exact, capped in self._items:
+            running = EXACT.add(running, exact)
+            rounded = round_minor(running, self.rounding)
+            result.append(PenaltyPeriod(start, days, base, self.rate, rounded - shown, capped))
+            shown = rounded
+        return tuple(result)
+
+    # --- writing ----------------------------------------------------------------------
+    def add(self, first_day: date, days: int, base: int) -> None:
+        """Accrue ``days`` days from ``first_day`` on ``base`` in full (a zero base: nothing)."""
+        if days <= 0 or base <= 0:
+            return
+        if self._items:
+            start, run, run_base, _, capped = self._items[-1]
+            if not capped and run_base == base and start + timedelta(days=run) == first_day:
+                exact = rate_amount(base, self.rate, run + days)
+                self._items[-1] = (start, run + days, base, exact, False)
+                return
+        self._items.append((first_day, days, base, rate_amount(base, self.rate, days), False))
+
+    def add_within(self, day: date, base: int, room: int) -> None:
+        """Accrue ``day`` on ``base`` so that the exact total does not pass ``room`` (the most
+        the cap leaves this accrual): in full when it fits, else cut to what fits."""
+        if base <= 0:
+            return
+        amount = rate_amount(base, self.rate)
+        before = self.exact
+        if EXACT.add(before, amount) <= room:
+            self.add(day, 1, base)
+            return
+        allowed = max(Decimal(0), min(amount, EXACT.subtract(Decimal(room), before)))
+        self._items.append((day, 1, base, allowed, True))
+
+    def absorb_within(self, other: RunningTotalAccrual, room: int) -> None:
+        """Take over ``other`` (a confirmed grace-window accrual) as one piece, cut like a day
+        by :meth:`add_within` when the whole of it does not fit in ``room``."""
+        if not other._items:
+            return
+        before, pending = self.exact, other.exact
+        if EXACT.add(before, pending) <= room:
+            self._items.extend(other._items)
+            return
+        allowed = max(Decimal(0), min(pending, EXACT.subtract(Decimal(room), before)))
+        start = other._items[0][0]
+        days = sum(item[1] for item in other._items)
+        self._items.append((start, days, other._items[0][2], allowed, True))
+
+    def freeze(self, day: date) -> None:
+        """A plan's freeze needs nothing here: the running total is rounded once, so a run
+        split by frozen days costs at most what the unsplit run would."""

@@ -16,12 +16,22 @@ from arrears.kernel.allocation import AllocationLine
 from arrears.kernel.money import Money, Rounding
 from arrears.kernel.plans import PlanState
 from arrears.kernel.state import InstalmentState, LoanState, WaiverApplication
-from arrears.kernel.terms import AccrualRounding, LoanTerms
+from arrears.kernel.terms import AccrualRounding, LoanTerms, ProductTerms
 
 ROUNDING_POINT = {
     AccrualRounding.DAILY: "rounded per day",
     AccrualRounding.PERIOD: "rounded per period",
 }
+#: ``period`` under a cost cap: the exact running total is rounded once
+#: (:class:`~arrears.kernel.accrual.RunningTotalAccrual`); each line is a step of it.
+RUNNING_POINT = "running total rounded once"
+
+
+def running_total(product: ProductTerms) -> bool:
+    """Whether ``product`` accrues as one exact running total (``period`` under a cost cap)."""
+    return (
+        product.cost_cap_annual is not None and product.accrual_rounding is AccrualRounding.PERIOD
+    )
 
 
 def percent(rate: Decimal) -> str:
@@ -39,7 +49,7 @@ def _money(minor: int, currency: str) -> dict[str, Any]:
 
 
 def _period(
-    p: PenaltyPeriod, currency: str, rounding: Rounding, mode: AccrualRounding
+    p: PenaltyPeriod, currency: str, rounding: Rounding, mode: AccrualRounding, running: bool
 ) -> dict[str, Any]:
     base = amount(p.base, currency)
     per_day: int | None = None
@@ -55,6 +65,8 @@ def _period(
             formula += " (capped by the cost cap)"
         elif p.cut_by_plan:
             formula += " (rounded down: a repayment plan froze the days after)"
+        elif running:
+            formula += f" ({rounding.value} on the running total)"
         else:
             formula += f" ({rounding.value} per period)"
     return {
@@ -66,6 +78,7 @@ def _period(
         "amount": _money(p.amount, currency),
         "capped": p.capped,
         "cut_by_plan": p.cut_by_plan,
+        "running": running,
         # the day's amount when each day is rounded (``None`` per period or when capped)
         "per_day": _money(per_day, currency) if per_day is not None else None,
         "formula": formula,
@@ -84,10 +97,12 @@ def _instalment(i: InstalmentState, loan: LoanTerms) -> dict[str, Any]:
         }
 
     periods = [
-        _period(p, cur, product.rounding, product.accrual_rounding) for p in i.penalty_periods
+        _period(p, cur, product.rounding, product.accrual_rounding, running_total(product))
+        for p in i.penalty_periods
     ]
     compound = [
-        _period(p, cur, product.rounding, product.accrual_rounding) for p in i.compound_periods
+        _period(p, cur, product.rounding, product.accrual_rounding, running_total(product))
+        for p in i.compound_periods
     ]
     return {
         "seq": i.seq,
@@ -211,7 +226,13 @@ def explain(loan: LoanTerms, s: LoanState) -> dict[str, Any]:
             "daily": percent(loan.daily_rate),
             "penalty_daily": percent(loan.penalty_rate),
             "penalty_multiplier": str(product.penalty_multiplier),
-            "rounding": f"{product.rounding.value}, {ROUNDING_POINT[product.accrual_rounding]}",
+            "rounding": f"{product.rounding.value}, "
+            + (
+                RUNNING_POINT
+                if running_total(product)
+                else ROUNDING_POINT[product.accrual_rounding]
+            ),
+            "running_total": running_total(product),
             "compound": product.compound,
             "grace_days": product.grace_days,
             "grace_retroactive": product.grace_retroactive,

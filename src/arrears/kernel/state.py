@@ -10,7 +10,8 @@ One day ``t`` is processed in this order, which is the contract every engine mus
    covered at the end of yesterday, its last grace day, is broken today; a plan effective
    today becomes active (ending an earlier plan still active), and under ``period`` rounding
    the penalty and compound runs that reached yesterday end rounded down, so the freeze never
-   adds a rounding fen (:meth:`PenaltyAccrual.freeze`);
+   adds a rounding fen (:meth:`PenaltyAccrual.freeze`; under a cost cap the exact running total
+   of :class:`RunningTotalAccrual` needs nothing);
 1. grace windows that ended yesterday are settled: an instalment still unpaid (above the
    tolerance) at the end of its last grace day keeps the grace-day penalty when grace is
    retroactive; one paid within grace owes none;
@@ -42,14 +43,42 @@ from itertools import pairwise
 from typing import TypeVar
 
 from arrears.kernel import contract
-from arrears.kernel.accrual import PenaltyAccrual, PenaltyPeriod, cost_cap, interest_for_days_used
+from arrears.kernel.accrual import (
+    PenaltyAccrual,
+    PenaltyPeriod,
+    RunningTotalAccrual,
+    cost_cap,
+    interest_for_days_used,
+)
 from arrears.kernel.allocation import AllocationLine, allocate
 from arrears.kernel.delinquency import bucket_for, days_past_due
 from arrears.kernel.errors import InvalidDate, InvalidTerms
 from arrears.kernel.plans import PlanRun, PlanState, PlanStatus
-from arrears.kernel.terms import Component, Instalment, LoanTerms, Payment, RepaymentPlan, Waiver
+from arrears.kernel.terms import (
+    AccrualRounding,
+    Component,
+    Instalment,
+    LoanTerms,
+    Payment,
+    ProductTerms,
+    RepaymentPlan,
+    Waiver,
+)
 
 ONE_DAY = timedelta(days=1)
+Accrual = PenaltyAccrual | RunningTotalAccrual
+
+
+def new_accrual(loan: LoanTerms) -> Accrual:
+    """The product's accrual: runs rounded one by one, or under a cost cap with ``period``
+    rounding the exact running total rounded once (:class:`RunningTotalAccrual` says why)."""
+    product: ProductTerms = loan.product
+    rate, rounding, mode = loan.penalty_rate, product.rounding, product.accrual_rounding
+    if product.cost_cap_annual is not None and mode is AccrualRounding.PERIOD:
+        return RunningTotalAccrual(rate, rounding, mode)
+    return PenaltyAccrual(rate, rounding, mode)
+
+
 _Dated = TypeVar("_Dated", Payment, Waiver)
 
 
@@ -230,7 +259,6 @@ class _Work:
     )
 
     def __init__(self, inst: Instalment, loan: LoanTerms) -> None:
-        product = loan.product
         self.inst = inst
         self.principal_due = inst.principal
         self.interest_due = inst.interest
@@ -243,11 +271,10 @@ class _Work:
         self.penalty_waived = 0
         self.compound_waived = 0
         self.paid_on: date | None = None
-        rate, rounding, mode = loan.penalty_rate, product.rounding, product.accrual_rounding
-        self.pen = PenaltyAccrual(rate, rounding, mode)
-        self.comp = PenaltyAccrual(rate, rounding, mode)
-        self.grace_pen = PenaltyAccrual(rate, rounding, mode)
-        self.grace_comp = PenaltyAccrual(rate, rounding, mode)
+        self.pen = new_accrual(loan)
+        self.comp = new_accrual(loan)
+        self.grace_pen = new_accrual(loan)
+        self.grace_comp = new_accrual(loan)
 
     def principal_owed(self) -> int:
         """The penalty base: principal neither paid nor waived."""
@@ -387,15 +414,20 @@ class _Replay:
             if w.inst.due_date + timedelta(days=grace + 1) != day:
                 continue
             pending_pen, pending_comp = w.grace_pen, w.grace_comp
-            w.grace_pen = PenaltyAccrual(pending_pen.rate, pending_pen.rounding, pending_pen.mode)
-            w.grace_comp = PenaltyAccrual(pending_pen.rate, pending_pen.rounding, pending_pen.mode)
+            w.grace_pen = new_accrual(self.loan)
+            w.grace_comp = new_accrual(self.loan)
             if w.unpaid_contractual() <= self.product.tolerance:
                 continue  # paid within grace: the grace-day penalty is forgiven
             for pending, target in ((pending_pen, w.pen), (pending_comp, w.comp)):
                 amount = pending.total
                 cap = self._cap(day - ONE_DAY)
                 headroom = None if cap is None else max(0, cap - self._cost(day - ONE_DAY))
-                if headroom is None or amount <= headroom:
+                if isinstance(target, RunningTotalAccrual):
+                    assert isinstance(pending, RunningTotalAccrual) and cap is not None
+                    target.absorb_within(pending, cap - self._cost(day - ONE_DAY) + target.total)
+                elif isinstance(pending, RunningTotalAccrual):
+                    raise AssertionError("one loan's accruals are all of one kind")
+                elif headroom is None or amount <= headroom:
                     target.absorb(pending)
                 elif pending.periods():
                     first = pending.periods()[0]
@@ -448,6 +480,11 @@ class _Replay:
             for acc, base in pairs:
                 if base <= 0:
                     acc.add(day, 1, 0)
+                    continue
+                if isinstance(acc, RunningTotalAccrual):
+                    before = acc.total
+                    acc.add_within(day, base, cap - cost + before)
+                    cost += acc.total - before
                     continue
                 increment = acc.increment_if_added(day, 1, base)
                 if cost + increment <= cap:

@@ -56,6 +56,8 @@ LABELS: dict[str, dict[str, Promise]] = {
     "accrual_rounding": {
         "daily": pgettext_lazy("rounding", "rounded per day"),
         "period": pgettext_lazy("rounding", "rounded per period"),
+        # ``period`` under a cost cap (kernel.accrual.RunningTotalAccrual)
+        "running": pgettext_lazy("rounding", "running total rounded once"),
     },
     "payoff_part": {
         "principal_outstanding": pgettext_lazy("payoff", "principal outstanding"),
