@@ -30,7 +30,6 @@ loan of the borrower from that day until a later case of theirs is opened.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -359,40 +358,38 @@ def _stored_frames(days: Sequence[date], figures: Sequence[str], *, shared: bool
 
 
 def _grouped_frames(days: Sequence[date], figures: Sequence[str], *, shared: bool) -> pl.DataFrame:
-    table = LoanState._meta.db_table
-    quote = connection.ops.quote_name
-
-    def read(cursor: Any, some: Sequence[date]) -> list[pl.DataFrame]:
-        # a statement per day: the server's plan for one day is an index range (cheaper
-        # than one statement over every day, measured)
-        return [stored.read_grouped(cursor, table, [day], figures, quote) for day in some]
-
+    table, quote = LoanState._meta.db_table, connection.ops.quote_name
     with connection.cursor() as cursor:
-        raw = cursor.cursor
         if not shared or len(days) < 2:
-            parts = read(raw, days)
+            frame = stored.read_days([cursor.cursor], table, days, figures, quote)
         else:
-            (snapshot,) = raw.execute("SELECT pg_export_snapshot()").fetchone()
-            # a connection of its own (not the wrapper's, nor a pool's), closed here
-            other = connection.Database.connect(**connection.get_connection_params())
-            try:
-                other.autocommit = True
-                other.execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-                other.execute(
-                    psycopg_sql.SQL("SET TRANSACTION SNAPSHOT {}").format(
-                        psycopg_sql.Literal(snapshot)
-                    )
-                )
-                with ThreadPoolExecutor(1) as pool, other.cursor() as theirs:
-                    half = pool.submit(read, theirs, days[1::2])
-                    parts = read(raw, days[0::2]) + half.result()
-                other.execute("COMMIT")
-            finally:
-                other.close()
+            frame = _read_shared(cursor.cursor, table, days, figures)
     schema = {"as_of": pl.Date(), "loan_id": pl.Int64(), **{n: _type(n) for n in figures}}
-    if not parts:
-        return pl.DataFrame(schema=schema)
-    return pl.concat([part.cast(schema) for part in parts])  # type: ignore[arg-type]
+    return frame.cast(schema)  # type: ignore[arg-type]
+
+
+def _read_shared(
+    raw: Any, table: str, days: Sequence[date], figures: Sequence[str]
+) -> pl.DataFrame:
+    """:func:`stored.read_days` on this connection and a second one that imports this
+    transaction's snapshot (``pg_export_snapshot``, as ``pg_dump -j`` does), so both read the
+    same rows. Only when this transaction wrote nothing: its own writes are not in the
+    exported snapshot."""
+    (snapshot,) = raw.execute("SELECT pg_export_snapshot()").fetchone()
+    # a connection of its own (not the wrapper's, nor a pool's), closed here
+    other = connection.Database.connect(**connection.get_connection_params())
+    try:
+        other.autocommit = True
+        other.execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        other.execute(
+            psycopg_sql.SQL("SET TRANSACTION SNAPSHOT {}").format(psycopg_sql.Literal(snapshot))
+        )
+        with other.cursor() as theirs:
+            frame = stored.read_days([raw, theirs], table, days, figures, connection.ops.quote_name)
+        other.execute("COMMIT")
+    finally:
+        other.close()
+    return frame
 
 
 def states_as_of(
