@@ -29,9 +29,11 @@ loan of the borrower from that day until a later case of theirs is opened.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import reduce
 from typing import Any
 
 import polars as pl
@@ -304,27 +306,46 @@ def _in_force_since(since: datetime, last: date) -> dict[int, list[tuple[date, d
 
 
 def _suspects(
-    day: date, since: datetime, concessions: dict[int, list[tuple[date, datetime]]]
-) -> set[int]:
-    """Loans whose stored state of ``day`` may differ from the ledger as recorded by the
-    cut-off: a row affecting ``day`` recorded since ``since`` (the run's start or the
-    cut-off, whichever is earlier). ``concessions``: :func:`_in_force_since` of a ``since``
-    no later than this one."""
-    suspects: set[int] = set()
-    suspects.update(
-        models.Payment.objects.filter(created_at__gte=since)
-        .filter(Q(value_date__lte=day) | Q(reversed_on__lte=day))
-        .values_list("loan_id", flat=True)
+    sinces: dict[date, datetime], concessions: dict[int, list[tuple[date, datetime]]]
+) -> dict[date, set[int]]:
+    """Per day of ``sinces``, the loans whose stored state may differ from the ledger as
+    recorded by the cut-off: a row affecting the day recorded since its ``since`` (the day's
+    run start or the cut-off, whichever is earlier). ``concessions``: :func:`_in_force_since`
+    of the earliest ``since``. One query per kind for every day (their conditions OR'ed, so
+    it returns the rows a query per day would, once), then sorted out per day."""
+    out: dict[date, set[int]] = {day: set() for day in sinces}
+    if not sinces:
+        return out
+    paid = reduce(
+        operator.or_,
+        (
+            Q(created_at__gte=since) & (Q(value_date__lte=day) | Q(reversed_on__lte=day))
+            for day, since in sinces.items()
+        ),
     )
+    started = reduce(
+        operator.or_,
+        (Q(created_at__gte=since, start_date__lte=day) for day, since in sinces.items()),
+    )
+    payments = models.Payment.objects.filter(paid).values_list(
+        "loan_id", "created_at", "value_date", "reversed_on"
+    )
+    loans = models.Loan.objects.filter(started).values_list("id", "created_at", "start_date")
+    for loan_id, created, value_date, reversed_on in payments:
+        for day, since in sinces.items():
+            if created >= since and (
+                value_date <= day or (reversed_on is not None and reversed_on <= day)
+            ):
+                out[day].add(loan_id)
+    for loan_id, created, start_date in loans:
+        for day, since in sinces.items():
+            if created >= since and start_date <= day:
+                out[day].add(loan_id)
     for loan_id, rows in concessions.items():
-        if any(effective <= day and approved >= since for effective, approved in rows):
-            suspects.add(loan_id)
-    suspects.update(
-        models.Loan.objects.filter(created_at__gte=since, start_date__lte=day).values_list(
-            "id", flat=True
-        )
-    )
-    return suspects
+        for day, since in sinces.items():
+            if any(effective <= day and approved >= since for effective, approved in rows):
+                out[day].add(loan_id)
+    return out
 
 
 def _known_attributes(cutoff: datetime, last: date, *, full: bool = True) -> pl.DataFrame:
@@ -433,15 +454,9 @@ def states_at(
         with consistent_read():
             rows = _stored_frames(stored_days, figures, shared=shared)
             concessions = _in_force_since(min(sinces.values()), stored_days[-1])
-            suspects = {day: _suspects(day, sinces[day], concessions) for day in stored_days}
+            suspects = _suspects(sinces, concessions)
             known = _known_attributes(cutoff, stored_days[-1], full=attributes)
-        by_day = rows.partition_by("as_of", as_dict=True, include_key=True)
-        for day in stored_days:
-            results.append(
-                _stored_day(
-                    day, by_day.get((day,), rows.clear()), suspects[day], known, known_by, figures
-                )
-            )
+        results.extend(_stored_days(stored_days, rows, suspects, known, known_by, figures))
     rest = [day for day in wanted if day not in runs]
     if rest:  # the days not stored: one replay reads the ledger once for all of them
         results.append(replay(rest, known_by=known_by, figures=figures))
@@ -456,37 +471,61 @@ def states_at(
     )
 
 
-def _stored_day(
-    day: date,
+def _stored_days(
+    days: Sequence[date],
     rows: pl.DataFrame,
-    suspects: set[int],
+    suspects: dict[date, set[int]],
     known: pl.DataFrame,
     known_by: date,
     figures: Sequence[str],
-) -> States:
-    """The states of a stored ``day`` from its ``rows`` (``as_of``, ``loan_id``, figures):
-    the known loans started by then, those suspect or missing replayed."""
-    expected = known.filter(pl.col("start_date") <= day)
-    missing = expected.join(rows.select("loan_id"), on="loan_id", how="anti")
-    again = sorted(suspects | set(missing["loan_id"].to_list()))
-    if len(again) > MAX_REPLAYED_SHARE * len(expected) or len(again) > MAX_REPLAYED:
-        # most of the day changed since (or a long list for an IN): replay it whole
-        return replay([day], known_by=known_by, figures=figures)
-    kept = rows.filter(~pl.col("loan_id").is_in(again)).select("loan_id", *figures)
-    frame = kept.join(expected, on="loan_id", how="inner").with_columns(pl.lit(day).alias("as_of"))
-    present = [name for name in _schema(figures) if name in frame.columns]
-    frame = frame.select(present)
-    if not again:
-        return States(frame, stored=len(frame))
-    redone = replay(
-        [day], known_by=known_by, figures=figures, loans=models.Loan.objects.filter(pk__in=again)
+) -> list[States]:
+    """The states of the stored ``days`` from their ``rows`` (``as_of``, ``loan_id``,
+    figures): per day, the known loans started by then; those suspect or missing replayed, or
+    the whole day when they are too many. One join over every day's rows; the missing loans
+    are looked for only on a day that has fewer known rows than known loans."""
+    present = [name for name in _schema(figures) if name in {*rows.columns, *known.columns}]
+    # the stored rows of known loans started by their day (each loan once a day: the table's
+    # unique constraint)
+    joined = rows.join(known, on="loan_id", how="inner").filter(
+        pl.col("start_date") <= pl.col("as_of")
     )
-    return States(
-        pl.concat([frame, redone.frame.select(present)]),
-        stored=len(frame),
-        replayed=len(redone.frame),
-        errors=redone.errors,
+    counts = dict(joined.group_by("as_of").len().iter_rows())
+    starts = known["start_date"].sort()
+    out: list[States] = []
+    again: dict[date, list[int]] = {}
+    for day in days:
+        expected = int(starts.search_sorted(day, side="right"))
+        redo = set(suspects[day])
+        if counts.get(day, 0) < expected:
+            have = joined.filter(pl.col("as_of") == day).select("loan_id")
+            missing = known.filter(pl.col("start_date") <= day).join(have, on="loan_id", how="anti")
+            redo.update(missing["loan_id"].to_list())
+        if len(redo) > MAX_REPLAYED_SHARE * expected or len(redo) > MAX_REPLAYED:
+            # most of the day changed since (or a long list for an IN): replay it whole
+            out.append(replay([day], known_by=known_by, figures=figures))
+        else:
+            again[day] = sorted(redo)
+    dropped = pl.DataFrame(
+        [(day, loan_id) for day, loans in again.items() for loan_id in loans],
+        schema={"as_of": pl.Date(), "loan_id": pl.Int64()},
+        orient="row",
     )
+    kept = joined.filter(pl.col("as_of").is_in(list(again)))
+    if len(dropped):
+        kept = kept.join(dropped, on=["as_of", "loan_id"], how="anti")
+    kept = kept.select(present)
+    out.insert(0, States(kept, stored=len(kept)))
+    for day, loans in again.items():
+        if loans:
+            out.append(
+                replay(
+                    [day],
+                    known_by=known_by,
+                    figures=figures,
+                    loans=models.Loan.objects.filter(pk__in=loans),
+                )
+            )
+    return out
 
 
 def written_off(days: Iterable[date], *, known_by: date) -> pl.DataFrame:
