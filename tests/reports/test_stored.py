@@ -190,3 +190,16 @@ def test_the_read_shared_by_two_connections_equals_the_read_on_one(
     assert len(shared) == 1
     assert on_two.stored == on_one.stored == 36
     assert on_two.frame.equals(on_one.frame)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_without_a_second_connection_one_reads_every_day(monkeypatch: pytest.MonkeyPatch) -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("two connections on one snapshot: PostgreSQL")
+    recorded_book(12)
+    _run_month_ends()
+    shared = states_at(MONTH_ENDS, known_by=MONTH_ENDS[-1])
+    monkeypatch.setattr(states, "_second_connection", lambda: None)
+    alone = states_at(MONTH_ENDS, known_by=MONTH_ENDS[-1])
+    assert alone.stored == shared.stored == 36
+    assert alone.frame.equals(shared.frame)

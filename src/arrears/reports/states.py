@@ -389,6 +389,15 @@ def _grouped_frames(days: Sequence[date], figures: Sequence[str], *, shared: boo
     return frame.cast(schema)  # type: ignore[arg-type]
 
 
+def _second_connection() -> Any:
+    """A psycopg connection of its own (not the wrapper's, nor a pool's) to the same database,
+    or None when the server refuses one."""
+    try:
+        return connection.Database.connect(**connection.get_connection_params())
+    except connection.Database.OperationalError:
+        return None
+
+
 def _read_shared(
     raw: Any, table: str, days: Sequence[date], figures: Sequence[str]
 ) -> pl.DataFrame:
@@ -396,9 +405,10 @@ def _read_shared(
     transaction's snapshot (``pg_export_snapshot``, as ``pg_dump -j`` does), so both read the
     same rows. Only when this transaction wrote nothing: its own writes are not in the
     exported snapshot."""
+    other = _second_connection()
+    if other is None:  # none to be had (the server's connection limit): one reads every day
+        return stored.read_days([raw], table, days, figures, connection.ops.quote_name)
     (snapshot,) = raw.execute("SELECT pg_export_snapshot()").fetchone()
-    # a connection of its own (not the wrapper's, nor a pool's), closed here
-    other = connection.Database.connect(**connection.get_connection_params())
     try:
         other.autocommit = True
         other.execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
