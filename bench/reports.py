@@ -3,14 +3,19 @@ states — the computation ``arrears report roll_rates`` runs, on a synthetic bo
 
 Run: ``.venv/bin/python bench/reports.py --loans 1000000 --months 12`` (in memory), and with
 ``--database postgresql://…/NAME`` also loaded into PostgreSQL by ``COPY`` into a table shaped
-like ``daily_loanstate`` (the bench owns table ``bench_report_states`` in ``NAME``) and read
-back a month end at a time by ``COPY (SELECT …) TO STDOUT`` as the report's reader does.
+like ``daily_loanstate`` — its columns and its ``(as_of, bucket)`` index; the bench owns table
+``bench_report_states`` in ``NAME`` and keeps it for the next run of the same size — and read
+back by the report's own reader (``reports.stored.read_days``: a statement per month end,
+grouped by the server into arrays, binary ``COPY``; ``--connections N`` on one shared
+snapshot, default 2). ``--text`` also times the reader it replaced (a text ``COPY`` of a
+month end's rows at a time).
 
 The states are a Markov chain per loan (seeded): each month a loan in M0 stays current or
 rolls into M1, a delinquent loan cures, stays, rolls a bucket on, pays off or is written off
 from the last bucket; a loan closed or written off stays so. Printed: the rows, the seconds
 of each step (the roll states, the transitions, the matrix) and their total, the matrix, and
-for PostgreSQL the load and read seconds.
+for PostgreSQL the load and read seconds, the read's CPU seconds in this process and (when
+the server runs on this machine) in the server's processes, and the load average.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ import sys
 import time
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -30,6 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from arrears.reports.rolls import matrix, roll_state, transitions
 from arrears.reports.snapshots import month_end_states
+from arrears.reports.stored import read_days
 
 BUCKETS = ["M0", "M1", "M2", "M3", "M4", "M5", "M6", "M7+"]
 CLOSED, WRITTEN_OFF = len(BUCKETS), len(BUCKETS) + 1
@@ -106,61 +113,134 @@ def roll_matrix(
     return wide, seconds
 
 
-def postgres(url: str, states: pl.DataFrame) -> tuple[pl.DataFrame, dict[str, float]]:
-    """Load ``states`` into PostgreSQL by COPY, then read them back a month end at a time."""
+#: The stored figures of ``daily_loanstate`` (the bench's table has all of them, so its rows
+#: are as wide as the report's); the ones the synthetic states do not have are zero.
+FIGURES = (
+    "dpd",
+    "bucket",
+    "overdue_principal",
+    "overdue_interest",
+    "penalty_outstanding",
+    "compound_outstanding",
+    "total_due",
+    "principal_outstanding",
+    "payoff",
+    "credit",
+)
+
+
+def _load(conn: Any, states: pl.DataFrame, mark: str) -> None:
+    """Create ``bench_report_states`` shaped like ``daily_loanstate`` (its columns and its
+    ``(as_of, bucket)`` index) and load ``states`` by COPY."""
+    conn.execute("DROP TABLE IF EXISTS bench_report_states")
+    numbers = [name for name in FIGURES if name not in {"dpd", "bucket"}]
+    conn.execute(
+        "CREATE UNLOGGED TABLE bench_report_states (id bigserial PRIMARY KEY, "
+        "loan_id bigint NOT NULL, as_of date NOT NULL, dpd integer NOT NULL, "
+        "bucket varchar(16) NOT NULL, "
+        + ", ".join(f"{name} bigint NOT NULL" for name in numbers)
+        + ", revision bigint)"
+    )
+    with (
+        conn.cursor() as cursor,
+        cursor.copy(
+            f"COPY bench_report_states (loan_id, as_of, {', '.join(FIGURES)}) FROM STDIN"
+        ) as copy,
+    ):
+        for day in sorted(set(states["as_of"].to_list())):  # a day at a time, as runs store
+            buffer = io.BytesIO()
+            states.filter(pl.col("as_of") == day).select(
+                "loan_id",
+                "as_of",
+                *(pl.col(n) if n in states.columns else pl.lit(0).alias(n) for n in FIGURES),
+            ).write_csv(buffer, include_header=False, separator="\t")
+            copy.write(buffer.getvalue())
+    conn.execute("CREATE INDEX bench_report_states_day ON bench_report_states (as_of, bucket)")
+    conn.execute("VACUUM ANALYZE bench_report_states")
+    conn.execute(f"COMMENT ON TABLE bench_report_states IS '{mark}'")
+
+
+def _server_seconds(conn: Any) -> float | None:
+    """CPU seconds of the connection's server process so far (when the server is on this
+    machine and readable), else None."""
+    (pid,) = conn.execute("SELECT pg_backend_pid()").fetchone()
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _text_read(conn: Any, days: list[date]) -> pl.DataFrame:
+    """The reader before the grouped one: a text COPY of one month end's rows at a time."""
+    parts = []
+    with conn.cursor() as cursor:
+        for day in days:
+            buffer = bytearray()
+            with cursor.copy(
+                "COPY (SELECT loan_id, bucket, payoff FROM bench_report_states "
+                "WHERE as_of = %s) TO STDOUT WITH (FORMAT csv)",
+                [day],
+            ) as copy:
+                for block in copy:
+                    buffer += block
+            parts.append(
+                pl.read_csv(
+                    io.BytesIO(bytes(buffer)),
+                    has_header=False,
+                    new_columns=["loan_id", "bucket", "payoff"],
+                    schema={"loan_id": pl.Int64(), "bucket": pl.String(), "payoff": pl.Int64()},
+                ).with_columns(pl.lit(day).alias("as_of"))
+            )
+    return pl.concat(parts)
+
+
+def postgres(
+    url: str, states: pl.DataFrame, mark: str, connections: int, text: bool
+) -> tuple[pl.DataFrame, dict[str, float]]:
+    """Load ``states`` into PostgreSQL by COPY (unless the table already holds them: ``mark``
+    is the table's comment), then read the month ends back by the report's reader
+    (``reports.stored.read_days``) on ``connections`` connections sharing one snapshot."""
     import psycopg
 
-    seconds = {}
+    seconds: dict[str, float] = {}
+    days = sorted(set(states["as_of"].to_list()))
     with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute("DROP TABLE IF EXISTS bench_report_states")
-        conn.execute(
-            "CREATE UNLOGGED TABLE bench_report_states (loan_id bigint NOT NULL, "
-            "as_of date NOT NULL, bucket varchar(16) NOT NULL, payoff bigint NOT NULL, "
-            "dpd integer NOT NULL)"
-        )
-        started = time.perf_counter()
-        with (
-            conn.cursor() as cursor,
-            cursor.copy(
-                "COPY bench_report_states (loan_id, as_of, bucket, payoff, dpd) FROM STDIN"
-            ) as copy,
-        ):
-            buffer = io.BytesIO()
-            states.select("loan_id", "as_of", "bucket", "payoff", "dpd").write_csv(
-                buffer, include_header=False, separator="\t"
-            )
-            copy.write(buffer.getvalue())
-        conn.execute("CREATE INDEX bench_report_states_day ON bench_report_states (as_of, loan_id)")
-        conn.execute("ANALYZE bench_report_states")
-        seconds["load (COPY + index)"] = time.perf_counter() - started
-        started = time.perf_counter()
-        parts = []
-        days = sorted(set(states["as_of"].to_list()))
-        with conn.cursor() as cursor:
-            for day in days:
-                buffer = bytearray()
-                with cursor.copy(
-                    "COPY (SELECT loan_id, bucket, payoff, dpd FROM bench_report_states "
-                    "WHERE as_of = %s) TO STDOUT WITH (FORMAT csv)",
-                    [day],
-                ) as copy:
-                    for block in copy:
-                        buffer += block
-                parts.append(
-                    pl.read_csv(
-                        io.BytesIO(bytes(buffer)),
-                        has_header=False,
-                        new_columns=["loan_id", "bucket", "payoff", "dpd"],
-                        schema={
-                            "loan_id": pl.Int64(),
-                            "bucket": pl.String(),
-                            "payoff": pl.Int64(),
-                            "dpd": pl.Int64(),
-                        },
-                    ).with_columns(pl.lit(day).alias("as_of"))
-                )
-        seconds["read back (COPY TO STDOUT)"] = time.perf_counter() - started
-    return pl.concat(parts), seconds
+        (comment,) = conn.execute(
+            "SELECT obj_description(to_regclass('bench_report_states'), 'pg_class')"
+        ).fetchone()
+        if comment != mark:
+            started = time.perf_counter()
+            _load(conn, states, mark)
+            seconds["load (COPY + index)"] = time.perf_counter() - started
+        if text:
+            started = time.perf_counter()
+            before = _text_read(conn, days)
+            seconds["text COPY a day at a time"] = time.perf_counter() - started
+            del before
+        others = [psycopg.connect(url, autocommit=True) for _ in range(connections - 1)]
+        try:
+            conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            (snapshot,) = conn.execute("SELECT pg_export_snapshot()").fetchone()
+            for other in others:
+                other.execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                other.execute(f"SET TRANSACTION SNAPSHOT '{snapshot}'")
+            server = [_server_seconds(c) for c in (conn, *others)]
+            known = None not in server
+            started, cpu = time.perf_counter(), time.process_time()
+            cursors = [c.cursor() for c in (conn, *others)]
+            read = read_days(cursors, "bench_report_states", days, ("bucket", "payoff"))
+            seconds["read (grouped binary COPY)"] = time.perf_counter() - started
+            seconds["  client CPU"] = time.process_time() - cpu
+            if known:  # the server processes' CPU, all connections together
+                after = [_server_seconds(c) or 0.0 for c in (conn, *others)]
+                seconds["  server CPU"] = sum(after) - sum(s or 0.0 for s in server)
+            for c in (conn, *others):
+                c.execute("COMMIT")
+        finally:
+            for other in others:
+                other.close()
+    return read, seconds
 
 
 def parquet(folder: Path, states: pl.DataFrame) -> tuple[pl.DataFrame, dict[str, float]]:
@@ -184,6 +264,15 @@ def main() -> None:
     parser.add_argument("--loans", type=int, default=1_000_000)
     parser.add_argument("--months", type=int, default=12)
     parser.add_argument("--database", help="postgresql://…/NAME: also load and read there")
+    parser.add_argument(
+        "--connections",
+        type=int,
+        default=2,
+        help="connections the PostgreSQL read shares out the month ends to (default 2)",
+    )
+    parser.add_argument(
+        "--text", action="store_true", help="also time the text COPY reader it replaced"
+    )
     parser.add_argument(
         "--parquet",
         type=Path,
@@ -216,13 +305,16 @@ def main() -> None:
         print(f"  CPU of this process, write + read + matrix: {cpu:.2f} s (all threads)")
         print(f"  load average: {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
     if args.database:
-        read, timing = postgres(args.database, states)
+        mark = f"bench/reports.py loans={args.loans} months={args.months} seed=1 v2"
+        read, timing = postgres(args.database, states, mark, args.connections, args.text)
         again, seconds = roll_matrix(read, written)
         assert again.equals(wide), "the matrix from PostgreSQL differs"
-        print("PostgreSQL:")
+        print(f"PostgreSQL ({args.connections} connection(s)):")
         for step, value in {**timing, **seconds}.items():
             print(f"  {step:<26} {value:6.2f} s")
-        print(f"  read + matrix {timing['read back (COPY TO STDOUT)'] + seconds['total']:.2f} s")
+        total = timing["read (grouped binary COPY)"] + seconds["total"]
+        print(f"  read + matrix {total:.2f} s")
+        print(f"  load average: {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
 
 
 if __name__ == "__main__":

@@ -43,8 +43,15 @@ def moves_of(params: ReportParams) -> tuple[pl.DataFrame, pl.DataFrame, int, int
         held = set(outside["as_of"].unique().to_list())
         days = [day for day in every if day not in held]
     if days or not frames:
-        # only what a roll reads: a stored day's read is two figures a loan, not every one
-        states = states_at(days, known_by=params.as_of, figures=("bucket", "payoff"))
+        # only what a roll reads: two figures a loan, no attributes, in no order (the
+        # transitions sort by their own key)
+        states = states_at(
+            days,
+            known_by=params.as_of,
+            figures=("bucket", "payoff"),
+            attributes=False,
+            ordered=False,
+        )
         frames.append(states.frame.select(ROLL_COLUMNS))
         stored, replayed = stored + states.stored, states.replayed
     rolled = roll_state(pl.concat(frames), written_off(every, known_by=params.as_of))
