@@ -34,6 +34,7 @@ import polars as pl
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
+from arrears.kernel.contract import STORED
 from arrears.reports.rolls import matrix, roll_state, transitions
 from arrears.reports.snapshots import month_end_states
 from arrears.reports.stored import read_days
@@ -115,18 +116,7 @@ def roll_matrix(
 
 #: The stored figures of ``daily_loanstate`` (the bench's table has all of them, so its rows
 #: are as wide as the report's); the ones the synthetic states do not have are zero.
-FIGURES = (
-    "dpd",
-    "bucket",
-    "overdue_principal",
-    "overdue_interest",
-    "penalty_outstanding",
-    "compound_outstanding",
-    "total_due",
-    "principal_outstanding",
-    "payoff",
-    "credit",
-)
+FIGURES = STORED
 
 
 def _load(conn: Any, states: pl.DataFrame, mark: str) -> None:

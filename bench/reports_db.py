@@ -28,22 +28,10 @@ from zoneinfo import ZoneInfo
 
 import polars as pl
 from bench import daily_db
-from bench.reports import month_ends, synthetic_states
+from bench.reports import FIGURES, month_ends, synthetic_states
 
 #: The seeded book's loans are drawn down a month before this; the month ends follow.
 SEEDED_AS_OF = date(2025, 11, 29)
-FIGURES = (
-    "dpd",
-    "bucket",
-    "overdue_principal",
-    "overdue_interest",
-    "penalty_outstanding",
-    "compound_outstanding",
-    "total_due",
-    "principal_outstanding",
-    "payoff",
-    "credit",
-)
 
 
 def _options() -> argparse.Namespace:
