@@ -1,6 +1,6 @@
 """The ledger reports as of a past month: run now, after back-dated payments, a late waiver, a
-late write-off and the month's days rerun, they give what they gave at the month's end; and
-every page, download and the command render them."""
+reversal back-dated into the month, a late write-off and the month's days rerun, they give what
+they gave at the month's end; and every page, download and the command render them."""
 
 from __future__ import annotations
 
@@ -56,6 +56,17 @@ def test_a_past_month_run_now_equals_the_run_at_its_end() -> None:
             reason="hardship",
             status=models.Approval.APPROVED,
             requested_by=models.Waiver.objects.first().requested_by,  # type: ignore[union-attr]
+        )
+        paid = (
+            models.Payment.objects.filter(
+                loan__in=book[6:], value_date__lte=date(2026, 6, 15), reversed_on__isnull=True
+            )
+            .order_by("value_date", "id")
+            .last()
+        )
+        assert paid is not None
+        services.reverse_payment(  # bounced in June, recorded in July
+            payment=paid, reversed_on=date(2026, 6, 15), reversal_ref="LATE-R", reason="bounced"
         )
         case = Case.objects.create(
             borrower=book[0].borrower, currency="CNY", opened_on=date(2026, 3, 1)

@@ -9,14 +9,15 @@ did not, or for the loans whose stored rows cannot be trusted for the question a
 ``known_by`` (default D; :func:`arrears.reports.params.end_of_day`): payments recorded
 (``created_at``) later, waivers and plans requested or approved later (their last approval's
 ``at``), and loans created later are dropped before the replay, whatever their value or
-effective dates. Stored rows are kept for every loan except those with a ledger row recorded
-since the day's run started (or since the cut-off, if earlier): those are replayed, so a row a
-late run folded in and a row a run missed are both set right.
+effective dates. A payment or waiver reversed by a reversal recorded later (``reversed_at``,
+whatever ``reversed_on`` it was back-dated to) replays as not reversed; a reversal without
+``reversed_at`` (recorded before the column existed) counts from its ``reversed_on``. Stored rows
+are kept for every loan except those with a ledger row (or a reversal) recorded since the day's
+run started (or since the cut-off, if earlier): those are replayed, so a row a late run folded
+in and a row a run missed are both set right.
 
 **Limits** (nothing recorded says when these happened, so they are as the ledger has them now):
 
-* a payment's reversal (``reversed_on``, ``reversal_ref``) and a waiver's reversal: a reversal
-  recorded after the cut-off with ``reversed_on`` ≤ D changes the figures as of D;
 * edits to a loan's own row or schedule after the fact (the admin); product versions are new
   rows, so they are not affected;
 * a concession's status changing from *approved* to anything other than *reversed* (plans are
@@ -169,11 +170,15 @@ def _approved_at(row: Any) -> datetime:
 
 @dataclass(frozen=True)
 class _Late:
-    """Ledger rows recorded at or after a cut-off (dropped from a replay as of before it)."""
+    """Ledger rows recorded at or after a cut-off (dropped from a replay as of before it), and
+    reversals recorded at or after it (``reversed_at``: the payment or waiver replays as not
+    reversed, whatever date the reversal was back-dated to)."""
 
     payments: frozenset[str]
     waivers: frozenset[str]
     plans: frozenset[str]
+    payment_reversals: frozenset[str] = frozenset()
+    waiver_reversals: frozenset[str] = frozenset()
 
 
 def _late(cutoff: datetime) -> _Late:
@@ -192,7 +197,15 @@ def _late(cutoff: datetime) -> _Late:
         )
         if _approved_at(p) >= cutoff
     ]
-    return _Late(frozenset(payments), frozenset(waivers), frozenset(plans))
+    reversed_payments = models.Payment.objects.filter(reversed_at__gte=cutoff)
+    reversed_waivers = models.Waiver.objects.filter(reversed_at__gte=cutoff)
+    return _Late(
+        frozenset(payments),
+        frozenset(waivers),
+        frozenset(plans),
+        frozenset(reversed_payments.values_list("ref", flat=True)),
+        frozenset(reversed_waivers.values_list("ref", flat=True)),
+    )
 
 
 def _known(snapshot: Snapshot, late: _Late) -> Snapshot:
@@ -200,6 +213,14 @@ def _known(snapshot: Snapshot, late: _Late) -> Snapshot:
 
     def drop(frame: pl.DataFrame, refs: frozenset[str]) -> pl.DataFrame:
         return frame.filter(~pl.col("ref").is_in(list(refs))) if refs else frame
+
+    def unreverse(frame: pl.DataFrame, refs: frozenset[str]) -> pl.DataFrame:
+        if not refs:
+            return frame
+        late = pl.col("ref").is_in(list(refs))
+        return frame.with_columns(
+            pl.when(late).then(None).otherwise(pl.col("reversed_on")).alias("reversed_on")
+        )
 
     plans = drop(snapshot.plans, late.plans)
     plan_instalments = snapshot.plan_instalments
@@ -211,8 +232,8 @@ def _known(snapshot: Snapshot, late: _Late) -> Snapshot:
         snapshot.products,
         snapshot.loans,
         snapshot.instalments,
-        drop(snapshot.payments, late.payments),
-        drop(snapshot.waivers, late.waivers),
+        unreverse(drop(snapshot.payments, late.payments), late.payment_reversals),
+        unreverse(drop(snapshot.waivers, late.waivers), late.waiver_reversals),
         plans,
         plan_instalments,
     )
@@ -320,6 +341,7 @@ def _suspects(
         operator.or_,
         (
             Q(created_at__gte=since) & (Q(value_date__lte=day) | Q(reversed_on__lte=day))
+            | Q(reversed_at__gte=since, reversed_on__lte=day)
             for day, since in sinces.items()
         ),
     )
@@ -328,14 +350,25 @@ def _suspects(
         (Q(created_at__gte=since, start_date__lte=day) for day, since in sinces.items()),
     )
     payments = models.Payment.objects.filter(paid).values_list(
-        "loan_id", "created_at", "value_date", "reversed_on"
+        "loan_id", "created_at", "value_date", "reversed_on", "reversed_at"
     )
+    waivers = models.Waiver.objects.filter(
+        reduce(
+            operator.or_,
+            (Q(reversed_at__gte=since, reversed_on__lte=day) for day, since in sinces.items()),
+        )
+    ).values_list("loan_id", "reversed_on", "reversed_at")
     loans = models.Loan.objects.filter(started).values_list("id", "created_at", "start_date")
-    for loan_id, created, value_date, reversed_on in payments:
+    for loan_id, created, value_date, reversed_on, reversed_at in payments:
+        undone = reversed_on is not None
         for day, since in sinces.items():
-            if created >= since and (
-                value_date <= day or (reversed_on is not None and reversed_on <= day)
-            ):
+            if created >= since and (value_date <= day or (undone and reversed_on <= day)):
+                out[day].add(loan_id)
+            if undone and reversed_at is not None and reversed_at >= since and reversed_on <= day:
+                out[day].add(loan_id)  # a reversal recorded since, back-dated into the day
+    for loan_id, reversed_on, reversed_at in waivers:
+        for day, since in sinces.items():
+            if reversed_at >= since and reversed_on <= day:
                 out[day].add(loan_id)
     for loan_id, created, start_date in loans:
         for day, since in sinces.items():
