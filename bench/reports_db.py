@@ -130,8 +130,11 @@ def main() -> None:
         print(daily_db.prepare(seed), flush=True)
     else:
         import django
+        from django.core.management import call_command
 
         django.setup()
+        # a book kept from an earlier run may predate a migration: bring it up to date
+        call_command("migrate", "--no-input", verbosity=0)
     if not _marked(options.loans, options.months):
         started = time.perf_counter()
         rows = _store(options.loans, options.months)
