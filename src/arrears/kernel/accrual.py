@@ -240,7 +240,7 @@ class RunningTotalAccrual:
     accruing days can never cost more.
     """
 
-    __slots__ = ("_items", "mode", "rate", "rounding")
+    __slots__ = ("_items", "_settled", "mode", "rate", "rounding")
 
     def __init__(self, rate: Decimal, rounding: Rounding, mode: AccrualRounding) -> None:
         self.rate = rate
@@ -248,14 +248,23 @@ class RunningTotalAccrual:
         self.mode = mode
         #: [start, days, base, exact amount, capped] in order; the last may still grow.
         self._items: list[tuple[date, int, int, Decimal, bool]] = []
+        #: The sum of every item's exact amount but the last's, added in order (a capped day
+        #: adds an item and reads the total: summing all items on every read made a long
+        #: delinquency quadratic in its days). The total is this plus the last item's amount:
+        #: the same additions in the same order as summing them all, so the same Decimal.
+        self._settled = Decimal(0)
+
+    def _append(self, item: tuple[date, int, int, Decimal, bool]) -> None:
+        if self._items:
+            self._settled = EXACT.add(self._settled, self._items[-1][3])
+        self._items.append(item)
 
     # --- reading ----------------------------------------------------------------------
     @property
     def exact(self) -> Decimal:
-        total = Decimal(0)
-        for item in self._items:
-            total = EXACT.add(total, item[3])
-        return total
+        if not self._items:
+            return Decimal(0)
+        return EXACT.add(self._settled, self._items[-1][3])
 
     @property
     def total(self) -> int:
@@ -282,7 +291,7 @@ class RunningTotalAccrual:
                 exact = rate_amount(base, self.rate, run + days)
                 self._items[-1] = (start, run + days, base, exact, False)
                 return
-        self._items.append((first_day, days, base, rate_amount(base, self.rate, days), False))
+        self._append((first_day, days, base, rate_amount(base, self.rate, days), False))
 
     def add_within(self, day: date, base: int, room: int) -> None:
         """Accrue ``day`` on ``base`` so that the exact total does not pass ``room`` (the most
@@ -295,7 +304,7 @@ class RunningTotalAccrual:
             self.add(day, 1, base)
             return
         allowed = max(Decimal(0), min(amount, EXACT.subtract(Decimal(room), before)))
-        self._items.append((day, 1, base, allowed, True))
+        self._append((day, 1, base, allowed, True))
 
     def absorb_within(self, other: RunningTotalAccrual, room: int) -> None:
         """Take over ``other`` (a confirmed grace-window accrual) as one piece, cut like a day
@@ -304,12 +313,13 @@ class RunningTotalAccrual:
             return
         before, pending = self.exact, other.exact
         if EXACT.add(before, pending) <= room:
-            self._items.extend(other._items)
+            for item in other._items:
+                self._append(item)
             return
         allowed = max(Decimal(0), min(pending, EXACT.subtract(Decimal(room), before)))
         start = other._items[0][0]
         days = sum(item[1] for item in other._items)
-        self._items.append((start, days, other._items[0][2], allowed, True))
+        self._append((start, days, other._items[0][2], allowed, True))
 
     def freeze(self, day: date) -> None:
         """A plan's freeze needs nothing here: the running total is rounded once, so a run
