@@ -17,15 +17,8 @@ from arrears.daily import services
 from arrears.daily.services import day_run
 from arrears.ledger import models
 from arrears.ledger import services as ledger
-from tests.daily.test_rerun import AS_OF, stored
+from tests.daily.test_rerun import AS_OF, _any_share, stored  # noqa: F401 (autouse fixture)
 from tests.ledger import books
-
-
-@pytest.fixture(autouse=True)
-def _any_share(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A small book: let a rerun recompute any share of it incrementally."""
-    monkeypatch.setattr(services, "RERUN_MAX_SHARE", 1.0)
-
 
 needs_postgres = pytest.mark.skipif(
     not os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")),
