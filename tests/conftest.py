@@ -11,6 +11,7 @@ start one pass ``--as-of`` / ``--now`` explicitly.
 from __future__ import annotations
 
 import os
+import shutil
 import zlib
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -56,16 +57,72 @@ def _no_commit_inside_a_shared_book(request: pytest.FixtureRequest) -> None:
     sharing.check_not_inside(request)
 
 
+#: A database ``arrears migrate`` already set up, for the suite's test database to start from
+#: instead of migrating anew (seconds of CPU for every run and every CI job): CI migrates once
+#: and names the results here. ``…_PG`` is a PostgreSQL database name, made the test
+#: database's ``TEMPLATE``; ``…_SQLITE`` a SQLite file, copied for the session. Either way
+#: pytest-django still runs ``migrate`` on the copy, which applies whatever the template
+#: lacks, so a stale template costs time, never correctness.
+TEMPLATE_PG = "ARREARS_TEST_TEMPLATE_PG"
+TEMPLATE_SQLITE = "ARREARS_TEST_TEMPLATE_SQLITE"
+
+
+def _sqlite_template() -> Path | None:
+    """The migrated SQLite file to copy, when one is named and the tests run on SQLite."""
+    from django.conf import settings
+
+    text = os.environ.get(TEMPLATE_SQLITE, "").strip()
+    if not text or settings.DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":
+        return None
+    path = Path(text)
+    if not path.is_file():
+        raise pytest.UsageError(f"{TEMPLATE_SQLITE}={text!r}: no such file")
+    return path
+
+
+@pytest.fixture(scope="session")
+def django_db_keepdb(request: pytest.FixtureRequest) -> bool:
+    """pytest-django's ``--reuse-db``, and always with a SQLite template: Django deletes a
+    SQLite test file it is not told to keep before migrating, and the copy is the session's
+    own, in its temporary directory."""
+    return bool(request.config.getvalue("reuse_db")) or _sqlite_template() is not None
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(
+    django_db_modify_db_settings_parallel_suffix: None,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """Start the test database from a migrated template when CI names one."""
+    from django.conf import settings
+
+    test = settings.DATABASES["default"].setdefault("TEST", {})
+    template = _sqlite_template()
+    if template is not None:
+        copy = tmp_path_factory.mktemp("testdb") / "test.sqlite3"
+        shutil.copyfile(template, copy)
+        test["NAME"] = str(copy)
+        return
+    name = os.environ.get(TEMPLATE_PG, "").strip()
+    if name and settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        test["TEMPLATE"] = name
+
+
 @pytest.fixture(scope="session")
 def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An SQLite file `arrears migrate` set up in a child process, once a session: the tests
     that run the real command on their own database copy it (``processes.migrated_copy``)
     instead of each migrating anew — migrating is seconds of fsyncs, and what they test comes
-    after it (``tests/test_cli.py`` still migrates from scratch)."""
+    after it (``tests/test_cli.py`` still migrates from scratch). With a template named
+    (:data:`TEMPLATE_SQLITE`), the template is that file."""
     from tests.processes import check
 
     folder = tmp_path_factory.mktemp("migrated")
     db = folder / "arrears.sqlite3"
+    text = os.environ.get(TEMPLATE_SQLITE, "").strip()
+    if text:
+        shutil.copyfile(text, db)
+        return db
     env = {**os.environ, "ARREARS_DATA_DIR": str(folder), "DATABASE_URL": f"sqlite:///{db}"}
     env.pop("DJANGO_SETTINGS_MODULE", None)
     check(env, "migrate", "--no-input", "-v", "0")
