@@ -204,6 +204,23 @@ def test_imported_loans_have_a_revision_and_every_later_write_still_bumps_it(
     assert models.Loan.objects.get(pk=loan.pk).revision > after_delete
 
 
+def test_imported_loans_are_at_revision_one_with_their_schedules_and_ids_stay_unique(
+    tmp_path: Path, product: models.Product
+) -> None:
+    """Each new loan is written at revision 1 on both databases (on PostgreSQL its id drawn
+    from the sequence and its instalments written before it), every instalment points at its
+    own loan, and a loan created afterwards gets an id of its own."""
+    run("loans", write_csv(tmp_path / "loans.csv", [loan_row(n) for n in range(1, 4)]))
+    loans = list(models.Loan.objects.order_by("ref"))
+    assert [(loan.ref, loan.revision) for loan in loans] == [("L1", 1), ("L2", 1), ("L3", 1)]
+    for loan in loans:
+        assert list(loan.instalments.values_list("seq", flat=True)) == list(range(1, 13))
+        assert sum(i.principal_minor for i in loan.instalments.all()) == 1_200_000
+    later = factories.loan("L9", factories.borrower("B9"), product)
+    assert later.pk not in {loan.pk for loan in loans}
+    assert models.Loan.objects.get(pk=later.pk).ref == "L9"
+
+
 def test_a_parquet_file_is_read_like_the_same_csv(tmp_path: Path) -> None:
     rows = [loan_row(n) for n in range(1, 4)]
     frame = pl.DataFrame(rows).with_columns(

@@ -1,5 +1,6 @@
-"""The import's tests again with a file validated and written one row at a time
-(``pipeline.CHUNK_ROWS = 1``): every chunk boundary the tests' files have is crossed — a
+"""The import's tests again with a file read, validated and written one row at a time
+(``pipeline.CHUNK_ROWS = 1``, a CSV read a few bytes at a time, every pass over the file a row
+at a time): every chunk boundary the tests' files have is crossed — a
 borrower on several rows, a reversal before or after its payment, a repeated reference, an
 error on a later row after earlier chunks were written — and every outcome is the same as
 with the whole file in one chunk, all or nothing."""
@@ -8,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from arrears.ledger.importers import pipeline
+from arrears.ledger.importers import bounds, pipeline, reading
 from tests.ledger.test_import import *  # noqa: F403
 from tests.ledger.test_import_limits import *  # noqa: F403
 
@@ -19,6 +20,9 @@ del test_validation_and_writes_do_not_grow_with_the_number_of_rows  # noqa: F821
 @pytest.fixture(autouse=True)
 def one_row_per_chunk(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(pipeline, "CHUNK_ROWS", 1)
+    monkeypatch.setattr(bounds, "BOUNDS_ROWS", 1)
+    monkeypatch.setattr(reading, "LARGEST_FRAME", 1)
+    monkeypatch.setattr(reading, "BLOCK_BYTES", 7)
 
 
 def test_a_borrower_written_by_an_earlier_chunk_is_compared_with_its_first_row(

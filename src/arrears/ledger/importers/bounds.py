@@ -18,7 +18,7 @@ import polars as pl
 from arrears.kernel import limits
 from arrears.kernel.money import CURRENCY_EXPONENTS
 from arrears.ledger.importers.errors import RowError
-from arrears.ledger.importers.reading import FIRST_DATA_ROW, Table
+from arrears.ledger.importers.reading import Table
 
 #: Columns holding references, per kind of file.
 REF_COLUMNS = {
@@ -40,34 +40,56 @@ _AMOUNT = r"^\+?0*(\d*)(?:\.\d+)?$"
 _DATE = r"^\d{4}-\d{2}-\d{2}$"
 
 
-def _hits(frame: pl.DataFrame, column: str, bad: pl.Expr, message: str) -> list[RowError]:
-    """A :class:`RowError` for each row where ``bad`` holds, numbered as a spreadsheet does."""
+def _hits(
+    frame: pl.DataFrame, column: str, bad: pl.Expr, message: str, first_row: int
+) -> list[RowError]:
+    """A :class:`RowError` for each row where ``bad`` holds, numbered as a spreadsheet does
+    (``frame``'s first row is row ``first_row``)."""
     rows = (
         frame.select(pl.int_range(pl.len()).alias("_i"), bad.alias("_bad"))
         .filter(pl.col("_bad").fill_null(False))
         .get_column("_i")
         .to_list()
     )
-    return [RowError(i + FIRST_DATA_ROW, column, message) for i in rows]
+    return [RowError(i + first_row, column, message) for i in rows]
+
+
+#: Rows checked at a time: the pass reads a file a frame at a time, like validation.
+BOUNDS_ROWS = 50_000
 
 
 def bound_errors(table: Table, kind: str) -> list[RowError]:
-    """Every value of ``table`` outside the ledger's limits, in row order then column order."""
-    frame = table.frame
-    if frame is None or frame.height == 0:
+    """Every value of ``table`` outside the ledger's limits, in row order then column order
+    (the file read a frame of :data:`BOUNDS_ROWS` rows at a time)."""
+    if table.rows:  # a table of row objects (tests) has no frames: the parsers check it
+        return []
+    order = {column: at for at, column in enumerate(table.column_names)}
+    errors: list[RowError] = []
+    start = table.first_row
+    for frame in table.frames(BOUNDS_ROWS):
+        errors += _frame_errors(frame, kind, start)
+        start += frame.height
+    return sorted(errors, key=lambda e: (e.row or 0, order.get(e.field, len(order))))
+
+
+def _frame_errors(frame: pl.DataFrame, kind: str, first_row: int) -> list[RowError]:
+    """The errors of one frame of a file, its first row numbered ``first_row``."""
+    if frame.height == 0:
         return []
     present = set(frame.columns)
+
+    def hit(column: str, bad: pl.Expr, message: str) -> list[RowError]:
+        return _hits(frame, column, bad, message, first_row)
+
     errors: list[RowError] = []
     for column in frame.columns:
         pattern = _NUL_OR_CONTROL_BUT_NEWLINE if column in MULTILINE else _CONTROL
-        errors += _hits(
-            frame,
+        errors += hit(
             column,
             pl.col(column).str.contains(pattern),
             "holds a control character (NUL, tab, newline…)",
         )
-        errors += _hits(
-            frame,
+        errors += hit(
             column,
             pl.col(column).str.len_chars() > limits.MAX_FIELD_LENGTH,
             f"is longer than {limits.MAX_FIELD_LENGTH} characters",
@@ -77,14 +99,12 @@ def bound_errors(table: Table, kind: str) -> list[RowError]:
         if column not in present:
             continue
         value = pl.col(column)
-        errors += _hits(
-            frame,
+        errors += hit(
             column,
             (value.str.len_chars() > limits.MAX_REF_LENGTH),
             f"is longer than {limits.MAX_REF_LENGTH} characters",
         )
-        errors += _hits(
-            frame,
+        errors += hit(
             column,
             (value != "")
             & (value.str.len_chars() <= limits.MAX_REF_LENGTH)
@@ -93,8 +113,7 @@ def bound_errors(table: Table, kind: str) -> list[RowError]:
         )
     for column in TEXT_COLUMNS[kind]:
         if column in present:
-            errors += _hits(
-                frame,
+            errors += hit(
                 column,
                 pl.col(column).str.len_chars() > limits.MAX_NAME_LENGTH,
                 f"is longer than {limits.MAX_NAME_LENGTH} characters",
@@ -107,8 +126,7 @@ def bound_errors(table: Table, kind: str) -> list[RowError]:
         for column in AMOUNT_COLUMNS[kind]:
             if column in present:
                 whole = pl.col(column).str.extract(_AMOUNT, 1)
-                errors += _hits(
-                    frame,
+                errors += hit(
                     column,
                     whole.str.len_chars() > digits,
                     f"is too large (at most {limits.MAX_AMOUNT_MINOR} minor units, below 10^13)",
@@ -117,8 +135,7 @@ def bound_errors(table: Table, kind: str) -> list[RowError]:
     for column in DATE_COLUMNS[kind]:
         if column in present:
             value = pl.col(column)
-            errors += _hits(
-                frame,
+            errors += hit(
                 column,
                 value.str.contains(_DATE) & ((value < low) | (value > high)),
                 f"is outside {low}..{high}",
@@ -129,9 +146,4 @@ def bound_errors(table: Table, kind: str) -> list[RowError]:
         key = (error.row, error.field)
         if key not in unique and (key not in flagged or error.message.startswith(_FIRST)):
             unique[key] = error
-    return sorted(unique.values(), key=lambda e: (e.row or 0, _order(table, e.field)))
-
-
-def _order(table: Table, column: str) -> int:
-    columns = table.frame.columns if table.frame is not None else []
-    return columns.index(column) if column in columns else len(columns)
+    return list(unique.values())

@@ -10,7 +10,6 @@ an error. Nothing is written here.
 from __future__ import annotations
 
 import dataclasses
-from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -64,14 +63,13 @@ def _loan_differences(row: LoanRow, loan: models.Loan) -> list[str]:
 
 def repeated(table: Table, column: str) -> frozenset[str]:
     """The non-blank values of ``column`` on more than one row of ``table`` (one vectorised
-    pass over a file's frame)."""
-    if table.frame is not None and not table.rows:
-        if column not in table.frame.columns:
-            return frozenset()
-        values = table.frame.get_column(column)
-        return frozenset(values.filter(values.is_duplicated() & (values != "")).unique())
-    counts = Counter(values.get(column, "") for values in table.rows)
-    return frozenset(value for value, n in counts.items() if value and n > 1)
+    pass over that column of the file: only the column is held, not the file)."""
+    return repeated_values(table.column(column))
+
+
+def repeated_values(values: pl.Series) -> frozenset[str]:
+    """The non-blank values of ``values`` found more than once."""
+    return frozenset(values.filter(values.is_duplicated() & (values != "")).unique())
 
 
 @dataclass
@@ -103,7 +101,7 @@ def validate_loans(table: Table, file: LoanFile | None = None) -> LoanPlan:
     state) against itself, the other rows and the database."""
     file = file or LoanFile.of(table)
     plan = LoanPlan(table)
-    if table.frame is not None and not table.rows:  # a chunk of a file: column by column
+    if table.frame is not None and not table.rows and table.blocks is None:  # a chunk: by column
         parsed = columns.loan_rows(table.frame, table.first_row, plan.errors)
     else:
         parsed = rows.loan_rows(table, plan.errors)

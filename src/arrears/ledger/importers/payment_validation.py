@@ -13,12 +13,13 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+import polars as pl
 from django.db.models import Q
 
 from arrears.ledger import models
 from arrears.ledger.importers import lookups, parsers, rows
 from arrears.ledger.importers.errors import RowError
-from arrears.ledger.importers.loan_validation import repeated
+from arrears.ledger.importers.loan_validation import repeated_values
 from arrears.ledger.importers.reading import Table
 from arrears.ledger.importers.records import PaymentPlan, PaymentRow, ReversalRow
 
@@ -38,42 +39,23 @@ class PaymentFile:
 
     @classmethod
     def of(cls, table: Table) -> PaymentFile:
-        targets = _reversed_refs(table)
-        numbers = [
-            number
-            for number, values in _numbered_refs(table)
-            if values[0] in targets and not values[1]
-        ]
+        refs = pl.DataFrame({"ref": table.column("payment_ref")})
+        if "reverses" in table.column_names:
+            refs = refs.with_columns(table.column("reverses").alias("reverses"))
+        else:
+            refs = refs.with_columns(pl.lit("").alias("reverses"))
+        reverses = refs.get_column("reverses")
+        targets = reverses.filter(reverses != "").unique()
+        numbers = (
+            refs.with_row_index("_n", offset=table.first_row)
+            .filter(pl.col("ref").is_in(targets.implode()) & (pl.col("reverses") == ""))
+            .get_column("_n")
+            .to_list()
+        )
         scratch: list[RowError] = []  # each row's own errors are reported by its chunk
         parsed = rows.payment_rows(table.subset(numbers), scratch) if numbers else []
         in_file = {item["ref"]: (f, item) for f, item in reversed(parsed) if item["ref"]}
-        return cls(repeated(table, "payment_ref"), repeated(table, "reverses"), in_file)
-
-
-def _reversed_refs(table: Table) -> set[str]:
-    if table.frame is not None and not table.rows:
-        if "reverses" not in table.frame.columns:
-            return set()
-        column = table.frame.get_column("reverses")
-        return set(column.filter(column != "").unique())
-    return {values.get("reverses", "") for values in table.rows} - {""}
-
-
-def _numbered_refs(table: Table) -> list[tuple[int, tuple[str, str]]]:
-    """(row number, (payment_ref, reverses)) of every row, without a dict per row."""
-    if table.frame is not None and not table.rows:
-        frame = table.frame
-        refs = frame.get_column("payment_ref").to_list() if "payment_ref" in frame.columns else []
-        reverses = (
-            frame.get_column("reverses").to_list()
-            if "reverses" in frame.columns
-            else [""] * len(refs)
-        )
-        return list(enumerate(zip(refs, reverses, strict=True), start=table.first_row))
-    return [
-        (number, (values.get("payment_ref", ""), values.get("reverses", "")))
-        for number, values in table.numbered()
-    ]
+        return cls(repeated_values(refs.get_column("ref")), repeated_values(reverses), in_file)
 
 
 def _date(value: date | str) -> date:

@@ -11,70 +11,151 @@ import codecs
 import hashlib
 import io
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
+import numpy as np
 import polars as pl
+import pyarrow.parquet as pq
 
 from arrears.ledger.importers.errors import ImportRejected, RowError, file_error, first_line
 
 FIRST_DATA_ROW = 2  # row 1 is the header
 
 
+#: Bytes of a CSV parsed at a time (each block ends at a row's end): with the chunk of rows
+#: being validated, what bounds an import's memory, whatever the file's size.
+BLOCK_BYTES = 4 << 20
+
+#: A file's frames, in order: a new iterator each call (each pass re-reads the file).
+Blocks = Callable[[], Iterator[pl.DataFrame]]
+
+
 @dataclass(frozen=True, slots=True)
 class Table:
     """A file read as text: every value a stripped ``str`` (empty when missing).
 
-    A file read by :func:`read_table` keeps its values as one frame of text columns and no
-    row objects: rows are made a chunk at a time (:meth:`chunks`), so the Python objects of an
-    import grow with the chunk, not the file. A table built from ``rows`` (tests, a subset of
-    a file) has them as given; ``first_row`` is the spreadsheet number of its first row."""
+    A file read by :func:`read_table` is not held: ``blocks`` reads it again at each pass,
+    a block of text columns at a time, so the memory of an import grows with its chunk
+    (:meth:`frames`, :meth:`chunks`), not with the file. A table built from ``rows`` (tests,
+    a subset of a file) has them as given, one built from a ``frame`` has that frame;
+    ``first_row`` is the spreadsheet number of its first row."""
 
     file_name: str
     sha256: str
     rows: tuple[dict[str, str], ...] = ()
-    #: The same values as one frame of text columns (named as in the file's header, stripped,
-    #: nulls as ``""``): what the vectorised bounds pass (:mod:`~.bounds`) reads.
+    #: The values as one frame of text columns (named as in the file's header, stripped,
+    #: nulls as ``""``): a chunk of a file.
     frame: pl.DataFrame | None = None
     first_row: int = FIRST_DATA_ROW
+    #: A file's frames (:data:`Blocks`), its number of rows and its columns.
+    blocks: Blocks | None = None
+    height: int = 0
+    columns: tuple[str, ...] = ()
 
     @property
     def row_count(self) -> int:
+        if self.blocks is not None:
+            return self.height
         return len(self.rows) if self.rows or self.frame is None else self.frame.height
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        if self.blocks is not None:
+            return self.columns
+        if self.frame is not None and not self.rows:
+            return tuple(self.frame.columns)
+        return tuple(self.rows[0]) if self.rows else ()
 
     def numbered(self) -> Iterator[tuple[int, dict[str, str]]]:
         """Each row with the number a spreadsheet shows for it (the header is row 1)."""
-        if self.rows or self.frame is None:
+        if self.rows or (self.frame is None and self.blocks is None):
             return enumerate(self.rows, start=self.first_row)
-        return enumerate(self.frame.iter_rows(named=True), start=self.first_row)
+        return enumerate(
+            (row for frame in self.frames(LARGEST_FRAME) for row in frame.iter_rows(named=True)),
+            start=self.first_row,
+        )
+
+    def frames(self, size: int) -> Iterator[pl.DataFrame]:
+        """The table's values ``size`` rows at a time (the last frame may be shorter), for a
+        table read from a file or built from a frame. A file's blocks are cut or joined to
+        ``size`` rows, so no frame holds more than ``size`` rows."""
+        if self.blocks is None:
+            frame = self.frame if self.frame is not None else pl.DataFrame()
+            for start in range(0, frame.height, size):
+                yield frame.slice(start, size)
+            return
+        waiting: list[pl.DataFrame] = []
+        held = seen = 0
+        for block in self.blocks():
+            seen += block.height
+            waiting.append(block)
+            held += block.height
+            while held >= size:
+                joined = pl.concat(waiting) if len(waiting) > 1 else waiting[0]
+                yield joined.slice(0, size)
+                rest = joined.slice(size)
+                waiting, held = ([rest] if rest.height else []), rest.height
+        if held:
+            yield pl.concat(waiting) if len(waiting) > 1 else waiting[0]
+        if seen != self.height:  # the count and the blocks read the file apart: never yet seen
+            raise file_error(
+                f"{self.file_name} changed while it was read ({self.height} rows, then {seen})"
+            )
 
     def chunks(self, size: int) -> Iterator[Table]:
-        """The table ``size`` rows at a time, each a table numbered as in the file (a slice of
-        the frame, for a table read from a file: no row objects are made here)."""
-        if self.rows or self.frame is None:
+        """The table ``size`` rows at a time, each a table numbered as in the file (a frame, for
+        a table read from a file: no row objects are made here)."""
+        if self.rows or (self.frame is None and self.blocks is None):
             for start in range(0, len(self.rows), size):
                 yield Table(
                     self.file_name, self.sha256, self.rows[start : start + size],
                     first_row=self.first_row + start,
                 )  # fmt: skip
             return
-        for start in range(0, self.frame.height, size):
-            yield Table(
-                self.file_name, self.sha256, (), self.frame.slice(start, size),
-                first_row=self.first_row + start,
-            )  # fmt: skip
+        start = 0
+        for frame in self.frames(size):
+            yield Table(self.file_name, self.sha256, (), frame, first_row=self.first_row + start)
+            start += frame.height
+
+    def column(self, name: str) -> pl.Series:
+        """One column of the whole table (a file's read a block at a time: only this column
+        is kept, a few bytes a row); an empty series if the table has no such column."""
+        if self.rows or (self.frame is None and self.blocks is None):
+            return pl.Series(name, [values.get(name, "") for values in self.rows], pl.String)
+        if name not in self.column_names:
+            return pl.Series(name, [], pl.String)
+        parts = [frame.get_column(name) for frame in self.frames(LARGEST_FRAME)]
+        return pl.concat(parts) if parts else pl.Series(name, [], pl.String)
 
     def subset(self, numbers: list[int]) -> Table:
         """The rows numbered ``numbers`` (spreadsheet numbers, ascending), as a table whose
         rows are numbered from ``first_row`` onwards (callers map the numbers back)."""
         offsets = [n - self.first_row for n in numbers]
-        if self.rows or self.frame is None:
+        if self.rows or (self.frame is None and self.blocks is None):
             rows = tuple(self.rows[i] for i in offsets)
         else:
-            rows = tuple(self.frame[offsets].iter_rows(named=True))
+            picked: list[dict[str, str]] = []
+            start, at = 0, 0
+            for frame in self.frames(LARGEST_FRAME):
+                end = start + frame.height
+                mine = []
+                while at < len(offsets) and offsets[at] < end:
+                    mine.append(offsets[at] - start)
+                    at += 1
+                if mine:
+                    picked.extend(frame[mine].iter_rows(named=True))
+                start = end
+            rows = tuple(picked)
         return Table(self.file_name, self.sha256, rows, first_row=self.first_row)
+
+
+#: The most rows a pass over a whole file holds at once (the bounds pass, a column, a subset):
+#: the same as a chunk of validation.
+LARGEST_FRAME = 50_000
 
 
 def _digest(path: Path) -> tuple[str, bool]:
@@ -124,40 +205,117 @@ def _readable(path: Path) -> Iterator[None]:
         ) from None
 
 
-def _read_frame(path: Path, utf8: bool) -> pl.LazyFrame:
-    """The file as a lazy frame: a CSV is parsed when the frame is collected, together with the
-    stripping of its values, which needs less than half the memory of reading it whole and
-    stripping a copy (a 1M-row file: 430 MB instead of 770 MB)."""
-    suffix = path.suffix.lower()
+def _row_ends(data: bytes) -> np.ndarray:
+    """The offsets just past each row end in ``data`` (which starts at a row's start): each
+    ``\\n`` outside quotes, i.e. after an even number of ``"`` — how Polars splits a CSV into
+    lines, so a block cut there parses as the same rows as the whole file."""
+    buffer = np.frombuffer(data, dtype=np.uint8)
+    newlines = np.flatnonzero(buffer == ord("\n"))
+    quotes = np.flatnonzero(buffer == ord('"'))
+    outside = np.searchsorted(quotes, newlines) % 2 == 0
+    return newlines[outside] + 1
+
+
+def _open_source(path: Path, utf8: bool) -> IO[bytes]:
+    """The file's bytes as UTF-8: read from disk, or a GBK file decoded (held whole: Excel's
+    files are small)."""
+    return path.open("rb") if utf8 else io.BytesIO(_utf8(path.read_bytes()))
+
+
+def _csv_blocks(path: Path, utf8: bool, columns: list[str], names: list[str]) -> Blocks:
+    """The CSV's data rows, :data:`BLOCK_BYTES` at a time, each block cut at a row's end and
+    parsed by Polars behind the file's own header row (so exactly as the whole file would
+    be) as text columns named ``names`` (stripped, nulls as ``""``)."""
+
+    def parse(header: bytes, data: bytes) -> pl.DataFrame:
+        with _readable(path):
+            frame = pl.read_csv(io.BytesIO(header + data), infer_schema=False, encoding="utf8")
+        if frame.columns != columns:  # never yet: the header is the one read up front
+            raise file_error(f"{path.name} changed while it was read")
+        return frame.rename(dict(zip(columns, names, strict=True))).select(
+            pl.all().fill_null("").str.strip_chars()
+        )
+
+    def blocks() -> Iterator[pl.DataFrame]:
+        with _open_source(path, utf8) as handle:
+            carry, header = b"", b""
+            while block := handle.read(BLOCK_BYTES):
+                data = carry + block
+                ends = _row_ends(data)
+                if not header:  # the header row is the file's first row
+                    if not ends.size:
+                        carry = data
+                        continue
+                    header, data = data[: ends[0]], data[ends[0] :]
+                    ends = ends[1:] - ends[0]
+                if not ends.size:
+                    carry = data
+                    continue
+                cut = int(ends[-1])
+                carry = data[cut:]
+                yield parse(header, data[:cut])
+            if carry and header:
+                yield parse(header, carry)
+
+    return blocks
+
+
+def _read_csv(path: Path, utf8: bool) -> tuple[list[str], Callable[[list[str]], Blocks], int]:
+    """A CSV's header, its blocks (given the names to give its columns) and its number of
+    rows (counted by Polars, without parsing the values)."""
+    with _readable(path), _open_source(path, utf8) as source:
+        # Every column as text: nothing is coerced (leading zeros, "1e3", 0.1) behind our back.
+        lazy = pl.scan_csv(source, infer_schema=False, encoding="utf8", glob=False)
+        columns = lazy.collect_schema().names()  # the header: an empty or unreadable file fails
+        count = lazy.select(pl.len()).collect().item()
+    return columns, lambda names: _csv_blocks(path, utf8, columns, names), count
+
+
+def _read_parquet(path: Path) -> tuple[list[str], Callable[[list[str]], Blocks], int]:
+    """A Parquet file's columns, its batches as text columns, and its number of rows (from
+    its metadata)."""
     with _readable(path):
-        if suffix == ".csv":
-            # Every column as text: nothing is coerced (leading zeros, "1e3", 0.1) behind our back.
-            source: Path | io.BytesIO = path if utf8 else io.BytesIO(_utf8(path.read_bytes()))
-            frame = pl.scan_csv(source, infer_schema=False, encoding="utf8", glob=False)
-            frame.collect_schema()  # the header: an empty or unreadable file fails here
-            return frame
-        if suffix in {".parquet", ".pq"}:
-            eager = pl.read_parquet(path, glob=False)
-            floats = [name for name, dtype in eager.schema.items() if dtype.is_float()]
-            if floats:
-                raise file_error(
-                    f"column(s) {', '.join(floats)} hold floating-point numbers; write amounts "
-                    "and rates as text or decimal so no value is rounded"
-                )
-            return eager.with_columns(pl.all().cast(pl.String)).lazy()
-    raise file_error(f"{path.name}: expected a .csv or .parquet file, got {suffix or 'none'!r}")
+        schema = pl.read_parquet_schema(path)
+        count = pl.scan_parquet(path, glob=False).select(pl.len()).collect().item()
+    floats = [name for name, dtype in schema.items() if dtype.is_float()]
+    if floats:
+        raise file_error(
+            f"column(s) {', '.join(floats)} hold floating-point numbers; write amounts "
+            "and rates as text or decimal so no value is rounded"
+        )
+    columns = list(schema)
+
+    def blocks_of(names: list[str]) -> Blocks:
+        def blocks() -> Iterator[pl.DataFrame]:
+            with _readable(path):
+                source = pq.ParquetFile(path)
+                for batch in source.iter_batches(batch_size=LARGEST_FRAME):
+                    frame = pl.DataFrame(pl.from_arrow(batch))
+                    yield frame.rename(dict(zip(columns, names, strict=True))).select(
+                        pl.all().cast(pl.String).fill_null("").str.strip_chars()
+                    )
+
+        return blocks
+
+    return columns, blocks_of, count
 
 
 def read_table(path: Path | str, *, required: Sequence[str], optional: Sequence[str]) -> Table:
-    """Read ``path`` (CSV or Parquet by extension) as text and check its columns by name."""
+    """Read ``path`` (CSV or Parquet by extension) as text and check its columns by name.
+
+    The values are not held: the table reads the file again, a block at a time, at each
+    pass (:attr:`Table.blocks`); here only the header is read, and the rows counted."""
     path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in {".csv", ".parquet", ".pq"}:
+        raise file_error(f"{path.name}: expected a .csv or .parquet file, got {suffix or 'none'!r}")
     try:
         sha256, utf8 = _digest(path)
-        frame = _read_frame(path, utf8)
+        columns, blocks_of, count = (
+            _read_csv(path, utf8) if suffix == ".csv" else _read_parquet(path)
+        )
     except OSError as error:
         raise file_error(f"cannot read {path.name}: {error.strerror or error}") from None
-    with _readable(path):
-        columns = frame.collect_schema().names()
     names = [name.lstrip("\ufeff").strip() for name in columns]
     errors: list[RowError] = []
     seen: set[str] = set()
@@ -175,13 +333,7 @@ def read_table(path: Path | str, *, required: Sequence[str], optional: Sequence[
         RowError(1, name, "required column is missing") for name in required if name not in seen
     )
     if errors:
-        with _readable(path):  # a file that cannot be parsed says so before its columns
-            frame.collect()
+        for _ in blocks_of(columns)():  # a file that cannot be parsed says so before its columns
+            pass
         raise ImportRejected(errors)
-    with _readable(path):
-        values = (
-            frame.rename(dict(zip(columns, names, strict=True)))
-            .select(pl.all().cast(pl.String).fill_null("").str.strip_chars())
-            .collect()
-        )
-    return Table(path.name, sha256, (), values)
+    return Table(path.name, sha256, blocks=blocks_of(names), height=count, columns=tuple(names))
