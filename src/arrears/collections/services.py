@@ -135,6 +135,7 @@ def log_contact(
     visitors: list[str] | tuple[str, ...] = (),
     override_reason: str = "",
     agency: Any = None,
+    reevaluate_now: bool = True,
 ) -> ContactAttempt:
     """Record a contact attempt (催记) and let its outcome drive the case.
 
@@ -152,6 +153,10 @@ def log_contact(
     invalid for every borrower who has it; a dispute places a dispute hold; a callback request
     puts a call task in the case's queue on ``callback_on``; the work item is marked done.
     ``agency`` (an ``agencies.Agency``) marks a contact an agency's user logged or reported.
+
+    The borrower's case is then re-evaluated on the workflow's date. ``reevaluate_now=False``
+    leaves that to the caller: a back-filled history of many contacts (the demo's) is evaluated
+    once, by the run of the day that follows it, instead of once a contact.
     """
     from arrears.contact import gate  # the contact app builds on collections, not the reverse
 
@@ -274,7 +279,8 @@ def log_contact(
             WorkItem.objects.filter(pk=work_item.pk).update(
                 status=WorkItem.Status.DONE, completed_at=when
             )
-    reevaluate(case.borrower_id, business_date())  # the workflow's date, not the wall clock
+    if reevaluate_now:
+        reevaluate(case.borrower_id, business_date())  # the workflow's date, not the wall clock
     return attempt
 
 

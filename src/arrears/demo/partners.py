@@ -6,7 +6,8 @@ Why history is seeded: the demo book is loaded and evaluated on one day, so ever
 that day with no contact behind it, and no case could be "unreachable for 30 days" or have
 broken two promises. Real books carry that history; the demo writes a plausible one for a few
 cases — calls through the gated contact log at their own past times, promises as judged broken —
-and re-runs the day, so the ladder itself moves them to the field-visit stage.
+and re-runs the day, so the ladder itself moves them to the field-visit stage (the calls are not
+each re-evaluated as they are logged: the re-run evaluates the history once).
 """
 
 from __future__ import annotations
@@ -83,6 +84,7 @@ def _history(case: Case, as_of: date, caller: Any) -> None:
                 phone=phone,
                 note=HISTORY_NOTE,
                 at=at,
+                reevaluate_now=False,  # the demo re-runs the day after the history
             )
         except ArrearsError:
             continue  # the gate said no for that day: the history simply has one call fewer

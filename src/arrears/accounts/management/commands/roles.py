@@ -9,9 +9,11 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from arrears.accounts.roles import roles_of, sync_groups
+from arrears.commands import OFFLINE_CHECKS
 
 
 class Command(BaseCommand):
+    requires_system_checks = OFFLINE_CHECKS  # not the URL checks: a command serves no page
     help = "Sync the role groups' permissions, or show the roles a user holds."
 
     def add_arguments(self, parser: CommandParser) -> None:

@@ -17,6 +17,7 @@ from django.db.models import Count, Q
 from arrears.agencies import access, commission, exchange, placement, register, scorecard
 from arrears.agencies.models import Agency, Placement
 from arrears.collections.workflow import business_date
+from arrears.commands import OFFLINE_CHECKS
 from arrears.formatting import format_money
 from arrears.kernel.errors import ArrearsError
 from arrears.kernel.money import Money
@@ -50,6 +51,7 @@ def _money(minor: int, currency: str) -> str:
 
 
 class Command(BaseCommand):
+    requires_system_checks = OFFLINE_CHECKS  # not the URL checks: a command serves no page
     help = (
         "External collection agencies: list, add, placements, monthly commission statement, "
         "scorecard, recall."

@@ -13,10 +13,12 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from arrears.api import access
 from arrears.api.models import IntegrationToken
+from arrears.commands import OFFLINE_CHECKS
 from arrears.kernel.errors import ArrearsError
 
 
 class Command(BaseCommand):
+    requires_system_checks = OFFLINE_CHECKS  # not the URL checks: a command serves no page
     help = "Keys of the integrators' REST API (/api/v1)."
 
     def add_arguments(self, parser: CommandParser) -> None:

@@ -17,9 +17,11 @@ from arrears.audit import chain, daysummary
 from arrears.audit.export import export_case
 from arrears.audit.models import AuditEntry
 from arrears.audit.services import seal, stale_unsealed, verify_chain
+from arrears.commands import OFFLINE_CHECKS
 
 
 class Command(BaseCommand):
+    requires_system_checks = OFFLINE_CHECKS  # not the URL checks: a command serves no page
     help = "Verify the tamper-evident audit chain, or export and verify a case's dispute bundle."
 
     def add_arguments(self, parser: CommandParser) -> None:

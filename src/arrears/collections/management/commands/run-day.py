@@ -25,6 +25,7 @@ from rich.progress import (
 )
 
 from arrears.collections.dayflow import close_day
+from arrears.commands import OFFLINE_CHECKS
 from arrears.daily.services import DayRunBusy
 from arrears.engine import names
 from arrears.engine.runner import CHUNK_LOANS, run_snapshot
@@ -45,6 +46,7 @@ def database_lost(day: date, error: Exception) -> str:
 
 
 class Command(BaseCommand):
+    requires_system_checks = OFFLINE_CHECKS  # not the URL checks: a command serves no page
     help = (
         "Compute and store every loan's state as of a date (or each date of a range), then run "
         "the collections workflow: cases, the active strategy's stages and the day's work items."

@@ -9,11 +9,13 @@ from django.utils import timezone
 
 from arrears.collections import strategies
 from arrears.collections.models import StrategyVersion
+from arrears.commands import OFFLINE_CHECKS
 from arrears.strategy.loader import read_strategy_file
 from arrears.strategy.model import StrategyError
 
 
 class Command(BaseCommand):
+    requires_system_checks = OFFLINE_CHECKS  # not the URL checks: a command serves no page
     help = (
         "Publish, list or show collection strategies. `strategy publish FILE` validates the YAML "
         "and makes it active from the next run; a bad file is refused and the active one stays."

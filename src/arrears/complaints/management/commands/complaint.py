@@ -10,6 +10,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from arrears.collections.workflow import business_date
+from arrears.commands import OFFLINE_CHECKS
 from arrears.complaints import services
 from arrears.complaints.models import Complaint
 from arrears.kernel.calendar import parse_date
@@ -45,6 +46,7 @@ def as_dict(complaint: Complaint) -> dict[str, Any]:
 
 
 class Command(BaseCommand):
+    requires_system_checks = OFFLINE_CHECKS  # not the URL checks: a command serves no page
     help = (
         "Complaints and disputes. `complaint list [--open] [--overdue] [--as-of D] [--json]`, "
         "`complaint show REF [--json]`, `complaint resolve REF --by USER --root-cause CODE "

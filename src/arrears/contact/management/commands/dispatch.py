@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from arrears import errorcodes
+from arrears.commands import OFFLINE_CHECKS
 from arrears.contact.dispatch import DEFAULT_LEASE, DispatchSummary, dispatch_once, worker_id
 from arrears.kernel.errors import ArrearsError
 
@@ -33,6 +34,7 @@ def _refuse(code: str, **params: object) -> CommandError:
 
 
 class Command(BaseCommand):
+    requires_system_checks = OFFLINE_CHECKS  # not the URL checks: a command serves no page
     help = (
         "Send queued outbox messages: expire those past their validity, re-check what is owed "
         "and the compliance gate just before each one, send through its channel, record the "

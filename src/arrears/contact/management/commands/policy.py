@@ -5,10 +5,12 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
+from arrears.commands import OFFLINE_CHECKS
 from arrears.policy.cli import run
 
 
 class Command(BaseCommand):
+    requires_system_checks = OFFLINE_CHECKS  # not the URL checks: a command serves no page
     help = (
         "Ask the compliance gate about a contact: `policy check --pack cn --request R.json "
         "[--history H.json] --now 2026-11-29T21:59:00+08:00` prints the decision as JSON "

@@ -8,11 +8,13 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from arrears.commands import OFFLINE_CHECKS
 from arrears.engine.snapshot import MANIFEST, TABLES, SnapshotError, file_name
 from arrears.ledger.snapshot_export import export_snapshot
 
 
 class Command(BaseCommand):
+    requires_system_checks = OFFLINE_CHECKS  # not the URL checks: a command serves no page
     help = (
         "Export the portfolio as a Parquet snapshot (products, loans, instalments, payments, "
         "waivers, plans, plan instalments)."

@@ -16,6 +16,7 @@ from arrears.accounts.roles import Role
 from arrears.channels import from_env
 from arrears.collections import dayflow
 from arrears.collections.models import Collector, Team
+from arrears.commands import OFFLINE_CHECKS
 from arrears.contact.dispatch import dispatch_once
 from arrears.demo import partners
 from arrears.demo.files import write_import_files
@@ -46,6 +47,7 @@ DEMO_TEAM = (
 
 
 class Command(BaseCommand):
+    requires_system_checks = OFFLINE_CHECKS  # not the URL checks: a command serves no page
     help = "Seed the synthetic demo portfolio (once), compute the day's state, print logins."
 
     def add_arguments(self, parser: CommandParser) -> None:

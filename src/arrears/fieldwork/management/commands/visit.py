@@ -9,12 +9,14 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from arrears.collections.models import Case
+from arrears.commands import OFFLINE_CHECKS
 from arrears.fieldwork import eligibility
 from arrears.kernel.calendar import parse_date
 from arrears.kernel.errors import InvalidDate
 
 
 class Command(BaseCommand):
+    requires_system_checks = OFFLINE_CHECKS  # not the URL checks: a command serves no page
     help = "Field visits. `visit eligibility CASE --as-of DATE [--json]`."
 
     def add_arguments(self, parser: CommandParser) -> None:

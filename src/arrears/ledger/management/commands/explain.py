@@ -6,6 +6,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
+from arrears.commands import OFFLINE_CHECKS
 from arrears.kernel.calendar import parse_date
 from arrears.kernel.errors import ArrearsError
 from arrears.kernel.explain import explain, render_text
@@ -15,6 +16,7 @@ from arrears.ledger.models import Loan
 
 
 class Command(BaseCommand):
+    requires_system_checks = OFFLINE_CHECKS  # not the URL checks: a command serves no page
     help = "Itemise a loan's state on a date: per instalment, and every penalty period."
 
     def add_arguments(self, parser: CommandParser) -> None:

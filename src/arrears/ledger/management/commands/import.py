@@ -11,11 +11,13 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
+from arrears.commands import OFFLINE_CHECKS
 from arrears.kernel.errors import ArrearsError
 from arrears.ledger.importers import IMPORT_KINDS, import_file
 
 
 class Command(BaseCommand):
+    requires_system_checks = OFFLINE_CHECKS  # not the URL checks: a command serves no page
     help = (
         "Import loans or payments from a .csv or .parquet file. Every row is validated first; "
         "if any row is wrong nothing is imported and every error is listed. Rows already "

@@ -20,6 +20,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import translation
 
+from arrears.commands import OFFLINE_CHECKS
 from arrears.kernel.errors import ArrearsError
 from arrears.reports import cells, export
 from arrears.reports.base import Cell, ReportResult, ReportSpec, in_order, load_all
@@ -94,6 +95,7 @@ def result_text(result: ReportResult, language: str) -> str:
 
 
 class Command(BaseCommand):
+    requires_system_checks = OFFLINE_CHECKS  # not the URL checks: a command serves no page
     help = (
         "Reports: `report list`; `report NAME --as-of D [--from D --to D] "
         "[--format table|csv|json]`; `report pack --month YYYY-MM [--language zh-hans|en]`."

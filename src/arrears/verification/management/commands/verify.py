@@ -9,10 +9,12 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
+from arrears.commands import OFFLINE_CHECKS
 from arrears.verification.services import verify
 
 
 class Command(BaseCommand):
+    requires_system_checks = OFFLINE_CHECKS  # not the URL checks: a command serves no page
     help = "Check a verification code from a letter, a visitor's authorisation or a message."
 
     def add_arguments(self, parser: CommandParser) -> None:
