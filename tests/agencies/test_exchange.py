@@ -5,19 +5,42 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
 import polars as pl
 import pytest
+import time_machine
+from django.utils import timezone
 
 from arrears.agencies import exchange
 from arrears.agencies.models import ResultBatch
 from arrears.collections.models import ContactAttempt, Promise
+from tests import sharing
+from tests.agencies.book import AgenciesKeys, build_agencies
 from tests.agencies.conftest import Agencies, local
 from tests.factories import valid_ric
 
 pytestmark = pytest.mark.usefixtures("office_hours")
+
+
+def _build() -> Agencies:
+    """The book as the conftest's ``agencies`` writes it after ``office_hours``: at 10:30."""
+    with time_machine.travel(local(timezone.localdate(), 10, 30), tick=False):
+        return build_agencies()
+
+
+@pytest.fixture(scope="module")
+def _agencies(django_db_setup: None, django_db_blocker: Any) -> Iterator[AgenciesKeys]:
+    """The conftest's book, built once for the module (tests/sharing.py)."""
+    yield from sharing.module_book(django_db_blocker, _build, AgenciesKeys.of)
+
+
+@pytest.fixture
+def agencies(_agencies: AgenciesKeys, db: None) -> Agencies:
+    """The module's book, loaded afresh (each test in its own savepoint)."""
+    return _agencies.load()
 
 
 def _csv(rows: list[dict[str, Any]]) -> bytes:

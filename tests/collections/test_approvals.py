@@ -3,6 +3,8 @@ running totals per loan and borrower in a window; what is owed re-checked at app
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
@@ -13,24 +15,59 @@ from django.utils import timezone, translation
 from arrears import errorcodes
 from arrears.collections import concessions
 from arrears.collections.approvals import ApprovalRefused
-from arrears.collections.models import ApprovalLimit, Collector
+from arrears.collections.models import ApprovalLimit, Collector, Team
 from arrears.collections.services import CollectionsError
 from arrears.daily.services import day_run
 from arrears.kernel.money import Money
 from arrears.ledger import models
 from arrears.ledger import services as ledger
-from tests import factories
+from tests import factories, sharing
+from tests.collections.conftest import make_collector
 
 AS_OF = date(2026, 3, 20)  # instalment 1 is 33 days late, instalment 2 five days
 
 
-@pytest.fixture
-def big_loan(db: None) -> models.Loan:
-    """CNY 1,000,000 over 12 months: its penalty passes every waiver limit by 20 March."""
+@dataclass(frozen=True)
+class Keys:
+    """What a test needs to load the module's book afresh: the loan and the staff by name."""
+
+    loan: int
+    staff: tuple[tuple[str, int], ...]
+
+
+def _build() -> Keys:
+    """The internal team's four staff (boss unavailable) and a CNY 1,000,000 loan over 12
+    months, run on :data:`AS_OF`: its penalty passes every waiver limit by then."""
+    team = Team.objects.create(code="internal", name="Internal team", owner="internal_team")
+    staff = {
+        "ann": make_collector("ann", team),
+        "bob": make_collector("bob", team),
+        "lead": make_collector("lead", team, role="team_lead"),
+        "boss": make_collector("boss", team, role="manager", available=False),
+    }
     owner = factories.borrower("B-BIG")
     loan = factories.loan("L-BIG", owner, factories.product(), principal_minor=100_000_000)
     day_run(as_of=AS_OF, engine="reference")
-    return loan
+    return Keys(loan=loan.pk, staff=tuple((who, c.pk) for who, c in staff.items()))
+
+
+@pytest.fixture(scope="module")
+def _book(django_db_setup: None, django_db_blocker: Any) -> Iterator[Keys]:
+    """The book, built once for the module (tests/sharing.py)."""
+    yield from sharing.module_book(django_db_blocker, _build, lambda keys: keys)
+
+
+@pytest.fixture
+def big_loan(_book: Keys, db: None) -> models.Loan:
+    """The module's loan, loaded afresh (each test in its own savepoint)."""
+    return models.Loan.objects.get(pk=_book.loan)
+
+
+@pytest.fixture
+def staff(_book: Keys, db: None) -> dict[str, Collector]:
+    """The module's staff, loaded afresh."""
+    found = Collector.objects.select_related("user").in_bulk([pk for _, pk in _book.staff])
+    return {who: found[pk] for who, pk in _book.staff}
 
 
 @pytest.fixture

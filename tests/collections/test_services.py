@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -9,23 +11,60 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from arrears.collections import services
-from arrears.collections.models import Case, Collector, Hold, Promise, WorkItem
+from arrears.collections.models import Case, Collector, Hold, Promise, Team, WorkItem
 from arrears.collections.workflow import evaluate_day
 from arrears.daily.services import day_run
 from arrears.ledger import models
 from arrears.ledger import services as ledger
-from tests import factories
+from tests import factories, sharing
+from tests.collections.conftest import make_collector
 
 DAY = date(2026, 3, 5)  # 18 days past the first due date: internal stage
 
 
-@pytest.fixture
-def case(staff: dict[str, Collector]) -> Case:
+@dataclass(frozen=True)
+class Keys:
+    """What a test needs to load the module's book afresh: the case and the staff by name."""
+
+    case: int
+    staff: tuple[tuple[str, int], ...]
+
+
+def _build() -> Keys:
+    """The internal team's four staff (boss unavailable) and one borrower's loan, run and
+    evaluated on :data:`DAY`: a case opened in the internal stage."""
+    team = Team.objects.create(code="internal", name="Internal team", owner="internal_team")
+    staff = {
+        "ann": make_collector("ann", team),
+        "bob": make_collector("bob", team),
+        "lead": make_collector("lead", team, role="team_lead"),
+        "boss": make_collector("boss", team, role="manager", available=False),
+    }
     owner = factories.borrower("B-1", phone="+8613800000001")
     factories.loan("L-1", owner, factories.product())
     day_run(as_of=DAY, engine="reference")
     evaluate_day(DAY)
-    return Case.objects.get(borrower=owner)
+    case = Case.objects.get(borrower=owner)
+    return Keys(case=case.pk, staff=tuple((who, c.pk) for who, c in staff.items()))
+
+
+@pytest.fixture(scope="module")
+def _book(django_db_setup: None, django_db_blocker: Any) -> Iterator[Keys]:
+    """The book, built once for the module (tests/sharing.py)."""
+    yield from sharing.module_book(django_db_blocker, _build, lambda keys: keys)
+
+
+@pytest.fixture
+def staff(_book: Keys, db: None) -> dict[str, Collector]:
+    """The module's staff, loaded afresh (each test in its own savepoint)."""
+    found = Collector.objects.select_related("user").in_bulk([pk for _, pk in _book.staff])
+    return {who: found[pk] for who, pk in _book.staff}
+
+
+@pytest.fixture
+def case(_book: Keys, db: None) -> Case:
+    """The module's case, loaded afresh."""
+    return Case.objects.get(pk=_book.case)
 
 
 def _at(day: date) -> datetime:
@@ -234,9 +273,6 @@ def test_only_a_manager_writes_a_case_off_and_the_work_stops(
 def test_a_case_is_not_reassigned_to_another_stages_team(
     case: Case, staff: dict[str, Collector]
 ) -> None:
-    from arrears.collections.models import Team
-    from tests.collections.conftest import make_collector
-
     agency = Team.objects.create(code="agency", name="Agency", owner="agency_placement")
     outsider = make_collector("outsider", agency)
     with pytest.raises(services.CollectionsError, match="works agency_placement"):

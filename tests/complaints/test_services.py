@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 import pytest
 from django.utils import timezone
@@ -15,7 +17,21 @@ from arrears.complaints.models import Complaint
 from arrears.complaints.services import ComplaintError
 from arrears.contact.models import OutboxMessage
 from arrears.daily.services import day_run
+from tests import sharing
+from tests.complaints.book import BookKeys, build_book
 from tests.complaints.conftest import Book
+
+
+@pytest.fixture(scope="module")
+def _book(django_db_setup: None, django_db_blocker: Any) -> Iterator[BookKeys]:
+    """The conftest's book, built once for the module (tests/sharing.py)."""
+    yield from sharing.module_book(django_db_blocker, build_book, BookKeys.of)
+
+
+@pytest.fixture
+def book(_book: BookKeys, db: None) -> Book:
+    """The module's book, loaded afresh (each test in its own savepoint)."""
+    return _book.load()
 
 
 def _file(book: Book, **kwargs: object) -> Complaint:

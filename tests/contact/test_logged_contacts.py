@@ -8,6 +8,8 @@ person and only when something was communicated; viewing the gate's answer recor
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -24,7 +26,7 @@ from arrears.contact.models import GateDecision
 from arrears.daily.services import day_run
 from arrears.ledger import models
 from arrears.ledger import services as ledger
-from tests import factories
+from tests import factories, sharing
 
 DAY = date(2026, 3, 5)  # a Thursday, 18 days past the first due date: the internal stage
 SH = ZoneInfo("Asia/Shanghai")
@@ -34,18 +36,40 @@ def _at(day: date, hour: int, minute: int = 0) -> datetime:
     return datetime.combine(day, time(hour, minute), tzinfo=SH)
 
 
-@pytest.fixture
-def case(db: None) -> Case:
+@dataclass(frozen=True)
+class Keys:
+    """What a test needs to load the module's book afresh."""
+
+    case: int
+    ann: int
+
+
+def _build() -> Keys:
+    """One borrower's loan, run and evaluated on :data:`DAY` (a case in the internal stage),
+    and a collector's user."""
     owner = factories.borrower("B-1", phone="+8613800000001")
     factories.loan("L-1", owner, factories.product())
     day_run(as_of=DAY, engine="reference")
     evaluate_day(DAY)
-    return Case.objects.get(borrower=owner)
+    case = Case.objects.get(borrower=owner)
+    return Keys(case=case.pk, ann=User.objects.create_user("ann").pk)
+
+
+@pytest.fixture(scope="module")
+def _book(django_db_setup: None, django_db_blocker: Any) -> Iterator[Keys]:
+    """The book, built once for the module (tests/sharing.py)."""
+    yield from sharing.module_book(django_db_blocker, _build, lambda keys: keys)
 
 
 @pytest.fixture
-def ann(db: None) -> User:
-    return User.objects.create_user("ann")
+def case(_book: Keys, db: None) -> Case:
+    """The module's case, loaded afresh (each test in its own savepoint)."""
+    return Case.objects.get(pk=_book.case)
+
+
+@pytest.fixture
+def ann(_book: Keys, db: None) -> User:
+    return User.objects.get(pk=_book.ann)
 
 
 def _log(case: Case, at: datetime, **fields: Any) -> ContactAttempt:

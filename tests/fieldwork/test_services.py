@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -14,9 +15,23 @@ from arrears.contact.models import OutboxMessage
 from arrears.fieldwork import credentials, services
 from arrears.fieldwork.models import FieldVisit
 from arrears.fieldwork.services import FieldworkError
+from tests import sharing
+from tests.fieldwork.book import FieldKeys, build_field
 from tests.fieldwork.conftest import Field
 
 S = FieldVisit.Status
+
+
+@pytest.fixture(scope="module")
+def _field(django_db_setup: None, django_db_blocker: Any) -> Iterator[FieldKeys]:
+    """The conftest's book, built once for the module (tests/sharing.py)."""
+    yield from sharing.module_book(django_db_blocker, build_field, FieldKeys.of)
+
+
+@pytest.fixture
+def field(_field: FieldKeys, db: None) -> Field:
+    """The module's book, loaded afresh (each test in its own savepoint)."""
+    return _field.load()
 
 
 def _at(field: Field, days: int, hour: int, minute: int = 0) -> datetime:
