@@ -111,20 +111,11 @@ class Agencies:
 
 @pytest.fixture
 def agencies(db: None) -> Agencies:
-    book = make_book()
-    acme = make_agency("acme")
-    bolt = make_agency("bolt")
-    members = {
-        "amy": AgencyMember.objects.create(user=User.objects.create_user("amy"), agency=acme),
-        "ben": AgencyMember.objects.create(user=User.objects.create_user("ben"), agency=bolt),
-    }
-    on = book.today - timedelta(days=2)
-    placements = [
-        place(book.cases[0], acme, on),
-        place(book.cases[1], acme, on),
-        place(book.cases[2], bolt, on),
-    ]
-    return Agencies(book, acme, bolt, members, placements)
+    """Acme with cases 0 and 1, bolt with case 2 (``tests/agencies/book.py``, which modules
+    that share one book build it with)."""
+    from tests.agencies.book import build_agencies
+
+    return build_agencies()
 
 
 @pytest.fixture

@@ -15,13 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.contrib.auth.models import User
 from django.test import Client
-from django.utils import timezone
 
-from arrears.collections.models import Case, Collector, Promise, Team
-from arrears.collections.workflow import evaluate_day
-from arrears.daily.services import day_run
+from arrears.collections.models import Case, Promise
 from arrears.fieldwork.models import FieldAgent
 from tests import factories
 
@@ -33,10 +29,6 @@ def _credentials(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, settings: Any)
     """Authorisation letters go to a temporary folder."""
     settings.ARREARS_FIELDWORK_DIR = str(tmp_path / "letters")
     yield
-
-
-def _user(username: str) -> User:
-    return User.objects.create_user(username=username)  # no password: tests log in directly
 
 
 @dataclass
@@ -67,28 +59,8 @@ class Field:
 @pytest.fixture
 def field(db: None) -> Field:
     """Borrower B-F, CNY 240,000 lent 200 days ago, so ~170 days late with well over
-    CNY 50,000 due; the case is worked by ann (collector), lead and boss supervise."""
-    today = timezone.localdate()
-    product = factories.product()
-    owner = factories.borrower("B-F", phone="+8613900000009")
-    factories.loan(
-        "L-F", owner, product, principal_minor=24_000_000, start=today - timedelta(days=200)
-    )
-    day_run(as_of=today, engine="reference")
-    evaluate_day(today)
-    case = Case.objects.get(borrower=owner)
-    team = Team.objects.create(code="field", name="Field team", owner=case.owner or "field_team")
-    staff: dict[str, Any] = {}
-    for name, role in (("ann", "collector"), ("lead", "team_lead"), ("boss", "manager")):
-        staff[name] = _user(name)
-        Collector.objects.create(user=staff[name], team=team, role=role)
-    Case.objects.filter(pk=case.pk).update(collector=staff["ann"].collector, assigned_on=today)
-    case.refresh_from_db()
-    agents = {}
-    for name, full in (("fay", "方芳"), ("gus", "顾强")):
-        staff[name] = _user(name)
-        agents[name] = FieldAgent.objects.create(
-            user=staff[name], full_name=full, id_number=AGENT_IDS[name], phone="+8613700000001"
-        )
-    staff["olga"] = _user("olga")  # nobody: no collector profile, no agent profile
-    return Field(today=today, case=case, staff=staff, agents=agents)
+    CNY 50,000 due; the case is worked by ann (collector), lead and boss supervise
+    (``tests/fieldwork/book.py``, which modules that share one book build it with)."""
+    from tests.fieldwork.book import build_field
+
+    return build_field()
