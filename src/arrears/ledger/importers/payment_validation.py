@@ -17,7 +17,7 @@ import polars as pl
 from django.db.models import Q
 
 from arrears.ledger import models
-from arrears.ledger.importers import lookups, parsers, rows
+from arrears.ledger.importers import columns, lookups, parsers, rows
 from arrears.ledger.importers.errors import RowError
 from arrears.ledger.importers.loan_validation import repeated_values
 from arrears.ledger.importers.reading import Table
@@ -68,7 +68,10 @@ def validate_payments(table: Table, file: PaymentFile | None = None) -> PaymentP
     the ``file``'s shared state, before anything is written."""
     file = file or PaymentFile.of(table)
     plan = PaymentPlan(table)
-    parsed = rows.payment_rows(table, plan.errors)
+    if table.frame is not None and not table.rows and table.blocks is None:  # a chunk: by column
+        parsed = columns.payment_rows(table.frame, table.first_row, plan.errors)
+    else:
+        parsed = rows.payment_rows(table, plan.errors)
 
     loans = {
         ref: {"id": pk, "ref": ref, "currency": currency, "start_date": _date(start)}
