@@ -346,9 +346,7 @@ def loan_rows(frame: pl.DataFrame, first_row: int, errors: list[RowError]) -> li
 _PAYMENT_KEYS = ("ref", "loan_ref", "value_date", "amount", "currency", "reverses")
 
 
-def payment_rows(
-    frame: pl.DataFrame, first_row: int, errors: list[RowError]
-) -> list[rows.Parsed]:
+def payment_rows(frame: pl.DataFrame, first_row: int, errors: list[RowError]) -> list[rows.Parsed]:
     """The rows of a payments chunk's frame as :func:`~.rows.payment_rows` gives them: the
     references (the reversed one optional) and a plainly written amount as expressions, the
     value date and the currency once per distinct value, any other amount once per distinct

@@ -73,15 +73,18 @@ def validate_payments(table: Table, file: PaymentFile | None = None) -> PaymentP
     else:
         parsed = rows.payment_rows(table, plan.errors)
 
-    loans = {
-        ref: {"id": pk, "ref": ref, "currency": currency, "start_date": _date(start)}
-        for pk, ref, currency, start in lookups.select_in(
-            models.Loan,
-            '"id", "ref", "currency", "start_date"',
-            "ref",
-            [item["loan_ref"] for _, item in parsed if item["loan_ref"]],
-        )
-    }
+    starts: dict[object, date] = {}  # a file's loans share a few hundred start dates
+    loans = {}
+    for pk, ref, currency, start in lookups.select_in(
+        models.Loan,
+        # as text: SQLite's converter of a date column would run once a row
+        '"id", "ref", "currency", CAST("start_date" AS text)',
+        "ref",
+        [item["loan_ref"] for _, item in parsed if item["loan_ref"]],
+    ):
+        if start not in starts:
+            starts[start] = _date(start)
+        loans[ref] = {"id": pk, "ref": ref, "currency": currency, "start_date": starts[start]}
     refs = [r for _, item in parsed for r in (item["ref"], item["reverses"]) if r]
     refs = [
         *lookups.present(models.Payment, refs),
