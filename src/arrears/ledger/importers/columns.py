@@ -12,8 +12,9 @@ per field: ~90 µs a loans row). Here each column of a chunk's frame is parsed a
 
 The vectorised checks only *accept*: a value they do not accept goes to the field's own
 parser, and a row where any parser refuses a value is parsed again whole by the per-row parser
-(:func:`~.rows.loan_fields`), which gives its errors — so a refused file reports exactly the
-``row N, field F: reason`` lines of the per-row parser, in the same order.
+(:func:`~.rows.loan_fields`, :func:`~.rows.payment_fields`), which gives its errors — so a
+refused file reports exactly the ``row N, field F: reason`` lines of the per-row parser, in the
+same order.
 ``tests/ledger/test_import_columns.py`` holds each vectorised check to its parser (same accepted
 values, same result) with Hypothesis, and the two passes to the same rows and errors.
 """

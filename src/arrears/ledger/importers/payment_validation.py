@@ -1,4 +1,4 @@
-"""Validating a payments file: its rows (parsed field by field in :mod:`~.rows`), payments
+"""Validating a payments file: its rows (parsed by :mod:`~.columns` or :mod:`~.rows`), payments
 and reversals, against each other, their loans and the payments already stored.
 
 The result is a :class:`PaymentPlan` holding every error found and what is new to write;
