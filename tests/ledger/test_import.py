@@ -542,6 +542,39 @@ def test_a_payments_file_records_every_payment(
     assert stored["P1"].source == "pay.csv"
 
 
+def test_imported_payments_bump_each_paid_loan_and_later_payments_still_bump(
+    tmp_path: Path, loans: dict[str, models.Loan]
+) -> None:
+    """SQLite's per-payment trigger is suspended for the bulk insert: every paid loan's
+    revision still goes up (an unpaid one's does not), a refused file (its bad row last, in a
+    later chunk when chunked) changes no revision, the trigger is back after either, and a
+    payment recorded later bumps."""
+    from arrears.daily.services import revision_triggers_present
+
+    def revisions() -> dict[str, int]:
+        return dict(models.Loan.objects.values_list("ref", "revision"))
+
+    before = revisions()
+    bad = [payment_row("P1"), payment_row("P2", loan_ref="L2"), payment_row("P3", amount="0")]
+    rejected("payments", write_csv(tmp_path / "bad.csv", bad))
+    assert revisions() == before
+    assert revision_triggers_present()
+    rows = [
+        payment_row("P1"),
+        payment_row("P2", value_date="2026-03-15"),
+        payment_row("P3", loan_ref="L2"),
+    ]
+    run("payments", write_csv(tmp_path / "pay.csv", rows))
+    after = revisions()
+    assert after["L1"] > before["L1"] and after["L2"] > before["L2"]
+    assert after["LJ"] == before["LJ"]
+    assert revision_triggers_present()
+    models.Payment.objects.create(
+        ref="P9", loan=loans["L1"], value_date=date(2026, 4, 15), amount_minor=1, currency="CNY"
+    )
+    assert revisions()["L1"] > after["L1"]
+
+
 def test_importing_the_same_payments_file_twice_changes_nothing(
     tmp_path: Path, loans: dict[str, models.Loan]
 ) -> None:

@@ -236,3 +236,52 @@ def test_a_whole_number_of_thousands_of_digits_is_refused_not_a_traceback() -> N
     assert errors == expected_errors
     assert [(e.row, e.field) for e in errors] == [(2, "product_version")]
     assert errors[0].message.endswith("…")  # the quoted value is cut, as any huge value is
+
+
+PAYMENT_GOOD = {
+    "payment_ref": ["P1", "P-2.b_3"],
+    "loan_ref": ["L1", "l9"],
+    "value_date": ["2026-01-15", "2026-02-28"],
+    "amount": ["100.00", "5", "5000.5", "1.000", "+7", " 12"],
+    "currency": ["CNY", "JPY", "KWD"],
+    "reverses": ["", "", "P1"],
+}
+PAYMENT_BAD = {
+    "payment_ref": ["", "A/B", "x" * 65, "-a"],
+    "loan_ref": ["", "借", "a\x00b"],
+    "value_date": ["", "2026-02-30", "1969-12-31", "15/01/2026"],
+    "amount": ["", "0", "-5", "1e3", "12.345", "10000000000000", "１２", "abc"],
+    "currency": ["", "XXX", "cny"],
+    "reverses": ["A/B", "." + "x" * 64],
+}
+
+
+@st.composite
+def payment_rows(draw: Any) -> list[dict[str, str]]:
+    count = draw(st.integers(1, 12))
+    made = []
+    for _ in range(count):
+        row = {}
+        for column, good in PAYMENT_GOOD.items():
+            bad = draw(st.integers(0, 9)) == 0
+            row[column] = draw(st.sampled_from(PAYMENT_BAD[column] if bad else good))
+        made.append(row)
+    return made
+
+
+@PROPERTY
+@given(payment_rows(), st.integers(2, 100), st.booleans())
+def test_the_column_pass_gives_the_per_row_parsers_payment_rows_and_errors(
+    made: list[dict[str, str]], first_row: int, with_reverses: bool
+) -> None:
+    if not with_reverses:
+        made = [{k: v for k, v in row.items() if k != "reverses"} for row in made]
+    expected_errors: list[RowError] = []
+    expected = rows.payment_rows(
+        Table("f.csv", "", tuple(made), first_row=first_row), expected_errors
+    )
+    errors: list[RowError] = []
+    frame = pl.DataFrame(made, schema=dict.fromkeys(made[0], pl.String))
+    got = columns.payment_rows(frame, first_row, errors)
+    assert errors == expected_errors
+    assert [(f.row, f.ok, item) for f, item in got] == [(f.row, f.ok, item) for f, item in expected]

@@ -12,8 +12,9 @@ per field: ~90 µs a loans row). Here each column of a chunk's frame is parsed a
 
 The vectorised checks only *accept*: a value they do not accept goes to the field's own
 parser, and a row where any parser refuses a value is parsed again whole by the per-row parser
-(:func:`~.rows.loan_fields`), which gives its errors — so a refused file reports exactly the
-``row N, field F: reason`` lines of the per-row parser, in the same order.
+(:func:`~.rows.loan_fields`, :func:`~.rows.payment_fields`), which gives its errors — so a
+refused file reports exactly the ``row N, field F: reason`` lines of the per-row parser, in the
+same order.
 ``tests/ledger/test_import_columns.py`` holds each vectorised check to its parser (same accepted
 values, same result) with Hypothesis, and the two passes to the same rows and errors.
 """
@@ -338,5 +339,78 @@ def loan_rows(frame: pl.DataFrame, first_row: int, errors: list[RowError]) -> li
         else:
             parsed.append(
                 (parsers.Fields(row, {}, errors), dict(zip(_LOAN_KEYS, row_values, strict=True)))
+            )
+    return parsed
+
+
+#: The item's keys of a payments row in the per-row parser's order.
+_PAYMENT_KEYS = ("ref", "loan_ref", "value_date", "amount", "currency", "reverses")
+
+
+def payment_rows(frame: pl.DataFrame, first_row: int, errors: list[RowError]) -> list[rows.Parsed]:
+    """The rows of a payments chunk's frame as :func:`~.rows.payment_rows` gives them: the
+    references (the reversed one optional) and a plainly written amount as expressions, the
+    value date and the currency once per distinct value, any other amount once per distinct
+    ``(currency, text)``; a row with a refused value parsed again by the per-row parser."""
+    n = frame.height
+    if n == 0:
+        return []
+    present = set(frame.columns)
+    checks = frame.select(
+        (refs_ok("payment_ref") if "payment_ref" in present else pl.lit(False)).alias("ref"),
+        (refs_ok("loan_ref") if "loan_ref" in present else pl.lit(False)).alias("loan_ref"),
+        (
+            (pl.col("reverses") == "") | refs_ok("reverses")
+            if "reverses" in present
+            else pl.lit(True)
+        ).alias("reverses"),
+        (
+            amount_minor("amount", "currency")
+            if {"amount", "currency"} <= present
+            else pl.lit(None, dtype=pl.Int64)
+        ).alias("amount"),
+    )
+    bad: set[int] = set()
+    for name in ("ref", "loan_ref", "reverses"):
+        column = checks.get_column(name)
+        if not column.all():
+            bad.update(column.not_().arg_true().to_list())
+    values: dict[str, list[Any]] = {
+        "ref": _column(frame, "payment_ref"),
+        "loan_ref": _column(frame, "loan_ref"),
+        "reverses": _column(frame, "reverses"),
+    }
+    for key, parse in (("value_date", rows.VALUE_DATE), ("currency", parsers.currency)):
+        values[key], refused = each_distinct(_column(frame, key), parse, required=True)
+        bad |= refused
+
+    amounts = checks.get_column("amount").to_list()
+    slow = [i for i, minor in enumerate(amounts) if minor is None]
+    texts = _column(frame, "amount") if slow else []
+    parsed_amounts, refused = each_distinct(
+        [texts[i] for i in slow],
+        str,
+        required=True,
+        keys=[values["currency"][i] for i in slow],
+        keyed=_amount_parser("amount"),
+    )
+    for i, value in zip(slow, parsed_amounts, strict=True):
+        amounts[i] = value
+    bad.update(slow[j] for j in refused)
+    values["amount"] = amounts
+
+    parsed: list[rows.Parsed] = []
+    columns = [values[key] for key in _PAYMENT_KEYS]
+    for i, row_values in enumerate(zip(*columns, strict=True)):
+        row = first_row + i
+        if i in bad:
+            f = parsers.Fields(row, frame.row(i, named=True), errors)
+            parsed.append((f, rows.payment_fields(f)))
+        else:
+            parsed.append(
+                (
+                    parsers.Fields(row, {}, errors),
+                    dict(zip(_PAYMENT_KEYS, row_values, strict=True)),
+                )
             )
     return parsed

@@ -1,4 +1,4 @@
-"""Validating a payments file: its rows (parsed field by field in :mod:`~.rows`), payments
+"""Validating a payments file: its rows (parsed by :mod:`~.columns` or :mod:`~.rows`), payments
 and reversals, against each other, their loans and the payments already stored.
 
 The result is a :class:`PaymentPlan` holding every error found and what is new to write;
@@ -17,7 +17,7 @@ import polars as pl
 from django.db.models import Q
 
 from arrears.ledger import models
-from arrears.ledger.importers import lookups, parsers, rows
+from arrears.ledger.importers import columns, lookups, parsers, rows
 from arrears.ledger.importers.errors import RowError
 from arrears.ledger.importers.loan_validation import repeated_values
 from arrears.ledger.importers.reading import Table
@@ -68,17 +68,23 @@ def validate_payments(table: Table, file: PaymentFile | None = None) -> PaymentP
     the ``file``'s shared state, before anything is written."""
     file = file or PaymentFile.of(table)
     plan = PaymentPlan(table)
-    parsed = rows.payment_rows(table, plan.errors)
+    if table.frame is not None and not table.rows and table.blocks is None:  # a chunk: by column
+        parsed = columns.payment_rows(table.frame, table.first_row, plan.errors)
+    else:
+        parsed = rows.payment_rows(table, plan.errors)
 
-    loans = {
-        ref: {"id": pk, "ref": ref, "currency": currency, "start_date": _date(start)}
-        for pk, ref, currency, start in lookups.select_in(
-            models.Loan,
-            '"id", "ref", "currency", "start_date"',
-            "ref",
-            [item["loan_ref"] for _, item in parsed if item["loan_ref"]],
-        )
-    }
+    starts: dict[object, date] = {}  # a file's loans share a few hundred start dates
+    loans = {}
+    for pk, ref, currency, start in lookups.select_in(
+        models.Loan,
+        # as text: SQLite's converter of a date column would run once a row
+        '"id", "ref", "currency", CAST("start_date" AS text)',
+        "ref",
+        [item["loan_ref"] for _, item in parsed if item["loan_ref"]],
+    ):
+        if start not in starts:
+            starts[start] = _date(start)
+        loans[ref] = {"id": pk, "ref": ref, "currency": currency, "start_date": starts[start]}
     refs = [r for _, item in parsed for r in (item["ref"], item["reverses"]) if r]
     refs = [
         *lookups.present(models.Payment, refs),

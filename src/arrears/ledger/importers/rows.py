@@ -3,9 +3,10 @@
 Each value of each row is parsed on its own (:mod:`~.parsers`), every bad field noted as
 ``row N, field F: reason`` and the row read to its end; nothing here compares rows with each
 other or with the database — that is :mod:`~.loan_validation` and :mod:`~.payment_validation`,
-which start from what this returns. A loans chunk read from a file is parsed column by column
-(:mod:`~.columns`), which is held to this pass and falls back to it for a row with a bad field;
-this pass parses payments, a refused file's rows and tables built from rows.
+which start from what this returns. A loans or payments chunk read from a file is parsed
+column by column (:mod:`~.columns`), which is held to this pass and falls back to it for a row
+with a bad field; this pass parses a refused file's rows, the payments a reversal names and
+tables built from rows.
 """
 
 from __future__ import annotations
