@@ -23,12 +23,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import URLResolver, get_resolver
 from django.utils import timezone
+from ninja import NinjaAPI
 
 from arrears.accounts.roles import Role
 from arrears.agencies.models import Placement
@@ -37,7 +39,7 @@ from arrears.complaints.models import Complaint
 from arrears.fieldwork.models import FieldAgent, FieldVisit
 from arrears.ledger.models import Product
 from arrears.portal import session as portal_session
-from tests import factories
+from tests import factories, sharing
 from tests.roles import client_for, make_agency, make_team, make_user
 
 #: The columns of the matrix, in order.
@@ -277,8 +279,36 @@ def _visit(case: Case, by: User, agent: FieldAgent | None) -> FieldVisit:
     return visit
 
 
-@pytest.fixture
-def world(db: None) -> World:
+@dataclass(frozen=True)
+class WorldKeys:
+    """What a test needs to load the module's world afresh (tests/sharing.py): the object ids
+    the matrix's paths name, and the username of each signed-in subject."""
+
+    ids: dict[str, object]
+    usernames: dict[str, str]
+
+    def load(self) -> World:
+        """The world with a client per subject, signed in now (new sessions each test)."""
+        users = User.objects.in_bulk(list(self.usernames.values()), field_name="username")
+        clients = {
+            subject: client_for(users[username]) for subject, username in self.usernames.items()
+        }
+        clients["anonymous"] = client_for(None)
+        borrower = Client(HTTP_ACCEPT_LANGUAGE="en")
+        loan = Case.objects.get(pk=self.ids["own"]).borrower.loans.get()
+        store = borrower.session
+        store[portal_session.BORROWER] = loan.borrower_id
+        store[portal_session.LOAN] = loan.pk
+        store[portal_session.SEEN] = timezone.now().isoformat()
+        store.save()
+        clients["borrower"] = borrower
+        return World(ids=dict(self.ids), clients=clients)
+
+
+def build_world() -> WorldKeys:
+    """Two teams, two agencies, a user of each role and their colleagues, five cases (the
+    collector's, a teammate's, the north team's, one placed with each agency), a field visit
+    on the collector's case and one on north's, and a complaint on each of those two."""
     internal = make_team("internal", owner="internal_team")
     north = make_team("north", owner="north_team")
     acme, bolt = make_agency("acme"), make_agency("bolt")
@@ -325,17 +355,21 @@ def world(db: None) -> World:
         complaint = _complaint(cases[key], f"CP-20261202-{ids[key]:04d}")
         ids[f"complaint_{key}"] = complaint.pk
         ids[f"complaint_{key}_ref"] = complaint.reference
-    clients = {str(role): client_for(user) for role, user in users.items()}
-    clients["anonymous"] = client_for(None)
-    borrower = Client(HTTP_ACCEPT_LANGUAGE="en")
-    loan = cases["own"].borrower.loans.get()
-    store = borrower.session
-    store[portal_session.BORROWER] = loan.borrower_id
-    store[portal_session.LOAN] = loan.pk
-    store[portal_session.SEEN] = timezone.now().isoformat()
-    store.save()
-    clients["borrower"] = borrower
-    return World(ids=ids, clients=clients)
+    usernames = {str(role): user.get_username() for role, user in users.items()}
+    return WorldKeys(ids=ids, usernames=usernames)
+
+
+@pytest.fixture(scope="module")
+def _world(django_db_setup: None, django_db_blocker: Any) -> Iterator[WorldKeys]:
+    """The world, built once for the module (tests/sharing.py)."""
+    yield from sharing.module_book(django_db_blocker, build_world, lambda keys: keys)
+
+
+@pytest.fixture
+def world(request: pytest.FixtureRequest, _world: WorldKeys, db: None) -> World:
+    """The module's world as built, with fresh clients (each test in its own savepoint)."""
+    sharing.refuse_transactional(request, "build_world()")
+    return _world.load()
 
 
 def answer(client: Client, path: str) -> str:
@@ -349,7 +383,29 @@ def answer(client: Client, path: str) -> str:
     return str(response.status_code)
 
 
-def test_the_matrix(world: World) -> None:
+@pytest.fixture
+def schema_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each API's OpenAPI schema generated once for the matrix, not once a subject.
+
+    The schema is built from the API's routes alone — who asks changes nothing in it — and
+    generating it is most of the cost of its nine cells. Each cell still takes the whole way
+    through the view and its answer; only the identical schema is reused (the first subject's
+    request generates it for real, so a schema that cannot be built still fails its cell)."""
+    real = NinjaAPI.get_openapi_schema
+    made: dict[tuple[int, str | None, tuple[tuple[str, Any], ...]], Any] = {}
+
+    def once(
+        api: NinjaAPI, *, path_prefix: str | None = None, path_params: dict[str, Any] | None = None
+    ) -> Any:
+        key = (id(api), path_prefix, tuple(sorted((path_params or {}).items())))
+        if key not in made:
+            made[key] = real(api, path_prefix=path_prefix, path_params=path_params)
+        return made[key]
+
+    monkeypatch.setattr(NinjaAPI, "get_openapi_schema", once)
+
+
+def test_the_matrix(world: World, schema_once: None) -> None:
     """Every cell at once, so one run shows every disagreement (not only the first)."""
     wrong = []
     for _route, path, cells in MATRIX:

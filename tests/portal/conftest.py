@@ -3,10 +3,13 @@ channel that captures what the portal sends (``ARREARS_CHANNEL_LOG``)."""
 
 from __future__ import annotations
 
+import os
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -17,7 +20,7 @@ from arrears.collections.models import Case
 from arrears.collections.workflow import evaluate_day
 from arrears.daily.services import day_run
 from arrears.ledger.models import Borrower, Loan
-from tests import factories
+from tests import factories, sharing
 
 
 @dataclass
@@ -47,11 +50,10 @@ class Book:
         assert response.status_code == 302 and response["Location"].endswith("/my/home/")
 
 
-@pytest.fixture
-def book(db: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Book:
+def build_book(sms_log: Path) -> Book:
+    """Two borrowers a few days late (B-P's L-P with a case, B-Q's L-Q), after a day run and
+    the workflow; ``sms_log`` is where the test's channel log is (the build sends nothing)."""
     today = timezone.localdate()
-    sms_log = tmp_path / "sms.jsonl"
-    monkeypatch.setenv("ARREARS_CHANNEL_LOG", str(sms_log))
     product = factories.product()
     owner = factories.borrower("B-P", phone="+8613900000021")
     Borrower.objects.filter(pk=owner.pk).update(locale="en", name="Alex Chen")
@@ -74,6 +76,80 @@ def book(db: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Book:
         case=Case.objects.get(borrower=owner),
         sms_log=sms_log,
     )
+
+
+def _sms_log(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The test's own channel log (``ARREARS_CHANNEL_LOG``), where sign-in codes are read."""
+    sms_log = tmp_path / "sms.jsonl"
+    monkeypatch.setenv("ARREARS_CHANNEL_LOG", str(sms_log))
+    return sms_log
+
+
+@pytest.fixture
+def book(db: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Book:
+    """The book, built for this test."""
+    return build_book(_sms_log(tmp_path, monkeypatch))
+
+
+@dataclass(frozen=True)
+class BookKeys:
+    """What a test needs to load a book built once for its module (tests/sharing.py)."""
+
+    today: date
+    borrower: int
+    loan: int
+    other: int
+    other_loan: int
+    case: int
+
+    @classmethod
+    def of(cls, book: Book) -> BookKeys:
+        return cls(
+            today=book.today,
+            borrower=book.borrower.pk,
+            loan=book.loan.pk,
+            other=book.other.pk,
+            other_loan=book.other_loan.pk,
+            case=book.case.pk,
+        )
+
+    def load(self, sms_log: Path) -> Book:
+        borrowers = Borrower.objects.in_bulk([self.borrower, self.other])
+        loans = Loan.objects.in_bulk([self.loan, self.other_loan])
+        return Book(
+            today=self.today,
+            borrower=borrowers[self.borrower],
+            loan=loans[self.loan],
+            other=borrowers[self.other],
+            other_loan=loans[self.other_loan],
+            case=Case.objects.get(pk=self.case),
+            sms_log=sms_log,
+        )
+
+
+def _build_shared() -> Book:
+    return build_book(Path(os.devnull))  # each test reads its own log (``_sms_log``)
+
+
+@pytest.fixture(scope="module")
+def _portal_book(django_db_setup: None, django_db_blocker: Any) -> Iterator[BookKeys]:
+    """The book, built once for the module (tests/sharing.py); only modules whose tests ask
+    for ``shared_book`` build it."""
+    yield from sharing.module_book(django_db_blocker, _build_shared, BookKeys.of)
+
+
+@pytest.fixture
+def shared_book(
+    request: pytest.FixtureRequest,
+    _portal_book: BookKeys,
+    db: None,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Book:
+    """The module's book as built, loaded afresh (each test in its own savepoint): a module
+    whose every test can share it overrides ``book`` with this."""
+    sharing.refuse_transactional(request, "book")
+    return _portal_book.load(_sms_log(tmp_path, monkeypatch))
 
 
 @pytest.fixture

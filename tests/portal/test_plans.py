@@ -24,6 +24,12 @@ from arrears.portal import plans
 from tests.portal.conftest import Book
 
 
+@pytest.fixture
+def book(shared_book: Book) -> Book:
+    """Every test here starts from the portal's book as built: built once for the module."""
+    return shared_book
+
+
 def _page(book: Book) -> str:
     return f"/my/loans/{book.loan.ref}/plan/"
 

@@ -25,6 +25,12 @@ from tests.portal.helpers import token
 SH = ZoneInfo("Asia/Shanghai")
 
 
+@pytest.fixture
+def book(shared_book: Book) -> Book:
+    """Every test here starts from the portal's book as built: built once for the module."""
+    return shared_book
+
+
 def _at(book: Book, hour: int, days: int = 0) -> datetime:
     return datetime.combine(book.today + timedelta(days=days), time(hour), tzinfo=SH)
 

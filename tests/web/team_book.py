@@ -81,6 +81,43 @@ def make_team_book() -> TeamBook:
     return TeamBook(today, before, cases, staff, team, other)
 
 
+@dataclass(frozen=True)
+class TeamBookKeys:
+    """What a test needs to load a book built once for its module (tests/sharing.py) afresh:
+    ids and dates, never the build's objects, which a test may change in memory."""
+
+    today: date
+    before: date
+    cases: tuple[int, ...]
+    staff: tuple[tuple[str, int], ...]
+    team: int
+    other: int
+
+    @classmethod
+    def of(cls, book: TeamBook) -> TeamBookKeys:
+        return cls(
+            today=book.today,
+            before=book.before,
+            cases=tuple(c.pk for c in book.cases),
+            staff=tuple((who, c.pk) for who, c in book.staff.items()),
+            team=book.team.pk,
+            other=book.other.pk,
+        )
+
+    def load(self) -> TeamBook:
+        cases = Case.objects.in_bulk(self.cases)
+        staff = Collector.objects.select_related("user").in_bulk([pk for _, pk in self.staff])
+        teams = Team.objects.in_bulk([self.team, self.other])
+        return TeamBook(
+            today=self.today,
+            before=self.before,
+            cases=[cases[pk] for pk in self.cases],
+            staff={who: staff[pk] for who, pk in self.staff},
+            team=teams[self.team],
+            other=teams[self.other],
+        )
+
+
 def _at(day, hour: int) -> datetime:
     return datetime.combine(day, time(hour), tzinfo=timezone.get_current_timezone())
 

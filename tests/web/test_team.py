@@ -3,7 +3,9 @@ figures and access, and the approvals page's badge and filters."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
@@ -14,12 +16,27 @@ from arrears.collections.reassign import MAX_BATCH, reassign_many
 from arrears.collections.services import CollectionsError
 from arrears.ledger.models import Loan, Waiver
 from arrears.web import dashboard as figures
-from tests.web.team_book import TARGET_MINOR, TeamBook, make_team_book, seed_figures
+from tests import sharing
+from tests.web.team_book import (
+    TARGET_MINOR,
+    TeamBook,
+    TeamBookKeys,
+    make_team_book,
+    seed_figures,
+)
+
+
+@pytest.fixture(scope="module")
+def _team_book(django_db_setup: None, django_db_blocker: Any) -> Iterator[TeamBookKeys]:
+    """The team book, built once for the module (tests/sharing.py)."""
+    yield from sharing.module_book(django_db_blocker, make_team_book, TeamBookKeys.of)
 
 
 @pytest.fixture
-def team_book(db: None) -> TeamBook:
-    return make_team_book()
+def team_book(request: pytest.FixtureRequest, _team_book: TeamBookKeys, db: None) -> TeamBook:
+    """The module's team book as built, loaded afresh (each test in its own savepoint)."""
+    sharing.refuse_transactional(request, "make_team_book()")
+    return _team_book.load()
 
 
 def _assigned_events(book: TeamBook) -> int:
