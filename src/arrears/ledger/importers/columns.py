@@ -188,6 +188,28 @@ def _amount_parser(name: str) -> Callable[[Any, str], Any]:
     return parse
 
 
+def _amounts(
+    checks: pl.DataFrame, frame: pl.DataFrame, values: dict[str, Any], name: str, bad: set[int]
+) -> list[Any]:
+    """The amount column ``name`` in minor units: what the expression accepted (``checks``),
+    and every other value through its currency's parser once per distinct (currency, text);
+    the rows it refuses are added to ``bad``."""
+    column = checks.get_column(name).to_list()
+    slow = [i for i, minor in enumerate(column) if minor is None]
+    texts = _column(frame, name) if slow else []
+    parsed, refused = each_distinct(
+        [texts[i] for i in slow],
+        str,
+        required=True,
+        keys=[values["currency"][i] for i in slow],
+        keyed=_amount_parser(name),
+    )
+    for i, value in zip(slow, parsed, strict=True):
+        column[i] = value
+    bad.update(slow[j] for j in refused)
+    return column
+
+
 def _column(frame: pl.DataFrame, name: str) -> list[str]:
     if name in frame.columns:
         return frame.get_column(name).to_list()
@@ -294,20 +316,7 @@ def loan_rows(frame: pl.DataFrame, first_row: int, errors: list[RowError]) -> li
         values["phone"][i] = value
     bad.update(slow[j] for j in refused)
 
-    principal = checks.get_column("principal").to_list()
-    slow = [i for i, minor in enumerate(principal) if minor is None]
-    texts = _column(frame, "principal") if slow else []
-    amounts, refused = each_distinct(
-        [texts[i] for i in slow],
-        str,
-        required=True,
-        keys=[values["currency"][i] for i in slow],
-        keyed=_amount_parser("principal"),
-    )
-    for i, value in zip(slow, amounts, strict=True):
-        principal[i] = value
-    bad.update(slow[j] for j in refused)
-    values["principal"] = principal
+    values["principal"] = _amounts(checks, frame, values, "principal", bad)
 
     # the rate against its basis's cap: once per distinct pair
     capped: dict[tuple[Any, Any], bool] = {}
@@ -384,20 +393,7 @@ def payment_rows(frame: pl.DataFrame, first_row: int, errors: list[RowError]) ->
         values[key], refused = each_distinct(_column(frame, key), parse, required=True)
         bad |= refused
 
-    amounts = checks.get_column("amount").to_list()
-    slow = [i for i, minor in enumerate(amounts) if minor is None]
-    texts = _column(frame, "amount") if slow else []
-    parsed_amounts, refused = each_distinct(
-        [texts[i] for i in slow],
-        str,
-        required=True,
-        keys=[values["currency"][i] for i in slow],
-        keyed=_amount_parser("amount"),
-    )
-    for i, value in zip(slow, parsed_amounts, strict=True):
-        amounts[i] = value
-    bad.update(slow[j] for j in refused)
-    values["amount"] = amounts
+    values["amount"] = _amounts(checks, frame, values, "amount", bad)
 
     parsed: list[rows.Parsed] = []
     columns = [values[key] for key in _PAYMENT_KEYS]
