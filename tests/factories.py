@@ -51,3 +51,18 @@ def loan(
         method=method,
         start_date=start,
     )
+
+
+def team_staff(team: object) -> dict[str, object]:
+    """ann (collector), lead (team lead) and boss (manager) on ``team``, and olga, a user with
+    no role: the staff of a one-case book. Users have no password (tests log in directly)."""
+    from django.contrib.auth.models import User
+
+    from arrears.collections.models import Collector
+
+    staff: dict[str, object] = {}
+    for name, role in (("ann", "collector"), ("lead", "team_lead"), ("boss", "manager")):
+        staff[name] = user = User.objects.create_user(username=name)
+        Collector.objects.create(user=user, team=team, role=role)
+    staff["olga"] = User.objects.create_user(username="olga")
+    return staff

@@ -10,7 +10,7 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.utils import timezone
 
-from arrears.collections.models import Case, Collector, Team
+from arrears.collections.models import Case, Team
 from arrears.collections.workflow import evaluate_day
 from arrears.daily.services import day_run
 from arrears.ledger.models import Borrower
@@ -34,11 +34,7 @@ def build_book() -> Book:
     evaluate_day(today)
     case = Case.objects.get(borrower=owner)
     team = Team.objects.create(code="t1", name="Team", owner=case.owner or "team")
-    staff: dict[str, Any] = {}
-    for name, role in (("ann", "collector"), ("lead", "team_lead"), ("boss", "manager")):
-        staff[name] = User.objects.create_user(username=name)
-        Collector.objects.create(user=staff[name], team=team, role=role)
-    staff["olga"] = User.objects.create_user(username="olga")
+    staff: dict[str, Any] = factories.team_staff(team)
     return Book(today=today, borrower=owner, case=case, staff=staff)
 
 

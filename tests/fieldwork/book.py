@@ -10,7 +10,7 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.utils import timezone
 
-from arrears.collections.models import Case, Collector, Team
+from arrears.collections.models import Case, Team
 from arrears.collections.workflow import evaluate_day
 from arrears.daily.services import day_run
 from arrears.fieldwork.models import FieldAgent
@@ -32,10 +32,7 @@ def build_field() -> Field:
     evaluate_day(today)
     case = Case.objects.get(borrower=owner)
     team = Team.objects.create(code="field", name="Field team", owner=case.owner or "field_team")
-    staff: dict[str, Any] = {}
-    for name, role in (("ann", "collector"), ("lead", "team_lead"), ("boss", "manager")):
-        staff[name] = User.objects.create_user(username=name)
-        Collector.objects.create(user=staff[name], team=team, role=role)
+    staff: dict[str, Any] = factories.team_staff(team)
     Case.objects.filter(pk=case.pk).update(collector=staff["ann"].collector, assigned_on=today)
     case.refresh_from_db()
     agents = {}
@@ -44,7 +41,6 @@ def build_field() -> Field:
         agents[name] = FieldAgent.objects.create(
             user=staff[name], full_name=full, id_number=AGENT_IDS[name], phone="+8613700000001"
         )
-    staff["olga"] = User.objects.create_user(username="olga")
     return Field(today=today, case=case, staff=staff, agents=agents)
 
 
