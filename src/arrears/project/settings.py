@@ -109,6 +109,10 @@ MIDDLEWARE = [
 ROOT_URLCONF = "arrears.project.urls"
 WSGI_APPLICATION = "arrears.project.wsgi.application"
 
+#: Forms and widgets render with Django's Jinja2 templates (the admin's with the Django template
+#: language): see ``arrears.formrender``.
+FORM_RENDERER = "arrears.formrender.FormRenderer"
+
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
