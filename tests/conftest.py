@@ -10,6 +10,7 @@ start one pass ``--as-of`` / ``--now`` explicitly.
 
 from __future__ import annotations
 
+import gc
 import os
 import shutil
 import zlib
@@ -230,6 +231,24 @@ def _keep_shard(config: pytest.Config, items: list[pytest.Item]) -> None:
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = [item for item in items if shard_of(item.nodeid, n) == k - 1]
+
+
+#: The cyclic garbage collector's first threshold while tests run (Python's default is 700).
+GC_THRESHOLD = 10_000
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Once every test module is imported, freeze what exists and collect less often.
+
+    Why: a full collection walks every live object, and after collection that is several
+    hundred thousand (Django, Polars, Numba, Hypothesis, ~560 test modules), none of them
+    garbage. Measured on the web and engine tests: the collector took ~2.1 of 37 CPU-s, about
+    half of it in a dozen full collections; frozen and with a higher first threshold, ~1.0.
+    Only the test process is tuned; the product keeps Python's defaults.
+    """
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(GC_THRESHOLD, *gc.get_threshold()[1:])
 
 
 #: Every collected test's node id and marker names, before ``-m`` / ``-k`` deselected any.
