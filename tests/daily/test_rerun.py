@@ -32,19 +32,33 @@ def _any_share(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def _build() -> list[models.Loan]:
-    return books.concession_book(loans=16)
+    loans = books.concession_book(loans=16)
+    day_run(as_of=AS_OF)  # the day's first run (a full one), which most tests rerun
+    return loans
 
 
 @pytest.fixture(scope="module")
 def _shared_book(django_db_setup: None, django_db_blocker: Any) -> Iterator[list[int]]:
-    """Sixteen loans with waivers and plans, built once for the module (tests/sharing.py)."""
+    """Sixteen loans with waivers and plans, and :data:`AS_OF` run once with the compiled
+    engine, built once for the module (tests/sharing.py)."""
     yield from sharing.module_book(django_db_blocker, _build, lambda loans: [x.pk for x in loans])
 
 
 @pytest.fixture
 def book(_shared_book: list[int], db: None) -> list[models.Loan]:
+    """The shared book, its day already run: what a rerun starts from."""
     loans = models.Loan.objects.in_bulk(_shared_book)
     return [loans[pk] for pk in _shared_book]
+
+
+@pytest.fixture
+def unrun_book(book: list[models.Loan]) -> list[models.Loan]:
+    """The shared book as it was before its day's first run (the run's record, stored states
+    and bucket changes taken away, in the test's savepoint): for a test of the first run."""
+    DayRun.objects.filter(as_of=AS_OF).delete()
+    LoanState.objects.filter(as_of=AS_OF).delete()
+    BucketChange.objects.filter(as_of=AS_OF).delete()
+    return book
 
 
 @pytest.fixture
@@ -91,11 +105,11 @@ def raw(sql: str, params: list[Any]) -> None:
 
 
 def test_a_rerun_with_nothing_changed_recomputes_nothing_and_keeps_the_full_runs_rows(
-    book, computed
+    unrun_book, computed
 ):
     first = day_run(as_of=AS_OF)
     rows = stored()
-    assert first.recomputed is None and computed == [{loan.id for loan in book}]
+    assert first.recomputed is None and computed == [{loan.id for loan in unrun_book}]
     again = day_run(as_of=AS_OF)
     assert again.recomputed == 0 and computed[1:] == []
     assert again.changed == 0
@@ -215,9 +229,7 @@ CHANGES: dict[str, Callable[[list[models.Loan]], set[int]]] = {
 def test_after_a_change_exactly_the_affected_loans_are_recomputed_and_match_a_full_run(
     book, computed, change
 ):
-    day_run(as_of=AS_OF)
     affected = CHANGES[change](book)
-    del computed[:]
     rerun = day_run(as_of=AS_OF)
     assert set().union(*computed) == affected
     assert rerun.recomputed == len(affected)
@@ -231,11 +243,9 @@ def test_after_a_change_exactly_the_affected_loans_are_recomputed_and_match_a_fu
 
 
 def test_many_changes_at_once_recompute_their_loans_and_match_a_full_run(book, computed):
-    day_run(as_of=AS_OF)
     affected: set[int] = set()
     for change in CHANGES.values():
         affected |= change(book)
-    del computed[:]
     rerun = day_run(as_of=AS_OF)
     assert set().union(*computed) == affected
     rows = stored()
@@ -245,7 +255,6 @@ def test_many_changes_at_once_recompute_their_loans_and_match_a_full_run(book, c
 
 
 def test_a_rerun_counts_the_changed_rows_as_a_full_run_would(book):
-    day_run(as_of=AS_OF)
     _payment(book)
     rerun = day_run(as_of=AS_OF)
     day_run(as_of=AS_OF)  # the rows are back to the rerun's (nothing changed since)
@@ -259,7 +268,6 @@ def test_a_rerun_counts_the_changed_rows_as_a_full_run_would(book):
 def test_the_reference_engine_a_new_configuration_or_full_always_run_every_loan(
     book, computed, monkeypatch
 ):
-    day_run(as_of=AS_OF)
     assert day_run(as_of=AS_OF, engine="reference").recomputed is None
     assert day_run(as_of=AS_OF).recomputed is None  # the last completed run was reference
     assert day_run(as_of=AS_OF).recomputed == 0
@@ -273,12 +281,10 @@ def test_the_reference_engine_a_new_configuration_or_full_always_run_every_loan(
 
 
 def test_another_day_is_a_full_run(book):
-    day_run(as_of=AS_OF)
     assert day_run(as_of=AS_OF + timedelta(days=1)).recomputed is None
 
 
 def test_without_the_revision_triggers_the_rerun_is_a_full_run(book):
-    day_run(as_of=AS_OF)
     assert services.revision_triggers_present()
     if connection.vendor == "sqlite":
         raw("DROP TRIGGER ledger_payment_rev_ins", [])
@@ -290,15 +296,14 @@ def test_without_the_revision_triggers_the_rerun_is_a_full_run(book):
 
 def test_above_the_share_a_rerun_is_a_full_run(book, monkeypatch):
     monkeypatch.setattr(services, "RERUN_MAX_SHARE", 0.1)
-    day_run(as_of=AS_OF)
     _product_raw(book)  # half the book
     assert day_run(as_of=AS_OF).recomputed is None
     _payment(book)  # one loan of sixteen
     assert day_run(as_of=AS_OF).recomputed == 1
 
 
-def test_a_loan_that_fails_is_recomputed_and_reported_on_every_rerun(book):
-    raw("UPDATE ledger_loan SET currency = 'XXX' WHERE id = %s", [book[6].pk])
+def test_a_loan_that_fails_is_recomputed_and_reported_on_every_rerun(unrun_book):
+    raw("UPDATE ledger_loan SET currency = 'XXX' WHERE id = %s", [unrun_book[6].pk])
     first = day_run(as_of=AS_OF)
     again = day_run(as_of=AS_OF)
     assert again.recomputed == 1
@@ -320,7 +325,6 @@ def test_the_revision_only_grows_whatever_writes_the_loan(book):
 
 
 def test_the_revision_is_stored_from_the_same_read_as_the_figures(book):
-    day_run(as_of=AS_OF)
     now = pl.DataFrame(
         list(models.Loan.objects.order_by("id").values_list("id", "revision")),
         schema=["loan_id", "revision"],
@@ -342,7 +346,7 @@ def test_the_revision_is_stored_from_the_same_read_as_the_figures(book):
     )
 
 
-def test_run_day_full_recomputes_every_loan(book, capsys):
+def test_run_day_full_recomputes_every_loan(unrun_book, capsys):
     call_command("run-day", "--as-of", AS_OF.isoformat(), "--no-workflow")
     call_command("run-day", "--as-of", AS_OF.isoformat(), "--no-workflow")
     assert "rerun: 0 recomputed" in capsys.readouterr().out

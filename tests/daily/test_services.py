@@ -1,9 +1,14 @@
-"""The daily run (reference engine): stored state, idempotency, catch-up, bucket history."""
+"""The daily run (reference engine): stored state, idempotency, catch-up, bucket history.
+
+The book (two loans, one paid on its first due date) is built once for the module
+(tests/sharing.py); each test runs in its own savepoint on it."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 import pytest
 from django.core.management import call_command
@@ -12,7 +17,7 @@ from arrears.daily.models import BucketChange, DayRun, LoanState
 from arrears.daily.services import day_run
 from arrears.kernel.contract import STORED as STATE_FIELDS
 from arrears.ledger import models, services
-from tests import factories
+from tests import factories, sharing
 
 FIRST_DUE = date(2026, 2, 15)
 
@@ -22,8 +27,7 @@ def engine(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
-@pytest.fixture
-def book(db: None) -> dict[str, models.Loan]:
+def _build() -> dict[str, models.Loan]:
     product = factories.product()
     owner = factories.borrower()
     paying = factories.loan("PAYS", owner, product)
@@ -37,6 +41,19 @@ def book(db: None) -> dict[str, models.Loan]:
         currency="CNY",
     )
     return {"paying": paying, "late": late}
+
+
+@pytest.fixture(scope="module")
+def _shared_book(django_db_setup: None, django_db_blocker: Any) -> Iterator[dict[str, int]]:
+    yield from sharing.module_book(
+        django_db_blocker, _build, lambda book: {who: loan.pk for who, loan in book.items()}
+    )
+
+
+@pytest.fixture
+def book(_shared_book: dict[str, int], db: None) -> dict[str, models.Loan]:
+    """The module's two loans, loaded afresh: PAYS paid its first instalment, LATE did not."""
+    return {who: models.Loan.objects.get(pk=pk) for who, pk in _shared_book.items()}
 
 
 def snapshot(as_of: date) -> list[tuple[object, ...]]:

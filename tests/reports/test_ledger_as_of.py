@@ -1,12 +1,17 @@
 """The ledger reports as of a past month: run now, after back-dated payments, a late waiver, a
 reversal back-dated into the month, a late write-off and the month's days rerun, they give what
-they gave at the month's end; and every page, download and the command render them."""
+they gave at the month's end; and every page, download and the command render them.
+
+The book (twelve loans of ``concession_book``, recorded before any starts) is built once for
+the module (tests/sharing.py); each test runs in its own savepoint on it."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 import time_machine
@@ -15,12 +20,29 @@ from arrears.collections.models import Case, CaseEvent
 from arrears.daily.services import day_run
 from arrears.ledger import models, services
 from arrears.reports.base import load_all
+from tests import sharing
 from tests.reports.test_command import _run
 from tests.reports.test_ledger_states import SHANGHAI, recorded_book
 from tests.roles import Role, client_for, make_user
 
 pytestmark = pytest.mark.django_db
 LEDGER = ("bucket_inventory", "roll_rates", "cure_recovery", "penalty_flows")
+
+
+def _build() -> list[models.Loan]:
+    return recorded_book(12)
+
+
+@pytest.fixture(scope="module")
+def _shared_book(django_db_setup: None, django_db_blocker: Any) -> Iterator[list[int]]:
+    yield from sharing.module_book(django_db_blocker, _build, lambda loans: [x.pk for x in loans])
+
+
+@pytest.fixture
+def book(_shared_book: list[int], db: None) -> list[models.Loan]:
+    """The module's twelve loans, loaded afresh, in the order they were made."""
+    loans = models.Loan.objects.select_related("borrower").in_bulk(_shared_book)
+    return [loans[pk] for pk in _shared_book]
 
 
 def _ask(name: str) -> object:
@@ -32,8 +54,7 @@ def _ask(name: str) -> object:
     return json.loads(_run(*args))["tables"]
 
 
-def test_a_past_month_run_now_equals_the_run_at_its_end() -> None:
-    book = recorded_book(12)
+def test_a_past_month_run_now_equals_the_run_at_its_end(book: list[models.Loan]) -> None:
     with time_machine.travel(datetime(2026, 7, 1, 0, 30, tzinfo=SHANGHAI), tick=False):
         day_run(as_of=date(2026, 5, 31))
         day_run(as_of=date(2026, 6, 30))
@@ -92,8 +113,9 @@ def test_a_past_month_run_now_equals_the_run_at_its_end() -> None:
         ("penalty_flows", "en"),
     ],
 )
-def test_each_ledger_report_page_and_download_renders(name: str, language: str) -> None:
-    recorded_book(12)
+def test_each_ledger_report_page_and_download_renders(
+    book: list[models.Loan], name: str, language: str
+) -> None:
     client = client_for(make_user(Role.MANAGER), language)
     assert f'href="/reports/{name}/"' in client.get("/reports/").content.decode()
     query = "?as_of=2026-06-30&from=2026-04-01&to=2026-06-30"
@@ -105,8 +127,7 @@ def test_each_ledger_report_page_and_download_renders(name: str, language: str) 
     assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
 
 
-def test_the_monthly_pack_draws_the_ledger_reports(tmp_path: Path) -> None:
-    recorded_book(12)
+def test_the_monthly_pack_draws_the_ledger_reports(book: list[models.Loan], tmp_path: Path) -> None:
     out = tmp_path / "pack.pdf"
     with time_machine.travel(datetime(2026, 7, 2, 9, 0, tzinfo=SHANGHAI), tick=False):
         text = _run("pack", "--month", "2026-06", "--language", "zh-hans", "--out", str(out))

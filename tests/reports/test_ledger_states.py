@@ -1,10 +1,15 @@
 """The loan states the ledger reports read (``reports.states``), and the bucket inventory,
-reconciled to ``explain`` (the kernel's line-by-line breakdown) loan by loan and in total."""
+reconciled to ``explain`` (the kernel's line-by-line breakdown) loan by loan and in total.
+
+The book (eighteen loans of ``concession_book``, recorded before any starts) is built once for
+the module (tests/sharing.py); each test runs in its own savepoint on it."""
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
 from datetime import date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -18,6 +23,7 @@ from arrears.reports.base import ReportParams
 from arrears.reports.library import bucket_inventory
 from arrears.reports.library.bucket_inventory import AMOUNTS
 from arrears.reports.states import replay, states_as_of
+from tests import sharing
 from tests.ledger.books import concession_book
 
 pytestmark = pytest.mark.django_db
@@ -32,6 +38,22 @@ def recorded_book(loans: int) -> list[models.Loan]:
     """``concession_book`` recorded at :data:`RECORDED`."""
     with time_machine.travel(RECORDED, tick=False):
         return concession_book(loans=loans)
+
+
+def _build() -> list[models.Loan]:
+    return recorded_book(18)
+
+
+@pytest.fixture(scope="module")
+def _shared_book(django_db_setup: None, django_db_blocker: Any) -> Iterator[list[int]]:
+    yield from sharing.module_book(django_db_blocker, _build, lambda loans: [x.pk for x in loans])
+
+
+@pytest.fixture
+def book(_shared_book: list[int], db: None) -> list[models.Loan]:
+    """The module's eighteen loans, loaded afresh, in the order they were made."""
+    loans = models.Loan.objects.in_bulk(_shared_book)
+    return [loans[pk] for pk in _shared_book]
 
 
 def _explained(as_of: date) -> dict[int, dict[str, object]]:
@@ -51,8 +73,7 @@ def _explained(as_of: date) -> dict[int, dict[str, object]]:
     return out
 
 
-def test_replayed_states_equal_explain_loan_by_loan() -> None:
-    recorded_book(18)
+def test_replayed_states_equal_explain_loan_by_loan(book: list[models.Loan]) -> None:
     states = replay(DATES).frame
     for as_of in DATES:
         explained = _explained(as_of)
@@ -63,16 +84,16 @@ def test_replayed_states_equal_explain_loan_by_loan() -> None:
             assert {n: row[n] for n in STORED} == {n: want[n] for n in STORED}, row["loan_id"]
 
 
-def test_stored_days_are_read_and_agree_with_the_replay() -> None:
-    recorded_book(12)
+def test_stored_days_are_read_and_agree_with_the_replay(book: list[models.Loan]) -> None:
     day_run(as_of=DATES[1])
     stored = states_as_of(DATES[1])
-    assert stored.stored == 12 and stored.replayed == 0
+    assert stored.stored == len(book) and stored.replayed == 0
     assert stored.frame.equals(replay([DATES[1]]).frame)
 
 
-def test_the_inventory_totals_equal_the_sum_of_explain_for_several_dates() -> None:
-    recorded_book(18)
+def test_the_inventory_totals_equal_the_sum_of_explain_for_several_dates(
+    book: list[models.Loan],
+) -> None:
     day_run(as_of=DATES[0])  # one date stored, the others replayed
     for as_of in DATES:
         result = bucket_inventory.compute(ReportParams(as_of=as_of))
@@ -91,8 +112,10 @@ def test_the_inventory_totals_equal_the_sum_of_explain_for_several_dates() -> No
                 assert shown[bucket] == count
 
 
-def test_a_payment_recorded_after_the_day_is_not_in_its_states_stored_or_not() -> None:
-    loan = recorded_book(12)[0]
+def test_a_payment_recorded_after_the_day_is_not_in_its_states_stored_or_not(
+    book: list[models.Loan],
+) -> None:
+    loan = book[0]
     as_of = date(2026, 6, 30)
     with time_machine.travel(datetime(2026, 7, 1, 2, 0, tzinfo=SHANGHAI), tick=False):
         day_run(as_of=as_of)
@@ -108,8 +131,10 @@ def test_a_payment_recorded_after_the_day_is_not_in_its_states_stored_or_not() -
     assert not later.equals(before)
 
 
-def test_a_payment_recorded_after_a_midday_run_of_the_day_is_in_its_states() -> None:
-    loan = recorded_book(12)[1]
+def test_a_payment_recorded_after_a_midday_run_of_the_day_is_in_its_states(
+    book: list[models.Loan],
+) -> None:
+    loan = book[1]
     as_of = date(2026, 6, 30)
     with time_machine.travel(datetime(2026, 6, 30, 10, 0, tzinfo=SHANGHAI), tick=False):
         day_run(as_of=as_of)  # run during the day: a later payment of the day is not in it
@@ -119,5 +144,5 @@ def test_a_payment_recorded_after_a_midday_run_of_the_day_is_in_its_states() -> 
         )
     with time_machine.travel(datetime(2026, 7, 2, 9, 0, tzinfo=SHANGHAI), tick=False):
         read = states_as_of(as_of)
-        assert read.stored == 11 and read.replayed == 1
+        assert read.stored == len(book) - 1 and read.replayed == 1
         assert read.frame.equals(replay([as_of]).frame)

@@ -1,28 +1,33 @@
 """The stored-state reader of the ledger reports (``reports.stored``, and ``reports.states``'
 read of stored days): the binary COPY parser reads what was encoded, refuses a NULL; the read
 equals the rows as the ORM reads them on both databases; several stored days read together,
-with loans changed since their run replayed, equal the replay; on PostgreSQL the read shared
-out to two connections on one snapshot equals the read on one."""
+with loans changed since their run replayed, equal the replay. (On PostgreSQL the read shared
+out to two connections on one snapshot: ``test_stored_snapshot.py``, a test that commits.)
+
+The book (twelve loans of ``concession_book`` and :data:`MONTH_ENDS` each run on the night after
+it) is built once for the module (tests/sharing.py); each test runs in its own savepoint on it."""
 
 from __future__ import annotations
 
 import struct
+from collections.abc import Iterator
 from datetime import date, datetime
+from typing import Any
 
 import polars as pl
 import pytest
 import time_machine
-from django.db import connection, transaction
 from hypothesis import given
 from hypothesis import strategies as st
 
 from arrears.daily.models import LoanState
 from arrears.daily.services import day_run
 from arrears.kernel.contract import STORED
-from arrears.ledger import services
+from arrears.ledger import models, services
 from arrears.ledger.frames import consistent_read
 from arrears.reports import states, stored
 from arrears.reports.states import replay, states_at
+from tests import sharing
 from tests.reports.test_ledger_states import SHANGHAI, recorded_book
 
 INT8, INT4 = 20, 23
@@ -121,10 +126,25 @@ def _run_month_ends() -> None:
             day_run(as_of=day)
 
 
-@pytest.mark.django_db
-def test_the_stored_read_equals_the_rows_as_the_orm_reads_them() -> None:
+def _build() -> list[models.Loan]:
     book = recorded_book(12)
     _run_month_ends()
+    return book
+
+
+@pytest.fixture(scope="module")
+def _shared_book(django_db_setup: None, django_db_blocker: Any) -> Iterator[list[int]]:
+    yield from sharing.module_book(django_db_blocker, _build, lambda loans: [x.pk for x in loans])
+
+
+@pytest.fixture
+def book(_shared_book: list[int], db: None) -> list[models.Loan]:
+    """The module's twelve loans, their month ends run, loaded afresh in the order made."""
+    loans = models.Loan.objects.in_bulk(_shared_book)
+    return [loans[pk] for pk in _shared_book]
+
+
+def test_the_stored_read_equals_the_rows_as_the_orm_reads_them(book: list[models.Loan]) -> None:
     # extremes a figure can hold: a negative credit, a payoff near the column's limit
     LoanState.objects.filter(loan=book[0]).update(credit=-7, payoff=2**62, dpd=0)
     LoanState.objects.filter(loan=book[1], as_of=MONTH_ENDS[1]).update(overdue_interest=-(2**62))
@@ -136,10 +156,9 @@ def test_the_stored_read_equals_the_rows_as_the_orm_reads_them() -> None:
     assert len(read) == 12 * len(MONTH_ENDS)
 
 
-@pytest.mark.django_db
-def test_stored_days_read_together_equal_the_replay_with_late_rows_replayed() -> None:
-    book = recorded_book(12)
-    _run_month_ends()
+def test_stored_days_read_together_equal_the_replay_with_late_rows_replayed(
+    book: list[models.Loan],
+) -> None:
     with time_machine.travel(datetime(2026, 7, 3, 9, 0, tzinfo=SHANGHAI), tick=False):
         # back-dated after the runs: the loan's stored rows of the later days are replayed
         services.record_payment(
@@ -165,41 +184,3 @@ def test_stored_days_read_together_equal_the_replay_with_late_rows_replayed() ->
     assert (before.stored, before.replayed) == (34, 2)
     assert before.frame.equals(replay(MONTH_ENDS, known_by=MONTH_ENDS[-1]).frame)
     assert not before.frame.equals(read.frame)
-
-
-@pytest.mark.django_db(transaction=True)
-def test_the_read_shared_by_two_connections_equals_the_read_on_one(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    if connection.vendor != "postgresql":
-        pytest.skip("two connections on one snapshot: PostgreSQL")
-    recorded_book(12)
-    _run_month_ends()
-    shared = []
-    read_shared = states._read_shared
-
-    def spy(*args: object) -> pl.DataFrame:
-        shared.append(args)
-        return read_shared(*args)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(states, "_read_shared", spy)
-    on_two = states_at(MONTH_ENDS, known_by=MONTH_ENDS[-1])
-    assert len(shared) == 1
-    with transaction.atomic():  # inside a caller's transaction: one connection
-        on_one = states_at(MONTH_ENDS, known_by=MONTH_ENDS[-1])
-    assert len(shared) == 1
-    assert on_two.stored == on_one.stored == 36
-    assert on_two.frame.equals(on_one.frame)
-
-
-@pytest.mark.django_db(transaction=True)
-def test_without_a_second_connection_one_reads_every_day(monkeypatch: pytest.MonkeyPatch) -> None:
-    if connection.vendor != "postgresql":
-        pytest.skip("two connections on one snapshot: PostgreSQL")
-    recorded_book(12)
-    _run_month_ends()
-    shared = states_at(MONTH_ENDS, known_by=MONTH_ENDS[-1])
-    monkeypatch.setattr(states, "_second_connection", lambda: None)
-    alone = states_at(MONTH_ENDS, known_by=MONTH_ENDS[-1])
-    assert alone.stored == shared.stored == 36
-    assert alone.frame.equals(shared.frame)
