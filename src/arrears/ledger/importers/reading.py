@@ -205,14 +205,17 @@ def _readable(path: Path) -> Iterator[None]:
         ) from None
 
 
-def _row_ends(data: bytes) -> np.ndarray:
-    """The offsets just past each row end in ``data`` (which starts at a row's start): each
-    ``\\n`` outside quotes, i.e. after an even number of ``"`` — how Polars splits a CSV into
-    lines, so a block cut there parses as the same rows as the whole file."""
+def _row_ends(data: bytes, quoted: bool = False) -> np.ndarray:
+    """The offsets just past each row end in ``data`` (which starts at a row's start, or
+    inside a quoted value when ``quoted``): each ``\\n`` outside quotes, i.e. after an even
+    number of ``"`` — how Polars splits a CSV into lines, so a block cut there parses as the
+    same rows as the whole file."""
+    if b"\n" not in data:  # a block inside a long row (or a file read a few bytes at a time)
+        return np.empty(0, dtype=np.int64)
     buffer = np.frombuffer(data, dtype=np.uint8)
     newlines = np.flatnonzero(buffer == ord("\n"))
     quotes = np.flatnonzero(buffer == ord('"'))
-    outside = np.searchsorted(quotes, newlines) % 2 == 0
+    outside = (np.searchsorted(quotes, newlines) + quoted) % 2 == 0
     return newlines[outside] + 1
 
 
@@ -238,24 +241,31 @@ def _csv_blocks(path: Path, utf8: bool, columns: list[str], names: list[str]) ->
 
     def blocks() -> Iterator[pl.DataFrame]:
         with _open_source(path, utf8) as handle:
-            carry, header = b"", b""
+            # the bytes read since the last row end (none of them a row end), and whether
+            # they leave a quoted value open: a block without a row end is only added to
+            # them, so a row longer than a block (a file with no ``\n`` at all: saved with
+            # ``\r`` line ends, or no CSV) costs its length once, not once a block
+            carry: list[bytes] = []
+            quoted = False
+            header = b""
             while block := handle.read(BLOCK_BYTES):
-                data = carry + block
-                ends = _row_ends(data)
+                ends = _row_ends(block, quoted)
+                if not ends.size:
+                    carry.append(block)
+                    quoted ^= block.count(b'"') % 2 == 1
+                    continue
+                held = sum(map(len, carry))
+                data, ends = b"".join([*carry, block]), ends + held
                 if not header:  # the header row is the file's first row
-                    if not ends.size:
-                        carry = data
-                        continue
                     header, data = data[: ends[0]], data[ends[0] :]
                     ends = ends[1:] - ends[0]
-                if not ends.size:
-                    carry = data
-                    continue
-                cut = int(ends[-1])
-                carry = data[cut:]
-                yield parse(header, data[:cut])
-            if carry and header:
-                yield parse(header, carry)
+                cut = int(ends[-1]) if ends.size else 0
+                rest = data[cut:]
+                carry, quoted = [rest], rest.count(b'"') % 2 == 1
+                if cut:
+                    yield parse(header, data[:cut])
+            if header and (rest := b"".join(carry)):
+                yield parse(header, rest)
 
     return blocks
 
