@@ -13,7 +13,7 @@ never let a value in — only make a refusal slower.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
 from dataclasses import dataclass
 
 import polars as pl
@@ -103,8 +103,10 @@ def bound_errors(table: Table, kind: str) -> list[RowError]:
     return sorted(errors, key=lambda e: (e.row or 0, order.get(e.field, len(order))))
 
 
-def _checks(columns: Sequence[str], kind: str) -> Checks:
-    """The checks of a ``kind`` of file with these ``columns``."""
+@functools.lru_cache(maxsize=32)
+def _checks(columns: tuple[str, ...], kind: str) -> Checks:
+    """The checks of a ``kind`` of file with these ``columns`` (made once a header: making the
+    expressions costs more than checking a small file with them)."""
     present = set(columns)
     first: list[Check] = []
     for column in columns:
