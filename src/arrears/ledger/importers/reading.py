@@ -40,7 +40,8 @@ class Table:
 
     A file read by :func:`read_table` is not held: ``blocks`` reads it again at each pass,
     a block of text columns at a time, so the memory of an import grows with its chunk
-    (:meth:`frames`, :meth:`chunks`), not with the file. A table built from ``rows`` (tests,
+    (:meth:`frames`, :meth:`chunks`), not with the file (a file of one block is kept from
+    its first pass: it is no more than a pass holds). A table built from ``rows`` (tests,
     a subset of a file) has them as given, one built from a ``frame`` has that frame;
     ``first_row`` is the spreadsheet number of its first row."""
 
@@ -270,6 +271,29 @@ def _csv_blocks(path: Path, utf8: bool, columns: list[str], names: list[str]) ->
     return blocks
 
 
+def _kept_when_small(blocks: Blocks, small: bool) -> Blocks:
+    """``blocks``, and when the file is ``small`` (one block at most: no more than a pass
+    holds anyway) its frames kept from the first whole pass for the next ones, instead of
+    reading and parsing it again at each pass (a small file's parse costs more than its
+    checks)."""
+    if not small:
+        return blocks
+    kept: list[pl.DataFrame] | None = None
+
+    def again() -> Iterator[pl.DataFrame]:
+        nonlocal kept
+        if kept is not None:
+            yield from kept
+            return
+        read: list[pl.DataFrame] = []
+        for frame in blocks():
+            read.append(frame)
+            yield frame
+        kept = read
+
+    return again
+
+
 def _read_csv(path: Path, utf8: bool) -> tuple[list[str], Callable[[list[str]], Blocks], int]:
     """A CSV's header, its blocks (given the names to give its columns) and its number of
     rows (counted by Polars, without parsing the values)."""
@@ -278,7 +302,12 @@ def _read_csv(path: Path, utf8: bool) -> tuple[list[str], Callable[[list[str]], 
         lazy = pl.scan_csv(source, infer_schema=False, encoding="utf8", glob=False)
         columns = lazy.collect_schema().names()  # the header: an empty or unreadable file fails
         count = lazy.select(pl.len()).collect().item()
-    return columns, lambda names: _csv_blocks(path, utf8, columns, names), count
+    small = path.stat().st_size <= BLOCK_BYTES
+    return (
+        columns,
+        lambda names: _kept_when_small(_csv_blocks(path, utf8, columns, names), small),
+        count,
+    )
 
 
 def _read_parquet(path: Path) -> tuple[list[str], Callable[[list[str]], Blocks], int]:
@@ -305,7 +334,7 @@ def _read_parquet(path: Path) -> tuple[list[str], Callable[[list[str]], Blocks],
                         pl.all().cast(pl.String).fill_null("").str.strip_chars()
                     )
 
-        return blocks
+        return _kept_when_small(blocks, count <= LARGEST_FRAME)
 
     return columns, blocks_of, count
 
