@@ -1,9 +1,9 @@
-"""The import's tests again with a file read, validated and written one row at a time
+"""The loans import's tests again with a file read, validated and written one row at a time
 (``pipeline.CHUNK_ROWS = 1``, a CSV read a few bytes at a time, every pass over the file a row
-at a time): every chunk boundary the tests' files have is crossed — a
-borrower on several rows, a reversal before or after its payment, a repeated reference, an
-error on a later row after earlier chunks were written — and every outcome is the same as
-with the whole file in one chunk, all or nothing."""
+at a time): every chunk boundary the tests' files have is crossed — a borrower on several
+rows, a repeated reference, an error on a later row after earlier chunks were written — and
+every outcome is the same as with the whole file in one chunk, all or nothing. The payments
+tests run so in ``test_import_payments_chunked.py`` (their loans are a book of their own)."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ del test_validation_and_writes_do_not_grow_with_the_number_of_rows  # noqa: F821
 
 @pytest.fixture(autouse=True)
 def one_row_per_chunk(monkeypatch: pytest.MonkeyPatch) -> None:
+    """One row per chunk and per frame of every pass, and a CSV read 7 bytes at a time."""
     monkeypatch.setattr(pipeline, "CHUNK_ROWS", 1)
     monkeypatch.setattr(bounds, "BOUNDS_ROWS", 1)
     monkeypatch.setattr(reading, "LARGEST_FRAME", 1)

@@ -109,25 +109,34 @@ def test_a_bare_mobile_number_is_accepted_exactly_as_the_fast_phone_path_takes_i
             assert normalise_phone(text) == columns.mobile_e164(text) == _fast_phone(text, "CN")
 
 
+#: The strategies the composite strategies draw from, made once: a strategy made anew at each
+#: draw is checked anew (emptiness, validity) each time, which cost more than the draw. The
+#: same strategies drawn in the same order give the same examples.
+_REGION = st.sampled_from(["110101", "110100", "440305", "999999", "000000"])
+_YEAR = st.sampled_from(["0000", "0999", "1899", "1990", "2024", "2999"])
+_MONTH = st.sampled_from(["00", "01", "02", "12", "13"])
+_DAY = st.sampled_from(["00", "01", "28", "29", "30", "31"])
+
+
 def _ric_like(draw: Any) -> str:
-    region = draw(st.sampled_from(["110101", "110100", "440305", "999999", "000000"]))
-    year = draw(st.sampled_from(["0000", "0999", "1899", "1990", "2024", "2999"]))
-    month = draw(st.sampled_from(["00", "01", "02", "12", "13"]))
-    day = draw(st.sampled_from(["00", "01", "28", "29", "30", "31"]))
-    serial = draw(st.from_regex(r"[0-9]{3}", fullmatch=True))
-    number = factories.valid_ric(region + year + month + day + serial)
-    return draw(
-        st.sampled_from(
-            [
-                number,
-                number[:-1] + "X",
-                number[:-1] + "0",
-                number.lower(),
-                number[:-1],
-                " " + number,
-            ]
-        )
+    number = factories.valid_ric(
+        draw(_REGION)
+        + draw(_YEAR)
+        + draw(_MONTH)
+        + draw(_DAY)
+        + draw(st.from_regex(r"[0-9]{3}", fullmatch=True))
     )
+    # drawn as strings, not by an index: with an index the later numbers' serials (text
+    # drawn after these strings in the same example) came out otherwise
+    forms = [
+        number,
+        number[:-1] + "X",
+        number[:-1] + "0",
+        number.lower(),
+        number[:-1],
+        " " + number,
+    ]
+    return draw(st.sampled_from(forms))
 
 
 @PROPERTY
@@ -189,15 +198,21 @@ BAD = {
 }
 
 
+_ROWS = st.integers(1, 12)
+_ONE_IN_20 = st.integers(0, 19)
+_GOOD = {column: st.sampled_from(values) for column, values in GOOD.items()}
+_BAD = {column: st.sampled_from(values) for column, values in BAD.items()}
+
+
 @st.composite
 def loan_rows(draw: Any) -> list[dict[str, str]]:
-    count = draw(st.integers(1, 12))
+    count = draw(_ROWS)
     made = []
     for _ in range(count):
         row = {}
-        for column, good in GOOD.items():
-            bad = draw(st.integers(0, 19)) == 0
-            row[column] = draw(st.sampled_from(BAD[column] if bad else good))
+        for column in GOOD:
+            bad = draw(_ONE_IN_20) == 0
+            row[column] = draw(_BAD[column] if bad else _GOOD[column])
         made.append(row)
     return made
 
@@ -256,15 +271,20 @@ PAYMENT_BAD = {
 }
 
 
+_ONE_IN_10 = st.integers(0, 9)
+_PAYMENT_GOOD = {column: st.sampled_from(values) for column, values in PAYMENT_GOOD.items()}
+_PAYMENT_BAD = {column: st.sampled_from(values) for column, values in PAYMENT_BAD.items()}
+
+
 @st.composite
 def payment_rows(draw: Any) -> list[dict[str, str]]:
-    count = draw(st.integers(1, 12))
+    count = draw(_ROWS)
     made = []
     for _ in range(count):
         row = {}
-        for column, good in PAYMENT_GOOD.items():
-            bad = draw(st.integers(0, 9)) == 0
-            row[column] = draw(st.sampled_from(PAYMENT_BAD[column] if bad else good))
+        for column in PAYMENT_GOOD:
+            bad = draw(_ONE_IN_10) == 0
+            row[column] = draw(_PAYMENT_BAD[column] if bad else _PAYMENT_GOOD[column])
         made.append(row)
     return made
 

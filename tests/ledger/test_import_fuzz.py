@@ -72,12 +72,21 @@ hostile = st.one_of(
 )
 
 
+#: The strategies the row strategies draw from, made once: a strategy made anew at each draw
+#: is checked anew each time. The same strategies drawn in the same order give the same files.
+_ROWS = st.integers(min_value=1, max_value=4)
+_LOAN_HOSTILE_COLUMNS = st.sets(st.sampled_from([*LOAN_COLUMNS, *LOAN_OPTIONAL]), max_size=4)
+_PAYMENT_HOSTILE_COLUMNS = st.sets(
+    st.sampled_from([*PAYMENT_COLUMNS, *PAYMENT_OPTIONAL]), max_size=3
+)
+
+
 @st.composite
 def loan_rows(draw: st.DrawFn) -> list[dict[str, str]]:
     rows = []
-    for n in range(draw(st.integers(min_value=1, max_value=4))):
+    for n in range(draw(_ROWS)):
         row = {column: "" for column in (*LOAN_COLUMNS, *LOAN_OPTIONAL)} | loan_row(n)
-        for column in draw(st.sets(st.sampled_from([*LOAN_COLUMNS, *LOAN_OPTIONAL]), max_size=4)):
+        for column in draw(_LOAN_HOSTILE_COLUMNS):
             row[column] = draw(hostile)
         rows.append(row)
     return rows
@@ -86,11 +95,9 @@ def loan_rows(draw: st.DrawFn) -> list[dict[str, str]]:
 @st.composite
 def payment_rows(draw: st.DrawFn) -> list[dict[str, str]]:
     rows = []
-    for n in range(draw(st.integers(min_value=1, max_value=4))):
+    for n in range(draw(_ROWS)):
         row = {"reverses": ""} | payment_row(f"P{n}", loan_ref="L1")
-        for column in draw(
-            st.sets(st.sampled_from([*PAYMENT_COLUMNS, *PAYMENT_OPTIONAL]), max_size=3)
-        ):
+        for column in draw(_PAYMENT_HOSTILE_COLUMNS):
             row[column] = draw(hostile)
         rows.append(row)
     return rows

@@ -13,6 +13,9 @@ never let a value in — only make a refusal slower.
 
 from __future__ import annotations
 
+import functools
+from dataclasses import dataclass
+
 import polars as pl
 
 from arrears.kernel import limits
@@ -40,18 +43,45 @@ _AMOUNT = r"^\+?0*(\d*)(?:\.\d+)?$"
 _DATE = r"^\d{4}-\d{2}-\d{2}$"
 
 
-def _hits(
-    frame: pl.DataFrame, column: str, bad: pl.Expr, message: str, first_row: int
-) -> list[RowError]:
-    """A :class:`RowError` for each row where ``bad`` holds, numbered as a spreadsheet does
-    (``frame``'s first row is row ``first_row``)."""
-    rows = (
-        frame.select(pl.int_range(pl.len()).alias("_i"), bad.alias("_bad"))
-        .filter(pl.col("_bad").fill_null(False))
-        .get_column("_i")
-        .to_list()
-    )
-    return [RowError(i + first_row, column, message) for i in rows]
+#: One check of a file: the column it is about, the expression true on its bad rows, and the
+#: reason given for them.
+Check = tuple[str, pl.Expr, str]
+
+
+@dataclass(frozen=True)
+class Checks:
+    """Every check of a file's columns (made once a file, not once a frame), as one query."""
+
+    #: The checks of every column (control characters, length), whose errors win over the
+    #: others' for the same field.
+    first: list[Check]
+    later: list[Check]
+    #: For each check, the list of the frame's row offsets where it holds (one row).
+    query: list[pl.Expr]
+
+    @classmethod
+    def of(cls, first: list[Check], later: list[Check]) -> Checks:
+        query = [
+            pl.int_range(pl.len()).filter(bad.fill_null(False)).implode().alias(f"_{at}")
+            for at, (_, bad, _) in enumerate([*first, *later])
+        ]
+        return cls(first, later, query)
+
+    def hits(self, frame: pl.DataFrame, first_row: int) -> tuple[list[RowError], list[RowError]]:
+        """The errors of the first checks and of the later ones in ``frame``, each row
+        numbered as a spreadsheet does (``frame``'s first row is row ``first_row``). Every
+        check is one Polars query: a query costs about as much for a few rows as for
+        thousands, and a file checked a query per check paid some forty for each frame."""
+        found = frame.select(self.query).row(0)
+        errors = [
+            [RowError(i + first_row, column, message) for i in rows]
+            for (column, _, message), rows in zip([*self.first, *self.later], found, strict=True)
+        ]
+        split = len(self.first)
+        return (
+            [e for part in errors[:split] for e in part],
+            [e for part in errors[split:] for e in part],
+        )
 
 
 #: Rows checked at a time: the pass reads a file a frame at a time, like validation.
@@ -64,59 +94,66 @@ def bound_errors(table: Table, kind: str) -> list[RowError]:
     if table.rows:  # a table of row objects (tests) has no frames: the parsers check it
         return []
     order = {column: at for at, column in enumerate(table.column_names)}
+    checks = _checks(table.column_names, kind)
     errors: list[RowError] = []
     start = table.first_row
     for frame in table.frames(BOUNDS_ROWS):
-        errors += _frame_errors(frame, kind, start)
+        errors += _frame_errors(frame, checks, start)
         start += frame.height
     return sorted(errors, key=lambda e: (e.row or 0, order.get(e.field, len(order))))
 
 
-def _frame_errors(frame: pl.DataFrame, kind: str, first_row: int) -> list[RowError]:
-    """The errors of one frame of a file, its first row numbered ``first_row``."""
-    if frame.height == 0:
-        return []
-    present = set(frame.columns)
-
-    def hit(column: str, bad: pl.Expr, message: str) -> list[RowError]:
-        return _hits(frame, column, bad, message, first_row)
-
-    errors: list[RowError] = []
-    for column in frame.columns:
+@functools.lru_cache(maxsize=32)
+def _checks(columns: tuple[str, ...], kind: str) -> Checks:
+    """The checks of a ``kind`` of file with these ``columns`` (made once a header: making the
+    expressions costs more than checking a small file with them)."""
+    present = set(columns)
+    first: list[Check] = []
+    for column in columns:
         pattern = _NUL_OR_CONTROL_BUT_NEWLINE if column in MULTILINE else _CONTROL
-        errors += hit(
-            column,
-            pl.col(column).str.contains(pattern),
-            "holds a control character (NUL, tab, newline…)",
+        first.append(
+            (
+                column,
+                pl.col(column).str.contains(pattern),
+                "holds a control character (NUL, tab, newline…)",
+            )
         )
-        errors += hit(
-            column,
-            pl.col(column).str.len_chars() > limits.MAX_FIELD_LENGTH,
-            f"is longer than {limits.MAX_FIELD_LENGTH} characters",
+        first.append(
+            (
+                column,
+                pl.col(column).str.len_chars() > limits.MAX_FIELD_LENGTH,
+                f"is longer than {limits.MAX_FIELD_LENGTH} characters",
+            )
         )
-    flagged = {(e.row, e.field) for e in errors}
+    later: list[Check] = []
     for column in REF_COLUMNS[kind]:
         if column not in present:
             continue
         value = pl.col(column)
-        errors += hit(
-            column,
-            (value.str.len_chars() > limits.MAX_REF_LENGTH),
-            f"is longer than {limits.MAX_REF_LENGTH} characters",
+        later.append(
+            (
+                column,
+                (value.str.len_chars() > limits.MAX_REF_LENGTH),
+                f"is longer than {limits.MAX_REF_LENGTH} characters",
+            )
         )
-        errors += hit(
-            column,
-            (value != "")
-            & (value.str.len_chars() <= limits.MAX_REF_LENGTH)
-            & ~value.str.contains(f"^{limits.REF_PATTERN.pattern}$"),
-            f"may hold only {limits.REF_ALPHABET}, starting with a letter or digit",
+        later.append(
+            (
+                column,
+                (value != "")
+                & (value.str.len_chars() <= limits.MAX_REF_LENGTH)
+                & ~value.str.contains(f"^{limits.REF_PATTERN.pattern}$"),
+                f"may hold only {limits.REF_ALPHABET}, starting with a letter or digit",
+            )
         )
     for column in TEXT_COLUMNS[kind]:
         if column in present:
-            errors += hit(
-                column,
-                pl.col(column).str.len_chars() > limits.MAX_NAME_LENGTH,
-                f"is longer than {limits.MAX_NAME_LENGTH} characters",
+            later.append(
+                (
+                    column,
+                    pl.col(column).str.len_chars() > limits.MAX_NAME_LENGTH,
+                    f"is longer than {limits.MAX_NAME_LENGTH} characters",
+                )
             )
     if "currency" in present:
         exponent = pl.col("currency").replace_strict(
@@ -126,20 +163,35 @@ def _frame_errors(frame: pl.DataFrame, kind: str, first_row: int) -> list[RowErr
         for column in AMOUNT_COLUMNS[kind]:
             if column in present:
                 whole = pl.col(column).str.extract(_AMOUNT, 1)
-                errors += hit(
-                    column,
-                    whole.str.len_chars() > digits,
-                    f"is too large (at most {limits.MAX_AMOUNT_MINOR} minor units, below 10^13)",
+                later.append(
+                    (
+                        column,
+                        whole.str.len_chars() > digits,
+                        f"is too large (at most {limits.MAX_AMOUNT_MINOR} minor units, "
+                        "below 10^13)",
+                    )
                 )
     low, high = limits.MIN_DATE.isoformat(), limits.MAX_DATE.isoformat()
     for column in DATE_COLUMNS[kind]:
         if column in present:
             value = pl.col(column)
-            errors += hit(
-                column,
-                value.str.contains(_DATE) & ((value < low) | (value > high)),
-                f"is outside {low}..{high}",
+            later.append(
+                (
+                    column,
+                    value.str.contains(_DATE) & ((value < low) | (value > high)),
+                    f"is outside {low}..{high}",
+                )
             )
+    return Checks.of(first, later)
+
+
+def _frame_errors(frame: pl.DataFrame, checks: Checks, first_row: int) -> list[RowError]:
+    """The errors of one frame of a file, its first row numbered ``first_row``."""
+    if frame.height == 0:
+        return []
+    errors, later = checks.hits(frame, first_row)
+    flagged = {(e.row, e.field) for e in errors}
+    errors += later
     # one error per field, the first found (a NUL in a reference is not also "bad alphabet")
     unique: dict[tuple[int | None, str], RowError] = {}
     for error in errors:

@@ -40,7 +40,8 @@ class Table:
 
     A file read by :func:`read_table` is not held: ``blocks`` reads it again at each pass,
     a block of text columns at a time, so the memory of an import grows with its chunk
-    (:meth:`frames`, :meth:`chunks`), not with the file. A table built from ``rows`` (tests,
+    (:meth:`frames`, :meth:`chunks`), not with the file (a file of one block is kept from
+    its first pass: it is no more than a pass holds). A table built from ``rows`` (tests,
     a subset of a file) has them as given, one built from a ``frame`` has that frame;
     ``first_row`` is the spreadsheet number of its first row."""
 
@@ -205,14 +206,17 @@ def _readable(path: Path) -> Iterator[None]:
         ) from None
 
 
-def _row_ends(data: bytes) -> np.ndarray:
-    """The offsets just past each row end in ``data`` (which starts at a row's start): each
-    ``\\n`` outside quotes, i.e. after an even number of ``"`` — how Polars splits a CSV into
-    lines, so a block cut there parses as the same rows as the whole file."""
+def _row_ends(data: bytes, quoted: bool = False) -> np.ndarray:
+    """The offsets just past each row end in ``data`` (which starts at a row's start, or
+    inside a quoted value when ``quoted``): each ``\\n`` outside quotes, i.e. after an even
+    number of ``"`` — how Polars splits a CSV into lines, so a block cut there parses as the
+    same rows as the whole file."""
+    if b"\n" not in data:  # a block inside a long row (or a file read a few bytes at a time)
+        return np.empty(0, dtype=np.int64)
     buffer = np.frombuffer(data, dtype=np.uint8)
     newlines = np.flatnonzero(buffer == ord("\n"))
     quotes = np.flatnonzero(buffer == ord('"'))
-    outside = np.searchsorted(quotes, newlines) % 2 == 0
+    outside = (np.searchsorted(quotes, newlines) + quoted) % 2 == 0
     return newlines[outside] + 1
 
 
@@ -238,26 +242,56 @@ def _csv_blocks(path: Path, utf8: bool, columns: list[str], names: list[str]) ->
 
     def blocks() -> Iterator[pl.DataFrame]:
         with _open_source(path, utf8) as handle:
-            carry, header = b"", b""
+            # the bytes read since the last row end (none of them a row end), and whether
+            # they leave a quoted value open: a block without a row end is only added to
+            # them, so a row longer than a block (a file with no ``\n`` at all: saved with
+            # ``\r`` line ends, or no CSV) costs its length once, not once a block
+            carry: list[bytes] = []
+            quoted = False
+            header = b""
             while block := handle.read(BLOCK_BYTES):
-                data = carry + block
-                ends = _row_ends(data)
+                ends = _row_ends(block, quoted)
+                if not ends.size:
+                    carry.append(block)
+                    quoted ^= block.count(b'"') % 2 == 1
+                    continue
+                held = sum(map(len, carry))
+                data, ends = b"".join([*carry, block]), ends + held
                 if not header:  # the header row is the file's first row
-                    if not ends.size:
-                        carry = data
-                        continue
                     header, data = data[: ends[0]], data[ends[0] :]
                     ends = ends[1:] - ends[0]
-                if not ends.size:
-                    carry = data
-                    continue
-                cut = int(ends[-1])
-                carry = data[cut:]
-                yield parse(header, data[:cut])
-            if carry and header:
-                yield parse(header, carry)
+                cut = int(ends[-1]) if ends.size else 0
+                rest = data[cut:]
+                carry, quoted = [rest], rest.count(b'"') % 2 == 1
+                if cut:
+                    yield parse(header, data[:cut])
+            if header and (rest := b"".join(carry)):
+                yield parse(header, rest)
 
     return blocks
+
+
+def _kept_when_small(blocks: Blocks, small: bool) -> Blocks:
+    """``blocks``, and when the file is ``small`` (one block at most: no more than a pass
+    holds anyway) its frames kept from the first whole pass for the next ones, instead of
+    reading and parsing it again at each pass (a small file's parse costs more than its
+    checks)."""
+    if not small:
+        return blocks
+    kept: list[pl.DataFrame] | None = None
+
+    def again() -> Iterator[pl.DataFrame]:
+        nonlocal kept
+        if kept is not None:
+            yield from kept
+            return
+        read: list[pl.DataFrame] = []
+        for frame in blocks():
+            read.append(frame)
+            yield frame
+        kept = read
+
+    return again
 
 
 def _read_csv(path: Path, utf8: bool) -> tuple[list[str], Callable[[list[str]], Blocks], int]:
@@ -268,7 +302,12 @@ def _read_csv(path: Path, utf8: bool) -> tuple[list[str], Callable[[list[str]], 
         lazy = pl.scan_csv(source, infer_schema=False, encoding="utf8", glob=False)
         columns = lazy.collect_schema().names()  # the header: an empty or unreadable file fails
         count = lazy.select(pl.len()).collect().item()
-    return columns, lambda names: _csv_blocks(path, utf8, columns, names), count
+    small = path.stat().st_size <= BLOCK_BYTES
+    return (
+        columns,
+        lambda names: _kept_when_small(_csv_blocks(path, utf8, columns, names), small),
+        count,
+    )
 
 
 def _read_parquet(path: Path) -> tuple[list[str], Callable[[list[str]], Blocks], int]:
@@ -295,7 +334,7 @@ def _read_parquet(path: Path) -> tuple[list[str], Callable[[list[str]], Blocks],
                         pl.all().cast(pl.String).fill_null("").str.strip_chars()
                     )
 
-        return blocks
+        return _kept_when_small(blocks, count <= LARGEST_FRAME)
 
     return columns, blocks_of, count
 
