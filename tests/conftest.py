@@ -14,13 +14,17 @@ import gc
 import os
 import shutil
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 import time_machine
 from hypothesis import settings
+
+if TYPE_CHECKING:
+    from tests.processes import Book, Build
 
 #: Hypothesis's default deadline (200 ms an example) measures the machine, not the code: CI runs
 #: three jobs on two cores, where a 50 ms example can take 300 ms. Five seconds still catches
@@ -128,6 +132,29 @@ def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
     env.pop("DJANGO_SETTINGS_MODULE", None)
     check(env, "migrate", "--no-input", "-v", "0")
     return db
+
+
+@pytest.fixture(scope="session")
+def sqlite_book(
+    migrated_sqlite: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Callable[[Build], Book]:
+    """``sqlite_book(build)``: the book ``build`` makes with real commands on a migrated
+    SQLite file, built once a session for every test that asks for the same ``build``.
+    Seeding through child processes is seconds of CPU a command (each starts Django anew);
+    tests whose set-up is the same commands share it, each on its own copy of the file."""
+    from tests.processes import Book, migrated_copy, sqlite_env
+
+    built: dict[Build, Book] = {}
+
+    def book(build: Build) -> Book:
+        if build not in built:
+            folder = tmp_path_factory.mktemp("book")
+            migrated_copy(migrated_sqlite, folder / "arrears.sqlite3")
+            output = build(sqlite_env(folder))
+            built[build] = Book(folder / "arrears.sqlite3", output)
+        return built[build]
+
+    return book
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -29,3 +32,31 @@ def check(env: dict[str, str], *args: str) -> str:
 def migrated_copy(template: Path, db: Path) -> None:
     """Put a migrated SQLite database at ``db``: a copy of the session's ``template``."""
     shutil.copyfile(template, db)
+
+
+def sqlite_env(folder: Path, **extra: str) -> dict[str, str]:
+    """The environment of a child working on ``folder/arrears.sqlite3``, with ``folder`` its
+    data directory: this process's, less its Django settings (the command picks its own)."""
+    env = {
+        **os.environ,
+        "ARREARS_DATA_DIR": str(folder),
+        "DATABASE_URL": f"sqlite:///{folder / 'arrears.sqlite3'}",
+        **extra,
+    }
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    return env
+
+
+@dataclass(frozen=True)
+class Book:
+    """A SQLite database some commands built once for the session (``sqlite_book`` in
+    ``tests/conftest.py``), and what they printed. Tests that share it copy ``db``
+    (:func:`migrated_copy`) and work on their copy; nothing writes to ``db`` itself."""
+
+    db: Path
+    output: str
+
+
+#: How a book is built: given the environment of a child on the book's database (see
+#: :func:`sqlite_env`), run the commands that fill it and return what they printed.
+Build = Callable[[dict[str, str]], str]

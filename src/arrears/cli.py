@@ -112,6 +112,22 @@ def database_problem() -> str | None:
     return None
 
 
+def absent_database(args: list[str]) -> str | None:
+    """Why ``arrears ARGS`` cannot run when the database it needs is a SQLite file that does
+    not exist, or ``None``. Known from the settings alone, so said before Django starts —
+    setting up its apps was most of the second such a command took — in
+    :func:`database_problem`'s words (which checks the same first, for any other caller)."""
+    from django.conf import settings
+
+    if not needs_database(args):
+        return None
+    default = settings.DATABASES["default"]
+    sqlite = _sqlite_file(default)
+    if sqlite is not None and not sqlite.is_file():
+        return NOT_SET_UP.format(where=where(default))
+    return None
+
+
 def main(argv: list[str] | None = None) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "arrears.project.settings")
     import django
@@ -124,9 +140,14 @@ def main(argv: list[str] | None = None) -> None:
     from arrears.project.startup import SettingRefused
 
     try:
-        django.setup()
+        absent = absent_database(args)  # reads the settings first, which may refuse one
+        if absent is None:
+            django.setup()
     except SettingRefused as error:  # a weak ARREARS_SECRET_KEY…: one line, not a traceback
         sys.stderr.write(f"arrears: {error}\n")
+        sys.exit(1)
+    if absent is not None:
+        sys.stderr.write(f"arrears: {absent}\n")
         sys.exit(1)
     if args[:1] == ["migrate"]:
         sqlite = _sqlite_file(settings.DATABASES["default"])

@@ -5,26 +5,24 @@ re-sent the day's messages, because work items and messages were keyed by the st
 A contact is keyed by what reaches the person (borrower, channel, template, day): the second
 version's run of the same day finds every contact made and queues nothing, and the dispatcher
 sends nothing — not through the SMTP server, not through the SMS log channel.
+
+The book up to v2's run of the day (seeded, v2 published, the day run: twelve messages queued)
+is the one the killed-dispatcher test starts from too (``queued_book``, built once a session).
 """
 
 from __future__ import annotations
 
-import os
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from arrears.channels.local import read_log
-from tests.contact.test_end_to_end import DAY, email_strategy
-from tests.processes import check, migrated_copy
+from tests.contact.test_end_to_end import DAY, copy_queued_book, email_strategy
+from tests.processes import Book, Build, check, sqlite_env
 from tests.smtp import Mailbox
-
-SEED = """
-from tests.contact.test_end_to_end import seed
-seed(4)
-"""
 
 
 def condition_changed(text: str) -> str:
@@ -42,31 +40,20 @@ def _rows(db: Path, sql: str) -> list[tuple[Any, ...]]:
 
 @pytest.mark.slow
 def test_a_new_strategy_version_and_a_rerun_of_the_day_send_nothing_new(
-    tmp_path: Path, mailbox: tuple[Mailbox, dict[str, str]], migrated_sqlite: Path
+    tmp_path: Path,
+    mailbox: tuple[Mailbox, dict[str, str]],
+    sqlite_book: Callable[[Build], Book],
 ) -> None:
     box, smtp = mailbox
-    db, sms_log = tmp_path / "arrears.sqlite3", tmp_path / "channels.jsonl"
-    env = {
-        **os.environ,
-        **smtp,
-        "ARREARS_DATA_DIR": str(tmp_path),
-        "DATABASE_URL": f"sqlite:///{db}",
-        "ARREARS_CHANNEL_LOG": str(sms_log),
-    }
-    env.pop("DJANGO_SETTINGS_MODULE", None)
-    migrated_copy(migrated_sqlite, db)
-    check(env, "shell", "-c", SEED)
-    v2, v3 = tmp_path / "v2.yaml", tmp_path / "v3.yaml"
-    v2.write_text(email_strategy(), "utf-8")
+    sms_log = tmp_path / "channels.jsonl"
+    db = copy_queued_book(sqlite_book, tmp_path)  # v2 published, its run of DAY: 12 queued
+    env = sqlite_env(tmp_path, **smtp, ARREARS_CHANNEL_LOG=str(sms_log))
+    v3 = tmp_path / "v3.yaml"
     v3.write_text(condition_changed(email_strategy()), "utf-8")
 
-    check(env, "strategy", "publish", str(v2))
-    assert "8 message(s) queued" in check(
-        env, "run-day", "--as-of", str(DAY), "--engine", "reference"
-    )  # an SMS and an email for each of the four
     first = check(env, "dispatch", "--once", "--now", f"{DAY}T10:00:00+08:00")
-    assert first.startswith("8 due; 8 sent"), first
-    assert len(box.received) == 4 and len(read_log(sms_log)) == 4
+    assert first.startswith("12 due; 12 sent"), first  # an SMS and an email for each of the six
+    assert len(box.received) == 6 and len(read_log(sms_log)) == 6
     rows = _rows(db, "SELECT COUNT(*) FROM contact_outboxmessage")[0][0]
     items = _rows(db, "SELECT COUNT(*) FROM collections_workitem")[0][0]
 
@@ -76,7 +63,7 @@ def test_a_new_strategy_version_and_a_rerun_of_the_day_send_nothing_new(
     second = check(env, "dispatch", "--once", "--now", f"{DAY}T10:05:00+08:00")
     assert second.startswith("0 due; 0 sent, 0 deferred, 0 suppressed, 0 expired"), second
 
-    assert len(box.received) == 4 and len(read_log(sms_log)) == 4  # nobody contacted again
+    assert len(box.received) == 6 and len(read_log(sms_log)) == 6  # nobody contacted again
     assert _rows(db, "SELECT COUNT(*) FROM contact_outboxmessage")[0][0] == rows
     assert _rows(db, "SELECT COUNT(*) FROM collections_workitem")[0][0] == items
     per_contact = _rows(
@@ -84,7 +71,7 @@ def test_a_new_strategy_version_and_a_rerun_of_the_day_send_nothing_new(
         "SELECT borrower_id, channel, template, due_on, COUNT(*) FROM contact_outboxmessage "
         "GROUP BY borrower_id, channel, template, due_on",
     )
-    assert len(per_contact) == 8 and {row[-1] for row in per_contact} == {1}
+    assert len(per_contact) == 12 and {row[-1] for row in per_contact} == {1}
     # the version that asked is recorded on the item, not part of the contact's identity
     assert {row[0] for row in _rows(db, "SELECT strategy FROM collections_workitem")} == {
         "default v2"

@@ -7,10 +7,10 @@ process in the middle of a batch and shows the restart loses nothing and sends n
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import time
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -30,7 +30,7 @@ from arrears.kernel.money import Money
 from arrears.ledger import models, selectors
 from arrears.ledger import services as ledger
 from tests import factories
-from tests.processes import arrears, check, migrated_copy
+from tests.processes import Book, Build, arrears, check, migrated_copy, sqlite_env
 from tests.smtp import Mailbox
 
 DAY = date(2026, 2, 16)
@@ -115,27 +115,37 @@ seed(6)
 """
 
 
-@pytest.mark.slow
-def test_a_killed_dispatcher_loses_nothing_and_sends_nothing_twice(
-    tmp_path: Path, mailbox: tuple[Mailbox, dict[str, str]], migrated_sqlite: Path
-) -> None:
-    box, smtp = mailbox
-    db = tmp_path / "arrears.sqlite3"
-    env = {
-        **os.environ,
-        **smtp,
-        "ARREARS_DATA_DIR": str(tmp_path),
-        "DATABASE_URL": f"sqlite:///{db}",
-    }
-    env.pop("DJANGO_SETTINGS_MODULE", None)
-    migrated_copy(migrated_sqlite, db)
-    check(env, "shell", "-c", SEED)
-    strategy = tmp_path / "email.yaml"
+def queued_book(env: dict[str, str]) -> str:
+    """Through the real commands: six borrowers a day past due (:data:`SEED`), the email
+    strategy published as v2, and ``run-day`` of :data:`DAY`, which queues an SMS and an email
+    for each. What the tests that dispatch start from (``sqlite_book``: built once a session,
+    each test on its own copy)."""
+    check(env, "shell", "--no-imports", "-c", SEED)
+    strategy = Path(env["ARREARS_DATA_DIR"]) / "email.yaml"
     strategy.write_text(email_strategy(), "utf-8")
     check(env, "strategy", "publish", str(strategy))
-    assert "12 message(s) queued" in check(
-        env, "run-day", "--as-of", str(DAY), "--engine", "reference"
-    )  # an SMS (to the log channel) and an email for each of the six
+    return check(env, "run-day", "--as-of", str(DAY), "--engine", "reference")
+
+
+def copy_queued_book(sqlite_book: Callable[[Build], Book], folder: Path) -> Path:
+    """:func:`queued_book`, copied into ``folder``; its database file."""
+    book = sqlite_book(queued_book)
+    # an SMS and an email for each of the six, the v2 strategy's
+    assert "12 message(s) queued" in book.output, book.output
+    db = folder / "arrears.sqlite3"
+    migrated_copy(book.db, db)
+    return db
+
+
+@pytest.mark.slow
+def test_a_killed_dispatcher_loses_nothing_and_sends_nothing_twice(
+    tmp_path: Path,
+    mailbox: tuple[Mailbox, dict[str, str]],
+    sqlite_book: Callable[[Build], Book],
+) -> None:
+    box, smtp = mailbox
+    db = copy_queued_book(sqlite_book, tmp_path)  # 12 messages queued, the SMS to the log channel
+    env = sqlite_env(tmp_path, **smtp)
 
     marker = tmp_path / "paused"
     start = "2026-02-16T10:00:00+08:00"

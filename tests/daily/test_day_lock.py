@@ -17,30 +17,36 @@ from django.db import connection
 
 from arrears.daily.models import DayRun
 from arrears.daily.services import DayRunBusy, day_lock, day_run
-from tests.processes import arrears, check, migrated_copy
+from tests import factories
+from tests.processes import arrears, check, migrated_copy, sqlite_env
 
 AS_OF = "2026-11-29"
-#: A few loans are enough to hold the lock (what is raced is the date, not the book); seeding
-#: them through the factories takes a second where the demo takes tens.
+#: What is raced is the date, not the book or the engine: a few loans are enough to hold the
+#: lock (seeding them through the factories takes a second where the demo takes tens), and the
+#: runs use the reference engine (the compiled one adds most of a second, loading its replay
+#: from Numba's cache, to every run that computes, and changes nothing about the lock).
+RUN = ("run-day", "--as-of", AS_OF, "--no-workflow", "--engine", "reference")
+#: :func:`seed` in a child, for a database the test's process does not use (SQLite's file).
 SEED = """
-from tests import factories
-product = factories.product()
-for n in range(8):
-    owner = factories.borrower(f"B{n}", phone=f"+86138000000{n:02d}")
-    factories.loan(f"L{n}", owner, product)
+from tests.daily.test_day_lock import seed
+seed()
 """
+
+
+def seed() -> None:
+    """Eight borrowers with a loan each."""
+    product = factories.product()
+    for n in range(8):
+        owner = factories.borrower(f"B{n}", phone=f"+86138000000{n:02d}")
+        factories.loan(f"L{n}", owner, product)
 
 
 def _pause_then_race(env: dict[str, str], marker: Path) -> None:
     """Start a run that stops after computing (holding the lock); race a second one against
     it; kill the first; the next run completes the day."""
-    check(env, "shell", "-c", SEED)
     first = arrears(
         {**env, "ARREARS_FAULT_PAUSE": "computed", "ARREARS_FAULT_FILE": str(marker)},
-        "run-day",
-        "--as-of",
-        AS_OF,
-        "--no-workflow",
+        *RUN,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -50,15 +56,7 @@ def _pause_then_race(env: dict[str, str], marker: Path) -> None:
             assert first.poll() is None, "the first run ended before reaching the fault point"
             assert time.monotonic() < deadline
             time.sleep(0.1)
-        second = arrears(
-            env,
-            "run-day",
-            "--as-of",
-            AS_OF,
-            "--no-workflow",
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-        )
+        second = arrears(env, *RUN, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         output, _ = second.communicate(timeout=300)
         assert second.returncode != 0
         assert f"a run of {AS_OF} is already running" in output.decode()
@@ -66,7 +64,7 @@ def _pause_then_race(env: dict[str, str], marker: Path) -> None:
     finally:
         first.send_signal(signal.SIGKILL)
         first.wait(timeout=30)
-    check(env, "run-day", "--as-of", AS_OF, "--no-workflow")
+    check(env, *RUN)
 
 
 @pytest.mark.slow
@@ -74,9 +72,9 @@ def test_sqlite_a_second_run_of_the_date_is_refused_and_a_killed_one_resumed(
     tmp_path: Path, migrated_sqlite: Path
 ) -> None:
     db = tmp_path / "arrears.sqlite3"
-    env = {**os.environ, "ARREARS_DATA_DIR": str(tmp_path), "DATABASE_URL": f"sqlite:///{db}"}
-    env.pop("DJANGO_SETTINGS_MODULE", None)
     migrated_copy(migrated_sqlite, db)
+    env = sqlite_env(tmp_path)
+    check(env, "shell", "--no-imports", "-c", SEED)
     _pause_then_race(env, tmp_path / "paused")
     import sqlite3
 
@@ -103,6 +101,7 @@ def test_postgresql_two_processes_one_date(tmp_path: Path) -> None:
         pytest.skip("advisory locks are PostgreSQL's; SQLite has its own test (a file lock)")
     env = {**os.environ, "ARREARS_DATA_DIR": str(tmp_path), "DATABASE_URL": _postgres_url()}
     env.pop("DJANGO_SETTINGS_MODULE", None)
+    seed()  # committed (a transactional test): the children see it
     _pause_then_race(env, tmp_path / "paused")
     statuses = list(
         DayRun.objects.filter(as_of=date.fromisoformat(AS_OF))

@@ -26,13 +26,14 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.processes import REPO, check, migrated_copy
+from tests.processes import REPO, Book, Build, check, migrated_copy, sqlite_env
 
 SEED = """
 from datetime import date
@@ -42,6 +43,23 @@ product = factories.product()
 factories.loan("L1", factories.borrower("B1"), product, start=date(2026, 6, 15))
 print("KEY=" + access.create_token(access.integration("core"), ["payments:write"], rate_limit=600))
 """
+
+
+#: The server's settings, production's but for plain http on the loopback (production
+#: settings would redirect every request to https); the seed is made with them too.
+SERVER = {
+    "ARREARS_DEBUG": "0",
+    "ARREARS_SECRET_KEY": "faults-test-" + "k" * 40,
+    "ARREARS_SSL_REDIRECT": "0",
+}
+
+
+def seeded(env: dict[str, str]) -> str:
+    """A loan and an API key that may post payments (:data:`SEED`): what both kill points
+    start from, built once a session (``sqlite_book``), each test on its own copy."""
+    return check({**env, **SERVER}, "shell", "--no-imports", "-c", SEED)
+
+
 #: The gunicorn config: a hook that pauses the worker at ``FAULTS_PAUSE`` (touching
 #: ``FAULTS_MARKER`` first), for the test to kill the server there.
 HOOKS = """
@@ -155,22 +173,13 @@ def _post(base: str, key: str) -> httpx.Response:
     [("before-commit", False), ("after-commit", True)],
 )
 def test_a_server_killed_mid_payment_keeps_all_or_nothing_and_a_replay_applies_it_once(
-    tmp_path: Path, migrated_sqlite: Path, stage: str, kept: bool
+    tmp_path: Path, sqlite_book: Callable[[Build], Book], stage: str, kept: bool
 ) -> None:
     db = tmp_path / "arrears.sqlite3"
-    env = {
-        **os.environ,
-        "ARREARS_DATA_DIR": str(tmp_path),
-        "DATABASE_URL": f"sqlite:///{db}",
-        "ARREARS_DEBUG": "0",
-        "ARREARS_SECRET_KEY": "faults-test-" + "k" * 40,
-        # Plain http on loopback: production settings would redirect every request to https.
-        "ARREARS_SSL_REDIRECT": "0",
-    }
-    env.pop("DJANGO_SETTINGS_MODULE", None)
-    migrated_copy(migrated_sqlite, db)
-    seeded = check(env, "shell", "-c", SEED)
-    key = next(line[4:] for line in seeded.splitlines() if line.startswith("KEY="))
+    env = sqlite_env(tmp_path, **SERVER)
+    book = sqlite_book(seeded)
+    migrated_copy(book.db, db)
+    key = next(line[4:] for line in book.output.splitlines() if line.startswith("KEY="))
     config = tmp_path / "gunicorn_hooks.py"
     config.write_text(HOOKS)
     marker = tmp_path / "paused"
