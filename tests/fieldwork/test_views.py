@@ -5,11 +5,18 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from django.contrib.auth.models import User
 
 from arrears.fieldwork import services
 from arrears.fieldwork.models import FieldAgent, FieldVisit
 from tests.fieldwork.conftest import AGENT_IDS, Field
+
+
+@pytest.fixture
+def field(shared_field: Field) -> Field:
+    """Every test here starts from the field book as built: built once for the module."""
+    return shared_field
 
 
 def _scheduled(field: Field) -> FieldVisit:
