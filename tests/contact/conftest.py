@@ -99,12 +99,14 @@ def borrower_ids(people: list[models.Borrower]) -> list[int]:
 
 
 def load_borrowers(ids: list[int]) -> list[models.Borrower]:
+    """The borrowers of ``ids``, in that order, as the database has them now."""
     found = models.Borrower.objects.in_bulk(ids)
     return [found[pk] for pk in ids]
 
 
 @pytest.fixture
 def book(db: None) -> list[models.Borrower]:
+    """:func:`build_book`, built for this test."""
     return build_book()
 
 
