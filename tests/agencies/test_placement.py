@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
@@ -15,8 +16,8 @@ from arrears.collections import services
 from arrears.collections.models import Case, CaseEvent, Collector, Team, WorkItem
 from arrears.contact.models import OutboxMessage
 from arrears.ledger import models
-from tests import factories
-from tests.agencies.daystep import DAY, new_agency, run
+from tests import factories, sharing
+from tests.agencies.daystep import DAY, loans, new_agency, run, two_agencies
 
 Book = Callable[[int], list[models.Loan]]
 
@@ -69,17 +70,6 @@ def test_the_turn_continues_from_the_last_placement_on_a_later_day(
     assert dict(_placed())["B9"] == "beta"  # alpha had the last turn
 
 
-def test_running_the_day_twice_places_and_notifies_nobody_twice(
-    pair: tuple[Agency, Agency], book: Book
-) -> None:
-    book(2)
-    run(DAY)
-    before = (Placement.objects.count(), OutboxMessage.objects.count(), CaseEvent.objects.count())
-    assert placing.place_day(DAY) == f"{DAY}: agencies: 0 placed, 0 recalled"
-    after = (Placement.objects.count(), OutboxMessage.objects.count(), CaseEvent.objects.count())
-    assert after == before
-
-
 def test_capacity_licence_and_contract_limit_who_gets_cases(db: None, book: Book) -> None:
     new_agency("alpha", capacity=1)
     new_agency("beta", licence_valid_to=DAY - timedelta(days=1))  # licence lapsed
@@ -92,95 +82,6 @@ def test_capacity_licence_and_contract_limit_who_gets_cases(db: None, book: Book
     omega = Placement.objects.get(agency__code="omega")
     assert omega.ends_on == DAY + timedelta(days=9)
     assert not Placement.objects.filter(case__borrower__ref="B2").exists()
-
-
-def test_term_end_recalls_and_places_with_the_other_agency(
-    pair: tuple[Agency, Agency], book: Book
-) -> None:
-    book(2)
-    run(DAY)
-    end = DAY + timedelta(days=29)
-    run(end)
-    assert Placement.objects.filter(recalled_on__isnull=True).count() == 2  # still in term
-    line = run(end + timedelta(days=1))
-    assert line == f"{end + timedelta(days=1)}: agencies: 2 placed, 2 recalled (term_end=2)"
-    old = Placement.objects.filter(recalled_on__isnull=False).order_by("case_id")
-    assert [p.recall_reason for p in old] == ["term_end", "term_end"]
-    live = {p.case.borrower.ref: p.agency.code for p in Placement.objects.filter(recalled_on=None)}
-    assert live == {"B0": "beta", "B1": "alpha"}  # each to the agency it did not have
-    recalled = OutboxMessage.objects.get(key=f"placement:{old[0].pk}:recalled")
-    assert recalled.template == "agency_recall"
-    assert notices.agency_extra(recalled)["agency_name"] == "alpha信息咨询有限公司"
-
-
-def test_a_complaint_recalls_the_placement_and_stops_placing(
-    pair: tuple[Agency, Agency], book: Book
-) -> None:
-    loans = book(1)
-    run(DAY)
-    lead = Collector.objects.create(
-        user=User.objects.create_user("lead"),
-        team=Team.objects.create(code="t", name="T", owner="internal_team"),
-        role="team_lead",
-    )
-    next_day = DAY + timedelta(days=1)
-    services.place_hold(
-        loans[0].borrower_id,
-        reason="complaint",
-        starts_on=next_day,
-        ends_on=next_day + timedelta(days=30),
-        note="complains about the agency",
-        user=lead.user,
-        today=next_day,
-        reevaluate_now=False,
-    )
-    assert run(next_day) == f"{next_day}: agencies: 0 placed, 1 recalled (complaint=1)"
-    gone = Placement.objects.get()
-    assert gone.recall_reason == "complaint" and "complaint" in gone.recall_note
-    assert run(next_day + timedelta(days=1)).endswith("0 placed, 0 recalled")
-
-
-def test_a_closed_case_is_recalled(pair: tuple[Agency, Agency], book: Book) -> None:
-    book(1)
-    run(DAY)
-    Case.objects.update(closed_on=DAY, status="resolved", resolution="cured")
-    assert placing.recall_due(DAY + timedelta(days=1), {"external": placing.PlacementRule()}) == {
-        "case_closed": 1
-    }
-
-
-def test_an_ended_contract_recalls_before_the_term(pair: tuple[Agency, Agency], book: Book) -> None:
-    book(1)
-    run(DAY)
-    Agency.objects.update(contract_ends=DAY + timedelta(days=2))
-    rules = {"external": placing.PlacementRule()}
-    assert placing.recall_due(DAY + timedelta(days=1), rules) == {}
-    assert placing.recall_due(DAY + timedelta(days=3), rules) == {"agency_ended": 1}
-
-
-def test_recall_on_request_is_for_supervisors_with_a_reason(
-    pair: tuple[Agency, Agency], book: Book
-) -> None:
-    book(1)
-    run(DAY)
-    live = Placement.objects.get()
-    team = Team.objects.create(code="t", name="T", owner="internal_team")
-    ann = Collector.objects.create(user=User.objects.create_user("ann"), team=team)
-    lead = Collector.objects.create(
-        user=User.objects.create_user("lead"), team=team, role="team_lead"
-    )
-    with pytest.raises(placing.PlacementError) as refused:
-        placing.recall(live, by=ann.user, note="rude calls", on=DAY)
-    assert refused.value.code == "placement-recall-not-supervisor"
-    with pytest.raises(placing.PlacementError) as empty:
-        placing.recall(live, by=lead.user, note="  ", on=DAY)
-    assert empty.value.code == "placement-recall-note-required"
-    done = placing.recall(live, by=lead.user, note="rude calls reported", on=DAY)
-    assert (done.recall_reason, done.recalled_by, done.recalled_on) == ("request", lead.user, DAY)
-    assert OutboxMessage.objects.filter(key=f"placement:{live.pk}:recalled").exists()
-    with pytest.raises(placing.PlacementError) as twice:
-        placing.recall(live, by=lead.user, note="again", on=DAY)
-    assert twice.value.code == "placement-already-recalled"
 
 
 def test_a_case_that_is_not_eligible_is_not_placed(pair: tuple[Agency, Agency], book: Book) -> None:
@@ -213,26 +114,173 @@ def test_a_collector_is_released_when_the_case_is_placed(
     assert Case.objects.get().collector is None
 
 
-def test_the_notice_names_the_agency_when_rendered_at_dispatch(
-    pair: tuple[Agency, Agency], book: Book
-) -> None:
-    from django.utils import timezone
-
-    from arrears.contact.render import Rendered, render_message
-
-    book(1)
+def _one_placed() -> list[int]:
+    """alpha and beta, and B0's loan placed with alpha on ``DAY`` (day run, workflow, agencies)."""
+    two_agencies()
+    made = loans(1)
     run(DAY)
-    notice = OutboxMessage.objects.get(template="agency_placement")
-    rendered = render_message(notice, timezone.now())
-    assert isinstance(rendered, Rendered)
-    assert "alpha信息咨询有限公司" in rendered.body and "400-800-0001" in rendered.body
-    live = Placement.objects.get()
-    boss = User.objects.create_superuser("boss")
-    placing.recall(live, by=boss, note="testing the recall notice", on=DAY)
-    recall = OutboxMessage.objects.get(template="agency_recall")
-    text = render_message(recall, timezone.now())
-    assert isinstance(text, Rendered)
-    assert "已终止委托alpha信息咨询有限公司" in text.body
+    return [loan.pk for loan in made]
+
+
+def _two_placed() -> list[int]:
+    """alpha and beta, and B0's and B1's loans placed on ``DAY``: B0 with alpha, B1 with beta."""
+    two_agencies()
+    made = loans(2)
+    run(DAY)
+    return [loan.pk for loan in made]
+
+
+@pytest.fixture(scope="class")
+def _one_placement(django_db_setup: None, django_db_blocker: Any) -> Iterator[list[int]]:
+    """:func:`_one_placed`, built once for the class that asks for it (tests/sharing.py: rolled
+    back after the class's last test)."""
+    yield from sharing.module_book(django_db_blocker, _one_placed, lambda ids: ids)
+
+
+@pytest.fixture(scope="class")
+def _two_placement(django_db_setup: None, django_db_blocker: Any) -> Iterator[list[int]]:
+    """:func:`_two_placed`, built once for the class that asks for it."""
+    yield from sharing.module_book(django_db_blocker, _two_placed, lambda ids: ids)
+
+
+def _loaded(ids: list[int]) -> list[models.Loan]:
+    found = models.Loan.objects.in_bulk(ids)
+    return [found[pk] for pk in ids]
+
+
+class TestOnePlacement:
+    """Recalls of one placement: the class's tests start from :func:`_one_placed`, built once
+    for the class (tests/sharing.py; each test in its own savepoint)."""
+
+    @pytest.fixture
+    def placed(self, _one_placement: list[int], db: None) -> list[models.Loan]:
+        """The placed loan, loaded afresh."""
+        return _loaded(_one_placement)
+
+    def test_a_complaint_recalls_the_placement_and_stops_placing(
+        self, placed: list[models.Loan]
+    ) -> None:
+        lead = Collector.objects.create(
+            user=User.objects.create_user("lead"),
+            team=Team.objects.create(code="t", name="T", owner="internal_team"),
+            role="team_lead",
+        )
+        next_day = DAY + timedelta(days=1)
+        services.place_hold(
+            placed[0].borrower_id,
+            reason="complaint",
+            starts_on=next_day,
+            ends_on=next_day + timedelta(days=30),
+            note="complains about the agency",
+            user=lead.user,
+            today=next_day,
+            reevaluate_now=False,
+        )
+        assert run(next_day) == f"{next_day}: agencies: 0 placed, 1 recalled (complaint=1)"
+        gone = Placement.objects.get()
+        assert gone.recall_reason == "complaint" and "complaint" in gone.recall_note
+        assert run(next_day + timedelta(days=1)).endswith("0 placed, 0 recalled")
+
+    def test_a_closed_case_is_recalled(self, placed: list[models.Loan]) -> None:
+        Case.objects.update(closed_on=DAY, status="resolved", resolution="cured")
+        assert placing.recall_due(
+            DAY + timedelta(days=1), {"external": placing.PlacementRule()}
+        ) == {"case_closed": 1}
+
+    def test_an_ended_contract_recalls_before_the_term(self, placed: list[models.Loan]) -> None:
+        Agency.objects.update(contract_ends=DAY + timedelta(days=2))
+        rules = {"external": placing.PlacementRule()}
+        assert placing.recall_due(DAY + timedelta(days=1), rules) == {}
+        assert placing.recall_due(DAY + timedelta(days=3), rules) == {"agency_ended": 1}
+
+    def test_recall_on_request_is_for_supervisors_with_a_reason(
+        self, placed: list[models.Loan]
+    ) -> None:
+        live = Placement.objects.get()
+        team = Team.objects.create(code="t", name="T", owner="internal_team")
+        ann = Collector.objects.create(user=User.objects.create_user("ann"), team=team)
+        lead = Collector.objects.create(
+            user=User.objects.create_user("lead"), team=team, role="team_lead"
+        )
+        with pytest.raises(placing.PlacementError) as refused:
+            placing.recall(live, by=ann.user, note="rude calls", on=DAY)
+        assert refused.value.code == "placement-recall-not-supervisor"
+        with pytest.raises(placing.PlacementError) as empty:
+            placing.recall(live, by=lead.user, note="  ", on=DAY)
+        assert empty.value.code == "placement-recall-note-required"
+        done = placing.recall(live, by=lead.user, note="rude calls reported", on=DAY)
+        assert (done.recall_reason, done.recalled_by, done.recalled_on) == (
+            "request",
+            lead.user,
+            DAY,
+        )
+        assert OutboxMessage.objects.filter(key=f"placement:{live.pk}:recalled").exists()
+        with pytest.raises(placing.PlacementError) as twice:
+            placing.recall(live, by=lead.user, note="again", on=DAY)
+        assert twice.value.code == "placement-already-recalled"
+
+    def test_the_notice_names_the_agency_when_rendered_at_dispatch(
+        self, placed: list[models.Loan]
+    ) -> None:
+        from django.utils import timezone
+
+        from arrears.contact.render import Rendered, render_message
+
+        notice = OutboxMessage.objects.get(template="agency_placement")
+        rendered = render_message(notice, timezone.now())
+        assert isinstance(rendered, Rendered)
+        assert "alpha信息咨询有限公司" in rendered.body and "400-800-0001" in rendered.body
+        live = Placement.objects.get()
+        boss = User.objects.create_superuser("boss")
+        placing.recall(live, by=boss, note="testing the recall notice", on=DAY)
+        recall = OutboxMessage.objects.get(template="agency_recall")
+        text = render_message(recall, timezone.now())
+        assert isinstance(text, Rendered)
+        assert "已终止委托alpha信息咨询有限公司" in text.body
+
+
+class TestTwoPlacements:
+    """The day run again and at the end of the term: the class's tests start from
+    :func:`_two_placed`, built once for the class (tests/sharing.py)."""
+
+    @pytest.fixture
+    def placed(self, _two_placement: list[int], db: None) -> list[models.Loan]:
+        """The two placed loans, loaded afresh."""
+        return _loaded(_two_placement)
+
+    def test_running_the_day_twice_places_and_notifies_nobody_twice(
+        self, placed: list[models.Loan]
+    ) -> None:
+        before = (
+            Placement.objects.count(),
+            OutboxMessage.objects.count(),
+            CaseEvent.objects.count(),
+        )
+        assert placing.place_day(DAY) == f"{DAY}: agencies: 0 placed, 0 recalled"
+        after = (
+            Placement.objects.count(),
+            OutboxMessage.objects.count(),
+            CaseEvent.objects.count(),
+        )
+        assert after == before
+
+    def test_term_end_recalls_and_places_with_the_other_agency(
+        self, placed: list[models.Loan]
+    ) -> None:
+        end = DAY + timedelta(days=29)
+        run(end)
+        assert Placement.objects.filter(recalled_on__isnull=True).count() == 2  # still in term
+        line = run(end + timedelta(days=1))
+        assert line == f"{end + timedelta(days=1)}: agencies: 2 placed, 2 recalled (term_end=2)"
+        old = Placement.objects.filter(recalled_on__isnull=False).order_by("case_id")
+        assert [p.recall_reason for p in old] == ["term_end", "term_end"]
+        live = {
+            p.case.borrower.ref: p.agency.code for p in Placement.objects.filter(recalled_on=None)
+        }
+        assert live == {"B0": "beta", "B1": "alpha"}  # each to the agency it did not have
+        recalled = OutboxMessage.objects.get(key=f"placement:{old[0].pk}:recalled")
+        assert recalled.template == "agency_recall"
+        assert notices.agency_extra(recalled)["agency_name"] == "alpha信息咨询有限公司"
 
 
 def _publish_with(placement_block: str) -> None:

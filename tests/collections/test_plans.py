@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date, timedelta
+from typing import Any
 
 import pytest
 
@@ -12,18 +14,44 @@ from arrears.collections.workflow import evaluate_day
 from arrears.daily.models import LoanState
 from arrears.daily.services import day_run
 from arrears.ledger import models
-from tests import factories
+from tests import factories, sharing
+from tests.collections.conftest import make_internal_team, make_staff
 
 DAY = date(2026, 3, 5)
 
 
-@pytest.fixture
-def case(staff: dict[str, Collector]) -> Case:
+def _build() -> tuple[int, tuple[tuple[str, int], ...]]:
+    """The conftest's staff and B-1's loan after the day run and workflow of ``DAY``: the
+    case (delinquent since 15 Feb) and the staff's ids."""
+    staff = make_staff(make_internal_team())
     owner = factories.borrower("B-1", phone="+8613800000001")
     factories.loan("L-1", owner, factories.product())
     day_run(as_of=DAY, engine="reference")
     evaluate_day(DAY)
-    return Case.objects.get(borrower=owner)
+    case = Case.objects.get(borrower=owner)
+    return case.pk, tuple((who, collector.pk) for who, collector in staff.items())
+
+
+@pytest.fixture(scope="module")
+def _book(
+    django_db_setup: None, django_db_blocker: Any
+) -> Iterator[tuple[int, tuple[tuple[str, int], ...]]]:
+    """The book, built once for the module (tests/sharing.py): both engines' tests start
+    from the same case, as the reference engine left it on ``DAY``."""
+    yield from sharing.module_book(django_db_blocker, _build, lambda keys: keys)
+
+
+@pytest.fixture
+def staff(_book: tuple[int, tuple[tuple[str, int], ...]], db: None) -> dict[str, Collector]:
+    """The module's staff, loaded afresh (each test in its own savepoint)."""
+    found = Collector.objects.select_related("user").in_bulk([pk for _, pk in _book[1]])
+    return {who: found[pk] for who, pk in _book[1]}
+
+
+@pytest.fixture
+def case(_book: tuple[int, tuple[tuple[str, int], ...]], db: None) -> Case:
+    """The module's case, loaded afresh."""
+    return Case.objects.get(pk=_book[0])
 
 
 def _run(day: date, engine: str = "reference") -> None:

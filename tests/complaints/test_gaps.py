@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 from datetime import timedelta
 
+import pytest
 from django.test import Client
 from pypdf import PdfReader
 
@@ -18,6 +19,12 @@ from arrears.contact import documents
 from arrears.contact.models import OutboxMessage
 from arrears.daily.services import day_run
 from tests.complaints.conftest import Book
+
+
+@pytest.fixture
+def book(shared_book: Book) -> Book:
+    """Every test here starts from the complaints book as built: built once for the module."""
+    return shared_book
 
 
 def _file(book: Book, **kwargs: object) -> Complaint:

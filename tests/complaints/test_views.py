@@ -4,12 +4,19 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 
+import pytest
 from django.utils import timezone
 
 from arrears.collections.models import Hold
 from arrears.complaints import services
 from arrears.complaints.models import Complaint
 from tests.complaints.conftest import Book
+
+
+@pytest.fixture
+def book(shared_book: Book) -> Book:
+    """Every test here starts from the complaints book as built: built once for the module."""
+    return shared_book
 
 
 def _file(book: Book, category: str = "harassment", day: date | None = None) -> Complaint:

@@ -16,7 +16,7 @@ from arrears.collections.workflow import evaluate_day
 from arrears.contact import render
 from arrears.daily.services import day_run
 from arrears.ledger import models
-from tests import factories
+from tests import factories, sharing
 from tests.smtp import Mailbox, smtp_server
 
 DAY = date(2026, 2, 16)  # day 1 past the first due date: the reminder stage sends an SMS
@@ -72,8 +72,9 @@ def plain_templates(monkeypatch: pytest.MonkeyPatch) -> None:
     )
 
 
-@pytest.fixture
-def book(db: None) -> list[models.Borrower]:
+def make_borrowers() -> list[models.Borrower]:
+    """Three borrowers B0…B2 with one loan each (first instalment due 15 Feb 2026), and the
+    active strategy; no day has been run."""
     strategies.active()
     product = factories.product()
     people = []
@@ -81,9 +82,49 @@ def book(db: None) -> list[models.Borrower]:
         owner = factories.borrower(f"B{n}", phone=f"+861380000000{n}")
         factories.loan(f"L{n}", owner, product)
         people.append(owner)
+    return people
+
+
+def build_book() -> list[models.Borrower]:
+    """:func:`make_borrowers` after the day run and the workflow of :data:`DAY`."""
+    people = make_borrowers()
     day_run(as_of=DAY, engine="reference")
     evaluate_day(DAY)
     return people
+
+
+def borrower_ids(people: list[models.Borrower]) -> list[int]:
+    """What a test needs to load a shared book's borrowers afresh (tests/sharing.py)."""
+    return [person.pk for person in people]
+
+
+def load_borrowers(ids: list[int]) -> list[models.Borrower]:
+    """The borrowers of ``ids``, in that order, as the database has them now."""
+    found = models.Borrower.objects.in_bulk(ids)
+    return [found[pk] for pk in ids]
+
+
+@pytest.fixture
+def book(db: None) -> list[models.Borrower]:
+    """:func:`build_book`, built for this test."""
+    return build_book()
+
+
+@pytest.fixture(scope="module")
+def _contact_book(django_db_setup: None, django_db_blocker: Any) -> Iterator[list[int]]:
+    """:func:`build_book`, built once for the module (tests/sharing.py); only modules whose
+    tests ask for ``shared_book`` build it."""
+    yield from sharing.module_book(django_db_blocker, build_book, borrower_ids)
+
+
+@pytest.fixture
+def shared_book(
+    request: pytest.FixtureRequest, _contact_book: list[int], db: None
+) -> list[models.Borrower]:
+    """The module's book as built, loaded afresh (each test in its own savepoint): a module
+    whose every test can share it overrides ``book`` with this."""
+    sharing.refuse_transactional(request, "book")
+    return load_borrowers(_contact_book)
 
 
 def at(hour: int, minute: int = 0, day: date = DAY) -> datetime:

@@ -12,14 +12,17 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from django.test import Client
 
 from arrears.collections.models import Case, Promise
 from arrears.fieldwork.models import FieldAgent
-from tests import factories
+from tests import factories, sharing
+
+if TYPE_CHECKING:
+    from tests.fieldwork.book import FieldKeys
 
 AGENT_IDS = {"fay": factories.valid_ric("11010119850101123"), "gus": factories.valid_ric()}
 
@@ -64,3 +67,20 @@ def field(db: None) -> Field:
     from tests.fieldwork.book import build_field
 
     return build_field()
+
+
+@pytest.fixture(scope="module")
+def _field_book(django_db_setup: None, django_db_blocker: Any) -> Iterator[FieldKeys]:
+    """The book, built once for the module (tests/sharing.py); only modules whose tests ask
+    for ``shared_field`` build it."""
+    from tests.fieldwork.book import FieldKeys, build_field
+
+    yield from sharing.module_book(django_db_blocker, build_field, FieldKeys.of)
+
+
+@pytest.fixture
+def shared_field(request: pytest.FixtureRequest, _field_book: FieldKeys, db: None) -> Field:
+    """The module's book as built, loaded afresh (each test in its own savepoint): a module
+    whose every test can share it overrides ``field`` with this."""
+    sharing.refuse_transactional(request, "field")
+    return _field_book.load()

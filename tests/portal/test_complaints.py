@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from django.test import Client
 from django.utils import timezone
 
@@ -17,6 +18,12 @@ from arrears.complaints.services import file_complaint
 from arrears.daily.services import day_run
 from tests.portal.conftest import Book
 from tests.portal.helpers import token
+
+
+@pytest.fixture
+def book(shared_book: Book) -> Book:
+    """Every test here starts from the portal's book as built: built once for the module."""
+    return shared_book
 
 
 def _file(client: Client, **fields: str):

@@ -4,12 +4,19 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 import time_machine
 from django.test import Client
 from django.utils import timezone
 
 from arrears.portal import session
 from tests.portal.conftest import Book
+
+
+@pytest.fixture
+def book(shared_book: Book) -> Book:
+    """Every test here starts from the portal's book as built: built once for the module."""
+    return shared_book
 
 
 def test_pages_need_a_signed_in_borrower(book: Book, client: Client):

@@ -18,6 +18,12 @@ from arrears.portal.models import SignInChallenge, SignInEvent
 from tests.portal.conftest import Book
 
 
+@pytest.fixture
+def book(shared_book: Book) -> Book:
+    """Every test here starts from the portal's book as built: built once for the module."""
+    return shared_book
+
+
 def test_a_borrower_signs_in_with_the_code_from_the_text_message(book: Book, client: Client):
     book.sign_in(client)
     page = client.get("/my/home/").content.decode()
