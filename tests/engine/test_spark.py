@@ -1,15 +1,15 @@
 """The Spark runner's executors write, as partitioned Parquet, exactly the rows the local
 runner writes for the whole snapshot; the driver never holds a loan row.
 
-One local Spark session serves the module (its start-up dominates the time); batches of two
-loans force several ``compute_chunk`` calls per partition, so the test would notice a loan
-split from its instalments or payments, or a decimal or date bent on the way.
+One local Spark session serves the process (the ``spark`` fixture, tests/engine/spark_jvm.py:
+its start-up dominates the time); batches of two loans force several ``compute_chunk`` calls
+per partition, so the test would notice a loan split from its instalments or payments, or a
+decimal or date bent on the way.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
@@ -52,15 +52,9 @@ from arrears.engine.spark import (
     main,
     read_output,
     run_snapshot_spark,
-    spark_session,
 )
 
 AS_OF = date(2026, 6, 20)
-#: Test-only JVM flags: a short job starts faster without the optimising compiler.
-FAST_JVM = {
-    "spark.driver.extraJavaOptions": "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC",
-    "spark.sql.execution.arrow.maxRecordsPerBatch": "2",
-}
 
 
 def _paid_in_full(ref: str) -> tuple:
@@ -129,13 +123,6 @@ def portfolio() -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame]
         .alias("principal_minor")
     )
     return products, loans, instalments, payments
-
-
-@pytest.fixture(scope="module")
-def spark() -> Iterator[object]:
-    session = spark_session("local[2]", FAST_JVM)
-    yield session
-    session.stop()
 
 
 @pytest.fixture(scope="module")
