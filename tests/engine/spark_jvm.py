@@ -112,8 +112,11 @@ def _claim(archive: Path) -> _Writer | None:
     if archive.exists():  # written while we were deciding
         lock.close()
         return None
-    for stale in archive.parent.glob(f"{archive.name}.*.partial"):  # a killed writer's
-        stale.unlink(missing_ok=True)
+    # a killed writer's part, and the archives of a former Java or PySpark (~190 MB each; a JVM
+    # still mapping one keeps its pages)
+    for stale in archive.parent.glob("*.jsa*"):
+        if stale.suffix != ".lock" and stale != archive:
+            stale.unlink(missing_ok=True)
     return _Writer(archive, archive.parent / f"{archive.name}.{os.getpid()}.partial", lock)
 
 
