@@ -157,6 +157,16 @@ def sqlite_book(
     return book
 
 
+@pytest.fixture(scope="session")
+def spark() -> Iterator[object]:
+    """One local Spark session for every Spark test of the process (tests/engine/spark_jvm.py:
+    its JVM's flags and class archive); starting one costs more than most runs on it."""
+    from tests.engine.spark_jvm import local_session
+
+    with local_session() as session:
+        yield session
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _fast_password_hashing() -> None:
     """Tests create many users; the production hasher's deliberate slowness (hundreds of

@@ -3,7 +3,8 @@ plans (active, broken, completed, settlement), reversals and back-dated payments
 
 * the database path (``compiled``: ``ledger.frames`` → ``engine.chunk.compute_chunk``),
 * ``snapshot export`` + ``run_snapshot`` (the no-database path; format version 2),
-* the same snapshot on Spark (``local[2]``; executors write partitioned Parquet), and
+* the same snapshot on Spark (``local[2]``, the tests' session; executors write partitioned
+  Parquet), and
 * the kernel (``reference``: every loan replayed from the ORM's kernel values)
 
 agree on every loan and every figure, for several as-of dates. CI runs it on SQLite and on
@@ -22,12 +23,11 @@ from arrears.daily.engines import compiled_states, reference_states
 from arrears.engine.chunk import RESULT_SCHEMA, compute_chunk, kernel_chunk
 from arrears.engine.runner import run_snapshot
 from arrears.engine.snapshot import read_snapshot
-from arrears.engine.spark import read_output, run_snapshot_spark, spark_session
+from arrears.engine.spark import read_output, run_snapshot_spark
 from arrears.kernel.contract import STORED
 from arrears.ledger import models
 from arrears.ledger.frames import read_frames
 from arrears.ledger.snapshot_export import export_snapshot
-from tests.engine.test_spark import FAST_JVM
 from tests.ledger.books import AS_OF_DATES, concession_book
 
 pytestmark = pytest.mark.slow
@@ -38,7 +38,7 @@ def _started(as_of: date):  # the daily run's selection
 
 
 @pytest.mark.django_db
-def test_database_path_equals_snapshot_path_equals_kernel(tmp_path: Path) -> None:
+def test_database_path_equals_snapshot_path_equals_kernel(spark: object, tmp_path: Path) -> None:
     book = concession_book()
     snapshot_dir = tmp_path / "snap"
     counts = export_snapshot(snapshot_dir, batch_size=7)  # several chunks, several row groups
@@ -80,12 +80,9 @@ def test_database_path_equals_snapshot_path_equals_kernel(tmp_path: Path) -> Non
     assert adjusted_states > 30  # the concession loans were computed, not dropped as errors
 
     # and Spark's executors, on the same exported snapshot, for the last date: the partitioned
-    # output read back is the local runner's (so the database path's and the kernel's)
-    session = spark_session("local[2]", FAST_JVM)
-    try:
-        run_snapshot_spark(snapshot_dir, tmp_path / "spark", as_of, partitions=2)
-    finally:
-        session.stop()
+    # output read back is the local runner's (so the database path's and the kernel's); the
+    # process's one session (the ``spark`` fixture)
+    run_snapshot_spark(snapshot_dir, tmp_path / "spark", as_of, partitions=2)
     results, errors = read_output(tmp_path / "spark")
     assert_frame_equal(results.sort("loan_id").collect(), ran)
     assert errors.collect().height == len(compiled_errors)

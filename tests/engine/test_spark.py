@@ -1,16 +1,20 @@
 """The Spark runner's executors write, as partitioned Parquet, exactly the rows the local
 runner writes for the whole snapshot; the driver never holds a loan row.
 
-One local Spark session serves the module (its start-up dominates the time); batches of two
-loans force several ``compute_chunk`` calls per partition, so the test would notice a loan
-split from its instalments or payments, or a decimal or date bent on the way.
+One local Spark session serves the process (the ``spark`` fixture, tests/engine/spark_jvm.py:
+its start-up dominates the time); batches of two loans force several ``compute_chunk`` calls
+per partition, so the test would notice a loan split from its instalments or payments, or a
+decimal or date bent on the way. A run costs seconds of CPU in the JVM, so the runs at
+:data:`AS_OF` that several tests read are made once for the module (:func:`runs`).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from dataclasses import replace
+import shutil
+from collections.abc import Callable
+from contextlib import redirect_stdout
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import Decimal
 from io import StringIO
@@ -52,15 +56,9 @@ from arrears.engine.spark import (
     main,
     read_output,
     run_snapshot_spark,
-    spark_session,
 )
 
 AS_OF = date(2026, 6, 20)
-#: Test-only JVM flags: a short job starts faster without the optimising compiler.
-FAST_JVM = {
-    "spark.driver.extraJavaOptions": "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC",
-    "spark.sql.execution.arrow.maxRecordsPerBatch": "2",
-}
 
 
 def _paid_in_full(ref: str) -> tuple:
@@ -132,13 +130,6 @@ def portfolio() -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame]
 
 
 @pytest.fixture(scope="module")
-def spark() -> Iterator[object]:
-    session = spark_session("local[2]", FAST_JVM)
-    yield session
-    session.stop()
-
-
-@pytest.fixture(scope="module")
 def snapshot(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, tuple[pl.DataFrame, ...]]:
     """The portfolio as a valid snapshot (sorted files and a manifest), which the local
     runner reads too."""
@@ -171,14 +162,97 @@ def partition_dirs(dataset: Path) -> set[str]:
     return {str(f.parent.relative_to(dataset)) for f in dataset.rglob("*.parquet")}
 
 
+#: What the driver fetched of a DataFrame: (method, the DataFrame's columns, rows fetched).
+Fetch = tuple[str, list[str], int]
+#: The DataFrame methods that bring rows to the driver.
+FETCHES = ("collect", "toArrow", "toPandas", "toLocalIterator", "take", "head", "tail")
+
+
+@dataclass
+class Run:
+    """A Spark run at :data:`AS_OF` on the snapshot: its output, summary, printed line and
+    every DataFrame it brought to the driver, in order."""
+
+    out: Path
+    stats: RunStats
+    printed: str = ""
+    fetched: list[Fetch] = field(default_factory=list)
+
+
+def spy_on_fetches(spark, monkeypatch: pytest.MonkeyPatch) -> list[Fetch]:
+    """Record every DataFrame the driver fetches (collect, toArrow, toPandas, take…): the
+    returned list fills as they happen; each is passed through unchanged."""
+    classic = type(spark.range(1))
+    fetched: list[Fetch] = []
+
+    def spy(name: str):
+        original = getattr(classic, name)
+
+        def fetch(self, *args, **kwargs):
+            value = original(self, *args, **kwargs)
+            rows = value.num_rows if hasattr(value, "num_rows") else len(value)
+            fetched.append((name, list(self.columns), rows))
+            return value
+
+        return fetch
+
+    for name in FETCHES:
+        monkeypatch.setattr(classic, name, spy(name))
+    return fetched
+
+
+@pytest.fixture(scope="module")
+def runs(spark, snapshot, tmp_path_factory) -> Callable[[int | None], Run]:
+    """The run at :data:`AS_OF` over ``partitions`` partitions, made once for the module;
+    tests only read it (one that changes an output copies it first). Over 3 partitions it is
+    ``run_snapshot_spark``'s; with the partitions left to the session's default it is the
+    spark-submit entry point's (``main``, which calls ``run_snapshot_spark``; its summary is
+    taken on the way). Every DataFrame either brings to the driver is recorded."""
+    made: dict[int | None, Run] = {}
+    snap, _ = snapshot
+
+    def run(partitions: int | None) -> Run:
+        if partitions in made:
+            return made[partitions]
+        out = tmp_path_factory.mktemp("run") / "out"
+        with pytest.MonkeyPatch.context() as patch:
+            fetched = spy_on_fetches(spark, patch)
+            if partitions is not None:
+                made[partitions] = Run(
+                    out, run_snapshot_spark(snap, out, AS_OF, partitions=partitions)
+                )
+            else:
+                made[None] = _submitted(snap, out, patch)
+            made[partitions].fetched = fetched
+        return made[partitions]
+
+    return run
+
+
+def _submitted(snap: Path, out: Path, patch: pytest.MonkeyPatch) -> Run:
+    """``main``'s run (no ``--partitions``), what it printed and the summary it printed from."""
+    summaries: list[RunStats] = []
+
+    def summarised(*args, **kwargs) -> RunStats:
+        summaries.append(run_snapshot_spark(*args, **kwargs))
+        return summaries[-1]
+
+    patch.setattr(spark_module, "run_snapshot_spark", summarised)
+    printed = StringIO()
+    with redirect_stdout(printed):
+        code = main(["--snapshot", str(snap), "--out", str(out), "--as-of", AS_OF.isoformat()])
+    assert code == 0 and len(summaries) == 1
+    return Run(out, summaries[0], printed.getvalue())
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("partitions", [3, None])
 def test_executors_write_partitioned_results_equal_to_the_local_runner(
-    spark, snapshot, tmp_path, partitions
+    runs, snapshot, tmp_path, partitions
 ):
     snap, tables = snapshot
-    out = tmp_path / "spark"
-    stats = run_snapshot_spark(snap, out, AS_OF, partitions=partitions)
+    run = runs(partitions)
+    out, stats = run.out, run.stats
 
     expected, expected_errors, local_stats = local_run(snap, tmp_path / "local", AS_OF)
     # read back as any Hive-aware reader would: Polars, with the partition types given
@@ -231,12 +305,14 @@ def test_executors_write_partitioned_results_equal_to_the_local_runner(
 
 
 @pytest.mark.slow
-def test_a_second_run_into_the_same_output_replaces_it_whole(spark, snapshot, tmp_path):
+def test_a_second_run_into_the_same_output_replaces_it_whole(runs, snapshot, tmp_path):
     """Static overwrite: a later day's run leaves nothing of the earlier one — not its as_of
-    directory, not a bucket the later day no longer has, not a stale record."""
+    directory, not a bucket the later day no longer has, not a stale record. The earlier
+    output is a copy of the module's run at AS_OF, every file of it."""
     snap, _ = snapshot
     out = tmp_path / "spark"
-    run_snapshot_spark(snap, out, AS_OF, partitions=2)
+    shutil.copytree(runs(3).out, out)
+    assert (out / "run.json").is_file() and partition_dirs(out / "errors")
     later = AS_OF + timedelta(days=75)
     before = partition_dirs(out / "loan_state")
     stats = run_snapshot_spark(snap, out, later, partitions=2)
@@ -254,27 +330,11 @@ def test_a_second_run_into_the_same_output_replaces_it_whole(spark, snapshot, tm
 
 
 @pytest.mark.slow
-def test_the_driver_never_receives_a_loan_row(spark, snapshot, tmp_path, monkeypatch):
+def test_the_driver_never_receives_a_loan_row(runs, snapshot):
     """Every DataFrame the run brings to the driver (collect, toArrow, toPandas, take…) is
     spied on: only the products table and a summary of a row per bucket (and errors) come."""
-    snap, _ = snapshot
-    classic = type(spark.range(1))
-    fetched: list[tuple[str, list[str], int]] = []
-
-    def spy(name: str):
-        original = getattr(classic, name)
-
-        def fetch(self, *args, **kwargs):
-            value = original(self, *args, **kwargs)
-            rows = value.num_rows if hasattr(value, "num_rows") else len(value)
-            fetched.append((name, list(self.columns), rows))
-            return value
-
-        return fetch
-
-    for name in ("collect", "toArrow", "toPandas", "toLocalIterator", "take", "head", "tail"):
-        monkeypatch.setattr(classic, name, spy(name))
-    stats = run_snapshot_spark(snap, tmp_path / "out", AS_OF, partitions=3)
+    run = runs(3)
+    fetched, stats = run.fetched, run.stats
 
     assert fetched, "the spy saw nothing: is the DataFrame class right?"
     for name, columns, _ in fetched:
@@ -352,16 +412,13 @@ def test_run_day_on_spark_over_a_range_writes_a_dated_output_per_day(spark, snap
 
 
 @pytest.mark.slow
-def test_the_submit_entry_point_runs_without_django(spark, snapshot, tmp_path, capsys):
+def test_the_submit_entry_point_runs_without_django(runs, snapshot, tmp_path):
     """``spark-submit …/engine/spark.py`` calls ``main``: the same run, the same line."""
     snap, _ = snapshot
-    assert (
-        main(["--snapshot", str(snap), "--out", str(tmp_path / "out"), "--as-of", "2026-06-20"])
-        == 0
-    )
+    run = runs(None)  # main(["--snapshot", snap, "--out", out, "--as-of", "2026-06-20"]) == 0
     expected, _, local_stats = local_run(snap, tmp_path / "local", AS_OF)
-    assert capsys.readouterr().out.startswith(local_stats.line(AS_OF).split(" [")[0])
-    got, _ = read_output(tmp_path / "out")
+    assert run.printed.startswith(local_stats.line(AS_OF).split(" [")[0])
+    got, _ = read_output(run.out)
     assert_frame_equal(got.sort("loan_id").collect(), expected)
 
 
