@@ -12,6 +12,7 @@ from decimal import Decimal
 import pytest
 from django.utils.translation import gettext_lazy as _
 
+from arrears.ledger.models import Loan
 from arrears.reports.base import (
     REGISTRY,
     Chart,
@@ -77,3 +78,14 @@ def sample_report(monkeypatch: pytest.MonkeyPatch) -> Iterator[ReportSpec]:
 
 
 SAMPLE_DAY = date(2026, 11, 30)
+
+
+def loan_keys(loans: list[Loan]) -> list[int]:
+    """What a module's shared book of loans keeps between tests: their keys, in order."""
+    return [loan.pk for loan in loans]
+
+
+def load_loans(keys: list[int], *related: str) -> list[Loan]:
+    """A module's shared loans, loaded afresh in the order they were made."""
+    loans = Loan.objects.select_related(*related).in_bulk(keys)
+    return [loans[pk] for pk in keys]

@@ -21,6 +21,7 @@ from arrears.daily.services import day_run
 from arrears.ledger import models, services
 from arrears.reports.base import load_all
 from tests import sharing
+from tests.reports.conftest import load_loans, loan_keys
 from tests.reports.test_command import _run
 from tests.reports.test_ledger_states import SHANGHAI, recorded_book
 from tests.roles import Role, client_for, make_user
@@ -35,14 +36,13 @@ def _build() -> list[models.Loan]:
 
 @pytest.fixture(scope="module")
 def _shared_book(django_db_setup: None, django_db_blocker: Any) -> Iterator[list[int]]:
-    yield from sharing.module_book(django_db_blocker, _build, lambda loans: [x.pk for x in loans])
+    yield from sharing.module_book(django_db_blocker, _build, loan_keys)
 
 
 @pytest.fixture
 def book(_shared_book: list[int], db: None) -> list[models.Loan]:
     """The module's twelve loans, loaded afresh, in the order they were made."""
-    loans = models.Loan.objects.select_related("borrower").in_bulk(_shared_book)
-    return [loans[pk] for pk in _shared_book]
+    return load_loans(_shared_book, "borrower")
 
 
 def _ask(name: str) -> object:

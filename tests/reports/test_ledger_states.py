@@ -25,6 +25,7 @@ from arrears.reports.library.bucket_inventory import AMOUNTS
 from arrears.reports.states import replay, states_as_of
 from tests import sharing
 from tests.ledger.books import concession_book
+from tests.reports.conftest import load_loans, loan_keys
 
 pytestmark = pytest.mark.django_db
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -46,14 +47,13 @@ def _build() -> list[models.Loan]:
 
 @pytest.fixture(scope="module")
 def _shared_book(django_db_setup: None, django_db_blocker: Any) -> Iterator[list[int]]:
-    yield from sharing.module_book(django_db_blocker, _build, lambda loans: [x.pk for x in loans])
+    yield from sharing.module_book(django_db_blocker, _build, loan_keys)
 
 
 @pytest.fixture
 def book(_shared_book: list[int], db: None) -> list[models.Loan]:
     """The module's eighteen loans, loaded afresh, in the order they were made."""
-    loans = models.Loan.objects.in_bulk(_shared_book)
-    return [loans[pk] for pk in _shared_book]
+    return load_loans(_shared_book)
 
 
 def _explained(as_of: date) -> dict[int, dict[str, object]]:

@@ -28,6 +28,7 @@ from arrears.ledger.frames import consistent_read
 from arrears.reports import states, stored
 from arrears.reports.states import replay, states_at
 from tests import sharing
+from tests.reports.conftest import load_loans, loan_keys
 from tests.reports.test_ledger_states import SHANGHAI, recorded_book
 
 INT8, INT4 = 20, 23
@@ -134,14 +135,13 @@ def _build() -> list[models.Loan]:
 
 @pytest.fixture(scope="module")
 def _shared_book(django_db_setup: None, django_db_blocker: Any) -> Iterator[list[int]]:
-    yield from sharing.module_book(django_db_blocker, _build, lambda loans: [x.pk for x in loans])
+    yield from sharing.module_book(django_db_blocker, _build, loan_keys)
 
 
 @pytest.fixture
 def book(_shared_book: list[int], db: None) -> list[models.Loan]:
     """The module's twelve loans, their month ends run, loaded afresh in the order made."""
-    loans = models.Loan.objects.in_bulk(_shared_book)
-    return [loans[pk] for pk in _shared_book]
+    return load_loans(_shared_book)
 
 
 def test_the_stored_read_equals_the_rows_as_the_orm_reads_them(book: list[models.Loan]) -> None:
