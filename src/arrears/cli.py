@@ -87,6 +87,15 @@ def _sqlite_file(settings_dict: dict[str, object]) -> Path | None:
     return Path(name)
 
 
+def _missing_file(settings_dict: dict[str, object]) -> str | None:
+    """The "not set up" message when the database is a SQLite file that does not exist
+    (connecting would create an empty one), else ``None``: known from the settings alone."""
+    sqlite = _sqlite_file(settings_dict)
+    if sqlite is not None and not sqlite.is_file():
+        return NOT_SET_UP.format(where=where(settings_dict))
+    return None
+
+
 def database_problem() -> str | None:
     """Why the default database cannot serve a command yet, or ``None`` when it can."""
     from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
@@ -94,9 +103,8 @@ def database_problem() -> str | None:
 
     connection = connections[DEFAULT_DB_ALIAS]
     place = where(connection.settings_dict)
-    sqlite = _sqlite_file(connection.settings_dict)
-    if sqlite is not None and not sqlite.is_file():
-        return NOT_SET_UP.format(where=place)  # connecting would create an empty file
+    if (missing_file := _missing_file(connection.settings_dict)) is not None:
+        return missing_file
     try:
         if "django_migrations" not in connection.introspection.table_names():
             return NOT_SET_UP.format(where=place)
@@ -121,11 +129,7 @@ def absent_database(args: list[str]) -> str | None:
 
     if not needs_database(args):
         return None
-    default = settings.DATABASES["default"]
-    sqlite = _sqlite_file(default)
-    if sqlite is not None and not sqlite.is_file():
-        return NOT_SET_UP.format(where=where(default))
-    return None
+    return _missing_file(settings.DATABASES["default"])
 
 
 def main(argv: list[str] | None = None) -> None:
