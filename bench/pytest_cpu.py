@@ -4,6 +4,11 @@ Usage (any pytest run; CI's jobs too, as ``PYTEST_ADDOPTS`` reaches them)::
 
     PYTHONPATH=bench PYTEST_ADDOPTS="-p pytest_cpu" .venv/bin/pytest -q tests/web
     .venv/bin/python bench/pytest_cpu.py [N]      # the N costliest files of every run recorded
+    .venv/bin/python bench/pytest_cpu.py --weights  # write tests/ci_weights.json from them
+
+CI splits each pass into shards of about equal CPU by those weights (``tests/shards.py``):
+record a whole CI run (``PYTEST_ADDOPTS`` reaches its jobs) and write them again when the
+shards' end times drift apart (``.ci/run`` prints each job's).
 
 Each test's own CPU and its waited-for children's (``getrusage``), and its wall time, set-up and
 tear-down included (a module's shared book counts to its first test), go to
@@ -27,7 +32,8 @@ from typing import Any
 import pytest
 
 OUT = Path(os.environ.get("ARREARS_CPU_DIR", "/tmp/arrears-cpu"))
-_rows: list[tuple[str, float, float, float]] = []
+_rows: list[tuple[str, float, float, float, str]] = []
+WEIGHTS = Path(__file__).resolve().parents[1] / "tests" / "ci_weights.json"
 
 
 def _cpu() -> tuple[float, float]:
@@ -43,7 +49,16 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> 
     yield
     own_after, children_after = _cpu()
     wall = time.perf_counter() - began
-    _rows.append((item.nodeid, own_after - own, children_after - children, wall))
+    _rows.append((item.nodeid, own_after - own, children_after - children, wall, _kind(item)))
+
+
+def _kind(item: pytest.Item) -> str:
+    """The pass a test's CPU counts to: ``pure``, or the database a db test ran on."""
+    if item.get_closest_marker("pure") is not None:
+        return "pure"
+    from django.db import connection
+
+    return connection.vendor
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
@@ -60,9 +75,9 @@ def report(top: int) -> None:
     total: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0])
     for path in sorted(OUT.glob("cpu-*.json")):
         run: dict[str, Any] = json.loads(path.read_text())
-        cpu = sum(own + children for _, own, children, _ in run["rows"])
+        cpu = sum(row[1] + row[2] for row in run["rows"])
         print(f"{path.name} {run['env']}: {len(run['rows'])} tests, {cpu:.1f} CPU-s")
-        for nodeid, own, children, wall in run["rows"]:
+        for nodeid, own, children, wall, *_ in run["rows"]:
             figures = total[nodeid.split("::", 1)[0]]
             figures[0] += own + children
             figures[1] += wall
@@ -71,5 +86,29 @@ def report(top: int) -> None:
         print(f"{cpu:8.1f} CPU-s {wall:8.1f} s {int(tests):5d} tests  {name}")
 
 
+def write_weights(path: Path = WEIGHTS) -> None:
+    """Each test file's CPU in each pass, summed over every run recorded, as CI's shard weights."""
+    tables: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    for record in sorted(OUT.glob("cpu-*.json")):
+        for nodeid, own, children, _wall, *kind in json.loads(record.read_text())["rows"]:
+            if not kind:
+                raise SystemExit(f"{record}: recorded before rows named their pass; record again")
+            tables[kind[0]][nodeid.split("::", 1)[0]] += own + children
+    missing = {"sqlite", "postgresql", "pure"} - set(tables)
+    if missing:
+        raise SystemExit(f"no run recorded for {sorted(missing)}: record a whole CI run")
+    # "head" (what the first SQLite job does before its tests: lint and types) is kept as set
+    head = json.loads(path.read_text(encoding="utf-8")).get("head", {}) if path.exists() else {}
+    weights: dict[str, Any] = {"head": head} if head else {}
+    for kind, files in sorted(tables.items()):
+        weights[kind] = {name: round(cpu, 1) for name, cpu in sorted(files.items())}
+    path.write_text(json.dumps(weights, indent=1) + "\n", encoding="utf-8")
+    sums = ", ".join(f"{kind} {sum(tables[kind].values()):.0f} CPU-s" for kind in sorted(tables))
+    print(f"wrote {path}: {sums}")
+
+
 if __name__ == "__main__":
-    report(int(sys.argv[1]) if len(sys.argv) > 1 else 30)
+    if sys.argv[1:2] == ["--weights"]:
+        write_weights()
+    else:
+        report(int(sys.argv[1]) if len(sys.argv) > 1 else 30)

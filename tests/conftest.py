@@ -13,7 +13,6 @@ from __future__ import annotations
 import gc
 import os
 import shutil
-import zlib
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -241,33 +240,46 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     config.stash[COLLECTED] = {
         item.nodeid: frozenset(mark.name for mark in item.iter_markers()) for item in items
     }
-    _keep_shard(config, items)
 
 
-def shard_of(nodeid: str, shards: int) -> int:
-    """The shard (0…shards-1) of a test: a stable hash of its *file*, so a module's tests —
-    and the module-scoped books they share — stay in one shard, and a test lands in the same
-    shard on every machine whatever tests are added (Python's ``hash`` of a string is salted
-    per process; CRC-32 is not)."""
-    return zlib.crc32(nodeid.split("::", 1)[0].encode("utf-8")) % shards
+class _KeepShard:
+    """``ARREARS_TEST_SHARD=k/n`` keeps the test files of shard k (1-based) of n: CI runs each
+    pass as several jobs side by side. The split (``tests/shards.py``) is of the tests left
+    after ``-m`` / ``-k``, weighted by what each file cost when CI last recorded it, so this
+    hook runs last. Unset, every test runs."""
+
+    def __init__(self, text: str) -> None:
+        try:
+            self.k, self.n = (int(part) for part in text.split("/"))
+        except ValueError:
+            raise pytest.UsageError(f"ARREARS_TEST_SHARD={text!r}: give k/n, e.g. 1/2") from None
+        if not 1 <= self.k <= self.n:
+            raise pytest.UsageError(f"ARREARS_TEST_SHARD={text!r}: k must be 1…n")
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_modifyitems(
+        self, config: pytest.Config, items: list[pytest.Item]
+    ) -> None:
+        from django.db import connection
+
+        from tests.shards import load_heads, load_weights, shard_files
+
+        kinds = [
+            (item.nodeid, "pure" if item.get_closest_marker("pure") else connection.vendor)
+            for item in items
+        ]
+        chosen = shard_files(kinds, self.n, load_weights(), load_heads())
+        keep = {name for name, shard in chosen.items() if shard == self.k - 1}
+        dropped = [item for item in items if item.nodeid.split("::", 1)[0] not in keep]
+        if dropped:
+            config.hook.pytest_deselected(items=dropped)
+            items[:] = [item for item in items if item.nodeid.split("::", 1)[0] in keep]
 
 
-def _keep_shard(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """``ARREARS_TEST_SHARD=k/n`` keeps the tests of shard k (1-based) of n: CI runs its long
-    PostgreSQL pass as two jobs side by side. Unset, every test runs."""
+def pytest_configure(config: pytest.Config) -> None:
     text = os.environ.get("ARREARS_TEST_SHARD", "").strip()
-    if not text:
-        return
-    try:
-        k, n = (int(part) for part in text.split("/"))
-    except ValueError:
-        raise pytest.UsageError(f"ARREARS_TEST_SHARD={text!r}: give k/n, e.g. 1/2") from None
-    if not 1 <= k <= n:
-        raise pytest.UsageError(f"ARREARS_TEST_SHARD={text!r}: k must be 1…n")
-    dropped = [item for item in items if shard_of(item.nodeid, n) != k - 1]
-    if dropped:
-        config.hook.pytest_deselected(items=dropped)
-        items[:] = [item for item in items if shard_of(item.nodeid, n) == k - 1]
+    if text:
+        config.pluginmanager.register(_KeepShard(text), "arrears-shard")
 
 
 #: The cyclic garbage collector's first threshold while tests run (Python's default is 700).
