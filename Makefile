@@ -12,8 +12,8 @@ DEMO_MESSAGES ?= $(CURDIR)/var/demo-messages.jsonl
 .PHONY: install demo serve test test-quick lint format audit clean
 
 # --no-compile: pip would compile every installed module's bytecode one file at a time (about
-# half of the install's time); Python compiles what is imported on first use, and CI compiles
-# the whole set on both cores while it warms the compiled engine (.ci/run).
+# half of the install's time); Python compiles what is imported on first use (two thirds of
+# the set never is), and CI's first collection of the suite compiles what it imports (.ci/run).
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
