@@ -457,4 +457,3 @@ def notice_variables(message: OutboxMessage) -> dict[str, str]:
             "plan_first_due_date": rows[0].due_date.isoformat(),
         }
     return {}
-
