@@ -13,7 +13,7 @@ import pytest
 
 from arrears.cli import needs_database
 from arrears.project.settings import data_dir
-from tests.processes import REPO
+from tests.processes import REPO, migrated_copy
 
 
 def _env(**extra: str) -> dict[str, str]:
@@ -77,16 +77,63 @@ def test_an_empty_database_file_is_not_set_up_either(tmp_path: Path, elsewhere: 
 
 @pytest.mark.slow
 def test_migrate_in_one_folder_and_explain_in_another_use_the_same_database(
-    tmp_path: Path, elsewhere: Path
+    tmp_path: Path, elsewhere: Path, migrated_sqlite: Path
 ) -> None:
-    env = _env(ARREARS_DATA_DIR=str(tmp_path / "data"))
-    migrated = _run(tmp_path, env, "migrate", "--no-input", "-v", "0")
-    assert migrated.returncode == 0, migrated.stderr
-    assert (tmp_path / "data" / "arrears.sqlite3").is_file()
+    """``migrate`` typed in one folder opens (and creates) the database in the data directory,
+    and ``explain`` typed in another finds the ledger there. ``migrate --plan`` stands for the
+    migrating: where the command puts the database is what is tested, and applying every
+    migration from scratch through ``arrears migrate`` is what CI's template and the session's
+    ``migrated_sqlite`` do (fifteen CPU-seconds, which each would pay again here); the ledger
+    ``explain`` then opens is that migration's result, copied where ``migrate`` opened it."""
+    data = tmp_path / "data"
+    env = _env(ARREARS_DATA_DIR=str(data))
+    planned = _run(tmp_path, env, "migrate", "--plan")
+    assert planned.returncode == 0, planned.stderr
+    assert "ledger.0001_initial" in planned.stdout  # planned against an empty database
+    database = data / "arrears.sqlite3"
+    assert database.is_file()  # the data directory and its database, not the folder typed in
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data", "somewhere"]
+    migrated_copy(migrated_sqlite, database)
     result = _run(elsewhere, env, "explain", "WL260000001")
     assert result.returncode == 1
     assert "unknown loan 'WL260000001'" in result.stderr  # the ledger was found, and is empty
     assert "migrate" not in result.stderr
+
+
+#: What starting a command must not load: Polars and NumPy (the workflow's frames), Numba (the
+#: compiled replay) and PyArrow (snapshots) cost a command that needs none of them a second.
+HEAVY = ("polars", "numpy", "numba", "pyarrow")
+#: ``arrears ARGS`` in this process, then which of :data:`HEAVY` it loaded (on stderr).
+PROBE = f"""
+import sys
+from arrears.cli import main
+try:
+    main(sys.argv[1:])
+finally:
+    print("loaded:", *sorted(m for m in {HEAVY!r} if m in sys.modules), file=sys.stderr)
+"""
+
+
+@pytest.mark.slow
+def test_a_command_starts_without_polars_numpy_or_the_engine(
+    tmp_path: Path, migrated_sqlite: Path
+) -> None:
+    """Django's start (the apps' ``ready()``), the database check and every system check the
+    project's commands run (the template checks import every tag library), then ``explain``:
+    none of it needs the heavy libraries, which each ``arrears`` a cron job or a test starts
+    would otherwise pay for."""
+    migrated_copy(migrated_sqlite, tmp_path / "arrears.sqlite3")
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE, "explain", "WL260000001"],
+        cwd=tmp_path,
+        env=_env(ARREARS_DATA_DIR=str(tmp_path)),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert "unknown loan 'WL260000001'" in result.stderr  # it ran to the command's end
+    assert result.stderr.splitlines()[-1] == "loaded:"
 
 
 def test_pure_commands_need_no_database(tmp_path: Path, elsewhere: Path) -> None:
@@ -113,15 +160,26 @@ def test_pure_commands_need_no_database(tmp_path: Path, elsewhere: Path) -> None
     assert not data.exists()
 
 
-@pytest.mark.slow
 def test_the_default_data_directory_does_not_depend_on_the_working_directory(
     tmp_path: Path, elsewhere: Path
 ) -> None:
-    show = "from django.conf import settings; print(settings.DATA_DIR)"
-    seen = {
-        _run(cwd, _env(), "shell", "--no-imports", "-c", show).stdout.strip().splitlines()[-1]
-        for cwd in (REPO, tmp_path, elsewhere)
-    }
+    """Without ``ARREARS_DATA_DIR``, a process started in any folder: the settings module
+    alone, which is where every ``arrears`` command reads its data directory from (starting
+    Django for a command that prints it cost a second and a half a folder)."""
+    show = "from arrears.project.settings import DATA_DIR; print(DATA_DIR)"
+    seen = set()
+    for cwd in (REPO, tmp_path, elsewhere):
+        result = subprocess.run(
+            [sys.executable, "-c", show],
+            cwd=cwd,
+            env=_env(),
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert result.returncode == 0, result.stderr
+        seen.add(result.stdout.strip())
     assert seen == {str(REPO / "var")}  # run from this source checkout
 
 

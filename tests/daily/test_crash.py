@@ -27,7 +27,9 @@ def load_book() -> None:
     large ones, 88 loans of every behaviour, through the real import path — with
     :data:`LOADED` closed (states, workflow, outbox). Not the demo itself: its staff, agencies,
     field history and sent messages (nine-tenths of its CPU) are not what a crash of the day's
-    computation is about. Runs in ``arrears shell`` (see :data:`BOOK`)."""
+    computation is about; nor is the engine that closes :data:`LOADED` — the reference one,
+    which spares this process loading the compiled replay (the runs under test use the
+    default, compiled, engine). Runs in ``arrears shell`` (see :data:`BOOK`)."""
     from django.conf import settings
     from django.core.management import call_command
 
@@ -36,6 +38,7 @@ def load_book() -> None:
     from arrears.demo.management.commands.demo import DEMO_PRODUCT
     from arrears.demo.partners import LARGE_BORROWERS
     from arrears.demo.portfolio import generate
+    from arrears.engine.names import REFERENCE
     from arrears.ledger.models import Product
 
     product = Product.objects.create(
@@ -47,7 +50,7 @@ def load_book() -> None:
     )
     call_command("import", "loans", str(loans))
     call_command("import", "payments", str(payments))
-    for line in close_day(LOADED).lines():
+    for line in close_day(LOADED, engine=REFERENCE).lines():
         print(line)
 
 

@@ -13,7 +13,6 @@ for compliance (``ContactAttempt.overridden``).
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -33,6 +32,7 @@ from arrears.collections.models import (
     Promise,
     WorkItem,
 )
+from arrears.collections.outcomes import OUTCOME_HANDLERS
 from arrears.collections.workflow import business_date, money_text, reevaluate
 from arrears.kernel import limits
 from arrears.kernel.errors import ArrearsError
@@ -43,19 +43,12 @@ from arrears.ledger.models import Loan, Phone
 HOLD_BACKDATE_DAYS = 7
 #: The longest hold without renewal; every hold must end (auto-expiry).
 HOLD_MAX_DAYS = 180
-#: A dispute or hardship raised on a call holds collection while it is looked into.
+#: A dispute or hardship raised on a call holds collection while it is looked into — unless
+#: an app took the outcome over (``collections.outcomes``: ``complaints`` files a dispute as a
+#: complaint, whose own hold lasts until it is resolved).
 OUTCOME_HOLDS = {
     ContactAttempt.Outcome.DISPUTE: (Hold.Reason.DISPUTE, 30),
 }
-#: Apps that take an outcome over, in the contact's transaction (``complaints`` files a
-#: dispute as a complaint, whose own hold lasts until it is resolved): outcome -> handler of
-#: the logged attempt. A handled outcome places no ``OUTCOME_HOLDS`` hold of its own.
-OUTCOME_HANDLERS: dict[str, Callable[[ContactAttempt], None]] = {}
-
-
-def handle_outcome(outcome: str, handler: Callable[[ContactAttempt], None]) -> None:
-    """Register (or replace) the handler of ``outcome`` (from an ``AppConfig.ready()``)."""
-    OUTCOME_HANDLERS[outcome] = handler
 
 
 class CollectionsError(ArrearsError):

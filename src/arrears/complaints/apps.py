@@ -9,17 +9,26 @@ class ComplaintsConfig(AppConfig):
     verbose_name = "Complaints"
 
     def ready(self) -> None:
+        """Hook into the outbox, the day pipeline, contact logging and the case page. The
+        dispute handler and the panel go by dotted path: both import the complaint services,
+        which bring the collections workflow and Polars, and a command or request that logs no
+        dispute and shows no case page needs neither."""
         from arrears.collections import dayflow
-        from arrears.collections import services as collections
         from arrears.collections.models import ContactAttempt
-        from arrears.complaints import disputes, messages, panel, sla
+        from arrears.collections.outcomes import handle_outcome
+        from arrears.complaints import messages, sla
         from arrears.contact import documents, render
         from arrears.web import panels
 
         render.register_extra(messages.complaint_extra)
         documents.register("complaints", "arrears.complaints.letter.document_for")
         dayflow.register("complaint-holds", sla.step, sla.ORDER)
-        collections.handle_outcome(ContactAttempt.Outcome.DISPUTE, disputes.file_from_contact)
+        handle_outcome(
+            ContactAttempt.Outcome.DISPUTE, "arrears.complaints.disputes.file_from_contact"
+        )
         panels.register(
-            "complaints", "complaints/_case_complaints.html", panel.case_panel, order=20
+            "complaints",
+            "complaints/_case_complaints.html",
+            "arrears.complaints.panel.case_panel",
+            order=20,
         )

@@ -1,7 +1,7 @@
 """A "disputes the debt" outcome a collector logs files a dispute (kind dispute, channel
 collector) through ``services.file_complaint``, so it gets the SLA clock, the register entry,
 the acknowledgement and a hold that lasts until it is resolved — instead of the fixed 30-day
-outcome hold it used to get. Registered with ``collections.services.handle_outcome``; runs in
+outcome hold it used to get. Registered with ``collections.outcomes.handle_outcome``; runs in
 the contact's transaction, so the contact and its complaint commit together.
 """
 

@@ -13,13 +13,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import date, timedelta
+from typing import TYPE_CHECKING
 
 import polars as pl
 from django.db.models import Q, QuerySet
 
 from arrears.engine import contract, names
-from arrears.engine.chunk import compute_chunk
-from arrears.engine.snapshot import Snapshot
 from arrears.kernel import limits
 from arrears.kernel.contract import STORED
 from arrears.kernel.limits import COMPUTE_FAILURES, INT64_MAX, LoanNotComputable, not_computable
@@ -27,6 +26,9 @@ from arrears.kernel.state import state
 from arrears.ledger import models, selectors
 from arrears.ledger.frames import LedgerReader, consistent_read
 from arrears.ledger.models import Loan
+
+if TYPE_CHECKING:
+    from arrears.engine.snapshot import Snapshot
 
 #: Columns of a state frame: ``loan_id`` and the stored figures of the loan-state contract
 #: (``daily.LoanState``), then yesterday's bucket and dpd (for the bucket history).
@@ -145,6 +147,9 @@ def _today_and_yesterday(
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     """Today's results and errors of one chunk, and yesterday's (for bucket changes): the
     engine's chunk computation, exact for every loan (concessions go to the kernel there)."""
+    # imported here: the compiled replay brings Numba, which the reference engine never needs
+    from arrears.engine.chunk import compute_chunk
+
     today, errors = compute_chunk(*snapshot.frames, as_of, validated=True, **snapshot.concessions)
     yesterday, errors_yesterday = compute_chunk(
         *snapshot.frames, as_of - timedelta(days=1), validated=True, **snapshot.concessions

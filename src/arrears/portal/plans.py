@@ -33,7 +33,6 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
-from django.db.models.signals import post_save
 
 from arrears import errorcodes
 from arrears.collections import concessions, services
@@ -458,11 +457,3 @@ def notice_variables(message: OutboxMessage) -> dict[str, str]:
             "plan_first_due_date": rows[0].due_date.isoformat(),
         }
     return {}
-
-
-def connect() -> None:
-    """Wire the portal's plan requests into the system (from ``PortalConfig.ready``)."""
-    from arrears.contact.render import register_extra
-
-    post_save.connect(on_plan_saved, sender=RepaymentPlan, dispatch_uid="portal-plan-decided")
-    register_extra(notice_variables)

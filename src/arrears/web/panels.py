@@ -5,6 +5,8 @@ the case belongs to their apps. Rather than the case view importing each of them
 registers a panel from its ``AppConfig.ready()``: a template and a function that returns the
 template's context for a case and the reader. The view renders every panel in ``order``; a
 panel whose function returns ``None`` is left out (nothing to show, or not for this reader).
+The function may be given by its dotted path, imported when a case page is first rendered, so
+registering one costs start-up nothing.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.template.loader import render_to_string
+from django.utils.module_loading import import_string
 from django.utils.safestring import SafeString
 
 PanelContext = Callable[[Any, Any], dict[str, Any] | None]
@@ -23,15 +26,24 @@ PanelContext = Callable[[Any, Any], dict[str, Any] | None]
 class Panel:
     name: str
     template: str
-    context: PanelContext
+    target: PanelContext | str
     order: int
+
+    @property
+    def context(self) -> PanelContext:
+        """The context function (imported now when it was registered by its dotted path)."""
+        if isinstance(self.target, str):
+            context: PanelContext = import_string(self.target)
+            return context
+        return self.target
 
 
 _PANELS: dict[str, Panel] = {}
 
 
-def register(name: str, template: str, context: PanelContext, order: int = 50) -> None:
-    """Add (or replace, by name) a case-page panel."""
+def register(name: str, template: str, context: PanelContext | str, order: int = 50) -> None:
+    """Add (or replace, by name) a case-page panel; ``context`` may be the function's dotted
+    path (``"arrears.complaints.panel.case_panel"``)."""
     _PANELS[name] = Panel(name, template, context, order)
 
 

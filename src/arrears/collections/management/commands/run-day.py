@@ -28,7 +28,6 @@ from arrears.collections.dayflow import close_day
 from arrears.commands import OFFLINE_CHECKS
 from arrears.daily.services import DayRunBusy
 from arrears.engine import names
-from arrears.engine.runner import CHUNK_LOANS, run_snapshot
 from arrears.kernel.calendar import parse_date
 from arrears.kernel.errors import ArrearsError, InvalidDate
 
@@ -76,7 +75,10 @@ class Command(BaseCommand):
             "replaced on a rerun",
         )
         parser.add_argument(
-            "--chunk-loans", type=int, default=CHUNK_LOANS, help="loans per chunk (--snapshot)"
+            "--chunk-loans",
+            type=int,
+            default=None,
+            help="loans per chunk (--snapshot; default: engine.runner.CHUNK_LOANS)",
         )
         parser.add_argument(
             "--master",
@@ -166,6 +168,11 @@ class Command(BaseCommand):
         if options["engine"] == "spark":
             self._spark_days(first, last, options)
             return
+        # imported here: the snapshot runner brings Numba and Parquet, which closing a day on
+        # the database with the reference engine never needs
+        from arrears.engine.runner import CHUNK_LOANS, run_snapshot
+
+        chunk_loans = CHUNK_LOANS if options["chunk_loans"] is None else options["chunk_loans"]
         snapshot, out = Path(options["snapshot"]), Path(options["out"])
         if not snapshot.is_dir():
             raise CommandError(f"--snapshot: {snapshot} is not a directory")
@@ -177,7 +184,7 @@ class Command(BaseCommand):
                     snapshot,
                     target,
                     day,
-                    chunk_loans=options["chunk_loans"],
+                    chunk_loans=chunk_loans,
                     engine=options["engine"],
                 )
                 self.stdout.write(stats.line(day))
