@@ -9,10 +9,22 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from arrears.calendars import by_name
 from arrears.engine import replay
 from arrears.engine.batch import RESULT_COLUMNS, day_number, fraction, from_kernel, run
+from arrears.kernel.calendar import BusinessDayConvention
+from arrears.kernel.schedule import build_schedule
 from arrears.kernel.state import LoanState, state
-from arrears.kernel.terms import Payment, ProductTerms
+from arrears.kernel.terms import (
+    DayCount,
+    InterestRate,
+    LoanTerms,
+    Payment,
+    ProductTerms,
+    RateBasis,
+    ScheduleMethod,
+    ScheduleTerms,
+)
 from tests.kernel.factories import make_loan
 from tests.kernel.test_plans import _small_capped_loan
 from tests.kernel.test_state import loans_and_payments
@@ -143,58 +155,53 @@ def test_capped_and_period_products_agree_over_a_long_delinquency():
         assert engine_rows(book, as_of) == [expected(state(loan, p, as_of)) for loan, p in book]
 
 
+#: The strategies :func:`calendar_loans` draws from that depend on nothing drawn before, built
+#: once: one built inside the draw is a new object each time, which Hypothesis validates anew.
+_STARTS = st.sampled_from(
+    [date(2025, 1, 31), date(2025, 8, 31), date(2025, 9, 30), date(2026, 1, 29), date(2025, 12, 31)]
+)
+_RATES = st.sampled_from(
+    [
+        InterestRate(Decimal("0.0005"), RateBasis.DAILY),
+        InterestRate(Decimal("0.18"), RateBasis.ANNUAL),
+    ]
+)
+_PRODUCTS = st.sampled_from([ProductTerms(), ProductTerms(grace_days=2, compound=True)])
+_SHIFT = st.integers(-2, 2)
+_CURRENCIES = st.sampled_from(["CNY", "USD", "JPY"])
+_TERMS = st.integers(1, 12)
+_PRINCIPALS = st.integers(50_000, 5_000_000)
+_METHODS = st.sampled_from(list(ScheduleMethod))
+_DAY_COUNTS = st.sampled_from(list(DayCount))
+_CONVENTIONS = st.sampled_from(list(BusinessDayConvention))
+_REFS = st.integers(0, 10**6)
+_PAID_LATE = st.integers(-3, 20)
+_PAID = st.booleans()
+
+
 @st.composite
 def calendar_loans(draw):
     """Loans whose schedules come from the real builder: China's holiday calendar with
     shifted due dates, month-end anchors, several currencies and methods."""
-    from arrears.calendars import by_name
-    from arrears.kernel.calendar import BusinessDayConvention
-    from arrears.kernel.schedule import build_schedule
-    from arrears.kernel.terms import (
-        DayCount,
-        InterestRate,
-        LoanTerms,
-        RateBasis,
-        ScheduleMethod,
-        ScheduleTerms,
-    )
-
-    start = draw(
-        st.sampled_from(
-            [
-                date(2025, 1, 31),
-                date(2025, 8, 31),
-                date(2025, 9, 30),
-                date(2026, 1, 29),
-                date(2025, 12, 31),
-            ]
-        )
-    )
-    start += timedelta(days=draw(st.integers(-2, 2)))
-    currency = draw(st.sampled_from(["CNY", "USD", "JPY"]))
-    term = draw(st.integers(1, 12))
+    start = draw(_STARTS)
+    start += timedelta(days=draw(_SHIFT))
+    currency = draw(_CURRENCIES)
+    term = draw(_TERMS)
     terms = ScheduleTerms(
-        principal=draw(st.integers(50_000, 5_000_000)),
+        principal=draw(_PRINCIPALS),
         currency=currency,
-        rate=draw(
-            st.sampled_from(
-                [
-                    InterestRate(Decimal("0.0005"), RateBasis.DAILY),
-                    InterestRate(Decimal("0.18"), RateBasis.ANNUAL),
-                ]
-            )
-        ),
+        rate=draw(_RATES),
         term=term,
-        method=draw(st.sampled_from(list(ScheduleMethod))),
+        method=draw(_METHODS),
         start=start,
-        day_count=draw(st.sampled_from(list(DayCount))),
+        day_count=draw(_DAY_COUNTS),
         calendar=by_name("cn", range(start.year, start.year + 3)),
-        convention=draw(st.sampled_from(list(BusinessDayConvention))),
+        convention=draw(_CONVENTIONS),
     )
     schedule = build_schedule(terms)
-    product = draw(st.sampled_from([ProductTerms(), ProductTerms(grace_days=2, compound=True)]))
+    product = draw(_PRODUCTS)
     loan = LoanTerms(
-        f"C{draw(st.integers(0, 10**6))}",
+        f"C{draw(_REFS)}",
         currency,
         terms.principal,
         start,
@@ -206,11 +213,11 @@ def calendar_loans(draw):
     payments = [
         Payment(
             f"P{k}",
-            inst.due_date + timedelta(days=draw(st.integers(-3, 20))),
+            inst.due_date + timedelta(days=draw(_PAID_LATE)),
             draw(st.integers(1, inst.total + 1000)),
         )
         for k, inst in enumerate(schedule)
-        if draw(st.booleans())
+        if draw(_PAID)
     ]
     payments = [p for p in payments if p.value_date >= start]
     return loan, payments

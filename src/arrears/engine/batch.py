@@ -228,10 +228,11 @@ def from_kernel(loans: Sequence[tuple[LoanTerms, Sequence[Payment]]], as_of: dat
 
 
 def warm_up() -> None:
-    """Load the compiled replay (from Numba's cache, or compile it) and start its threads now,
+    """Load the compiled replay (from Numba's cache, or compile it) and its thread pool now,
     with one loan that has not started: the first real call then computes at once. The
     runner does this while its reader decodes the first chunk, so the load (some 0.4 s of
-    CPU) overlaps the read instead of following it."""
+    CPU) overlaps the read instead of following it. (One loan is replayed on this thread
+    alone, :data:`SERIAL_BELOW`; the pool's threads first work on a larger batch.)"""
     loans, none = np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.int64)
     run(
         Batch(
@@ -264,13 +265,24 @@ def warm_up() -> None:
     )
 
 
+#: A batch of fewer loans is replayed on the calling thread alone. Handing a few loans to the
+#: replay's threads saves less than it costs: each parallel call wakes them, and OpenMP's idle
+#: threads then spin before they sleep — about 2.5 ms of CPU a call on a busy two-core machine,
+#: twenty-five times the replay of one loan (a one-loan batch: 2.6 ms of CPU with two threads,
+#: 0.1 ms with one). Every loan is replayed alone whatever the thread, so the figures are the
+#: same either way.
+SERIAL_BELOW = 256
+
+
 def run(batch: Batch, as_of: date, *, blocks: int | None = None) -> np.ndarray:
     """Replay a batch; returns (loans × len(RESULT_COLUMNS)) int64 results."""
     import numba
 
     if len(batch) == 0:
         return np.zeros((0, replay.NOUT), dtype=np.int64)
-    blocks = blocks or max(1, min(len(batch), numba.get_num_threads() * 8))
+    threads = numba.get_num_threads()
+    blocks = blocks or max(1, min(len(batch), threads * 8))
+    serial = threads > 1 and len(batch) < SERIAL_BELOW
 
     def c(values: np.ndarray, dtype: type) -> np.ndarray:
         # One array type for the compiled function whatever produced the column: C-contiguous
@@ -285,31 +297,37 @@ def run(batch: Batch, as_of: date, *, blocks: int | None = None) -> np.ndarray:
         return array
 
     i64, i32, i8, flag = np.int64, np.int32, np.int8, np.bool_
-    result: np.ndarray = replay.replay_all(
-        c(batch.loan_start, i32),
-        c(batch.loan_principal, i64),
-        c(batch.dnum, i64),
-        c(batch.dden, i64),
-        c(batch.pnum, i64),
-        c(batch.pden, i64),
-        c(batch.compound, flag),
-        c(batch.grace, i32),
-        c(batch.retro, flag),
-        c(batch.cap_num, i64),
-        c(batch.cap_den, i64),
-        c(batch.rounding, i8),
-        c(batch.accrual, i8),
-        c(batch.order, i8),
-        c(batch.tolerance, i64),
-        c(batch.inst_off, i64),
-        c(batch.due, i32),
-        c(batch.pstart, i32),
-        c(batch.iprincipal, i64),
-        c(batch.iinterest, i64),
-        c(batch.pay_off, i64),
-        c(batch.pvalue, i32),
-        c(batch.pamount, i64),
-        day_number(as_of),
-        blocks,
-    )
+    if serial:
+        numba.set_num_threads(1)  # this thread's setting only; put back below
+    try:
+        result: np.ndarray = replay.replay_all(
+            c(batch.loan_start, i32),
+            c(batch.loan_principal, i64),
+            c(batch.dnum, i64),
+            c(batch.dden, i64),
+            c(batch.pnum, i64),
+            c(batch.pden, i64),
+            c(batch.compound, flag),
+            c(batch.grace, i32),
+            c(batch.retro, flag),
+            c(batch.cap_num, i64),
+            c(batch.cap_den, i64),
+            c(batch.rounding, i8),
+            c(batch.accrual, i8),
+            c(batch.order, i8),
+            c(batch.tolerance, i64),
+            c(batch.inst_off, i64),
+            c(batch.due, i32),
+            c(batch.pstart, i32),
+            c(batch.iprincipal, i64),
+            c(batch.iinterest, i64),
+            c(batch.pay_off, i64),
+            c(batch.pvalue, i32),
+            c(batch.pamount, i64),
+            day_number(as_of),
+            blocks,
+        )
+    finally:
+        if serial:
+            numba.set_num_threads(threads)
     return result

@@ -95,10 +95,12 @@ class PenaltyAccrual:
 
     __slots__ = (
         "_closed",
+        "_daily",
         "_periods",
         "_run_base",
         "_run_days",
         "_run_start",
+        "_runs",
         "mode",
         "rate",
         "rounding",
@@ -113,14 +115,32 @@ class PenaltyAccrual:
         self._run_start: date | None = None
         self._run_days = 0
         self._run_base = 0
+        #: What :meth:`_amount` computed, by base (``daily``: one day's amount) or by (base,
+        #: days) (``period``): the total is read every day under a cost cap and by every
+        #: payment, and the Decimal arithmetic behind it was most of a capped replay's time.
+        #: A pure function of its key (rate, rounding and mode never change), so the cache
+        #: changes no figure.
+        self._daily: dict[int, int] = {}
+        self._runs: dict[tuple[int, int], int] = {}
 
     # --- reading ----------------------------------------------------------------------
+    def _amount(self, base: int, days: int) -> int:
+        """``days`` days on ``base`` rounded in the product's mode (one run)."""
+        if self.mode is AccrualRounding.DAILY:
+            unit = self._daily.get(base)
+            if unit is None:
+                unit = self._daily[base] = daily_amount(base, self.rate, self.rounding)
+            return days * unit
+        amount = self._runs.get((base, days))
+        if amount is None:
+            amount = round_minor(rate_amount(base, self.rate, days), self.rounding)
+            self._runs[base, days] = amount
+        return amount
+
     def _run_amount(self, days: int) -> int:
         if days == 0:
             return 0
-        if self.mode is AccrualRounding.DAILY:
-            return days * daily_amount(self._run_base, self.rate, self.rounding)
-        return round_minor(rate_amount(self._run_base, self.rate, days), self.rounding)
+        return self._amount(self._run_base, days)
 
     @property
     def total(self) -> int:
@@ -154,9 +174,7 @@ class PenaltyAccrual:
             return 0
         if self._continues(first_day, base):
             return self._run_amount(self._run_days + days) - self._run_amount(self._run_days)
-        if self.mode is AccrualRounding.DAILY:
-            return days * daily_amount(base, self.rate, self.rounding)
-        return round_minor(rate_amount(base, self.rate, days), self.rounding)
+        return self._amount(base, days)
 
     def _continues(self, first_day: date, base: int) -> bool:
         return (
@@ -240,7 +258,7 @@ class RunningTotalAccrual:
     accruing days can never cost more.
     """
 
-    __slots__ = ("_items", "_settled", "mode", "rate", "rounding")
+    __slots__ = ("_day", "_exact", "_items", "_settled", "_total", "mode", "rate", "rounding")
 
     def __init__(self, rate: Decimal, rounding: Rounding, mode: AccrualRounding) -> None:
         self.rate = rate
@@ -253,22 +271,38 @@ class RunningTotalAccrual:
         #: delinquency quadratic in its days). The total is this plus the last item's amount:
         #: the same additions in the same order as summing them all, so the same Decimal.
         self._settled = Decimal(0)
+        #: :attr:`exact` and :attr:`total` as last read, until the next write (a capped
+        #: replay reads them several times a day; each read was a Decimal addition and a
+        #: rounding). Every write to ``_items`` goes through :meth:`_changed`.
+        self._exact: Decimal | None = None
+        self._total: int | None = None
+        #: One day's exact amount by base (:meth:`add_within` asks for it every capped day).
+        self._day: dict[int, Decimal] = {}
+
+    def _changed(self) -> None:
+        self._exact = self._total = None
 
     def _append(self, item: tuple[date, int, int, Decimal, bool]) -> None:
         if self._items:
             self._settled = EXACT.add(self._settled, self._items[-1][3])
         self._items.append(item)
+        self._changed()
 
     # --- reading ----------------------------------------------------------------------
     @property
     def exact(self) -> Decimal:
-        if not self._items:
-            return Decimal(0)
-        return EXACT.add(self._settled, self._items[-1][3])
+        if self._exact is None:
+            if not self._items:
+                self._exact = Decimal(0)
+            else:
+                self._exact = EXACT.add(self._settled, self._items[-1][3])
+        return self._exact
 
     @property
     def total(self) -> int:
-        return round_minor(self.exact, self.rounding)
+        if self._total is None:
+            self._total = round_minor(self.exact, self.rounding)
+        return self._total
 
     def periods(self) -> tuple[PenaltyPeriod, ...]:
         result: list[PenaltyPeriod] = []
@@ -290,6 +324,7 @@ class RunningTotalAccrual:
             if not capped and run_base == base and start + timedelta(days=run) == first_day:
                 exact = rate_amount(base, self.rate, run + days)
                 self._items[-1] = (start, run + days, base, exact, False)
+                self._changed()
                 return
         self._append((first_day, days, base, rate_amount(base, self.rate, days), False))
 
@@ -298,7 +333,9 @@ class RunningTotalAccrual:
         the cap leaves this accrual): in full when it fits, else cut to what fits."""
         if base <= 0:
             return
-        amount = rate_amount(base, self.rate)
+        amount = self._day.get(base)
+        if amount is None:
+            amount = self._day[base] = rate_amount(base, self.rate)
         before = self.exact
         if EXACT.add(before, amount) <= room:
             self.add(day, 1, base)
