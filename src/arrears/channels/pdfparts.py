@@ -23,9 +23,15 @@ def cjk_font() -> str:
 
 
 def qr_drawing(url: str, size: float) -> Drawing:
-    """A ``size`` × ``size`` point drawing of the QR code of ``url`` (error correction M)."""
+    """A ``size`` × ``size`` point drawing of the QR code of ``url`` (error correction M).
+
+    The code is encoded once: the widget's shapes are drawn here and the drawing holds them.
+    (``getBounds`` draws the widget to measure it, and rendering a drawing that holds the
+    widget draws it again; encoding — eight mask patterns tried in pure Python — is most of a
+    letter's time.) The bounds are the widget's box, its first shape."""
     widget = QrCodeWidget(url, barLevel="M")
-    x0, y0, x1, y1 = widget.getBounds()
+    shapes = widget.draw()
+    x0, y0, x1, y1 = shapes.getBounds()
     drawing = Drawing(size, size, transform=[size / (x1 - x0), 0, 0, size / (y1 - y0), 0, 0])
-    drawing.add(widget)
+    drawing.add(shapes)
     return drawing
