@@ -6,6 +6,9 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
+# The extras `make install` installs (pyproject.toml): dev is the tests' tools and Spark; CI
+# installs test first and Spark beside its other preparing (.ci/run).
+EXTRAS ?= dev
 # The demo's log channel writes every message here, so the portal's one-time codes can be read.
 DEMO_MESSAGES ?= $(CURDIR)/var/demo-messages.jsonl
 
@@ -17,7 +20,7 @@ DEMO_MESSAGES ?= $(CURDIR)/var/demo-messages.jsonl
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet --no-compile -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --no-compile -e '.[$(EXTRAS)]'
 	touch $(STAMP)
 
 install: $(STAMP)
