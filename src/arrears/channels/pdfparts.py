@@ -6,10 +6,17 @@ apart in how they render Chinese or encode a verification link. No Django.
 
 from __future__ import annotations
 
+from reportlab import rl_config  # type: ignore[import-untyped]
 from reportlab.graphics.barcode.qr import QrCodeWidget  # type: ignore[import-untyped]
 from reportlab.graphics.shapes import Drawing  # type: ignore[import-untyped]
 from reportlab.pdfbase import pdfmetrics  # type: ignore[import-untyped]
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont  # type: ignore[import-untyped]
+
+# ReportLab checks every attribute set on a graphics shape against its declared type, a help
+# while writing drawing code (its docs suggest turning it off in production): a QR code is some
+# 400 rectangles of several attributes each, and the checks were a quarter of drawing one
+# (27 -> 21 ms; the same PDF bytes). Off for the process: every drawing here is built by code.
+rl_config.shapeChecking = 0
 
 #: ReportLab's built-in CID font (Adobe Song, GB 2312, also covers Latin): no font files needed.
 FONT = "STSong-Light"
