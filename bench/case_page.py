@@ -215,6 +215,12 @@ def main() -> None:
         django.setup()
         import logging
 
+        from django.conf import settings
+
+        # as under the test runner and in production (ARREARS_DEBUG=0): no debug cursors, no
+        # template reload checks; set before the first request builds the template engines
+        settings.DEBUG = False
+
         logging.getLogger("django.request").setLevel(logging.ERROR)  # the refusals' 400s
         from django.db import connection
 
