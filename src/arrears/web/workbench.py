@@ -462,8 +462,8 @@ def _case_page(request: HttpRequest, case_id: int, day: date) -> HttpResponse:
         "contact": ContactForm(prefix="contact", phones=phones, tasks=tasks),
         "promise": PromiseForm(prefix="promise", currency=case.currency),
         "hold": HoldForm(prefix="hold", initial={"starts_on": day}),
-        "waiver": concessions.WaiverForm(prefix="waiver", loans=loans, initial=loan_initial),
-        "plan": concessions.PlanForm(prefix="plan", loans=loans, initial=loan_initial),
+        "waiver": concessions.WaiverForm(prefix="waiver", loans=loans, initial=dict(loan_initial)),
+        "plan": concessions.PlanForm(prefix="plan", loans=loans, initial=dict(loan_initial)),
     }
     status = 200
     preview: dict[str, Any] | None = None
