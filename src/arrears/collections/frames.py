@@ -114,8 +114,12 @@ def borrower_frame(loans: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def case_frame(as_of: date, borrowers: list[int]) -> pl.DataFrame:
-    """Case-history columns per borrower (see STATE_COLUMNS): promises, contacts, holds, plans."""
+def case_frame(as_of: date, borrowers: list[int], holds: list[Hold] | None = None) -> pl.DataFrame:
+    """Case-history columns per borrower (see STATE_COLUMNS): promises, contacts, holds, plans.
+
+    ``holds``: :func:`active_holds` of ``as_of`` for ``borrowers`` when the caller has read
+    them already (the workflow reads them once for this frame and for suppressing work);
+    read here otherwise."""
     base = pl.DataFrame({"borrower_id": borrowers}, schema={"borrower_id": pl.Int64})
     open_cases = Case.objects.filter(closed_on__isnull=True)
     if len(borrowers) <= LARGE_IN:
@@ -161,7 +165,7 @@ def case_frame(as_of: date, borrowers: list[int]) -> pl.DataFrame:
         )
     )
     contacts = _contact_columns(as_of, cases)
-    holds = _hold_columns(as_of, borrowers)
+    holds = _hold_columns(active_holds(as_of, borrowers) if holds is None else holds)
     plans = pl.DataFrame(
         {"borrower_id": _borrowers_in_plan(as_of, borrowers)}, schema={"borrower_id": pl.Int64}
     )
@@ -258,8 +262,8 @@ def active_holds(as_of: date, borrowers: list[int]) -> list[Hold]:
     return [hold for hold in holds if hold.borrower_id in wanted]
 
 
-def _hold_columns(as_of: date, borrowers: list[int]) -> pl.DataFrame:
-    rows = [(h.borrower_id, h.reason, not h.channels) for h in active_holds(as_of, borrowers)]
+def _hold_columns(holds: list[Hold]) -> pl.DataFrame:
+    rows = [(h.borrower_id, h.reason, not h.channels) for h in holds]
     holds = pl.DataFrame(
         rows,
         schema={"borrower_id": pl.Int64, "reason": pl.String, "full": pl.Boolean},
