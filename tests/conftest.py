@@ -166,6 +166,25 @@ def spark() -> Iterator[object]:
         yield session
 
 
+@pytest.fixture
+def browser_page() -> Iterator[object]:
+    """A page (Chinese locale) in a new context of the process's Chromium (tests/browser.py:
+    one browser per process, screenshots only on request)."""
+    from tests.browser import chromium_page
+
+    with chromium_page() as page:
+        yield page
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Stop the process's Chromium if a browser test started one."""
+    import sys
+
+    browser = sys.modules.get("tests.browser")
+    if browser is not None:
+        browser.stop()
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _fast_password_hashing() -> None:
     """Tests create many users; the production hasher's deliberate slowness (hundreds of

@@ -1,10 +1,9 @@
 """An agency user's pages in a real headless Chromium: she signs in, sees only her agency's
 placed cases, takes a promise on one, is refused another agency's case, and reads it all in
-Chinese and English (screenshots kept as artefacts)."""
+Chinese and English (screenshots on request: tests/browser.py)."""
 
 from __future__ import annotations
 
-import os
 from datetime import timedelta
 
 import pytest
@@ -13,13 +12,9 @@ from django.utils import timezone
 
 from arrears.collections.models import Promise
 from tests.agencies.conftest import Agencies, local
-from tests.web.test_browser import ARTEFACTS, CHROMIUM, browser_page
+from tests.browser import keep_screenshot, needs_chromium
 
-pytestmark = pytest.mark.skipif(
-    not os.path.exists(CHROMIUM), reason="Debian chromium is not installed (scripts/ensure-browser)"
-)
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-__all__ = ["browser_page"]
+pytestmark = needs_chromium
 
 
 @pytest.fixture
@@ -50,8 +45,7 @@ def test_an_agency_user_works_only_her_agencys_cases_in_both_languages(
     other = theirs.borrower.loans.get().ref
     assert all(ref in listing for ref in ours) and other not in listing
     assert "逾期天数" in listing  # the page speaks Chinese to a zh-CN browser
-    ARTEFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTEFACTS / "agency-home-zh.png"), full_page=True)  # type: ignore[attr-defined]
+    keep_screenshot(page, "agency-home-zh")
 
     page.goto(f"{agency_site}/agency/cases/{mine.pk}/")  # type: ignore[attr-defined]
     page.wait_for_selector("#promise-form")  # type: ignore[attr-defined]
@@ -62,7 +56,7 @@ def test_an_agency_user_works_only_her_agencys_cases_in_both_languages(
     page.wait_for_selector("#promises")  # type: ignore[attr-defined]
     assert "300.00" in page.inner_text("#promises")  # type: ignore[attr-defined]
     assert Promise.objects.get().agency == agencies.acme
-    page.screenshot(path=str(ARTEFACTS / "agency-case-zh.png"), full_page=True)  # type: ignore[attr-defined]
+    keep_screenshot(page, "agency-case-zh")
 
     refused = page.goto(f"{agency_site}/agency/cases/{theirs.pk}/")  # type: ignore[attr-defined]
     assert refused.status == 404
@@ -72,4 +66,4 @@ def test_an_agency_user_works_only_her_agencys_cases_in_both_languages(
     page.goto(f"{agency_site}/agency/cases/{mine.pk}/")  # type: ignore[attr-defined]
     page.select_option("select[name=language]", "en")  # type: ignore[attr-defined]
     page.wait_for_selector("text=Total due")  # type: ignore[attr-defined]
-    page.screenshot(path=str(ARTEFACTS / "agency-case-en.png"), full_page=True)  # type: ignore[attr-defined]
+    keep_screenshot(page, "agency-case-en")

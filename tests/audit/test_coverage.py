@@ -151,3 +151,27 @@ def test_a_contact_its_gate_decision_and_a_promise_are_recorded(case: Case) -> N
     promise = AuditEntry.objects.get(subject_type="collections.Promise", action="promise.created")
     assert promise.case_id == case.pk and promise.after is not None
     assert promise.after["amount_minor"] == 10_000
+
+
+def test_each_entry_names_the_strategy_pack_and_version_in_force(settings) -> None:
+    """An entry's ``config`` is what was in force when it was written: before any strategy
+    is published none, then the one active — a later publish changes later entries only."""
+    from arrears import __version__
+    from arrears.collections import strategies
+
+    settings.ARREARS_POLICY_PACK = "cn"
+    first = services.record("note", subject_type="t", subject_id=1)
+    assert first.config == {"strategy": None, "policy_pack": "cn", "app": __version__}
+    published = strategies.publish(strategies.default_source())
+    second = services.record("note", subject_type="t", subject_id=2)
+    expected = f"{published.name} v{published.version}"
+    assert second.config["strategy"] == expected
+    changed = strategies.default_source().replace(
+        f"version: {published.version}", f"version: {published.version + 1}", 1
+    )
+    strategies.publish(changed)
+    third = services.record("note", subject_type="t", subject_id=3)
+    assert third.config["strategy"] == f"{published.name} v{published.version + 1}"
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.config["strategy"], second.config["strategy"]) == (None, expected)

@@ -1,10 +1,9 @@
 """A field agent's pages in a real headless Chromium: the agent signs in, finds the visit she is
 assigned, checks in and out at the appointment, files the report, and the lead closes it —
-in Chinese, then in English (screenshots kept as artefacts)."""
+in Chinese, then in English (screenshots on request: tests/browser.py)."""
 
 from __future__ import annotations
 
-import os
 from datetime import datetime, time, timedelta
 from typing import Any
 
@@ -14,14 +13,10 @@ from django.utils import timezone
 
 from arrears.fieldwork import services
 from arrears.fieldwork.models import FieldVisit
+from tests.browser import keep_screenshot, needs_chromium
 from tests.fieldwork.conftest import Field
-from tests.web.test_browser import ARTEFACTS, CHROMIUM, browser_page
 
-pytestmark = pytest.mark.skipif(
-    not os.path.exists(CHROMIUM), reason="Debian chromium is not installed (scripts/ensure-browser)"
-)
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-__all__ = ["browser_page"]
+pytestmark = needs_chromium
 
 
 @pytest.fixture
@@ -75,11 +70,10 @@ def test_a_field_agent_walks_her_visit_from_check_in_to_report(
     assert visit.checked_in_at is not None and visit.checked_out_at is not None
     body = page.inner_text("main")
     assert "幸福路1号" in body and "****" in body  # the agents' ID numbers only masked
-    ARTEFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTEFACTS / "field-visit-agent-zh.png"), full_page=True)
+    keep_screenshot(page, "field-visit-agent-zh")
     page.select_option("select[name=language]", "en")
     page.wait_for_selector("text=Field visit")
-    page.screenshot(path=str(ARTEFACTS / "field-visit-agent-en.png"), full_page=True)
+    keep_screenshot(page, "field-visit-agent-en")
 
     page.click("form[action$='/logout/'] button")
     _sign_in(page, field_site, "lead")

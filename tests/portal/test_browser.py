@@ -3,52 +3,39 @@
 Must show (issue 11): a borrower signs in with the code from the captured SMS, sees the balance
 matching ``arrears explain`` to the fen, verifies a genuine and a fake authorisation code, files
 a harassment complaint, and the case is then on hold (no reminder on the next daily run). Each
-page passes an automated accessibility check with no serious or critical violations; a
-screenshot of each is kept under ``var/test-artefacts``.
+page passes an automated accessibility check with no serious or critical violations;
+``ARREARS_SCREENSHOTS=DIR`` keeps a screenshot of each (tests/browser.py).
 """
 
 from __future__ import annotations
 
 import json
-import os
 from io import StringIO
 
 import pytest
 from django.core.management import call_command
 
+from tests.browser import chromium_page, keep_screenshot, needs_chromium
 from tests.portal.conftest import Book
-from tests.web.test_browser import ARTEFACTS, CHROMIUM
 
-pytestmark = pytest.mark.skipif(
-    not os.path.exists(CHROMIUM), reason="Debian chromium is not installed (scripts/ensure-browser)"
-)
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+pytestmark = needs_chromium
 
 PHONE = {"width": 390, "height": 844}
 
 
 @pytest.fixture
 def phone_page():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-sync"],
-        )
-        context = browser.new_context(
-            locale="en-US", viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True
-        )
-        yield context.new_page()
-        browser.close()
+    with chromium_page(
+        locale="en-US", viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True
+    ) as page:
+        yield page
 
 
 def accessible(page, name: str) -> None:
-    """axe-core on the page as it is: no serious or critical violation; a screenshot kept."""
+    """axe-core on the page as it is: no serious or critical violation (a screenshot on request)."""
     from axe_playwright_python.sync_playwright import Axe
 
-    ARTEFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTEFACTS / f"portal-{name}-390.png"), full_page=True)
+    keep_screenshot(page, f"portal-{name}-390")
     results = Axe().run(page)
     bad = [
         f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:3]}"

@@ -1,27 +1,22 @@
 """Every registered report's page in a real headless Chromium, in both languages: the charts
-are drawn by the vendored Chart.js (no request leaves the site) and a screenshot of each page
-is kept (the paths are printed; ``ARREARS_SCREENSHOTS=DIR`` keeps them there instead of the
-test's temporary folder). The reports of ``reports/library`` join the loop as they are added."""
+are drawn by the vendored Chart.js (no request leaves the site); ``ARREARS_SCREENSHOTS=DIR``
+keeps a screenshot of each page there (tests/browser.py). The reports of ``reports/library``
+join the loop as they are added."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from arrears.reports.base import ReportSpec, load_all
+from tests.browser import chromium_page, keep_screenshot, needs_chromium
 from tests.reports.conftest import SAMPLE_DAY
 from tests.reports.test_ledger_states import recorded_book
 from tests.roles import Role, make_user
-from tests.web.test_browser import CHROMIUM, chromium_page
 
-pytestmark = pytest.mark.skipif(
-    not os.path.exists(CHROMIUM), reason="Debian chromium is not installed (scripts/ensure-browser)"
-)
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+pytestmark = needs_chromium
 
 
 @pytest.fixture
@@ -36,12 +31,9 @@ def test_every_report_page_draws_its_charts_in_both_languages(
     transactional_db: None,
     live_server: Any,
     sample_report: ReportSpec,
-    tmp_path: Path,
 ) -> None:
     make_user(Role.MANAGER, username="boss", password="pw-boss-123")
     recorded_book(12)  # figures for the ledger reports' charts
-    shots = Path(os.environ.get("ARREARS_SCREENSHOTS") or tmp_path)
-    shots.mkdir(parents=True, exist_ok=True)
     page = browser_page
     errors: list[str] = []
     outside: list[str] = []
@@ -69,9 +61,7 @@ def test_every_report_page_draws_its_charts_in_both_languages(
             canvases = page.locator("canvas")
             for n in range(canvases.count()):
                 assert canvases.nth(n).get_attribute("data-drawn") == "true"
-            path = shots / f"report-{spec.name}-{language}.png"
-            page.screenshot(path=str(path), full_page=True)
-            print(path)
+            keep_screenshot(page, f"report-{spec.name}-{language}")
         assert ("报表" if language == "zh-hans" else "Reports") in page.inner_text("header")
     # the sample report's money, on its own page (whatever report the loop ended on)
     page.goto(f"{live_server.url}/reports/{sample_report.name}/?as_of={SAMPLE_DAY.isoformat()}")

@@ -2,60 +2,36 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
 
 from arrears.daily.services import day_run
 from tests import factories
-from tests.processes import REPO
+from tests.browser import SCREENSHOTS, keep_screenshot, needs_chromium
 from tests.web.conftest import Book
 
-CHROMIUM = os.environ.get("ARREARS_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-pytestmark = pytest.mark.skipif(
-    not os.path.exists(CHROMIUM), reason="Debian chromium is not installed (scripts/ensure-browser)"
-)
+pytestmark = needs_chromium
 AS_OF = date(2026, 2, 25)
 
-# Playwright's sync API runs an event loop; Django must allow its ORM calls in that thread.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
-
-@contextmanager
-def chromium_page(**context: Any) -> Iterator[Any]:
-    """A page of a fresh headless Debian Chromium (Chinese locale unless ``context`` says
-    otherwise); every browser test of the staff pages opens its page here."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
-        try:
-            yield browser.new_context(**{"locale": "zh-CN", **context}).new_page()
-        finally:
-            browser.close()
-
-
-@pytest.fixture
-def browser_page() -> Iterator[Any]:
-    with chromium_page() as page:
-        yield page
+def test_a_screenshot_is_taken_only_when_a_folder_is_named(
+    browser_page, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Screenshots cost Chromium about a CPU-second each and no test reads them: without
+    ``ARREARS_SCREENSHOTS`` none is taken; with it, each is a real PNG of the whole page."""
+    page = browser_page
+    page.set_content("<h1>逾期 overdue</h1>" + "<p>行</p>" * 200)
+    monkeypatch.delenv(SCREENSHOTS, raising=False)
+    assert keep_screenshot(page, "none") is None
+    assert not list(tmp_path.iterdir())
+    monkeypatch.setenv(SCREENSHOTS, str(tmp_path / "shots"))
+    shot = keep_screenshot(page, "page")
+    assert shot == tmp_path / "shots" / "page.png"
+    data = shot.read_bytes()
+    assert data.startswith(b"\x89PNG") and len(data) > 5_000
 
 
 @pytest.fixture
@@ -118,15 +94,12 @@ def _log_in(page, site: str, username: str) -> None:
     page.wait_for_selector("h1")
 
 
-ARTEFACTS = Path(os.environ.get("ARREARS_TEST_ARTEFACTS", REPO / "var" / "test-artefacts"))
-
-
 @pytest.mark.slow
 def test_ann_sees_the_gate_deny_a_call_during_a_hold_in_chinese_and_cannot_approve_her_own_waiver(
     browser_page, collector_site, book
 ):
     """Issue 9, as a collector would meet it: during a complaint hold the case page says the
-    call is not allowed (in Chinese, in readable CJK glyphs: a screenshot is kept), and ann's
+    call is not allowed (in Chinese, in readable CJK glyphs), and ann's
     approval of a waiver she requested herself is refused by the service even when posted by
     hand (the page shows her no approve button)."""
     from arrears.collections.models import Hold
@@ -150,10 +123,7 @@ def test_ann_sees_the_gate_deny_a_call_during_a_hold_in_chinese_and_cannot_appro
                    return [c.measureText('不允许').width, c.measureText('ttt').width]; }"""
     )
     assert widths[0] > widths[1] * 1.5, widths
-    ARTEFACTS.mkdir(parents=True, exist_ok=True)
-    shot = ARTEFACTS / "case-page-hold-zh.png"
-    page.screenshot(path=str(shot), full_page=True)
-    assert shot.stat().st_size > 10_000
+    keep_screenshot(page, "case-page-hold-zh")
 
     # ann asks to waive 10.00 of penalty on her case's loan
     page.select_option("#id_waiver-component", "penalty")
@@ -181,4 +151,4 @@ def test_ann_sees_the_gate_deny_a_call_during_a_hold_in_chinese_and_cannot_appro
     assert "ann" in text and "不能" in text, text[:2000]
     waiver.refresh_from_db()
     assert waiver.status == "requested" and waiver.approvals == []
-    page.screenshot(path=str(ARTEFACTS / "own-approval-refused-zh.png"), full_page=True)
+    keep_screenshot(page, "own-approval-refused-zh")

@@ -1,25 +1,19 @@
 """Issue 13's team lead in a real headless Chromium: ten cases reassigned in bulk from the
 team list, then the dashboard's charts drawn by the vendored Chart.js, with the same figures
-in the tables under them. Screenshots are kept (the paths are printed)."""
+in the tables under them. ``ARREARS_SCREENSHOTS=DIR`` keeps screenshots (tests/browser.py)."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from arrears.collections.models import Case, CaseEvent
+from tests.browser import chromium_page, keep_screenshot, needs_chromium
 from tests.web.team_book import TeamBook, make_team_book, seed_figures
-from tests.web.test_browser import CHROMIUM, chromium_page
 
-pytestmark = pytest.mark.skipif(
-    not os.path.exists(CHROMIUM), reason="Debian chromium is not installed (scripts/ensure-browser)"
-)
-
-# Playwright's sync API runs an event loop; Django must allow its ORM calls in that thread.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+pytestmark = needs_chromium
 
 
 @pytest.fixture
@@ -48,9 +42,7 @@ def _axe_serious(page) -> list[str]:
 
 
 @pytest.mark.slow
-def test_a_lead_reassigns_ten_cases_in_bulk_and_sees_the_dashboard_charts(
-    browser_page, team_site, tmp_path
-):
+def test_a_lead_reassigns_ten_cases_in_bulk_and_sees_the_dashboard_charts(browser_page, team_site):
     site, book = team_site
     page = browser_page
     errors: list[str] = []
@@ -69,7 +61,7 @@ def test_a_lead_reassigns_ten_cases_in_bulk_and_sees_the_dashboard_charts(
     for case in ten:
         page.check(f"#team-cases tr[data-case='{case.pk}'] input[name=cases]")
     page.select_option("#bulk-collector", label="bob")
-    page.screenshot(path=str(tmp_path / "team-selected.png"), full_page=True)
+    keep_screenshot(page, "team-selected")
     with page.expect_navigation():
         page.click("#bulk-submit")
     page.wait_for_selector("#messages")
@@ -86,8 +78,7 @@ def test_a_lead_reassigns_ten_cases_in_bulk_and_sees_the_dashboard_charts(
         == 10
     )
     assert _axe_serious(page) == []
-    shot_team = tmp_path / "team-reassigned.png"
-    page.screenshot(path=str(shot_team), full_page=True)
+    keep_screenshot(page, "team-reassigned")
 
     page.click("#nav-dashboard")
     page.wait_for_selector("#chart-roll")
@@ -118,7 +109,4 @@ def test_a_lead_reassigns_ten_cases_in_bulk_and_sees_the_dashboard_charts(
     assert "数据来自日终批处理" in page.inner_text("#as-of")
     assert errors == []
     assert _axe_serious(page) == []
-    shot = tmp_path / "team-dashboard-zh.png"
-    page.screenshot(path=str(shot), full_page=True)
-    assert shot.stat().st_size > 20_000
-    print(f"screenshots: {shot_team} {shot}")
+    keep_screenshot(page, "team-dashboard-zh")

@@ -2,45 +2,31 @@
 log in, find a borrower by phone suffix, open the case, log a right-party contact and a
 promise with the keyboard shortcuts, and see both in the timeline without a full reload.
 
-Screenshots go to ``ARREARS_SCREENSHOT_DIR`` (or the test's ``tmp_path``); the path is printed.
+``ARREARS_SCREENSHOTS=DIR`` keeps screenshots of each step (tests/browser.py).
 """
 
 from __future__ import annotations
 
-import os
+from collections.abc import Iterator
 from datetime import datetime, time
-from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
 
 from arrears.collections.models import ContactAttempt, Promise
+from tests.browser import chromium_page, keep_screenshot, needs_chromium
 from tests.web.conftest import Book
-from tests.web.test_browser import CHROMIUM
 
-pytestmark = pytest.mark.skipif(
-    not os.path.exists(CHROMIUM), reason="Debian chromium is not installed (scripts/ensure-browser)"
-)
-
-
-# Playwright's sync API runs an event loop; Django must allow its ORM calls in that thread.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+pytestmark = needs_chromium
 
 
 @pytest.fixture
-def english_page():  # type: ignore[no-untyped-def]
+def english_page() -> Iterator[Any]:
     """A page in an English-speaking browser (the Chinese pages have their own tests)."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"],
-        )  # fmt: skip
-        yield browser.new_context(locale="en-US").new_page()
-        browser.close()
+    with chromium_page(locale="en-US") as page:
+        yield page
 
 
 @pytest.fixture
@@ -58,17 +44,9 @@ def site(transactional_db: None, live_server, book: Book, _frozen_clock: time_ma
     return live_server.url
 
 
-@pytest.fixture
-def shots(tmp_path: Path) -> Path:
-    folder = Path(os.environ.get("ARREARS_SCREENSHOT_DIR") or tmp_path / "screenshots")
-    folder.mkdir(parents=True, exist_ok=True)
-    print(f"\nscreenshots: {folder}")
-    return folder
-
-
 @pytest.mark.slow
 def test_a_collector_finds_a_borrower_by_phone_suffix_and_logs_a_promise_without_a_reload(
-    english_page, site: str, book: Book, shots: Path
+    english_page, site: str, book: Book
 ) -> None:
     page = english_page
     case = book.cases[1]  # ann's; the borrower's phone ends in 0002
@@ -85,7 +63,7 @@ def test_a_collector_finds_a_borrower_by_phone_suffix_and_logs_a_promise_without
     page.click("#save-view button[type=submit]")
     page.wait_for_selector("#saved-views a:text('By DPD')")
     assert page.get_attribute("#saved-views a:text('By DPD')", "href") == "/queue/?sort=dpd"
-    page.screenshot(path=str(shots / "0-queue-with-saved-view.png"), full_page=True)
+    keep_screenshot(page, "workbench-0-queue-with-saved-view")
 
     # the header's search box, by the phone's last four digits
     page.fill("#search-q", "0002")
@@ -94,7 +72,7 @@ def test_a_collector_finds_a_borrower_by_phone_suffix_and_logs_a_promise_without
     rows = page.locator("#search-cases tr[data-case]")
     assert rows.count() == 1
     assert "138****0002" in rows.inner_text()
-    page.screenshot(path=str(shots / "1-search-by-phone-suffix.png"), full_page=True)
+    keep_screenshot(page, "workbench-1-search-by-phone-suffix")
     rows.locator("a").click()
     page.wait_for_selector("#contact-form")
     assert page.url.endswith(f"/cases/{case.pk}/")
@@ -137,13 +115,13 @@ def test_a_collector_finds_a_borrower_by_phone_suffix_and_logs_a_promise_without
     assert "Promise" in timeline and "Contact" in timeline, timeline
     assert "Promised to pay" in page.inner_text("#case-status")
     assert page.evaluate("() => window.__workbenchMarker") == "no reload"
-    page.screenshot(path=str(shots / "2-contact-and-promise-in-timeline.png"), full_page=True)
+    keep_screenshot(page, "workbench-2-contact-and-promise-in-timeline")
 
     # the promise due today is on the "Today" page
     page.click("#nav-today")
     page.wait_for_selector("#today-promises")
     assert page.locator(f"#today-promises tr[data-case='{case.pk}']").count() == 1
-    page.screenshot(path=str(shots / "3-today.png"), full_page=True)
+    keep_screenshot(page, "workbench-3-today")
 
     contact = ContactAttempt.objects.get(case=case)
     assert (contact.outcome, contact.party, contact.note, contact.phone) == (
@@ -154,10 +132,3 @@ def test_a_collector_finds_a_borrower_by_phone_suffix_and_logs_a_promise_without
     )
     promise = Promise.objects.get(case=case)
     assert (promise.amount_minor, promise.due_date) == (80_000, due)
-    for name in (
-        "0-queue-with-saved-view.png",
-        "1-search-by-phone-suffix.png",
-        "2-contact-and-promise-in-timeline.png",
-        "3-today.png",
-    ):
-        assert (shots / name).stat().st_size > 10_000

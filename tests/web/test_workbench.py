@@ -405,6 +405,37 @@ def test_an_unknown_action_is_a_bad_request(book: Book) -> None:
     assert response.status_code == 400
 
 
+#: What one GET of the case page may cost (bench/case_page.py; docs/architecture.md): session,
+#: user, business date, the case and its lists, the gate's "calling now", the panels (the field
+#: visit facts among them) and the header's role checks. It was 55 before issue 12.
+CASE_PAGE_QUERIES = 37
+
+
+@pytest.mark.usefixtures("office_hours")
+def test_the_case_page_makes_a_bounded_number_of_queries(
+    book: Book, django_assert_max_num_queries: Any
+) -> None:
+    """The page collectors live on reads each thing once (issue 12), and a longer history —
+    contacts, a promise, a hold that is over — means longer lists, not more queries."""
+    ann, case = book.client("ann"), book.cases[0]
+    with django_assert_max_num_queries(CASE_PAGE_QUERIES):
+        assert ann.get(_url(case)).status_code == 200
+    for outcome in ("no_answer", "no_answer", "rpc"):
+        assert _post_contact(ann, case, outcome=outcome).status_code == 302
+    promise = {"action": "promise", "promise-amount": "10.00"}
+    promise["promise-due_date"] = (book.today + timedelta(days=3)).isoformat()
+    assert ann.post(_url(case), promise).status_code == 302
+    Hold.objects.create(  # over: listed, not in force
+        borrower=case.borrower,
+        reason="hardship",
+        starts_on=book.today - timedelta(days=30),
+        ends_on=book.today - timedelta(days=1),
+    )
+    with django_assert_max_num_queries(CASE_PAGE_QUERIES):
+        page = ann.get(_url(case)).content.decode()
+    assert page.count("No answer") >= 2 and "Promise recorded." in page
+
+
 # --- the compliance gate on the case page (issue 9) ---------------------------------------------
 
 

@@ -60,7 +60,21 @@ def config_in_force() -> dict[str, Any]:
     """Versions in force: the active strategy, the policy pack, the app version."""
     from arrears.collections.models import StrategyVersion
 
-    active = StrategyVersion.objects.filter(active=True).values_list("name", "version").first()
+    # Every audited write asks, so one plain statement rather than a queryset: compiling the
+    # ORM query was nine tenths of its cost (about half of ``record``'s). At most one row is
+    # active (the partial unique index ``strategy_one_active``).
+    meta = StrategyVersion._meta
+    name, version, active_ = (
+        connection.ops.quote_name(meta.get_field(field).column)
+        for field in ("name", "version", "active")
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {name}, {version} FROM {connection.ops.quote_name(meta.db_table)} "
+            f"WHERE {active_} = %s LIMIT 1",
+            [True],
+        )
+        active = cursor.fetchone()
     return {
         "strategy": f"{active[0]} v{active[1]}" if active else None,
         "policy_pack": getattr(settings, "ARREARS_POLICY_PACK", None),

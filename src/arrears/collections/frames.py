@@ -43,9 +43,14 @@ REACHED = frozenset(
 FAILED = frozenset({ContactAttempt.Outcome.NO_ANSWER, ContactAttempt.Outcome.WRONG_NUMBER})
 
 
-def loan_frame(as_of: date, borrowers: Collection[int] | None = None) -> pl.DataFrame:
+def loan_frame(
+    as_of: date, borrowers: Collection[int] | None = None, *, next_due: bool = True
+) -> pl.DataFrame:
     """Every stored loan state of ``as_of`` with its borrower, currency and principal
-    (``amount``), and the contract's per-borrower figures under their contract names."""
+    (``amount``), and the contract's per-borrower figures under their contract names.
+
+    ``next_due=False`` leaves ``days_to_due`` empty: a caller that reads only the arrears
+    figures (one case's field-visit facts) skips reading the pre-due horizon's instalments."""
     rows = LoanState.objects.filter(as_of=as_of)
     if borrowers is not None:
         rows = rows.filter(loan__borrower_id__in=list(borrowers))
@@ -61,6 +66,8 @@ def loan_frame(as_of: date, borrowers: Collection[int] | None = None) -> pl.Data
         **{name: STORED_SCHEMA[name] for name in figures},
     }
     frame = pl.DataFrame(list(values), schema=schema, orient="row")
+    if not next_due:
+        return frame.with_columns(pl.lit(None, pl.Int64).alias("days_to_due"))
     return frame.join(_next_due(as_of, frame["loan_id"].to_list()), on="loan_id", how="left")
 
 
@@ -114,12 +121,14 @@ def borrower_frame(loans: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def case_frame(as_of: date, borrowers: list[int], holds: list[Hold] | None = None) -> pl.DataFrame:
+def case_frame(
+    as_of: date, borrowers: list[int], *, holds: list[Hold] | None = None, plans: bool = True
+) -> pl.DataFrame:
     """Case-history columns per borrower (see STATE_COLUMNS): promises, contacts, holds, plans.
 
-    ``holds``: :func:`active_holds` of ``as_of`` for ``borrowers`` when the caller has read
-    them already (the workflow reads them once for this frame and for suppressing work);
-    read here otherwise."""
+    ``holds`` are ``active_holds(as_of, borrowers)`` when the caller has read them;
+    ``plans=False`` leaves out ``has_plan``, which needs the kernel's replay of every loan with
+    a plan (one case's field-visit facts do not read it)."""
     base = pl.DataFrame({"borrower_id": borrowers}, schema={"borrower_id": pl.Int64})
     open_cases = Case.objects.filter(closed_on__isnull=True)
     listed = len(borrowers) <= LARGE_IN
@@ -166,23 +175,26 @@ def case_frame(as_of: date, borrowers: list[int], holds: list[Hold] | None = Non
         (pl.col("pstatus") == Promise.Status.PENDING).any().alias("active_promise"),
     )
     contacts = _contact_columns(as_of, cases)
-    holds = _hold_columns(active_holds(as_of, borrowers) if holds is None else holds)
-    in_plan = _borrowers_in_plan(as_of, borrowers)
-    plans = pl.DataFrame(
-        {"borrower_id": in_plan, "has_plan": [True] * len(in_plan)},
-        schema={"borrower_id": pl.Int64, "has_plan": pl.Boolean},
-    )
+    held = _hold_columns(as_of, borrowers, holds)
     frame = (
         base.join(cases, on="borrower_id", how="left")
         .join(promises, on="borrower_id", how="left")
         .join(contacts, on="borrower_id", how="left")
-        .join(holds, on="borrower_id", how="left")
-        .join(plans, on="borrower_id", how="left")
+        .join(held, on="borrower_id", how="left")
     )
+    flags = ["active_promise", "on_hold"]
+    if plans:
+        in_plan = _borrowers_in_plan(as_of, borrowers)
+        has_plan = pl.DataFrame(
+            {"borrower_id": in_plan, "has_plan": [True] * len(in_plan)},
+            schema={"borrower_id": pl.Int64, "has_plan": pl.Boolean},
+        )
+        frame = frame.join(has_plan, on="borrower_id", how="left")
+        flags.append("has_plan")
     return frame.with_columns(
         pl.col("broken_promises", "promises_kept", "right_party_contacts").fill_null(0),
         pl.col("complaints_open", "disputes_open").fill_null(0),
-        pl.col("active_promise", "on_hold", "has_plan").fill_null(False),
+        pl.col(*flags).fill_null(False),
         (pl.col("status") == Case.Status.PLACED).fill_null(False).alias("placed"),
     )
 
@@ -265,7 +277,11 @@ def active_holds(as_of: date, borrowers: list[int]) -> list[Hold]:
     return [hold for hold in holds if hold.borrower_id in wanted]
 
 
-def _hold_columns(holds: list[Hold]) -> pl.DataFrame:
+def _hold_columns(
+    as_of: date, borrowers: list[int], holds: list[Hold] | None = None
+) -> pl.DataFrame:
+    if holds is None:
+        holds = active_holds(as_of, borrowers)
     rows = [(h.borrower_id, h.reason, not h.channels) for h in holds]
     holds = pl.DataFrame(
         rows,

@@ -32,7 +32,7 @@ def publish(
     Publishing the exact text of an existing version re-activates it; publishing different text
     under an existing name and version is refused (versions are immutable: bump ``version``).
     """
-    strategy = load_strategy(source, source=source_name)
+    strategy = _parsed(source, source_name)  # the shipped default is published by every new book
     digest = hashlib.sha256(source.encode("utf-8")).hexdigest()
     with transaction.atomic():
         existing = StrategyVersion.objects.filter(
@@ -78,9 +78,10 @@ def active() -> tuple[StrategyVersion, Strategy]:
 
 @lru_cache(maxsize=8)
 def _parsed(source: str, label: str) -> Strategy:
-    """A stored version's text parsed once per process: the workflow asks for the active
-    strategy after every logged contact, and parsing the YAML costs more than evaluating one
-    borrower. Keyed by the exact text, so a new version (or an edited row) is parsed anew; the
+    """A version's text parsed once per process: the workflow asks for the active strategy
+    after every logged contact, and parsing the YAML costs more than evaluating one borrower.
+    Keyed by the exact text (and ``label``, which names the document in a refusal; an invalid
+    text is not cached: it raises), so a new version or an edited row is parsed anew; the
     parsed form is frozen dataclasses, so sharing it is safe."""
     return load_strategy(source, source=label)
 

@@ -24,7 +24,9 @@ re-evaluated (cases have moved on since); the ledger states still are.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -299,7 +301,7 @@ def evaluate_day(as_of: date, *, borrowers: Iterable[int] | None = None) -> Work
         borrower_ids = wanted["borrower_id"].to_list()
         # one read of the day's holds: for the frame's columns and for suppressing work
         holds = active_holds(as_of, borrower_ids)
-        cases = case_frame(as_of, borrower_ids, holds)
+        cases = case_frame(as_of, borrower_ids, holds=holds)
         frame = strategy_frame(as_of, wanted, cases)
         summary.evaluated = len(frame)
         assigned = _plan_keeps_stage(
@@ -729,10 +731,36 @@ _WORK_FIELDS = [
 
 
 def business_date() -> date:
-    """The date the workflow stands on: the latest evaluated day, else today's local date."""
+    """The date the workflow stands on: the latest evaluated day, else today's local date
+    (inside :func:`one_business_date`, the date read when it began)."""
     from django.utils import timezone
 
+    pinned = _PINNED_DAY.get()
+    if pinned is not None:
+        return pinned
     return _latest_evaluated() or timezone.localdate()
+
+
+#: The business date of the request being served, while :func:`one_business_date` holds it.
+_PINNED_DAY: ContextVar[date | None] = ContextVar("arrears_business_date", default=None)
+
+
+@contextmanager
+def one_business_date() -> Iterator[date]:
+    """Read the business date once and answer it to every :func:`business_date` call inside.
+
+    Why: one case page asked for it five times (the page, its two concession forms, the
+    gate's holds, the field-visit panel), each a ``MAX`` over every case. Nothing a page
+    does moves it — only a day's evaluation does, and a re-evaluation of one borrower
+    evaluates it as of this same date — so the answer inside is the one each call would
+    have read, and the parts of the page cannot disagree about the day.
+    """
+    day = business_date()
+    token = _PINNED_DAY.set(day)
+    try:
+        yield day
+    finally:
+        _PINNED_DAY.reset(token)
 
 
 def reevaluate(borrower_id: int, as_of: date | None = None) -> WorkflowSummary:

@@ -137,7 +137,9 @@ def _logged_record(
     return replace(record, consented=True) if consented else record
 
 
-def history(borrower: Borrower, now: datetime) -> list[ContactRecord]:
+def history(
+    borrower: Borrower, now: datetime, consents: list[Consent] | None = None
+) -> list[ContactRecord]:
     """Every contact with the borrower (and the people around them) up to ``now`` in the
     look-back window: messages that left (not service messages, see ``service_templates``),
     and contacts collectors logged. A contact at the
@@ -148,7 +150,8 @@ def history(borrower: Borrower, now: datetime) -> list[ContactRecord]:
     a refusal, a dispute, a hang-up after answering…), whatever the collector wrote — that is
     what the CN cap on connected calls counts — and ``consented`` when it fell inside a window
     the person had asked to be called in. A robocall counts as answered only once the provider
-    reported it delivered.
+    reported it delivered. ``consents`` are ``consents_of(borrower, now - HISTORY_DAYS)``
+    when the caller has read them.
     """
     since = now - timedelta(days=HISTORY_DAYS)
     person = borrower.ref
@@ -165,7 +168,8 @@ def history(borrower: Borrower, now: datetime) -> list[ContactRecord]:
             borrower=borrower, status__in=_DONE, sent_at__gte=since, sent_at__lte=now
         ).exclude(template__in=service_templates())
     ]
-    consents = consents_of(borrower, since)
+    if consents is None:
+        consents = consents_of(borrower, since)
     for c in ContactAttempt.objects.filter(
         case__borrower=borrower, at__gte=since, at__lte=now
     ).select_related("phone"):
@@ -487,15 +491,20 @@ def decide_contact(
     party: str = "borrower",
     phone: Phone | None = None,
     visitors: tuple[str, ...] = (),
+    phones: list[Phone] | None = None,
 ) -> ContactCheck:
     """What the gate says about a collector's contact at ``at`` (a logged channel and party,
-    see ``LOGGED`` and ``PARTIES``), given every contact before it. Records nothing."""
+    see ``LOGGED`` and ``PARTIES``), given every contact before it. Records nothing.
+    ``phones``: all the borrower's phones by id, when the caller has read them."""
     gate_channel, action = LOGGED[channel]
     gate_party, purpose = PARTIES[party]
     debt = f"case{case_id}" if case_id else f"borrower{borrower.pk}"
     if phone is None and channel == "call" and party == "borrower":
-        phone = borrower.phones.filter(is_valid=True, kind="mobile").order_by("id").first()
-    past = history(borrower, at)
+        phone = _mobile(borrower, phones)
+    # consents whose window is still open at ``at`` are among those open at the start of the
+    # look-back window: read once, for the history and for the request
+    consents = consents_of(borrower, at - timedelta(days=HISTORY_DAYS))
+    past = history(borrower, at, consents)
     person = person_of(borrower, party, phone)
     preference = _preference(borrower)
     request = ContactRequest(
@@ -514,7 +523,7 @@ def decide_contact(
         and (
             not borrower.phones.filter(is_valid=True).exists() or _unreachable(past, borrower.ref)
         ),
-        consents=tuple(c for c in consents_of(borrower, at) if c.by == person),
+        consents=tuple(c for c in consents if c.ends > at and c.by == person),
         visitors=visitors,
         to_workplace=phone is not None and phone.kind == Phone.Kind.WORK,
         **_preferences(preference),
@@ -525,12 +534,23 @@ def decide_contact(
     )
 
 
-def check_call(borrower: Borrower, case_id: int | None, now: datetime) -> Decision:
+def check_call(
+    borrower: Borrower, case_id: int | None, now: datetime, *, phones: list[Phone] | None = None
+) -> Decision:
     """May a collector call the borrower now? What the case page shows before anyone dials.
 
     Nothing is recorded: a page view is not a contact. The decision is recorded when the call
-    is logged (``collections.services.log_contact``)."""
-    return decide_contact(borrower, case_id, now).decision
+    is logged (``collections.services.log_contact``). ``phones``: all the borrower's phones by
+    id, when the caller has read them (the case page has)."""
+    return decide_contact(borrower, case_id, now, phones=phones).decision
+
+
+def _mobile(borrower: Borrower, phones: list[Phone] | None) -> Phone | None:
+    """The number a call to the borrower goes to: their first valid mobile (by id), picked
+    from ``phones`` (all theirs, by id) when given."""
+    if phones is None:
+        return borrower.phones.filter(is_valid=True, kind="mobile").order_by("id").first()
+    return next((p for p in phones if p.is_valid and p.kind == Phone.Kind.MOBILE), None)
 
 
 def overridden(since: datetime | None = None) -> Any:

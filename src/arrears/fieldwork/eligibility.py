@@ -196,7 +196,12 @@ def evaluate(facts: Facts, r: Rule) -> Answer:
 
 def gather(case: Any, as_of: date) -> Facts:
     """The facts of ``case`` as of the end of ``as_of``, from the latest daily run on or before
-    it and the case's history (contacts, promises, holds, stage events) up to that day."""
+    it and the case's history (contacts, promises, holds, stage events) up to that day.
+
+    The ledger and case-history facts are the daily frames' own columns, computed for this
+    one borrower (without the columns the rule does not read: the pre-due horizon, the
+    plans' replay); the case's contacts are read once for the three facts drawn from them.
+    """
     import polars as pl
 
     from arrears.collections import frames
@@ -214,22 +219,31 @@ def gather(case: Any, as_of: date) -> Facts:
     dpd = total_due = 0
     currency = case.currency
     if state_date is not None:
-        loans = frames.borrower_frame(frames.loan_frame(state_date, [borrower]))
+        loans = frames.borrower_frame(frames.loan_frame(state_date, [borrower], next_due=False))
         if loans.height:
             row = loans.row(0, named=True)
             dpd, total_due, currency = int(row["dpd"]), int(row["total_due"]), row["currency"]
-    history = frames.case_frame(as_of, [borrower])
+    holds = frames.active_holds(as_of, [borrower])
+    history = frames.case_frame(as_of, [borrower], holds=holds, plans=False)
     mine = history.filter(pl.col("case_pk") == case.pk)
     row = mine.row(0, named=True) if mine.height else history.row(0, named=True)
     end = timezone.make_aware(datetime.combine(as_of + timedelta(days=1), time.min))
-    contacts = ContactAttempt.objects.filter(case=case, at__lt=end)
-    last_rpc = (
-        contacts.filter(outcome__in=list(frames.REACHED))
-        .order_by("-at")
-        .values_list("at", flat=True)
-    ).first()
-    since = contacts.filter(at__gt=last_rpc) if last_rpc else contacts
-    remote = since.filter(direction="outbound", channel__in=REMOTE_CHANNELS).count()
+    contacts = list(
+        ContactAttempt.objects.filter(case=case, at__lt=end).values_list(
+            "at", "outcome", "direction", "channel"
+        )
+    )
+    last_rpc = max(
+        (at for at, outcome, _, _ in contacts if outcome in frames.REACHED), default=None
+    )
+    # remote attempts count from the last right-party contact (all of them without one)
+    remote = sum(
+        1
+        for at, _, direction, channel in contacts
+        if direction == "outbound"
+        and channel in REMOTE_CHANNELS
+        and (last_rpc is None or at > last_rpc)
+    )
     sent = OutboxMessage.objects.filter(
         case=case,
         sent_at__lt=end,
@@ -255,8 +269,12 @@ def gather(case: Any, as_of: date) -> Facts:
         broken_promises=int(row.get("broken_promises") or 0),
         complaints_open=int(row.get("complaints_open") or 0),
         disputes_open=int(row.get("disputes_open") or 0),
-        holds_active=len(frames.active_holds(as_of, [borrower])),
-        internal_calls=contacts.filter(direction="outbound", channel="call").count(),
+        holds_active=len(holds),
+        internal_calls=sum(
+            1
+            for _, _, direction, channel in contacts
+            if direction == "outbound" and channel == "call"
+        ),
         stages_worked=tuple(sorted(s for s in stages if s)),
     )
 

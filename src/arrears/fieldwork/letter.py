@@ -85,14 +85,15 @@ def render(facts: LetterFacts) -> bytes:
     pdf.setTitle("Field visit authorisation / 上门催收授权书")
     _, height = A4
     url = check_url(facts.code)
+    size = 120.0
+    code = qr_drawing(url, size)  # the same code on both pages: encoded once
     for zh in (True, False):
         y = height - 72
         for n, line in enumerate(_lines(facts, zh)):
             pdf.setFont(font, 16 if n == 1 else 11)
             pdf.drawString(56, y, line)
             y -= 24 if n == 1 else 18
-        size = 120.0
-        renderPDF.draw(qr_drawing(url, size), pdf, 56, y - size - 12)
+        renderPDF.draw(code, pdf, 56, y - size - 12)
         pdf.setFont(font, 8)
         pdf.drawString(56, y - size - 28, url)
         pdf.showPage()

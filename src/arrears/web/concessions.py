@@ -216,26 +216,26 @@ class _LoanForm(forms.Form):
             return None
 
 
-def most_owed(loans: list[Loan]) -> Loan | None:
+def most_owed(loans: list[Loan], states: dict[int, LoanState] | None = None) -> Loan | None:
     """The loan that owes the most now — what a waiver or plan form should offer first.
 
     Judged on each loan's latest stored daily state up to the business date (the daily run
     and every re-evaluation keep it current): total due, then payoff. A paid-off loan owes
     nothing on both, so it is never the default while another loan owes; ties keep the
-    caller's order (by reference).
+    caller's order (by reference). ``states`` are those states (loan id → state, as
+    ``selectors.latest_states(loans, up_to=business_date())`` reads them) when the caller
+    has them already: the case page reads them once for its two loan forms.
     """
-    day = business_date()
+    if not loans:
+        return None
+    if states is None:
+        states = selectors.latest_states(loans, up_to=business_date())
 
     def owed(loan: Loan) -> tuple[int, int]:
-        found = (
-            LoanState.objects.filter(loan=loan, as_of__lte=day)
-            .order_by("-as_of")
-            .values_list("total_due", "payoff")
-            .first()
-        )
-        return (int(found[0]), int(found[1])) if found else (0, 0)
+        found = states.get(loan.pk)
+        return (int(found.total_due), int(found.payoff)) if found else (0, 0)
 
-    return max(loans, key=owed) if loans else None
+    return max(loans, key=owed)
 
 
 class WaiverForm(_LoanForm):

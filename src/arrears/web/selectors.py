@@ -226,12 +226,31 @@ def day_start(day: date) -> datetime:
 
 def borrower_loans(borrower_id: int) -> list[Loan]:
     """The borrower's loans, each with ``latest`` — its most recent stored daily state (or
-    ``None`` before the first run). A borrower has a handful of loans, so one query each is
-    cheaper to read than a window query."""
-    loans = list(Loan.objects.filter(borrower_id=borrower_id).select_related("product"))
+    ``None`` before the first run)."""
+    return with_latest_states(
+        list(Loan.objects.filter(borrower_id=borrower_id).select_related("product"))
+    )
+
+
+def with_latest_states(loans: list[Loan]) -> list[Loan]:
+    """``loans``, each given ``latest``: its most recent stored daily state, or ``None``."""
+    states = latest_states(loans)
     for loan in loans:
-        loan.latest = LoanState.objects.filter(loan=loan).order_by("-as_of").first()
+        loan.latest = states.get(loan.pk)
     return loans
+
+
+def latest_states(loans: list[Loan], up_to: date | None = None) -> dict[int, LoanState]:
+    """Each loan's most recent stored daily state (on or before ``up_to``, if given), by loan
+    id; a loan with none is absent. One query for all the loans (a state is unique per loan
+    and day), not one a loan."""
+    if not loans:
+        return {}
+    rows = LoanState.objects.filter(loan_id__in=[loan.pk for loan in loans])
+    if up_to is not None:
+        rows = rows.filter(as_of__lte=up_to)
+    newest = rows.filter(loan_id=OuterRef("loan_id")).order_by("-as_of").values("as_of")[:1]
+    return {state.loan_id: state for state in rows.filter(as_of=Subquery(newest))}
 
 
 # --- concessions: waivers and repayment plans (issue W2) -----------------------------------

@@ -34,7 +34,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Prefetch
+from django.db.models import Prefetch, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -47,7 +47,7 @@ from arrears import errorcodes, formfields
 from arrears.collections import holds, services
 from arrears.collections.models import Case, Collector, ContactAttempt, Hold, WorkItem
 from arrears.collections.services import CollectionsError
-from arrears.collections.workflow import business_date
+from arrears.collections.workflow import business_date, one_business_date
 from arrears.contact.gate import check_call, holds_in_force, last_day
 from arrears.kernel.errors import ArrearsError
 from arrears.kernel.money import Money
@@ -435,28 +435,35 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
     posts back here: an accepted one redirects with a message; a refused one re-renders the page
     with status 400, the reason, and the typed input. A plan's *Preview* renders the figures
     with status 200 and saves nothing.
+
+    The page, the services an action calls and every panel read one business date
+    (:func:`one_business_date`): a request reads it once.
     """
+    with one_business_date() as day:
+        return _case_page(request, case_id, day)
+
+
+def _case_page(request: HttpRequest, case_id: int, day: date) -> HttpResponse:
     case = get_object_or_404(
         selectors.visible_cases(request.user).select_related(
             "borrower", "collector__user", "strategy"
         ),
         pk=case_id,
     )
-    day = business_date()
     phones = list(case.borrower.phones.order_by("id"))
-    loans = list(Loan.objects.filter(borrower_id=case.borrower_id).order_by("ref"))
-    # The work a contact can complete: what is pending and due by today, oldest first.
-    tasks = list(
-        case.work_items.filter(status=WorkItem.Status.PENDING, due_on__lte=day).order_by(
-            "due_on", "id"
-        )
+    loans = selectors.with_latest_states(
+        list(Loan.objects.filter(borrower_id=case.borrower_id).order_by("ref"))
     )
+    work = _newest(case.work_items.order_by("-due_on", "-id"))
+    tasks = _tasks(case, day, work)
+    owing = concessions.most_owed(loans, _states_up_to(loans, day))
+    loan_initial = {"loan": str(owing.pk)} if owing is not None else {}
     forms_by_action: dict[str, forms.Form] = {
         "contact": ContactForm(prefix="contact", phones=phones, tasks=tasks),
         "promise": PromiseForm(prefix="promise", currency=case.currency),
         "hold": HoldForm(prefix="hold", initial={"starts_on": day}),
-        "waiver": concessions.WaiverForm(prefix="waiver", loans=loans),
-        "plan": concessions.PlanForm(prefix="plan", loans=loans),
+        "waiver": concessions.WaiverForm(prefix="waiver", loans=loans, initial=dict(loan_initial)),
+        "plan": concessions.PlanForm(prefix="plan", loans=loans, initial=dict(loan_initial)),
     }
     status = 200
     preview: dict[str, Any] | None = None
@@ -497,9 +504,12 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
             status = 200 if preview is not None else 400
             if status == 400 and _partial(request, action):
                 return _refused_form(request, case, action, bound)
-    context = _case_context(case, day, phones)
+        # what the page lists is read again after an action, whatever it did
+        context = _case_context(case, day, phones)
+    else:
+        context = _case_context(case, day, phones, loans=loans, work=work)
     if case.is_open:  # asked before anyone dials; a page view records nothing
-        context["call"] = _calling_now(case, timezone.now())
+        context["call"] = _calling_now(case, timezone.now(), phones)
     context.update(
         contact_form=forms_by_action["contact"],
         promise_form=forms_by_action["promise"],
@@ -513,6 +523,35 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
         panels=panels.render(case, request),
     )
     return render(request, "web/case.html", context, status=status)
+
+
+def _newest(rows: QuerySet[Any]) -> tuple[list[Any], int]:
+    """The first ``CASE_LIST_LIMIT`` of ``rows`` (newest first) and how many there are in all:
+    counted only when the list is full — a shorter list is all of them."""
+    shown = list(rows[:CASE_LIST_LIMIT])
+    return shown, (rows.count() if len(shown) == CASE_LIST_LIMIT else len(shown))
+
+
+def _tasks(case: Case, day: date, work: tuple[list[WorkItem], int]) -> list[WorkItem]:
+    """The work a contact can complete: what is pending and due by ``day``, oldest first —
+    picked from the case's work list when that holds all of it."""
+    shown, count = work
+    if len(shown) < count:
+        return list(
+            case.work_items.filter(status=WorkItem.Status.PENDING, due_on__lte=day).order_by(
+                "due_on", "id"
+            )
+        )
+    pending = [w for w in shown if w.status == WorkItem.Status.PENDING and w.due_on <= day]
+    return sorted(pending, key=lambda w: (w.due_on, w.pk))
+
+
+def _states_up_to(loans: list[Loan], day: date) -> dict[int, Any]:
+    """Each loan's latest stored state up to ``day``: its ``latest`` when that is not after
+    ``day`` (the usual case: the daily run does not run ahead of the workflow), else read."""
+    if all(loan.latest is None or loan.latest.as_of <= day for loan in loans):
+        return {loan.pk: loan.latest for loan in loans if loan.latest is not None}
+    return selectors.latest_states(loans, up_to=day)
 
 
 #: The actions an HTMX request may log without a reload: they only add rows to the timeline and
@@ -531,12 +570,9 @@ def _activity(request: HttpRequest, case: Case, day: date, phones: list[Phone]) 
     promises for ``#case-activity``, plus fresh contact and promise forms and the case's status
     swapped out of band (the forms' task list and the status may have changed)."""
     case.refresh_from_db()
-    tasks = list(
-        case.work_items.filter(status=WorkItem.Status.PENDING, due_on__lte=day).order_by(
-            "due_on", "id"
-        )
-    )
-    context = _case_context(case, day, phones)
+    work = _newest(case.work_items.order_by("-due_on", "-id"))
+    context = _case_context(case, day, phones, work=work)
+    tasks = _tasks(case, day, work)
     context.update(
         fragment=True,
         contact_form=ContactForm(prefix="contact", phones=phones, tasks=tasks),
@@ -555,12 +591,12 @@ def _refused_form(request: HttpRequest, case: Case, action: str, form: forms.For
     return response
 
 
-def _calling_now(case: Case, now: datetime) -> dict[str, Any]:
+def _calling_now(case: Case, now: datetime, phones: list[Phone]) -> dict[str, Any]:
     """The gate's answer for a call to the borrower now, in the reader's language: the outcome,
     when calling becomes allowed (a defer), the holds that stop it with their last day, and each
     rule that fired by its id and the pack's own summary in this language (the English page adds
-    the gate's detailed message)."""
-    call = check_call(case.borrower, case.pk, now)
+    the gate's detailed message). ``phones`` are the borrower's (the page has read them)."""
+    call = check_call(case.borrower, case.pk, now, phones=phones)
     chinese = (get_language() or "en").lower().startswith("zh")
     held = any(f.kind == "holds" for f in call.fired)
     return {
@@ -693,13 +729,23 @@ def _username(user: Any) -> str:
     return str(user.get_username()) if user is not None else ""
 
 
-def _case_context(case: Case, day: date, phones: list[Phone]) -> dict[str, Any]:
+def _case_context(
+    case: Case,
+    day: date,
+    phones: list[Phone],
+    *,
+    loans: list[Loan] | None = None,
+    work: tuple[list[WorkItem], int] | None = None,
+) -> dict[str, Any]:
     """Everything the case page shows, as plain rows with labels already in the reader's
-    language and free text already masked."""
+    language and free text already masked. ``loans`` (with their latest states) and ``work``
+    (:func:`_newest` of the work items) when the caller has just read them."""
     borrower = case.borrower
-    events = case.events.select_related("actor").order_by("-on", "-id")
-    work = case.work_items.order_by("-due_on", "-id")
-    contacts = case.contacts.select_related("phone", "collector").order_by("-at", "-id")
+    events, event_count = _newest(case.events.select_related("actor").order_by("-on", "-id"))
+    work_items, work_count = work or _newest(case.work_items.order_by("-due_on", "-id"))
+    contacts, contact_count = _newest(
+        case.contacts.select_related("phone", "collector").order_by("-at", "-id")
+    )
     holds = (
         Hold.objects.filter(borrower_id=case.borrower_id)
         .select_related("loan")
@@ -718,9 +764,9 @@ def _case_context(case: Case, day: date, phones: list[Phone]) -> dict[str, Any]:
         "status_label": label("case_status", case.status),
         "stage_label": label("stage", case.stage),
         "collector_name": _username(case.collector.user) if case.collector else "",
-        "loans": selectors.borrower_loans(case.borrower_id),
+        "loans": loans if loans is not None else selectors.borrower_loans(case.borrower_id),
         "limit": CASE_LIST_LIMIT,
-        "event_count": events.count(),
+        "event_count": event_count,
         "events": [
             {
                 "on": event.on,
@@ -731,9 +777,9 @@ def _case_context(case: Case, day: date, phones: list[Phone]) -> dict[str, Any]:
                 "strategy": event.strategy,
                 "actor": _username(event.actor),
             }
-            for event in events[:CASE_LIST_LIMIT]
+            for event in events
         ],
-        "work_count": work.count(),
+        "work_count": work_count,
         "work": [
             {
                 "due_on": item.due_on,
@@ -744,9 +790,9 @@ def _case_context(case: Case, day: date, phones: list[Phone]) -> dict[str, Any]:
                 "status_reason": mask_text(item.status_reason),
                 "reason": mask_text(item.reason),
             }
-            for item in work[:CASE_LIST_LIMIT]
+            for item in work_items
         ],
-        "contact_count": contacts.count(),
+        "contact_count": contact_count,
         "contacts": [
             {
                 "at": contact.at,
@@ -764,7 +810,7 @@ def _case_context(case: Case, day: date, phones: list[Phone]) -> dict[str, Any]:
                 "consent_ends": contact.consent_ends,
                 "visitors": ", ".join(contact.visitors),
             }
-            for contact in contacts[:CASE_LIST_LIMIT]
+            for contact in contacts
         ],
         "promises": [
             {

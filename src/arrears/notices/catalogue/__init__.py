@@ -15,6 +15,7 @@ import yaml  # type: ignore[import-untyped]  # no types-PyYAML in the venv
 
 from arrears.kernel.errors import ArrearsError
 from arrears.notices.render import Template
+from arrears.yamldoc import LOADER
 
 _FIELDS = frozenset({"code", "locale", "channel", "subject", "body"})
 
@@ -24,7 +25,7 @@ class CatalogueError(ArrearsError):
 
 
 def _parse(name: str, text: str) -> Template:
-    data = yaml.safe_load(text)
+    data = yaml.load(text, Loader=LOADER)  # safe: libyaml's safe loader (arrears.yamldoc)
     if not isinstance(data, dict):
         raise CatalogueError(f"{name}: expected a mapping of {', '.join(sorted(_FIELDS))}")
     keys = set(data)
