@@ -29,6 +29,38 @@ def check(env: dict[str, str], *args: str) -> str:
     return output.decode()
 
 
+#: What :func:`commands` runs in its child: each command line through Django's
+#: ``call_command``, its output kept apart, all of them printed as one JSON line at the end.
+_COMMANDS = """
+import json
+from io import StringIO
+from django.core.management import call_command
+outputs = []
+for args in json.loads({lines!r}):
+    out = StringIO()
+    call_command(*args, stdout=out, stderr=out)
+    outputs.append(out.getvalue())
+print({marker!r} + json.dumps(outputs))
+"""
+_MARKER = "arrears-commands:"
+
+
+def commands(env: dict[str, str], *lines: tuple[str, ...]) -> list[str]:
+    """Run several ``arrears`` command lines one after the other in *one* child process (an
+    ``arrears shell``), and return what each printed. Starting Django in a child costs about a
+    CPU-second; a test whose point is that a fresh process does (or does not do) something
+    needs that process, not one per command after it. Fails the test with the output unless
+    every command succeeds."""
+    import json
+
+    script = _COMMANDS.format(lines=json.dumps([list(line) for line in lines]), marker=_MARKER)
+    output = check(env, "shell", "--no-imports", "-c", script)
+    last = [line for line in output.splitlines() if line.startswith(_MARKER)]
+    assert last, output
+    outputs: list[str] = json.loads(last[-1][len(_MARKER) :])
+    return outputs
+
+
 def migrated_copy(template: Path, db: Path) -> None:
     """Put a migrated SQLite database at ``db``: a copy of the session's ``template``."""
     shutil.copyfile(template, db)

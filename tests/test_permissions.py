@@ -359,6 +359,15 @@ def build_world() -> WorldKeys:
     return WorldKeys(ids=ids, usernames=usernames)
 
 
+@pytest.fixture(autouse=True)
+def _sessions_in_memory(settings: Any) -> None:
+    """The module's sessions in the (in-process) cache instead of the database: the matrix is
+    over a thousand requests, each reading its session back, and where a session is kept is
+    not what a cell checks (the same middleware, session and user lookups run; no view here
+    reads the session table)."""
+    settings.SESSION_ENGINE = "django.contrib.sessions.backends.cache"
+
+
 @pytest.fixture(scope="module")
 def _world(django_db_setup: None, django_db_blocker: Any) -> Iterator[WorldKeys]:
     """The world, built once for the module (tests/sharing.py)."""

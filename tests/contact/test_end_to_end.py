@@ -30,7 +30,7 @@ from arrears.kernel.money import Money
 from arrears.ledger import models, selectors
 from arrears.ledger import services as ledger
 from tests import factories
-from tests.processes import Book, Build, arrears, check, migrated_copy, sqlite_env
+from tests.processes import Book, Build, arrears, check, commands, migrated_copy, sqlite_env
 from tests.smtp import Mailbox
 
 DAY = date(2026, 2, 16)
@@ -109,9 +109,15 @@ def _rows(db: Path, sql: str) -> list[tuple[Any, ...]]:
         return connection.execute(sql).fetchall()
 
 
+#: The book's commands in one ``arrears shell`` (each child process starts Django anew, about
+#: a CPU-second): the seed, then ``strategy publish`` and ``run-day`` as their management
+#: commands, printing what they print on the command line.
 SEED = """
-from tests.contact.test_end_to_end import seed
+from django.core.management import call_command
+from tests.contact.test_end_to_end import DAY, seed
 seed(6)
+call_command("strategy", "publish", {strategy!r})
+call_command("run-day", "--as-of", str(DAY), "--engine", "reference")
 """
 
 
@@ -119,12 +125,11 @@ def queued_book(env: dict[str, str]) -> str:
     """Through the real commands: six borrowers a day past due (:data:`SEED`), the email
     strategy published as v2, and ``run-day`` of :data:`DAY`, which queues an SMS and an email
     for each. What the tests that dispatch start from (``sqlite_book``: built once a session,
-    each test on its own copy)."""
-    check(env, "shell", "--no-imports", "-c", SEED)
+    each test on its own copy). The set-up, not what the tests prove: their runs and
+    dispatches after it are each a fresh ``arrears`` process."""
     strategy = Path(env["ARREARS_DATA_DIR"]) / "email.yaml"
     strategy.write_text(email_strategy(), "utf-8")
-    check(env, "strategy", "publish", str(strategy))
-    return check(env, "run-day", "--as-of", str(DAY), "--engine", "reference")
+    return check(env, "shell", "--no-imports", "-c", SEED.format(strategy=str(strategy)))
 
 
 def copy_queued_book(sqlite_book: Callable[[Build], Book], folder: Path) -> Path:
@@ -178,6 +183,10 @@ def test_a_killed_dispatcher_loses_nothing_and_sends_nothing_twice(
     assert len(recipients) == len(set(recipients)) == 6, recipients
     statuses = {row[0] for row in _rows(db, "SELECT status FROM contact_outboxmessage")}
     assert statuses == {"sent"}
-    check(env, "run-day", "--as-of", str(DAY), "--engine", "reference")
-    check(env, "dispatch", "--once", "--now", "2026-02-16T10:05:00+08:00")
+    # the day again and the dispatcher again, in one fresh process (tests.processes.commands)
+    commands(
+        env,
+        ("run-day", "--as-of", str(DAY), "--engine", "reference"),
+        ("dispatch", "--once", "--now", "2026-02-16T10:05:00+08:00"),
+    )
     assert len(box.received) == len(recipients)

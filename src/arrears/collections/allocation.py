@@ -15,7 +15,7 @@ import polars as pl
 from django.db.models import Count, Q
 
 from arrears.collections import bulk, events
-from arrears.collections.models import Case, CaseEvent, Collector, Team
+from arrears.collections.models import Case, CaseEvent, Collector
 from arrears.strategy.allocation import allocate
 from arrears.strategy.model import Strategy
 
@@ -24,9 +24,8 @@ _OPEN = Q(closed_on__isnull=True)
 
 def _collectors(owner: str, exclude_cases: list[int]) -> pl.DataFrame:
     """The collectors of every team working ``owner``, with their load outside this batch."""
-    teams = list(Team.objects.filter(owner=owner).values_list("code", flat=True))
     rows = (
-        Collector.objects.filter(team__code__in=teams)
+        Collector.objects.filter(team__owner=owner)
         .annotate(
             others=Count(
                 "cases", filter=Q(cases__closed_on__isnull=True) & ~Q(cases__id__in=exclude_cases)
@@ -58,14 +57,20 @@ def allocate_cases(
     many cases got a (new) collector or lost one. ``subset`` (borrower ids) limits the work
     to those borrowers after a change; their cases still count against the others' load."""
     changed = _release_unallocated(as_of, strategy, label, subset)
-    for stage in strategy.stages:
+    allocated = [stage for stage in strategy.stages if stage.allocation is not None]
+    # every allocated stage's open cases in one read (allocating one stage changes only its
+    # own cases); the collectors' loads are read per stage, after the stages before it
+    cases = Case.objects.filter(_OPEN, stage__in=[stage.name for stage in allocated])
+    if subset is not None:
+        cases = cases.filter(borrower_id__in=list(subset))
+    per_stage: dict[str, list[tuple[object, ...]]] = {}
+    fields = ("id", "priority", "collector_id", "assigned_on")
+    for stage_name, *row in cases.values_list("stage", *fields):
+        per_stage.setdefault(stage_name, []).append(tuple(row))
+    for stage in allocated:
         rule = stage.allocation
-        if rule is None:
-            continue
-        cases = Case.objects.filter(_OPEN, stage=stage.name)
-        if subset is not None:
-            cases = cases.filter(borrower_id__in=list(subset))
-        rows = list(cases.values_list("id", "priority", "collector_id", "assigned_on"))
+        assert rule is not None
+        rows = per_stage.get(stage.name)
         if not rows:
             continue
         frame = pl.DataFrame(

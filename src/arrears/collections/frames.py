@@ -131,7 +131,8 @@ def case_frame(
     a plan (one case's field-visit facts do not read it)."""
     base = pl.DataFrame({"borrower_id": borrowers}, schema={"borrower_id": pl.Int64})
     open_cases = Case.objects.filter(closed_on__isnull=True)
-    if len(borrowers) <= LARGE_IN:
+    listed = len(borrowers) <= LARGE_IN
+    if listed:
         open_cases = open_cases.filter(borrower_id__in=borrowers)
     cases = pl.DataFrame(
         list(
@@ -149,29 +150,29 @@ def case_frame(
             "stage_since": pl.Date,
         },
         orient="row",
-    ).join(base, on="borrower_id", how="semi")
+    )
+    if not listed:  # the whole book's open cases: the frame's borrowers only
+        cases = cases.join(base, on="borrower_id", how="semi")
     case_ids = cases["case_pk"].to_list()
     promised = Promise.objects.filter(made_on__lte=as_of)
-    if len(case_ids) <= LARGE_IN:
-        promised = promised.filter(case_id__in=case_ids)
-    else:  # every open case's, then the frame's cases only (a join, not an IN list)
-        promised = promised.filter(case__closed_on__isnull=True)
-    promises = (
-        pl.DataFrame(
-            list(promised.values_list("case_id", "case__borrower_id", "status")),
-            schema={"case_pk": pl.Int64, "borrower_id": pl.Int64, "pstatus": pl.String},
-            orient="row",
-        )
-        .join(cases.select("case_pk"), on="case_pk", how="semi")
-        .group_by("borrower_id")
-        .agg(
-            (pl.col("pstatus") == Promise.Status.BROKEN)
-            .sum()
-            .cast(pl.Int64)
-            .alias("broken_promises"),
-            (pl.col("pstatus") == Promise.Status.KEPT).sum().cast(pl.Int64).alias("promises_kept"),
-            (pl.col("pstatus") == Promise.Status.PENDING).any().alias("active_promise"),
-        )
+    promised_rows = pl.DataFrame(
+        list(
+            (
+                promised.filter(case_id__in=case_ids)
+                if len(case_ids) <= LARGE_IN
+                # every open case's, then the frame's cases only (a join, not an IN list)
+                else promised.filter(case__closed_on__isnull=True)
+            ).values_list("case_id", "case__borrower_id", "status")
+        ),
+        schema={"case_pk": pl.Int64, "borrower_id": pl.Int64, "pstatus": pl.String},
+        orient="row",
+    )
+    if len(case_ids) > LARGE_IN:
+        promised_rows = promised_rows.join(cases.select("case_pk"), on="case_pk", how="semi")
+    promises = promised_rows.group_by("borrower_id").agg(
+        (pl.col("pstatus") == Promise.Status.BROKEN).sum().cast(pl.Int64).alias("broken_promises"),
+        (pl.col("pstatus") == Promise.Status.KEPT).sum().cast(pl.Int64).alias("promises_kept"),
+        (pl.col("pstatus") == Promise.Status.PENDING).any().alias("active_promise"),
     )
     contacts = _contact_columns(as_of, cases)
     held = _hold_columns(as_of, borrowers, holds)
@@ -183,12 +184,12 @@ def case_frame(
     )
     flags = ["active_promise", "on_hold"]
     if plans:
-        in_plan = pl.DataFrame(
-            {"borrower_id": _borrowers_in_plan(as_of, borrowers)}, schema={"borrower_id": pl.Int64}
+        in_plan = _borrowers_in_plan(as_of, borrowers)
+        has_plan = pl.DataFrame(
+            {"borrower_id": in_plan, "has_plan": [True] * len(in_plan)},
+            schema={"borrower_id": pl.Int64, "has_plan": pl.Boolean},
         )
-        frame = frame.join(
-            in_plan.with_columns(pl.lit(True).alias("has_plan")), on="borrower_id", how="left"
-        )
+        frame = frame.join(has_plan, on="borrower_id", how="left")
         flags.append("has_plan")
     return frame.with_columns(
         pl.col("broken_promises", "promises_kept", "right_party_contacts").fill_null(0),

@@ -298,7 +298,10 @@ def evaluate_day(as_of: date, *, borrowers: Iterable[int] | None = None) -> Work
             | (pl.col("days_to_due").is_not_null())
         )
         _open_cases(as_of, wanted, open_ids, label, summary)
-        cases = case_frame(as_of, wanted["borrower_id"].to_list())
+        borrower_ids = wanted["borrower_id"].to_list()
+        # one read of the day's holds: for the frame's columns and for suppressing work
+        holds = active_holds(as_of, borrower_ids)
+        cases = case_frame(as_of, borrower_ids, holds=holds)
         frame = strategy_frame(as_of, wanted, cases)
         summary.evaluated = len(frame)
         assigned = _plan_keeps_stage(
@@ -310,7 +313,7 @@ def evaluate_day(as_of: date, *, borrowers: Iterable[int] | None = None) -> Work
         )
         moved = _update_cases(as_of, assigned, record, strategy, summary, subset)
         summary.assigned = allocate_cases(as_of, strategy, label, moved, subset)
-        _create_work(as_of, assigned, record, strategy, summary, subset)
+        _create_work(as_of, assigned, record, strategy, summary, subset, holds)
     return summary
 
 
@@ -604,13 +607,16 @@ def _create_work(
     strategy: Strategy,
     summary: WorkflowSummary,
     subset: Collection[int] | None = None,
+    in_force: list[Hold] | None = None,
 ) -> None:
     """A work item for every treatment due today, keyed by :func:`contact_key` so a re-run —
     under this strategy version or a later one — adds nothing. Cases following a repayment
     plan get none (the plan drives them; see :func:`_plan_keeps_stage`).
 
     Due treatments come from one frame; their keys are looked up in bulk and only the items
-    not stored yet are built (with their suppression) and inserted in bulk."""
+    not stored yet are built (with their suppression) and inserted in bulk. ``in_force``: the
+    holds in force on ``as_of`` for (at least) the borrowers of ``assigned``, when the caller
+    has read them (``evaluate_day`` has, for the case frame); read here otherwise."""
     label = strategies.label(record)
     cases = pl.DataFrame(
         list(
@@ -669,7 +675,9 @@ def _create_work(
     existing = bulk.existing(WorkItem, "key", due["key"].to_list())
     due = due.filter(~pl.col("key").is_in(list(existing)))
     holds: dict[int, list[Hold]] = {}
-    for hold in active_holds(as_of, due["borrower_id"].unique().to_list()):
+    if in_force is None:
+        in_force = active_holds(as_of, due["borrower_id"].unique().to_list())
+    for hold in in_force:
         holds.setdefault(hold.borrower_id, []).append(hold)
     fresh = []
     suppressed = 0

@@ -112,7 +112,7 @@ def reference_states(
     """Every loan replayed by the kernel, for today and yesterday (for bucket changes)."""
     rows: list[tuple[object, ...]] = []
     loans, errors = outside_limits(loans)
-    total = loans.count()
+    total = loans.count() if progress else 0  # a query only the progress report needs
     for done, entry in enumerate(selectors.portfolio_entries(loans), start=1):
         if progress:
             progress(done, total)

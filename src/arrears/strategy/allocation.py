@@ -273,12 +273,14 @@ def allocate(
     )
     candidate = collector.is_not_null() & pl.col("release").is_null()
     # Queue order first: every later step ("keep the best", "hand out in order") relies on it.
+    # eager steps: on a day's few cases the lazy plan's optimiser cost more than the steps
     ranked = (
-        frame.lazy()
-        .with_columns(pl.col("priority").fill_null(0), pl.col("bucket_changed").fill_null(False))
+        frame.with_columns(
+            pl.col("priority").fill_null(0), pl.col("bucket_changed").fill_null(False)
+        )
         .sort(["priority", "case_id"], descending=[True, False])
         .join(
-            staff.lazy().select(
+            staff.select(
                 "collector_id",
                 pl.col("team").alias("c_team"),
                 "capacity",
@@ -302,7 +304,6 @@ def allocate(
             .alias("release"),
         )
         .drop("seat", "allowance", "capacity", "load", "available", "c_team")
-        .collect()
     )
 
     kept_per = ranked.filter(pl.col("kept")).group_by("collector_id").len("kept_count")
@@ -362,8 +363,7 @@ def allocate(
         .otherwise(prefix + why_empty)
     )
     return (
-        ranked.lazy()
-        .join(given.lazy(), on="case_id", how="left")
+        ranked.join(given, on="case_id", how="left")
         .with_columns(after.alias("after"))
         .with_columns(action.alias("action"))
         .select(
@@ -379,7 +379,6 @@ def allocate(
             reason.alias("reason"),
         )
         .sort("case_id")
-        .collect()
     )
 
 

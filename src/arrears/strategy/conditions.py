@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Final
 
 import polars as pl
@@ -185,6 +186,12 @@ def to_expr(node: Node) -> pl.Expr:
     return pl.all_horizontal(children) if node.op == "and" else pl.any_horizontal(children)
 
 
+@lru_cache(maxsize=256)
 def compile_condition(text: str) -> pl.Expr:
-    """``text`` as a Polars boolean expression (validated first by the loader)."""
+    """``text`` as a Polars boolean expression (validated first by the loader).
+
+    Compiled once per process and text: the workflow asks for every stage's condition on
+    every evaluation (each day, and after each logged contact), and splitting and parsing the
+    text cost more than the day's evaluation of a small book. An expression is immutable, so
+    sharing one is safe; an invalid text raises and is not cached."""
     return to_expr(parse(text))

@@ -7,6 +7,7 @@ variant split, one join for the treatments. No per-row Python except for non-int
 from __future__ import annotations
 
 import hashlib
+from functools import lru_cache
 from typing import Final
 
 import numpy as np
@@ -36,8 +37,23 @@ def assign_stages(strategy: Strategy, cases: pl.DataFrame) -> pl.DataFrame:
     ``reason`` reads ``"<strategy> v<version>: stage '<name>' because <entry>"`` so every
     assignment explains itself.
     """
-    needed = sorted({c for s in strategy.stages for c in s.condition().meta.root_names()})
+    needed, chain, columns = _stage_plan(strategy)
     _require(cases, ["case_id", *needed], f"strategy {strategy.name!r} v{strategy.version}")
+    # eager steps: on the few rows of a day (or a contact's re-evaluation) the lazy plan's
+    # optimiser cost more than the steps themselves, and on many rows it changes nothing
+    return (
+        cases.with_columns(chain.alias("_stage_index")).with_columns(*columns).drop("_stage_index")
+    )
+
+
+@lru_cache(maxsize=16)
+def _stage_plan(strategy: Strategy) -> tuple[list[str], pl.Expr, tuple[pl.Expr, ...]]:
+    """What :func:`assign_stages` evaluates for ``strategy``: the columns its entry conditions
+    read, the ``pl.when`` chain giving each case its stage's index, and the stage, owner and
+    reason columns from that index. Built once per process and strategy (a strategy is frozen
+    and the workflow evaluates the active one every day and after every logged contact);
+    expressions are immutable, so sharing them is safe."""
+    needed = sorted({c for s in strategy.stages for c in s.condition().meta.root_names()})
     when: Then | ChainedThen | None = None
     for index in reversed(range(len(strategy.stages))):
         condition = strategy.stages[index].condition()
@@ -54,17 +70,12 @@ def assign_stages(strategy: Strategy, cases: pl.DataFrame) -> pl.DataFrame:
         for i, s in enumerate(strategy.stages)
     }
     index_col = pl.col("_stage_index")
-    return (
-        cases.lazy()
-        .with_columns(chain.alias("_stage_index"))
-        .with_columns(
-            index_col.replace_strict(names, default=None, return_dtype=pl.String).alias("stage"),
-            index_col.replace_strict(owners, default=None, return_dtype=pl.String).alias("owner"),
-            index_col.replace_strict(reasons, default=None, return_dtype=pl.String).alias("reason"),
-        )
-        .drop("_stage_index")
-        .collect()
+    columns = (
+        index_col.replace_strict(names, default=None, return_dtype=pl.String).alias("stage"),
+        index_col.replace_strict(owners, default=None, return_dtype=pl.String).alias("owner"),
+        index_col.replace_strict(reasons, default=None, return_dtype=pl.String).alias("reason"),
     )
+    return needed, chain, columns
 
 
 def _splitmix64(
@@ -177,11 +188,9 @@ def treatments_due(strategy: Strategy, assigned: pl.DataFrame) -> pl.DataFrame:
     within = until.is_null() | (day <= until)
     on_step = pl.when(every.is_null()).then(day == first).otherwise((day - first) % every == 0)
     due = (on_or_after & within & on_step).fill_null(False)
-    return (
-        assigned.lazy()
-        .select(required)
-        .join(treatments_frame(strategy).lazy(), on="stage", how="inner")
+    return (  # eager steps, as in assign_stages
+        assigned.select(required)
+        .join(treatments_frame(strategy), on="stage", how="inner")
         .with_columns(day.alias("day"), due.alias("due"))
         .select("case_id", "stage", "treatment", "channel", "template", "day", "due")
-        .collect()
     )
