@@ -40,6 +40,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse, urlunparse
 
+import pgdb  # bench/pgdb.py: the scripts run from bench/, which is on sys.path
+
 ROOT = Path(__file__).resolve().parents[1]
 VALUE_DATE = date(2026, 11, 20)
 
@@ -68,23 +70,6 @@ def _bench_url() -> str:
     parts = urlparse(url)
     name = parts.path.lstrip("/") or "arrears"
     return urlunparse(parts._replace(path=f"/{name}_load"))
-
-
-def _recreate(url: str) -> None:
-    import psycopg
-
-    parts = urlparse(url)
-    name = parts.path.lstrip("/")
-    with psycopg.connect(
-        host=parts.hostname or "127.0.0.1",
-        port=parts.port or 5432,
-        user=parts.username or "postgres",
-        password=parts.password,
-        dbname="postgres",
-        autocommit=True,
-    ) as conn:
-        conn.execute(f'drop database if exists "{name}" with (force)')
-        conn.execute(f'create database "{name}"')
 
 
 def _seed(loans: int) -> dict[str, Any]:
@@ -344,7 +329,7 @@ def main() -> None:
     os.environ.update(env)
     print(f"database {urlparse(url).path.lstrip('/')}: migrating and seeding {options.loans} loans")
     started = time.perf_counter()
-    _recreate(url)
+    pgdb.recreate(url)
     seeded = _seed(options.loans)
     logging.getLogger("httpx").setLevel(logging.WARNING)  # not a line per request
     print(f"seeded in {time.perf_counter() - started:.1f} s")

@@ -40,8 +40,9 @@ from datetime import date, datetime
 from io import StringIO
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 from zoneinfo import ZoneInfo
+
+import pgdb  # bench/pgdb.py: the scripts run from bench/, which is on sys.path
 
 OUT = Path(__file__).resolve().parent / "out"
 
@@ -66,20 +67,7 @@ def _database(options: argparse.Namespace) -> Path:
     if url.startswith("postgres"):
         out = OUT / "case_page-pg"
         if options.reseed:
-            import psycopg
-
-            parts = urlparse(url)
-            name = parts.path.lstrip("/")
-            with psycopg.connect(
-                host=parts.hostname or "127.0.0.1",
-                port=parts.port or 5432,
-                user=parts.username or "postgres",
-                password=parts.password,
-                dbname="postgres",
-                autocommit=True,
-            ) as conn:
-                conn.execute(f'drop database if exists "{name}" with (force)')
-                conn.execute(f'create database "{name}"')
+            pgdb.recreate(url)
     else:
         out = OUT / f"case_page-{options.borrowers}"
         path = out / "arrears.sqlite3"

@@ -28,8 +28,8 @@ import sys
 import time
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
-from urllib.parse import urlparse
+
+import pgdb  # bench/pgdb.py: the scripts run from bench/, which is on sys.path
 
 OUT = Path(__file__).resolve().parent / "out"
 
@@ -95,21 +95,7 @@ def write_files(rows: int, directory: Path) -> tuple[Path, Path, Path]:
 def _fresh_database() -> str:
     url = os.environ.get("DATABASE_URL", "")
     if url.startswith("postgres"):
-        import psycopg
-
-        parts = urlparse(url)
-        name = parts.path.lstrip("/")
-        params: dict[str, Any] = {
-            "host": parts.hostname or "127.0.0.1",
-            "port": parts.port or 5432,
-            "user": parts.username or "postgres",
-            "password": parts.password,
-            "dbname": "postgres",
-            "autocommit": True,
-        }
-        with psycopg.connect(**params) as conn:
-            conn.execute(f'drop database if exists "{name}" with (force)')
-            conn.execute(f'create database "{name}"')
+        pgdb.recreate(url)
         return "postgresql"
     path = OUT / "import.sqlite3"
     OUT.mkdir(parents=True, exist_ok=True)
