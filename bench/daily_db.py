@@ -39,6 +39,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+import pgdb  # bench/pgdb.py: the scripts run from bench/, which is on sys.path
+
 AS_OF = date(2026, 11, 29)
 OUT = Path(__file__).resolve().parent / "out"
 #: Internal collectors seeded (each with room for :data:`CAPACITY` open cases).
@@ -65,35 +67,7 @@ def _options() -> argparse.Namespace:
 
 def _postgres(url: str) -> tuple[str, dict[str, Any]]:
     """(database name, connection arguments for psycopg) of a postgres:// URL."""
-    parts = urlparse(url)
-    params = {
-        "host": parts.hostname or "127.0.0.1",
-        "port": parts.port or 5432,
-        "user": parts.username or "postgres",
-        "password": parts.password,
-        "dbname": "postgres",
-        "autocommit": True,
-    }
-    return parts.path.lstrip("/"), params
-
-
-def _pg_exists(params: dict[str, Any], name: str) -> bool:
-    import psycopg
-
-    with psycopg.connect(**params) as conn:
-        return (
-            conn.execute("select 1 from pg_database where datname = %s", [name]).fetchone()
-            is not None
-        )
-
-
-def _pg_recreate(params: dict[str, Any], name: str, template: str | None = None) -> None:
-    import psycopg
-
-    with psycopg.connect(**params) as conn:
-        conn.execute(f'drop database if exists "{name}" with (force)')
-        source = f' template "{template}"' if template else ""
-        conn.execute(f'create database "{name}"{source}')
+    return urlparse(url).path.lstrip("/"), pgdb.server_params(url)
 
 
 def _point_django_at(name: str) -> None:
@@ -331,9 +305,9 @@ def prepare(options: argparse.Namespace) -> str:
     if postgres:
         run_name, params = _postgres(url)
         seed_name = f"{run_name}_seed_{tag.replace('.', '').replace('-', '_')}"[:63]
-        seeded = not options.reseed and _pg_exists(params, seed_name)
+        seeded = not options.reseed and pgdb.exists(params, seed_name)
         if not seeded:
-            _pg_recreate(params, seed_name)
+            pgdb.recreate_named(params, seed_name)
         os.environ["DATABASE_URL"] = url.rsplit("/", 1)[0] + "/" + seed_name
     else:
         seed_file, run_file = out / "seed.sqlite3", out / "run.sqlite3"
@@ -363,7 +337,7 @@ def prepare(options: argparse.Namespace) -> str:
 
     connections["default"].close()
     if postgres:
-        _pg_recreate(params, run_name, template=seed_name)
+        pgdb.recreate_named(params, run_name, template=seed_name)
         _point_django_at(run_name)
     else:
         if not seeded:

@@ -3,7 +3,7 @@ connected) and created empty, so every run starts from the same state.
 
 One place for what ``case_page``, ``api_load`` and ``import`` each did for themselves: connect
 to the server's ``postgres`` database with the URL's host, port and user, and recreate the
-URL's database. (``daily_db`` also copies from a template it keeps.)
+URL's database (``daily_db`` also from a template it keeps, and asks whether one exists).
 """
 
 from __future__ import annotations
@@ -27,9 +27,24 @@ def server_params(url: str) -> dict[str, Any]:
 
 def recreate(url: str) -> None:
     """Drop the database ``url`` names (with any sessions on it) and create it empty."""
+    recreate_named(server_params(url), urlparse(url).path.lstrip("/"))
+
+
+def recreate_named(params: dict[str, Any], name: str, template: str | None = None) -> None:
+    """Drop database ``name`` on the server of ``params`` and create it, empty or as a copy
+    of ``template``."""
     import psycopg
 
-    name = urlparse(url).path.lstrip("/")
-    with psycopg.connect(**server_params(url)) as conn:
+    with psycopg.connect(**params) as conn:
         conn.execute(f'drop database if exists "{name}" with (force)')
-        conn.execute(f'create database "{name}"')
+        source = f' template "{template}"' if template else ""
+        conn.execute(f'create database "{name}"{source}')
+
+
+def exists(params: dict[str, Any], name: str) -> bool:
+    """Whether the server of ``params`` has a database ``name``."""
+    import psycopg
+
+    with psycopg.connect(**params) as conn:
+        found = conn.execute("select 1 from pg_database where datname = %s", [name]).fetchone()
+        return found is not None
