@@ -287,7 +287,13 @@ class _KeepShard:
             (item.nodeid, "pure" if item.get_closest_marker("pure") else connection.vendor)
             for item in items
         ]
-        chosen = shard_files(kinds, self.n, load_weights(), load_heads())
+        # the files of the tests on the process's Spark session: one shard, one JVM
+        spark = {
+            item.nodeid.split("::", 1)[0]
+            for item in items
+            if "spark" in getattr(item, "fixturenames", ())
+        }
+        chosen = shard_files(kinds, self.n, load_weights(), load_heads(), together=[spark])
         keep = {name for name, shard in chosen.items() if shard == self.k - 1}
         dropped = [item for item in items if item.nodeid.split("::", 1)[0] not in keep]
         if dropped:

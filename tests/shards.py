@@ -10,7 +10,10 @@ weight). A file the record does not know weighs the median of its pass, so a new
 somewhere sensible and the split degrades gently until the weights are recorded again.
 
 Why files and not tests: a module's tests share module-scoped books (``tests/sharing.py``),
-built once per process, so a module stays in one shard.
+built once per process, so a module stays in one shard. For the same reason files can be kept
+*together*: the tests that use the process's Spark session (the session-scoped ``spark``
+fixture: a JVM of ~18 CPU-s that no job's figure shows, since PySpark never reaps it) are
+dealt to one shard as one unit, so a pass starts one JVM, not one per shard that has some.
 
 The split is a pure function of the selected files and the weights: every shard process of a
 pass sees the same collection and the same ``-m`` selection, so they all compute the same split,
@@ -88,12 +91,25 @@ def shard_files(
     shards: int,
     weights: Mapping[str, Mapping[str, float]],
     heads: Mapping[str, float] | None = None,
+    together: Iterable[Iterable[str]] = (),
 ) -> dict[str, int]:
     """The shard of every file of ``tests`` — (node id, kind) pairs of the selected tests.
-    ``heads`` gives shard 0 a head start when all the tests are of one kind that has one."""
+    ``heads`` gives shard 0 the head start of each kind present that has one (the SQLite
+    pass's first job lints and type-checks first). Each group of files in ``together`` is
+    dealt as one unit, its weight the sum of its files', and they all land in its shard."""
     kinds: dict[str, set[str]] = {}
     for nodeid, kind in tests:
         kinds.setdefault(nodeid.split("::", 1)[0], set()).add(kind)
     present = {kind for found in kinds.values() for kind in found}
-    head = (heads or {}).get(next(iter(present)), 0.0) if len(present) == 1 else 0.0
-    return split(file_weights(kinds, weights), shards, head)
+    head = sum((heads or {}).get(kind, 0.0) for kind in present)
+    per_file = file_weights(kinds, weights)
+    unit_of = {name: name for name in per_file}
+    for group in together:
+        members = sorted(set(group) & set(per_file))
+        for name in members:
+            unit_of[name] = members[0] if members else name
+    units: dict[str, float] = {}
+    for name, weight in per_file.items():
+        units[unit_of[name]] = units.get(unit_of[name], 0.0) + weight
+    dealt = split(units, shards, head)
+    return {name: dealt[unit_of[name]] for name in per_file}

@@ -2,8 +2,8 @@
 
 ``tests/conftest.py`` marks every collected test ``db`` (it touches the Django database) or
 ``pure``; ``.ci/run`` selects with ``-m`` expressions it declares as ``SELECT_*`` variables.
-These tests hold the selections to the rule in ``.ci/run``: every database test runs on SQLite
-and on PostgreSQL (a browser test on SQLite only), every pure test runs exactly once. They
+These tests hold the selections to the rule in ``.ci/run``: every test runs on SQLite, every
+database test again on PostgreSQL (but a browser test), so every pure test runs exactly once. They
 check the whole collection of the run they are in (the markers are kept before ``-m`` deselects
 anything), so in CI, which collects the whole suite, no test can fall between the selections.
 """
@@ -44,31 +44,23 @@ def test_every_collected_test_is_either_db_or_pure(collected: dict[str, frozense
     assert (both, neither) == ([], [])
 
 
-def test_ci_declares_the_database_and_the_pure_selections() -> None:
-    names = selections()
-    assert {"DB", "DB_PG"} <= set(names)
-    assert [name for name in names if name.startswith("PURE")], names
+def test_ci_declares_the_two_passes() -> None:
+    assert set(selections()) == {"SQLITE", "DB_PG"}
 
 
-def test_every_database_test_runs_on_both_databases_and_every_pure_test_once(
+def test_every_test_runs_on_sqlite_and_every_database_test_on_postgresql_too(
     collected: dict[str, frozenset[str]],
 ) -> None:
     names = selections()
-    pure_selections = [names[name] for name in names if name.startswith("PURE")]
     wrong: list[str] = []
     for node, marks in collected.items():
-        if "db" in marks and not selected(names["DB"], marks):
-            wrong.append(f"{node}: a database test the SQLite pass does not select")
+        if not selected(names["SQLITE"], marks):
+            wrong.append(f"{node}: a test the SQLite pass does not select")
         on_postgres = selected(names["DB_PG"], marks)
         if "db" in marks and on_postgres == ("browser" in marks):
             wrong.append(f"{node}: on PostgreSQL unless it drives a browser, got {on_postgres}")
         if "pure" in marks and on_postgres:
-            wrong.append(f"{node}: a pure test selected by the PostgreSQL pass")
-        runs = sum(selected(expression, marks) for expression in pure_selections)
-        if "pure" in marks and (runs != 1 or selected(names["DB"], marks)):
-            wrong.append(f"{node}: a pure test selected {runs} times by the pure selections")
-        if "db" in marks and runs:
-            wrong.append(f"{node}: a database test selected by a pure selection too")
+            wrong.append(f"{node}: a pure test selected by the PostgreSQL pass (it runs twice)")
     assert wrong == []
 
 
@@ -123,7 +115,7 @@ def shard_counts() -> dict[str, int]:
     return {name: int(count) for name, count in found}
 
 
-@pytest.mark.parametrize(("selection", "kind"), [("DB", "sqlite"), ("DB_PG", "postgresql")])
+@pytest.mark.parametrize(("selection", "kind"), [("SQLITE", "sqlite"), ("DB_PG", "postgresql")])
 def test_each_pass_splits_by_file_into_shards_that_cover_it_once(
     collected: dict[str, frozenset[str]], selection: str, kind: str
 ) -> None:
@@ -131,9 +123,13 @@ def test_each_pass_splits_by_file_into_shards_that_cover_it_once(
     pass lands in exactly one shard (its module-scoped books are built once), and no shard is
     empty. The recorded weights make the shards about equal."""
     counts = shard_counts()
-    assert set(counts) == {"SQLITE", "POSTGRESQL", "PURE"}, counts
+    assert set(counts) == {"SQLITE", "POSTGRESQL"}, counts
     expression = selections()[selection]
-    tests = [(node, kind) for node, marks in collected.items() if selected(expression, marks)]
+    tests = [
+        (node, "pure" if "pure" in marks else kind)
+        for node, marks in collected.items()
+        if selected(expression, marks)
+    ]
     if len(tests) < 100:
         pytest.skip("a partial collection: the split is checked when the whole suite is collected")
     shards = counts[kind.upper()]
@@ -156,6 +152,27 @@ def test_the_split_deals_heaviest_first_to_the_lightest_shard() -> None:
     assert ahead == {"a.py": 1, "b.py": 1, "c.py": 0, "d.py": 1, "e.py": 0}
     with pytest.raises(ValueError, match="at least 1"):
         split(weights, 0)
+
+
+def test_files_kept_together_land_in_one_shard_and_weigh_as_one_unit() -> None:
+    """The tests on the process's Spark session (one JVM a process) are dealt together."""
+    recorded = {"sqlite": {"a.py": 6.0, "b.py": 5.0, "c.py": 4.0}, "pure": {"s.py": 3.0}}
+    tests = [
+        ("a.py::t", "sqlite"),
+        ("b.py::t", "sqlite"),
+        ("c.py::t", "sqlite"),
+        ("s.py::t", "pure"),
+    ]
+    apart = shard_files(tests, 2, recorded)
+    assert apart["c.py"] != apart["s.py"]  # dealt alone, the two light files part
+    together = shard_files(tests, 2, recorded, together=[{"c.py", "s.py", "gone.py"}])
+    assert together["c.py"] == together["s.py"]
+    assert set(together) == {"a.py", "b.py", "c.py", "s.py"}  # a file not collected is not dealt
+    # the unit weighs 7: heaviest first it goes to shard 0, then a (6) and b (5) to shard 1
+    assert together == {"c.py": 0, "s.py": 0, "a.py": 1, "b.py": 1}
+    # a head start counts for each kind present that has one
+    ahead = shard_files(tests, 2, recorded, heads={"sqlite": 7.0}, together=[{"c.py", "s.py"}])
+    assert ahead["c.py"] == ahead["s.py"] == 1 and ahead["a.py"] == 0
 
 
 def test_no_shard_is_heavier_than_the_ideal_by_more_than_one_file() -> None:
