@@ -107,7 +107,7 @@ def shard_files(
     for group in together:
         members = sorted(set(group) & set(per_file))
         for name in members:
-            unit_of[name] = members[0] if members else name
+            unit_of[name] = members[0]
     units: dict[str, float] = {}
     for name, weight in per_file.items():
         units[unit_of[name]] = units.get(unit_of[name], 0.0) + weight
