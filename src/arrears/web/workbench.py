@@ -467,9 +467,13 @@ def _case_page(request: HttpRequest, case_id: int, day: date) -> HttpResponse:
     }
     status = 200
     preview: dict[str, Any] | None = None
+    # whether a service may have written: a refused form or an unknown action wrote nothing,
+    # so the page lists what was read above instead of reading it all again
+    acted = False
     if request.method == "POST":
         action = request.POST.get("action", "")
         if action in _BUTTONS:
+            acted = True
             try:
                 done = _press(action, request, case)
             except concessions.Refusal as error:
@@ -487,6 +491,7 @@ def _case_page(request: HttpRequest, case_id: int, day: date) -> HttpResponse:
             # A plan is only saved by its Propose button; anything else previews it.
             previewing = action == "plan" and request.POST.get("plan-submit") != "propose"
             if bound.is_valid():
+                acted = True
                 try:
                     if previewing:
                         assert isinstance(bound, concessions.PlanForm)
@@ -504,6 +509,7 @@ def _case_page(request: HttpRequest, case_id: int, day: date) -> HttpResponse:
             status = 200 if preview is not None else 400
             if status == 400 and _partial(request, action):
                 return _refused_form(request, case, action, bound)
+    if acted:
         # what the page lists is read again after an action, whatever it did
         context = _case_context(case, day, phones)
     else:
