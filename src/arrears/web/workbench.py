@@ -44,6 +44,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from arrears import errorcodes, formfields
+from arrears.collections import concessions as service_concessions
 from arrears.collections import holds, services
 from arrears.collections.models import Case, Collector, ContactAttempt, Hold, WorkItem
 from arrears.collections.services import CollectionsError
@@ -761,6 +762,9 @@ def _case_context(
     def value(kind: str, text: str) -> str:
         return label(_EVENT_VALUES[kind], text) if kind in _EVENT_VALUES else text
 
+    # who may approve each waiting request: the borrower's candidates and the limits once
+    reads = service_concessions.ApproverReads()
+
     return {
         "case": case,
         "day": day,
@@ -849,13 +853,13 @@ def _case_context(
         ],
         # concessions of every loan of the borrower, newest first
         "waivers": [
-            concessions.waiver_row(waiver)
+            concessions.waiver_row(waiver, reads)
             for waiver in Waiver.objects.filter(loan__borrower_id=case.borrower_id)
             .select_related("loan", "requested_by")
             .order_by("-created_at", "-id")[:CASE_LIST_LIMIT]
         ],
         "plans": [
-            concessions.plan_row(plan)
+            concessions.plan_row(plan, reads)
             for plan in RepaymentPlan.objects.filter(loan__borrower_id=case.borrower_id)
             .select_related("loan", "proposed_by")
             .prefetch_related(
