@@ -281,6 +281,26 @@ def test_the_json_endpoints_mirror_the_page(book: Book, client: Client):
     assert client.get(other, **auth).status_code == 404
 
 
+#: What the plan page may cost: the session, the borrower and the loan, its rows read once
+#: (``plans.with_history``), the open-request checks and the requests listed. Every option's
+#: preview replays the loan three times, and each replay read the rows again: 93 with six
+#: options before.
+PLAN_PAGE_QUERIES = 15
+
+
+def test_the_plan_page_reads_the_loan_once_for_every_option(
+    book: Book, client: Client, django_assert_max_num_queries: Any
+):
+    book.sign_in(client)
+    with django_assert_max_num_queries(PLAN_PAGE_QUERIES):
+        page = client.get(_page(book)).content.decode()
+    shown = page.split('<table id="options">')[1].split("</table>")[0]
+    assert shown.count('<th scope="row">') == plans.limits().max_instalments
+    refused = {"action": "plan", "instalments": "99", "first_on": str(book.today)}
+    with django_assert_max_num_queries(PLAN_PAGE_QUERIES):
+        assert client.post(_page(book), refused).status_code == 400
+
+
 def test_the_page_speaks_chinese(book: Book):
     client = Client(HTTP_ACCEPT_LANGUAGE="zh-hans")
     book.sign_in(client)

@@ -17,7 +17,9 @@ from typing import Any
 import pytest
 from django import forms
 from django.contrib.auth.models import User
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 from hypothesis import given
 from hypothesis import strategies as st
@@ -164,6 +166,32 @@ def test_a_collector_cannot_approve_her_own_waiver_on_the_case_page(book: Book) 
     assert "双人复核：ann 是申请人" in page and "Refused" not in page
     waiver.refresh_from_db()
     assert (waiver.status, waiver.approvals) == ("requested", [])
+
+
+def _queries(client: Client, path: str) -> int:
+    with CaptureQueriesContext(connection) as seen:
+        assert client.get(path).status_code == 200
+    return len(seen)
+
+
+def test_each_waiting_request_costs_a_page_one_query(book: Book) -> None:
+    """Who may approve a waiting request — the borrower's case, who sees it, the role limits —
+    is read once for the page listing it (``ApproverReads``); only the request's running total
+    is its own. The case page and the approvals page read them again for every row before
+    (five queries a row)."""
+    ann, lead, case = book.client("ann"), book.client("lead"), book.cases[0]
+    assert _post_waiver(ann, case, amount="1.00").status_code == 302
+    one = {path: _queries(lead, path) for path in (_url(case), "/approvals/")}
+    for client, amount in ((ann, "2.00"), (lead, "3.00")):
+        assert _post_waiver(client, case, amount=amount).status_code == 302
+    lines, _rows = _plan_lines(book, case)
+    assert _post_plan(ann, case, "propose", lines).status_code == 302
+    assert Waiver.objects.filter(status="requested").count() == 3
+    assert RepaymentPlan.objects.filter(status="requested").count() == 1
+    four = {path: _queries(lead, path) for path in (_url(case), "/approvals/")}
+    # three running totals, plus what the first plan brings: its instalments and the plan
+    # limits (sixteen more on each page before)
+    assert {path: four[path] - one[path] for path in one} == {_url(case): 5, "/approvals/": 5}
 
 
 def test_a_lead_over_their_limit_is_refused_on_the_approvals_page(

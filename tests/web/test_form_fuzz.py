@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.db import connection
 from django.db.models import Model
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
@@ -58,8 +59,6 @@ PG_SHARE = 4
 
 
 def examples() -> int:
-    from django.db import connection
-
     return max(1, EXAMPLES // PG_SHARE) if connection.vendor == "postgresql" else EXAMPLES
 
 
@@ -574,7 +573,16 @@ def _client(user: Any) -> Client:
 
 
 def _counts(tables: tuple[type[Model], ...]) -> dict[str, int]:
-    return {table.__name__: table.objects.count() for table in tables}
+    """Each table's row count, read in one query (a refused post is checked against the
+    counts before it: five tables for a case form, twice an example, on every example)."""
+    if not tables:
+        return {}
+    quote = connection.ops.quote_name
+    columns = ", ".join(f"(SELECT COUNT(*) FROM {quote(t._meta.db_table)})" for t in tables)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {columns}")
+        row = cursor.fetchone()
+    return {table.__name__: int(n) for table, n in zip(tables, row, strict=True)}
 
 
 def _fuzz(world: World, form: Form, role: str) -> None:

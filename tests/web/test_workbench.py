@@ -416,10 +416,14 @@ def test_the_case_page_makes_a_bounded_number_of_queries(
     book: Book, django_assert_max_num_queries: Any
 ) -> None:
     """The page collectors live on reads each thing once (issue 12), and a longer history —
-    contacts, a promise, a hold that is over — means longer lists, not more queries."""
+    contacts, a promise, a hold that is over — means longer lists, not more queries. A refused
+    form wrote nothing, so the page it comes back on is read once too."""
     ann, case = book.client("ann"), book.cases[0]
     with django_assert_max_num_queries(CASE_PAGE_QUERIES):
         assert ann.get(_url(case)).status_code == 200
+    refused = {"action": "promise", "promise-amount": "1e30", "promise-due_date": "x"}
+    with django_assert_max_num_queries(CASE_PAGE_QUERIES):
+        assert ann.post(_url(case), refused).status_code == 400
     for outcome in ("no_answer", "no_answer", "rpc"):
         assert _post_contact(ann, case, outcome=outcome).status_code == 302
     promise = {"action": "promise", "promise-amount": "10.00"}

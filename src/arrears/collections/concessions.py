@@ -201,10 +201,20 @@ def _candidates(item: Waiver | RepaymentPlan) -> list[Collector]:
     ``collections.selectors.visible_cases``): the supervisors of the team working the
     borrower's case and the case's own collector; without a case, the maker's team's
     supervisors."""
-    case = (
-        Case.objects.filter(borrower_id=item.loan.borrower_id, closed_on__isnull=True).first()
-        or Case.objects.filter(borrower_id=item.loan.borrower_id).order_by("-opened_on").first()
+    return _seeing(_case_of(item.loan.borrower_id), item)
+
+
+def _case_of(borrower_id: int) -> Case | None:
+    """The borrower's open case, else their latest one (``None`` without a case)."""
+    return (
+        Case.objects.filter(borrower_id=borrower_id, closed_on__isnull=True).first()
+        or Case.objects.filter(borrower_id=borrower_id).order_by("-opened_on").first()
     )
+
+
+def _seeing(case: Case | None, item: Waiver | RepaymentPlan) -> list[Collector]:
+    """:func:`_candidates` given the borrower's case (``item``'s maker only counts without
+    one)."""
     supervisors = Q(role__in=(Collector.Role.TEAM_LEAD, Collector.Role.MANAGER))
     if case is not None and case.collector_id is not None:
         assert case.collector is not None
@@ -217,18 +227,50 @@ def _candidates(item: Waiver | RepaymentPlan) -> list[Collector]:
     return list(Collector.objects.filter(who).select_related("user").order_by("user__username"))
 
 
+class ApproverReads:
+    """What :func:`who_may_approve` reads that many rows of one page share, read once for the
+    page: each kind's limits, each borrower's case and the candidates who see it (without a
+    case, the maker's team's). A page listing a borrower's requests read them for every row
+    (five queries a row). Only for one page's reads: nothing is written in between."""
+
+    def __init__(self) -> None:
+        self._tables: dict[str, dict[str, int]] = {}
+        self._cases: dict[int, Case | None] = {}
+        self._candidates: dict[tuple[str, int], list[Collector]] = {}
+
+    def table(self, kind: str) -> dict[str, int]:
+        if kind not in self._tables:
+            self._tables[kind] = approvals.limits(kind)
+        return self._tables[kind]
+
+    def candidates(self, item: Waiver | RepaymentPlan) -> list[Collector]:
+        borrower = item.loan.borrower_id
+        if borrower not in self._cases:
+            self._cases[borrower] = _case_of(borrower)
+        case = self._cases[borrower]
+        key = ("borrower", borrower) if case is not None else ("maker", _maker(item).pk)
+        if key not in self._candidates:
+            self._candidates[key] = _seeing(case, item)
+        return self._candidates[key]
+
+
 def who_may_approve(
-    item: Waiver | RepaymentPlan, table: dict[str, int] | None = None
+    item: Waiver | RepaymentPlan,
+    table: dict[str, int] | None = None,
+    reads: ApproverReads | None = None,
 ) -> approvals.Approvers:
     """Who may approve ``item`` now (the maker never), with the running total it weighs; when
-    nobody can, the role (and limit) it needs or, above every limit, the highest one."""
+    nobody can, the role (and limit) it needs or, above every limit, the highest one.
+    ``reads``: the page's shared reads (:class:`ApproverReads`), when it lists several."""
     kind, _model, _field = _kind(item)
+    if table is None:
+        table = approvals.limits(kind) if reads is None else reads.table(kind)
     return approvals.approvers(
         exposure(item),
         _maker(item),
         item.approvals,
-        _candidates(item),
-        approvals.limits(kind) if table is None else table,
+        _candidates(item) if reads is None else reads.candidates(item),
+        table,
     )
 
 

@@ -153,6 +153,9 @@ def request_row(item: plans.Request, currency: str) -> dict[str, Any]:
 
 
 def page_context(borrower: Borrower, loan: Loan) -> dict[str, Any]:
+    # read after any request the page made: the options, the open request and the statement
+    # replay the loan some twenty times from the same rows
+    plans.with_history(loan)
     today = selectors.today()
     lim = plans.limits()
     refused = plans.open_request(borrower, loan, today)

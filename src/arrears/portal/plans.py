@@ -33,6 +33,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
+from django.db.models import Prefetch, prefetch_related_objects
 
 from arrears import errorcodes
 from arrears.collections import concessions, services
@@ -199,6 +200,24 @@ class Option:
     def extra_cost(self) -> int:
         """What clearing the loan under this plan costs beyond paying it all off today."""
         return self.preview.plan_cost - self.payoff_now
+
+
+def with_history(loan: Loan) -> Loan:
+    """``loan`` with its ledger rows read once — instalments, payments, waivers, plans with
+    their instalments, as the daily run's ``ledger.selectors.portfolio_entries`` reads them —
+    for a page that replays it many times: every option's preview replays the loan three times
+    (now, without and with the plan), and each replay read the rows again (five queries a
+    replay, over a hundred for the plan page). The kernel's readers take the rows through
+    ``.all()`` and sort them themselves, so the replays are the same. Only for reading: rows
+    written after this are not in the caches."""
+    prefetch_related_objects(
+        [loan],
+        "instalments",
+        "payments",
+        "waivers",
+        Prefetch("plans", queryset=RepaymentPlan.objects.prefetch_related("instalments")),
+    )
+    return loan
 
 
 def options(loan: Loan, today: date) -> list[Option]:

@@ -479,20 +479,23 @@ def approval_note(need: Approvers) -> str:
     return text
 
 
-def _who_may_approve(item: Waiver | RepaymentPlan) -> dict[str, Any]:
+def _who_may_approve(
+    item: Waiver | RepaymentPlan, reads: service.ApproverReads | None
+) -> dict[str, Any]:
     """The row's approval fields: who may approve it now (names for the *Approve* button) and
     the sentence saying so; nothing for a request no longer waiting."""
     if item.status != Approval.REQUESTED:
         return {"approver_names": [], "approval_note": ""}
-    need = service.who_may_approve(item)
+    need = service.who_may_approve(item, reads=reads)
     return {
         "approver_names": [user for user, _role in need.users],
         "approval_note": approval_note(need),
     }
 
 
-def waiver_row(waiver: Waiver) -> dict[str, Any]:
-    """A waiver as the pages show it: labels in the reader's language, free text masked."""
+def waiver_row(waiver: Waiver, reads: service.ApproverReads | None = None) -> dict[str, Any]:
+    """A waiver as the pages show it: labels in the reader's language, free text masked.
+    ``reads``: what a page listing several rows reads once for all of them."""
     return {
         "kind": "waiver",
         "pk": waiver.pk,
@@ -509,15 +512,16 @@ def waiver_row(waiver: Waiver) -> dict[str, Any]:
         "requested": waiver.status == Approval.REQUESTED,
         "maker": _username(waiver.requested_by),
         "approvals": _approvals(waiver.approvals),
-        **_who_may_approve(waiver),
+        **_who_may_approve(waiver, reads),
         "reversed_on": waiver.reversed_on,
         "reversal_reason": mask_text(waiver.reversal_reason),
         "note": mask_text(waiver.note),
     }
 
 
-def plan_row(plan: RepaymentPlan) -> dict[str, Any]:
-    """A repayment plan as the pages show it (its instalments prefetched by the caller)."""
+def plan_row(plan: RepaymentPlan, reads: service.ApproverReads | None = None) -> dict[str, Any]:
+    """A repayment plan as the pages show it (its instalments prefetched by the caller);
+    ``reads`` as for :func:`waiver_row`."""
     instalments = [
         {"due_date": i.due_date, "amount_minor": i.amount_minor} for i in plan.instalments.all()
     ]
@@ -540,7 +544,7 @@ def plan_row(plan: RepaymentPlan) -> dict[str, Any]:
         "requested": plan.status == Approval.REQUESTED,
         "maker": _username(plan.proposed_by),
         "approvals": _approvals(plan.approvals),
-        **_who_may_approve(plan),
+        **_who_may_approve(plan, reads),
         "note": mask_text(plan.note),
     }
 
@@ -643,10 +647,11 @@ def _approvals_context(
     requested_waivers = waivers.filter(status=Approval.REQUESTED).order_by("created_at", "id")
     requested_plans = plans.filter(status=Approval.REQUESTED).order_by("created_at", "id")
     approved = waivers.filter(status=Approval.APPROVED).order_by("-effective_on", "-id")
+    reads = service.ApproverReads()
     lists = {
-        "waivers": [waiver_row(w) for w in requested_waivers[:APPROVALS_LIMIT]],
-        "plans": [plan_row(p) for p in requested_plans[:APPROVALS_LIMIT]],
-        "approved": [waiver_row(w) for w in approved[:APPROVALS_LIMIT]],
+        "waivers": [waiver_row(w, reads) for w in requested_waivers[:APPROVALS_LIMIT]],
+        "plans": [plan_row(p, reads) for p in requested_plans[:APPROVALS_LIMIT]],
+        "approved": [waiver_row(w, reads) for w in approved[:APPROVALS_LIMIT]],
     }
     borrowers = {row["borrower_id"] for rows in lists.values() for row in rows}
     cases = selectors.case_of_borrowers(user, borrowers)

@@ -44,6 +44,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from arrears import errorcodes, formfields
+from arrears.collections import concessions as service_concessions
 from arrears.collections import holds, services
 from arrears.collections.models import Case, Collector, ContactAttempt, Hold, WorkItem
 from arrears.collections.services import CollectionsError
@@ -467,9 +468,13 @@ def _case_page(request: HttpRequest, case_id: int, day: date) -> HttpResponse:
     }
     status = 200
     preview: dict[str, Any] | None = None
+    # whether a service may have written: a refused form or an unknown action wrote nothing,
+    # so the page lists what was read above instead of reading it all again
+    acted = False
     if request.method == "POST":
         action = request.POST.get("action", "")
         if action in _BUTTONS:
+            acted = True
             try:
                 done = _press(action, request, case)
             except concessions.Refusal as error:
@@ -487,6 +492,7 @@ def _case_page(request: HttpRequest, case_id: int, day: date) -> HttpResponse:
             # A plan is only saved by its Propose button; anything else previews it.
             previewing = action == "plan" and request.POST.get("plan-submit") != "propose"
             if bound.is_valid():
+                acted = True
                 try:
                     if previewing:
                         assert isinstance(bound, concessions.PlanForm)
@@ -504,6 +510,7 @@ def _case_page(request: HttpRequest, case_id: int, day: date) -> HttpResponse:
             status = 200 if preview is not None else 400
             if status == 400 and _partial(request, action):
                 return _refused_form(request, case, action, bound)
+    if acted:
         # what the page lists is read again after an action, whatever it did
         context = _case_context(case, day, phones)
     else:
@@ -755,6 +762,9 @@ def _case_context(
     def value(kind: str, text: str) -> str:
         return label(_EVENT_VALUES[kind], text) if kind in _EVENT_VALUES else text
 
+    # who may approve each waiting request: the borrower's candidates and the limits once
+    reads = service_concessions.ApproverReads()
+
     return {
         "case": case,
         "day": day,
@@ -843,13 +853,13 @@ def _case_context(
         ],
         # concessions of every loan of the borrower, newest first
         "waivers": [
-            concessions.waiver_row(waiver)
+            concessions.waiver_row(waiver, reads)
             for waiver in Waiver.objects.filter(loan__borrower_id=case.borrower_id)
             .select_related("loan", "requested_by")
             .order_by("-created_at", "-id")[:CASE_LIST_LIMIT]
         ],
         "plans": [
-            concessions.plan_row(plan)
+            concessions.plan_row(plan, reads)
             for plan in RepaymentPlan.objects.filter(loan__borrower_id=case.borrower_id)
             .select_related("loan", "proposed_by")
             .prefetch_related(
