@@ -5,13 +5,16 @@ against the rows a statement holds."""
 from __future__ import annotations
 
 from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
 
 import polars as pl
 import pytest
 from django.db import transaction
 
 from arrears.ledger import models, services
-from arrears.ledger.importers import writing
+from arrears.ledger.importers import import_file, writing
+from tests.ledger.test_import import loan_row, valid_ric, write_csv
 
 pytestmark = pytest.mark.django_db
 
@@ -83,3 +86,43 @@ def test_a_frame_of_instalments_is_written_with_its_dates_as_django_reads_them()
         )
     )  # fmt: skip
     assert stored == frame.rows()
+
+
+def test_imported_rows_take_fresh_ids_and_later_rows_come_after_them(
+    tmp_path: Path, shared_import_product: int
+) -> None:
+    """The ids an import reserves are never ones used before (a deleted row's id stays
+    unused, as ``AUTOINCREMENT`` and a sequence keep it), and a row created after the import
+    gets an id after every id it wrote (the counter moved past them)."""
+    gone = services.create_borrower(ref="GONE", name="G", id_type="other", national_id="E9")
+    gone_id = gone.pk
+    gone.delete()
+    path = write_csv(
+        tmp_path / "loans.csv",
+        [
+            loan_row(1),
+            loan_row(2),
+            loan_row(3, borrower_ref="B1", borrower_name="借款人1", national_id=valid_ric(1)),
+        ],
+    )
+    import_file("loans", path)
+    borrowers = dict(models.Borrower.objects.values_list("ref", "id"))
+    assert set(borrowers) == {"B1", "B2"}
+    assert min(borrowers.values()) > gone_id
+    loans = models.Loan.objects.order_by("ref")
+    assert [(loan.ref, loan.borrower.ref) for loan in loans] == [
+        ("L1", "B1"), ("L2", "B2"), ("L3", "B1")
+    ]  # fmt: skip
+    assert {i.loan_id for i in models.Instalment.objects.all()} == {loan.pk for loan in loans}
+    assert sorted(models.Phone.objects.values_list("borrower__ref", "number")) == [
+        ("B1", "+8613812340001"), ("B1", "+8613812340003"), ("B2", "+8613812340002")
+    ]  # fmt: skip
+    later = services.create_borrower(ref="LATER", name="L", id_type="other", national_id="E8")
+    assert later.pk > max(borrowers.values())
+    loan_ids = [loan.pk for loan in loans]
+    later_loan = services.create_loan(
+        ref="LATER", borrower=later, product=models.Product.objects.get(pk=shared_import_product),
+        currency="CNY", principal_minor=100_000, rate_value=Decimal("0.0005"),
+        rate_basis="daily", term=3, method="equal-instalment", start_date=date(2026, 1, 15),
+    )  # fmt: skip
+    assert later_loan.pk > max(loan_ids)

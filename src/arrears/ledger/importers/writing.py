@@ -51,14 +51,17 @@ def write_loans(plan: LoanPlan) -> int:
     whose blank contact details it filled in."""
     ops = connection.ops
     now = ops.adapt_datetimefield_value(timezone.now())
+    # the new borrowers' ids reserved up front (as the loans' below): the phones and loans
+    # point at them without a lookup of every borrower just written
+    new_ids = _reserve_ids(models.Borrower, len(plan.borrowers)).tolist()
     _insert_rows(
         models.Borrower,
-        ("ref", "name", "id_type", "national_id", "time_zone", "locale", "email",
+        ("id", "ref", "name", "id_type", "national_id", "time_zone", "locale", "email",
          "postal_address", "created_at"),
         (
-            (b.ref, b.name, b.id_type, b.national_id, b.time_zone, b.locale, b.email,
-             b.postal_address, now)
-            for b in plan.borrowers
+            (borrower_id, b.ref, b.name, b.id_type, b.national_id, b.time_zone, b.locale,
+             b.email, b.postal_address, now)
+            for borrower_id, b in zip(new_ids, plan.borrowers, strict=True)
         ),
     )  # fmt: skip
     filled = lookups.fetch(models.Borrower.objects.all(), "ref", plan.contacts)
@@ -68,9 +71,9 @@ def write_loans(plan: LoanPlan) -> int:
     models.Borrower.objects.bulk_update(
         filled, [attr for attr, _ in CONTACT_FIELDS], batch_size=BULK_BATCH
     )
-    borrower_ids = lookups.ids(
-        models.Borrower, [ref for ref, _ in plan.phones] + [row.borrower.ref for row in plan.loans]
-    )
+    borrower_ids = dict(zip((b.ref for b in plan.borrowers), new_ids, strict=True))
+    stored = {ref for ref, _ in plan.phones} | {row.borrower.ref for row in plan.loans}
+    borrower_ids.update(lookups.ids(models.Borrower, stored.difference(borrower_ids)))
     _insert_rows(
         models.Phone,
         ("borrower", "number", "kind", "source", "is_valid", "created_at"),
@@ -99,6 +102,7 @@ def write_loans(plan: LoanPlan) -> int:
                    row.method.value, row.day_count.value, days[row.start_date], now,
                    revision)  # fmt: skip
 
+    ids = _reserve_ids(models.Loan, len(plan.loans))
     if connection.vendor == "postgresql":
         # the loans' ids drawn from their sequence up front, the instalments written before
         # the loans: the instalments' revision trigger (per statement) then finds none of these
@@ -107,7 +111,6 @@ def write_loans(plan: LoanPlan) -> int:
         # deferred, so it is checked at commit as ever, when every loan is in (the block is
         # atomic for that: in autocommit the instalments' statement would be checked alone).
         with transaction.atomic():
-            ids = _reserve_ids(models.Loan, len(plan.loans))
             _insert_instalments(plan, ids)
             _insert_rows(
                 models.Loan,
@@ -121,21 +124,43 @@ def write_loans(plan: LoanPlan) -> int:
     # on SQLite the instalments below are written without their row trigger, so each new loan
     # is written at revision 1: the one bump its schedule's statement gives it on PostgreSQL
     revision = 1 if connection.in_atomic_block else 0
-    _insert_rows(models.Loan, loan_fields, loan_values(revision))
-    loan_ids = lookups.ids(models.Loan, [row.ref for row in plan.loans])
-    ids = np.array([loan_ids[row.ref] for row in plan.loans], dtype=np.int64)
+    _insert_rows(
+        models.Loan,
+        ("id", *loan_fields),
+        (
+            (loan_id, *values)
+            for loan_id, values in zip(ids.tolist(), loan_values(revision), strict=True)
+        ),
+    )
     with _revision_trigger_suspended(bool(revision)):
         _insert_instalments(plan, ids)
     return len(filled)
 
 
 def _reserve_ids(model: Any, count: int) -> np.ndarray:
-    """``count`` ids drawn from the sequence of ``model``'s primary key (PostgreSQL): the rows
-    can then be written with their ids, and rows pointing at them before them."""
+    """``count`` ids for new rows of ``model``: the rows can then be written with their ids,
+    and rows pointing at them without a lookup (or before them).
+
+    On PostgreSQL they are drawn from the primary key's sequence. On SQLite they are the ids
+    ``AUTOINCREMENT`` would give the next rows — one past the larger of the table's counter in
+    ``sqlite_sequence`` and its highest id, on — so the rows get the very ids they got when
+    they were looked up after the insert. Inside the import's transaction no other
+    connection can write meanwhile (SQLite has one writer; a stale read cannot upgrade to a
+    write), and an id taken anyway would fail the insert as a duplicate key: a file error,
+    nothing applied."""
     if not count:
         return np.zeros(0, dtype=np.int64)
     table = model._meta.db_table
     with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute(
+                "SELECT COALESCE(MAX(seq), 0) FROM sqlite_sequence WHERE name = %s", [table]
+            )
+            (counter,) = cursor.fetchone()
+            cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {connection.ops.quote_name(table)}")
+            (highest,) = cursor.fetchone()
+            first = max(counter, highest) + 1
+            return np.arange(first, first + count, dtype=np.int64)
         cursor.execute(
             "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
             [table, count],
