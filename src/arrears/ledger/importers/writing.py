@@ -270,13 +270,17 @@ def _insert_frame(table: str, columns: str, frame: pl.DataFrame) -> None:
 def _flat_values(frame: pl.DataFrame) -> list[Any]:
     """A frame of integers and dates as one list of its values, row after row (the dates in
     ISO form, as Django stores them on SQLite), without a tuple per row: one object array
-    filled a column at a time and flattened in C."""
+    filled a column at a time and flattened in C. A schedule's dates repeat (a book's loans
+    share a few hundred start dates): each distinct date is made text once and shared."""
     values = np.empty((frame.height, frame.width), dtype=object)
     for at, (name, dtype) in enumerate(frame.schema.items()):
         column = frame.get_column(name)
         if dtype == pl.Date:
-            column = column.dt.to_string("%Y-%m-%d")
-        values[:, at] = column.to_numpy().astype(object)  # Python ints and strs, not numpy's
+            distinct, where = np.unique(column.cast(pl.Int32).to_numpy(), return_inverse=True)
+            text = pl.Series(distinct).cast(pl.Date).dt.to_string("%Y-%m-%d").to_list()
+            values[:, at] = np.array(text, dtype=object)[where]
+        else:
+            values[:, at] = column.to_numpy().astype(object)  # Python ints, not numpy's
     return values.ravel().tolist()
 
 
