@@ -116,10 +116,15 @@ def mobile_ok(column: str) -> pl.Expr:
     )
 
 
+def mobile_prefix() -> str:
+    """What makes a number :func:`mobile_ok` accepted E.164: ``+`` and the default region's
+    country code (looked up once a chunk, not once a row)."""
+    return f"+{phonenumbers.country_code_for_region(validators.DEFAULT_PHONE_REGION)}"
+
+
 def mobile_e164(text: str) -> str:
     """A number :func:`mobile_ok` accepted, in E.164."""
-    region = validators.DEFAULT_PHONE_REGION
-    return f"+{phonenumbers.country_code_for_region(region)}{text}"
+    return mobile_prefix() + text
 
 
 def _ric_regions_ok(numbers: Sequence[str]) -> set[str]:
@@ -307,7 +312,8 @@ def loan_rows(frame: pl.DataFrame, first_row: int, errors: list[RowError]) -> li
 
     phones = _column(frame, "phone")
     mobile = checks.get_column("mobile").to_list()
-    values["phone"] = [mobile_e164(p) if ok else p for p, ok in zip(phones, mobile, strict=True)]
+    prefix = mobile_prefix()
+    values["phone"] = [prefix + p if ok else p for p, ok in zip(phones, mobile, strict=True)]
     slow = [i for i, ok in enumerate(mobile) if not ok]
     parsed_phones, refused = each_distinct(
         [phones[i] for i in slow], validators.normalise_phone, required=True

@@ -143,6 +143,7 @@ def validate_loans(table: Table, file: LoanFile | None = None) -> LoanPlan:
             product_errors[product.pk] = str(error)
 
     first_loan_row = file.first_loan_row
+    day_counts: dict[int, DayCount] = {}  # a product's default day count, made once
     candidates: list[tuple[parsers.Fields, LoanRow]] = []
     for f, item in parsed:
         ref = item["loan_ref"]
@@ -180,10 +181,14 @@ def validate_loans(table: Table, file: LoanFile | None = None) -> LoanPlan:
                 email=item["email"],
                 postal_address=item["postal_address"],
             )
-            _check_borrower(f, borrower, file, existing_borrowers, plan)
+            if borrower.ref in file.repeated_borrowers or borrower.ref in existing_borrowers:
+                _check_borrower(f, borrower, file, existing_borrowers, plan)
         if not f.ok or product is None or borrower is None:
             continue
-        row = _loan_row(f, item, borrower, product)
+        day_count = day_counts.get(product.pk)
+        if day_count is None:
+            day_count = day_counts[product.pk] = DayCount(product.day_count)
+        row = _loan_row(f, item, borrower, product, day_count)
         existing = existing_loans.get(ref)
         if existing is not None:
             differences = _loan_differences(row, existing)
@@ -221,7 +226,8 @@ def _check_borrower(
     plan: LoanPlan,
 ) -> None:
     """A borrower on several rows is one person: the rows (and the database) must agree,
-    except that a stored borrower's blank e-mail or postal address is filled in."""
+    except that a stored borrower's blank e-mail or postal address is filled in. (Nothing to
+    check for a borrower on one row and not stored: the caller skips the call then.)"""
     if not borrower.ref:
         return
     if borrower.ref in file.repeated_borrowers:
@@ -244,7 +250,11 @@ def _check_borrower(
 
 
 def _loan_row(
-    f: parsers.Fields, item: dict[str, Any], borrower: BorrowerRow, product: models.Product
+    f: parsers.Fields,
+    item: dict[str, Any],
+    borrower: BorrowerRow,
+    product: models.Product,
+    default_day_count: DayCount,
 ) -> LoanRow:
     return LoanRow(
         row=f.row,
@@ -259,7 +269,7 @@ def _loan_row(
         term=item["term"],
         method=item["method"],
         start_date=item["start_date"],
-        day_count=item["day_count"] or DayCount(product.day_count),
+        day_count=item["day_count"] or default_day_count,
     )
 
 

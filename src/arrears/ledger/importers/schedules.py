@@ -176,8 +176,10 @@ def _columns(
     rule = first.rounding
     method = first.method
     if method is ScheduleMethod.EQUAL_INSTALMENT:
+        # once per distinct amount (a book's amounts repeat: round sums), the same figures
+        distinct, inverse = np.unique(principal, return_inverse=True)
         try:
-            payment = np.array(level_payments(first, principal.tolist()), dtype=np.int64)
+            payment = np.array(level_payments(first, distinct.tolist()), dtype=np.int64)[inverse]
         except (ArrearsError, OverflowError):
             return None
     elif method is ScheduleMethod.EQUAL_PRINCIPAL:

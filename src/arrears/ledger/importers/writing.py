@@ -3,9 +3,9 @@
 Called inside the transaction :func:`~arrears.ledger.importers.pipeline.import_file` opens, so
 a file is applied whole or not at all. It trusts the plan (validation is done); what it does is
 write many rows with few statements: borrowers, phones, loans and instalments by ``COPY``
-(PostgreSQL) or ``executemany`` (SQLite) of values adapted once, without a model instance per
-row (``bulk_create`` compiled one per row and was a fifth of an import's time); payments the
-same way (half of a payments import was ``bulk_create``).
+(PostgreSQL) or statements of many rows each (SQLite) of values adapted once, without a model
+instance per row (``bulk_create`` compiled one per row and was a fifth of an import's time);
+payments the same way (half of a payments import was ``bulk_create``).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
-from itertools import islice
+from itertools import chain, islice
 from typing import Any
 
 import numpy as np
@@ -51,14 +51,17 @@ def write_loans(plan: LoanPlan) -> int:
     whose blank contact details it filled in."""
     ops = connection.ops
     now = ops.adapt_datetimefield_value(timezone.now())
+    # the new borrowers' ids reserved up front (as the loans' below): the phones and loans
+    # point at them without a lookup of every borrower just written
+    new_ids = _reserve_ids(models.Borrower, len(plan.borrowers)).tolist()
     _insert_rows(
         models.Borrower,
-        ("ref", "name", "id_type", "national_id", "time_zone", "locale", "email",
+        ("id", "ref", "name", "id_type", "national_id", "time_zone", "locale", "email",
          "postal_address", "created_at"),
         (
-            (b.ref, b.name, b.id_type, b.national_id, b.time_zone, b.locale, b.email,
-             b.postal_address, now)
-            for b in plan.borrowers
+            (borrower_id, b.ref, b.name, b.id_type, b.national_id, b.time_zone, b.locale,
+             b.email, b.postal_address, now)
+            for borrower_id, b in zip(new_ids, plan.borrowers, strict=True)
         ),
     )  # fmt: skip
     filled = lookups.fetch(models.Borrower.objects.all(), "ref", plan.contacts)
@@ -68,9 +71,9 @@ def write_loans(plan: LoanPlan) -> int:
     models.Borrower.objects.bulk_update(
         filled, [attr for attr, _ in CONTACT_FIELDS], batch_size=BULK_BATCH
     )
-    borrower_ids = lookups.ids(
-        models.Borrower, [ref for ref, _ in plan.phones] + [row.borrower.ref for row in plan.loans]
-    )
+    borrower_ids = dict(zip((b.ref for b in plan.borrowers), new_ids, strict=True))
+    stored = {ref for ref, _ in plan.phones} | {row.borrower.ref for row in plan.loans}
+    borrower_ids.update(lookups.ids(models.Borrower, stored.difference(borrower_ids)))
     _insert_rows(
         models.Phone,
         ("borrower", "number", "kind", "source", "is_valid", "created_at"),
@@ -99,6 +102,7 @@ def write_loans(plan: LoanPlan) -> int:
                    row.method.value, row.day_count.value, days[row.start_date], now,
                    revision)  # fmt: skip
 
+    ids = _reserve_ids(models.Loan, len(plan.loans))
     if connection.vendor == "postgresql":
         # the loans' ids drawn from their sequence up front, the instalments written before
         # the loans: the instalments' revision trigger (per statement) then finds none of these
@@ -107,7 +111,6 @@ def write_loans(plan: LoanPlan) -> int:
         # deferred, so it is checked at commit as ever, when every loan is in (the block is
         # atomic for that: in autocommit the instalments' statement would be checked alone).
         with transaction.atomic():
-            ids = _reserve_ids(models.Loan, len(plan.loans))
             _insert_instalments(plan, ids)
             _insert_rows(
                 models.Loan,
@@ -121,21 +124,43 @@ def write_loans(plan: LoanPlan) -> int:
     # on SQLite the instalments below are written without their row trigger, so each new loan
     # is written at revision 1: the one bump its schedule's statement gives it on PostgreSQL
     revision = 1 if connection.in_atomic_block else 0
-    _insert_rows(models.Loan, loan_fields, loan_values(revision))
-    loan_ids = lookups.ids(models.Loan, [row.ref for row in plan.loans])
-    ids = np.array([loan_ids[row.ref] for row in plan.loans], dtype=np.int64)
+    _insert_rows(
+        models.Loan,
+        ("id", *loan_fields),
+        (
+            (loan_id, *values)
+            for loan_id, values in zip(ids.tolist(), loan_values(revision), strict=True)
+        ),
+    )
     with _revision_trigger_suspended(bool(revision)):
         _insert_instalments(plan, ids)
     return len(filled)
 
 
 def _reserve_ids(model: Any, count: int) -> np.ndarray:
-    """``count`` ids drawn from the sequence of ``model``'s primary key (PostgreSQL): the rows
-    can then be written with their ids, and rows pointing at them before them."""
+    """``count`` ids for new rows of ``model``: the rows can then be written with their ids,
+    and rows pointing at them without a lookup (or before them).
+
+    On PostgreSQL they are drawn from the primary key's sequence. On SQLite they are the ids
+    ``AUTOINCREMENT`` would give the next rows — one past the larger of the table's counter in
+    ``sqlite_sequence`` and its highest id, on — so the rows get the very ids they got when
+    they were looked up after the insert. Inside the import's transaction no other
+    connection can write meanwhile (SQLite has one writer; a stale read cannot upgrade to a
+    write), and an id taken anyway would fail the insert as a duplicate key: a file error,
+    nothing applied."""
     if not count:
         return np.zeros(0, dtype=np.int64)
     table = model._meta.db_table
     with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute(
+                "SELECT COALESCE(MAX(seq), 0) FROM sqlite_sequence WHERE name = %s", [table]
+            )
+            (counter,) = cursor.fetchone()
+            cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {connection.ops.quote_name(table)}")
+            (highest,) = cursor.fetchone()
+            first = max(counter, highest) + 1
+            return np.arange(first, first + count, dtype=np.int64)
         cursor.execute(
             "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
             [table, count],
@@ -199,13 +224,13 @@ def _revision_trigger_suspended(suspend: bool, name: str = INSTALMENT_TRIGGER) -
 def _insert_rows(
     model: Any, fields: Sequence[str], rows: Iterable[tuple[Any, ...]] | pl.DataFrame
 ) -> None:
-    """Insert rows that need no model logic, fast: ``COPY`` on PostgreSQL, ``executemany``
-    elsewhere (SQLite runs in-process, so a statement per row costs no round trip).
+    """Insert rows that need no model logic, fast: ``COPY`` on PostgreSQL, statements of
+    many rows each elsewhere (:func:`_insert_values`).
 
     A 10 000-loan file has ~120 000 instalments; building and compiling a model instance for
     each made ``bulk_create`` most of an import's time. Values are adapted by the caller, or
     come as a frame of integers and dates (instalments), which PostgreSQL reads as CSV text
-    written by Polars and SQLite as rows with the dates in ISO form (as Django stores them).
+    written by Polars and SQLite as values with the dates in ISO form (as Django stores them).
     """
     quote = connection.ops.quote_name
     meta = model._meta
@@ -221,16 +246,14 @@ def _insert_rows(
                 for row in iterator:
                     copy.write_row(row)
             return
-        sql = f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(fields))})"
         while batch := list(islice(iterator, INSERT_BATCH)):
-            cursor.executemany(sql, batch)
+            _insert_values(cursor, table, columns, len(fields), list(chain.from_iterable(batch)))
 
 
 def _insert_frame(table: str, columns: str, frame: pl.DataFrame) -> None:
     """A frame's rows in one statement on PostgreSQL (one ``COPY`` fed a slice of CSV at a
     time: the revision trigger, per statement, fires once for the chunk) and in slices of
-    ``executemany`` on SQLite."""
-    dates = [name for name, dtype in frame.schema.items() if dtype == pl.Date]
+    multi-row statements on SQLite."""
     slices = range(0, frame.height, INSERT_BATCH * 10)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
@@ -239,11 +262,55 @@ def _insert_frame(table: str, columns: str, frame: pl.DataFrame) -> None:
                     part = frame.slice(start, INSERT_BATCH * 10)
                     copy.write(part.write_csv(include_header=False, date_format="%Y-%m-%d"))
             return
-        sql = f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * frame.width)})"
         for start in slices:
             part = frame.slice(start, INSERT_BATCH * 10)
-            part = part.with_columns(pl.col(dates).dt.to_string("%Y-%m-%d"))
-            cursor.executemany(sql, part.rows())
+            _insert_values(cursor, table, columns, frame.width, _flat_values(part))
+
+
+def _flat_values(frame: pl.DataFrame) -> list[Any]:
+    """A frame of integers and dates as one list of its values, row after row (the dates in
+    ISO form, as Django stores them on SQLite), without a tuple per row: one object array
+    filled a column at a time and flattened in C. A schedule's dates repeat (a book's loans
+    share a few hundred start dates): each distinct date is made text once and shared."""
+    values = np.empty((frame.height, frame.width), dtype=object)
+    for at, (name, dtype) in enumerate(frame.schema.items()):
+        column = frame.get_column(name)
+        if dtype == pl.Date:
+            distinct, where = np.unique(column.cast(pl.Int32).to_numpy(), return_inverse=True)
+            text = pl.Series(distinct).cast(pl.Date).dt.to_string("%Y-%m-%d").to_list()
+            values[:, at] = np.array(text, dtype=object)[where]
+        else:
+            values[:, at] = column.to_numpy().astype(object)  # Python ints, not numpy's
+    return values.ravel().tolist()
+
+
+def rows_per_statement(width: int) -> int:
+    """Rows of ``width`` values a multi-row SQLite ``INSERT`` holds: as many as its
+    bound-parameter limit allows (999, Django's figure for SQLite)."""
+    return max(1, (connection.features.max_query_params or 999) // width)
+
+
+def _insert_values(cursor: Any, table: str, columns: str, width: int, flat: list[Any]) -> None:
+    """SQLite: the rows of ``flat`` (``width`` values each, row after row) inserted by
+    statements of many rows each (``VALUES (…), (…), …``), as many as the bound-parameter
+    limit allows.
+
+    An ``executemany`` of one-row statements pays SQLite's per-statement work once a row (the
+    statement's journal, the ``AUTOINCREMENT`` counter read and written back, the bindings'
+    reset): for 1.2 million instalments that was two thirds of their insert time. The rows,
+    their order and their ids are the same (a multi-row ``VALUES`` inserts in its order)."""
+    per = rows_per_statement(width)
+    row = f"({', '.join(['%s'] * width)})"
+    step = per * width
+    whole = len(flat) // step * step
+    if whole:
+        sql = f"INSERT INTO {table} ({columns}) VALUES {', '.join([row] * per)}"
+        cursor.executemany(sql, (flat[at : at + step] for at in range(0, whole, step)))
+    if whole < len(flat):
+        rest = (len(flat) - whole) // width
+        cursor.execute(
+            f"INSERT INTO {table} ({columns}) VALUES {', '.join([row] * rest)}", flat[whole:]
+        )
 
 
 def _record(kind: str, table: Table, applied: int, skipped: int) -> ImportResult:
