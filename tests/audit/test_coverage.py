@@ -175,3 +175,28 @@ def test_each_entry_names_the_strategy_pack_and_version_in_force(settings) -> No
     first.refresh_from_db()
     second.refresh_from_db()
     assert (first.config["strategy"], second.config["strategy"]) == (None, expected)
+
+
+#: A SHA-256 hex digest with 18 decimal digits in a row (a resident ID's shape: the masking
+#: stars the middle of such a run) and an 11-digit mobile's shape; about one real digest in a
+#: hundred has such a run (it depends on the events' ids, so on what ran before).
+LOOKS_PERSONAL = "5e51806aeb1f0011" + "110101199003074512" + "ab13812345678cd" + "0" * 15
+
+
+def test_a_digest_that_looks_like_a_personal_number_is_kept_whole(
+    case: Case, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert services.DIGEST.fullmatch(LOOKS_PERSONAL)
+    monkeypatch.setattr(daysummary, "digest", lambda day: LOOKS_PERSONAL)
+    today = timezone.localdate()
+    dayflow.run(today)  # the summary now carries the digest above
+    latest = AuditEntry.objects.filter(action=daysummary.ACTION).latest("id")
+    assert latest.after is not None and latest.after["digest"] == LOOKS_PERSONAL
+    before = AuditEntry.objects.filter(action=daysummary.ACTION).count()
+    dayflow.run(today)  # unchanged: nothing new, and the day is not reported as altered
+    assert AuditEntry.objects.filter(action=daysummary.ACTION).count() == before
+    assert daysummary.altered_days() == []
+    # anything else that looks personal is still masked in an image
+    image = services.bound_image({"note": "ID 110101199003074512", "digest": LOOKS_PERSONAL})
+    assert image is not None
+    assert "110101199003074512" not in image["note"] and image["digest"] == LOOKS_PERSONAL
