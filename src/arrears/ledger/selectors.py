@@ -194,25 +194,25 @@ class PortfolioEntry:
         return bool(self.waivers or self.plans)
 
 
+def history_prefetch() -> tuple[Prefetch | str, ...]:
+    """What a replay reads of a loan, for ``prefetch_related``: its instalments, payments,
+    waivers, and plans with their instalments (the daily run's reads, and a page replaying one
+    loan many times)."""
+    return (
+        Prefetch("instalments", queryset=models.Instalment.objects.order_by("seq")),
+        Prefetch("payments", queryset=models.Payment.objects.order_by("value_date", "ref")),
+        "waivers",
+        Prefetch("plans", queryset=models.RepaymentPlan.objects.prefetch_related("instalments")),
+    )
+
+
 def portfolio_entries(
     loans: QuerySet[models.Loan], *, chunk_size: int = PORTFOLIO_CHUNK
 ) -> Iterator[PortfolioEntry]:
     """Every loan of ``loans`` streamed in chunks of ``chunk_size`` with prefetched instalments
     and payments; a loan whose rows the kernel rejects comes with its ``error`` instead of
     terms, so one corrupt loan never stops a portfolio run."""
-    queryset = (
-        loans.select_related("product")
-        .prefetch_related(
-            Prefetch("instalments", queryset=models.Instalment.objects.order_by("seq")),
-            Prefetch("payments", queryset=models.Payment.objects.order_by("value_date", "ref")),
-            "waivers",
-            Prefetch(
-                "plans",
-                queryset=models.RepaymentPlan.objects.prefetch_related("instalments"),
-            ),
-        )
-        .order_by("id")
-    )
+    queryset = loans.select_related("product").prefetch_related(*history_prefetch()).order_by("id")
     products: dict[int, ProductTerms | ArrearsError] = {}
     for loan in queryset.iterator(chunk_size=chunk_size):
         product = products.get(loan.product_id)

@@ -33,7 +33,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
-from django.db.models import Prefetch, prefetch_related_objects
+from django.db.models import prefetch_related_objects
 
 from arrears import errorcodes
 from arrears.collections import concessions, services
@@ -44,6 +44,7 @@ from arrears.contact.outbox import queue_notice
 from arrears.formatting import format_money
 from arrears.kernel.errors import ArrearsError
 from arrears.kernel.money import Money
+from arrears.ledger import selectors as ledger_selectors
 from arrears.ledger.models import Approval, Borrower, Loan, RepaymentPlan
 from arrears.portal.config import numbers
 
@@ -204,19 +205,13 @@ class Option:
 
 def with_history(loan: Loan) -> Loan:
     """``loan`` with its ledger rows read once — instalments, payments, waivers, plans with
-    their instalments, as the daily run's ``ledger.selectors.portfolio_entries`` reads them —
+    their instalments, the daily run's reads (``ledger.selectors.history_prefetch``) —
     for a page that replays it many times: every option's preview replays the loan three times
     (now, without and with the plan), and each replay read the rows again (five queries a
     replay, over a hundred for the plan page). The kernel's readers take the rows through
     ``.all()`` and sort them themselves, so the replays are the same. Only for reading: rows
     written after this are not in the caches."""
-    prefetch_related_objects(
-        [loan],
-        "instalments",
-        "payments",
-        "waivers",
-        Prefetch("plans", queryset=RepaymentPlan.objects.prefetch_related("instalments")),
-    )
+    prefetch_related_objects([loan], *ledger_selectors.history_prefetch())
     return loan
 
 
