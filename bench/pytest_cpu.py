@@ -12,9 +12,12 @@ shards' end times drift apart (``.ci/run`` prints each job's).
 
 Each test's own CPU and its waited-for children's (``getrusage``), and its wall time, set-up and
 tear-down included (a module's shared book counts to its first test), go to
-``$ARREARS_CPU_DIR/cpu-<pid>.json`` (default ``/tmp/arrears-cpu``). What no test process waits
-for is not in these figures: Spark's JVM and its Python workers, a server a test kills, the
-PostgreSQL server (about a tenth of the client's CPU, measured on web and service tests).
+``$ARREARS_CPU_DIR/cpu-<pid>.json`` (default ``/tmp/arrears-cpu``). So does the CPU no test
+process waits for, read from ``/proc`` (Linux) at each test's start and end, since it takes a
+core from the other jobs all the same: the live descendants' (Spark's JVM, which PySpark never
+reaps, and its Python workers; Chromium under Playwright's driver, reaped only when the
+process ends) and the PostgreSQL backend's serving the test's connection (about a fifth of a
+PostgreSQL job's CPU, measured in session 16). Where ``/proc`` is missing these count nothing.
 """
 
 from __future__ import annotations
@@ -36,20 +39,85 @@ _rows: list[tuple[str, float, float, float, str]] = []
 WEIGHTS = Path(__file__).resolve().parents[1] / "tests" / "ci_weights.json"
 
 
+TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
 def _cpu() -> tuple[float, float]:
     own = resource.getrusage(resource.RUSAGE_SELF)
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
     return own.ru_utime + own.ru_stime, children.ru_utime + children.ru_stime
 
 
+def _proc_cpu(pid: int, reaped: bool) -> float | None:
+    """A process's CPU seconds from ``/proc/<pid>/stat`` (with its reaped children's when
+    ``reaped``), or None if it is gone."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = text.rsplit(")", 1)[1].split()  # after the command name, which may hold spaces
+    ticks = int(fields[11]) + int(fields[12])  # utime, stime (the 14th and 15th fields)
+    if reaped:
+        ticks += int(fields[13]) + int(fields[14])  # cutime, cstime
+    return ticks / TICK
+
+
+def _descendants(pid: int) -> list[int]:
+    found: list[int] = []
+    for children in Path(f"/proc/{pid}/task").glob("*/children"):
+        try:
+            found.extend(int(child) for child in children.read_text().split())
+        except OSError:
+            continue
+    return found + [grandchild for child in found for grandchild in _descendants(child)]
+
+
+def _unwaited() -> dict[int, float]:
+    """CPU of what this process does not wait for: its live descendants' (each with what it
+    reaped of its own) and its PostgreSQL backend's (negative keys, apart from process ids)."""
+    seen: dict[int, float] = {}
+    for pid in _descendants(os.getpid()):
+        cpu = _proc_cpu(pid, reaped=True)
+        if cpu is not None:
+            seen[pid] = cpu
+    backend = _backend_pid()
+    if backend is not None:
+        cpu = _proc_cpu(backend, reaped=False)
+        if cpu is not None:
+            seen[-backend] = cpu
+    return seen
+
+
+def _backend_pid() -> int | None:
+    django_db = sys.modules.get("django.db")
+    if django_db is None:
+        return None
+    connection = django_db.connection
+    if connection.vendor != "postgresql" or connection.connection is None:
+        return None
+    return int(connection.connection.info.backend_pid)
+
+
+def _unwaited_delta(before: dict[int, float], after: dict[int, float]) -> float:
+    """What the unwaited processes spent between two readings. A descendant alive at the first
+    and gone at the second has been reaped — by this process (its whole CPU is then in
+    ``RUSAGE_CHILDREN``) or by another descendant (then in that one's reaped figure) — so its
+    first reading is taken off, and what it spent is counted once. A backend gone by the second
+    reading (its connection closed) counts nothing more."""
+    spent = sum(after.values()) - sum(cpu for key, cpu in before.items() if key > 0 or key in after)
+    return max(0.0, spent)
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
     own, children = _cpu()
+    unwaited = _unwaited()
     began = time.perf_counter()
     yield
     own_after, children_after = _cpu()
     wall = time.perf_counter() - began
-    _rows.append((item.nodeid, own_after - own, children_after - children, wall, _kind(item)))
+    others = children_after - children + _unwaited_delta(unwaited, _unwaited())
+    _rows.append((item.nodeid, own_after - own, others, wall, _kind(item)))
 
 
 def _kind(item: pytest.Item) -> str:
