@@ -121,9 +121,9 @@ def build_schedules_of(
     rows: list[tuple[int, int, int, int, int, int, int]] = []
     for position in sorted(kernel):
         terms = templates[int(template_of[position])]
-        if terms.principal != principals[position]:
-            terms = replace(terms, principal=int(principals[position]))
         try:
+            if terms.principal != principals[position]:
+                terms = replace(terms, principal=int(principals[position]))
             schedule = build_schedule(terms)
         except ArrearsError as error:
             errors[position] = error
