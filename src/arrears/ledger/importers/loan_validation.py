@@ -206,7 +206,8 @@ def validate_loans(table: Table, file: LoanFile | None = None) -> LoanPlan:
             continue
         existing = existing_loans.get(ref)
         if existing is not None:
-            row = _loan_row(f, item, borrower, by_pk[plan.product_ids[i]], plan.day_counts[i])  # type: ignore[index,arg-type]
+            day_count = plan.day_counts[i] or DayCount(product.day_count)
+            row = _loan_row(f, item, borrower, product, day_count)
             differences = _loan_differences(row, existing)
             if differences:
                 f.error(
