@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from decimal import Decimal
 
+import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -20,7 +21,11 @@ from arrears.kernel.terms import (
     ScheduleMethod,
     ScheduleTerms,
 )
-from arrears.ledger.importers.schedules import VECTOR_METHODS, build_schedules
+from arrears.ledger.importers.schedules import (
+    VECTOR_METHODS,
+    build_schedules,
+    build_schedules_of,
+)
 
 WEEKENDS = BusinessCalendar(
     name="weekends-and-new-year",
@@ -108,6 +113,41 @@ def test_the_columns_give_the_kernels_schedule_or_its_error(batch: list[Schedule
     for position, terms in enumerate(batch):
         mine = built.frame.filter(loan=position).drop("loan").rows()
         expected = kernel(terms)
+        if isinstance(expected, str):
+            assert str(built.errors.get(position)) == expected
+            assert mine == []
+        else:
+            assert position not in built.errors
+            assert mine == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(batches(), st.lists(st.tuples(st.integers(0, 10**6), _PRINCIPAL), min_size=1, max_size=12))
+def test_loans_given_as_shared_terms_and_their_own_principals_get_the_kernels_schedule(
+    templates: list[ScheduleTerms], loans: list[tuple[int, int]]
+) -> None:
+    """What validation hands over: each loan a template (its terms but for the amount, shared
+    by many loans) and its own principal, as the kernel builds the template with it."""
+    template_of = np.array([at % len(templates) for at, _ in loans], dtype=np.int64)
+    principals = np.array([principal for _, principal in loans], dtype=np.int64)
+    built = build_schedules_of(templates, template_of, principals)
+    for position, (at, principal) in enumerate(loans):
+        terms = templates[at % len(templates)]
+        expected = kernel(
+            ScheduleTerms(
+                principal=principal,
+                currency=terms.currency,
+                rate=terms.rate,
+                term=terms.term,
+                method=terms.method,
+                start=terms.start,
+                day_count=terms.day_count,
+                rounding=terms.rounding,
+                calendar=terms.calendar,
+                convention=terms.convention,
+            )
+        )
+        mine = built.frame.filter(loan=position).drop("loan").rows()
         if isinstance(expected, str):
             assert str(built.errors.get(position)) == expected
             assert mine == []

@@ -238,7 +238,7 @@ _LOAN_DISTINCT: tuple[tuple[str, str, Callable[[str], Any], bool], ...] = (
     ("day_count", "day_count", rows.DAY_COUNT, False),
 )
 #: The item's keys in the per-row parser's order.
-_LOAN_KEYS = (
+LOAN_KEYS = (
     "loan_ref", "borrower_ref", "name", "id_type", "national_id", "phone", "time_zone",
     "locale", "email", "postal_address", "product_code", "product_version", "currency",
     "principal", "rate_basis", "rate", "term", "method", "start_date", "day_count",
@@ -248,9 +248,27 @@ _LOAN_KEYS = (
 def loan_rows(frame: pl.DataFrame, first_row: int, errors: list[RowError]) -> list[rows.Parsed]:
     """The rows of a chunk's frame (``first_row`` the spreadsheet number of its first) as
     :func:`~.rows.loan_rows` gives them: the same values, the same errors."""
+    values, fields = loan_columns(frame, first_row, errors)
+    parsed: list[rows.Parsed] = []
+    for i, row_values in enumerate(zip(*(values[key] for key in LOAN_KEYS), strict=True)):
+        f = fields.get(i)
+        if f is None:
+            f = parsers.Fields(first_row + i, {}, errors)
+        parsed.append((f, dict(zip(LOAN_KEYS, row_values, strict=True))))
+    return parsed
+
+
+def loan_columns(
+    frame: pl.DataFrame, first_row: int, errors: list[RowError]
+) -> tuple[dict[str, list[Any]], dict[int, parsers.Fields]]:
+    """The fields of a chunk's rows column by column (:data:`LOAN_KEYS`, each a list by row
+    offset), as :func:`~.rows.loan_rows` parses them, with no object per row: validation
+    picks the rows it writes by offset. A row with a refused value is parsed again by the
+    per-row parser, in row order (its errors noted as that pass notes them), its values put
+    in the columns and its :class:`~.parsers.Fields` returned by offset."""
     n = frame.height
     if n == 0:
-        return []
+        return {key: [] for key in LOAN_KEYS}, {}
     present = set(frame.columns)
     checks = frame.select(
         (refs_ok("loan_ref") if "loan_ref" in present else pl.lit(False)).alias("loan_ref"),
@@ -344,18 +362,14 @@ def loan_rows(frame: pl.DataFrame, first_row: int, errors: list[RowError]) -> li
         if not capped[pair]:
             bad.add(i)
 
-    parsed: list[rows.Parsed] = []
-    columns = [values[key] for key in _LOAN_KEYS]
-    for i, row_values in enumerate(zip(*columns, strict=True)):
-        row = first_row + i
-        if i in bad:
-            f = parsers.Fields(row, frame.row(i, named=True), errors)
-            parsed.append((f, rows.loan_fields(f)))
-        else:
-            parsed.append(
-                (parsers.Fields(row, {}, errors), dict(zip(_LOAN_KEYS, row_values, strict=True)))
-            )
-    return parsed
+    fields: dict[int, parsers.Fields] = {}
+    for i in sorted(bad):
+        f = parsers.Fields(first_row + i, frame.row(i, named=True), errors)
+        item = rows.loan_fields(f)
+        for key in LOAN_KEYS:
+            values[key][i] = item[key]
+        fields[i] = f
+    return values, fields
 
 
 #: The item's keys of a payments row in the per-row parser's order.

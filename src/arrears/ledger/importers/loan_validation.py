@@ -9,8 +9,8 @@ an error. Nothing is written here.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterable
+from contextlib import suppress
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -24,7 +24,7 @@ from arrears.ledger import models, services
 from arrears.ledger.importers import columns, lookups, parsers, rows
 from arrears.ledger.importers.reading import Table
 from arrears.ledger.importers.records import CONTACT_FIELDS, BorrowerRow, LoanPlan, LoanRow
-from arrears.ledger.importers.schedules import build_schedules
+from arrears.ledger.importers.schedules import build_schedules_of
 
 _BORROWER_FIELDS = (
     ("name", "borrower_name"),
@@ -91,35 +91,47 @@ class LoanFile:
     def of(cls, table: Table) -> LoanFile:
         return cls(repeated(table, "loan_ref"), repeated(table, "borrower_ref"))
 
-    def written(self, borrowers: Iterable[BorrowerRow]) -> None:
-        """Note the borrowers a chunk wrote."""
-        self.written_borrowers.update(b.ref for b in borrowers if b.ref in self.repeated_borrowers)
+    def written(self, refs: Iterable[str]) -> None:
+        """Note the borrowers a chunk wrote (their references)."""
+        self.written_borrowers.update(ref for ref in refs if ref in self.repeated_borrowers)
 
 
 def validate_loans(table: Table, file: LoanFile | None = None) -> LoanPlan:
     """Check every row of a loans file (or of one chunk of it, with the ``file``'s shared
-    state) against itself, the other rows and the database."""
+    state) against itself, the other rows and the database.
+
+    A chunk's fields come column by column (:func:`~.columns.loan_columns`). Most rows of a
+    file are new loans of new borrowers named once, of a known product, with every field
+    good: nothing about them can be refused but their schedule, so they are accepted by
+    offset without an object per row (:func:`_simple_rows`). The others (a bad field, a
+    repeated reference, a stored loan or borrower, an unknown product) go through the checks
+    row by row, in row order, so each error is reported as ever."""
     file = file or LoanFile.of(table)
     plan = LoanPlan(table)
     if table.frame is not None and not table.rows and table.blocks is None:  # a chunk: by column
-        parsed = columns.loan_rows(table.frame, table.first_row, plan.errors)
+        values, fields = columns.loan_columns(table.frame, table.first_row, plan.errors)
     else:
         parsed = rows.loan_rows(table, plan.errors)
+        values = {key: [item[key] for _, item in parsed] for key in columns.LOAN_KEYS}
+        fields = dict(enumerate(f for f, _ in parsed))
+    plan.fields = values
+    n = len(values["loan_ref"])
+    first_row = table.first_row
 
-    loan_refs = [item["loan_ref"] for _, item in parsed if item["loan_ref"]]
-    borrower_refs = [item["borrower_ref"] for _, item in parsed if item["borrower_ref"]]
     existing_loans = {
         loan.ref: loan
         for loan in lookups.fetch(
             models.Loan.objects.select_related("borrower", "product"),
             "ref",
-            lookups.present(models.Loan, loan_refs),
+            lookups.present(models.Loan, [ref for ref in values["loan_ref"] if ref]),
         )
     }
     existing_borrowers = {
         b.ref: b
         for b in lookups.fetch(
-            models.Borrower.objects.all(), "ref", lookups.present(models.Borrower, borrower_refs)
+            models.Borrower.objects.all(),
+            "ref",
+            lookups.present(models.Borrower, [ref for ref in values["borrower_ref"] if ref]),
         )
         if b.ref not in file.written_borrowers
     }
@@ -131,7 +143,7 @@ def validate_loans(table: Table, file: LoanFile | None = None) -> LoanPlan:
             lambda q: q.values_list("borrower__ref", "number"),
         )
     )
-    codes = {item["product_code"] for _, item in parsed if item["product_code"]}
+    codes = {code for code in values["product_code"] if code}
     products = {
         (p.code, p.version): p for p in lookups.fetch(models.Product.objects.all(), "code", codes)
     }
@@ -141,11 +153,33 @@ def validate_loans(table: Table, file: LoanFile | None = None) -> LoanPlan:
             product.terms()
         except ArrearsError as error:
             product_errors[product.pk] = str(error)
+    product_ids = {key: product.pk for key, product in products.items()}
+    plan.product_ids = [
+        product_ids.get((code, version)) if code and version is not None else None
+        for code, version in zip(values["product_code"], values["product_version"], strict=True)
+    ]
+    default_day_count: dict[int, DayCount] = {}
+    for product in products.values():
+        with suppress(ValueError):  # a product that cannot make terms: its rows are refused
+            default_day_count[product.pk] = DayCount(product.day_count)
+    plan.day_counts = [
+        day_count or default_day_count.get(pk)  # type: ignore[arg-type]
+        for day_count, pk in zip(values["day_count"], plan.product_ids, strict=True)
+    ]
 
+    simple = _simple_rows(values, fields, plan.product_ids, file, existing_loans,
+                          existing_borrowers, set(product_errors))  # fmt: skip
     first_loan_row = file.first_loan_row
-    day_counts: dict[int, DayCount] = {}  # a product's default day count, made once
-    candidates: list[tuple[parsers.Fields, LoanRow]] = []
-    for f, item in parsed:
+    by_pk = {product.pk: product for product in products.values()}
+    candidates: list[int] = []
+    for i in range(n):
+        if simple[i]:
+            candidates.append(i)
+            continue
+        f = fields.get(i)
+        if f is None:
+            f = fields[i] = parsers.Fields(first_row + i, {}, plan.errors)
+        item = {key: values[key][i] for key in columns.LOAN_KEYS}
         ref = item["loan_ref"]
         if ref in file.repeated_loans:
             if ref in first_loan_row:
@@ -163,34 +197,17 @@ def validate_loans(table: Table, file: LoanFile | None = None) -> LoanPlan:
                 f.error(column, f"product {code} version {version} does not exist")
             elif product.pk in product_errors:
                 f.error("product_code", f"product {code} v{version}: {product_errors[product.pk]}")
-        borrower = None
-        if (
-            item["borrower_ref"]
-            and item["name"]
-            and item["id_type"]
-            and item["national_id"]
-            and item["locale"]
+        borrower = _borrower(item)
+        if borrower is not None and (
+            borrower.ref in file.repeated_borrowers or borrower.ref in existing_borrowers
         ):
-            borrower = BorrowerRow(
-                ref=item["borrower_ref"],
-                name=item["name"],
-                id_type=item["id_type"],
-                national_id=item["national_id"],
-                time_zone=item["time_zone"],
-                locale=item["locale"],
-                email=item["email"],
-                postal_address=item["postal_address"],
-            )
-            if borrower.ref in file.repeated_borrowers or borrower.ref in existing_borrowers:
-                _check_borrower(f, borrower, file, existing_borrowers, plan)
+            _check_borrower(f, borrower, file, existing_borrowers, plan)
         if not f.ok or product is None or borrower is None:
             continue
-        day_count = day_counts.get(product.pk)
-        if day_count is None:
-            day_count = day_counts[product.pk] = DayCount(product.day_count)
-        row = _loan_row(f, item, borrower, product, day_count)
         existing = existing_loans.get(ref)
         if existing is not None:
+            day_count = plan.day_counts[i] or DayCount(product.day_count)
+            row = _loan_row(f, item, borrower, product, day_count)
             differences = _loan_differences(row, existing)
             if differences:
                 f.error(
@@ -200,22 +217,81 @@ def validate_loans(table: Table, file: LoanFile | None = None) -> LoanPlan:
             else:
                 plan.skipped += 1
             continue
-        candidates.append((f, row))
-    for f, row in _with_schedules(candidates, plan):
-        borrower = row.borrower
-        key = (borrower.ref, row.phone)
-        if borrower.ref in file.repeated_borrowers:
-            if file.borrowers_in_file[borrower.ref][0] != f.row:
+        candidates.append(i)
+
+    refs, phones = values["borrower_ref"], values["phone"]
+    for i in _with_schedules(candidates, plan, fields, by_pk):
+        ref = refs[i]
+        key = (ref, phones[i])
+        if simple[i]:  # a new borrower named on this row alone, so a new phone too
+            plan.borrowers.append(i)
+            plan.phones.append(key)
+            continue
+        if ref in file.repeated_borrowers:
+            if file.borrowers_in_file[ref][0] != first_row + i:
                 if key not in existing_phones and key not in file.phones_planned:
                     file.phones_planned.add(key)
                     plan.phones.append(key)
                 continue
             file.phones_planned.add(key)
-        if borrower.ref not in existing_borrowers:
-            plan.borrowers.append(borrower)
+        if ref not in existing_borrowers:
+            plan.borrowers.append(i)
         if key not in existing_phones:
             plan.phones.append(key)
     return plan
+
+
+def _simple_rows(
+    values: dict[str, list[Any]],
+    fields: dict[int, parsers.Fields],
+    product_ids: list[int | None],
+    file: LoanFile,
+    existing_loans: dict[str, models.Loan],
+    existing_borrowers: dict[str, models.Borrower],
+    bad_products: set[int],
+) -> list[bool]:
+    """By offset, whether a row can only be a new loan of a new borrower: every field good,
+    a borrower given whole, named on no other row and not stored, a loan reference on no other
+    row and not stored, a product that exists and makes terms. The per-row checks could find
+    nothing wrong with such a row and would add its borrower and phone as new."""
+    bad = {i for i, f in fields.items() if not f.ok}
+    repeated_loans, repeated_borrowers = file.repeated_loans, file.repeated_borrowers
+    return [
+        i not in bad
+        and bool(ref and borrower_ref and name and id_type and national_id and locale)
+        and pk is not None
+        and pk not in bad_products
+        and ref not in repeated_loans
+        and ref not in existing_loans
+        and borrower_ref not in repeated_borrowers
+        and borrower_ref not in existing_borrowers
+        for i, (ref, borrower_ref, name, id_type, national_id, locale, pk) in enumerate(
+            zip(values["loan_ref"], values["borrower_ref"], values["name"], values["id_type"],
+                values["national_id"], values["locale"], product_ids, strict=True)
+        )
+    ]  # fmt: skip
+
+
+def _borrower(item: dict[str, Any]) -> BorrowerRow | None:
+    """The row's borrower, if every field naming one is there."""
+    if not (
+        item["borrower_ref"]
+        and item["name"]
+        and item["id_type"]
+        and item["national_id"]
+        and item["locale"]
+    ):
+        return None
+    return BorrowerRow(
+        ref=item["borrower_ref"],
+        name=item["name"],
+        id_type=item["id_type"],
+        national_id=item["national_id"],
+        time_zone=item["time_zone"],
+        locale=item["locale"],
+        email=item["email"],
+        postal_address=item["postal_address"],
+    )
 
 
 def _check_borrower(
@@ -254,7 +330,7 @@ def _loan_row(
     item: dict[str, Any],
     borrower: BorrowerRow,
     product: models.Product,
-    default_day_count: DayCount,
+    day_count: DayCount,
 ) -> LoanRow:
     return LoanRow(
         row=f.row,
@@ -269,72 +345,103 @@ def _loan_row(
         term=item["term"],
         method=item["method"],
         start_date=item["start_date"],
-        day_count=item["day_count"] or default_day_count,
+        day_count=day_count,
     )
-
-
-def _terms(row: LoanRow) -> ScheduleTerms:
-    return services.schedule_terms(
-        product=row.product,
-        currency=row.currency,
-        principal_minor=row.principal_minor,
-        rate=InterestRate(row.rate, row.rate_basis),
-        term=row.term,
-        method=row.method,
-        start_date=row.start_date,
-        day_count=row.day_count,
-    )
-
-
-def _terms_key(row: LoanRow) -> tuple[object, ...]:
-    """What a loan's terms depend on but its principal."""
-    return (row.product.pk, row.currency, row.rate, row.rate_basis, row.term, row.method,
-            row.start_date, row.day_count)  # fmt: skip
 
 
 def _with_schedules(
-    candidates: list[tuple[parsers.Fields, LoanRow]], plan: LoanPlan
-) -> list[tuple[parsers.Fields, LoanRow]]:
-    """The candidates whose schedule builds, added to ``plan`` (loans and instalments, all the
-    batch's schedules at once: :func:`~.schedules.build_schedules`); the others' rows get
-    the kernel's error."""
-    batch: list[ScheduleTerms] = []
-    buildable: list[tuple[parsers.Fields, LoanRow]] = []
-    # the terms of loans alike but for the principal are made once (the product's calendar,
-    # the enums) and given each loan's principal, which ``ScheduleTerms`` checks as ever
-    made: dict[tuple[object, ...], dict[str, Any]] = {}
-    for f, row in candidates:
-        key = _terms_key(row)
-        try:
-            template = made.get(key)
-            if template is None:
-                terms = _terms(row)
-                made[key] = {
-                    name.name: getattr(terms, name.name)
-                    for name in dataclasses.fields(terms)
-                    if name.name != "principal"
-                }
-            else:
-                terms = ScheduleTerms(principal=row.principal_minor, **template)
-        except ArrearsError as error:
-            f.error("schedule", str(error))
-            continue
-        batch.append(terms)
-        buildable.append((f, row))
-    built = build_schedules(batch)
-    accepted: list[tuple[parsers.Fields, LoanRow]] = []
-    position = np.full(len(batch), -1, dtype=np.int64)  # batch position → plan.loans position
-    for at, (f, row) in enumerate(buildable):
+    candidates: list[int],
+    plan: LoanPlan,
+    fields: dict[int, parsers.Fields],
+    products: dict[int, models.Product],
+) -> list[int]:
+    """The candidates (row offsets) whose schedule builds, added to ``plan`` (loans and
+    instalments, all the batch's schedules at once: :func:`~.schedules.build_schedules_of`);
+    the others' rows get the kernel's error.
+
+    The terms of loans alike but for the principal are made once (the product's calendar, the
+    enums) and each loan given its principal; terms that cannot be made are tried again for
+    each of their loans, which get the kernel's error as ever."""
+    v = plan.fields
+    keys = zip(plan.product_ids, v["currency"], v["rate"], v["rate_basis"], v["term"],
+               v["method"], v["start_date"], plan.day_counts, strict=True)  # fmt: skip
+    key_of = list(keys)
+    templates: list[ScheduleTerms] = []
+    made: dict[tuple[object, ...], int | None] = {}
+    template_of: list[int] = []
+    buildable: list[int] = []
+    for i in candidates:
+        key = key_of[i]
+        at = made.get(key, -1)
+        if at == -1:
+            at = made[key] = _template(key, v["principal"][i], products, templates)
+        if at is None:  # each loan tries its own terms, and gets the kernel's error
+            at = _template(key, v["principal"][i], products, templates, fields, plan, i)
+            if at is None:
+                continue
+        template_of.append(at)
+        buildable.append(i)
+    principals = np.array([v["principal"][i] for i in buildable], dtype=np.int64)
+    built = build_schedules_of(templates, np.array(template_of, dtype=np.int64), principals)
+    accepted: list[int] = []
+    position = np.full(len(buildable), -1, dtype=np.int64)  # batch position → plan.loans
+    for at, i in enumerate(buildable):
         error = built.errors.get(at)
         if error is not None:
-            f.error("schedule", str(error))
+            _fields(fields, plan, i).error("schedule", str(error))
             continue
         position[at] = len(plan.loans)
-        plan.loans.append(row)
-        accepted.append((f, row))
+        plan.loans.append(i)
+        accepted.append(i)
     frame = built.frame
     if built.errors:
         frame = frame.filter(pl.col("loan").is_in(list(built.errors)).not_())
     frame = frame.with_columns(pl.Series("loan", position[frame["loan"].to_numpy()]))
     plan.instalments = frame if plan.instalments is None else pl.concat([plan.instalments, frame])
     return accepted
+
+
+def _fields(fields: dict[int, parsers.Fields], plan: LoanPlan, i: int) -> parsers.Fields:
+    """The row's :class:`~.parsers.Fields`, made when a check first finds it wrong."""
+    f = fields.get(i)
+    if f is None:
+        f = fields[i] = parsers.Fields(plan.table.first_row + i, {}, plan.errors)
+    return f
+
+
+def _terms(
+    key: tuple[Any, ...], principal: int, products: dict[int, models.Product]
+) -> ScheduleTerms:
+    """The kernel's terms of a loan, from its terms key (:func:`_with_schedules`)."""
+    pk, currency, rate, rate_basis, term, method, start_date, day_count = key
+    return services.schedule_terms(
+        product=products[pk],
+        currency=currency,
+        principal_minor=principal,
+        rate=InterestRate(rate, rate_basis),
+        term=term,
+        method=method,
+        start_date=start_date,
+        day_count=day_count,
+    )
+
+
+def _template(
+    key: tuple[Any, ...],
+    principal: int,
+    products: dict[int, models.Product],
+    templates: list[ScheduleTerms],
+    fields: dict[int, parsers.Fields] | None = None,
+    plan: LoanPlan | None = None,
+    i: int = 0,
+) -> int | None:
+    """The position in ``templates`` of the terms ``key`` makes (with the loan's principal),
+    added there; ``None`` when the kernel refuses them (the error noted on the row's
+    ``fields`` when given)."""
+    try:
+        templates.append(_terms(key, principal, products))
+    except ArrearsError as error:
+        if fields is not None and plan is not None:
+            _fields(fields, plan, i).error("schedule", str(error))
+        return None
+    return len(templates) - 1

@@ -53,7 +53,7 @@ def _import_loans(table: Table) -> ImportResult:
         if errors or file.repeated_loans:
             continue
         contacts += writing.write_loans(plan)
-        file.written(plan.borrowers)
+        file.written(plan.borrower_refs())
         applied += len(plan.loans)
     if errors:
         raise ImportRejected(sorted(errors, key=lambda e: e.row or 0))

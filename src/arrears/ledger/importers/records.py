@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 import polars as pl
 
@@ -74,12 +75,23 @@ class LoanRow:
 @dataclass
 class LoanPlan:
     """A validated loans file: every error found, and what is new to write (borrowers, phones,
-    loans, blank contact details to fill). Written only when ``errors`` is empty."""
+    loans, blank contact details to fill). Written only when ``errors`` is empty.
+
+    The new borrowers and loans are row offsets into :attr:`fields`, the chunk's parsed
+    fields column by column, not an object per row: a 100 000-row file made 200 000 records
+    and read their attributes again to write them, a third of an import's time."""
 
     table: Table
-    borrowers: list[BorrowerRow] = field(default_factory=list)
+    #: the parsed fields of the rows, by key (:data:`~.columns.LOAN_KEYS`) then row offset
+    fields: dict[str, list[Any]] = field(default_factory=dict)
+    #: the offsets of the rows whose borrower is new, in the order they are written
+    borrowers: list[int] = field(default_factory=list)
     phones: list[tuple[str, str]] = field(default_factory=list)
-    loans: list[LoanRow] = field(default_factory=list)
+    #: the offsets of the rows whose loan is new, in the order they are written
+    loans: list[int] = field(default_factory=list)
+    #: each row's product id and day count (the row's own, or its product's), by offset
+    product_ids: list[int | None] = field(default_factory=list)
+    day_counts: list[DayCount | None] = field(default_factory=list)
     #: stored borrowers whose blank contact fields this file fills: ref → {field: value}
     contacts: dict[str, dict[str, str]] = field(default_factory=dict)
     skipped: int = 0
@@ -87,6 +99,11 @@ class LoanPlan:
     #: every new loan's instalments, built (so writing computes nothing): the columns of
     #: :data:`~.schedules.COLUMNS`, ``loan`` the loan's position in :attr:`loans`
     instalments: pl.DataFrame | None = None
+
+    def borrower_refs(self) -> list[str]:
+        """The references of the new borrowers."""
+        refs = self.fields.get("borrower_ref", [])
+        return [refs[i] for i in self.borrowers]
 
 
 #: Where a borrower is reached: a stored blank is filled in from a file, a stored value must

@@ -18,7 +18,7 @@ would refuse) is built by the kernel itself, which also gives the error. A Hypot
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 import numpy as np
@@ -85,15 +85,34 @@ def _group_key(terms: ScheduleTerms) -> tuple[object, ...]:
 
 def build_schedules(batch: Sequence[ScheduleTerms]) -> Schedules:
     """The schedule of every ``ScheduleTerms`` of ``batch``, as :func:`build_schedule` gives it."""
-    groups: dict[tuple[object, ...], list[int]] = {}
-    for position, terms in enumerate(batch):
-        groups.setdefault(_group_key(terms), []).append(position)
+    principals = np.array([terms.principal for terms in batch], dtype=np.int64)
+    return build_schedules_of(batch, np.arange(len(batch), dtype=np.int64), principals)
+
+
+def build_schedules_of(
+    templates: Sequence[ScheduleTerms], template_of: Array, principals: Array
+) -> Schedules:
+    """The schedules of a batch given as a few distinct terms: loan ``p`` has the terms
+    ``templates[template_of[p]]`` with the principal ``principals[p]``.
+
+    An import's loans share a few hundred terms but for the amount, so the terms are made
+    (and grouped) once per template, not once per loan; a loan left to the kernel gets its
+    own ``ScheduleTerms`` (its template with its principal)."""
+    keys: dict[tuple[object, ...], int] = {}
+    group_of = np.array(
+        [keys.setdefault(_group_key(terms), len(keys)) for terms in templates], dtype=np.int64
+    )[template_of]
+    order = np.argsort(group_of, kind="stable")
+    bounds = np.searchsorted(group_of[order], np.arange(len(keys) + 1))
     parts: list[dict[str, Array]] = []
     kernel: list[int] = []
-    for positions in groups.values():
-        done = _columns(batch, positions)
+    for group in range(len(keys)):
+        positions = order[bounds[group] : bounds[group + 1]]
+        if not len(positions):
+            continue
+        done = _columns(templates, template_of, principals, positions)
         if done is None:
-            kernel.extend(positions)
+            kernel.extend(positions.tolist())
             continue
         part, refused = done
         parts.append(part)
@@ -101,8 +120,11 @@ def build_schedules(batch: Sequence[ScheduleTerms]) -> Schedules:
     errors: dict[int, ArrearsError] = {}
     rows: list[tuple[int, int, int, int, int, int, int]] = []
     for position in sorted(kernel):
+        terms = templates[int(template_of[position])]
         try:
-            schedule = build_schedule(batch[position])
+            if terms.principal != principals[position]:
+                terms = replace(terms, principal=int(principals[position]))
+            schedule = build_schedule(terms)
         except ArrearsError as error:
             errors[position] = error
             continue
@@ -129,11 +151,11 @@ def build_schedules(batch: Sequence[ScheduleTerms]) -> Schedules:
 
 
 def _columns(
-    batch: Sequence[ScheduleTerms], positions: list[int]
+    templates: Sequence[ScheduleTerms], template_of: Array, principals: Array, positions: Array
 ) -> tuple[dict[str, Array], list[int]] | None:
     """One group's instalments in columns, and the positions left to the kernel; ``None``
     when the whole group is (a method or a rate the columns do not take)."""
-    first = batch[positions[0]]
+    first = templates[int(template_of[positions[0]])]
     if first.method not in VECTOR_METHODS:
         return None
     numerator, denominator = first.rate.value.as_integer_ratio()
@@ -142,12 +164,14 @@ def _columns(
     term = first.term
     if numerator < 0 or denominator >= _SAFE // 4:
         return None
-    principal = np.array([batch[p].principal for p in positions], dtype=np.int64)
-    starts = [batch[p].start for p in positions]
+    principal = principals[positions]
+    # the group's templates differ only in their start date: one row of dates per start
+    used, inverse = np.unique(template_of[positions], return_inverse=True)
     table: dict[date, int] = {}
-    for start in starts:
-        table.setdefault(start, len(table))
-    where = np.array([table[s] for s in starts], dtype=np.int64)
+    start_row = np.array(
+        [table.setdefault(templates[t].start, len(table)) for t in used.tolist()], dtype=np.int64
+    )
+    where = start_row[inverse.reshape(-1)]
     days = np.empty((len(table), term), dtype=np.int64)
     dates = np.empty((len(table), 3, term), dtype=np.int64)
     for start, row in table.items():
@@ -161,10 +185,10 @@ def _columns(
             )
     # Only loans whose every product stays in int64 go through columns.
     fits = principal <= _SAFE // max(1, numerator * int(days.max(initial=1)))
-    refused = [p for p, ok in zip(positions, fits.tolist(), strict=True) if not ok]
+    refused = positions[~fits].tolist()
     keep = np.flatnonzero(fits)
     principal, where = principal[keep], where[keep]
-    kept = [positions[i] for i in keep.tolist()]
+    kept = positions[keep].tolist()
     n = len(kept)
     if n == 0:
         return {name: np.zeros(0, dtype=np.int64) for name in COLUMNS}, refused
