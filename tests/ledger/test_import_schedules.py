@@ -3,6 +3,7 @@ kernel's error: for random terms, several loans of one group at once, every roun
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -23,6 +24,7 @@ from arrears.kernel.terms import (
 )
 from arrears.ledger.importers.schedules import (
     VECTOR_METHODS,
+    Schedules,
     build_schedules,
     build_schedules_of,
 )
@@ -111,14 +113,7 @@ def batches(draw: st.DrawFn) -> list[ScheduleTerms]:
 def test_the_columns_give_the_kernels_schedule_or_its_error(batch: list[ScheduleTerms]) -> None:
     built = build_schedules(batch)
     for position, terms in enumerate(batch):
-        mine = built.frame.filter(loan=position).drop("loan").rows()
-        expected = kernel(terms)
-        if isinstance(expected, str):
-            assert str(built.errors.get(position)) == expected
-            assert mine == []
-        else:
-            assert position not in built.errors
-            assert mine == expected
+        _assert_built(built, position, kernel(terms))
 
 
 @settings(max_examples=200, deadline=None)
@@ -132,28 +127,22 @@ def test_loans_given_as_shared_terms_and_their_own_principals_get_the_kernels_sc
     principals = np.array([principal for _, principal in loans], dtype=np.int64)
     built = build_schedules_of(templates, template_of, principals)
     for position, (at, principal) in enumerate(loans):
-        terms = templates[at % len(templates)]
-        expected = kernel(
-            ScheduleTerms(
-                principal=principal,
-                currency=terms.currency,
-                rate=terms.rate,
-                term=terms.term,
-                method=terms.method,
-                start=terms.start,
-                day_count=terms.day_count,
-                rounding=terms.rounding,
-                calendar=terms.calendar,
-                convention=terms.convention,
-            )
-        )
-        mine = built.frame.filter(loan=position).drop("loan").rows()
-        if isinstance(expected, str):
-            assert str(built.errors.get(position)) == expected
-            assert mine == []
-        else:
-            assert position not in built.errors
-            assert mine == expected
+        terms = replace(templates[at % len(templates)], principal=principal)
+        _assert_built(built, position, kernel(terms))
+
+
+def _assert_built(
+    built: Schedules, position: int, expected: list[tuple[object, ...]] | str
+) -> None:
+    """Loan ``position`` of ``built`` has the kernel's schedule, or the kernel's error and
+    no instalment."""
+    mine = built.frame.filter(loan=position).drop("loan").rows()
+    if isinstance(expected, str):
+        assert str(built.errors.get(position)) == expected
+        assert mine == []
+    else:
+        assert position not in built.errors
+        assert mine == expected
 
 
 def test_a_common_book_goes_through_the_columns_not_the_kernel(monkeypatch) -> None:  # type: ignore[no-untyped-def]
