@@ -176,9 +176,7 @@ def validate_loans(table: Table, file: LoanFile | None = None) -> LoanPlan:
         if simple[i]:
             candidates.append(i)
             continue
-        f = fields.get(i)
-        if f is None:
-            f = fields[i] = parsers.Fields(first_row + i, {}, plan.errors)
+        f = _fields(fields, plan, i)
         item = {key: values[key][i] for key in columns.LOAN_KEYS}
         ref = item["loan_ref"]
         if ref in file.repeated_loans:
