@@ -259,92 +259,26 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     config.stash[COLLECTED] = {
         item.nodeid: frozenset(mark.name for mark in item.iter_markers()) for item in items
     }
-    out = os.environ.get(MANIFEST_OUT, "").strip()
-    if out:
-        from tests.shards import write_manifest
-
-        write_manifest(Path(out), items, config.stash[COLLECTED])
-
-
-#: CI's preparing collection writes the whole collection (each test's marks, and whether it
-#: uses the Spark session) to the file this names: ``tests/shards.py``'s manifest.
-MANIFEST_OUT = "ARREARS_TEST_MANIFEST_OUT"
-#: CI's jobs read it (one or more files, ``:``-separated) and import only their shard's files.
-MANIFEST = "ARREARS_TEST_MANIFEST"
 
 
 class _KeepShard:
     """``ARREARS_TEST_SHARD=k/n`` keeps the test files of shard k (1-based) of n: CI runs each
     pass as several jobs side by side. The split (``tests/shards.py``) is of the tests left
     after ``-m`` / ``-k``, weighted by what each file cost when CI last recorded it, so this
-    hook runs last. Unset, every test runs.
+    hook runs last. Unset, every test runs."""
 
-    With a manifest (:data:`MANIFEST`, the whole collection written once by CI's preparing
-    step), the split is known before collecting, so the job does not import the other shards'
-    test modules (a whole collection is ~4.5 CPU-s, paid by every job); it then checks that it
-    collected exactly the manifest's tests of its files, so a stale manifest fails the job
-    rather than dropping a test."""
-
-    def __init__(self, text: str, manifest: str = "") -> None:
+    def __init__(self, text: str) -> None:
         try:
             self.k, self.n = (int(part) for part in text.split("/"))
         except ValueError:
             raise pytest.UsageError(f"ARREARS_TEST_SHARD={text!r}: give k/n, e.g. 1/2") from None
         if not 1 <= self.k <= self.n:
             raise pytest.UsageError(f"ARREARS_TEST_SHARD={text!r}: k must be 1…n")
-        from tests.shards import read_manifest
-
-        paths = [Path(part) for part in manifest.split(":") if part.strip()]
-        self.manifest = read_manifest(paths) if paths else None
-        self._planned: tuple[set[str], set[str]] | None = None
-
-    def _plan(self, config: pytest.Config) -> tuple[set[str], set[str]]:
-        """From the manifest: this shard's files, and the node ids ``-m`` selects in them."""
-        if self._planned is None:
-            from django.db import connection
-
-            from tests.shards import load_heads, load_weights, selected_tests, shard_files
-
-            assert self.manifest is not None
-            if config.option.keyword:
-                raise pytest.UsageError(f"{MANIFEST} splits by -m only; -k is not supported")
-            tests = selected_tests(self.manifest, config.option.markexpr, connection.vendor)
-            spark = {node.split("::", 1)[0] for node in self.manifest.spark}
-            chosen = shard_files(
-                tests.items(), self.n, load_weights(), load_heads(), together=[spark]
-            )
-            files = {name for name, shard in chosen.items() if shard == self.k - 1}
-            nodes = {node for node in tests if node.split("::", 1)[0] in files}
-            self._planned = files, nodes
-        return self._planned
-
-    def pytest_ignore_collect(self, collection_path: Path, config: pytest.Config) -> bool | None:
-        if self.manifest is None or not collection_path.is_file():
-            return None
-        try:
-            name = collection_path.relative_to(config.rootpath).as_posix()
-        except ValueError:
-            return None
-        if name in self.manifest.files and name not in self._plan(config)[0]:
-            return True
-        return None
 
     @pytest.hookimpl(trylast=True)
     def pytest_collection_modifyitems(
         self, config: pytest.Config, items: list[pytest.Item]
     ) -> None:
-        if self.manifest is not None:
-            files, nodes = self._plan(config)
-            # a file named on the command line is collected even when ignored
-            self._keep(config, items, files)
-            got = {item.nodeid for item in items}
-            if got != nodes:
-                raise pytest.UsageError(
-                    f"{MANIFEST} is stale: not in it {sorted(got - nodes)[:5]}, "
-                    f"not collected {sorted(nodes - got)[:5]}"
-                )
-            config.stash[COLLECTED] = dict(self.manifest.marks)
-            return
         from django.db import connection
 
         from tests.shards import load_heads, load_weights, shard_files
@@ -360,21 +294,17 @@ class _KeepShard:
             if "spark" in getattr(item, "fixturenames", ())
         }
         chosen = shard_files(kinds, self.n, load_weights(), load_heads(), together=[spark])
-        self._keep(config, items, {name for name, shard in chosen.items() if shard == self.k - 1})
-
-    @staticmethod
-    def _keep(config: pytest.Config, items: list[pytest.Item], files: set[str]) -> None:
-        dropped = [item for item in items if item.nodeid.split("::", 1)[0] not in files]
+        keep = {name for name, shard in chosen.items() if shard == self.k - 1}
+        dropped = [item for item in items if item.nodeid.split("::", 1)[0] not in keep]
         if dropped:
             config.hook.pytest_deselected(items=dropped)
-            items[:] = [item for item in items if item.nodeid.split("::", 1)[0] in files]
+            items[:] = [item for item in items if item.nodeid.split("::", 1)[0] in keep]
 
 
 def pytest_configure(config: pytest.Config) -> None:
     text = os.environ.get("ARREARS_TEST_SHARD", "").strip()
     if text:
-        shard = _KeepShard(text, os.environ.get(MANIFEST, ""))
-        config.pluginmanager.register(shard, "arrears-shard")
+        config.pluginmanager.register(_KeepShard(text), "arrears-shard")
 
 
 #: The cyclic garbage collector's first threshold while tests run (Python's default is 700).

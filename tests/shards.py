@@ -25,9 +25,7 @@ from __future__ import annotations
 import json
 import statistics
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 #: The recorded weights: ``{"sqlite" | "postgresql" | "pure": {test file: CPU seconds}}``.
 WEIGHTS = Path(__file__).with_name("ci_weights.json")
@@ -115,56 +113,3 @@ def shard_files(
         units[unit_of[name]] = units.get(unit_of[name], 0.0) + weight
     dealt = split(units, shards, head)
     return {name: dealt[unit_of[name]] for name in per_file}
-
-
-@dataclass(frozen=True)
-class Manifest:
-    """A whole collection, as CI's preparing step saw it: each test's marks (``-m`` chooses by
-    them), and the tests on the process's Spark session. A job reads it to know its shard's
-    files before collecting, so it imports only those (``tests/conftest.py``)."""
-
-    marks: Mapping[str, frozenset[str]]
-    spark: frozenset[str]
-
-    @property
-    def files(self) -> set[str]:
-        return {node.split("::", 1)[0] for node in self.marks}
-
-
-def write_manifest(path: Path, items: Iterable[Any], marks: Mapping[str, frozenset[str]]) -> None:
-    """Write one collection's manifest: ``{"tests": {node id: [marks]}, "spark": [node ids]}``,
-    under another name first, so a reader never sees half of it."""
-    spark = sorted(item.nodeid for item in items if "spark" in getattr(item, "fixturenames", ()))
-    data = {"tests": {node: sorted(names) for node, names in marks.items()}, "spark": spark}
-    partial = path.with_name(f"{path.name}.partial")
-    partial.write_text(json.dumps(data), encoding="utf-8")
-    partial.replace(path)
-
-
-def read_manifest(paths: Iterable[Path]) -> Manifest:
-    """The union of the manifests at ``paths`` (CI collects in two processes, one per half of
-    the test folders)."""
-    marks: dict[str, frozenset[str]] = {}
-    spark: set[str] = set()
-    for path in paths:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        marks.update({node: frozenset(names) for node, names in data["tests"].items()})
-        spark.update(data["spark"])
-    return Manifest(marks, frozenset(spark))
-
-
-def selected_tests(manifest: Manifest, expression: str, vendor: str) -> dict[str, str]:
-    """The tests of ``manifest`` that ``-m expression`` selects (all if empty), each with its
-    kind: ``pure``, or the database ``vendor`` the db tests run on."""
-    from _pytest.mark.expression import Expression  # pytest's own ``-m`` grammar
-
-    compiled = Expression.compile(expression) if expression.strip() else None
-
-    def chosen(marks: frozenset[str]) -> bool:
-        return compiled is None or compiled.evaluate(lambda name, **_: name in marks)
-
-    return {
-        node: "pure" if "pure" in marks else vendor
-        for node, marks in manifest.marks.items()
-        if chosen(marks)
-    }

@@ -18,16 +18,7 @@ import pytest
 from _pytest.mark.expression import Expression  # pytest's own ``-m`` grammar and evaluation
 
 from tests.conftest import COLLECTED, drives_a_browser, needs_database
-from tests.shards import (
-    file_weights,
-    load_heads,
-    load_weights,
-    read_manifest,
-    selected_tests,
-    shard_files,
-    split,
-    write_manifest,
-)
+from tests.shards import file_weights, load_heads, load_weights, shard_files, split
 
 CI_RUN = Path(__file__).resolve().parents[1] / ".ci" / "run"
 
@@ -207,60 +198,3 @@ def test_the_recorded_weights_name_files_that_exist() -> None:
     for table in weights.values():
         present = [name for name in table if (root / name).exists()]
         assert len(present) >= 0.8 * len(table), sorted(set(table) - set(present))[:5]
-
-
-class Collected:
-    """What :func:`write_manifest` reads of a collected test: its node id and fixture closure."""
-
-    def __init__(self, nodeid: str, fixturenames: tuple[str, ...] = ()) -> None:
-        self.nodeid = nodeid
-        self.fixturenames = fixturenames
-
-
-def test_a_manifest_gives_the_split_the_whole_collection_gives(tmp_path: Path) -> None:
-    """CI's preparing collection writes manifests (two halves); a job reads their union and
-    knows its shard's files before collecting: the same split, ``-m`` applied, as a job that
-    collected everything."""
-    marks = {
-        "tests/a/test_x.py::t1": frozenset({"db"}),
-        "tests/a/test_x.py::t2": frozenset({"pure"}),
-        "tests/b/test_y.py::t": frozenset({"db", "browser"}),
-        "tests/b/test_s.py::t": frozenset({"pure"}),
-    }
-    halves = [dict(list(marks.items())[:2]), dict(list(marks.items())[2:])]
-    spark = Collected("tests/b/test_s.py::t", ("request", "spark"))
-    items = [[Collected(node) for node in halves[0]], [Collected("tests/b/test_y.py::t"), spark]]
-    paths = [tmp_path / "m0.json", tmp_path / "m1.json"]
-    for path, half, found in zip(paths, halves, items, strict=True):
-        write_manifest(path, found, half)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["m0.json", "m1.json"]  # no partials
-    manifest = read_manifest(paths)
-    assert dict(manifest.marks) == marks and manifest.spark == {"tests/b/test_s.py::t"}
-    assert manifest.files == {"tests/a/test_x.py", "tests/b/test_y.py", "tests/b/test_s.py"}
-
-    on_postgres = selected_tests(manifest, "db and not browser", "postgresql")
-    assert on_postgres == {"tests/a/test_x.py::t1": "postgresql"}
-    on_sqlite = selected_tests(manifest, "db or pure", "sqlite")
-    assert on_sqlite == {
-        "tests/a/test_x.py::t1": "sqlite",
-        "tests/a/test_x.py::t2": "pure",
-        "tests/b/test_y.py::t": "sqlite",
-        "tests/b/test_s.py::t": "pure",
-    }
-    assert selected_tests(manifest, "", "sqlite") == on_sqlite  # no -m: every test
-    # the job's split is shard_files over what -m selected, as without a manifest
-    expected = shard_files(
-        [(node, "pure" if "pure" in m else "sqlite") for node, m in marks.items()], 2, {}
-    )
-    assert shard_files(on_sqlite.items(), 2, {}) == expected
-
-
-def test_ci_jobs_read_the_manifests_the_preparing_collection_writes() -> None:
-    """``.ci/run`` passes each collection half a manifest to write and gives the jobs those
-    same files; the half with tests/engine starts after Spark is installed."""
-    text = CI_RUN.read_text()
-    written = re.findall(r"ARREARS_TEST_MANIFEST_OUT=(\S+)", text)
-    read = re.search(r'^export ARREARS_TEST_MANIFEST="([^"]+)"', text, flags=re.MULTILINE)
-    assert written == ["$logs/manifest-$h.json"] and read is not None
-    assert read.group(1).split(":") == [f"$logs/manifest-{h}.json" for h in (0, 1)]
-    assert '*" tests/engine "*) step="$install_spark && $step"' in text
