@@ -505,3 +505,29 @@ def test_admin_saves_a_used_product_as_a_new_version(
     assert response.status_code == 302
     assert models.Product.objects.get(code="PL", version=2).grace_days == 5
     assert models.Product.objects.get(code="PL", version=1).grace_days == 0
+
+
+@pytest.mark.django_db
+def test_the_loan_due_index_is_kept_where_a_query_uses_it() -> None:
+    """Migration 0008: ``instalment_loan_due`` stays on SQLite, whose planner answers the
+    pre-due horizon's query (instalments due in a window, across the book) from it as a
+    covering index, and is dropped on PostgreSQL, which scans the table for that query and
+    finds a loan's instalments by ``(loan, seq)``."""
+    from django.db import connection
+
+    from arrears.ledger.models import Instalment
+
+    with connection.cursor() as cursor:
+        found = connection.introspection.get_constraints(cursor, Instalment._meta.db_table)
+    assert "instalment_loan_seq" in found  # what serves every lookup by loan, on both
+    horizon = (
+        Instalment.objects.filter(due_date__gte=date(2026, 3, 1), due_date__lte=date(2026, 3, 8))
+        .values_list("loan_id", "due_date")
+        .order_by()
+    )  # as collections.frames._next_due asks
+    if connection.vendor == "sqlite":
+        assert "instalment_loan_due" in found
+        assert "COVERING INDEX instalment_loan_due" in horizon.explain()
+    else:
+        assert "instalment_loan_due" not in found
+        assert "instalment_loan_due" not in horizon.explain()
