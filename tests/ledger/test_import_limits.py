@@ -193,3 +193,40 @@ def test_a_huge_unknown_column_name_is_not_echoed_whole(tmp_path: Path) -> None:
     message = rejected("loans", path)
     assert f"row 1, field {'x' * 64}…: unknown column" in message
     assert len(message) < 5_000
+
+
+def test_terms_the_kernel_refuses_are_asked_once_per_loan_and_each_row_gets_the_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Loans alike but for the principal share their terms (made once); when the kernel refuses
+    a key's terms (here: any loan starting on 2026-02-15), every loan of that key asks again
+    with its own principal, once, and its row names the kernel's reason; nothing is written."""
+    from arrears.kernel.errors import InvalidTerms
+    from arrears.ledger.importers import loan_validation
+
+    real = loan_validation.services.schedule_terms
+    asked: list[int] = []
+
+    def refusing(**kwargs: object) -> object:
+        if str(kwargs["start_date"]) == "2026-02-15":
+            asked.append(int(str(kwargs["principal_minor"])))
+            raise InvalidTerms(f"no calendar for a loan of {kwargs['principal_minor']}")
+        return real(**kwargs)
+
+    monkeypatch.setattr(loan_validation.services, "schedule_terms", refusing)
+    rows = [
+        loan_row(1, start_date="2026-02-15", principal="100.00"),
+        loan_row(2),
+        loan_row(3, start_date="2026-02-15", principal="200.00"),
+        loan_row(4),
+    ]
+    message = refused(tmp_path, rows)
+    assert (
+        line_of(message, 2, "schedule") == "row 2, field schedule: no calendar for a loan of 10000"
+    )
+    assert (
+        line_of(message, 4, "schedule") == "row 4, field schedule: no calendar for a loan of 20000"
+    )
+    assert "row 3" not in message and "row 5" not in message
+    assert asked == [10000, 20000]
+    assert counts() == EMPTY

@@ -365,18 +365,22 @@ def _with_schedules(
                v["method"], v["start_date"], plan.day_counts, strict=True)  # fmt: skip
     key_of = list(keys)
     templates: list[ScheduleTerms] = []
+    # a key's template, or None once the kernel refused its terms for a loan
     made: dict[tuple[object, ...], int | None] = {}
     template_of: list[int] = []
     buildable: list[int] = []
     for i in candidates:
         key = key_of[i]
-        at = made.get(key, -1)
-        if at == -1:
-            at = made[key] = _template(key, v["principal"][i], products, templates)
-        if at is None:  # each loan tries its own terms, and gets the kernel's error
-            at = _template(key, v["principal"][i], products, templates, fields, plan, i)
-            if at is None:
+        at = made.get(key)
+        if at is None:  # a new key, or a refused one: this loan tries its own terms
+            try:
+                templates.append(_terms(key, v["principal"][i], products))
+            except ArrearsError as error:
+                _fields(fields, plan, i).error("schedule", str(error))
+                made.setdefault(key, None)
                 continue
+            at = len(templates) - 1
+            made.setdefault(key, at)
         template_of.append(at)
         buildable.append(i)
     principals = np.array([v["principal"][i] for i in buildable], dtype=np.int64)
@@ -422,24 +426,3 @@ def _terms(
         start_date=start_date,
         day_count=day_count,
     )
-
-
-def _template(
-    key: tuple[Any, ...],
-    principal: int,
-    products: dict[int, models.Product],
-    templates: list[ScheduleTerms],
-    fields: dict[int, parsers.Fields] | None = None,
-    plan: LoanPlan | None = None,
-    i: int = 0,
-) -> int | None:
-    """The position in ``templates`` of the terms ``key`` makes (with the loan's principal),
-    added there; ``None`` when the kernel refuses them (the error noted on the row's
-    ``fields`` when given)."""
-    try:
-        templates.append(_terms(key, principal, products))
-    except ArrearsError as error:
-        if fields is not None and plan is not None:
-            _fields(fields, plan, i).error("schedule", str(error))
-        return None
-    return len(templates) - 1
