@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 
 from stdnum.cn import ric
 
-from arrears.ledger import models, services
+from arrears.ledger import models, schedules, services
 
 
 def valid_ric(body: str = "11010119900307451") -> str:
@@ -51,6 +52,14 @@ def loan(
         method=method,
         start_date=start,
     )
+
+
+def alter_instalment(loan: models.Loan, seq: int, **values: int) -> None:
+    """Change one instalment of a stored schedule past every validation (as raw SQL or the
+    database's own tools could): ``values`` are kernel ``Instalment`` fields."""
+    rows = list(models.Loan.objects.get(pk=loan.pk).instalments)
+    rows[seq - 1] = replace(rows[seq - 1], **values)
+    models.Loan.objects.filter(pk=loan.pk).update(schedule=schedules.encode(rows))
 
 
 def team_staff(team: object) -> dict[str, object]:

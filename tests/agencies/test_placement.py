@@ -93,8 +93,7 @@ def test_a_case_that_is_not_eligible_is_not_placed(pair: tuple[Agency, Agency], 
         loan=loans[1],
         ref="P1",
         value_date=DAY - timedelta(days=1),
-        amount_minor=loans[1].instalments.get(seq=1).principal_minor
-        + loans[1].instalments.get(seq=2).principal_minor,
+        amount_minor=loans[1].instalments[0].principal + loans[1].instalments[1].principal,
         currency="CNY",
     )
     run(DAY)

@@ -31,8 +31,8 @@ def book(db: None) -> None:
     for n in range(3):
         owner = factories.borrower(f"B{n}", phone=f"+861380000000{n}")
         loan = factories.loan(f"L{n}", owner, product)
-        first = loan.instalments.get(seq=1)
-        whole = first.principal_minor + first.interest_minor
+        first = loan.instalments[0]
+        whole = first.total
         paid = {0: 0, 1: whole // 2, 2: whole}
         if paid[n]:
             ledger.record_payment(

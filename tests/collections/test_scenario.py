@@ -50,8 +50,8 @@ def _at(day: date, hour: int = 10) -> datetime:
 
 
 def _instalment(loan: models.Loan, seq: int) -> int:
-    row = loan.instalments.get(seq=seq)
-    return row.principal_minor + row.interest_minor
+    row = loan.instalments[seq - 1]
+    return row.total
 
 
 class Book:
@@ -65,15 +65,15 @@ class Book:
             self.loans[name] = factories.loan(f"L-{name}", owner, product)
         self.payments: dict[date, list[tuple[str, int]]] = {}
         for seq in range(1, 5):  # the payer pays every instalment on its due date
-            due = self.loans["payer"].instalments.get(seq=seq).due_date
+            due = self.loans["payer"].instalments[seq - 1].due_date
             self.pay(due, "payer", _instalment(self.loans["payer"], seq))
         self.pay(date(2026, 2, 19), "quick", _instalment(self.loans["quick"], 1) + 2_000)
         for seq in range(2, 5):
-            due = self.loans["quick"].instalments.get(seq=seq).due_date
+            due = self.loans["quick"].instalments[seq - 1].due_date
             self.pay(due, "quick", _instalment(self.loans["quick"], seq))
         self.pay(date(2026, 3, 9), "keeper", 102_000)
         for seq in range(2, 5):
-            due = self.loans["keeper"].instalments.get(seq=seq).due_date
+            due = self.loans["keeper"].instalments[seq - 1].due_date
             self.pay(due, "keeper", _instalment(self.loans["keeper"], seq))
 
     def pay(self, day: date, who: str, amount: int) -> None:

@@ -40,12 +40,20 @@ def poison_amounts(loan: models.Loan) -> None:
     """The principal of issue 14 (92 233 720 368 547 758.07), written past validation."""
     huge = 9_223_372_036_854_775_807
     models.Loan.objects.filter(pk=loan.pk).update(principal_minor=huge)
-    models.Instalment.objects.filter(loan=loan).update(principal_minor=huge)
+    for seq in range(1, loan.term + 1):
+        factories.alter_instalment(loan, seq, principal=huge)
 
 
 def poison_instalments(loan: models.Loan) -> None:
     """Only the schedule: the loan's own row is within the limits."""
-    models.Instalment.objects.filter(loan=loan, seq=1).update(principal_minor=2**62)
+    factories.alter_instalment(loan, 1, principal=2**62)
+
+
+def poison_schedule_text(loan: models.Loan) -> None:
+    """A schedule that is not the ledger's text at all (its second instalment garbled)."""
+    parts = loan.schedule.split(";")
+    parts[1] = "2026-02-30 12x 0 2026-01-01 2026-02-01"
+    models.Loan.objects.filter(pk=loan.pk).update(schedule=";".join(parts))
 
 
 def poison_payment(loan: models.Loan) -> None:
@@ -59,7 +67,8 @@ def poison_start(loan: models.Loan) -> None:
 
 
 @pytest.mark.parametrize(
-    "poison", [poison_amounts, poison_start, poison_instalments, poison_payment]
+    "poison",
+    [poison_amounts, poison_start, poison_instalments, poison_schedule_text, poison_payment],
 )
 def test_a_poisoned_loan_is_isolated_and_the_day_completes_with_errors(book, engine, poison):
     poison(book["POISON"])
@@ -184,3 +193,13 @@ def test_the_snapshot_runners_chunk_isolates_a_loan_that_fails_it(book):
     assert sorted(results["loan_id"].to_list()) == sorted([book["GOOD1"].pk, book["GOOD2"].pk])
     assert errors.select("ref", "code").rows() == [("POISON", "loan-not-computable")]
     assert calls[0] == 3 and len(calls) > 1
+
+
+def test_an_unreadable_schedule_is_named_alike_by_both_engines(book, engine):
+    """The compiled engine's frames and the reference engine's selectors read a garbled
+    schedule apart (a vectorised explode, a per-loan decode) and report it the same way."""
+    poison_schedule_text(book["POISON"])
+    summary = day_run(engine=engine, as_of=AS_OF)
+    assert [(e["loan"], e["code"], e["message"]) for e in summary.errors] == [
+        ("POISON", "loan-schedule-unreadable", "instalment 2 of the stored schedule is unreadable")
+    ]

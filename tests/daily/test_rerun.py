@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from datetime import date, timedelta
 from typing import Any
 
@@ -17,7 +18,7 @@ from arrears.daily.models import BucketChange, DayRun, LoanState
 from arrears.daily.services import RunSummary, day_run
 from arrears.daily.store import replace_loans
 from arrears.kernel.contract import STORED
-from arrears.ledger import models
+from arrears.ledger import models, schedules
 from arrears.ledger import services as ledger
 from tests import factories, sharing
 from tests.ledger import books
@@ -164,11 +165,9 @@ def _plan_instalment_raw(book: list[models.Loan]) -> set[int]:
 
 def _instalment_raw(book: list[models.Loan]) -> set[int]:
     loan = book[12]
-    raw(
-        "UPDATE ledger_instalment SET interest_minor = interest_minor + 777 "
-        "WHERE loan_id = %s AND seq = 1",
-        [loan.pk],
-    )
+    rows = list(loan.instalments)
+    rows[0] = replace(rows[0], interest=rows[0].interest + 777)
+    raw("UPDATE ledger_loan SET schedule = %s WHERE id = %s", [schedules.encode(rows), loan.pk])
     return {loan.id}
 
 
@@ -363,6 +362,6 @@ def test_one_statement_writing_rows_of_many_loans_bumps_each_of_them(book):
     after = dict(models.Loan.objects.values_list("id", "revision"))
     assert all(after[loan] > before[loan] for loan in paid)
     assert all(after[loan] == before[loan] for loan in other)
-    raw(f"DELETE FROM ledger_instalment WHERE loan_id IN ({marks})", paid)
+    raw(f"UPDATE ledger_loan SET schedule = schedule WHERE id IN ({marks})", paid)
     gone = dict(models.Loan.objects.values_list("id", "revision"))
     assert all(gone[loan] > after[loan] for loan in paid)

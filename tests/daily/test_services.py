@@ -32,12 +32,12 @@ def _build() -> dict[str, models.Loan]:
     owner = factories.borrower()
     paying = factories.loan("PAYS", owner, product)
     late = factories.loan("LATE", owner, product)
-    first = paying.instalments.get(seq=1)
+    first = paying.instalments[0]
     services.record_payment(
         loan=paying,
         ref="P1",
         value_date=FIRST_DUE,
-        amount_minor=first.principal_minor + first.interest_minor,
+        amount_minor=first.total,
         currency="CNY",
     )
     return {"paying": paying, "late": late}
@@ -66,7 +66,7 @@ def test_a_run_stores_each_loans_state_with_the_hand_checked_penalty(book, engin
     summary = day_run(engine=engine, as_of=as_of)
     assert summary.loans == 2 and summary.delinquent == 1 and not summary.errors
     late = LoanState.objects.get(loan=book["late"], as_of=as_of)
-    principal = book["late"].instalments.get(seq=1).principal_minor  # 833.33
+    principal = book["late"].instalments[0].principal  # 833.33
     daily = (Decimal(principal) * Decimal("0.00075")).quantize(Decimal(1), ROUND_HALF_UP)
     assert late.penalty_outstanding == 10 * int(daily) == 620
     assert (late.dpd, late.bucket) == (10, "M1")
@@ -117,7 +117,7 @@ def test_catch_up_over_ten_missed_days_equals_ten_daily_runs(book, engine):
 
 
 def test_a_corrupt_loan_is_reported_and_skipped(book, engine):
-    models.Instalment.objects.filter(loan=book["late"], seq=1).update(principal_minor=1)
+    factories.alter_instalment(book["late"], 1, principal=1)
     summary = day_run(engine=engine, as_of=FIRST_DUE + timedelta(days=3))
     assert summary.loans == 1
     assert [e["loan"] for e in summary.errors] == ["LATE"]

@@ -91,7 +91,7 @@ def _pay(loan: models.Loan, ref: str, day: date, amount: int) -> models.Payment:
 def _payments(rng: random.Random, loan: models.Loan) -> None:
     """A few payments at random dates, recorded out of date order (so some are back-dated
     behind others), one in five reversed a few days later."""
-    schedule = list(loan.instalments.order_by("seq"))
+    schedule = list(loan.instalments)
     days = sorted(
         schedule[rng.randrange(len(schedule))].due_date + timedelta(days=rng.randrange(-5, 40))
         for _ in range(rng.randrange(0, 5))
@@ -99,7 +99,7 @@ def _payments(rng: random.Random, loan: models.Loan) -> None:
     rng.shuffle(days)
     for number, day in enumerate(days):
         day = max(day, loan.start_date)
-        amount = rng.choice([schedule[0].principal_minor + schedule[0].interest_minor, 30_000])
+        amount = rng.choice([schedule[0].total, 30_000])
         payment = _pay(loan, f"{loan.ref}-P{number}", day, amount)
         if rng.random() < 0.2:
             services.reverse_payment(
@@ -172,7 +172,7 @@ def concession_book(loans: int = 36, seed: int = 12) -> list[models.Loan]:
     book = [_loan(rng, index, owner, products[index % 2]) for index in range(loans)]
     for loan in book:
         _payments(rng, loan)
-    first_due = {loan.id: loan.instalments.get(seq=1).due_date for loan in book}
+    first_due = {loan.id: loan.instalments[0].due_date for loan in book}
 
     def after(loan: models.Loan, days: int) -> date:
         return first_due[loan.id] + timedelta(days=days)

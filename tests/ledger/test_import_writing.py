@@ -4,11 +4,10 @@ against the rows a statement holds."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
-import polars as pl
 import pytest
 from django.db import transaction
 
@@ -41,53 +40,6 @@ def test_rows_are_written_as_given_in_their_order(count: int) -> None:
     assert stored == [row[:7] for row in rows]
 
 
-def test_a_frame_of_instalments_is_written_with_its_dates_as_django_reads_them() -> None:
-    product = services.create_product(
-        code="PL", version=1, name="PL", effective_from=date(2026, 1, 1)
-    )
-    borrower = services.create_borrower(ref="B", name="B", id_type="other", national_id="E1")
-    loan = models.Loan.objects.create(
-        ref="L",
-        borrower=borrower,
-        product=product,
-        currency="CNY",
-        principal_minor=1_000_000,
-        rate_value="0.0005",
-        rate_basis="daily",
-        term=12,
-        method="equal-instalment",
-        day_count="act/365",
-        start_date=date(2026, 1, 1),
-    )
-    count = 2 * writing.rows_per_statement(7) + 5
-    first = date(2026, 1, 31)
-    frame = pl.DataFrame(
-        {
-            "loan": [loan.pk] * count,
-            "seq": list(range(1, count + 1)),
-            "due_date": [first + timedelta(days=n) for n in range(count)],
-            "principal": [1000 + n for n in range(count)],
-            "interest": [n for n in range(count)],
-            "period_start": [first + timedelta(days=n - 30) for n in range(count)],
-            "period_end": [first + timedelta(days=n) for n in range(count)],
-        }
-    )
-    with transaction.atomic():
-        writing._insert_rows(
-            models.Instalment,
-            ("loan", "seq", "due_date", "principal_minor", "interest_minor", "period_start",
-             "period_end"),
-            frame,
-        )  # fmt: skip
-    stored = list(
-        models.Instalment.objects.order_by("id").values_list(
-            "loan_id", "seq", "due_date", "principal_minor", "interest_minor", "period_start",
-            "period_end",
-        )
-    )  # fmt: skip
-    assert stored == frame.rows()
-
-
 def test_imported_rows_take_fresh_ids_and_later_rows_come_after_them(
     tmp_path: Path, shared_import_product: int
 ) -> None:
@@ -113,7 +65,7 @@ def test_imported_rows_take_fresh_ids_and_later_rows_come_after_them(
     assert [(loan.ref, loan.borrower.ref) for loan in loans] == [
         ("L1", "B1"), ("L2", "B2"), ("L3", "B1")
     ]  # fmt: skip
-    assert {i.loan_id for i in models.Instalment.objects.all()} == {loan.pk for loan in loans}
+    assert all(len(loan.instalments) == loan.term for loan in loans)
     assert sorted(models.Phone.objects.values_list("borrower__ref", "number")) == [
         ("B1", "+8613812340001"), ("B1", "+8613812340003"), ("B2", "+8613812340002")
     ]  # fmt: skip

@@ -32,6 +32,7 @@ from arrears.kernel.terms import (
 )
 from arrears.ledger import models, services
 from arrears.ledger.masking import mask_national_id
+from tests import factories
 from tests.factories import valid_ric
 
 START = date(2026, 1, 31)
@@ -221,14 +222,13 @@ def test_a_loan_stores_the_schedule_the_kernel_builds(loan: models.Loan) -> None
             day_count=DayCount.THIRTY_360,
         )
     )
-    stored = list(loan.instalments.order_by("seq"))
+    stored = list(loan.instalments)
     assert [
-        (i.seq, i.due_date, i.principal_minor, i.interest_minor, i.period_start, i.period_end)
-        for i in stored
+        (i.seq, i.due_date, i.principal, i.interest, i.period_start, i.period_end) for i in stored
     ] == [
         (i.seq, i.due_date, i.principal, i.interest, i.period_start, i.period_end) for i in expected
     ]
-    assert sum(i.principal_minor for i in stored) == loan.principal_minor
+    assert sum(i.principal for i in stored) == loan.principal_minor
     assert loan.day_count == "30/360"  # the product's default
 
 
@@ -257,7 +257,7 @@ def test_a_loan_takes_the_product_calendar_into_account(
         day_count="actual/365",
     )
     # Jan 31 2026 is a Saturday: under "following" the instalment is due the next working day.
-    assert loan.instalments.get(seq=1).due_date == date(2026, 2, 2)
+    assert loan.instalments[0].due_date == date(2026, 2, 2)
     assert loan.day_count == "actual/365"
 
 
@@ -446,7 +446,6 @@ def test_every_admin_page_loads(admin_client_logged_in: Client, loan: models.Loa
         loan.borrower,
         loan.borrower.phones.get(),
         loan,
-        loan.instalments.first(),
         payment,
         models.ImportBatch.objects.get(),
     ]
@@ -456,6 +455,8 @@ def test_every_admin_page_loads(admin_client_logged_in: Client, loan: models.Loa
         change = reverse(f"admin:{meta.app_label}_{meta.model_name}_change", args=[obj.pk])
         assert admin_client_logged_in.get(changelist).status_code == 200, changelist
         assert admin_client_logged_in.get(change).status_code == 200, change
+    page = admin_client_logged_in.get(reverse("admin:ledger_loan_change", args=[loan.pk]))
+    assert all(i.due_date.isoformat() in page.content.decode() for i in loan.instalments)
 
 
 def test_admin_lists_never_show_full_ids_or_numbers(
@@ -507,27 +508,47 @@ def test_admin_saves_a_used_product_as_a_new_version(
     assert models.Product.objects.get(code="PL", version=1).grace_days == 0
 
 
-@pytest.mark.django_db
-def test_the_loan_due_index_is_kept_where_a_query_uses_it() -> None:
-    """Migration 0008: ``instalment_loan_due`` stays on SQLite, whose planner answers the
-    pre-due horizon's query (instalments due in a window, across the book) from it as a
-    covering index, and is dropped on PostgreSQL, which scans the table for that query and
-    finds a loan's instalments by ``(loan, seq)``."""
+@pytest.mark.django_db(transaction=True)
+def test_migration_0009_moves_each_schedule_from_its_rows_to_its_loan_and_back() -> None:
+    """``ledger.0009``: the instalment rows of loans stored before it become each loan's
+    schedule text (the text ``schedules.encode`` writes), the instalment table goes, and
+    migrating back makes the rows again, with their revision trigger."""
     from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
 
-    from arrears.ledger.models import Instalment
+    from arrears.ledger import schedules
 
-    with connection.cursor() as cursor:
-        found = connection.introspection.get_constraints(cursor, Instalment._meta.db_table)
-    assert "instalment_loan_seq" in found  # what serves every lookup by loan, on both
-    horizon = (
-        Instalment.objects.filter(due_date__gte=date(2026, 3, 1), due_date__lte=date(2026, 3, 8))
-        .values_list("loan_id", "due_date")
-        .order_by()
-    )  # as collections.frames._next_due asks
-    if connection.vendor == "sqlite":
-        assert "instalment_loan_due" in found
-        assert "COVERING INDEX instalment_loan_due" in horizon.explain()
-    else:
-        assert "instalment_loan_due" not in found
-        assert "instalment_loan_due" not in horizon.explain()
+    before = [("ledger", "0008_drop_instalment_loan_due")]
+    after = [("ledger", "0009_loan_schedule")]
+    product = factories.product()
+    owner = factories.borrower()
+    made = [factories.loan(f"M{n}", owner, product, term=3 + n) for n in range(3)]
+    expected = {loan.ref: loan.schedule for loan in made}
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    try:
+        executor.loader.build_graph()
+        old = executor.loader.project_state(before).apps
+        rows = old.get_model("ledger", "Instalment").objects.order_by("loan_id", "seq")
+        assert [(r.loan.ref, r.seq) for r in rows] == [
+            (loan.ref, seq) for loan in made for seq in range(1, loan.term + 1)
+        ]
+        with connection.cursor() as cursor:
+            if connection.vendor == "sqlite":
+                cursor.execute(
+                    "SELECT name FROM sqlite_master WHERE tbl_name = 'ledger_instalment'"
+                )
+            else:
+                cursor.execute(
+                    "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal "
+                    "AND tgrelid = 'ledger_instalment'::regclass"
+                )
+            names = {name for (name,) in cursor.fetchall()}
+        assert {"ledger_instalment_rev_ins", "ledger_instalment_rev_del"} <= names
+    finally:
+        executor = MigrationExecutor(connection)
+        executor.migrate(after)
+    stored = dict(models.Loan.objects.values_list("ref", "schedule"))
+    assert stored == expected
+    assert all(schedules.decode(text) for text in stored.values())
+    assert "ledger_instalment" not in connection.introspection.table_names()

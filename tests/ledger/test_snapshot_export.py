@@ -70,7 +70,7 @@ def ledger_book() -> list[models.Loan]:
         ),
         factories.loan("L-NOTHING-PAID", owner, first, start=date(2026, 4, 1)),
     ]
-    due = loans[0].instalments.get(seq=1)
+    due = loans[0].instalments[0]
     for ref, day, amount in [
         ("p-1", due.due_date, 40_000),
         ("P-2", due.due_date, 60_000),
@@ -106,7 +106,7 @@ def test_an_exported_ledger_reads_back_as_the_selectors_kernel_values(tmp_path: 
     assert counts == {
         "products": 2,
         "loans": len(loans),
-        "instalments": models.Instalment.objects.count(),
+        "instalments": sum(len(loan.instalments) for loan in models.Loan.objects.all()),
         "payments": 5,
         "waivers": 0,
         "plans": 0,

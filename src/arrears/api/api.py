@@ -373,10 +373,10 @@ def loan_body(loan: Loan) -> dict[str, Any]:
             {
                 "seq": i.seq,
                 "due_date": i.due_date.isoformat(),
-                "principal_minor": i.principal_minor,
-                "interest_minor": i.interest_minor,
+                "principal_minor": i.principal,
+                "interest_minor": i.interest,
             }
-            for i in loan.instalments.order_by("seq")
+            for i in loan.instalments
         ],
     }
 

@@ -17,8 +17,8 @@ from arrears.collections.models import Case, ContactAttempt, Hold, Promise
 from arrears.daily.models import LoanState
 from arrears.engine.contract import STORED_SCHEMA
 from arrears.kernel.contract import PER_BORROWER, PerBorrower
-from arrears.ledger import selectors
-from arrears.ledger.models import Instalment, Loan
+from arrears.ledger import schedules, selectors
+from arrears.ledger.models import Loan
 
 #: How far ahead pre-due reminders look: borrowers with an instalment due within this many days
 #: are evaluated even when nothing is overdue (the strategy decides whether anything is sent).
@@ -71,18 +71,32 @@ def loan_frame(
     return frame.join(_next_due(as_of, frame["loan_id"].to_list()), on="loan_id", how="left")
 
 
+#: Loans whose stored schedules one query of :func:`_next_due` reads.
+NEXT_DUE_BATCH = 10_000
+
+
 def _next_due(as_of: date, loan_ids: list[int]) -> pl.DataFrame:
-    """Days until each loan's next instalment falls due (within the pre-due horizon)."""
+    """Days until each loan's next instalment falls due (within the pre-due horizon), from the
+    loans' stored schedules (:func:`arrears.ledger.schedules.explode`)."""
     horizon = date.fromordinal(as_of.toordinal() + PRE_DUE_HORIZON)
-    rows = (
-        Instalment.objects.filter(due_date__gte=as_of, due_date__lte=horizon)
-        .values_list("loan_id", "due_date")
-        .order_by()
-    )
-    frame = pl.DataFrame(list(rows), schema={"loan_id": pl.Int64, "due": pl.Date}, orient="row")
-    frame = frame.filter(pl.col("loan_id").is_in(loan_ids))
-    return frame.group_by("loan_id").agg(
-        (pl.col("due").min() - pl.lit(as_of)).dt.total_days().alias("days_to_due")
+    schema = {"loan_id": pl.Int64, "schedule": pl.String}
+    stored = [
+        pl.DataFrame(
+            list(
+                Loan.objects.filter(id__in=loan_ids[at : at + NEXT_DUE_BATCH])
+                .values_list("id", "schedule")
+                .order_by()
+            ),
+            schema=schema,
+            orient="row",
+        )
+        for at in range(0, len(loan_ids), NEXT_DUE_BATCH)
+    ]
+    frame = schedules.explode(pl.concat([pl.DataFrame(schema=schema), *stored]))
+    return (
+        frame.filter(pl.col("due_date").is_between(as_of, horizon))
+        .group_by("loan_id")
+        .agg((pl.col("due_date").min() - pl.lit(as_of)).dt.total_days().alias("days_to_due"))
     )
 
 

@@ -189,6 +189,13 @@ def batch_from_frames(
     else:
         inst = _owned(instalments, loan_ids, ["loan_id", "due_date", "seq"])
         pays = _owned(effective, loan_ids, ["loan_id", "value_date", "ref"])
+    unreadable = None
+    if inst.null_count().sum_horizontal().item():
+        # an instalment with a missing value (a stored schedule the ledger could not read):
+        # its loan goes to the kernel, which names the instalment (engine.snapshot.terms)
+        broken = inst.select(pl.any_horizontal(pl.all().is_null())).to_series()
+        unreadable = np.isin(loan_ids, inst.filter(broken)["loan_id"].to_numpy())
+        inst = inst.filter(~broken)
     inst_off = _offsets(inst["loan_id"].to_numpy(), loan_ids)
     iprincipal = inst["principal_minor"].to_numpy()
     counts = np.diff(inst_off)
@@ -197,6 +204,8 @@ def batch_from_frames(
     if len(iprincipal):
         scheduled[nonempty] = np.add.reduceat(iprincipal, inst_off[:-1][nonempty])
     suspect = ~nonempty | (scheduled != loans["principal_minor"].to_numpy())
+    if unreadable is not None:
+        suspect |= unreadable
 
     def days(frame: pl.DataFrame, column: str) -> np.ndarray:
         return frame[column].cast(pl.Int32).to_numpy()

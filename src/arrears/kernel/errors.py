@@ -49,5 +49,12 @@ class InvalidTerms(ArrearsError):
     code = "loan-invalid-terms"
 
 
+class ScheduleUnreadable(InvalidTerms):
+    """A loan's stored schedule that is not what the ledger writes (changed past its services,
+    e.g. by raw SQL): the loan cannot be computed, and is reported, never guessed at."""
+
+    code = "loan-schedule-unreadable"
+
+
 class InvalidDate(ArrearsError):
     code = "calendar-invalid-date"

@@ -12,7 +12,9 @@ from django import forms
 from django.contrib import admin, messages
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest, HttpResponse
+from django.utils.html import format_html, format_html_join
 
+from arrears.kernel.errors import ArrearsError
 from arrears.kernel.money import Money
 from arrears.ledger import models
 
@@ -145,23 +147,7 @@ class PhoneAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         return obj.masked_number
 
 
-# --- loans, instalments, payments -----------------------------------------------------------
-
-
-class InstalmentInline(ReadOnlyMixin, admin.TabularInline):  # type: ignore[type-arg]
-    model = models.Instalment
-    extra = 0
-    can_delete = False
-    fields = ("seq", "due_date", "principal", "interest", "period_start", "period_end")
-    readonly_fields = fields
-
-    @admin.display(description="principal")
-    def principal(self, obj: models.Instalment) -> str:
-        return _major(obj.principal_minor, obj.loan.currency)
-
-    @admin.display(description="interest")
-    def interest(self, obj: models.Instalment) -> str:
-        return _major(obj.interest_minor, obj.loan.currency)
+# --- loans (with their schedules), payments ----------------------------------------------------
 
 
 class PaymentInline(ReadOnlyMixin, admin.TabularInline):  # type: ignore[type-arg]
@@ -194,26 +180,35 @@ class LoanAdmin(ReadOnlyMixin, admin.ModelAdmin):  # type: ignore[type-arg]
     list_select_related = ("borrower", "product")
     search_fields = ("ref", "borrower__ref")
     date_hierarchy = "start_date"
-    inlines = (InstalmentInline, PaymentInline)
+    inlines = (PaymentInline,)
+    exclude = ("schedule",)
+    readonly_fields = ("instalment_table",)
+
+    @admin.display(description="schedule")
+    def instalment_table(self, obj: models.Loan) -> str:
+        """The stored schedule as a table (it is one text value of the loan's row)."""
+        try:
+            rows = obj.instalments
+        except ArrearsError as error:
+            return str(error)
+        body = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{} – {}</td></tr>",
+            (
+                (i.seq, i.due_date, _major(i.principal, obj.currency),
+                 _major(i.interest, obj.currency), i.period_start, i.period_end)
+                for i in rows
+            ),
+        )  # fmt: skip
+        return format_html(
+            "<table><tr><th>#</th><th>due</th><th>principal</th><th>interest</th>"
+            "<th>accrual period</th></tr>{}</table>",
+            body,
+        )
 
     @admin.display(description="principal", ordering="principal_minor")
     def principal(self, obj: models.Loan) -> str:
         return _major(obj.principal_minor, obj.currency)
-
-
-@admin.register(models.Instalment)
-class InstalmentAdmin(ReadOnlyMixin, admin.ModelAdmin):  # type: ignore[type-arg]
-    list_display = ("loan", "seq", "due_date", "principal", "interest")
-    list_select_related = ("loan",)
-    search_fields = ("loan__ref",)
-
-    @admin.display(description="principal")
-    def principal(self, obj: models.Instalment) -> str:
-        return _major(obj.principal_minor, obj.loan.currency)
-
-    @admin.display(description="interest")
-    def interest(self, obj: models.Instalment) -> str:
-        return _major(obj.interest_minor, obj.loan.currency)
 
 
 @admin.register(models.Payment)

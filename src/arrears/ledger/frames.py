@@ -45,7 +45,7 @@ from arrears.engine.snapshot.format import (
     empty_frame,
 )
 from arrears.kernel.terms import PRODUCT_KEYS
-from arrears.ledger import models, selectors
+from arrears.ledger import models, schedules, selectors
 
 #: Loans per chunk of :func:`iter_frames` (memory: one chunk's rows of every table).
 CHUNK_LOANS = 100_000
@@ -202,6 +202,23 @@ class LedgerReader:
         self.rows[table] += len(frame)
         return frame
 
+    def _schedules(self, where: str, params: Sequence[Any]) -> pl.DataFrame:
+        """The instalments of the selected loans (``where`` on ``l``), one row each: the
+        loans' stored schedules (one text a loan) exploded in bulk by
+        :func:`arrears.ledger.schedules.explode`."""
+        started = time.perf_counter()
+        s, L = self.sql, models.Loan
+        stored = _fetch(
+            f"SELECT l.id, {s.column('l', L, 'schedule')} FROM {s.table(L)} l "
+            f"WHERE {where} ORDER BY l.id",
+            params,
+            {"loan_id": pl.Int64(), "schedule": pl.String()},
+        )
+        frame = _typed(INSTALMENTS, schedules.explode(stored))
+        self.seconds[INSTALMENTS] += time.perf_counter() - started
+        self.rows[INSTALMENTS] += len(frame)
+        return frame
+
     def loan_ids(self) -> list[int]:
         """The selected loans' ids, ascending."""
         where, params = self._where(None, None, "l.id")
@@ -247,7 +264,7 @@ class LedgerReader:
     ) -> Snapshot:
         """The selected loans with ``low <= loan_id < high`` and their rows, as frames."""
         s = self.sql
-        L, Ins, Pay = models.Loan, models.Instalment, models.Payment
+        L, Pay = models.Loan, models.Payment
         W, R, RI = models.Waiver, models.RepaymentPlan, models.PlanInstalment
         where, params = self._where(low, high, "l.id")
         loans = self._read(
@@ -259,15 +276,7 @@ class LedgerReader:
             f"{s.date('l', L, 'start_date')} FROM {s.table(L)} l WHERE {where} ORDER BY l.id",
             params,
         )
-        owner, owned = self._where(low, high, "i.loan_id")
-        instalments = self._read(
-            INSTALMENTS,
-            f"SELECT i.loan_id, {s.column('i', Ins, 'seq')}, {s.date('i', Ins, 'due_date')}, "
-            f"{s.column('i', Ins, 'principal_minor')}, {s.column('i', Ins, 'interest_minor')}, "
-            f"{s.date('i', Ins, 'period_start')}, {s.date('i', Ins, 'period_end')} "
-            f"FROM {s.table(Ins)} i WHERE {owner} ORDER BY i.loan_id, i.seq",
-            owned,
-        )
+        instalments = self._schedules(where, params)
         owner, owned = self._where(low, high, "y.loan_id")
         payments = self._read(
             PAYMENTS,

@@ -30,11 +30,13 @@ from arrears.kernel.terms import (
     AccrualRounding,
     Component,
     DayCount,
+    Instalment,
     ProductTerms,
     RateBasis,
     ScheduleMethod,
     product_terms_from,
 )
+from arrears.ledger import schedules
 from arrears.ledger.masking import mask_national_id, mask_phone
 from arrears.ledger.validators import (
     ID_TYPES,
@@ -243,8 +245,8 @@ class Phone(models.Model):
 
 
 class Loan(models.Model):
-    """A loan (借据) on one product version; its schedule is stored as :class:`Instalment` rows
-    built by the kernel when the loan was created."""
+    """A loan (借据) on one product version, with the schedule the kernel built for it when it
+    was created (``schedule``: one text value, :mod:`arrears.ledger.schedules`)."""
 
     ref = models.CharField(max_length=64, unique=True)
     borrower = models.ForeignKey(Borrower, on_delete=models.PROTECT, related_name="loans")
@@ -257,11 +259,16 @@ class Loan(models.Model):
     method = models.CharField(max_length=20, choices=_choices(ScheduleMethod))
     day_count = models.CharField(max_length=12, choices=_choices(DayCount))
     start_date = models.DateField()
+    #: The instalments (期供) exactly as the kernel built them, in the text of
+    #: :mod:`arrears.ledger.schedules`; read them as :attr:`instalments`. One value of the
+    #: loan's row, not a row an instalment: written once, always read whole (migration 0009).
+    schedule = models.TextField(db_default="", editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     #: Bumped by database triggers (migration ``0004_loan_revision``) on every write to the
-    #: loan, its product, instalments, payments, waivers, plans and plan instalments, whatever
-    #: the write path. It only ever grows, so a stored daily state computed at this revision
-    #: is still exact while the revision is unchanged (the daily rerun skips such loans).
+    #: loan (its schedule included), its product, payments, waivers, plans and plan
+    #: instalments, whatever the write path. It only ever grows, so a stored daily state
+    #: computed at this revision is still exact while the revision is unchanged (the daily
+    #: rerun skips such loans).
     revision = models.BigIntegerField(default=0, db_default=0, editable=False)
 
     class Meta:
@@ -277,40 +284,12 @@ class Loan(models.Model):
     def __str__(self) -> str:
         return self.ref
 
-
-class Instalment(models.Model):
-    """One scheduled instalment (期供) of a loan, exactly as the kernel built it."""
-
-    #: No index of its own: the unique ``(loan, seq)`` index starts with it and serves every
-    #: lookup by loan (a third index on each instalment was a sixth of an import's writes).
-    loan = models.ForeignKey(
-        Loan, on_delete=models.CASCADE, related_name="instalments", db_index=False
-    )
-    seq = models.PositiveSmallIntegerField()
-    due_date = models.DateField()
-    principal_minor = models.BigIntegerField()
-    interest_minor = models.BigIntegerField()
-    period_start = models.DateField()
-    period_end = models.DateField()
-
-    class Meta:
-        ordering = ("loan_id", "seq")
-        constraints = (
-            models.UniqueConstraint(fields=["loan", "seq"], name="instalment_loan_seq"),
-            models.CheckConstraint(
-                condition=Q(principal_minor__gte=0) & Q(interest_minor__gte=0),
-                name="instalment_amounts_not_negative",
-            ),
-        )
-        #: SQLite's: it answers the pre-due horizon's query by due date across the book
-        #: (``collections.frames``) by scanning this index, a third of the table's bytes.
-        #: PostgreSQL's planner scans the table for that query and finds a loan's instalments
-        #: by ``(loan, seq)``, so migration 0008 drops it there (an import's instalments then
-        #: cost its backend ~8 % less).
-        indexes = (models.Index(fields=["loan", "due_date"], name="instalment_loan_due"),)
-
-    def __str__(self) -> str:
-        return f"{self.loan_id} #{self.seq} due {self.due_date}"
+    @property
+    def instalments(self) -> tuple[Instalment, ...]:
+        """The stored schedule as the kernel's instalments, in ``seq`` order
+        (:class:`~arrears.kernel.errors.ScheduleUnreadable` if it was changed past the
+        services into something else)."""
+        return schedules.decode(self.schedule)
 
 
 class Payment(models.Model):

@@ -1,7 +1,7 @@
 """Reads that turn ledger rows into the kernel's values (the input of ``kernel.state``).
 
 ``portfolio`` is the bulk form: a fixed number of queries per chunk of loans (loans with their
-product, then their instalments, then their payments), never one per loan.
+product and stored schedule, then their payments and concessions), never one per loan.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from arrears.kernel.state import LoanState, state
 from arrears.kernel.terms import (
     LOAN_KEYS,
     Component,
-    Instalment,
     LoanTerms,
     Payment,
     PlanInstalment,
@@ -34,24 +33,10 @@ from arrears.ledger import models
 PORTFOLIO_CHUNK = 2000
 
 
-def _schedule(loan: models.Loan) -> tuple[Instalment, ...]:
-    # ``.all()`` (then a sort in Python) so a prefetched cache is used instead of a new query.
-    rows = sorted(loan.instalments.all(), key=lambda row: row.seq)
-    return tuple(
-        Instalment(
-            seq=row.seq,
-            due_date=row.due_date,
-            principal=row.principal_minor,
-            interest=row.interest_minor,
-            period_start=row.period_start,
-            period_end=row.period_end,
-        )
-        for row in rows
-    )
-
-
 def _terms(loan: models.Loan, product: ProductTerms) -> LoanTerms:
-    return loan_terms_from({key: getattr(loan, key) for key in LOAN_KEYS}, product, _schedule(loan))
+    return loan_terms_from(
+        {key: getattr(loan, key) for key in LOAN_KEYS}, product, loan.instalments
+    )
 
 
 def loan_terms(loan: models.Loan) -> LoanTerms:
@@ -195,11 +180,10 @@ class PortfolioEntry:
 
 
 def history_prefetch() -> tuple[Prefetch | str, ...]:
-    """What a replay reads of a loan, for ``prefetch_related``: its instalments, payments,
-    waivers, and plans with their instalments (the daily run's reads, and a page replaying one
-    loan many times)."""
+    """What a replay reads of a loan besides its row (which holds its schedule), for
+    ``prefetch_related``: its payments, waivers, and plans with their instalments (the daily
+    run's reads, and a page replaying one loan many times)."""
     return (
-        Prefetch("instalments", queryset=models.Instalment.objects.order_by("seq")),
         Prefetch("payments", queryset=models.Payment.objects.order_by("value_date", "ref")),
         "waivers",
         Prefetch("plans", queryset=models.RepaymentPlan.objects.prefetch_related("instalments")),
@@ -209,8 +193,8 @@ def history_prefetch() -> tuple[Prefetch | str, ...]:
 def portfolio_entries(
     loans: QuerySet[models.Loan], *, chunk_size: int = PORTFOLIO_CHUNK
 ) -> Iterator[PortfolioEntry]:
-    """Every loan of ``loans`` streamed in chunks of ``chunk_size`` with prefetched instalments
-    and payments; a loan whose rows the kernel rejects comes with its ``error`` instead of
+    """Every loan of ``loans`` streamed in chunks of ``chunk_size`` with prefetched payments
+    and concessions; a loan whose rows the kernel rejects comes with its ``error`` instead of
     terms, so one corrupt loan never stops a portfolio run."""
     queryset = loans.select_related("product").prefetch_related(*history_prefetch()).order_by("id")
     products: dict[int, ProductTerms | ArrearsError] = {}

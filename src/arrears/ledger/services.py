@@ -37,7 +37,7 @@ from arrears.kernel.terms import (
     ScheduleMethod,
     ScheduleTerms,
 )
-from arrears.ledger import models, signals
+from arrears.ledger import models, schedules, signals
 
 errorcodes.define(
     {
@@ -359,21 +359,6 @@ def schedule_for(
     )
 
 
-def instalment_rows(loan: models.Loan, schedule: tuple[Instalment, ...]) -> list[models.Instalment]:
-    return [
-        models.Instalment(
-            loan=loan,
-            seq=i.seq,
-            due_date=i.due_date,
-            principal_minor=i.principal,
-            interest_minor=i.interest,
-            period_start=i.period_start,
-            period_end=i.period_end,
-        )
-        for i in schedule
-    ]
-
-
 @transaction.atomic
 def create_loan(
     *,
@@ -427,8 +412,8 @@ def create_loan(
         method=method.value,
         day_count=counted.value,
         start_date=start_date,
+        schedule=schedules.encode(schedule),
     )
-    models.Instalment.objects.bulk_create(instalment_rows(loan, schedule))
     return loan
 
 

@@ -20,7 +20,7 @@ from arrears.engine.snapshot.format import (
     Snapshot,
     empty_frame,
 )
-from arrears.kernel.errors import ArrearsError, InvalidTerms
+from arrears.kernel.errors import ArrearsError, InvalidTerms, ScheduleUnreadable
 from arrears.kernel.terms import (
     Component,
     Instalment,
@@ -122,7 +122,14 @@ def kernel_terms(
     """The kernel's input for (few) loans given as snapshot frames, keyed by loan_id — the one
     builder every runner's kernel replay uses, so it is exact for every loan."""
     schedules: dict[int, list[Instalment]] = {}
+    problems: dict[int, ArrearsError] = {}
     for row in instalments.sort(["loan_id", "seq"]).iter_rows(named=True):
+        if None in row.values():  # a stored schedule the ledger could not read
+            problems.setdefault(
+                row["loan_id"],
+                ScheduleUnreadable(f"instalment {row['seq']} of the stored schedule is unreadable"),
+            )
+            continue
         schedules.setdefault(row["loan_id"], []).append(
             Instalment(
                 row["seq"],
@@ -134,7 +141,6 @@ def kernel_terms(
             )
         )
     histories: dict[int, list[Payment]] = {}
-    problems: dict[int, ArrearsError] = {}
     for row in payments.iter_rows(named=True):
         try:
             histories.setdefault(row["loan_id"], []).append(

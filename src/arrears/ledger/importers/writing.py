@@ -2,7 +2,8 @@
 
 Called inside the transaction :func:`~arrears.ledger.importers.pipeline.import_file` opens, so
 a file is applied whole or not at all. It trusts the plan (validation is done); what it does is
-write many rows with few statements: borrowers, phones, loans and instalments by ``COPY``
+write many rows with few statements: borrowers, phones and loans (each with its schedule, one
+text: :mod:`arrears.ledger.schedules`) by ``COPY``
 (PostgreSQL) or statements of many rows each (SQLite) of values adapted once, without a model
 instance per row (``bulk_create`` compiled one per row and was a fifth of an import's time);
 payments the same way (half of a payments import was ``bulk_create``).
@@ -17,11 +18,10 @@ from itertools import chain, islice, repeat
 from typing import Any
 
 import numpy as np
-import polars as pl
-from django.db import connection, transaction
+from django.db import connection
 from django.utils import timezone
 
-from arrears.ledger import models
+from arrears.ledger import models, schedules
 from arrears.ledger.importers import lookups
 from arrears.ledger.importers.errors import ImportRejected
 from arrears.ledger.importers.reading import Table
@@ -90,60 +90,42 @@ def write_loans(plan: LoanPlan) -> int:
     )  # fmt: skip
     loans = plan.loans
     loan_fields = ("ref", "borrower", "product", "currency", "principal_minor", "rate_value",
-                   "rate_basis", "term", "method", "day_count", "start_date", "created_at",
-                   "revision")  # fmt: skip
-
-    def loan_values(revision: int) -> Iterator[tuple[Any, ...]]:
-        return zip(
-            _pick(v, "loan_ref", loans),
-            [borrower_ids[ref] for ref in loan_borrowers],
-            [plan.product_ids[i] for i in loans],
-            _pick(v, "currency", loans),
-            _pick(v, "principal", loans),
-            _adapted(_pick(v, "rate", loans), lambda r: ops.adapt_decimalfield_value(r, 12, 8)),
-            _adapted(_pick(v, "rate_basis", loans), _value),
-            _pick(v, "term", loans),
-            _adapted(_pick(v, "method", loans), _value),
-            _adapted([plan.day_counts[i] for i in loans], _value),
-            _adapted(_pick(v, "start_date", loans), ops.adapt_datefield_value),
-            repeat(now),
-            repeat(revision),
-            strict=False,  # the two repeats are endless
-        )
-
+                   "rate_basis", "term", "method", "day_count", "start_date", "schedule",
+                   "created_at")  # fmt: skip
+    values = zip(
+        _pick(v, "loan_ref", loans),
+        [borrower_ids[ref] for ref in loan_borrowers],
+        [plan.product_ids[i] for i in loans],
+        _pick(v, "currency", loans),
+        _pick(v, "principal", loans),
+        _adapted(_pick(v, "rate", loans), lambda r: ops.adapt_decimalfield_value(r, 12, 8)),
+        _adapted(_pick(v, "rate_basis", loans), _value),
+        _pick(v, "term", loans),
+        _adapted(_pick(v, "method", loans), _value),
+        _adapted([plan.day_counts[i] for i in loans], _value),
+        _adapted(_pick(v, "start_date", loans), ops.adapt_datefield_value),
+        _schedule_texts(plan),
+        repeat(now),
+        strict=False,  # the repeat is endless
+    )
     ids = _reserve_ids(models.Loan, len(loans))
-    if connection.vendor == "postgresql":
-        # the loans' ids drawn from their sequence up front, the instalments written before
-        # the loans: the instalments' revision trigger (per statement) then finds none of these
-        # loans to bump — an UPDATE of every new loan, a quarter of the server's work — and
-        # each loan is written at revision 1, the bump it would have given. The foreign key is
-        # deferred, so it is checked at commit as ever, when every loan is in (the block is
-        # atomic for that: in autocommit the instalments' statement would be checked alone).
-        with transaction.atomic():
-            _insert_instalments(plan, ids)
-            _insert_rows(
-                models.Loan,
-                ("id", *loan_fields),
-                (
-                    (loan_id, *values)
-                    for loan_id, values in zip(ids.tolist(), loan_values(1), strict=False)
-                ),
-            )
-        return len(filled)
-    # on SQLite the instalments below are written without their row trigger, so each new loan
-    # is written at revision 1: the one bump its schedule's statement gives it on PostgreSQL
-    revision = 1 if connection.in_atomic_block else 0
     _insert_rows(
         models.Loan,
         ("id", *loan_fields),
-        (
-            (loan_id, *values)
-            for loan_id, values in zip(ids.tolist(), loan_values(revision), strict=False)
-        ),
+        ((loan_id, *row) for loan_id, row in zip(ids.tolist(), values, strict=False)),
     )
-    with _revision_trigger_suspended(bool(revision)):
-        _insert_instalments(plan, ids)
     return len(filled)
+
+
+def _schedule_texts(plan: LoanPlan) -> list[str]:
+    """Each new loan's stored schedule (:mod:`arrears.ledger.schedules`), in the order of
+    :attr:`LoanPlan.loans`, from the plan's built instalments in one vectorised pass."""
+    texts = [""] * len(plan.loans)
+    if plan.instalments is not None and plan.instalments.height:
+        encoded = schedules.encode_frame(plan.instalments, "loan")
+        for at, text in zip(encoded["loan"].to_list(), encoded["schedule"].to_list(), strict=True):
+            texts[at] = text
+    return texts
 
 
 def _pick(fields: dict[str, list[Any]], key: str, offsets: list[int]) -> list[Any]:
@@ -194,38 +176,18 @@ def _reserve_ids(model: Any, count: int) -> np.ndarray:
         return np.array([row[0] for row in cursor.fetchall()], dtype=np.int64)
 
 
-def _insert_instalments(plan: LoanPlan, ids: np.ndarray) -> None:
-    """The plan's instalments, each pointing at ``ids[i]`` for the plan's ``i``-th loan."""
-    if plan.instalments is None or not plan.instalments.height:
-        return
-    instalments = plan.instalments.with_columns(
-        pl.Series("loan", ids[plan.instalments["loan"].to_numpy()])
-    )
-    _insert_rows(
-        models.Instalment,
-        ("loan", "seq", "due_date", "principal_minor", "interest_minor", "period_start",
-         "period_end"),
-        instalments.select(
-            "loan", "seq", "due_date", "principal", "interest", "period_start", "period_end"
-        ),
-    )  # fmt: skip
-
-
-#: SQLite's row triggers that bump ``Loan.revision`` for each instalment and each payment
-#: inserted (migration ``0004_loan_revision``).
-INSTALMENT_TRIGGER = "ledger_instalment_rev_ins"
+#: SQLite's row trigger that bumps ``Loan.revision`` for each payment inserted (migration
+#: ``0004_loan_revision``).
 PAYMENT_TRIGGER = "ledger_payment_rev_ins"
 
 
 @contextmanager
-def _revision_trigger_suspended(suspend: bool, name: str = INSTALMENT_TRIGGER) -> Iterator[None]:
+def _revision_trigger_suspended(suspend: bool, name: str) -> Iterator[None]:
     """On SQLite, inside the import's transaction: the insert trigger ``name`` dropped for
     the block and created again, from its own stored SQL, at its end.
 
-    The instalments written meanwhile are those of loans this import has just inserted, at
-    revision 1 (:func:`write_loans`), so no bump is lost: the trigger would only have raised
-    each new loan's revision once per instalment (an ``UPDATE`` of the loan per row, two
-    thirds of the instalments' insert time). The payments' loans are bumped once each by
+    The trigger would raise a loan's revision once per payment (an ``UPDATE`` of the loan per
+    row, most of the payments' insert time); the payments' loans are bumped once each by
     :func:`write_payments` instead, as PostgreSQL's statement trigger does. The drop is part
     of the transaction — no other connection ever sees the table without its trigger, and a
     rollback restores it."""
@@ -247,24 +209,16 @@ def _revision_trigger_suspended(suspend: bool, name: str = INSTALMENT_TRIGGER) -
                 cursor.execute(definition)
 
 
-def _insert_rows(
-    model: Any, fields: Sequence[str], rows: Iterable[tuple[Any, ...]] | pl.DataFrame
-) -> None:
+def _insert_rows(model: Any, fields: Sequence[str], rows: Iterable[tuple[Any, ...]]) -> None:
     """Insert rows that need no model logic, fast: ``COPY`` on PostgreSQL, statements of
     many rows each elsewhere (:func:`_insert_values`).
 
-    A 10 000-loan file has ~120 000 instalments; building and compiling a model instance for
-    each made ``bulk_create`` most of an import's time. Values are adapted by the caller, or
-    come as a frame of integers and dates (instalments), which PostgreSQL reads as CSV text
-    written by Polars and SQLite as values with the dates in ISO form (as Django stores them).
-    """
+    Building and compiling a model instance for each row made ``bulk_create`` most of an
+    import's time. Values are adapted by the caller."""
     quote = connection.ops.quote_name
     meta = model._meta
     table = quote(meta.db_table)
     columns = ", ".join(quote(meta.get_field(name).column) for name in fields)
-    if isinstance(rows, pl.DataFrame):
-        _insert_frame(table, columns, rows)
-        return
     iterator = iter(rows)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
@@ -274,40 +228,6 @@ def _insert_rows(
             return
         while batch := list(islice(iterator, INSERT_BATCH)):
             _insert_values(cursor, table, columns, len(fields), list(chain.from_iterable(batch)))
-
-
-def _insert_frame(table: str, columns: str, frame: pl.DataFrame) -> None:
-    """A frame's rows in one statement on PostgreSQL (one ``COPY`` fed a slice of CSV at a
-    time: the revision trigger, per statement, fires once for the chunk) and in slices of
-    multi-row statements on SQLite."""
-    slices = range(0, frame.height, INSERT_BATCH * 10)
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            with cursor.copy(f"COPY {table} ({columns}) FROM STDIN (FORMAT csv)") as copy:
-                for start in slices:
-                    part = frame.slice(start, INSERT_BATCH * 10)
-                    copy.write(part.write_csv(include_header=False, date_format="%Y-%m-%d"))
-            return
-        for start in slices:
-            part = frame.slice(start, INSERT_BATCH * 10)
-            _insert_values(cursor, table, columns, frame.width, _flat_values(part))
-
-
-def _flat_values(frame: pl.DataFrame) -> list[Any]:
-    """A frame of integers and dates as one list of its values, row after row (the dates in
-    ISO form, as Django stores them on SQLite), without a tuple per row: one object array
-    filled a column at a time and flattened in C. A schedule's dates repeat (a book's loans
-    share a few hundred start dates): each distinct date is made text once and shared."""
-    values = np.empty((frame.height, frame.width), dtype=object)
-    for at, (name, dtype) in enumerate(frame.schema.items()):
-        column = frame.get_column(name)
-        if dtype == pl.Date:
-            distinct, where = np.unique(column.cast(pl.Int32).to_numpy(), return_inverse=True)
-            text = pl.Series(distinct).cast(pl.Date).dt.to_string("%Y-%m-%d").to_list()
-            values[:, at] = np.array(text, dtype=object)[where]
-        else:
-            values[:, at] = column.to_numpy().astype(object)  # Python ints, not numpy's
-    return values.ravel().tolist()
 
 
 def rows_per_statement(width: int) -> int:
@@ -323,7 +243,8 @@ def _insert_values(cursor: Any, table: str, columns: str, width: int, flat: list
 
     An ``executemany`` of one-row statements pays SQLite's per-statement work once a row (the
     statement's journal, the ``AUTOINCREMENT`` counter read and written back, the bindings'
-    reset): for 1.2 million instalments that was two thirds of their insert time. The rows,
+    reset): for 1.2 million instalment rows (before migration 0009) that was two thirds of
+    their insert time. The rows,
     their order and their ids are the same (a multi-row ``VALUES`` inserts in its order)."""
     per = rows_per_statement(width)
     row = f"({', '.join(['%s'] * width)})"
