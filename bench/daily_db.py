@@ -118,12 +118,14 @@ def _sqlite_value(value: Any) -> Any:
 def seed(options: argparse.Namespace) -> dict[str, int]:
     """Write the synthetic book, its products and borrowers, and the people who work it."""
     import numpy as np
+    import polars as pl
     from django.contrib.auth import get_user_model
     from django.db import transaction
 
     from arrears.collections.models import Collector, Team
     from arrears.engine import synthetic
-    from arrears.ledger.models import Borrower, Instalment, Loan, Payment, Product
+    from arrears.ledger import schedules
+    from arrears.ledger.models import Borrower, Loan, Payment, Product
 
     now = datetime(2026, 1, 1, 0, 0, 0)
     counts = {"borrowers": 0, "loans": 0, "instalments": 0, "payments": 0}
@@ -147,12 +149,18 @@ def seed(options: argparse.Namespace) -> dict[str, int]:
         for block, first in enumerate(range(0, options.borrowers, synthetic.BLOCK_LOANS)):
             rng = np.random.default_rng([options.seed, block])
             size = min(synthetic.BLOCK_LOANS, options.borrowers - first)
-            loans, instalments, payments = (
-                t.to_pylist()
-                for t in synthetic._block(
-                    rng, first + 1, size, options.as_of, options.instalments, options.unpaid
-                )
+            loans, instalments, payments = synthetic._block(
+                rng, first + 1, size, options.as_of, options.instalments, options.unpaid
             )
+            stored = schedules.encode_frame(
+                pl.from_arrow(instalments).rename(  # type: ignore[union-attr]
+                    {"principal_minor": "principal", "interest_minor": "interest"}
+                ),
+                "loan_id",
+            )
+            schedule_of = dict(zip(stored["loan_id"], stored["schedule"], strict=True))
+            counts["instalments"] += instalments.num_rows
+            loans, payments = loans.to_pylist(), payments.to_pylist()
             counts["borrowers"] += _insert(
                 Borrower._meta.db_table,
                 [
@@ -196,6 +204,7 @@ def seed(options: argparse.Namespace) -> dict[str, int]:
                     "method",
                     "day_count",
                     "start_date",
+                    "schedule",
                     "created_at",
                 ],
                 (
@@ -212,33 +221,10 @@ def seed(options: argparse.Namespace) -> dict[str, int]:
                         "equal-instalment",
                         r["day_count"],
                         r["start_date"],
+                        schedule_of[r["loan_id"]],
                         now,
                     )
                     for r in loans
-                ),
-            )
-            counts["instalments"] += _insert(
-                Instalment._meta.db_table,
-                [
-                    "loan_id",
-                    "seq",
-                    "due_date",
-                    "principal_minor",
-                    "interest_minor",
-                    "period_start",
-                    "period_end",
-                ],
-                (
-                    (
-                        r["loan_id"],
-                        r["seq"],
-                        r["due_date"],
-                        r["principal_minor"],
-                        r["interest_minor"],
-                        r["period_start"],
-                        r["period_end"],
-                    )
-                    for r in instalments
                 ),
             )
             counts["payments"] += _insert(

@@ -30,7 +30,7 @@ def _seed(loans: int) -> None:
 
     from arrears.engine.snapshot import read_snapshot
     from arrears.engine.synthetic import synthetic_products, write_synthetic_snapshot
-    from arrears.ledger import models, services
+    from arrears.ledger import models, schedules, services
 
     with tempfile.TemporaryDirectory() as directory:
         write_synthetic_snapshot(Path(directory), loans=loans, as_of=AS_OF, seed=1)
@@ -57,7 +57,11 @@ def _seed(loans: int) -> None:
             pl.col("rate_value").cast(pl.String),
         )
         terms = snap.instalments.group_by("loan_id").len("term")
-        loan_rows = loan_rows.join(terms, on="loan_id")
+        stored = schedules.encode_frame(
+            snap.instalments.rename({"principal_minor": "principal", "interest_minor": "interest"}),
+            "loan_id",
+        )
+        loan_rows = loan_rows.join(terms, on="loan_id").join(stored, on="loan_id")
         tables = {
             models.Loan: (
                 [
@@ -73,6 +77,7 @@ def _seed(loans: int) -> None:
                     "method",
                     "day_count",
                     "start_date",
+                    "schedule",
                     "created_at",
                 ],
                 loan_rows.select(
@@ -88,20 +93,9 @@ def _seed(loans: int) -> None:
                     pl.lit("equal-principal").alias("method"),
                     "day_count",
                     "start_date",
+                    "schedule",
                     pl.lit(now).alias("created_at"),
                 ),
-            ),
-            models.Instalment: (
-                [
-                    "loan_id",
-                    "seq",
-                    "due_date",
-                    "principal_minor",
-                    "interest_minor",
-                    "period_start",
-                    "period_end",
-                ],
-                snap.instalments,
             ),
             models.Payment: (
                 [
@@ -197,7 +191,7 @@ def _orm_frames(loans: Any) -> dict[str, int]:
     ``values_list`` per table into Polars, no concessions. Returns rows per table."""
     import polars as pl
 
-    from arrears.ledger import models
+    from arrears.ledger import models, schedules
 
     loan_rows = list(
         loans.order_by("id").values_list(
@@ -215,19 +209,12 @@ def _orm_frames(loans: Any) -> dict[str, int]:
     ids = [row[0] for row in loan_rows]
     frames = {
         "loans": pl.DataFrame(loan_rows, orient="row"),
-        "instalments": pl.DataFrame(
-            list(
-                models.Instalment.objects.filter(loan_id__in=ids).values_list(
-                    "loan_id",
-                    "seq",
-                    "due_date",
-                    "principal_minor",
-                    "interest_minor",
-                    "period_start",
-                    "period_end",
-                )
-            ),
-            orient="row",
+        "instalments": schedules.explode(
+            pl.DataFrame(
+                list(models.Loan.objects.filter(id__in=ids).values_list("id", "schedule")),
+                schema={"loan_id": pl.Int64, "schedule": pl.String},
+                orient="row",
+            )
         ),
         "payments": pl.DataFrame(
             list(

@@ -23,11 +23,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from datetime import date
-
-import polars as pl
+from typing import TYPE_CHECKING
 
 from arrears.kernel.errors import ScheduleUnreadable
 from arrears.kernel.terms import Instalment
+
+if TYPE_CHECKING:  # Polars is imported by the bulk pair only: the models import this module,
+    import polars as pl  # and a command that needs no frames starts without Polars
 
 #: Between instalments, and between the fields of one.
 INSTALMENT_SEPARATOR, FIELD_SEPARATOR = ";", " "
@@ -96,6 +98,8 @@ def encode_frame(instalments: pl.DataFrame, key: str) -> pl.DataFrame:
     ``key``, ``seq``, ``due_date``, ``principal``, ``interest``, ``period_start``,
     ``period_end``; each key's rows in ``seq`` order, numbered from 1): what :func:`encode`
     gives for each key's instalments, built in bulk."""
+    import polars as pl
+
     line = pl.concat_str(
         pl.col("due_date").dt.to_string("%Y-%m-%d"),
         pl.col("principal").cast(pl.String),
@@ -118,6 +122,8 @@ def explode(frame: pl.DataFrame, key: str = "loan_id", text: str = "schedule") -
     (a schedule changed past the services) becomes a row whose values are null, so the loan
     fails its computation and is isolated by it (``engine.chunk.isolating``) instead of
     being computed on part of its schedule."""
+    import polars as pl
+
     parts = frame.select(
         pl.col(key), pl.col(text).str.split(INSTALMENT_SEPARATOR).alias("part")
     ).with_columns(pl.int_ranges(1, pl.col("part").list.len() + 1, dtype=pl.Int32).alias("seq"))
