@@ -33,9 +33,6 @@ NOT_SPREADSHEETS = {
     # a quoted phone ("'+86…") would no longer import, and every value is generated, not typed.
     "demo/files.py",
     "spreadsheets.py",  # the helper itself
-    # the import's instalments as CSV into PostgreSQL's COPY: read by the database, never
-    # opened by a person, and a quoted value would change what is stored.
-    "ledger/importers/writing.py",
 }
 HOSTILE = [
     "=1+1",
