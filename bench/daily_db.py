@@ -125,7 +125,7 @@ def seed(options: argparse.Namespace) -> dict[str, int]:
     from arrears.collections.models import Collector, Team
     from arrears.engine import synthetic
     from arrears.ledger import schedules
-    from arrears.ledger.models import Borrower, Loan, Payment, Product
+    from arrears.ledger.models import Borrower, Loan, Payment, Product, Schedule
 
     now = datetime(2026, 1, 1, 0, 0, 0)
     counts = {"borrowers": 0, "loans": 0, "instalments": 0, "payments": 0}
@@ -158,7 +158,6 @@ def seed(options: argparse.Namespace) -> dict[str, int]:
                 ),
                 "loan_id",
             )
-            schedule_of = dict(zip(stored["loan_id"], stored["schedule"], strict=True))
             counts["instalments"] += instalments.num_rows
             loans, payments = loans.to_pylist(), payments.to_pylist()
             counts["borrowers"] += _insert(
@@ -204,7 +203,6 @@ def seed(options: argparse.Namespace) -> dict[str, int]:
                     "method",
                     "day_count",
                     "start_date",
-                    "schedule",
                     "created_at",
                 ],
                 (
@@ -221,12 +219,12 @@ def seed(options: argparse.Namespace) -> dict[str, int]:
                         "equal-instalment",
                         r["day_count"],
                         r["start_date"],
-                        schedule_of[r["loan_id"]],
                         now,
                     )
                     for r in loans
                 ),
             )
+            _insert(Schedule._meta.db_table, ["loan_id", "text"], stored.rows())
             counts["payments"] += _insert(
                 Payment._meta.db_table,
                 [

@@ -61,7 +61,7 @@ def _seed(loans: int) -> None:
             snap.instalments.rename({"principal_minor": "principal", "interest_minor": "interest"}),
             "loan_id",
         )
-        loan_rows = loan_rows.join(terms, on="loan_id").join(stored, on="loan_id")
+        loan_rows = loan_rows.join(terms, on="loan_id")
         tables = {
             models.Loan: (
                 [
@@ -77,7 +77,6 @@ def _seed(loans: int) -> None:
                     "method",
                     "day_count",
                     "start_date",
-                    "schedule",
                     "created_at",
                 ],
                 loan_rows.select(
@@ -93,10 +92,10 @@ def _seed(loans: int) -> None:
                     pl.lit("equal-principal").alias("method"),
                     "day_count",
                     "start_date",
-                    "schedule",
                     pl.lit(now).alias("created_at"),
                 ),
             ),
+            models.Schedule: (["loan_id", "text"], stored),
             models.Payment: (
                 [
                     "ref",
@@ -211,7 +210,9 @@ def _orm_frames(loans: Any) -> dict[str, int]:
         "loans": pl.DataFrame(loan_rows, orient="row"),
         "instalments": schedules.explode(
             pl.DataFrame(
-                list(models.Loan.objects.filter(id__in=ids).values_list("id", "schedule")),
+                list(
+                    models.Schedule.objects.filter(loan_id__in=ids).values_list("loan_id", "text")
+                ),
                 schema={"loan_id": pl.Int64, "schedule": pl.String},
                 orient="row",
             )

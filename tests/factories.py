@@ -59,7 +59,7 @@ def alter_instalment(loan: models.Loan, seq: int, **values: int) -> None:
     database's own tools could): ``values`` are kernel ``Instalment`` fields."""
     rows = list(models.Loan.objects.get(pk=loan.pk).instalments)
     rows[seq - 1] = replace(rows[seq - 1], **values)
-    models.Loan.objects.filter(pk=loan.pk).update(schedule=schedules.encode(rows))
+    models.Schedule.objects.filter(loan=loan).update(text=schedules.encode(rows))
 
 
 def team_staff(team: object) -> dict[str, object]:

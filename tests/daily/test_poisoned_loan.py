@@ -51,9 +51,9 @@ def poison_instalments(loan: models.Loan) -> None:
 
 def poison_schedule_text(loan: models.Loan) -> None:
     """A schedule that is not the ledger's text at all (its second instalment garbled)."""
-    parts = loan.schedule.split(";")
+    parts = loan.schedule.text.split(";")
     parts[1] = "2026-02-30 12x 0 2026-01-01 2026-02-01"
-    models.Loan.objects.filter(pk=loan.pk).update(schedule=";".join(parts))
+    models.Schedule.objects.filter(loan=loan).update(text=";".join(parts))
 
 
 def poison_payment(loan: models.Loan) -> None:

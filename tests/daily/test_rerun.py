@@ -167,7 +167,9 @@ def _instalment_raw(book: list[models.Loan]) -> set[int]:
     loan = book[12]
     rows = list(loan.instalments)
     rows[0] = replace(rows[0], interest=rows[0].interest + 777)
-    raw("UPDATE ledger_loan SET schedule = %s WHERE id = %s", [schedules.encode(rows), loan.pk])
+    raw(
+        "UPDATE ledger_schedule SET text = %s WHERE loan_id = %s", [schedules.encode(rows), loan.pk]
+    )
     return {loan.id}
 
 
@@ -362,6 +364,6 @@ def test_one_statement_writing_rows_of_many_loans_bumps_each_of_them(book):
     after = dict(models.Loan.objects.values_list("id", "revision"))
     assert all(after[loan] > before[loan] for loan in paid)
     assert all(after[loan] == before[loan] for loan in other)
-    raw(f"UPDATE ledger_loan SET schedule = schedule WHERE id IN ({marks})", paid)
+    raw(f"UPDATE ledger_schedule SET text = text WHERE loan_id IN ({marks})", paid)
     gone = dict(models.Loan.objects.values_list("id", "revision"))
     assert all(gone[loan] > after[loan] for loan in paid)

@@ -511,11 +511,13 @@ def test_admin_saves_a_used_product_as_a_new_version(
 @pytest.mark.django_db(transaction=True)
 def test_migration_0009_moves_each_schedule_from_its_rows_to_its_loan_and_back() -> None:
     """``ledger.0009``: the instalment rows of loans stored before it become each loan's
-    schedule text (the text ``schedules.encode`` writes), the instalment table goes, and
-    migrating back makes the rows again, with their revision trigger."""
+    schedule row (the text ``schedules.encode`` writes, with the instalments' revision
+    triggers), the instalment table goes, and migrating back makes the rows again, with
+    their triggers."""
     from django.db import connection
     from django.db.migrations.executor import MigrationExecutor
 
+    from arrears.daily.services import revision_triggers_present
     from arrears.ledger import schedules
 
     before = [("ledger", "0008_drop_instalment_loan_due")]
@@ -523,7 +525,7 @@ def test_migration_0009_moves_each_schedule_from_its_rows_to_its_loan_and_back()
     product = factories.product()
     owner = factories.borrower()
     made = [factories.loan(f"M{n}", owner, product, term=3 + n) for n in range(3)]
-    expected = {loan.ref: loan.schedule for loan in made}
+    expected = {loan.ref: loan.schedule.text for loan in made}
     executor = MigrationExecutor(connection)
     executor.migrate(before)
     try:
@@ -548,7 +550,8 @@ def test_migration_0009_moves_each_schedule_from_its_rows_to_its_loan_and_back()
     finally:
         executor = MigrationExecutor(connection)
         executor.migrate(after)
-    stored = dict(models.Loan.objects.values_list("ref", "schedule"))
+    stored = dict(models.Schedule.objects.values_list("loan__ref", "text"))
     assert stored == expected
     assert all(schedules.decode(text) for text in stored.values())
     assert "ledger_instalment" not in connection.introspection.table_names()
+    assert revision_triggers_present()  # the schedules' among them

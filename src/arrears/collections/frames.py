@@ -18,7 +18,7 @@ from arrears.daily.models import LoanState
 from arrears.engine.contract import STORED_SCHEMA
 from arrears.kernel.contract import PER_BORROWER, PerBorrower
 from arrears.ledger import schedules, selectors
-from arrears.ledger.models import Loan
+from arrears.ledger.models import Loan, Schedule
 
 #: How far ahead pre-due reminders look: borrowers with an instalment due within this many days
 #: are evaluated even when nothing is overdue (the strategy decides whether anything is sent).
@@ -83,8 +83,8 @@ def _next_due(as_of: date, loan_ids: list[int]) -> pl.DataFrame:
     stored = [
         pl.DataFrame(
             list(
-                Loan.objects.filter(id__in=loan_ids[at : at + NEXT_DUE_BATCH])
-                .values_list("id", "schedule")
+                Schedule.objects.filter(loan_id__in=loan_ids[at : at + NEXT_DUE_BATCH])
+                .values_list("loan_id", "text")
                 .order_by()
             ),
             schema=schema,
@@ -224,7 +224,7 @@ def _borrowers_in_plan(as_of: date, borrowers: list[int]) -> list[int]:
     return sorted(
         {
             loan.borrower_id
-            for loan in loans.select_related("product")
+            for loan in loans.select_related("product", "schedule")
             if loan.borrower_id in wanted and selectors.loan_state(loan, as_of)[1].plan_active
         }
     )

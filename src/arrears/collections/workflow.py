@@ -544,7 +544,7 @@ def plan_outcome(borrower_id: int, as_of: date) -> str:
     loans = selectors.loans_with_concessions(
         Loan.objects.filter(borrower_id=borrower_id), plans_only=True, started_by=as_of
     )
-    for loan in loans.select_related("product"):
+    for loan in loans.select_related("product", "schedule"):
         plans = selectors.loan_state(loan, as_of)[1].plans
         if not plans:
             continue

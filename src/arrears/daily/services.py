@@ -58,11 +58,11 @@ MAX_ERRORS_SHOWN = 20
 RERUN_MAX_SHARE = 0.25
 #: Loans per engine call when a rerun recomputes a subset (an ``IN (…)`` list per table read).
 RERUN_BATCH = 5_000
-#: The triggers of ``ledger/migrations/0004_loan_revision`` that keep ``Loan.revision`` honest
-#: (the instalments' went with their table in 0009: a schedule is a column of the loan),
-#: per vendor. A rerun trusts stored states only while all are there (a SQLite table rebuild
-#: by a later migration would drop them silently).
-_CHILDREN = ("payment", "waiver", "repaymentplan", "planinstalment")
+#: The triggers of ``ledger/migrations/0004_loan_revision`` (and 0009's, of the schedules,
+#: which took the instalments' place) that keep ``Loan.revision`` honest, per vendor. A rerun
+#: trusts stored states only while all are there (a SQLite table rebuild by a later migration
+#: would drop them silently).
+_CHILDREN = ("schedule", "payment", "waiver", "repaymentplan", "planinstalment")
 REVISION_TRIGGERS = {
     "sqlite": frozenset(
         [f"ledger_{t}_rev_{op}" for t in _CHILDREN for op in ("ins", "upd", "del")]

@@ -202,16 +202,17 @@ class LedgerReader:
         self.rows[table] += len(frame)
         return frame
 
-    def _schedules(self, where: str, params: Sequence[Any]) -> pl.DataFrame:
-        """The instalments of the selected loans (``where`` on ``l``), one row each: the
-        loans' stored schedules (one text a loan) exploded in bulk by
+    def _schedules(self, low: int | None, high: int | None) -> pl.DataFrame:
+        """The instalments of the selected loans in ``[low, high)``, one row each: their
+        stored schedules (one text a loan) exploded in bulk by
         :func:`arrears.ledger.schedules.explode`."""
         started = time.perf_counter()
-        s, L = self.sql, models.Loan
+        s, S = self.sql, models.Schedule
+        owner, owned = self._where(low, high, "s.loan_id")
         stored = _fetch(
-            f"SELECT l.id, {s.column('l', L, 'schedule')} FROM {s.table(L)} l "
-            f"WHERE {where} ORDER BY l.id",
-            params,
+            f"SELECT s.loan_id, {s.column('s', S, 'text')} FROM {s.table(S)} s "
+            f"WHERE {owner} ORDER BY s.loan_id",
+            owned,
             {"loan_id": pl.Int64(), "schedule": pl.String()},
         )
         frame = _typed(INSTALMENTS, schedules.explode(stored))
@@ -276,7 +277,7 @@ class LedgerReader:
             f"{s.date('l', L, 'start_date')} FROM {s.table(L)} l WHERE {where} ORDER BY l.id",
             params,
         )
-        instalments = self._schedules(where, params)
+        instalments = self._schedules(low, high)
         owner, owned = self._where(low, high, "y.loan_id")
         payments = self._read(
             PAYMENTS,

@@ -246,7 +246,7 @@ class Phone(models.Model):
 
 class Loan(models.Model):
     """A loan (借据) on one product version, with the schedule the kernel built for it when it
-    was created (``schedule``: one text value, :mod:`arrears.ledger.schedules`)."""
+    was created (its :class:`Schedule`, read as :attr:`instalments`)."""
 
     ref = models.CharField(max_length=64, unique=True)
     borrower = models.ForeignKey(Borrower, on_delete=models.PROTECT, related_name="loans")
@@ -259,14 +259,10 @@ class Loan(models.Model):
     method = models.CharField(max_length=20, choices=_choices(ScheduleMethod))
     day_count = models.CharField(max_length=12, choices=_choices(DayCount))
     start_date = models.DateField()
-    #: The instalments (期供) exactly as the kernel built them, in the text of
-    #: :mod:`arrears.ledger.schedules`; read them as :attr:`instalments`. One value of the
-    #: loan's row, not a row an instalment: written once, always read whole (migration 0009).
-    schedule = models.TextField(db_default="", editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     #: Bumped by database triggers (migration ``0004_loan_revision``) on every write to the
-    #: loan (its schedule included), its product, payments, waivers, plans and plan
-    #: instalments, whatever the write path. It only ever grows, so a stored daily state
+    #: loan, its schedule, its product, payments, waivers, plans and plan instalments,
+    #: whatever the write path. It only ever grows, so a stored daily state
     #: computed at this revision is still exact while the revision is unchanged (the daily
     #: rerun skips such loans).
     revision = models.BigIntegerField(default=0, db_default=0, editable=False)
@@ -287,9 +283,34 @@ class Loan(models.Model):
     @property
     def instalments(self) -> tuple[Instalment, ...]:
         """The stored schedule as the kernel's instalments, in ``seq`` order
-        (:class:`~arrears.kernel.errors.ScheduleUnreadable` if it was changed past the
-        services into something else)."""
-        return schedules.decode(self.schedule)
+        (:class:`~arrears.kernel.errors.ScheduleUnreadable` if it is missing or was changed
+        past the services into something else). Select it with the loan
+        (``select_related("schedule")``) where many loans are read."""
+        try:
+            text = self.schedule.text
+        except Schedule.DoesNotExist:
+            text = ""
+        return schedules.decode(text)
+
+
+class Schedule(models.Model):
+    """A loan's schedule: its instalments (期供) exactly as the kernel built them, as one text
+    value (:mod:`arrears.ledger.schedules`), one row a loan (migration 0009).
+
+    Written once, when the loan is created, and always read whole, so one row a loan rather
+    than one an instalment (twelve rows, index entries and foreign-key checks a loan were two
+    thirds of a PostgreSQL import's server work); and a row of its own rather than a column of
+    the loan, so the loan's row stays narrow: every payment, waiver and plan bumps the loan's
+    revision, and an update rewrites the whole row (docs/architecture.md, "The stored
+    schedule")."""
+
+    loan = models.OneToOneField(
+        Loan, on_delete=models.CASCADE, primary_key=True, related_name="schedule"
+    )
+    text = models.TextField()
+
+    def __str__(self) -> str:
+        return f"schedule of {self.loan_id}"
 
 
 class Payment(models.Model):

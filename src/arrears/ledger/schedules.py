@@ -1,11 +1,11 @@
-"""A loan's stored schedule: the kernel's instalments as one text value on the loan's row.
+"""A loan's stored schedule: the kernel's instalments as one text value, one row a loan.
 
 A schedule is written once, when the loan is created, exactly as the kernel built it, and is
 always read whole (by the kernel's terms, the ledger frames, explain, the API). So it is one
-value of the loan's row (``Loan.schedule``) instead of one row per instalment: a 100 000-loan
-import then writes 100 000 rows where it wrote 1.3 million, and checks no per-instalment
-foreign key at commit (on PostgreSQL those were two thirds of the server's work; see
-``docs/architecture.md``, "Import").
+row a loan (``ledger.models.Schedule``) instead of one row an instalment: a 100 000-loan
+import writes 100 000 schedule rows where it wrote 1.2 million instalments, and checks one
+foreign key a loan at commit where it checked twelve (on PostgreSQL those were two thirds of
+the server's work; ``docs/architecture.md``, "The stored schedule").
 
 The text is plain, so a dispute or an operator reads it without tools::
 

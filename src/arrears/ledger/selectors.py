@@ -196,7 +196,11 @@ def portfolio_entries(
     """Every loan of ``loans`` streamed in chunks of ``chunk_size`` with prefetched payments
     and concessions; a loan whose rows the kernel rejects comes with its ``error`` instead of
     terms, so one corrupt loan never stops a portfolio run."""
-    queryset = loans.select_related("product").prefetch_related(*history_prefetch()).order_by("id")
+    queryset = (
+        loans.select_related("product", "schedule")
+        .prefetch_related(*history_prefetch())
+        .order_by("id")
+    )
     products: dict[int, ProductTerms | ArrearsError] = {}
     for loan in queryset.iterator(chunk_size=chunk_size):
         product = products.get(loan.product_id)

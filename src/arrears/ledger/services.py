@@ -412,8 +412,8 @@ def create_loan(
         method=method.value,
         day_count=counted.value,
         start_date=start_date,
-        schedule=schedules.encode(schedule),
     )
+    models.Schedule.objects.create(loan=loan, text=schedules.encode(schedule))
     return loan
 
 

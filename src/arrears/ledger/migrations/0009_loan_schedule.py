@@ -1,21 +1,22 @@
-"""A loan's schedule becomes one value of its row (``Loan.schedule``, the text of
+"""A loan's schedule becomes one row (``ledger_schedule``: the loan's id and the text of
 :mod:`arrears.ledger.schedules`) instead of one ``ledger_instalment`` row an instalment.
 
 The schedule is written once, when the loan is created, and always read whole; as rows it was
 twelve rows, twelve index entries and twelve foreign-key checks a loan, two thirds of what a
-PostgreSQL import cost the server (``docs/architecture.md``, "Import"). The column is added by
-``ALTER TABLE … ADD COLUMN`` on both databases (Django's ``AddField`` would rebuild the table on
-SQLite, and with it drop the loan's revision trigger), filled from the instalment rows, and the
-instalment table dropped with its revision triggers: a change to the schedule is now an update
-of the loan itself, which its own trigger counts.
+PostgreSQL import cost the server (``docs/architecture.md``, "The stored schedule"). The rows
+are filled from the instalments, the new table gets the revision triggers the instalments had
+(migration 0004's, with the same functions on PostgreSQL), and the instalment table is dropped
+with its own.
 """
 
+from importlib import import_module
 from typing import Any
 
 from django.db import migrations, models
 
-#: Loans filled per statement batch.
+#: Loans filled per batch.
 BATCH = 2000
+OLD, NEW = "ledger_instalment", "ledger_schedule"
 
 
 def _line(row: tuple[Any, ...]) -> str:
@@ -25,33 +26,34 @@ def _line(row: tuple[Any, ...]) -> str:
 
 def fill_schedules(apps: Any, schema_editor: Any) -> None:
     """Each loan's schedule text from its instalment rows (the format of ``ledger.schedules``,
-    kept here as it is today: a migration must not change with later code)."""
+    written out here: a migration must not change with later code)."""
     Loan = apps.get_model("ledger", "Loan")
     Instalment = apps.get_model("ledger", "Instalment")
+    Schedule = apps.get_model("ledger", "Schedule")
     ids = list(Loan.objects.order_by("id").values_list("id", flat=True))
     for at in range(0, len(ids), BATCH):
-        part = ids[at : at + BATCH]
         lines: dict[int, list[str]] = {}
         rows = (
-            Instalment.objects.filter(loan_id__in=part)
+            Instalment.objects.filter(loan_id__in=ids[at : at + BATCH])
             .order_by("loan_id", "seq")
             .values_list("loan_id", "due_date", "principal_minor", "interest_minor",
                          "period_start", "period_end")
         )  # fmt: skip
         for loan_id, *values in rows:
             lines.setdefault(loan_id, []).append(_line(tuple(values)))
-        loans = [Loan(id=loan_id, schedule=";".join(parts)) for loan_id, parts in lines.items()]
-        Loan.objects.bulk_update(loans, ["schedule"])
+        Schedule.objects.bulk_create(
+            Schedule(loan_id=loan_id, text=";".join(parts)) for loan_id, parts in lines.items()
+        )
 
 
 def fill_instalments(apps: Any, schema_editor: Any) -> None:
     """Back: each loan's instalment rows from its schedule text."""
     from datetime import date
 
-    Loan = apps.get_model("ledger", "Loan")
     Instalment = apps.get_model("ledger", "Instalment")
+    Schedule = apps.get_model("ledger", "Schedule")
     rows = []
-    for loan_id, text in Loan.objects.exclude(schedule="").values_list("id", "schedule"):
+    for loan_id, text in Schedule.objects.values_list("loan_id", "text"):
         for seq, part in enumerate(text.split(";"), start=1):
             due, principal, interest, start, end = part.split(" ")
             rows.append(
@@ -68,21 +70,36 @@ def fill_instalments(apps: Any, schema_editor: Any) -> None:
     Instalment.objects.bulk_create(rows, batch_size=BATCH)
 
 
-def instalment_triggers(apps: Any, schema_editor: Any) -> None:
-    """Back: the instalment table's revision triggers of migration 0004, made again once the
-    table is (forward, ``DROP TABLE`` drops them with it)."""
-    from importlib import import_module
-
+def _triggers(schema_editor: Any, table: str) -> list[str]:
+    """Migration 0004's revision triggers of the instalment table, for ``table`` (a table
+    whose rows carry ``loan_id``, as the instalments' did)."""
     revision = import_module("arrears.ledger.migrations.0004_loan_revision")
     vendor = schema_editor.connection.vendor
     create = {"sqlite": revision._sqlite, "postgresql": revision._postgresql}[vendor]
-    for statement in create():
-        if "TRIGGER ledger_instalment_" in statement:
-            schema_editor.execute(statement, params=None)
+    return [s.replace(OLD, table) for s in create() if f"TRIGGER {OLD}_" in s]
 
 
-ADD = "ALTER TABLE ledger_loan ADD COLUMN schedule text DEFAULT '' NOT NULL"
-DROP = "ALTER TABLE ledger_loan DROP COLUMN schedule"
+def _drops(schema_editor: Any, table: str) -> list[str]:
+    names = [s.split()[2] for s in _triggers(schema_editor, table)]
+    on = f" ON {table}" if schema_editor.connection.vendor == "postgresql" else ""
+    return [f"DROP TRIGGER IF EXISTS {name}{on}" for name in names]
+
+
+def schedule_triggers(apps: Any, schema_editor: Any) -> None:
+    for statement in _triggers(schema_editor, NEW):
+        schema_editor.execute(statement, params=None)
+
+
+def drop_schedule_triggers(apps: Any, schema_editor: Any) -> None:
+    for statement in _drops(schema_editor, NEW):
+        schema_editor.execute(statement, params=None)
+
+
+def instalment_triggers(apps: Any, schema_editor: Any) -> None:
+    """Back: the instalment table's triggers, made again once the table is (forward,
+    ``DROP TABLE`` drops them with it)."""
+    for statement in _triggers(schema_editor, OLD):
+        schema_editor.execute(statement, params=None)
 
 
 class Migration(migrations.Migration):
@@ -91,17 +108,24 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.SeparateDatabaseAndState(
-            database_operations=[migrations.RunSQL(ADD, DROP, elidable=False)],
-            state_operations=[
-                migrations.AddField(
-                    model_name="loan",
-                    name="schedule",
-                    field=models.TextField(db_default="", editable=False),
-                )
+        migrations.CreateModel(
+            name="Schedule",
+            fields=[
+                (
+                    "loan",
+                    models.OneToOneField(
+                        on_delete=models.deletion.CASCADE,
+                        primary_key=True,
+                        related_name="schedule",
+                        serialize=False,
+                        to="ledger.loan",
+                    ),
+                ),
+                ("text", models.TextField()),
             ],
         ),
         migrations.RunPython(fill_schedules, fill_instalments, elidable=False),
+        migrations.RunPython(schedule_triggers, drop_schedule_triggers, elidable=False),
         migrations.RunPython(migrations.RunPython.noop, instalment_triggers, elidable=False),
         migrations.DeleteModel(name="Instalment"),
     ]
