@@ -311,6 +311,26 @@ def test_a_loan_that_fails_is_recomputed_and_reported_on_every_rerun(unrun_book)
     assert again.errors == first.errors and len(first.errors) == 1
 
 
+def test_a_schedule_stored_again_after_its_loan_failed_is_computed_by_the_next_rerun(book):
+    """A schedule's insert bumps no revision (migration 0009): its loan is new, or — as here,
+    its schedule deleted and stored again by raw SQL — was failing meanwhile, and a failing
+    loan has no stored state to trust, so the next rerun computes it as a full run would."""
+    loan = book[3]
+    text = models.Schedule.objects.get(loan=loan).text
+    expected = stored()
+    raw("DELETE FROM ledger_schedule WHERE loan_id = %s", [loan.pk])
+    failed = day_run(as_of=AS_OF)
+    assert [e["loan"] for e in failed.errors] == [loan.ref]
+    assert (failed.errors[0]["code"], failed.errors[0]["message"]) == (
+        "loan-schedule-unreadable",
+        "the loan has no stored schedule",
+    )
+    raw("INSERT INTO ledger_schedule (loan_id, text) VALUES (%s, %s)", [loan.pk, text])
+    again = day_run(as_of=AS_OF)
+    assert again.recomputed == 1 and not again.errors
+    assert stored() == expected
+
+
 def test_the_revision_only_grows_whatever_writes_the_loan(book):
     loan = models.Loan.objects.get(pk=book[0].pk)
     before = revision(loan)

@@ -283,7 +283,10 @@ def test_executors_write_partitioned_results_equal_to_the_local_runner(
     assert partition_dirs(out / "loan_state") == {
         f"as_of={AS_OF}/bucket={bucket}" for bucket in buckets
     }
-    assert partition_dirs(out / "errors") == {"code=loan-invalid-terms"}
+    assert partition_dirs(out / "errors") == {
+        "code=loan-invalid-terms",  # CORRUPT: its schedule does not sum to its principal
+        "code=loan-schedule-unreadable",  # NOSCHEDULE
+    }
     assert not (out / "loan_state.parquet").exists()
     # the summary and the run record are the local runner's
     assert (stats.loans, stats.delinquent, stats.errors, stats.per_bucket) == (

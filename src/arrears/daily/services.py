@@ -61,15 +61,20 @@ RERUN_BATCH = 5_000
 #: The triggers of ``ledger/migrations/0004_loan_revision`` (and 0009's, of the schedules,
 #: which took the instalments' place) that keep ``Loan.revision`` honest, per vendor. A rerun
 #: trusts stored states only while all are there (a SQLite table rebuild by a later migration
-#: would drop them silently).
-_CHILDREN = ("schedule", "payment", "waiver", "repaymentplan", "planinstalment")
+#: would drop them silently). A schedule has no insert trigger: it is inserted with its loan,
+#: and a loan without one cannot be computed, so it has no stored state to outdate (a failing
+#: loan is recomputed by every rerun).
+_CHILDREN = ("payment", "waiver", "repaymentplan", "planinstalment")
+_SCHEDULE = "ledger_schedule_rev"
 REVISION_TRIGGERS = {
     "sqlite": frozenset(
         [f"ledger_{t}_rev_{op}" for t in _CHILDREN for op in ("ins", "upd", "del")]
+        + [f"{_SCHEDULE}_{op}" for op in ("upd", "del")]
         + ["ledger_loan_rev_upd", "ledger_product_rev_upd"]
     ),
     "postgresql": frozenset(
         [f"ledger_{t}_rev_{op}" for t in _CHILDREN for op in ("ins", "upd", "del", "truncate")]
+        + [f"{_SCHEDULE}_{op}" for op in ("upd", "del", "truncate")]
         + ["ledger_loan_rev", "ledger_product_rev"]
     ),
 }

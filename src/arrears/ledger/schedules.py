@@ -40,6 +40,8 @@ FIELDS = ("due_date", "principal", "interest", "period_start", "period_end")
 MAX_INSTALMENTS = 600
 MAX_TEXT = MAX_INSTALMENTS * 64
 
+#: What a loan without a stored schedule (or with an empty one) is reported as, by either engine.
+NO_SCHEDULE = "the loan has no stored schedule"
 #: The largest amount a stored value may hold (a bigint, as every amount column of the ledger).
 LARGEST = 2**63 - 1
 _DATE = r"\d{4}-\d{2}-\d{2}"
@@ -65,7 +67,9 @@ def decode(text: str) -> tuple[Instalment, ...]:
     for anything
     :func:`encode` would not have written (and for an empty schedule: a loan has at least one
     instalment)."""
-    if not text or len(text) > MAX_TEXT:
+    if not text:
+        raise ScheduleUnreadable(NO_SCHEDULE)
+    if len(text) > MAX_TEXT:
         raise ScheduleUnreadable(f"a stored schedule of {len(text)} characters")
     rows = []
     for seq, part in enumerate(text.split(INSTALMENT_SEPARATOR), start=1):

@@ -165,6 +165,8 @@ def kernel_terms(
                 raise InvalidTerms(f"loan {ref}: product_id {row['product_id']} is not a product")
             if isinstance(product, ArrearsError):
                 raise product
+            if loan_id not in schedules:  # as ledger.schedules.NO_SCHEDULE says it
+                raise ScheduleUnreadable("the loan has no stored schedule")
             value: LoanTerms | ArrearsError = loan_terms_from(
                 row, product, schedules.get(loan_id, ())
             )

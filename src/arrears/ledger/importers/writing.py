@@ -18,7 +18,7 @@ from itertools import chain, islice, repeat
 from typing import Any
 
 import numpy as np
-from django.db import connection, transaction
+from django.db import connection
 from django.utils import timezone
 
 from arrears.ledger import models, schedules
@@ -90,59 +90,31 @@ def write_loans(plan: LoanPlan) -> int:
     )  # fmt: skip
     loans = plan.loans
     loan_fields = ("ref", "borrower", "product", "currency", "principal_minor", "rate_value",
-                   "rate_basis", "term", "method", "day_count", "start_date", "created_at",
-                   "revision")  # fmt: skip
-
-    def loan_values(revision: int) -> Iterator[tuple[Any, ...]]:
-        return zip(
-            _pick(v, "loan_ref", loans),
-            [borrower_ids[ref] for ref in loan_borrowers],
-            [plan.product_ids[i] for i in loans],
-            _pick(v, "currency", loans),
-            _pick(v, "principal", loans),
-            _adapted(_pick(v, "rate", loans), lambda r: ops.adapt_decimalfield_value(r, 12, 8)),
-            _adapted(_pick(v, "rate_basis", loans), _value),
-            _pick(v, "term", loans),
-            _adapted(_pick(v, "method", loans), _value),
-            _adapted([plan.day_counts[i] for i in loans], _value),
-            _adapted(_pick(v, "start_date", loans), ops.adapt_datefield_value),
-            repeat(now),
-            repeat(revision),
-            strict=False,  # the two repeats are endless
-        )
-
+                   "rate_basis", "term", "method", "day_count", "start_date",
+                   "created_at")  # fmt: skip
+    values = zip(
+        _pick(v, "loan_ref", loans),
+        [borrower_ids[ref] for ref in loan_borrowers],
+        [plan.product_ids[i] for i in loans],
+        _pick(v, "currency", loans),
+        _pick(v, "principal", loans),
+        _adapted(_pick(v, "rate", loans), lambda r: ops.adapt_decimalfield_value(r, 12, 8)),
+        _adapted(_pick(v, "rate_basis", loans), _value),
+        _pick(v, "term", loans),
+        _adapted(_pick(v, "method", loans), _value),
+        _adapted([plan.day_counts[i] for i in loans], _value),
+        _adapted(_pick(v, "start_date", loans), ops.adapt_datefield_value),
+        repeat(now),
+        strict=False,  # the repeat is endless
+    )
     ids = _reserve_ids(models.Loan, len(loans))
-    if connection.vendor == "postgresql":
-        # the loans' ids drawn from their sequence up front, the schedules written before
-        # the loans: the schedules' revision trigger (per statement) then finds none of these
-        # loans to bump — an UPDATE of every new loan — and each loan is written at revision
-        # 1, the bump it would have given. The foreign key is deferred, so it is checked at
-        # commit as ever, when every loan is in (the block is atomic for that: in autocommit
-        # the schedules' statement would be checked alone).
-        with transaction.atomic():
-            _insert_schedules(plan, ids)
-            _insert_rows(
-                models.Loan,
-                ("id", *loan_fields),
-                (
-                    (loan_id, *values)
-                    for loan_id, values in zip(ids.tolist(), loan_values(1), strict=False)
-                ),
-            )
-        return len(filled)
-    # on SQLite the schedules below are written without their row trigger, so each new loan
-    # is written at revision 1: the one bump its schedule gives it when written alone
-    revision = 1 if connection.in_atomic_block else 0
     _insert_rows(
         models.Loan,
         ("id", *loan_fields),
-        (
-            (loan_id, *values)
-            for loan_id, values in zip(ids.tolist(), loan_values(revision), strict=False)
-        ),
+        ((loan_id, *row) for loan_id, row in zip(ids.tolist(), values, strict=False)),
     )
-    with _revision_trigger_suspended(bool(revision), SCHEDULE_TRIGGER):
-        _insert_schedules(plan, ids)
+    # a schedule's insert bumps no revision (migration 0009): its loan is new
+    _insert_schedules(plan, ids)
     return len(filled)
 
 
@@ -212,9 +184,8 @@ def _reserve_ids(model: Any, count: int) -> np.ndarray:
         return np.array([row[0] for row in cursor.fetchall()], dtype=np.int64)
 
 
-#: SQLite's row triggers that bump ``Loan.revision`` for each schedule and each payment
-#: inserted (migrations ``0004_loan_revision`` and ``0009_loan_schedule``).
-SCHEDULE_TRIGGER = "ledger_schedule_rev_ins"
+#: SQLite's row trigger that bumps ``Loan.revision`` for each payment inserted (migration
+#: ``0004_loan_revision``).
 PAYMENT_TRIGGER = "ledger_payment_rev_ins"
 
 
@@ -223,12 +194,9 @@ def _revision_trigger_suspended(suspend: bool, name: str) -> Iterator[None]:
     """On SQLite, inside the import's transaction: the insert trigger ``name`` dropped for
     the block and created again, from its own stored SQL, at its end.
 
-    The schedules written meanwhile are those of loans this import has just inserted, at
-    revision 1 (:func:`write_loans`), so no bump is lost: the trigger would only have raised
-    each new loan's revision once more (an ``UPDATE`` of the loan per row). For payments it
-    would raise a loan's revision once per payment (most of the payments' insert time); the
-    payments' loans are bumped once each by :func:`write_payments` instead, as PostgreSQL's
-    statement trigger does. The drop is part
+    The trigger would raise a loan's revision once per payment (an ``UPDATE`` of the loan per
+    row, most of the payments' insert time); the payments' loans are bumped once each by
+    :func:`write_payments` instead, as PostgreSQL's statement trigger does. The drop is part
     of the transaction — no other connection ever sees the table without its trigger, and a
     rollback restores it."""
     definition = None

@@ -4,9 +4,14 @@
 The schedule is written once, when the loan is created, and always read whole; as rows it was
 twelve rows, twelve index entries and twelve foreign-key checks a loan, two thirds of what a
 PostgreSQL import cost the server (``docs/architecture.md``, "The stored schedule"). The rows
-are filled from the instalments, the new table gets the revision triggers the instalments had
-(migration 0004's, with the same functions on PostgreSQL), and the instalment table is dropped
-with its own.
+are filled from the instalments, the new table gets the update and delete revision triggers the
+instalments had (migration 0004's, with the same functions on PostgreSQL), and the instalment
+table is dropped with its own.
+
+No insert trigger: a schedule is inserted with its loan, and a loan without one cannot be
+computed, so there is no stored state its insert could outdate (a failing loan is recomputed by
+every rerun). On PostgreSQL an insert trigger's transition table held every inserted row, the
+whole text included: a million-loan import spilled ~600 MB of it to disk for nothing.
 """
 
 from importlib import import_module
@@ -72,11 +77,15 @@ def fill_instalments(apps: Any, schema_editor: Any) -> None:
 
 def _triggers(schema_editor: Any, table: str) -> list[str]:
     """Migration 0004's revision triggers of the instalment table, for ``table`` (a table
-    whose rows carry ``loan_id``, as the instalments' did)."""
+    whose rows carry ``loan_id``, as the instalments' did); the schedules' without the insert
+    trigger (above)."""
     revision = import_module("arrears.ledger.migrations.0004_loan_revision")
     vendor = schema_editor.connection.vendor
     create = {"sqlite": revision._sqlite, "postgresql": revision._postgresql}[vendor]
-    return [s.replace(OLD, table) for s in create() if f"TRIGGER {OLD}_" in s]
+    made = [s.replace(OLD, table) for s in create() if f"TRIGGER {OLD}_" in s]
+    if table == NEW:
+        made = [s for s in made if f"TRIGGER {NEW}_rev_ins " not in s]
+    return made
 
 
 def _drops(schema_editor: Any, table: str) -> list[str]:
