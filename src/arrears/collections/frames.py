@@ -18,7 +18,8 @@ from arrears.daily.models import LoanState
 from arrears.engine.contract import STORED_SCHEMA
 from arrears.kernel.contract import PER_BORROWER, PerBorrower
 from arrears.ledger import schedules, selectors
-from arrears.ledger.models import Loan, Schedule
+from arrears.ledger.frames import read_schedules
+from arrears.ledger.models import Loan
 
 #: How far ahead pre-due reminders look: borrowers with an instalment due within this many days
 #: are evaluated even when nothing is overdue (the strategy decides whether anything is sent).
@@ -71,32 +72,16 @@ def loan_frame(
     return frame.join(_next_due(as_of, frame["loan_id"].to_list()), on="loan_id", how="left")
 
 
-#: Loans whose stored schedules one query of :func:`_next_due` reads.
-NEXT_DUE_BATCH = 10_000
-
-
 def _next_due(as_of: date, loan_ids: list[int]) -> pl.DataFrame:
     """Days until each loan's next instalment falls due (within the pre-due horizon), from the
-    loans' stored schedules (:func:`arrears.ledger.schedules.explode`)."""
+    loans' stored schedules (a long list of loans reads every schedule and keeps theirs)."""
     horizon = date.fromordinal(as_of.toordinal() + PRE_DUE_HORIZON)
-    schema = {"loan_id": pl.Int64, "schedule": pl.String}
-    stored = [
-        pl.DataFrame(
-            list(
-                Schedule.objects.filter(loan_id__in=loan_ids[at : at + NEXT_DUE_BATCH])
-                .values_list("loan_id", "text")
-                .order_by()
-            ),
-            schema=schema,
-            orient="row",
-        )
-        for at in range(0, len(loan_ids), NEXT_DUE_BATCH)
-    ]
-    frame = schedules.explode(pl.concat([pl.DataFrame(schema=schema), *stored]))
-    return (
-        frame.filter(pl.col("due_date").is_between(as_of, horizon))
-        .group_by("loan_id")
-        .agg((pl.col("due_date").min() - pl.lit(as_of)).dt.total_days().alias("days_to_due"))
+    if len(loan_ids) <= LARGE_IN:
+        stored = read_schedules(loan_ids)
+    else:
+        stored = read_schedules().filter(pl.col("loan_id").is_in(loan_ids))
+    return schedules.next_due(stored, as_of, horizon).select(
+        "loan_id", (pl.col("due_date") - pl.lit(as_of)).dt.total_days().alias("days_to_due")
     )
 
 

@@ -322,6 +322,27 @@ class LedgerReader:
         return Snapshot(products, loans, instalments, payments, waivers, plans, plan_instalments)
 
 
+def read_schedules(loan_ids: Sequence[int] | None = None) -> pl.DataFrame:
+    """The stored schedules (``loan_id``, ``schedule``: the text of
+    :mod:`arrears.ledger.schedules`) of ``loan_ids``, or of every loan: one bulk read (a
+    ``COPY`` on PostgreSQL), in slices of :data:`SCHEDULE_IDS` ids."""
+    S, s = models.Schedule, _Sql(connection.vendor)
+    select = f"SELECT s.loan_id, {s.column('s', S, 'text')} FROM {s.table(S)} s"
+    schema = {"loan_id": pl.Int64(), "schedule": pl.String()}
+    if loan_ids is None:
+        return _fetch(select, [], schema)
+    parts = [pl.DataFrame(schema=schema)]
+    for at in range(0, len(loan_ids), SCHEDULE_IDS):
+        ids = list(loan_ids[at : at + SCHEDULE_IDS])
+        marks = ", ".join(["%s"] * len(ids))
+        parts.append(_fetch(f"{select} WHERE s.loan_id IN ({marks})", ids, schema))
+    return pl.concat(parts)
+
+
+#: Loan ids one query of :func:`read_schedules` names.
+SCHEDULE_IDS = 10_000
+
+
 def read_frames(
     loans: QuerySet[models.Loan] | None = None,
     *,
