@@ -76,10 +76,11 @@ def _next_due(as_of: date, loan_ids: list[int]) -> pl.DataFrame:
     """Days until each loan's next instalment falls due (within the pre-due horizon), from the
     loans' stored schedules (a long list of loans reads every schedule and keeps theirs)."""
     horizon = date.fromordinal(as_of.toordinal() + PRE_DUE_HORIZON)
+    window = [date.fromordinal(as_of.toordinal() + n) for n in range(PRE_DUE_HORIZON + 1)]
     if len(loan_ids) <= LARGE_IN:
-        stored = read_schedules(loan_ids)
+        stored = read_schedules(loan_ids, due_on=window)
     else:
-        stored = read_schedules().filter(pl.col("loan_id").is_in(loan_ids))
+        stored = read_schedules(due_on=window).filter(pl.col("loan_id").is_in(loan_ids))
     return schedules.next_due(stored, as_of, horizon).select(
         "loan_id", (pl.col("due_date") - pl.lit(as_of)).dt.total_days().alias("days_to_due")
     )
