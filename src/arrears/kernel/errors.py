@@ -56,5 +56,9 @@ class ScheduleUnreadable(InvalidTerms):
     code = "loan-schedule-unreadable"
 
 
+#: How a loan without a stored schedule is reported, by the ledger's reader and the engines'.
+NO_SCHEDULE = "the loan has no stored schedule"
+
+
 class InvalidDate(ArrearsError):
     code = "calendar-invalid-date"

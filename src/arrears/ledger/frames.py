@@ -208,13 +208,9 @@ class LedgerReader:
         stored schedules (one text a loan) exploded in bulk by
         :func:`arrears.ledger.schedules.explode`."""
         started = time.perf_counter()
-        s, S = self.sql, models.Schedule
         owner, owned = self._where(low, high, "s.loan_id")
         stored = _fetch(
-            f"SELECT s.loan_id, {s.column('s', S, 'text')} FROM {s.table(S)} s "
-            f"WHERE {owner} ORDER BY s.loan_id",
-            owned,
-            {"loan_id": pl.Int64(), "schedule": pl.String()},
+            f"{_schedule_select(self.sql)} WHERE {owner} ORDER BY s.loan_id", owned, SCHEDULES
         )
         frame = _typed(INSTALMENTS, schedules.explode(stored))
         self.seconds[INSTALMENTS] += time.perf_counter() - started
@@ -334,10 +330,9 @@ def read_schedules(
     database (an instalment's due date starts the text or follows a ``;``, so two ``LIKE``
     patterns a day find it; the pre-due horizon asks for a week of days and so copies a
     quarter of the texts, not every one)."""
-    S, s = models.Schedule, _Sql(connection.vendor)
-    text = s.column("s", S, "text")
-    select = f"SELECT s.loan_id, {text} FROM {s.table(S)} s"
-    schema = {"loan_id": pl.Int64(), "schedule": pl.String()}
+    s = _Sql(connection.vendor)
+    text = s.column("s", models.Schedule, "text")
+    select, schema = _schedule_select(s), SCHEDULES
     days: list[Any] = []
     for day in due_on:
         iso = day.isoformat()  # bound values: their % is LIKE's, not the driver's
@@ -356,6 +351,14 @@ def read_schedules(
 
 #: Loan ids one query of :func:`read_schedules` names.
 SCHEDULE_IDS = 10_000
+#: The raw frame of stored schedules both readers fetch (exploded by ``ledger.schedules``).
+SCHEDULES = {"loan_id": pl.Int64(), "schedule": pl.String()}
+
+
+def _schedule_select(s: _Sql) -> str:
+    """The stored schedules' ``SELECT`` (table alias ``s``), without its condition."""
+    S = models.Schedule
+    return f"SELECT s.loan_id, {s.column('s', S, 'text')} FROM {s.table(S)} s"
 
 
 def read_frames(

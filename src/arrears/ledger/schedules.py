@@ -25,7 +25,7 @@ from collections.abc import Iterable
 from datetime import date
 from typing import TYPE_CHECKING
 
-from arrears.kernel.errors import ScheduleUnreadable
+from arrears.kernel.errors import NO_SCHEDULE, ScheduleUnreadable
 from arrears.kernel.terms import Instalment
 
 if TYPE_CHECKING:  # Polars is imported by the bulk pair only: the models import this module,
@@ -40,8 +40,6 @@ FIELDS = ("due_date", "principal", "interest", "period_start", "period_end")
 MAX_INSTALMENTS = 600
 MAX_TEXT = MAX_INSTALMENTS * 64
 
-#: What a loan without a stored schedule (or with an empty one) is reported as, by either engine.
-NO_SCHEDULE = "the loan has no stored schedule"
 #: The largest amount a stored value may hold (a bigint, as every amount column of the ledger).
 LARGEST = 2**63 - 1
 _DATE = r"\d{4}-\d{2}-\d{2}"
@@ -64,9 +62,8 @@ def encode(schedule: Iterable[Instalment]) -> str:
 
 def decode(text: str) -> tuple[Instalment, ...]:
     """The instalments of a stored schedule; :class:`~arrears.kernel.errors.ScheduleUnreadable`
-    for anything
-    :func:`encode` would not have written (and for an empty schedule: a loan has at least one
-    instalment)."""
+    for anything :func:`encode` would not have written (and for an empty schedule: a loan has
+    at least one instalment)."""
     if not text:
         raise ScheduleUnreadable(NO_SCHEDULE)
     if len(text) > MAX_TEXT:
@@ -76,16 +73,17 @@ def decode(text: str) -> tuple[Instalment, ...]:
         found = _ONE.fullmatch(part)
         if found is None:
             raise ScheduleUnreadable(f"instalment {seq} of the stored schedule is unreadable")
-        due, principal, interest, start, end = found.groups()
-        if max(int(principal), int(interest)) > LARGEST:
+        due, principal_text, interest_text, start, end = found.groups()
+        principal, interest = int(principal_text), int(interest_text)
+        if max(principal, interest) > LARGEST:
             raise ScheduleUnreadable(f"instalment {seq} of the stored schedule: past a bigint")
         try:
             rows.append(
                 Instalment(
                     seq=seq,
                     due_date=date.fromisoformat(due),
-                    principal=int(principal),
-                    interest=int(interest),
+                    principal=principal,
+                    interest=interest,
                     period_start=date.fromisoformat(start),
                     period_end=date.fromisoformat(end),
                 )

@@ -20,7 +20,7 @@ from arrears.engine.snapshot.format import (
     Snapshot,
     empty_frame,
 )
-from arrears.kernel.errors import ArrearsError, InvalidTerms, ScheduleUnreadable
+from arrears.kernel.errors import NO_SCHEDULE, ArrearsError, InvalidTerms, ScheduleUnreadable
 from arrears.kernel.terms import (
     Component,
     Instalment,
@@ -165,8 +165,8 @@ def kernel_terms(
                 raise InvalidTerms(f"loan {ref}: product_id {row['product_id']} is not a product")
             if isinstance(product, ArrearsError):
                 raise product
-            if loan_id not in schedules:  # as ledger.schedules.NO_SCHEDULE says it
-                raise ScheduleUnreadable("the loan has no stored schedule")
+            if loan_id not in schedules:
+                raise ScheduleUnreadable(NO_SCHEDULE)
             value: LoanTerms | ArrearsError = loan_terms_from(
                 row, product, schedules.get(loan_id, ())
             )
