@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -78,3 +79,24 @@ def test_imported_rows_take_fresh_ids_and_later_rows_come_after_them(
         rate_basis="daily", term=3, method="equal-instalment", start_date=date(2026, 1, 15),
     )  # fmt: skip
     assert later_loan.pk > max(loan_ids)
+
+
+@pytest.mark.parametrize("step", [1, 3])
+def test_reserved_ids_are_the_ids_the_sequence_gave(step: int) -> None:
+    """The ids reserved for new rows are ids nobody else can be given, whether they came
+    contiguous (returned as a range) or not (another session drew meanwhile; made here by a
+    sequence that steps by 3): each is fresh, none is repeated, and a row created later comes
+    after them."""
+    if step != 1:
+        if writing.connection.vendor != "postgresql":
+            pytest.skip("SQLite's ids come from AUTOINCREMENT, always contiguous")
+        with writing.connection.cursor() as cursor:
+            cursor.execute(f"ALTER SEQUENCE ledger_borrower_id_seq INCREMENT BY {step}")
+    before = services.create_borrower(ref="BEFORE", name="B", id_type="other", national_id="E1")
+    ids = writing._reserve_ids(models.Borrower, 5).tolist()
+    assert len(set(ids)) == 5
+    assert min(ids) > before.pk
+    assert [b - a for a, b in pairwise(ids)] == [step] * 4
+    later = services.create_borrower(ref="LATER", name="L", id_type="other", national_id="E2")
+    if writing.connection.vendor == "postgresql":
+        assert later.pk > max(ids)

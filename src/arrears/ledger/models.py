@@ -162,16 +162,20 @@ class Borrower(models.Model):
         expression=Right("national_id", 4),
         output_field=models.CharField(max_length=4),
         db_persist=True,
-        db_index=True,
     )
 
     class Meta:
         ordering = ("ref",)
-        # the workbench search's name prefix (PostgreSQL's LIKE 'x%' needs the pattern opclass)
         indexes = (
+            # the workbench search's name prefix (PostgreSQL's LIKE 'x%' needs the pattern
+            # opclass)
             models.Index(
                 fields=["name"], name="borrower_name_prefix", opclasses=["varchar_pattern_ops"]
             ),
+            # the ID suffix search: the tail is only compared whole, so one plain index (a
+            # field's db_index would add a pattern index on PostgreSQL, written by every
+            # import and never read)
+            models.Index(fields=["national_id_tail"], name="borrower_id_tail"),
         )
 
     def __str__(self) -> str:
@@ -208,7 +212,11 @@ class Phone(models.Model):
         CONTACT_REPAIR = "contact_repair"
         THIRD_PARTY = "third_party"
 
-    borrower = models.ForeignKey(Borrower, on_delete=models.CASCADE, related_name="phones")
+    #: Not indexed alone: the unique (borrower, number) index begins with it and serves every
+    #: lookup by borrower.
+    borrower = models.ForeignKey(
+        Borrower, on_delete=models.CASCADE, related_name="phones", db_index=False
+    )
     number = models.CharField(max_length=20)
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.MOBILE)
     source = models.CharField(max_length=20, choices=Source.choices, default=Source.APPLICATION)
@@ -220,7 +228,6 @@ class Phone(models.Model):
         expression=Right("number", 4),
         output_field=models.CharField(max_length=4),
         db_persist=True,
-        db_index=True,
     )
 
     class Meta:
@@ -228,6 +235,8 @@ class Phone(models.Model):
         constraints = (
             models.UniqueConstraint(fields=["borrower", "number"], name="phone_borrower_number"),
         )
+        # compared whole only: one plain index, not a field's db_index (see Borrower's)
+        indexes = (models.Index(fields=["number_tail"], name="phone_number_tail"),)
 
     def __str__(self) -> str:
         return mask_phone(self.number or "")

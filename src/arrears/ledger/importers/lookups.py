@@ -49,7 +49,8 @@ def select_in(
             items = list(dict.fromkeys(values))
             for start in range(0, len(items), ARRAY_CHUNK):
                 part = items[start : start + ARRAY_CHUNK]
-                cursor.execute(f"SELECT {select} FROM {table} WHERE {where} = ANY(%s)", [part])
+                # %b: the array sent in binary, its items not quoted one by one in Python
+                cursor.execute(f"SELECT {select} FROM {table} WHERE {where} = ANY(%b)", [part])
                 yield from cursor.fetchall()
             return
         for chunk in chunks(values):
