@@ -110,6 +110,23 @@ def test_a_loan_too_large_for_int64_is_handed_back_to_the_kernel():
     assert row["status"] == replay.FALLBACK
 
 
+@pytest.mark.parametrize("field", ["dden", "pden", "cap_den"])
+def test_a_divisor_the_compiled_arithmetic_cannot_take_is_handed_back_to_the_kernel(
+    field: str,
+) -> None:
+    """The replay divides without a zero test (NumPy's error model): a rate denominator that
+    is not positive never reaches a division there — the loan goes to the kernel, and the
+    other loans of the batch are replayed as before."""
+    as_of = date(2026, 3, 1)
+    batch = from_kernel([(make_loan(), []), (make_loan(), [])], as_of)
+    before = run(batch, as_of)
+    getattr(batch, field)[0] = 0 if field != "cap_den" else -1
+    after = run(batch, as_of)
+    assert after[0][RESULT_COLUMNS.index("status")] == replay.FALLBACK
+    assert after[1].tolist() == before[1].tolist()
+    assert before[1][RESULT_COLUMNS.index("status")] == replay.OK
+
+
 def test_period_under_a_cap_keeps_the_running_total_exact_in_the_engine_too():
     """The kernel's regression ``test_a_plan_under_a_binding_cost_cap_adds_no_fen`` (no plans:
     the engine replays loans without concessions): 17.383 fen clamped and rounded once."""
