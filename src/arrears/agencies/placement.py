@@ -229,15 +229,15 @@ def _eligible(day: date, stage: str, rule: PlacementRule) -> pl.DataFrame:
     in queue order (priority, then case id)."""
     from arrears.collections.workflow import strategy_frame
 
-    rows = list(
-        Case.objects.filter(closed_on__isnull=True, stage=stage)
-        .exclude(pk__in=Placement.objects.filter(recalled_on__isnull=True).values("case_id"))
-        .values_list("id", "borrower_id", "priority")
+    waiting = Case.objects.filter(closed_on__isnull=True, stage=stage).exclude(
+        pk__in=Placement.objects.filter(recalled_on__isnull=True).values("case_id")
     )
+    rows = list(waiting.values_list("id", "borrower_id", "priority"))
     if not rows:
         return pl.DataFrame(schema={"case_pk": pl.Int64, "borrower_id": pl.Int64})
     borrowers = [b for _, b, _ in rows]
-    people = borrower_frame(loan_frame(day, borrowers))
+    # the states read by a subquery of the same cases, not tens of thousands of id parameters
+    people = borrower_frame(loan_frame(day, waiting.values("borrower_id")))
     frame = strategy_frame(day, people, case_frame(day, borrowers))
     ok = frame.filter(rule.condition().fill_null(False)).select("borrower_id")
     queue = pl.DataFrame(

@@ -131,9 +131,12 @@ def _raw_schema(table: str) -> dict[str, pl.DataType]:
     return raw
 
 
-def _fetch(sql: str, params: Sequence[Any], schema: Mapping[str, pl.DataType]) -> pl.DataFrame:
+def fetch_frame(sql: str, params: Sequence[Any], schema: Mapping[str, pl.DataType]) -> pl.DataFrame:
     """The rows of one SELECT as a frame of the given (raw) column types, built column-typed
-    in one pass (no type inference, no per-value Python conversion)."""
+    in one pass (no type inference, no per-value Python conversion): on PostgreSQL the rows
+    come by ``COPY … TO STDOUT`` as CSV, parsed by Polars; on SQLite from the cursor in one
+    ``fetchall``. Every bulk read of the database into frames goes through here (a QuerySet's
+    ``sql_with_params()`` is a SELECT like any other)."""
     if connection.vendor == "postgresql":
         buffer = bytearray()
         with connection.cursor() as cursor:
@@ -196,7 +199,7 @@ class LedgerReader:
     def _read(self, table: str, sql: str, params: Sequence[Any]) -> pl.DataFrame:
         """The rows of ``sql``, which selects ``table``'s columns in the format's order."""
         started = time.perf_counter()
-        frame = _fetch(sql, params, _raw_schema(table))
+        frame = fetch_frame(sql, params, _raw_schema(table))
         if table != PRODUCTS:  # products are few; their JSON is normalised by the caller
             frame = _typed(table, frame)
         self.seconds[table] += time.perf_counter() - started
@@ -209,7 +212,7 @@ class LedgerReader:
         :func:`arrears.ledger.schedules.explode`."""
         started = time.perf_counter()
         owner, owned = self._where(low, high, "s.loan_id")
-        stored = _fetch(
+        stored = fetch_frame(
             f"{_schedule_select(self.sql)} WHERE {owner} ORDER BY s.loan_id", owned, SCHEDULES
         )
         frame = _typed(INSTALMENTS, schedules.explode(stored))
@@ -220,7 +223,7 @@ class LedgerReader:
     def loan_ids(self) -> list[int]:
         """The selected loans' ids, ascending."""
         where, params = self._where(None, None, "l.id")
-        frame = _fetch(
+        frame = fetch_frame(
             f"SELECT l.id FROM {self.sql.table(models.Loan)} l WHERE {where} ORDER BY l.id",
             params,
             {"loan_id": pl.Int64()},
@@ -339,13 +342,13 @@ def read_schedules(
         days += [f"{iso} %", f"%{schedules.INSTALMENT_SEPARATOR}{iso} %"]
     due = " OR ".join(f"{text} LIKE %s" for _ in days)
     if loan_ids is None:
-        return _fetch(f"{select} WHERE {due}" if days else select, days, schema)
+        return fetch_frame(f"{select} WHERE {due}" if days else select, days, schema)
     parts = [pl.DataFrame(schema=schema)]
     for at in range(0, len(loan_ids), SCHEDULE_IDS):
         ids = list(loan_ids[at : at + SCHEDULE_IDS])
         marks = ", ".join(["%s"] * len(ids))
         where = f"s.loan_id IN ({marks})" + (f" AND ({due})" if days else "")
-        parts.append(_fetch(f"{select} WHERE {where}", [*ids, *days], schema))
+        parts.append(fetch_frame(f"{select} WHERE {where}", [*ids, *days], schema))
     return pl.concat(parts)
 
 
@@ -403,7 +406,7 @@ def read_revisions(loans: QuerySet[models.Loan] | None = None) -> pl.DataFrame:
     selection = models.Loan.objects.all() if loans is None else loans
     query = selection.order_by("id").values_list("id", "revision").query
     sql, params = query.get_compiler(connection=connection).as_sql()
-    return _fetch(sql, params, {"loan_id": pl.Int64(), "revision": pl.Int64()})
+    return fetch_frame(sql, params, {"loan_id": pl.Int64(), "revision": pl.Int64()})
 
 
 def frame_counts(snapshot: Snapshot) -> dict[str, int]:

@@ -51,7 +51,7 @@ from arrears.kernel.contract import STORED
 from arrears.kernel.errors import ArrearsError
 from arrears.kernel.state import state
 from arrears.ledger import models, selectors
-from arrears.ledger.frames import _fetch, consistent_read, iter_frames
+from arrears.ledger.frames import consistent_read, fetch_frame, iter_frames
 from arrears.reports import stored
 from arrears.reports.params import end_of_day
 from arrears.reports.rolls import CLOSED, WRITTEN_OFF, roll_state, state_rank
@@ -389,7 +389,7 @@ def _known_attributes(cutoff: datetime, last: date, *, full: bool = True) -> pl.
     query = _known_loans(cutoff, last).order_by().values_list(*names, "start_date").query
     sql, params = query.get_compiler(connection=connection).as_sql()
     kept = [name for name in ATTRIBUTES if full or name in {"loan_id", "start_date"}]
-    return _fetch(sql, params, {name: ATTRIBUTES[name] for name in kept})
+    return fetch_frame(sql, params, {name: ATTRIBUTES[name] for name in kept})
 
 
 def _stored_frames(days: Sequence[date], figures: Sequence[str], *, shared: bool) -> pl.DataFrame:
@@ -408,7 +408,7 @@ def _stored_frames(days: Sequence[date], figures: Sequence[str], *, shared: bool
     )
     sql, params = query.get_compiler(connection=connection).as_sql()
     schema = {"as_of": pl.Date(), "loan_id": pl.Int64(), **{n: _type(n) for n in figures}}
-    return _fetch(sql, params, schema)
+    return fetch_frame(sql, params, schema)
 
 
 def _grouped_frames(days: Sequence[date], figures: Sequence[str], *, shared: bool) -> pl.DataFrame:
