@@ -70,6 +70,7 @@ def test_the_compiled_replay_writes_each_figure_in_its_declared_column() -> None
         "compound_accrued": replay.O_COMPOUND_ACCRUED,
         "paid_total": replay.O_PAID_TOTAL,
         "settled_on": replay.O_SETTLED_ON,
+        "next_due_on": replay.O_NEXT_DUE_ON,
         "status": replay.O_STATUS,
     }
     assert len(RESULT_COLUMNS) == replay.NOUT

@@ -46,6 +46,7 @@ def expected(s: LoanState) -> dict[str, int]:
         "compound_accrued": s.compound_accrued,
         "paid_total": s.paid_total,
         "settled_on": replay.NO_DATE if s.settled_on is None else day_number(s.settled_on),
+        "next_due_on": replay.NO_DATE if s.next_due_on is None else day_number(s.next_due_on),
         "status": replay.OK,
     }
 

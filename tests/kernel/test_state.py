@@ -297,3 +297,21 @@ def test_paying_the_quoted_payoff_leaves_nothing_owed_that_day(case):
     assert paid.principal_outstanding == 0
     assert paid.dpd == 0
     assert paid.credit == 0
+
+
+def test_the_next_due_date_is_the_first_instalment_due_from_today_that_still_owes() -> None:
+    """``next_due_on`` (what the pre-due horizon reads): the first instalment due on or after
+    as_of with anything left to pay — today's own while it is unpaid, the one after once the
+    next is paid early, none when every instalment is paid or the schedule has ended."""
+    loan = make_loan(term=3, interest_each=0, principal=300_000)  # 2026-02-15, 03-15, 04-15
+    assert state(loan, [], date(2026, 2, 1)).next_due_on == date(2026, 2, 15)
+    assert state(loan, [], date(2026, 2, 15)).next_due_on == date(2026, 2, 15)
+    paid_first = [Payment("P1", date(2026, 2, 15), 100_000)]
+    assert state(loan, paid_first, date(2026, 2, 15)).next_due_on == date(2026, 3, 15)
+    early = [Payment("P1", date(2026, 2, 1), 100_000)]  # credit until it falls due
+    assert state(loan, early, date(2026, 2, 20)).next_due_on == date(2026, 3, 15)
+    overdue = state(loan, [], date(2026, 3, 20))  # the February one is past due, not next
+    assert (overdue.dpd, overdue.next_due_on) == (33, date(2026, 4, 15))
+    assert state(loan, [], date(2026, 4, 16)).next_due_on is None
+    settled = [Payment("P1", date(2026, 2, 15), 300_000)]
+    assert state(loan, settled, date(2026, 2, 15)).next_due_on is None

@@ -111,33 +111,3 @@ def test_a_selection_and_its_chunks_read_the_same_rows() -> None:
     in_range = read_frames(low=int(whole.loans["loan_id"][3]), high=int(whole.loans["loan_id"][6]))
     assert in_range.loans["ref"].to_list() == ["G-003", "G-004", "G-005"]
     assert set(in_range.plans["ref"].to_list()) == {"PL-ACTIVE"}
-
-
-def test_schedules_chosen_by_due_day_are_exactly_those_with_an_instalment_due_then() -> None:
-    """``read_schedules(due_on=…)`` lets the database pick the schedules with an instalment due
-    on one of the days (the pre-due horizon's read): the same loans, and the same next due
-    dates, as reading every schedule and looking in Polars — an accrual period's dates, which
-    also appear in the text, pick nothing."""
-    from datetime import timedelta
-
-    from arrears.ledger import schedules
-    from arrears.ledger.frames import read_schedules
-
-    product, owner = factories.product(), factories.borrower()
-    for n in range(12):
-        factories.loan(f"D{n}", owner, product, start=date(2026, 1, 1) + timedelta(days=3 * n))
-    every = read_schedules()
-    for first in (date(2026, 2, 1), date(2026, 3, 10), date(2026, 12, 25), date(2028, 1, 1)):
-        week = [first + timedelta(days=n) for n in range(8)]
-        chosen = read_schedules(due_on=week)
-        expected = {
-            loan_id
-            for loan_id, text in every.iter_rows()
-            if any(first <= i.due_date <= week[-1] for i in schedules.decode(text))
-        }
-        assert set(chosen["loan_id"]) == expected
-        ids = every["loan_id"].to_list()
-        assert_frame_equal(
-            schedules.next_due(read_schedules(ids, due_on=week), first, week[-1]).sort("loan_id"),
-            schedules.next_due(every, first, week[-1]).sort("loan_id"),
-        )

@@ -128,20 +128,3 @@ def test_the_longest_term_fits_the_bound() -> None:
         Instalment(seq, day, big, big, day, day) for seq in range(1, schedules.MAX_INSTALMENTS + 1)
     )
     assert schedules.decode(schedules.encode(rows)) == rows
-
-
-@given(st.lists(instalment_lists(), min_size=1, max_size=5), DAY, st.integers(0, 400))
-def test_next_due_is_the_earliest_due_date_in_the_window(
-    loans: list[tuple[Instalment, ...]], first: date, days: int
-) -> None:
-    last = min(first + timedelta(days=days), date(2199, 12, 31))
-    frame = pl.DataFrame(
-        {"loan_id": list(range(len(loans))), "schedule": [schedules.encode(r) for r in loans]}
-    )
-    found = dict(schedules.next_due(frame, first, last).iter_rows())
-    expected = {
-        key: min(dues)
-        for key, rows in enumerate(loans)
-        if (dues := [i.due_date for i in rows if first <= i.due_date <= last])
-    }
-    assert found == expected

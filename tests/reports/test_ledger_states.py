@@ -68,6 +68,7 @@ def _explained(as_of: date) -> dict[int, dict[str, object]]:
             "bucket": data["bucket"],
             "dpd": data["dpd"],
             "currency": data["currency"],
+            "next_due_on": data["next_due_on"] and date.fromisoformat(data["next_due_on"]),
             **totals,
         }
     return out

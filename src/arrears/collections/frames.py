@@ -19,8 +19,8 @@ from arrears.collections.models import Case, ContactAttempt, Hold, Promise
 from arrears.daily.models import LoanState
 from arrears.engine.contract import STORED_SCHEMA
 from arrears.kernel.contract import PER_BORROWER, PerBorrower
-from arrears.ledger import schedules, selectors
-from arrears.ledger.frames import fetch_frame, read_schedules
+from arrears.ledger import selectors
+from arrears.ledger.frames import day_number, fetch_frame
 from arrears.ledger.models import Loan
 
 #: How far ahead pre-due reminders look: borrowers with an instalment due within this many days
@@ -53,20 +53,26 @@ def loan_frame(
     next_due: bool = True,
 ) -> pl.DataFrame:
     """Every stored loan state of ``as_of`` with its borrower, currency and principal
-    (``amount``), and the contract's per-borrower figures under their contract names.
+    (``amount``), the contract's per-borrower figures under their contract names, and
+    ``days_to_due``: days until the loan's next due date (the stored state's
+    ``next_due_on``) when it falls inside the pre-due horizon, empty otherwise.
 
     ``borrowers``: only theirs — ids, or a QuerySet of one column of ids, which the database
     takes as a subquery (tens of thousands of ids as parameters cost seconds to build and to
-    parse, on the client alone). ``next_due=False`` leaves ``days_to_due`` empty: a caller
-    that reads only the arrears figures (one case's field-visit facts) skips reading the
-    pre-due horizon's instalments."""
+    parse, on the client alone). ``next_due=False`` leaves ``days_to_due`` empty (one case's
+    field-visit facts read only the arrears figures)."""
     rows = LoanState.objects.filter(as_of=as_of)
     if borrowers is not None:
         chosen = borrowers if isinstance(borrowers, QuerySet) else list(borrowers)
         rows = rows.filter(loan__borrower_id__in=chosen)
     figures = [f.name for f in PER_BORROWER]
-    values = rows.values_list(
-        "loan_id", "loan__borrower_id", "loan__currency", "loan__principal_minor", *figures
+    values = rows.annotate(next_due_day=day_number(LoanState, "next_due_on")).values_list(
+        "loan_id",
+        "loan__borrower_id",
+        "loan__currency",
+        "loan__principal_minor",
+        *figures,
+        "next_due_day",
     )
     schema = {
         "loan_id": pl.Int64,
@@ -74,29 +80,19 @@ def loan_frame(
         "currency": pl.String,
         "amount": pl.Int64,
         **{name: STORED_SCHEMA[name] for name in figures},
+        "next_due_day": pl.Int64,
     }
     # read in bulk (COPY on PostgreSQL), not a Python tuple a row: a million states cost
     # seconds through the ORM, on the first run and on every rerun alike
     sql, params = values.query.sql_with_params()
     frame = fetch_frame(sql, params, schema)
-    if not next_due:
-        return frame.with_columns(pl.lit(None, pl.Int64).alias("days_to_due"))
-    return frame.join(_next_due(as_of, frame["loan_id"].to_list()), on="loan_id", how="left")
+    days = pl.col("next_due_day") - (as_of - EPOCH).days
+    in_horizon = pl.when(days <= PRE_DUE_HORIZON).then(days) if next_due else pl.lit(None)
+    return frame.with_columns(in_horizon.cast(pl.Int64).alias("days_to_due")).drop("next_due_day")
 
 
-def _next_due(as_of: date, loan_ids: list[int]) -> pl.DataFrame:
-    """Days until each loan's next instalment falls due (within the pre-due horizon), from the
-    loans' stored schedules (a long list of loans reads every schedule and keeps theirs)."""
-    horizon = date.fromordinal(as_of.toordinal() + PRE_DUE_HORIZON)
-    window = [date.fromordinal(as_of.toordinal() + n) for n in range(PRE_DUE_HORIZON + 1)]
-    if len(loan_ids) <= LARGE_IN:
-        stored = read_schedules(loan_ids, due_on=window)
-    else:
-        stored = read_schedules(due_on=window).filter(pl.col("loan_id").is_in(loan_ids))
-    return schedules.next_due(stored, as_of, horizon).select(
-        "loan_id", (pl.col("due_date") - pl.lit(as_of)).dt.total_days().alias("days_to_due")
-    )
-
+#: Day 0 of the database's day numbers (:func:`arrears.ledger.frames.day_number`).
+EPOCH = date(1970, 1, 1)
 
 _AGGREGATE = {PerBorrower.SUM: pl.Expr.sum, PerBorrower.MAX: pl.Expr.max}
 

@@ -64,6 +64,7 @@ class LoanState(models.Model):
     principal_outstanding = models.BigIntegerField()
     payoff = models.BigIntegerField()
     credit = models.BigIntegerField()
+    next_due_on = models.DateField(null=True, blank=True)
     #: The loan's ``ledger.Loan.revision`` the row was computed from (read in the same
     #: consistent transaction as the ledger rows); not a figure of the state. Null when unknown
     #: (a mid-day replacement), which makes the next rerun of the day recompute the loan.

@@ -71,8 +71,10 @@ def replace_day(as_of: date, states: pl.DataFrame, only: list[int] | None = None
     new = states.select("loan_id", *STORED)
     with transaction.atomic():
         old = _existing(as_of, only)
-        changed = len(new.join(old, on=["loan_id", *STORED], how="anti")) + len(
-            old.join(new, on=["loan_id", *STORED], how="anti")
+        # (an empty figure — no next due date — equals an empty one)
+        key = ["loan_id", *STORED]
+        changed = len(new.join(old, on=key, how="anti", nulls_equal=True)) + len(
+            old.join(new, on=key, how="anti", nulls_equal=True)
         )
         if only is None:
             LoanState.objects.filter(as_of=as_of).delete()

@@ -16,6 +16,7 @@ import polars as pl
 
 from arrears.engine import replay
 from arrears.engine.batch import RESULT_COLUMNS, Batch, ProductCodes, fraction
+from arrears.kernel.contract import LOAN_STATE, Unit
 from arrears.kernel.terms import (
     DayCount,
     InterestRate,
@@ -26,6 +27,8 @@ from arrears.kernel.terms import (
 
 #: What makes a loan's rate fractions and product codes: the distinct keys are few.
 _RATE_KEY = ["rate_value", "rate_basis", "day_count", "product_id"]
+#: The result's date figures: the replay gives day numbers, ``NO_DATE`` for an empty one.
+DATES = tuple(f.name for f in LOAN_STATE if f.unit is Unit.DATE)
 #: The per-loan codes (and their array types) taken from a loan's key.
 _CODE_TYPES: dict[str, type] = {
     "dnum": np.int64,
@@ -251,27 +254,27 @@ def results_frame(
     suspect: np.ndarray | None = None,
 ) -> pl.DataFrame:
     """One row per loan: the state columns, its bucket and whether the kernel must redo it."""
+    no_date = pl.lit(int(replay.NO_DATE)).cast(pl.Int32).cast(pl.Date)
     frame = loans.with_columns(
         pl.lit(as_of).alias("as_of"),
         *(
             pl.Series(name, results[:, i])
             for i, name in enumerate(RESULT_COLUMNS)
-            if name not in {"settled_on", "status"}
+            if name not in DATES and name != "status"
         ),
-        pl.Series("settled_on", results[:, replay.O_SETTLED_ON].astype(np.int32))
-        .cast(pl.Date)
-        .alias("settled_on"),
+        *(
+            pl.Series(name, results[:, RESULT_COLUMNS.index(name)].astype(np.int32)).cast(pl.Date)
+            for name in DATES
+        ),
         pl.Series(
             "fallback",
             (results[:, replay.O_STATUS] == replay.FALLBACK)
             | (False if suspect is None else suspect),
         ),
         pl.Series("started", results[:, replay.O_STATUS] != replay.NOT_STARTED),
-    ).with_columns(
-        pl.when(pl.col("settled_on") == pl.lit(int(replay.NO_DATE)).cast(pl.Int32).cast(pl.Date))
-        .then(None)
-        .otherwise(pl.col("settled_on"))
-        .alias("settled_on")
+    ).with_columns(  # the replay's "no date" is an empty one
+        pl.when(pl.col(name) == no_date).then(None).otherwise(pl.col(name)).alias(name)
+        for name in DATES
     )
     # Each loan's bucket as an index into every product's bucket names, then one gather of
     # the names (no Python string per loan); a loan of no known product has none.

@@ -110,9 +110,10 @@ ACC_PEN, ACC_COMP, ACC_GPEN, ACC_GCOMP = PEN_CLOSED, COMP_CLOSED, GPEN_CLOSED, G
     O_COMPOUND_ACCRUED,
     O_PAID_TOTAL,
     O_SETTLED_ON,
+    O_NEXT_DUE_ON,
     O_STATUS,
-) = range(15)
-NOUT = 15
+) = range(16)
+NOUT = 16
 
 
 @njit(cache=True, error_model="numpy")
@@ -598,6 +599,7 @@ def replay_loan(
 
     # ---- the result
     earliest = NO_DATE
+    next_due = NO_DATE  # the first instalment due on or after as_of that still owes anything
     overdue_p = overdue_i = pen_out = comp_out = total_due = principal_out = 0
     pen_acc = comp_acc = 0
     for k in range(n):
@@ -617,6 +619,8 @@ def replay_loan(
         )
         if d < as_of and out_k > tolerance and (earliest == NO_DATE or d < earliest):
             earliest = d
+        if d >= as_of and out_k > 0 and (next_due == NO_DATE or d < next_due):
+            next_due = d
         if d < as_of:
             overdue_p += w[k, P_DUE] - w[k, P_PAID]
             overdue_i += w[k, I_DUE] - w[k, I_PAID]
@@ -642,6 +646,7 @@ def replay_loan(
     out[O_COMPOUND_ACCRUED] = comp_acc
     out[O_PAID_TOTAL] = paid_total
     out[O_SETTLED_ON] = settled_on
+    out[O_NEXT_DUE_ON] = next_due
     out[O_STATUS] = OK
 
 

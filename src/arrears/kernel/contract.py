@@ -50,7 +50,7 @@ class Field:
     ``stored``: kept per loan and day in ``daily.LoanState`` (what lists, queues, reports and
     the workflow read without replaying). ``per_borrower``: offered to strategies as a
     borrower-level column under the same name, aggregated this way (``None``: not offered).
-    ``nullable``: may be empty (only ``settled_on``).
+    ``nullable``: may be empty (``settled_on``, ``next_due_on``).
     """
 
     name: str
@@ -162,6 +162,15 @@ LOAN_STATE: Final[tuple[Field, ...]] = (
         "settled_on",
         Unit.DATE,
         "the day the loan was settled early from credit; empty otherwise",
+        nullable=True,
+    ),
+    Field(
+        "next_due_on",
+        Unit.DATE,
+        "the due date of the loan's first instalment due on or after as_of that still owes "
+        "anything (its own schedule, not a plan's); empty when none does. The workflow's "
+        "pre-due horizon (``days_to_due``) reads it from the stored state",
+        stored=True,
         nullable=True,
     ),
 )

@@ -261,6 +261,7 @@ def explain(loan: LoanTerms, s: LoanState) -> dict[str, Any]:
             "waived_principal": _money(s.waived_principal, cur),
         },
         "settled_on": s.settled_on.isoformat() if s.settled_on else None,
+        "next_due_on": _iso(s.next_due_on),
         "instalments": [_instalment(i, loan) for i in s.instalments],
         "payments": [
             {

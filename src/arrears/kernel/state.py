@@ -201,6 +201,7 @@ class LoanState:
     compound_accrued: int
     paid_total: int
     settled_on: date | None
+    next_due_on: date | None
     instalments: tuple[InstalmentState, ...]
     applications: tuple[PaymentApplication, ...]
     # --- waivers (减免); all derived by replay, zero without waivers ---
@@ -613,6 +614,10 @@ class _Replay:
             compound_accrued=sum(i.compound for i in instalments),
             paid_total=sum(a.amount for a in self.applications if a.ref != "credit"),
             settled_on=self.settled_on,
+            next_due_on=min(
+                (i.due_date for i in instalments if i.due_date >= as_of and i.outstanding > 0),
+                default=None,
+            ),
             instalments=instalments,
             applications=tuple(self.applications),
             waived_total=sum(waived.values()),

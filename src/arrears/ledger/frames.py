@@ -26,12 +26,12 @@ import json
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import date
 from typing import Any
 
 import polars as pl
 from django.db import connection, transaction
-from django.db.models import Model, QuerySet
+from django.db.models import IntegerField, Model, QuerySet
+from django.db.models.expressions import RawSQL
 
 from arrears.engine.snapshot.format import (
     INSTALMENTS,
@@ -113,6 +113,14 @@ class _Sql:
         collation = _ref_collation(self.vendor)
         column = self.column(alias, model, "ref")
         return f'{column} COLLATE "{collation}"' if collation else column
+
+
+def day_number(model: type[Model], field: str) -> RawSQL:
+    """An ORM expression for ``model``'s date ``field`` as days since 1970-01-01 (an int),
+    the form the frames read dates in on both databases: no text to parse, whatever the
+    server's ``DateStyle``."""
+    s = _Sql(connection.vendor)
+    return RawSQL(s.date(s.table(model), model, field), [], output_field=IntegerField())
 
 
 def _raw_schema(table: str) -> dict[str, pl.DataType]:
@@ -322,39 +330,7 @@ class LedgerReader:
         return Snapshot(products, loans, instalments, payments, waivers, plans, plan_instalments)
 
 
-def read_schedules(
-    loan_ids: Sequence[int] | None = None, *, due_on: Sequence[date] = ()
-) -> pl.DataFrame:
-    """The stored schedules (``loan_id``, ``schedule``: the text of
-    :mod:`arrears.ledger.schedules`) of ``loan_ids``, or of every loan: one bulk read (a
-    ``COPY`` on PostgreSQL), in slices of :data:`SCHEDULE_IDS` ids.
-
-    ``due_on``: only the schedules with an instalment due on one of these days, chosen by the
-    database (an instalment's due date starts the text or follows a ``;``, so two ``LIKE``
-    patterns a day find it; the pre-due horizon asks for a week of days and so copies a
-    quarter of the texts, not every one)."""
-    s = _Sql(connection.vendor)
-    text = s.column("s", models.Schedule, "text")
-    select, schema = _schedule_select(s), SCHEDULES
-    days: list[Any] = []
-    for day in due_on:
-        iso = day.isoformat()  # bound values: their % is LIKE's, not the driver's
-        days += [f"{iso} %", f"%{schedules.INSTALMENT_SEPARATOR}{iso} %"]
-    due = " OR ".join(f"{text} LIKE %s" for _ in days)
-    if loan_ids is None:
-        return fetch_frame(f"{select} WHERE {due}" if days else select, days, schema)
-    parts = [pl.DataFrame(schema=schema)]
-    for at in range(0, len(loan_ids), SCHEDULE_IDS):
-        ids = list(loan_ids[at : at + SCHEDULE_IDS])
-        marks = ", ".join(["%s"] * len(ids))
-        where = f"s.loan_id IN ({marks})" + (f" AND ({due})" if days else "")
-        parts.append(fetch_frame(f"{select} WHERE {where}", [*ids, *days], schema))
-    return pl.concat(parts)
-
-
-#: Loan ids one query of :func:`read_schedules` names.
-SCHEDULE_IDS = 10_000
-#: The raw frame of stored schedules both readers fetch (exploded by ``ledger.schedules``).
+#: The raw frame of stored schedules the reader fetches (exploded by ``ledger.schedules``).
 SCHEDULES = {"loan_id": pl.Int64(), "schedule": pl.String()}
 
 

@@ -154,24 +154,3 @@ def explode(frame: pl.DataFrame, key: str = "loan_id", text: str = "schedule") -
         pl.col("fields").struct.field("period_start").str.to_date(day, strict=False),
         pl.col("fields").struct.field("period_end").str.to_date(day, strict=False),
     )
-
-
-def next_due(frame: pl.DataFrame, first: date, last: date) -> pl.DataFrame:
-    """Each loan's earliest due date in ``[first, last]`` (``loan_id``, ``due_date``; loans
-    with none left out), from a frame of stored schedules (``loan_id``, ``schedule``).
-
-    The pre-due horizon reads every open loan's schedule each day, so this reads only the
-    first ten characters of each instalment: an ISO date orders as its text, so the window is
-    a comparison of strings and only the dates inside it are parsed. An unreadable part has no
-    date there and is simply not due (a loan's errors are the daily run's to report)."""
-    import polars as pl
-
-    due = pl.col("due").str.slice(0, 10)
-    return (
-        frame.select("loan_id", pl.col("schedule").str.split(INSTALMENT_SEPARATOR).alias("due"))
-        .explode("due")
-        .filter(due.is_between(pl.lit(first.isoformat()), pl.lit(last.isoformat())))
-        .group_by("loan_id")
-        .agg(due.min().str.to_date("%Y-%m-%d", strict=False).alias("due_date"))
-        .drop_nulls("due_date")
-    )
