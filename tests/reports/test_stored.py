@@ -22,11 +22,10 @@ from hypothesis import strategies as st
 
 from arrears.daily.models import LoanState
 from arrears.daily.services import day_run
-from arrears.kernel.contract import STORED
 from arrears.ledger import models, services
 from arrears.ledger.frames import consistent_read
 from arrears.reports import states, stored
-from arrears.reports.states import replay, states_at
+from arrears.reports.states import FIGURES, replay, states_at
 from tests import sharing
 from tests.reports.conftest import load_loans, loan_keys
 from tests.reports.test_ledger_states import SHANGHAI, recorded_book
@@ -149,8 +148,8 @@ def test_the_stored_read_equals_the_rows_as_the_orm_reads_them(book: list[models
     LoanState.objects.filter(loan=book[0]).update(credit=-7, payoff=2**62, dpd=0)
     LoanState.objects.filter(loan=book[1], as_of=MONTH_ENDS[1]).update(overdue_interest=-(2**62))
     with consistent_read():
-        read = states._stored_frames(list(MONTH_ENDS), STORED, shared=False)
-    rows = LoanState.objects.values_list("as_of", "loan_id", *STORED)
+        read = states._stored_frames(list(MONTH_ENDS), FIGURES, shared=False)
+    rows = LoanState.objects.values_list("as_of", "loan_id", *FIGURES)
     want = pl.DataFrame(list(rows), schema=read.schema, orient="row")
     assert read.sort("as_of", "loan_id").equals(want.sort("as_of", "loan_id"))
     assert len(read) == 12 * len(MONTH_ENDS)

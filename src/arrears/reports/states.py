@@ -47,7 +47,7 @@ from arrears.engine.chunk import compute_chunk
 from arrears.engine.contract import RESULT_SCHEMA
 from arrears.engine.snapshot import Snapshot
 from arrears.engine.snapshot.terms import kernel_terms, product_terms
-from arrears.kernel.contract import STORED
+from arrears.kernel.contract import STORED, Unit, field
 from arrears.kernel.errors import ArrearsError
 from arrears.kernel.state import state
 from arrears.ledger import models, selectors
@@ -55,6 +55,11 @@ from arrears.ledger.frames import consistent_read, fetch_frame, iter_frames
 from arrears.reports import stored
 from arrears.reports.params import end_of_day
 from arrears.reports.rolls import CLOSED, WRITTEN_OFF, roll_state, state_rank
+
+#: The stored figures a report reads by default: the amounts, days past due and bucket. The
+#: next due date (a date, empty for a loan with nothing left to fall due) is the workflow's,
+#: and the bulk reader of stored days (:mod:`arrears.reports.stored`) reads integers only.
+FIGURES: tuple[str, ...] = tuple(name for name in STORED if field(name).unit is not Unit.DATE)
 
 __all__ = [
     "CLOSED",
@@ -255,7 +260,7 @@ def replay(
     days: Iterable[date],
     *,
     known_by: date | None = None,
-    figures: Sequence[str] = STORED,
+    figures: Sequence[str] = FIGURES,
     loans: QuerySet[models.Loan] | None = None,
 ) -> States:
     """The states of every loan (or of ``loans``) at the end of each of ``days``, replayed
@@ -457,7 +462,7 @@ def _read_shared(
 
 
 def states_as_of(
-    as_of: date, *, known_by: date | None = None, figures: Sequence[str] = STORED
+    as_of: date, *, known_by: date | None = None, figures: Sequence[str] = FIGURES
 ) -> States:
     """Every loan's state at the end of ``as_of`` as recorded by the end of ``known_by``
     (default ``as_of``): the stored rows of the day when a finished run stored it and every
@@ -470,7 +475,7 @@ def states_at(
     days: Iterable[date],
     *,
     known_by: date,
-    figures: Sequence[str] = STORED,
+    figures: Sequence[str] = FIGURES,
     attributes: bool = True,
     ordered: bool = True,
 ) -> States:
