@@ -86,13 +86,11 @@ def loan_frame(
     # seconds through the ORM, on the first run and on every rerun alike
     sql, params = values.query.sql_with_params()
     frame = fetch_frame(sql, params, schema)
-    days = pl.col("next_due_day") - (as_of - EPOCH).days
+    # a day number is a Polars date's own value: cast, then counted from as_of
+    days = (pl.col("next_due_day").cast(pl.Int32).cast(pl.Date) - pl.lit(as_of)).dt.total_days()
     in_horizon = pl.when(days <= PRE_DUE_HORIZON).then(days) if next_due else pl.lit(None)
     return frame.with_columns(in_horizon.cast(pl.Int64).alias("days_to_due")).drop("next_due_day")
 
-
-#: Day 0 of the database's day numbers (:func:`arrears.ledger.frames.day_number`).
-EPOCH = date(1970, 1, 1)
 
 _AGGREGATE = {PerBorrower.SUM: pl.Expr.sum, PerBorrower.MAX: pl.Expr.max}
 

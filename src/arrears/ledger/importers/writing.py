@@ -177,11 +177,11 @@ def _reserve_ids(model: Any, count: int) -> np.ndarray:
             (highest,) = cursor.fetchone()
             first = max(counter, highest) + 1
             return np.arange(first, first + count, dtype=np.int64)
-        # one row back: the range when the ids drawn are contiguous (nobody else drew from the
-        # sequence meanwhile, the usual case), every id only when they are not (a million ids
-        # sent as rows took seconds of the server's time, and the client's to read them)
-        # the sequence named once: pg_get_serial_sequence evaluated for each id was three
-        # quarters of the draw
+        # The sequence is named once (pg_get_serial_sequence evaluated for each id was three
+        # quarters of the draw), and one row comes back: the range when the ids drawn are
+        # contiguous (nobody else drew from the sequence meanwhile, the usual case), every id
+        # only when they are not (a million ids sent as rows took seconds of the server's
+        # time, and the client's to read them).
         cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [table])
         (sequence,) = cursor.fetchone()
         cursor.execute(
